@@ -4,20 +4,26 @@
 // Layout: a dummy position at `#dummyIndex` holds the term of the last compacted entry (the
 // snapshot's index and term on a fresh or restored log), so `term(firstIndex() - 1)` always
 // answers. Live entries sit in `#entries` from position `#head` on: `#entries[#head + k]` has
-// index `#dummyIndex + 1 + k`. Compaction only moves `#head` forward and reclaims the dead prefix
-// once it is the larger half of the array, so appends and compactions stay amortized O(1) per
-// entry even with hundreds of thousands of entries.
+// index `#dummyIndex + 1 + k`. Compaction moves `#head` forward (dropping the compacted entries'
+// references at once) and reclaims the dead prefix of the array once it is the larger half, so
+// appends and compactions stay amortized O(1) per entry even with hundreds of thousands of entries.
 //
 // Ownership: entry objects passed to `append` are stored as they are (never copied) and the
 // arrays returned by `entries()` are fresh, so the caller may keep or change those arrays but
 // must not mutate the entry objects in them.
 
 import assert from 'node:assert/strict';
-import { EMPTY_BYTES, RaftError, emptyHardState, entrySizeBytes } from './types.js';
+import { EMPTY_BYTES, EntryType, RaftError, emptyHardState, entrySizeBytes } from './types.js';
 import type { ConfState, Entry, HardState, LogStorage, Snapshot } from './types.js';
 
 /** Dead array slots tolerated before compaction copies the live entries to a new array. */
 const RECLAIM_DEAD_SLOTS_MIN = 1024;
+
+/**
+ * What a compacted slot holds until the array is reclaimed, so that compacted entries (and their
+ * payloads, up to 32 MiB each) are released at once instead of at the next reclaim.
+ */
+const COMPACTED_SLOT: Entry = Object.freeze({ term: 0, index: 0, type: EntryType.Normal, data: EMPTY_BYTES });
 
 function copyConfState(confState: ConfState): ConfState {
   return { voters: [...confState.voters], learners: [...confState.learners] };
@@ -79,7 +85,8 @@ export class MemoryStorage implements LogStorage {
     if (lo > hi) assert.fail(`entries(${lo}, ${hi}): lo is above hi`);
     const start = this.#position(lo);
     let end = this.#position(hi);
-    if (end - start > 1 && maxBytes !== Infinity) {
+    // The core passes Number.MAX_SAFE_INTEGER (or Infinity) for "no limit": skip the byte count.
+    if (end - start > 1 && maxBytes < Number.MAX_SAFE_INTEGER) {
       end = start + this.#countWithinBytes(start, end, maxBytes);
     }
     return this.#entries.slice(start, end);
@@ -172,7 +179,9 @@ export class MemoryStorage implements LogStorage {
     }
     assert.ok(compactIndex <= this.lastIndex(), `compact(${compactIndex}): after the last index ${this.lastIndex()}`);
     this.#dummyTerm = this.term(compactIndex);
-    this.#head = this.#position(compactIndex) + 1;
+    const head = this.#position(compactIndex) + 1;
+    this.#entries.fill(COMPACTED_SLOT, this.#head, head);
+    this.#head = head;
     this.#dummyIndex = compactIndex;
     if (this.#head >= RECLAIM_DEAD_SLOTS_MIN && this.#head * 2 >= this.#entries.length) {
       this.#entries = this.#entries.slice(this.#head);

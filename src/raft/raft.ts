@@ -607,6 +607,14 @@ export class Raft {
     const pr = this.trk.progress.get(m.from)!;
     pr.recentActive = true;
     pr.msgAppFlowPaused = false;
+    if (m.reject && m.rejectHint < pr.match) {
+      // The follower lost entries it had acknowledged (see #handleHeartbeat): what we knew of it
+      // is void. Probe again from where its log ends; the commit index is not affected.
+      this.#log(`${this.id} member ${m.from} lost acknowledged entries (match ${pr.match}, its last index ${m.rejectHint}); probing it again`);
+      pr.match = 0;
+      pr.becomeProbe();
+      pr.next = m.rejectHint + 1;
+    }
     if (pr.match < this.raftLog.lastIndex() || pr.state === ProgressState.Probe) this.#sendAppend(m.from);
     if (this.readOnly.option !== 'safe' || m.context === undefined || m.context.byteLength === 0) return;
     const acks = this.readOnly.recvAck(m.from, m.context);
@@ -753,7 +761,7 @@ export class Raft {
         if (this.#config.disableProposalForwarding) {
           throw new RaftError('proposal-dropped', `${this.id} not forwarding to leader ${this.lead} (disabled)`);
         }
-        this.#send({ ...m, to: this.lead });
+        this.#send({ ...m, to: this.lead, term: 0 });
         return;
       case MessageType.App:
         this.electionElapsed = 0;
@@ -775,7 +783,7 @@ export class Raft {
           this.#log(`${this.id} no leader at term ${this.term}; dropping leader transfer msg`);
           return;
         }
-        this.#send({ ...m, to: this.lead });
+        this.#send({ ...m, to: this.lead, term: 0 });
         return;
       case MessageType.TimeoutNow:
         this.#log(`${this.id} [term ${this.term}] received MsgTimeoutNow from ${m.from} and starts an election to get leadership`);
@@ -787,7 +795,7 @@ export class Raft {
           this.#log(`${this.id} no leader at term ${this.term}; dropping index reading msg`);
           return;
         }
-        this.#send({ ...m, to: this.lead });
+        this.#send({ ...m, to: this.lead, term: 0 });
         return;
       case MessageType.ReadIndexResp:
         this.readStates.push({ index: m.index, requestCtx: m.context! });
@@ -818,6 +826,16 @@ export class Raft {
   }
 
   #handleHeartbeat(m: Message): void {
+    const lastIndex = this.raftLog.lastIndex();
+    if (m.commit > lastIndex) {
+      // The leader only sends a commit index we acknowledged holding, and committed entries are
+      // never truncated: our log lost entries we had made durable (a wiped or restored data
+      // directory). Tell the leader where our log really ends instead of crashing, so it can
+      // feed us again (a snapshot when it compacted past us).
+      this.#log(`${this.id} [last index ${lastIndex}] got heartbeat commit ${m.commit} from ${m.from}: our log lost acknowledged entries`);
+      this.#send(makeMessage({ type: MessageType.HeartbeatResp, to: m.from, reject: true, rejectHint: lastIndex, ...(m.context ? { context: m.context } : {}) }));
+      return;
+    }
     this.raftLog.commitTo(m.commit);
     this.#send(makeMessage({ type: MessageType.HeartbeatResp, to: m.from, ...(m.context ? { context: m.context } : {}) }));
   }

@@ -85,7 +85,14 @@ export class RawNode {
     if (this.#raft.isResponseFromUnknownPeer(m)) {
       throw new RaftError('step-peer-not-found', `response from unknown peer ${m.from}`);
     }
-    this.#raft.step(m);
+    try {
+      this.#raft.step(m);
+    } catch (err) {
+      // A forwarded proposal the leader cannot take now is dropped, as etcd does: its proposer
+      // is on another node and learns of it only by timing out and retrying.
+      if (m.type === MessageType.Prop && err instanceof RaftError && err.code === 'proposal-dropped') return;
+      throw err;
+    }
   }
 
   applyConfChange(cc: ConfChange): ConfState {
@@ -141,9 +148,13 @@ export class RawNode {
     if (!sameHardState(hard, this.#prevHardState)) rd.hardState = hard;
     const snapshot = r.raftLog.unstable.snapshot;
     if (snapshot !== undefined) rd.snapshot = snapshot;
-    // Term, vote and new entries must be durable before anything is sent; the commit index need not.
+    // Term, vote, new entries and an installed snapshot must be durable before anything is sent
+    // (this Ready's acknowledgements vouch for them); the commit index alone need not be.
     rd.mustSync =
-      entries.length > 0 || hard.term !== this.#prevHardState.term || hard.vote !== this.#prevHardState.vote;
+      entries.length > 0 ||
+      snapshot !== undefined ||
+      hard.term !== this.#prevHardState.term ||
+      hard.vote !== this.#prevHardState.vote;
     r.msgs = [];
     r.readStates = [];
     const lastCommitted = committedEntries[committedEntries.length - 1];
@@ -165,7 +176,11 @@ export class RawNode {
     const r = this.#raft;
     if (done.hardState) this.#prevHardState = done.hardState;
     if (done.lastEntry) r.raftLog.stableTo(done.lastEntry.index, done.lastEntry.term);
-    if (done.snapshotIndex !== undefined) r.raftLog.stableSnapTo(done.snapshotIndex);
+    if (done.snapshotIndex !== undefined) {
+      r.raftLog.stableSnapTo(done.snapshotIndex);
+      // The state machine was replaced by the snapshot: everything up to it counts as applied.
+      r.raftLog.appliedTo(done.snapshotIndex);
+    }
     if (done.appliedIndex > 0) {
       r.raftLog.appliedTo(done.appliedIndex);
       if (r.state === StateType.Leader) r.reduceUncommittedBytes(done.appliedBytes);

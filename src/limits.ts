@@ -1,0 +1,224 @@
+// Every limit of the system in one place (CONVENTIONS: "Put a limit on everything"). Each value
+// is a named default that an operator may override through `resolveLimits`; the relations that
+// make the values work together are asserted when this module loads and whenever overrides are
+// applied, so an inconsistent configuration fails at startup instead of under load.
+//
+// Names carry their unit last (`Bytes`, `Ms`, `Tick`, `Msgs`). The `raft` section uses the field
+// names of `RaftConfig` so that a node can spread it into its Raft configuration.
+
+import assert from 'node:assert/strict';
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const GIB = 1024 * MIB;
+
+/**
+ * Bytes reserved around a payload for its envelope: page metadata in a Raft entry, message
+ * fields and protobuf framing in a gRPC message, the record header in a WAL segment.
+ */
+const ENVELOPE_HEADROOM_BYTES = 64 * KIB;
+
+/** Largest page payload (a 256-token chunk of a Llama-3-8B-sized model in fp16). */
+const PAGE_BYTES_MAX = 32 * MIB;
+
+export interface RaftLimits {
+  /** Wall-clock length of one Raft tick. */
+  tickMs: number;
+  /** Ticks without a leader before a follower campaigns (randomized in [e, 2e)). */
+  electionTick: number;
+  /** Ticks between a leader's heartbeats. */
+  heartbeatTick: number;
+  /** Most bytes of entries in one append message; a larger single entry is still sent alone. */
+  maxSizePerMsgBytes: number;
+  /** Most append messages in flight to one follower. */
+  maxInflightMsgs: number;
+  /** Most bytes of entries in flight to one follower. */
+  maxInflightBytes: number;
+  /** The leader drops proposals once its uncommitted tail holds this many bytes. */
+  maxUncommittedEntriesBytes: number;
+  /** Most bytes of committed entries handed to the state machine in one Ready. */
+  maxCommittedSizePerReadyBytes: number;
+  /** Largest single Raft entry: one page plus its metadata. */
+  entryBytesMax: number;
+}
+
+export interface PageLimits {
+  /** Largest page payload accepted by a put. */
+  bytesMax: number;
+  /** Shortest page key (keys are opaque chained hashes). */
+  keyBytesMin: number;
+  /** Longest page key. */
+  keyBytesMax: number;
+  /** Size of the chunks pages are streamed in (get, put, snapshot streams). */
+  chunkBytes: number;
+  /** Most keys in one Lookup, GetPages, PutPages, DeletePages or PinPages request. */
+  keysPerRequestMax: number;
+}
+
+export interface RpcLimits {
+  /** Largest gRPC message on the client-facing services (Cache, Admin). */
+  clientMessageBytesMax: number;
+  /** Largest gRPC message between peers: an append carrying the largest entry must fit. */
+  peerMessageBytesMax: number;
+  /** HTTP/2 flow-control window; the 64 KiB default throttles large pages (DESIGN §11). */
+  flowControlWindowBytes: number;
+}
+
+export interface NamespaceLimits {
+  /** Longest namespace name. */
+  lengthMax: number;
+}
+
+export interface WalLimits {
+  /** Size at which a WAL segment is closed and a new one started. */
+  segmentBytes: number;
+}
+
+export interface CompactionLimits {
+  /** Compact once the WAL holds this many bytes... */
+  triggerWalBytes: number;
+  /** ...or this many entries were applied since the last compaction... */
+  triggerEntries: number;
+  /** ...or this much time has passed since the last compaction. */
+  triggerIntervalMs: number;
+}
+
+export interface EvictionLimits {
+  /** Fraction of the byte budget at which the leader starts proposing evictions. */
+  highWatermarkRatio: number;
+  /** Fraction of the byte budget evictions bring the store back down to. */
+  lowWatermarkRatio: number;
+}
+
+export interface Limits {
+  raft: RaftLimits;
+  page: PageLimits;
+  rpc: RpcLimits;
+  namespace: NamespaceLimits;
+  wal: WalLimits;
+  compaction: CompactionLimits;
+  eviction: EvictionLimits;
+}
+
+/** Operator overrides: any field of any section. */
+export type LimitOverrides = { [Section in keyof Limits]?: Partial<Limits[Section]> };
+
+type DeepReadonly<T> = { readonly [K in keyof T]: DeepReadonly<T[K]> };
+
+/** The limits as the rest of the system sees them: frozen. */
+export type ReadonlyLimits = DeepReadonly<Limits>;
+
+/** Relations between limits that must hold; a violation throws an AssertionError. */
+export function assertLimitRelations(limits: ReadonlyLimits): void {
+  assertPositiveIntegers(limits);
+  assertRaftRelations(limits);
+  assertWireRelations(limits);
+  const { eviction } = limits;
+  assert.ok(eviction.lowWatermarkRatio > 0, 'eviction.lowWatermarkRatio must be above 0');
+  assert.ok(eviction.lowWatermarkRatio < eviction.highWatermarkRatio, 'eviction low watermark must be below the high one');
+  assert.ok(eviction.highWatermarkRatio <= 1, 'eviction.highWatermarkRatio must be at most 1');
+}
+
+function assertPositiveIntegers(limits: ReadonlyLimits): void {
+  for (const [sectionName, section] of Object.entries(limits)) {
+    if (sectionName === 'eviction') continue; // Ratios, checked separately.
+    for (const [name, value] of Object.entries(section as Record<string, number>)) {
+      assert.ok(Number.isSafeInteger(value) && value > 0, `${sectionName}.${name} must be a positive integer, got ${value}`);
+    }
+  }
+}
+
+function assertRaftRelations(limits: ReadonlyLimits): void {
+  const { raft, page } = limits;
+  assert.ok(raft.heartbeatTick < raft.electionTick, 'raft.heartbeatTick must be below raft.electionTick');
+  assert.ok(raft.maxSizePerMsgBytes <= raft.maxInflightBytes, 'raft.maxSizePerMsgBytes must not exceed maxInflightBytes');
+  // An entry carries one page and its metadata, so the largest page must fit in the largest entry.
+  assert.ok(raft.entryBytesMax >= page.bytesMax, 'raft.entryBytesMax must hold page.bytesMax');
+  // Otherwise a single largest-size proposal could never be accepted by the leader.
+  assert.ok(
+    raft.maxUncommittedEntriesBytes >= raft.entryBytesMax,
+    'raft.maxUncommittedEntriesBytes must hold at least one largest entry',
+  );
+  assert.ok(
+    raft.maxCommittedSizePerReadyBytes >= raft.maxSizePerMsgBytes,
+    'raft.maxCommittedSizePerReadyBytes must not be below maxSizePerMsgBytes',
+  );
+}
+
+function assertWireRelations(limits: ReadonlyLimits): void {
+  const { raft, page, rpc, wal, compaction } = limits;
+  assert.ok(page.keyBytesMin <= page.keyBytesMax, 'page.keyBytesMin must not exceed page.keyBytesMax');
+  assert.ok(page.chunkBytes <= page.bytesMax, 'page.chunkBytes must not exceed page.bytesMax');
+  assert.ok(
+    rpc.clientMessageBytesMax >= page.chunkBytes + ENVELOPE_HEADROOM_BYTES,
+    'rpc.clientMessageBytesMax must hold one page chunk and its envelope',
+  );
+  assert.ok(
+    rpc.clientMessageBytesMax >= page.keysPerRequestMax * page.keyBytesMax + ENVELOPE_HEADROOM_BYTES,
+    'rpc.clientMessageBytesMax must hold a request with keysPerRequestMax longest keys',
+  );
+  const largestAppendBytes = Math.max(raft.entryBytesMax, raft.maxSizePerMsgBytes);
+  assert.ok(
+    rpc.peerMessageBytesMax >= largestAppendBytes + ENVELOPE_HEADROOM_BYTES,
+    'rpc.peerMessageBytesMax must hold the largest append message',
+  );
+  assert.ok(
+    wal.segmentBytes >= raft.entryBytesMax + ENVELOPE_HEADROOM_BYTES,
+    'wal.segmentBytes must hold one largest entry record',
+  );
+  // Compaction deletes whole segments, so triggering below one segment would reclaim nothing.
+  assert.ok(compaction.triggerWalBytes >= wal.segmentBytes, 'compaction.triggerWalBytes must be at least one segment');
+}
+
+function deepFreeze(limits: Limits): Readonly<Limits> {
+  for (const section of Object.values(limits)) Object.freeze(section);
+  return Object.freeze(limits);
+}
+
+/** The defaults, checked and frozen. */
+export const LIMITS: ReadonlyLimits = deepFreeze({
+  raft: {
+    tickMs: 100,
+    electionTick: 10,
+    heartbeatTick: 1,
+    maxSizePerMsgBytes: 1 * MIB,
+    maxInflightMsgs: 256,
+    maxInflightBytes: 64 * MIB,
+    maxUncommittedEntriesBytes: 1 * GIB,
+    maxCommittedSizePerReadyBytes: 64 * MIB,
+    entryBytesMax: PAGE_BYTES_MAX + ENVELOPE_HEADROOM_BYTES,
+  },
+  page: {
+    bytesMax: PAGE_BYTES_MAX,
+    keyBytesMin: 8,
+    keyBytesMax: 64,
+    chunkBytes: 1 * MIB,
+    // A 128k-token prompt in 16-token blocks.
+    keysPerRequestMax: 8192,
+  },
+  rpc: {
+    clientMessageBytesMax: 4 * MIB,
+    peerMessageBytesMax: PAGE_BYTES_MAX + 2 * MIB,
+    flowControlWindowBytes: 16 * MIB,
+  },
+  namespace: { lengthMax: 128 },
+  wal: { segmentBytes: 64 * MIB },
+  compaction: { triggerWalBytes: 64 * MIB, triggerEntries: 10_000, triggerIntervalMs: 5 * 60 * 1000 },
+  eviction: { highWatermarkRatio: 0.9, lowWatermarkRatio: 0.85 },
+});
+assertLimitRelations(LIMITS);
+
+/** The defaults with `overrides` applied, checked and frozen. Throws when a relation breaks. */
+export function resolveLimits(overrides: LimitOverrides = {}): ReadonlyLimits {
+  const limits: Limits = {
+    raft: { ...LIMITS.raft, ...overrides.raft },
+    page: { ...LIMITS.page, ...overrides.page },
+    rpc: { ...LIMITS.rpc, ...overrides.rpc },
+    namespace: { ...LIMITS.namespace, ...overrides.namespace },
+    wal: { ...LIMITS.wal, ...overrides.wal },
+    compaction: { ...LIMITS.compaction, ...overrides.compaction },
+    eviction: { ...LIMITS.eviction, ...overrides.eviction },
+  };
+  assertLimitRelations(limits);
+  return deepFreeze(limits);
+}
