@@ -1,0 +1,195 @@
+// Store commands: what the leader proposes and every replica's PageStore applies, carried as the
+// data of EntryType.Normal Raft entries. This file owns the types (src/store imports them from
+// the codec's index) and their encoding. Layouts, each a msgpack array led by FormatTag.Command
+// and the operation code (field order is the wire format: append, never reorder):
+//   put      [5, 1, pages[]]  page = [ns, key, parentKey | nil, dtype, shape[], tokens, bytes,
+//                                     crc32c, createdAtMs, ttlMs | nil, data]
+//   delete   [5, 2, ns, keys[]]
+//   drop-ns  [5, 3, ns]
+//   pin      [5, 4, ns, keys[], ttlMs, nowMs]
+//   unpin    [5, 5, ns, keys[]]
+//   evict    [5, 6, ns, keys[]]
+//   noop     [5, 7]
+// The codec checks types and intrinsic ranges only (non-negative integers, uint32 checksum, known
+// dtype). Configurable limits (key length, namespace syntax, page size, keys per request) are the
+// caller's to enforce, because an operator may change them and the log must stay decodable.
+// Decoded keys and page data are views into the input bytes (no copies).
+
+import {
+  readArray,
+  readBytes,
+  readEnum,
+  readOptional,
+  readString,
+  readTuple,
+  readUint,
+  readUint32,
+} from './fields.js';
+import { CodecError } from './codec-error.js';
+import { isDtype, type Dtype } from './fp16.js';
+import { FormatTag, describe, packTuple, unpackTuple } from './msgpack.js';
+
+export type { Dtype } from './fp16.js';
+
+export interface PageMeta {
+  ns: string;
+  key: Uint8Array;
+  parentKey?: Uint8Array;
+  dtype: Dtype;
+  shape: number[];
+  tokens: number;
+  bytes: number;
+  crc32c: number;
+  createdAtMs: number;
+  ttlMs?: number;
+}
+
+export type Command =
+  | { op: 'put'; pages: { meta: PageMeta; data: Uint8Array }[] }
+  | { op: 'delete'; ns: string; keys: Uint8Array[] }
+  | { op: 'drop-ns'; ns: string }
+  | { op: 'pin'; ns: string; keys: Uint8Array[]; ttlMs: number; nowMs: number }
+  | { op: 'unpin'; ns: string; keys: Uint8Array[] }
+  | { op: 'evict'; ns: string; keys: Uint8Array[] }
+  | { op: 'noop' };
+
+export type CommandOp = Command['op'];
+
+/** Operation codes on the wire. Codes are never reused for another operation. */
+const OP_CODES = { put: 1, delete: 2, 'drop-ns': 3, pin: 4, unpin: 5, evict: 6, noop: 7 } as const satisfies Record<
+  CommandOp,
+  number
+>;
+const OP_CODE_MIN = 1;
+const OPS_BY_CODE: readonly CommandOp[] = invert(OP_CODES);
+const OP_CODE_MAX = OPS_BY_CODE.length - 1;
+const PAGE_FIELDS = 11;
+/** Tuple lengths of the keyed commands (tag, op, ns, keys) and of pin (plus ttlMs, nowMs). */
+const KEYED_RECORD_LENGTH = 4;
+const PIN_RECORD_LENGTH = 6;
+const DROP_NS_RECORD_LENGTH = 3;
+const NOOP_RECORD_LENGTH = 2;
+const PUT_RECORD_LENGTH = 3;
+
+function invert(codes: Record<CommandOp, number>): CommandOp[] {
+  const ops: CommandOp[] = [];
+  for (const [op, code] of Object.entries(codes)) ops[code] = op as CommandOp;
+  return ops;
+}
+
+function readDtype(value: unknown, path: string): Dtype {
+  if (!isDtype(value)) throw new CodecError(`${path}: expected a dtype, got ${describe(value)}`);
+  return value;
+}
+
+function readKeys(value: unknown, path: string): Uint8Array[] {
+  return readArray(value, path).map((key, i) => readBytes(key, `${path}[${i}]`));
+}
+
+function readShape(value: unknown, path: string): number[] {
+  return readArray(value, path).map((dim, i) => readUint(dim, `${path}[${i}]`));
+}
+
+// ---- encode ----
+
+function pageFields(page: { meta: PageMeta; data: Uint8Array }, path: string): unknown[] {
+  const m = page.meta;
+  return [
+    readString(m.ns, `${path}.ns`),
+    readBytes(m.key, `${path}.key`),
+    m.parentKey === undefined ? null : readBytes(m.parentKey, `${path}.parentKey`),
+    readDtype(m.dtype, `${path}.dtype`),
+    readShape(m.shape, `${path}.shape`),
+    readUint(m.tokens, `${path}.tokens`),
+    readUint(m.bytes, `${path}.bytes`),
+    readUint32(m.crc32c, `${path}.crc32c`),
+    readUint(m.createdAtMs, `${path}.createdAtMs`),
+    m.ttlMs === undefined ? null : readUint(m.ttlMs, `${path}.ttlMs`),
+    readBytes(page.data, `${path}.data`),
+  ];
+}
+
+export function encodeCommand(c: Command): Uint8Array {
+  const head = [FormatTag.Command, OP_CODES[c.op]];
+  switch (c.op) {
+    case 'put': {
+      const pages = readArray(c.pages, 'command.pages') as { meta: PageMeta; data: Uint8Array }[];
+      const tuples = pages.map((page, i) => pageFields(page, `command.pages[${i}]`));
+      let binaryBytes = 0;
+      for (const page of pages) binaryBytes += page.data.byteLength;
+      return packTuple([...head, tuples], binaryBytes);
+    }
+    case 'delete':
+    case 'unpin':
+    case 'evict':
+      return packTuple([...head, readString(c.ns, 'command.ns'), readKeys(c.keys, 'command.keys')], 0);
+    case 'pin': {
+      const fields = [readString(c.ns, 'command.ns'), readKeys(c.keys, 'command.keys')];
+      return packTuple([...head, ...fields, readUint(c.ttlMs, 'command.ttlMs'), readUint(c.nowMs, 'command.nowMs')], 0);
+    }
+    case 'drop-ns':
+      return packTuple([...head, readString(c.ns, 'command.ns')], 0);
+    case 'noop':
+      return packTuple(head, 0);
+    default:
+      return assertNever(c, 'command.op');
+  }
+}
+
+function assertNever(value: { op?: unknown }, path: string): never {
+  throw new CodecError(`${path}: unknown operation ${describe(value.op)}`);
+}
+
+// ---- decode ----
+
+function readPage(value: unknown, path: string): { meta: PageMeta; data: Uint8Array } {
+  const f = readTuple(value, PAGE_FIELDS, path);
+  const meta: PageMeta = {
+    ns: readString(f[0], `${path}.ns`),
+    key: readBytes(f[1], `${path}.key`),
+    dtype: readDtype(f[3], `${path}.dtype`),
+    shape: readShape(f[4], `${path}.shape`),
+    tokens: readUint(f[5], `${path}.tokens`),
+    bytes: readUint(f[6], `${path}.bytes`),
+    crc32c: readUint32(f[7], `${path}.crc32c`),
+    createdAtMs: readUint(f[8], `${path}.createdAtMs`),
+  };
+  const parentKey = readOptional(f[2], readBytes, `${path}.parentKey`);
+  if (parentKey !== undefined) meta.parentKey = parentKey;
+  const ttlMs = readOptional(f[9], readUint, `${path}.ttlMs`);
+  if (ttlMs !== undefined) meta.ttlMs = ttlMs;
+  return { meta, data: readBytes(f[10], `${path}.data`) };
+}
+
+export function decodeCommand(bytes: Uint8Array): Command {
+  const t = unpackTuple(bytes, FormatTag.Command, 'command');
+  const op = OPS_BY_CODE[readEnum(t[1], OP_CODE_MIN, OP_CODE_MAX, 'command.op')];
+  switch (op) {
+    case 'put': {
+      const pages = readArray(readTuple(t, PUT_RECORD_LENGTH, 'command')[2], 'command.pages');
+      return { op, pages: pages.map((page, i) => readPage(page, `command.pages[${i}]`)) };
+    }
+    case 'delete':
+    case 'unpin':
+    case 'evict':
+      readTuple(t, KEYED_RECORD_LENGTH, 'command');
+      return { op, ns: readString(t[2], 'command.ns'), keys: readKeys(t[3], 'command.keys') };
+    case 'pin':
+      readTuple(t, PIN_RECORD_LENGTH, 'command');
+      return {
+        op,
+        ns: readString(t[2], 'command.ns'),
+        keys: readKeys(t[3], 'command.keys'),
+        ttlMs: readUint(t[4], 'command.ttlMs'),
+        nowMs: readUint(t[5], 'command.nowMs'),
+      };
+    case 'drop-ns':
+      readTuple(t, DROP_NS_RECORD_LENGTH, 'command');
+      return { op, ns: readString(t[2], 'command.ns') };
+    case 'noop':
+      readTuple(t, NOOP_RECORD_LENGTH, 'command');
+      return { op };
+    default:
+      return assertNever({ op }, 'command.op');
+  }
+}

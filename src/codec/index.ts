@@ -1,0 +1,24 @@
+// The public surface of src/codec: checksums, dtype conversion and the msgpackr codecs of WAL
+// records, peer messages and store commands. Other folders import only this file.
+//
+// Buffer ownership: an encoder's result belongs to the caller and is never written again by the
+// codec, but small results are views into a shared slab of a few KiB (msgpackr's), so use
+// `byteOffset`/`byteLength`, never `.buffer` alone. A decoder's binary fields are views into
+// the bytes it was given (no copies): keep those bytes unchanged while the fields are in use.
+// Decoders throw only CodecError (code 'KVC_CODEC') on malformed input.
+export { crc32c } from './crc32c.js';
+export { CodecError, CODEC_ERROR_CODE, isCodecError } from './codec-error.js';
+export {
+  encodeEntry,
+  decodeEntry,
+  encodeHardState,
+  decodeHardState,
+  encodeSnapshotMeta,
+  decodeSnapshotMeta,
+  encodeMessage,
+  decodeMessage,
+} from './raft-codec.js';
+export { encodeCommand, decodeCommand } from './command.js';
+export type { Command, CommandOp, PageMeta } from './command.js';
+export { fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype } from './fp16.js';
+export type { Dtype } from './fp16.js';

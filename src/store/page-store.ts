@@ -1,0 +1,253 @@
+// The replicated state machine: KV-cache pages in LevelDB (layout in keys.ts), changed only by
+// committed Raft entries through `apply`, each call one atomic LevelDB batch that also records
+// the applied index. Because the applied index and the data move together, a node that crashes
+// restarts Raft at `appliedIndex()` and never applies an entry twice or skips one.
+//
+// Reads (`getPage`, `lookup`, `digest`, `snapshotReader`) go straight to LevelDB and see only
+// whole batches. Per-namespace stats live in memory, loaded at open from the `n` records and
+// updated after each batch is durable.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { crc32c } from '../codec/index.js';
+import type { Command, PageMeta } from '../codec/index.js';
+import { KvcError } from '../errors.js';
+import { ApplyBatch } from './apply-batch.js';
+import type { ApplyResult } from './apply-batch.js';
+import {
+  APPLIED_INDEX_KEY,
+  FAMILY_META,
+  FAMILY_NS_STATS,
+  FAMILY_PAYLOAD,
+  FAMILY_PIN,
+  familyRange,
+  nsFromStatsKey,
+  pageKey,
+} from './keys.js';
+import { openLevel } from './level.js';
+import type { StoreDb } from './level.js';
+import { decodeMeta, decodeNsStats, decodeU64 } from './records.js';
+import type { NsStats } from './records.js';
+import { installSnapshot, recoverSwap } from './snapshot-install.js';
+import type { Logger } from './snapshot-install.js';
+import { ChunkWriter } from './snapshot-stream.js';
+import type { SnapshotChunk } from './snapshot-stream.js';
+
+/** Keys per hasMany call in `lookup`, so a long prompt stops reading at its first miss. */
+const LOOKUP_BATCH_KEYS = 256;
+/** Bytes an iterator buffers per native call while streaming the whole store. */
+const SCAN_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
+export interface PageStoreOptions {
+  dir: string;
+  /** Most payload bytes this node stores; a put past it is refused with KVC_QUOTA_EXHAUSTED. */
+  budgetBytes: number;
+  /** fsync every apply batch (default true). Off only for tests and benchmarks that say so. */
+  sync?: boolean;
+  logger?: Logger;
+}
+
+export interface ApplyItem {
+  index: number;
+  /** `null` for an entry that is not a store command (empty entry, conf change): only moves appliedIndex. */
+  command: Command | null;
+}
+
+export interface StoreStats {
+  pages: number;
+  bytes: number;
+  namespaces: Record<string, { pages: number; bytes: number }>;
+}
+
+const OK: ApplyResult = Object.freeze({ ok: true });
+
+export class PageStore {
+  readonly #db: StoreDb;
+  readonly #budgetBytes: number;
+  readonly #sync: boolean;
+  #appliedIndex: number;
+  #nsStats: Map<string, NsStats>;
+  #totalBytes = 0;
+  #totalPages = 0;
+  /** The tail of the apply queue: calls run one after another, in call order. */
+  #applyTail: Promise<unknown> = Promise.resolve();
+
+  private constructor(db: StoreDb, o: PageStoreOptions, appliedIndex: number, nsStats: Map<string, NsStats>) {
+    this.#db = db;
+    this.#budgetBytes = o.budgetBytes;
+    this.#sync = o.sync ?? true;
+    this.#appliedIndex = appliedIndex;
+    this.#nsStats = nsStats;
+    for (const stats of nsStats.values()) {
+      this.#totalBytes += stats.bytes;
+      this.#totalPages += stats.pages;
+    }
+  }
+
+  static async open(o: PageStoreOptions): Promise<PageStore> {
+    assert.ok(Number.isSafeInteger(o.budgetBytes) && o.budgetBytes >= 0, 'budgetBytes must be a non-negative integer');
+    const log = o.logger ?? (() => undefined);
+    await mkdir(dirname(o.dir), { recursive: true });
+    await recoverSwap(o.dir, log);
+    const db = await openLevel(o.dir, { createIfMissing: true, errorIfExists: false });
+    try {
+      const applied = await db.get(APPLIED_INDEX_KEY);
+      const nsStats = new Map<string, NsStats>();
+      for await (const [key, value] of db.iterator({ ...familyRange(FAMILY_NS_STATS), fillCache: false })) {
+        nsStats.set(nsFromStatsKey(key), decodeNsStats(value));
+      }
+      return new PageStore(db, o, applied === undefined ? 0 : decodeU64(applied), nsStats);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces the store at `dir` with the state in `chunks` (a stream from `snapshotReader`). The
+   * store at `dir` must be closed first and reopened after. On any failure the old state is left
+   * as it was and the error is thrown; see snapshot-install.ts for the crash-safe swap.
+   */
+  static async installSnapshot(
+    dir: string,
+    chunks: AsyncIterable<SnapshotChunk>,
+    options: { logger?: Logger; minAppliedIndex?: number } = {},
+  ): Promise<{ installed: boolean; appliedIndex: number }> {
+    await mkdir(dirname(dir), { recursive: true });
+    return installSnapshot(dir, chunks, options.logger ?? (() => undefined), options.minAppliedIndex ?? -1);
+  }
+
+  appliedIndex(): number {
+    return this.#appliedIndex;
+  }
+
+  /**
+   * Applies committed entries in order as ONE atomic LevelDB batch that also records
+   * appliedIndex = the last item's index. Items at or below the applied index are skipped and
+   * answered ok: after a snapshot install the state already holds them (etcd does the same with
+   * its consistent index). Calls are queued and run one at a time in call order.
+   */
+  apply(items: ApplyItem[]): Promise<ApplyResult[]> {
+    const run = this.#applyTail.then(() => this.#applyNow(items));
+    this.#applyTail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #applyNow(items: ApplyItem[]): Promise<ApplyResult[]> {
+    const batch = new ApplyBatch(this.#db, this.#nsStats, this.#totalBytes, this.#budgetBytes);
+    const results: ApplyResult[] = [];
+    let lastIndex = this.#appliedIndex;
+    for (const { index, command } of items) {
+      assert.ok(Number.isSafeInteger(index) && index > 0, `apply: bad entry index ${index}`);
+      if (index <= this.#appliedIndex) {
+        results.push(OK);
+        continue;
+      }
+      assert.ok(index > lastIndex, `apply: index ${index} does not follow ${lastIndex}`);
+      lastIndex = index;
+      results.push(command === null ? OK : await batch.apply(command));
+    }
+    if (lastIndex === this.#appliedIndex) return results;
+    await this.#db.batch(batch.finish(lastIndex), { sync: this.#sync });
+    // The batch is durable: now the in-memory view may move.
+    this.#appliedIndex = lastIndex;
+    for (const [ns, stats] of batch.touchedStats()) {
+      const before = this.#nsStats.get(ns) ?? { pages: 0, bytes: 0 };
+      this.#totalBytes += stats.bytes - before.bytes;
+      this.#totalPages += stats.pages - before.pages;
+      if (stats.pages === 0) this.#nsStats.delete(ns);
+      else this.#nsStats.set(ns, stats);
+    }
+    return results;
+  }
+
+  /** A page and its metadata, checksum verified; `undefined` when absent. Never returns corrupt bytes. */
+  async getPage(ns: string, key: Uint8Array): Promise<{ meta: PageMeta; data: Uint8Array } | undefined> {
+    const metaKey = pageKey(FAMILY_META, ns, key);
+    // One getMany reads both records from one implicit snapshot, so they belong to the same batch.
+    // The block cache is bypassed: MiB-sized payloads would flush the metadata blocks lookups need,
+    // and hot payloads are the memory tier's job.
+    const [metaValue, data] = await this.#db.getMany([metaKey, pageKey(FAMILY_PAYLOAD, ns, key)], { fillCache: false });
+    if (metaValue === undefined) return undefined;
+    const meta: PageMeta = { ns, key, ...decodeMeta(metaValue) };
+    if (data === undefined || data.byteLength !== meta.bytes || crc32c(data) !== meta.crc32c) {
+      const found = data === undefined ? 'no payload record' : `${data.byteLength} bytes`;
+      throw new KvcError('KVC_CHECKSUM_MISMATCH', { detail: `page in namespace ${ns} (${found}, ${meta.bytes} expected)` });
+    }
+    return { meta, data };
+  }
+
+  /** How many leading `keys` are present in `ns` (the longest cached prefix). Reads metadata keys only. */
+  async lookup(ns: string, keys: Uint8Array[]): Promise<number> {
+    let present = 0;
+    for (let start = 0; start < keys.length; start += LOOKUP_BATCH_KEYS) {
+      const slice = keys.slice(start, start + LOOKUP_BATCH_KEYS);
+      const found = await this.#db.hasMany(slice.map((key) => pageKey(FAMILY_META, ns, key)));
+      const miss = found.indexOf(false);
+      if (miss !== -1) return present + miss;
+      present += slice.length;
+    }
+    return present;
+  }
+
+  /**
+   * When each key's pin in `ns` expires (ms since the epoch, as the pin commands computed it from
+   * their `nowMs`), `undefined` when the key has no pin. Eviction compares this with its own clock.
+   */
+  async pinExpiries(ns: string, keys: Uint8Array[]): Promise<(number | undefined)[]> {
+    const values = await this.#db.getMany(keys.map((key) => pageKey(FAMILY_PIN, ns, key)));
+    return values.map((value) => (value === undefined ? undefined : decodeU64(value)));
+  }
+
+  stats(): StoreStats {
+    const namespaces: Record<string, { pages: number; bytes: number }> = {};
+    for (const [ns, stats] of [...this.#nsStats].sort(([a], [b]) => (a < b ? -1 : 1))) namespaces[ns] = { ...stats };
+    return { pages: this.#totalPages, bytes: this.#totalBytes, namespaces };
+  }
+
+  /** sha256 over every key and value in key order (appliedIndex included), each length-prefixed. */
+  async digest(): Promise<string> {
+    const hash = createHash('sha256');
+    const lengths = new DataView(new ArrayBuffer(8));
+    const iterator = this.#db.iterator({ fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
+    for await (const [key, value] of iterator) {
+      lengths.setUint32(0, key.byteLength);
+      lengths.setUint32(4, value.byteLength);
+      hash.update(new Uint8Array(lengths.buffer));
+      hash.update(key);
+      hash.update(value);
+    }
+    return hash.digest('hex');
+  }
+
+  /**
+   * The whole store as a chunk stream. The LevelDB iterator is created now, and with it the
+   * implicit snapshot it reads, so the stream is one consistent state even while applies go on;
+   * its applied index is in the final chunk (the node must use that one, not `appliedIndex()`
+   * read at another moment). Iterate it to the end or break out of the loop so the iterator is
+   * closed; one never iterated is closed by `close()`.
+   */
+  snapshotReader(): AsyncIterable<SnapshotChunk> {
+    const iterator = this.#db.iterator({ fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
+    return (async function* streamChunks(): AsyncGenerator<SnapshotChunk> {
+      const writer = new ChunkWriter();
+      let appliedIndex = 0;
+      try {
+        for await (const [key, value] of iterator) {
+          if (key.byteLength === 1 && key[0] === APPLIED_INDEX_KEY[0]) appliedIndex = decodeU64(value);
+          yield* writer.add({ key, value });
+        }
+      } finally {
+        await iterator.close();
+      }
+      yield writer.finish(appliedIndex);
+    })();
+  }
+
+  async close(): Promise<void> {
+    await this.#applyTail;
+    await this.#db.close();
+  }
+}

@@ -1,0 +1,110 @@
+// Proves that store commands (src/codec/command.ts) round-trip for every operation, with optional
+// page fields present and absent, every dtype, 0-byte and 32 MiB pages and several pages per put;
+// that decoded keys and page data are views into the input; and that malformed fields (unknown
+// operation or dtype, out-of-range checksum, negative numbers, wrong arity) are refused with a
+// CodecError on both sides.
+
+import t from 'tap';
+import { CodecError, crc32c, decodeCommand, encodeCommand } from '../../src/codec/index.js';
+import type { Command, Dtype, PageMeta } from '../../src/codec/index.js';
+
+const MIB = 1024 * 1024;
+const PAGE_BYTES = 32 * MIB;
+
+function key(n: number): Uint8Array {
+  return Uint8Array.from({ length: 16 }, (_, i) => (n * 31 + i) & 0xff);
+}
+
+function page(n: number, data: Uint8Array, extra: Partial<PageMeta> = {}): { meta: PageMeta; data: Uint8Array } {
+  const meta: PageMeta = {
+    ns: 'llama-3-8b/tenant:a', key: key(n), dtype: 'fp16', shape: [32, 2, 8, 16, 128], tokens: 16,
+    bytes: data.byteLength, crc32c: crc32c(data), createdAtMs: 1_700_000_000_000 + n, ...extra,
+  };
+  return { meta, data };
+}
+
+function isViewInto(part: Uint8Array, whole: Uint8Array): boolean {
+  return part.buffer === whole.buffer && part.byteOffset >= whole.byteOffset &&
+    part.byteOffset + part.byteLength <= whole.byteOffset + whole.byteLength;
+}
+
+t.test('every operation round-trips', async (t) => {
+  const commands: Command[] = [
+    { op: 'put', pages: [] },
+    { op: 'put', pages: [page(1, Uint8Array.of(1, 2, 3, 4))] },
+    {
+      op: 'put',
+      pages: [
+        page(2, new Uint8Array(0), { parentKey: key(1), ttlMs: 60_000 }),
+        page(3, Uint8Array.of(9), { dtype: 'u8', shape: [1], tokens: 0 }),
+        page(4, Uint8Array.of(1, 2), { dtype: 'bf16', shape: [], ttlMs: 0 }),
+        page(5, Uint8Array.of(1, 2, 3, 4), { dtype: 'fp32', crc32c: 0xffff_ffff, ns: '' }),
+      ],
+    },
+    { op: 'delete', ns: 'a', keys: [key(1), key(2)] },
+    { op: 'delete', ns: 'a', keys: [] },
+    { op: 'drop-ns', ns: 'tenant/ü-名' },
+    { op: 'pin', ns: 'a', keys: [key(7)], ttlMs: 30_000, nowMs: 1_700_000_000_123 },
+    { op: 'unpin', ns: 'a', keys: [key(7)] },
+    { op: 'evict', ns: 'b', keys: [key(8), key(9), new Uint8Array(0)] },
+    { op: 'noop' },
+  ];
+  for (const command of commands) t.same(decodeCommand(encodeCommand(command)), command, command.op);
+  const decoded = decodeCommand(encodeCommand(commands[2]));
+  t.ok(decoded.op === 'put' && !('ttlMs' in decoded.pages[1].meta) && !('parentKey' in decoded.pages[1].meta),
+    'absent optional fields stay absent');
+});
+
+t.test('keys and page data are views into the encoded command', async (t) => {
+  const encoded = encodeCommand({ op: 'put', pages: [page(1, Uint8Array.of(5, 6, 7), { parentKey: key(0) })] });
+  const decoded = decodeCommand(encoded);
+  if (decoded.op !== 'put') throw new Error('expected a put');
+  const [{ meta, data }] = decoded.pages;
+  t.ok(isViewInto(data, encoded) && isViewInto(meta.key, encoded), 'data and key are views');
+  t.ok(meta.parentKey !== undefined && isViewInto(meta.parentKey, encoded), 'parentKey is a view');
+  const del = encodeCommand({ op: 'delete', ns: 'a', keys: [key(3)] });
+  const decodedDelete = decodeCommand(del);
+  t.ok(decodedDelete.op === 'delete' && isViewInto(decodedDelete.keys[0], del), 'delete keys are views');
+});
+
+t.test('a put of two 32 MiB pages round-trips intact', async (t) => {
+  const first = new Uint8Array(PAGE_BYTES).fill(0x3c);
+  const second = new Uint8Array(PAGE_BYTES);
+  for (let i = 0; i < second.length; i += 997) second[i] = i & 0xff;
+  const encoded = encodeCommand({ op: 'put', pages: [page(1, first), page(2, second)] });
+  t.ok(encoded.buffer.byteLength < 2 * PAGE_BYTES + 64 * 1024, 'one buffer sized for the record');
+  const decoded = decodeCommand(encoded);
+  if (decoded.op !== 'put') throw new Error('expected a put');
+  t.equal(decoded.pages.length, 2);
+  t.equal(crc32c(decoded.pages[0].data), crc32c(first), 'the first page is intact');
+  t.equal(crc32c(decoded.pages[1].data), crc32c(second), 'the second page is intact');
+  t.equal(decoded.pages[1].meta.crc32c, crc32c(second), 'metadata kept');
+});
+
+t.test('malformed commands are refused on both sides', async (t) => {
+  const good = page(1, Uint8Array.of(1));
+  const bad: [string, Command][] = [
+    ['unknown op', { op: 'truncate' } as unknown as Command],
+    ['unknown dtype', { op: 'put', pages: [page(1, Uint8Array.of(1), { dtype: 'fp8' as Dtype })] }],
+    ['checksum over 32 bits', { op: 'put', pages: [page(1, Uint8Array.of(1), { crc32c: 2 ** 32 })] }],
+    ['negative tokens', { op: 'put', pages: [page(1, Uint8Array.of(1), { tokens: -1 })] }],
+    ['fractional shape', { op: 'put', pages: [page(1, Uint8Array.of(1), { shape: [1.5] })] }],
+    ['key not bytes', { op: 'put', pages: [page(1, Uint8Array.of(1), { key: 'k' as never })] }],
+    ['data not bytes', { op: 'put', pages: [{ meta: good.meta, data: [1] as never }] }],
+    ['numeric ns', { op: 'drop-ns', ns: 5 as never }],
+    ['keys not an array', { op: 'delete', ns: 'a', keys: key(1) as never }],
+    ['negative ttl', { op: 'pin', ns: 'a', keys: [], ttlMs: -1, nowMs: 0 }],
+  ];
+  for (const [name, command] of bad) t.throws(() => encodeCommand(command), CodecError, `encode: ${name}`);
+  // Hand-built records the encoder would never produce.
+  const raw: [string, number[]][] = [
+    ['op code 0', [0x92, 5, 0]],
+    ['op code 8', [0x92, 5, 8]],
+    ['noop with an extra field', [0x93, 5, 7, 0]],
+    ['drop-ns without ns', [0x92, 5, 3]],
+    ['pin without nowMs', [0x95, 5, 4, 0xa1, 0x61, 0x90, 1]],
+    ['put with a page of 10 fields', [0x93, 5, 1, 0x91, 0x9a, 0xa0, 0xc4, 0, 0xc0, 0xa4, 0x66, 0x70, 0x31, 0x36, 0x90, 0, 0, 0, 0, 0xc0]],
+    ['an Entry tag', [0x92, 1, 7]],
+  ];
+  for (const [name, bytes] of raw) t.throws(() => decodeCommand(Uint8Array.from(bytes)), CodecError, `decode: ${name}`);
+});
