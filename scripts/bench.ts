@@ -1,0 +1,61 @@
+// Runs micro-benchmark suites (scripts/bench/registry.ts) and reports them.
+//
+//   npm run bench -- <suite|all> [--json] [--seconds N]
+//
+// Prints a markdown table per suite; with --json the last stdout line is the JSON document
+// ({"suite": ..., "results": [...]} for one suite, an array of them for `all`). Every report is
+// also written to bench-results/<suite>-<timestamp>.json (gitignored).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { arch, cpus, platform } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SUITES } from './bench/registry.js';
+import type { SuiteReport } from './bench/types.js';
+
+/** Seconds measured per case; with the warm-ups the raft suite stays well under a minute. */
+const SECONDS_PER_CASE_DEFAULT = 3;
+const RESULTS_DIR = 'bench-results';
+
+const { values, positionals } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+  },
+  allowPositionals: true,
+  strict: true,
+});
+
+const requested = positionals[0];
+if (requested === undefined || (requested !== 'all' && !SUITES.has(requested))) {
+  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N]`);
+  process.exit(2);
+}
+const secondsPerCase = values.seconds === undefined ? SECONDS_PER_CASE_DEFAULT : Number(values.seconds);
+if (!(secondsPerCase > 0)) throw new Error(`--seconds must be a positive number, got ${values.seconds}`);
+
+const suites = requested === 'all' ? [...SUITES.values()] : [SUITES.get(requested)!];
+const environment = {
+  node: process.version,
+  platform: `${platform()}-${arch()}`,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cpus: cpus().length,
+  date: new Date().toISOString(),
+};
+const documents: (SuiteReport & typeof environment)[] = [];
+mkdirSync(RESULTS_DIR, { recursive: true });
+for (const suite of suites) {
+  console.log(`## ${suite.name}: ${suite.description}\n`);
+  const report = suite.run({ secondsPerCase });
+  console.log(`${report.table}\n`);
+  for (const note of report.notes) console.log(`- ${note}`);
+  console.log('');
+  const document = { ...report, ...environment };
+  documents.push(document);
+  const file = join(RESULTS_DIR, `${suite.name}-${environment.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
+  console.log(`written to ${file}`);
+}
+if (values.json) {
+  const { table: _table, ...first } = documents[0]!;
+  console.log(JSON.stringify(documents.length === 1 ? first : documents.map(({ table: _t, ...d }) => d)));
+}
