@@ -63,6 +63,11 @@ export class RaftLog {
 
   /** Like term(), but 0 when the entry is compacted or not there. */
   termOrZero(index: number): number {
+    // Bounds first: followers ask about the index past their log for every new entry, and
+    // building an exception there was a third of the replication CPU (bench raft profile).
+    const unstableTerm = this.unstable.maybeTerm(index);
+    if (unstableTerm !== undefined) return unstableTerm;
+    if (index + 1 < this.firstIndex() || index > this.lastIndex()) return 0;
     try {
       return this.term(index);
     } catch (err) {
