@@ -1,0 +1,660 @@
+// One cluster member: drives the Raft core over a durable WAL and the LevelDB page store.
+//
+// The loop, in the fixed order that makes acknowledgements safe (CONVENTIONS, after etcd):
+//   1. step what arrived (ticks, peer messages, proposals, reads) into the core;
+//   2. take a Ready; persist its hard state and entries in the WAL with one fdatasync;
+//   3. only then send its messages (votes and acks leave after they are durable);
+//   4. apply committed entries to the store in one atomic batch; answer proposals and reads;
+//   5. advance(); compact the WAL when a trigger fires.
+// Inputs are queued and stepped only at the top of the loop, so nothing touches the core while a
+// Ready is being persisted or applied.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  ConfChangeType,
+  EntryType,
+  MessageType,
+  NONE,
+  RaftError,
+  RawNode,
+  StateType,
+  decodeConfChange,
+  encodeConfChange,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  type ReadState,
+} from '../raft/index.js';
+import { Wal, type FileLayer } from '../wal/index.js';
+import { PageStore, type ApplyResult, type SnapshotChunk } from '../store/index.js';
+import type { Command } from '../codec/index.js';
+import { KvcError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { decodeProposal, encodeProposal } from './proposal.js';
+import type { Transport } from './transport.js';
+
+export interface CompactionOptions {
+  /** Compact once the WAL holds this many bytes. */
+  walBytes: number;
+  /** ... or this many entries were written since the last compaction. */
+  entries: number;
+  /** ... or this long passed since the last compaction. */
+  intervalMs: number;
+  /** Entries kept below the applied index so slow followers can catch up without a snapshot. */
+  keepEntries: number;
+}
+
+export interface NodeConfig {
+  id: NodeId;
+  /** Holds `wal/` and `store/`. */
+  dataDir: string;
+  /** Voters of a brand-new cluster; used only when the data dir is empty. A joining member passes []. */
+  initialVoters: NodeId[];
+  transport: Transport;
+  tickMs?: number;
+  electionTick?: number;
+  heartbeatTick?: number;
+  /** fdatasync the WAL and sync LevelDB writes (default true; tests may turn it off). */
+  fsync?: boolean;
+  budgetBytes?: number;
+  compaction?: Partial<CompactionOptions>;
+  /** WAL file layer (tests inject faults through it). */
+  walFiles?: FileLayer;
+  /** WAL segment size (default LIMITS.wal.segmentBytes). */
+  walSegmentBytes?: number;
+  /** Truncate the WAL at damage found while opening instead of refusing to start (docs/WAL.md). */
+  walRepair?: boolean;
+  proposalTimeoutMs?: number;
+  /** Most proposals folded into one Raft append. */
+  proposalBatchMax?: number;
+  logger?: (line: string) => void;
+}
+
+export interface NodeStatus {
+  id: NodeId;
+  role: 'leader' | 'follower' | 'candidate' | 'pre-candidate';
+  leader: NodeId;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  voters: NodeId[];
+  learners: NodeId[];
+  pages: number;
+  bytes: number;
+  walFirstIndex: number;
+  walLastIndex: number;
+  walSegments: number;
+  /** Store images this member streamed to followers / installed from a leader since it started. */
+  snapshotsSent: number;
+  snapshotsInstalled: number;
+}
+
+interface PendingProposal {
+  resolve: (result: ApplyResult) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface PendingRead {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  /** Set once the leader answered: the read may be served when applied reaches it. */
+  index?: number;
+}
+
+type InboxItem =
+  | { kind: 'message'; message: Message }
+  | { kind: 'propose'; seq: number; command: Command }
+  | { kind: 'conf-change'; cc: ConfChange }
+  | { kind: 'read'; context: Uint8Array }
+  | { kind: 'transfer'; to: NodeId }
+  | { kind: 'snapshot-status'; to: NodeId; ok: boolean };
+
+const DEFAULT_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
+const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
+const DEFAULT_PROPOSAL_BATCH_MAX = 256;
+const DEFAULT_KEEP_ENTRIES = 1_000;
+const ROLE_NAMES = { [StateType.Leader]: 'leader', [StateType.Follower]: 'follower', [StateType.Candidate]: 'candidate', [StateType.PreCandidate]: 'pre-candidate' } as const;
+
+export class ClusterNode {
+  readonly id: NodeId;
+  readonly #config: NodeConfig;
+  readonly #compaction: CompactionOptions;
+  readonly #log: (line: string) => void;
+  #wal: Wal;
+  #store: PageStore;
+  #rn: RawNode;
+  #inbox: InboxItem[] = [];
+  #ticks = 0;
+  #wake: (() => void) | undefined = undefined;
+  #stopped = false;
+  /** Files closed (by stop or crash); #stopped alone may come from a fatal error. */
+  #closed = false;
+  #loopDone: Promise<void> = Promise.resolve();
+  #ticker: NodeJS.Timeout | undefined = undefined;
+  #proposalSeq = 0;
+  readonly #proposals = new Map<number, PendingProposal>();
+  #readSeq = 0;
+  readonly #reads = new Map<string, PendingRead>();
+  #lastCompactionMs = Date.now();
+  #walBytesAfterCompaction = 0;
+  /** Serializes store replacement (snapshot install) against applies and reads. */
+  #storeBusy: Promise<void> = Promise.resolve();
+  #fatal: Error | undefined = undefined;
+  #snapshotsSent = 0;
+  #snapshotsInstalled = 0;
+
+  private constructor(config: NodeConfig, wal: Wal, store: PageStore, rn: RawNode) {
+    this.id = config.id;
+    this.#config = config;
+    this.#wal = wal;
+    this.#store = store;
+    this.#rn = rn;
+    this.#log = config.logger ?? (() => {});
+    this.#compaction = {
+      walBytes: config.compaction?.walBytes ?? LIMITS.compaction.triggerWalBytes,
+      entries: config.compaction?.entries ?? LIMITS.compaction.triggerEntries,
+      intervalMs: config.compaction?.intervalMs ?? LIMITS.compaction.triggerIntervalMs,
+      keepEntries: config.compaction?.keepEntries ?? DEFAULT_KEEP_ENTRIES,
+    };
+  }
+
+  /** Opens (or creates) the member's WAL and store, and starts ticking and serving. */
+  static async start(config: NodeConfig): Promise<ClusterNode> {
+    const fsync = config.fsync ?? true;
+    const wal = await Wal.open({
+      dir: path.join(config.dataDir, 'wal'),
+      fsync,
+      ...(config.walSegmentBytes ? { segmentBytes: config.walSegmentBytes } : {}),
+      ...(config.walRepair ? { repair: true } : {}),
+      ...(config.walFiles ? { files: config.walFiles } : {}),
+      ...(config.logger ? { logger: config.logger } : {}),
+    });
+    const store = await PageStore.open({
+      dir: path.join(config.dataDir, 'store'),
+      budgetBytes: config.budgetBytes ?? DEFAULT_BUDGET_BYTES,
+      sync: fsync,
+    });
+    await bootstrapIfEmpty(wal, config.initialVoters);
+    const rn = ClusterNode.#newRawNode(config, wal);
+    const node = new ClusterNode(config, wal, store, rn);
+    config.transport.register(config.id, {
+      onMessage: (message) => node.#enqueue({ kind: 'message', message }),
+      onSnapshot: (message, chunks) => node.#receiveSnapshot(message, chunks),
+    });
+    node.#ticker = setInterval(() => {
+      node.#ticks++;
+      node.#notify();
+    }, config.tickMs ?? LIMITS.raft.tickMs);
+    node.#loopDone = node.#loop();
+    return node;
+  }
+
+  static #newRawNode(config: NodeConfig, wal: Wal): RawNode {
+    // Restart from the WAL's snapshot: entries after it are handed out again, so membership
+    // changes in them reach the core; the store skips what it already holds (appliedIndex).
+    return new RawNode({
+      id: config.id,
+      storage: wal,
+      applied: wal.snapshot().metadata.index,
+      electionTick: config.electionTick ?? LIMITS.raft.electionTick,
+      heartbeatTick: config.heartbeatTick ?? LIMITS.raft.heartbeatTick,
+      maxSizePerMsgBytes: LIMITS.raft.maxSizePerMsgBytes,
+      maxInflightMsgs: LIMITS.raft.maxInflightMsgs,
+      maxInflightBytes: LIMITS.raft.maxInflightBytes,
+      maxUncommittedEntriesBytes: LIMITS.raft.maxUncommittedEntriesBytes,
+      maxCommittedSizePerReadyBytes: LIMITS.raft.maxCommittedSizePerReadyBytes,
+      checkQuorum: true,
+      preVote: true,
+      readOnlyOption: 'safe',
+      ...(config.logger ? { logger: config.logger } : {}),
+    });
+  }
+
+  // ---- public API ----------------------------------------------------------------------------
+
+  /** The page store; reads should go through getPage/lookup/digest, which wait out a snapshot install. */
+  get store(): PageStore {
+    return this.#store;
+  }
+
+  getPage(ns: string, key: Uint8Array): ReturnType<PageStore['getPage']> {
+    return this.#withStore(() => this.#store.getPage(ns, key));
+  }
+
+  lookup(ns: string, keys: Uint8Array[]): Promise<number> {
+    return this.#withStore(() => this.#store.lookup(ns, keys));
+  }
+
+  digest(): Promise<string> {
+    return this.#withStore(() => this.#store.digest());
+  }
+
+  get wal(): Wal {
+    return this.#wal;
+  }
+
+  /** False once the member stopped (cleanly, by a crash, or on a fatal error). */
+  isLeader(): boolean {
+    return !this.#stopped && this.#rn.status().softState.state === StateType.Leader;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  leader(): NodeId {
+    return this.#rn.status().softState.leader;
+  }
+
+  /** Replicates `command`; resolves with its result once it is committed and applied here. */
+  propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<ApplyResult> {
+    if (this.#stopped) return Promise.reject(this.#stoppedError());
+    if (!this.isLeader()) return Promise.reject(this.#notLeaderError());
+    const seq = ++this.#proposalSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#proposals.delete(seq);
+        reject(new KvcError('KVC_DEADLINE_EXCEEDED', { detail: `proposal not applied within ${timeoutMs} ms` }));
+      }, timeoutMs);
+      this.#proposals.set(seq, { resolve, reject, timer });
+      this.#enqueue({ kind: 'propose', seq, command });
+    });
+  }
+
+  /** Resolves once this member has applied everything committed when the read was asked (ReadIndex). */
+  linearizableRead(timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<void> {
+    if (this.#stopped) return Promise.reject(this.#stoppedError());
+    const context = new TextEncoder().encode(`read:${this.id}:${++this.#readSeq}`);
+    const key = Buffer.from(context).toString('latin1');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#reads.delete(key);
+        reject(new KvcError('KVC_DEADLINE_EXCEEDED', { detail: `read index not confirmed within ${timeoutMs} ms` }));
+      }, timeoutMs);
+      this.#reads.set(key, { resolve, reject, timer });
+      this.#enqueue({ kind: 'read', context });
+    });
+  }
+
+  addMember(id: NodeId, address: string, learner = false): void {
+    this.#proposeConfChange({ type: learner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter, nodeId: id, context: new TextEncoder().encode(address) });
+  }
+
+  removeMember(id: NodeId): void {
+    this.#proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: id, context: new Uint8Array(0) });
+  }
+
+  transferLeader(to: NodeId): void {
+    this.#enqueue({ kind: 'transfer', to });
+  }
+
+  status(): NodeStatus {
+    const st = this.#rn.status();
+    const walStats = this.#wal.stats();
+    const storeStats = this.#store.stats();
+    return {
+      id: this.id,
+      role: ROLE_NAMES[st.softState.state],
+      leader: st.softState.leader,
+      term: st.hardState.term,
+      commitIndex: st.hardState.commit,
+      appliedIndex: this.#store.appliedIndex(),
+      voters: st.config.voters,
+      learners: st.config.learners,
+      pages: storeStats.pages,
+      bytes: storeStats.bytes,
+      walFirstIndex: walStats.firstIndex,
+      walLastIndex: walStats.lastIndex,
+      walSegments: walStats.segments,
+      snapshotsSent: this.#snapshotsSent,
+      snapshotsInstalled: this.#snapshotsInstalled,
+    };
+  }
+
+  /** Compacts the WAL now (an operator's `kvc snapshot`). */
+  async compactNow(): Promise<void> {
+    await this.#compact();
+  }
+
+  /** Graceful stop: finishes the current step, closes WAL and store. */
+  async stop(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#stopped) this.#halt(new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} is stopping` }));
+    await this.#loopDone;
+    await this.#storeBusy;
+    // A member stopped by a fatal WAL error cannot close its WAL cleanly; its store still closes.
+    await this.#wal.close().catch((err: unknown) => this.#log(`member ${this.id}: WAL close failed: ${String(err)}`));
+    await this.#store.close();
+  }
+
+  /**
+   * Test hook for crash tests: abandon this member at once, as if the process died. Nothing
+   * more is written by it; files are closed (LevelDB keeps its lock otherwise), but nothing is
+   * flushed that was not already durable.
+   */
+  async crash(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#stopped) this.#halt(new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} crashed` }));
+    await this.#loopDone.catch(() => {});
+    await this.#storeBusy.catch(() => {});
+    await this.#wal.close().catch(() => {});
+    await this.#store.close().catch(() => {});
+  }
+
+  /** The error that stopped this member, if one did (e.g. an injected disk fault). */
+  get fatalError(): Error | undefined {
+    return this.#fatal;
+  }
+
+  // ---- the loop ------------------------------------------------------------------------------
+
+  #enqueue(item: InboxItem): void {
+    if (this.#stopped) return;
+    this.#inbox.push(item);
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      while (!this.#stopped) {
+        if (this.#inbox.length === 0 && this.#ticks === 0 && !this.#rn.hasReady()) {
+          await new Promise<void>((resolve) => (this.#wake = resolve));
+          continue;
+        }
+        this.#drainInbox();
+        if (this.#rn.hasReady()) await this.#handleReady();
+      }
+    } catch (err) {
+      // A failed write (disk full, injected fault) must stop the member: continuing after an
+      // unknown partial write could acknowledge what is not durable.
+      this.#fatal = err instanceof Error ? err : new Error(String(err));
+      this.#log(`member ${this.id} stopped on a fatal error: ${this.#fatal.message}`);
+      this.#halt(new KvcError('KVC_INTERNAL', { detail: `member ${this.id} stopped: ${this.#fatal.message}`, cause: err }));
+    }
+  }
+
+  #drainInbox(): void {
+    const ticks = this.#ticks;
+    this.#ticks = 0;
+    for (let i = 0; i < ticks; i++) this.#rn.tick();
+    const items = this.#inbox;
+    this.#inbox = [];
+    const proposals: { seq: number; data: Uint8Array }[] = [];
+    for (const item of items) {
+      if (item.kind === 'propose') proposals.push({ seq: item.seq, data: encodeProposal(this.id, item.seq, item.command) });
+      else this.#stepItem(item);
+    }
+    const batchMax = this.#config.proposalBatchMax ?? DEFAULT_PROPOSAL_BATCH_MAX;
+    for (let i = 0; i < proposals.length; i += batchMax) this.#proposeBatch(proposals.slice(i, i + batchMax));
+  }
+
+  #stepItem(item: Exclude<InboxItem, { kind: 'propose' }>): void {
+    try {
+      switch (item.kind) {
+        case 'message':
+          if (this.#mustNotVote(item.message)) return;
+          this.#rn.step(item.message);
+          return;
+        case 'conf-change':
+          this.#rn.proposeConfChange(item.cc);
+          return;
+        case 'read':
+          this.#rn.readIndex(item.context);
+          return;
+        case 'transfer':
+          this.#rn.transferLeader(item.to);
+          return;
+        case 'snapshot-status':
+          this.#rn.reportSnapshot(item.to, item.ok);
+          return;
+      }
+    } catch (err) {
+      // Operating errors of the core (a dropped proposal, a message from a removed peer) are
+      // expected; anything else is a bug and propagates.
+      if (!(err instanceof RaftError)) throw err;
+      this.#log(`member ${this.id}: ${item.kind} not taken: ${err.message}`);
+    }
+  }
+
+  /**
+   * A member that knows no configuration yet (a joiner, or one whose data directory was wiped)
+   * may have forgotten a vote it cast in the current term; it casts none until it has caught up
+   * far enough to know the members, so it can never vote twice in one term.
+   */
+  #mustNotVote(m: Message): boolean {
+    if (m.type !== MessageType.Vote && m.type !== MessageType.PreVote) return false;
+    return this.#rn.status().config.voters.length === 0;
+  }
+
+  #proposeBatch(batch: { seq: number; data: Uint8Array }[]): void {
+    try {
+      this.#rn.proposeBatch(batch.map((p) => p.data));
+    } catch (err) {
+      if (!(err instanceof RaftError)) throw err;
+      for (const p of batch) this.#settleProposal(p.seq, undefined, new KvcError('KVC_PROPOSAL_DROPPED', { detail: err.message, cause: err }));
+    }
+  }
+
+  async #handleReady(): Promise<void> {
+    const rd = this.#rn.ready();
+    await this.#wal.save({
+      ...(rd.hardState ? { hardState: rd.hardState } : {}),
+      entries: rd.entries,
+      ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+    });
+    if (rd.softState && rd.softState.state !== StateType.Leader) this.#failPendingOnLeadershipLoss();
+    this.#sendMessages(rd.messages);
+    await this.#apply(rd.committedEntries);
+    this.#noteReadStates(rd.readStates);
+    this.#rn.advance();
+    this.#serveReads();
+    if (this.#compactionDue()) await this.#compact();
+  }
+
+  #sendMessages(messages: Message[]): void {
+    const plain: Message[] = [];
+    for (const m of messages) {
+      if (m.type === MessageType.Snap) void this.#sendSnapshot(m);
+      else plain.push(m);
+    }
+    if (plain.length > 0) this.#config.transport.send(plain);
+  }
+
+  async #sendSnapshot(m: Message): Promise<void> {
+    let ok = false;
+    try {
+      ok = await this.#config.transport.sendSnapshot(m, this.#store.snapshotReader());
+    } catch (err) {
+      this.#log(`member ${this.id}: snapshot to ${m.to} failed: ${String(err)}`);
+    }
+    if (ok) this.#snapshotsSent++;
+    this.#log(`member ${this.id}: snapshot to ${m.to} ${ok ? 'installed' : 'failed; will retry'}`);
+    this.#enqueue({ kind: 'snapshot-status', to: m.to, ok });
+  }
+
+  /** Installs the leader's store image, then steps its MsgSnap so the core moves past it. */
+  async #receiveSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
+    this.#assertServing();
+    await this.#withStore(async () => {
+      const dir = path.join(this.#config.dataDir, 'store');
+      const budgetBytes = this.#config.budgetBytes ?? DEFAULT_BUDGET_BYTES;
+      // Never go back: an image older than what we hold would lose applied entries.
+      const minAppliedIndex = this.#store.appliedIndex();
+      await this.#store.close();
+      try {
+        const result = await PageStore.installSnapshot(dir, chunks, { minAppliedIndex, logger: this.#log });
+        if (result.installed) this.#snapshotsInstalled++;
+      } finally {
+        this.#store = await PageStore.open({ dir, budgetBytes, sync: this.#config.fsync ?? true });
+      }
+    });
+    this.#enqueue({ kind: 'message', message });
+  }
+
+  async #withStore<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.#storeBusy;
+    let release!: () => void;
+    this.#storeBusy = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  async #apply(entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const applied = this.#store.appliedIndex();
+    const items: { index: number; command: Command | null }[] = [];
+    const owners: (number | undefined)[] = [];
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) this.#applyConfChange(e);
+      // The store already holds entries up to its applied index (replay after restart, or a
+      // snapshot image newer than the Raft snapshot): applying them again is skipped.
+      if (e.index <= applied) continue;
+      if (e.type === EntryType.ConfChange || e.data.byteLength === 0) {
+        items.push({ index: e.index, command: null });
+        owners.push(undefined);
+        continue;
+      }
+      const proposal = decodeProposal(e.data);
+      items.push({ index: e.index, command: proposal.command });
+      owners.push(proposal.proposer === this.id ? proposal.seq : undefined);
+    }
+    if (items.length === 0) return;
+    const results = await this.#withStore(() => this.#store.apply(items));
+    results.forEach((result, i) => {
+      const seq = owners[i];
+      if (seq !== undefined) this.#settleProposal(seq, result);
+    });
+  }
+
+  #applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    const cs = this.#rn.applyConfChange(cc);
+    this.#log(`member ${this.id} applied conf change ${ConfChangeType[cc.type]} ${cc.nodeId} at ${e.index}: voters [${cs.voters}] learners [${cs.learners}]`);
+  }
+
+  #settleProposal(seq: number, result: ApplyResult | undefined, error?: Error): void {
+    const pending = this.#proposals.get(seq);
+    if (pending === undefined) return;
+    this.#proposals.delete(seq);
+    clearTimeout(pending.timer);
+    if (error !== undefined) pending.reject(error);
+    else pending.resolve(result!);
+  }
+
+  #failPendingOnLeadershipLoss(): void {
+    // The entries may still commit under the next leader; the outcome is unknown to us. Puts are
+    // idempotent, so the client's retry is safe.
+    for (const seq of [...this.#proposals.keys()]) {
+      this.#settleProposal(seq, undefined, new KvcError('KVC_NOT_LEADER', { detail: `leadership lost; outcome unknown, retry (leader is ${this.leader() || 'unknown'})` }));
+    }
+  }
+
+  #noteReadStates(readStates: ReadState[]): void {
+    for (const rs of readStates) {
+      const read = this.#reads.get(Buffer.from(rs.requestCtx).toString('latin1'));
+      if (read !== undefined) read.index = rs.index;
+    }
+  }
+
+  #serveReads(): void {
+    const applied = this.#store.appliedIndex();
+    for (const [key, read] of this.#reads) {
+      if (read.index === undefined || read.index > applied) continue;
+      this.#reads.delete(key);
+      clearTimeout(read.timer);
+      read.resolve();
+    }
+  }
+
+  #compactionDue(): boolean {
+    const stats = this.#wal.stats();
+    // Bytes count growth since the last compaction: the kept tail and the active segment stay
+    // after compacting, and must not make the trigger fire again on every Ready.
+    return (
+      stats.entriesSinceCompaction >= this.#compaction.entries ||
+      stats.bytes - this.#walBytesAfterCompaction >= this.#compaction.walBytes ||
+      Date.now() - this.#lastCompactionMs >= this.#compaction.intervalMs
+    );
+  }
+
+  async #compact(): Promise<void> {
+    this.#lastCompactionMs = Date.now();
+    // The store is synced on every apply batch (sync: true), so it holds everything up to its
+    // applied index durably; WAL entries below that are no longer needed for recovery.
+    const applied = Math.min(this.#store.appliedIndex(), this.#rn.status().applied);
+    if (applied <= this.#wal.snapshot().metadata.index) return;
+    this.#wal.createSnapshot(applied, this.#rn.status().config, new Uint8Array(0));
+    const compactTo = Math.max(this.#wal.firstIndex(), applied - this.#compaction.keepEntries);
+    await this.#wal.compact(compactTo);
+    this.#walBytesAfterCompaction = this.#wal.stats().bytes;
+    this.#log(`member ${this.id} compacted the WAL: snapshot at ${applied}, log from ${compactTo}`);
+  }
+
+  #notLeaderError(): KvcError {
+    const leader = this.leader();
+    if (leader === NONE) return new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} knows no leader yet` });
+    return new KvcError('KVC_NOT_LEADER', { detail: `leader is member ${leader}` });
+  }
+
+  #proposeConfChange(cc: ConfChange): void {
+    this.#assertServing();
+    if (!this.isLeader()) throw this.#notLeaderError();
+    this.#enqueue({ kind: 'conf-change', cc });
+  }
+
+  #assertServing(): void {
+    if (this.#stopped) throw this.#stoppedError();
+  }
+
+  #stoppedError(): KvcError {
+    return new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} is stopped` });
+  }
+
+  #halt(error: Error): void {
+    this.#stopped = true;
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#config.transport.unregister(this.id);
+    this.#notify();
+    for (const seq of [...this.#proposals.keys()]) this.#settleProposal(seq, undefined, error);
+    for (const read of this.#reads.values()) {
+      clearTimeout(read.timer);
+      read.reject(error);
+    }
+    this.#reads.clear();
+  }
+}
+
+/**
+ * A brand-new member of a new cluster writes the initial configuration into its log, as etcd
+ * does: one committed AddVoter entry per initial voter at term 1. Every initial member writes the
+ * same entries, and a member that joins later learns the configuration by replaying them.
+ */
+async function bootstrapIfEmpty(wal: Wal, initialVoters: NodeId[]): Promise<void> {
+  const { hardState, confState } = wal.initialState();
+  const empty = wal.lastIndex() === 0 && hardState.term === 0 && confState.voters.length === 0;
+  if (!empty || initialVoters.length === 0) return;
+  assert.ok(initialVoters.every((id) => Number.isInteger(id) && id > 0), 'initial voters must be positive integers');
+  const voters = [...new Set(initialVoters)].sort((a, b) => a - b);
+  const entries = voters.map((nodeId, i) => ({
+    term: 1,
+    index: i + 1,
+    type: EntryType.ConfChange,
+    data: encodeConfChange({ type: ConfChangeType.AddVoter, nodeId, context: new Uint8Array(0) }),
+  }));
+  await wal.save({ hardState: { term: 1, vote: NONE, commit: entries.length }, entries });
+}

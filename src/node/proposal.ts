@@ -1,0 +1,26 @@
+// The payload of a normal Raft entry: who proposed it (so the proposer can answer its caller once
+// the entry is applied) and the store command. Layout: [version u8][proposer u32][seq u32][command].
+import assert from 'node:assert/strict';
+import { decodeCommand, encodeCommand, type Command } from '../codec/index.js';
+import type { NodeId } from '../raft/index.js';
+
+const VERSION = 1;
+const HEADER_BYTES = 9;
+
+export function encodeProposal(proposer: NodeId, seq: number, command: Command): Uint8Array {
+  const body = encodeCommand(command);
+  const out = new Uint8Array(HEADER_BYTES + body.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, VERSION);
+  view.setUint32(1, proposer);
+  view.setUint32(5, seq >>> 0);
+  out.set(body, HEADER_BYTES);
+  return out;
+}
+
+export function decodeProposal(data: Uint8Array): { proposer: NodeId; seq: number; command: Command } {
+  // Entries come from our own replicated log, which every member checksums: damage is a bug.
+  assert.ok(data.byteLength > HEADER_BYTES && data[0] === VERSION, 'malformed proposal entry');
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return { proposer: view.getUint32(1), seq: view.getUint32(5), command: decodeCommand(data.subarray(HEADER_BYTES)) };
+}

@@ -1,0 +1,24 @@
+// How members reach each other. The node driver only sees this interface; this issue ships an
+// in-process implementation (with faults) and the services issue adds gRPC.
+import type { Message, NodeId } from '../raft/index.js';
+import type { SnapshotChunk } from '../store/index.js';
+
+export interface TransportHandler {
+  /** A Raft message from a peer (already decoded and validated). */
+  onMessage(message: Message): void;
+  /**
+   * A state-machine snapshot from the leader: `message` is the MsgSnap to step once `chunks` are
+   * installed. Resolves when installed (or rejects, leaving the old state intact).
+   */
+  onSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<void>;
+}
+
+export interface Transport {
+  /** Registers the member `id`; messages addressed to it go to `handler`. */
+  register(id: NodeId, handler: TransportHandler): void;
+  unregister(id: NodeId): void;
+  /** Fire and forget: messages may be lost, delayed or reordered; Raft copes. */
+  send(messages: Message[]): void;
+  /** Streams a snapshot to `message.to`; resolves true once the receiver installed it. */
+  sendSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<boolean>;
+}

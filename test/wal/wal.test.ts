@@ -1,0 +1,220 @@
+// Proves the WAL's own promises beyond the conformance suite, on real files in a temp dir:
+// group commit (exactly one fdatasync per save, counted by a FaultInjectingFileLayer, plus one
+// directory fsync when a save opens a new segment); identical state after close and reopen;
+// segment rollover and compaction deleting whole segments, including the replay of an overwrite
+// that reaches into entries of a deleted segment; 1 MiB entries and a 32 MiB entry (alone in
+// its own segment) read back from disk with their checksums; overwriting the tail after a
+// reopen; a failed fsync poisoning the WAL until it is reopened; and created snapshots and
+// the bootstrap membership surviving a reopen after the segments holding them were deleted.
+
+import fs from 'node:fs';
+import t from 'tap';
+import type { Test } from 'tap';
+import { FaultInjectingFileLayer, Wal, WalFailedError } from '../../src/wal/index.js';
+import type { WalOptions } from '../../src/wal/index.js';
+import { entries, entry, indexTerms, openWal, payloadsIntact, segmentFiles, tempDir } from './helpers.js';
+
+const MIB = 1024 * 1024;
+
+async function reopen(t: Test, wal: Wal, options: WalOptions): Promise<Wal> {
+  await wal.close();
+  return (await openWal(t, options)).wal;
+}
+
+t.test('one fdatasync per save, whatever the batch holds', async (t) => {
+  const dir = tempDir(t);
+  const files = new FaultInjectingFileLayer();
+  const { wal } = await openWal(t, { dir, files, segmentBytes: 1 * MIB });
+  const before = (): { data: number; dir: number } => ({
+    data: files.fdatasyncCount(),
+    dir: files.syncs.filter((sync) => sync.kind === 'fsyncDir').length,
+  });
+  const batches = [
+    { entries: entries(1, 1, 1) },
+    { entries: entries(2, 100, 1, 100), hardState: { term: 1, vote: 1, commit: 50 } },
+    { hardState: { term: 1, vote: 1, commit: 101 }, entries: [] },
+    { entries: entries(102, 4, 1, 64 * 1024) },
+    { entries: entries(50, 3, 2), hardState: { term: 2, vote: 2, commit: 49 } },
+    { snapshot: { metadata: { index: 60, term: 2, confState: { voters: [1, 2, 3], learners: [] } }, data: Uint8Array.of(1) }, entries: entries(61, 2, 2), hardState: { term: 2, vote: 2, commit: 60 } },
+  ];
+  for (const [k, batch] of batches.entries()) {
+    const start = before();
+    await wal.save(batch);
+    t.same(before(), { data: start.data + 1, dir: start.dir }, `batch ${k}: exactly one fdatasync, no directory fsync`);
+  }
+  let start = before();
+  await wal.save({ entries: [] });
+  t.same(before(), start, 'an empty save syncs nothing');
+  start = before();
+  await Promise.all([wal.save({ entries: entries(63, 1, 2) }), wal.save({ entries: entries(64, 1, 2) }), wal.save({ entries: entries(65, 1, 2) })]);
+  t.same(before(), { data: start.data + 3, dir: start.dir }, 'three concurrent saves: three fdatasyncs');
+  t.same(indexTerms(wal).slice(-3), [[63, 2], [64, 2], [65, 2]], 'concurrent saves landed in call order');
+  start = before();
+  await wal.save({ entries: entries(66, 1, 2, 1 * MIB) });
+  t.same(before(), { data: start.data + 1, dir: start.dir + 1 }, 'a save that opens a new segment: one fdatasync, one directory fsync');
+  t.equal(wal.stats().segments, 2, 'the 1 MiB entry went into a second segment');
+  const off = await openWal(t, { dir: tempDir(t), files, fsync: false });
+  start = before();
+  await off.wal.save({ entries: entries(1, 10, 1) });
+  t.same(before(), start, 'fsync: false syncs nothing');
+});
+
+t.test('close and reopen gives identical state', async (t) => {
+  const dir = tempDir(t);
+  const options = { dir, fsync: false, segmentBytes: 8 * 1024, entryCacheBytes: 4 * 1024 };
+  let { wal } = await openWal(t, options);
+  await wal.bootstrap({ voters: [1, 2, 3], learners: [] });
+  for (let first = 1; first <= 200; first += 20) {
+    await wal.save({ entries: entries(first, 20, 1 + Math.floor(first / 50), 97), hardState: { term: 5, vote: 3, commit: first } });
+  }
+  await wal.save({ entries: entries(150, 10, 9, 97) });
+  const snapshot = wal.createSnapshot(120, { voters: [1, 2, 3], learners: [4] }, Uint8Array.of(42));
+  await wal.compact(100);
+  const state = (w: Wal) => ({
+    log: indexTerms(w),
+    payloads: payloadsIntact(w, 97),
+    first: w.firstIndex(),
+    last: w.lastIndex(),
+    term100: w.term(100),
+    initial: w.initialState(),
+    snapshot: { metadata: w.snapshot().metadata, data: [...w.snapshot().data] },
+    stats: w.stats(),
+  });
+  const expected = state(wal);
+  t.equal(expected.last, 159, 'the overwrite cut the log at 159');
+  t.ok(expected.payloads, 'payloads intact before the reopen');
+  wal = await reopen(t, wal, options);
+  t.same(state(wal), expected, 'the same log, payloads, hard state, snapshot and stats after a reopen');
+  t.same(wal.snapshot().metadata, snapshot.metadata, 'the created snapshot was written by compact');
+});
+
+t.test('rollover and compaction delete whole segments; reopen after compaction', async (t) => {
+  const dir = tempDir(t);
+  const options = { dir, fsync: false, segmentBytes: 4096, entryCacheBytes: 0 };
+  const opened = await openWal(t, options);
+  const lines = opened.lines;
+  let wal = opened.wal;
+  await wal.setHardState({ term: 3, vote: 1, commit: 0 });
+  for (let first = 1; first <= 100; first += 5) await wal.append(entries(first, 5, 3, 200));
+  const segmentsBefore = wal.stats().segments;
+  t.ok(segmentsBefore >= 5, `100 entries of 200 bytes in 4 KiB segments make ${segmentsBefore} segments`);
+  t.equal(segmentFiles(dir).length, segmentsBefore, 'one file per segment');
+  t.match(segmentFiles(dir)[0], /0000000000000001-0000000000000001\.wal$/, 'names show sequence and first index');
+  await wal.compact(60);
+  const after = wal.stats();
+  t.ok(after.segments < segmentsBefore && after.segments > 1, `compact(60) deleted ${segmentsBefore - after.segments} segments`);
+  t.equal(segmentFiles(dir).length, after.segments, 'the files are gone from the directory');
+  t.match(lines.join('\n'), /compacted to index 60; deleted \d+ segments/, 'the deletion is logged');
+  const firstKept = Number(/(\d{16})\.wal$/.exec(segmentFiles(dir)[0]!)![1]);
+  t.ok(firstKept <= 61, `the first kept segment starts at index ${firstKept}, not after 61`);
+  wal = await reopen(t, wal, options);
+  t.equal(wal.firstIndex(), 61, 'firstIndex after reopen');
+  t.equal(wal.term(60), 3, 'the compaction point keeps its term');
+  t.ok(payloadsIntact(wal, 200) && wal.lastIndex() === 100, 'entries 61..100 read back from disk intact');
+  t.same(wal.initialState().hardState, { term: 3, vote: 1, commit: 0 }, 'the hard state of a deleted segment survives in the headers');
+  await wal.compact(100);
+  t.equal(wal.stats().segments, 1, 'compacting everything leaves only the active segment');
+  wal = await reopen(t, wal, options);
+  t.same([wal.firstIndex(), wal.lastIndex(), wal.term(100)], [101, 100, 3], 'an empty log at 100 after reopen');
+  await wal.append(entries(101, 3, 4));
+  wal = await reopen(t, wal, options);
+  t.same(indexTerms(wal), [[101, 4], [102, 4], [103, 4]], 'appends continue');
+});
+
+t.test('an overwrite that reaches into a deleted segment replays correctly', async (t) => {
+  const dir = tempDir(t);
+  const options = { dir, fsync: false, segmentBytes: 2000, entryCacheBytes: 0 };
+  let { wal } = await openWal(t, options);
+  await wal.append(entries(1, 10, 1, 150));
+  // The segment is full: the overwrite from 8 goes into a new segment whose header says the log
+  // was (0, 10]. After compact(12) the first segment is deleted, so recovery starts from a
+  // header whose entries it does not have and sees entry 8 land inside them.
+  await wal.append(entries(8, 5, 2, 150));
+  t.equal(wal.stats().segments, 2, 'the overwrite went into a second segment');
+  await wal.compact(12);
+  t.equal(wal.stats().segments, 1, 'the first segment is deleted');
+  await wal.append(entries(13, 2, 2, 150));
+  wal = await reopen(t, wal, options);
+  t.same([wal.firstIndex(), wal.term(12)], [13, 2], 'compaction point 12 with term 2');
+  t.same(indexTerms(wal), [[13, 2], [14, 2]], 'the live log');
+  t.ok(payloadsIntact(wal, 150), 'payloads intact');
+});
+
+t.test('overwriting the tail after a reopen', async (t) => {
+  const dir = tempDir(t);
+  const options = { dir, fsync: false, segmentBytes: 1024, entryCacheBytes: 0 };
+  let { wal } = await openWal(t, options);
+  for (let first = 1; first <= 30; first += 3) await wal.append(entries(first, 3, 1, 64));
+  wal = await reopen(t, wal, options);
+  await wal.append(entries(12, 4, 2, 64));
+  t.equal(wal.lastIndex(), 15, 'the overwrite cut the log');
+  wal = await reopen(t, wal, options);
+  const expected = [...entries(1, 11, 1), ...entries(12, 4, 2)].map((e): [number, number] => [e.index, e.term]);
+  t.same(indexTerms(wal), expected, 'entries 12..15 at term 2 and nothing after them');
+  t.ok(payloadsIntact(wal, 64), 'payloads intact, read back from several segments');
+  await wal.append(entries(16, 2, 3, 64));
+  await wal.compact(13);
+  wal = await reopen(t, wal, options);
+  t.same(indexTerms(wal), [[14, 2], [15, 2], [16, 3], [17, 3]], 'appends and compaction after the overwrite');
+});
+
+t.test('1 MiB entries and a 32 MiB entry round-trip through the disk', async (t) => {
+  const dir = tempDir(t);
+  const options = { dir, fsync: false, segmentBytes: 4 * MIB, entryCacheBytes: 2 * MIB };
+  let { wal } = await openWal(t, options);
+  for (let index = 1; index <= 8; index++) await wal.append([entry(index, 1, 1 * MIB)]);
+  t.ok(wal.stats().segments >= 2, 'eight saves of 1 MiB entries fill more than one 4 MiB segment');
+  const segmentsBefore = wal.stats().segments;
+  await wal.append([entry(9, 1, 32 * MIB)]);
+  t.equal(wal.stats().segments, segmentsBefore + 1, 'the 32 MiB entry opened a segment of its own');
+  const sizes = segmentFiles(dir).map((file) => fs.statSync(file).size);
+  t.ok(sizes[sizes.length - 1]! > 32 * MIB, 'that segment is larger than segmentBytes, as allowed');
+  t.ok(payloadsIntact(wal, 1 * MIB) === false, 'sanity: the 32 MiB entry differs from a 1 MiB pattern');
+  wal = await reopen(t, wal, options);
+  const read = wal.entries(1, 10, Infinity);
+  t.same(read.map((e) => e.data.byteLength), [...Array(8).fill(1 * MIB), 32 * MIB], 'sizes after reopen');
+  const intact = read.every((e) => Buffer.from(e.data).equals(Buffer.from(entry(e.index, 1, e.data.byteLength).data)));
+  t.ok(intact, 'every payload is read back from disk byte for byte');
+  t.same(wal.entries(1, 10, 3 * MIB).length, 2, 'byte limits count the payloads without reading them');
+  await wal.append([entry(10, 1, 1 * MIB)]);
+  t.equal(wal.entries(10, 11, 0)[0]!.data.byteLength, 1 * MIB, 'a fresh entry is served from the cache');
+});
+
+t.test('a failed fsync poisons the WAL until it is reopened', async (t) => {
+  const dir = tempDir(t);
+  const files = new FaultInjectingFileLayer();
+  const { wal } = await openWal(t, { dir, files });
+  await wal.append(entries(1, 3, 1));
+  files.failNextFsync();
+  await t.rejects(wal.append(entries(4, 1, 1)), { code: 'EIO' }, 'the save reports the fsync failure');
+  t.equal(wal.lastIndex(), 3, 'the reads do not show the batch that failed');
+  await t.rejects(wal.append(entries(4, 1, 1)), WalFailedError, 'later saves are refused');
+  await t.rejects(wal.compact(2), { code: 'KVC_WAL_FAILED' }, 'so is compaction');
+  t.throws(() => wal.createSnapshot(2, undefined, new Uint8Array(0)), { code: 'KVC_WAL_FAILED' }, 'and createSnapshot');
+  await wal.close();
+  const reopened = (await openWal(t, { dir })).wal;
+  t.ok(reopened.lastIndex() >= 3, 'recovery keeps what reached the disk');
+  await reopened.append(entries(reopened.lastIndex() + 1, 1, 1));
+  t.pass('the reopened WAL takes writes');
+});
+
+t.test('createSnapshot is written by the next save or close; bootstrap membership survives', async (t) => {
+  const dir = tempDir(t);
+  const options = { dir, fsync: false, segmentBytes: 1024 };
+  let { wal } = await openWal(t, options);
+  await wal.bootstrap({ voters: [1, 2], learners: [3] });
+  t.same(wal.initialState().confState, { voters: [1, 2], learners: [3] }, 'bootstrap sets the membership');
+  await t.rejects(wal.bootstrap({ voters: [1], learners: [] }), { code: 'ERR_ASSERTION' }, 'bootstrap twice fails');
+  for (let first = 1; first <= 40; first += 4) await wal.append(entries(first, 4, 1, 100));
+  wal.createSnapshot(30, undefined, Uint8Array.of(7));
+  wal = await reopen(t, wal, options);
+  t.same(wal.snapshot().metadata, { index: 30, term: 1, confState: { voters: [1, 2], learners: [3] } }, 'close wrote the snapshot');
+  wal.createSnapshot(35, { voters: [1, 2, 3], learners: [] }, Uint8Array.of(8));
+  await wal.append(entries(41, 1, 1, 100));
+  await wal.compact(35);
+  t.ok(!fs.existsSync(segmentFiles(dir)[0]!.replace(/\d{16}-/, '0000000000000001-')), 'the first segment is deleted');
+  wal = await reopen(t, wal, options);
+  t.same(wal.snapshot().metadata.index, 35, 'the save wrote the snapshot');
+  t.same(wal.initialState().confState, { voters: [1, 2, 3], learners: [] }, 'its membership is the current one');
+  t.same(Array.from(wal.snapshot().data), [8], 'with its data');
+});
