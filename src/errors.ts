@@ -15,6 +15,7 @@ export type GrpcStatusName =
   | 'DATA_LOSS'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
+  | 'UNAUTHENTICATED'
   | 'INTERNAL';
 
 export interface ErrorDefinition {
@@ -37,6 +38,8 @@ export const ERROR_CODES = Object.freeze({
   KVC_CHECKSUM_MISMATCH: { message: 'page checksum does not match its bytes', grpcStatus: 'DATA_LOSS' },
   KVC_NOT_FOUND: { message: 'page not found', grpcStatus: 'NOT_FOUND' },
   KVC_EXISTS_DIFFERENT: { message: 'page key exists with a different checksum', grpcStatus: 'ALREADY_EXISTS' },
+  KVC_INCOMPLETE_PAGE: { message: 'the stream ended before the page was complete', grpcStatus: 'INVALID_ARGUMENT' },
+  KVC_UNAUTHENTICATED: { message: 'missing or wrong admin token', grpcStatus: 'UNAUTHENTICATED' },
   KVC_SNAPSHOT_INVALID: { message: 'snapshot stream is incomplete or damaged', grpcStatus: 'DATA_LOSS' },
   KVC_WAL_CORRUPT: { message: 'the write-ahead log is damaged before its tail', grpcStatus: 'DATA_LOSS' },
   KVC_CODEC: { message: 'malformed encoded message', grpcStatus: 'INVALID_ARGUMENT' },

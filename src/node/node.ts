@@ -21,6 +21,7 @@ import {
   decodeConfChange,
   encodeConfChange,
   type ConfChange,
+  type ConfState,
   type Entry,
   type Message,
   type NodeId,
@@ -66,6 +67,8 @@ export interface NodeConfig {
   /** Truncate the WAL at damage found while opening instead of refusing to start (docs/WAL.md). */
   walRepair?: boolean;
   proposalTimeoutMs?: number;
+  /** Called after each applied membership change (the transport learns addresses from it). */
+  onConfChange?: (cc: ConfChange, cs: ConfState) => void;
   /** Most proposals folded into one Raft append. */
   proposalBatchMax?: number;
   logger?: (line: string) => void;
@@ -545,6 +548,7 @@ export class ClusterNode {
     const cc = decodeConfChange(e.data);
     const cs = this.#rn.applyConfChange(cc);
     this.#log(`member ${this.id} applied conf change ${ConfChangeType[cc.type]} ${cc.nodeId} at ${e.index}: voters [${cs.voters}] learners [${cs.learners}]`);
+    this.#config.onConfChange?.(cc, cs);
   }
 
   #settleProposal(seq: number, result: ApplyResult | undefined, error?: Error): void {
