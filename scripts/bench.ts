@@ -1,25 +1,26 @@
-// Runs micro-benchmark suites (scripts/bench/registry.ts) and reports them.
+// Runs benchmark suites (scripts/bench/registry.ts) and reports them.
 //
-//   npm run bench -- <suite|all> [--json] [--seconds N]
+//   npm run bench -- <suite|all> [--json] [--seconds N] [--gib N]
 //
+// Suites: raft (the consensus core in memory), store (replicated puts through three real members
+// and the disk's ceiling), recovery (restart time of one member holding --gib GiB of pages).
 // Prints a markdown table per suite; with --json the last stdout line is the JSON document
-// ({"suite": ..., "results": [...]} for one suite, an array of them for `all`). Every report is
-// also written to bench-results/<suite>-<timestamp>.json (gitignored).
+// ({"suite": ..., "results": [...]} for one suite, an array of them for `all`). Progress lines go
+// to stderr. Every report is also written to bench-results/<suite>-<timestamp>.json (gitignored).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SUITES } from './bench/registry.js';
-import type { SuiteReport } from './bench/types.js';
+import type { BenchOptions, SuiteReport } from './bench/types.js';
 
-/** Seconds measured per case; with the warm-ups the raft suite stays well under a minute. */
-const SECONDS_PER_CASE_DEFAULT = 3;
 const RESULTS_DIR = 'bench-results';
 
 const { values, positionals } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     seconds: { type: 'string' },
+    gib: { type: 'string' },
   },
   allowPositionals: true,
   strict: true,
@@ -27,11 +28,24 @@ const { values, positionals } = parseArgs({
 
 const requested = positionals[0];
 if (requested === undefined || (requested !== 'all' && !SUITES.has(requested))) {
-  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N]`);
+  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N] [--gib N]`);
   process.exit(2);
 }
-const secondsPerCase = values.seconds === undefined ? SECONDS_PER_CASE_DEFAULT : Number(values.seconds);
-if (!(secondsPerCase > 0)) throw new Error(`--seconds must be a positive number, got ${values.seconds}`);
+
+function positiveOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(value > 0)) throw new Error(`--${name} must be a positive number, got ${text}`);
+  return value;
+}
+
+const options: BenchOptions = {
+  progress: (line) => process.stderr.write(`[bench] ${line}\n`),
+};
+const secondsPerCase = positiveOption('seconds', values.seconds);
+const gib = positiveOption('gib', values.gib);
+if (secondsPerCase !== undefined) options.secondsPerCase = secondsPerCase;
+if (gib !== undefined) options.gib = gib;
 
 const suites = requested === 'all' ? [...SUITES.values()] : [SUITES.get(requested)!];
 const environment = {
@@ -45,7 +59,7 @@ const documents: (SuiteReport & typeof environment)[] = [];
 mkdirSync(RESULTS_DIR, { recursive: true });
 for (const suite of suites) {
   console.log(`## ${suite.name}: ${suite.description}\n`);
-  const report = suite.run({ secondsPerCase });
+  const report = await suite.run(options);
   console.log(`${report.table}\n`);
   for (const note of report.notes) console.log(`- ${note}`);
   console.log('');

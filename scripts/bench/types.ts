@@ -1,16 +1,21 @@
-// The benchmark suite contract: scripts/bench.ts looks suites up by name in registry.ts and
-// prints what they return. Later suites (store, native) implement the same interface.
+// The benchmark suite contract: scripts/bench.ts looks suites up by name in registry.ts, awaits
+// what `run` returns and prints it. Suites that touch the disk or a cluster are asynchronous; the
+// in-memory ones may stay synchronous (a plain value is awaited the same way).
 
 export interface BenchOptions {
-  /** Seconds to measure each case (after its warm-up). */
-  secondsPerCase: number;
+  /** Seconds to measure each case (after its warm-up); undefined: the suite's own default. */
+  secondsPerCase?: number;
+  /** Gibibytes of pages to fill before timing a restart (the `recovery` suite); undefined: its default. */
+  gib?: number;
+  /** Receives progress lines (to stderr), so a long suite shows it is alive without touching stdout. */
+  progress: (line: string) => void;
 }
 
 export interface SuiteReport {
   suite: string;
   /** One object per measured case; the JSON document carries these as they are. */
   results: Record<string, number | string>[];
-  /** A markdown table of the results, for humans. */
+  /** A markdown table of the results, for humans (several tables separated by blank lines). */
   table: string;
   /** Anything a reader needs to interpret the numbers (setup, limits, caveats). */
   notes: string[];
@@ -19,5 +24,5 @@ export interface SuiteReport {
 export interface BenchSuite {
   name: string;
   description: string;
-  run(options: BenchOptions): SuiteReport;
+  run(options: BenchOptions): SuiteReport | Promise<SuiteReport>;
 }

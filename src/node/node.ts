@@ -44,6 +44,8 @@ export interface CompactionOptions {
   intervalMs: number;
   /** Entries kept below the applied index so slow followers can catch up without a snapshot. */
   keepEntries: number;
+  /** ... but no more than this many payload bytes of them. */
+  keepBytes: number;
 }
 
 export interface NodeConfig {
@@ -113,12 +115,14 @@ type InboxItem =
   | { kind: 'conf-change'; cc: ConfChange }
   | { kind: 'read'; context: Uint8Array }
   | { kind: 'transfer'; to: NodeId }
+  | { kind: 'campaign' }
   | { kind: 'snapshot-status'; to: NodeId; ok: boolean };
 
 const DEFAULT_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
 const DEFAULT_PROPOSAL_BATCH_MAX = 256;
 const DEFAULT_KEEP_ENTRIES = 1_000;
+const DEFAULT_KEEP_BYTES = 64 * 1024 * 1024;
 const ROLE_NAMES = { [StateType.Leader]: 'leader', [StateType.Follower]: 'follower', [StateType.Candidate]: 'candidate', [StateType.PreCandidate]: 'pre-candidate' } as const;
 
 export class ClusterNode {
@@ -143,6 +147,8 @@ export class ClusterNode {
   readonly #reads = new Map<string, PendingRead>();
   #lastCompactionMs = Date.now();
   #walBytesAfterCompaction = 0;
+  /** (index, payload bytes) of recently applied entries, to bound the kept WAL tail in bytes. */
+  #recentSizes: [number, number][] = [];
   /** Serializes store replacement (snapshot install) against applies and reads. */
   #storeBusy: Promise<void> = Promise.resolve();
   #fatal: Error | undefined = undefined;
@@ -161,6 +167,7 @@ export class ClusterNode {
       entries: config.compaction?.entries ?? LIMITS.compaction.triggerEntries,
       intervalMs: config.compaction?.intervalMs ?? LIMITS.compaction.triggerIntervalMs,
       keepEntries: config.compaction?.keepEntries ?? DEFAULT_KEEP_ENTRIES,
+      keepBytes: config.compaction?.keepBytes ?? DEFAULT_KEEP_BYTES,
     };
   }
 
@@ -175,10 +182,12 @@ export class ClusterNode {
       ...(config.walFiles ? { files: config.walFiles } : {}),
       ...(config.logger ? { logger: config.logger } : {}),
     });
+    // The WAL makes a put durable; the store applies behind it without syncing each batch and is
+    // flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
     const store = await PageStore.open({
       dir: path.join(config.dataDir, 'store'),
       budgetBytes: config.budgetBytes ?? DEFAULT_BUDGET_BYTES,
-      sync: fsync,
+      sync: false,
     });
     await bootstrapIfEmpty(wal, config.initialVoters);
     const rn = ClusterNode.#newRawNode(config, wal);
@@ -192,6 +201,7 @@ export class ClusterNode {
       node.#notify();
     }, config.tickMs ?? LIMITS.raft.tickMs);
     node.#loopDone = node.#loop();
+    node.#campaignIfSoleVoter(rn.status().config);
     return node;
   }
 
@@ -418,6 +428,9 @@ export class ClusterNode {
         case 'transfer':
           this.#rn.transferLeader(item.to);
           return;
+        case 'campaign':
+          this.#rn.campaign();
+          return;
         case 'snapshot-status':
           this.#rn.reportSnapshot(item.to, item.ok);
           return;
@@ -499,7 +512,7 @@ export class ClusterNode {
         const result = await PageStore.installSnapshot(dir, chunks, { minAppliedIndex, logger: this.#log });
         if (result.installed) this.#snapshotsInstalled++;
       } finally {
-        this.#store = await PageStore.open({ dir, budgetBytes, sync: this.#config.fsync ?? true });
+        this.#store = await PageStore.open({ dir, budgetBytes, sync: false });
       }
     });
     this.#enqueue({ kind: 'message', message });
@@ -519,10 +532,16 @@ export class ClusterNode {
 
   async #apply(entries: Entry[]): Promise<void> {
     if (entries.length === 0) return;
+    if (entries.some((e) => e.type === EntryType.ConfChange)) {
+      // After the whole batch: a bootstrap applies AddVoter 1, 2, 3 in turn, and member 1 is not
+      // alone just because it is first.
+      queueMicrotask(() => this.#campaignIfSoleVoter(this.#rn.status().config));
+    }
     const applied = this.#store.appliedIndex();
     const items: { index: number; command: Command | null }[] = [];
     const owners: (number | undefined)[] = [];
     for (const e of entries) {
+      this.#noteEntrySize(e);
       if (e.type === EntryType.ConfChange) this.#applyConfChange(e);
       // The store already holds entries up to its applied index (replay after restart, or a
       // snapshot image newer than the Raft snapshot): applying them again is skipped.
@@ -542,6 +561,19 @@ export class ClusterNode {
       const seq = owners[i];
       if (seq !== undefined) this.#settleProposal(seq, result);
     });
+  }
+
+  /** A one-member cluster needs no election timeout: nobody else could be leader. */
+  #campaignIfSoleVoter(cs: ConfState): void {
+    if (cs.voters.length === 1 && cs.voters[0] === this.id && this.leader() === NONE) this.#enqueue({ kind: 'campaign' });
+  }
+
+  #noteEntrySize(e: Entry): void {
+    this.#recentSizes.push([e.index, e.data.byteLength]);
+    // Bounded: only the last keepEntries entries can ever be in the kept tail.
+    if (this.#recentSizes.length > 2 * this.#compaction.keepEntries + 1) {
+      this.#recentSizes = this.#recentSizes.slice(-this.#compaction.keepEntries - 1);
+    }
   }
 
   #applyConfChange(e: Entry): void {
@@ -598,15 +630,38 @@ export class ClusterNode {
 
   async #compact(): Promise<void> {
     this.#lastCompactionMs = Date.now();
-    // The store is synced on every apply batch (sync: true), so it holds everything up to its
-    // applied index durably; WAL entries below that are no longer needed for recovery.
     const applied = Math.min(this.#store.appliedIndex(), this.#rn.status().applied);
     if (applied <= this.#wal.snapshot().metadata.index) return;
+    // Make the store durable up to its applied index first: WAL entries below the snapshot are
+    // then no longer needed for recovery.
+    if (this.#config.fsync ?? true) await this.#withStore(() => this.#store.flush());
     this.#wal.createSnapshot(applied, this.#rn.status().config, new Uint8Array(0));
-    const compactTo = Math.max(this.#wal.firstIndex(), applied - this.#compaction.keepEntries);
+    const compactTo = Math.max(this.#wal.firstIndex(), this.#tailStart(applied));
     await this.#wal.compact(compactTo);
     this.#walBytesAfterCompaction = this.#wal.stats().bytes;
     this.#log(`member ${this.id} compacted the WAL: snapshot at ${applied}, log from ${compactTo}`);
+  }
+
+  /**
+   * The first index of the tail kept for slow followers: at most `keepEntries` entries and at
+   * most `keepBytes` of payload below `applied` (with 32 MiB pages an entry count alone would
+   * keep gigabytes that every restart reads back).
+   */
+  #tailStart(applied: number): number {
+    let start = applied - this.#compaction.keepEntries;
+    let bytes = 0;
+    for (let i = this.#recentSizes.length - 1; i >= 0; i--) {
+      const [index, size] = this.#recentSizes[i]!;
+      if (index > applied) continue;
+      if (index <= start) break;
+      bytes += size;
+      if (bytes > this.#compaction.keepBytes) {
+        start = index;
+        break;
+      }
+    }
+    this.#recentSizes = this.#recentSizes.filter(([index]) => index > start);
+    return start;
   }
 
   #notLeaderError(): KvcError {

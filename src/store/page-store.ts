@@ -28,7 +28,7 @@ import {
 } from './keys.js';
 import { openLevel } from './level.js';
 import type { StoreDb } from './level.js';
-import { decodeMeta, decodeNsStats, decodeU64 } from './records.js';
+import { decodeMeta, decodeNsStats, decodeU64, encodeU64 } from './records.js';
 import type { NsStats } from './records.js';
 import { installSnapshot, recoverSwap } from './snapshot-install.js';
 import type { Logger } from './snapshot-install.js';
@@ -131,6 +131,17 @@ export class PageStore {
    */
   apply(items: ApplyItem[]): Promise<ApplyResult[]> {
     const run = this.#applyTail.then(() => this.#applyNow(items));
+    this.#applyTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Makes every applied batch durable with one synced write (LevelDB fsyncs its log, which holds
+   * all earlier unsynced batches too). A member whose WAL makes puts durable applies without sync
+   * and flushes here before the WAL drops the entries the store would otherwise need on restart.
+   */
+  flush(): Promise<void> {
+    const run = this.#applyTail.then(() => this.#db.put(APPLIED_INDEX_KEY, encodeU64(this.#appliedIndex), { sync: true }));
     this.#applyTail = run.catch(() => undefined);
     return run;
   }

@@ -7,7 +7,7 @@ import t from 'tap';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterNode } from '../../src/node/index.js';
-import { eventually, makeCluster, putCommand, type TestCluster } from './helpers.js';
+import { eventually, makeCluster, putCommand, putWithRetry, type TestCluster } from './helpers.js';
 
 const ENTRIES = 10_500;
 const PAGE_BYTES = 512;
@@ -20,10 +20,7 @@ async function writeMany(cluster: TestCluster, first: number, count: number): Pr
   const end = first + count;
   const worker = async (): Promise<void> => {
     while (next < end) {
-      const i = next++;
-      const leader = await cluster.waitForLeader();
-      const result = await leader.propose(putCommand(i, PAGE_BYTES), 10_000);
-      if (!result.ok) throw new Error(`put ${i} refused: ${result.code}`);
+      await putWithRetry(cluster, putCommand(next++, PAGE_BYTES));
     }
   };
   await Promise.all(Array.from({ length: inFlight }, () => worker()));

@@ -10,7 +10,7 @@ import { ClassicLevel } from 'classic-level';
 import { KvcError } from '../../src/errors.js';
 import { PageStore } from '../../src/store/index.js';
 import type { Command } from '../../src/codec/index.js';
-import { CREATED_AT_MS, bytesEqual, items, key, openStore, page, put, tempDirs } from './helpers.js';
+import { CREATED_AT_MS, LARGE_BUDGET_BYTES, bytesEqual, items, key, openStore, page, put, tempDirs } from './helpers.js';
 
 const NS = 'model-a/v1';
 const OTHER_NS = 'model-b';
@@ -230,4 +230,18 @@ t.test('replicas fed the same commands in different batchings are byte-identical
   t.equal(new Set(digests).size, 1, 'one digest for all batchings');
   t.same(resultSets[1], resultSets[0], 'same results');
   t.same(resultSets[2], resultSets[0], 'same results');
+});
+
+t.test('unsynced applies followed by flush() are all there after reopen, in order with later applies', async (t) => {
+  const dir = dirs.path('flush');
+  const store = await PageStore.open({ dir, budgetBytes: LARGE_BUDGET_BYTES, sync: false });
+  const applying = store.apply(items(1, put(page(NS, 1)), put(page(NS, 2))));
+  const flushed = store.flush();
+  const later = store.apply(items(3, put(page(NS, 3))));
+  await Promise.all([applying, flushed, later]);
+  await store.close();
+  const reopened = await openStore(dir);
+  t.teardown(() => reopened.close());
+  t.equal(reopened.appliedIndex(), 3, 'applied index of the last batch');
+  t.equal(await reopened.lookup(NS, [key(1), key(2), key(3)]), 3, 'every page present');
 });

@@ -1,0 +1,83 @@
+// What the disk allows for the store's write pattern, measured in the same run as the cluster:
+// `Wal.save` alone (the WAL's framing, checksums and one fdatasync per batch, no Raft, no
+// LevelDB), and a plain `writev` + `fdatasync` of the same bytes (no framing, no checksums). A
+// replicated put has to do at least the WAL's work on every member, so these bound it from above.
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { EntryType, type Entry } from '../../src/raft/index.js';
+import { Wal } from '../../src/wal/index.js';
+import { quantile } from './measure.js';
+import type { PageGenerator } from './pages.js';
+
+export interface CeilingPlan {
+  /** Entries written by one save (one fdatasync). */
+  entriesPerSave: number;
+  /** Stop after this many bytes... */
+  bytesMax: number;
+  /** ...or after this long, whichever comes first. */
+  durationMsMax: number;
+}
+
+export interface CeilingRun {
+  bytes: number;
+  elapsedMs: number;
+  saves: number;
+  saveLatencyMsP50: number;
+}
+
+function finish(bytes: number, started: number, latenciesMs: number[]): CeilingRun {
+  return { bytes, elapsedMs: performance.now() - started, saves: latenciesMs.length, saveLatencyMsP50: quantile(latenciesMs, 0.5) };
+}
+
+/** `Wal.save` of batches of page-sized entries with fsync on, in a fresh WAL under `dir`. */
+export async function walSaveCeiling(dir: string, pages: PageGenerator, plan: CeilingPlan): Promise<CeilingRun> {
+  const wal = await Wal.open({ dir: path.join(dir, 'wal-ceiling'), fsync: true, logger: () => {} });
+  const latenciesMs: number[] = [];
+  let index = 0;
+  let bytes = 0;
+  const started = performance.now();
+  try {
+    while (bytes < plan.bytesMax && performance.now() - started < plan.durationMsMax) {
+      const entries: Entry[] = [];
+      for (let k = 0; k < plan.entriesPerSave; k++) {
+        index++;
+        entries.push({ term: 1, index, type: EntryType.Normal, data: pages.payload(index) });
+      }
+      const sent = performance.now();
+      await wal.save({ entries, hardState: { term: 1, vote: 1, commit: index } });
+      latenciesMs.push(performance.now() - sent);
+      bytes += plan.entriesPerSave * pages.pageBytes;
+    }
+    return finish(bytes, started, latenciesMs);
+  } finally {
+    await wal.close();
+  }
+}
+
+/** A plain file: one positioned `writev` of a batch's payloads, then `fdatasync`, repeated. */
+export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan: CeilingPlan): Promise<CeilingRun> {
+  const file = await open(path.join(dir, 'plain-ceiling.bin'), 'w');
+  const latenciesMs: number[] = [];
+  let bytes = 0;
+  let page = 0;
+  const started = performance.now();
+  try {
+    while (bytes < plan.bytesMax && performance.now() - started < plan.durationMsMax) {
+      const chunks = Array.from({ length: plan.entriesPerSave }, () => pages.payload(page++));
+      const sent = performance.now();
+      let written = 0;
+      const batchBytes = plan.entriesPerSave * pages.pageBytes;
+      // writev may write less than asked (a signal, a large batch); the rest follows.
+      while (written < batchBytes) {
+        const rest = written === 0 ? chunks : [Buffer.concat(chunks).subarray(written)];
+        written += (await file.writev(rest, bytes + written)).bytesWritten;
+      }
+      await file.datasync();
+      latenciesMs.push(performance.now() - sent);
+      bytes += batchBytes;
+    }
+    return finish(bytes, started, latenciesMs);
+  } finally {
+    await file.close();
+  }
+}

@@ -1,0 +1,100 @@
+// Small helpers shared by the disk-backed suites: sizes, percentiles, rounding, bytes on disk,
+// temp directories and waiting on a condition with a deadline.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export const KIB = 1024;
+export const MIB = 1024 * KIB;
+export const GIB = 1024 * MIB;
+const MILLISECONDS_PER_SECOND = 1000;
+/** How often `waitFor` polls its condition. */
+const POLL_INTERVAL_MS = 10;
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= GIB) return `${round(bytes / GIB, 2)} GiB`;
+  if (bytes >= MIB) return `${round(bytes / MIB, 1)} MiB`;
+  if (bytes >= KIB) return `${round(bytes / KIB, 1)} KiB`;
+  return `${bytes} B`;
+}
+
+export function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** The q-quantile (0..1) of `values` by nearest rank; NaN for none. The array is sorted in place. */
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  values.sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil(q * values.length));
+  return values[Math.min(values.length, rank) - 1]!;
+}
+
+/** MiB per second for `bytes` moved in `ms` milliseconds. */
+export function mibPerSecond(bytes: number, ms: number): number {
+  return bytes / MIB / (ms / MILLISECONDS_PER_SECOND);
+}
+
+export function seconds(ms: number): number {
+  return ms / MILLISECONDS_PER_SECOND;
+}
+
+/** Apparent size of every file under `dir` (what `du -sb` prints). */
+export async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await directoryBytes(full);
+    else if (entry.isFile()) total += (await stat(full)).size;
+  }
+  return total;
+}
+
+/** Runs `body` with a fresh directory under os.tmpdir(), removed afterwards whatever happens. */
+export async function withTempDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  try {
+    return await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(POLL_INTERVAL_MS);
+  }
+}
+
+/** Bytes this process caused to be written to storage so far (Linux /proc/self/io), or NaN elsewhere. */
+export function processWriteBytes(): number {
+  try {
+    const match = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+    return match ? Number(match[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** What the process did over a stretch of time: CPU cores kept busy and bytes written to storage. */
+export class ResourceMeter {
+  readonly #cpu = process.cpuUsage();
+  readonly #writeBytes = processWriteBytes();
+  readonly #started = performance.now();
+
+  /** Average cores busy (user + system, every thread of the process) and bytes written since construction. */
+  read(): { cpuCores: number; writeBytes: number } {
+    const cpu = process.cpuUsage(this.#cpu);
+    const elapsedMicroseconds = (performance.now() - this.#started) * MILLISECONDS_PER_SECOND;
+    return { cpuCores: (cpu.user + cpu.system) / elapsedMicroseconds, writeBytes: processWriteBytes() - this.#writeBytes };
+  }
+}
