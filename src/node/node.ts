@@ -481,10 +481,25 @@ export class ClusterNode {
   #sendMessages(messages: Message[]): void {
     const plain: Message[] = [];
     for (const m of messages) {
-      if (m.type === MessageType.Snap) void this.#sendSnapshot(m);
+      if (m.type === MessageType.Snap) void this.#sendSnapshot(this.#mergedSnapshotMessage(m));
       else plain.push(m);
     }
     if (plain.length > 0) this.#config.transport.send(plain);
+  }
+
+  /**
+   * The core's MsgSnap names the WAL's snapshot (index, term, membership then), but what travels
+   * is the store image as of now: a member added since that snapshot would not find itself in
+   * the old membership and would ignore it (etcd's createMergedSnapshotMessage). Describe the
+   * image instead: our applied index, its term, the membership applied with it. The image itself
+   * is read a moment later and can only be newer, which the receiver's replay skips over.
+   */
+  #mergedSnapshotMessage(m: Message): Message {
+    const index = this.#store.appliedIndex();
+    const { metadata } = m.snapshot!;
+    if (index <= metadata.index) return m;
+    const merged = { index, term: this.#wal.term(index), confState: this.#rn.status().config };
+    return { ...m, snapshot: { metadata: merged, data: m.snapshot!.data } };
   }
 
   async #sendSnapshot(m: Message): Promise<void> {

@@ -85,3 +85,17 @@ t.test('leadership transfer, and a learner added, caught up and promoted under l
   await eventually(async () => (await learner.digest()) === (await (await cluster.waitForLeader()).digest()), 10_000, 'member 4 to converge');
   t.pass('the promoted member holds the same store as the leader');
 });
+
+t.test('a member added after the log was compacted joins through a snapshot that names it', async (t) => {
+  const cluster = await makeCluster([1, 2, 3], { compaction: { entries: 50, keepEntries: 0 } });
+  t.teardown(() => cluster.stopAll());
+  for (let i = 0; i < 120; i++) await putWithRetry(cluster, putCommand(5000 + i, 1024));
+  const leader = await cluster.waitForLeader();
+  t.ok(leader.status().walFirstIndex > 1, `the leader compacted its log (first index ${leader.status().walFirstIndex})`);
+  const joiner = await cluster.start(4, { initialVoters: [] });
+  leader.addMember(4, 'in-process:4', true);
+  await eventually(() => joiner.status().learners.includes(4), 10_000, 'member 4 to learn the membership that names it');
+  await eventually(async () => (await joiner.digest()) === (await leader.digest()), 10_000, 'member 4 to converge');
+  t.ok(joiner.status().snapshotsInstalled >= 1, 'it caught up through a snapshot');
+  t.ok(leader.status().snapshotsSent <= 3, `without a resend loop (${leader.status().snapshotsSent} sent)`);
+});

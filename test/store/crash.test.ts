@@ -9,6 +9,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { key, openStore, tempDirs } from './helpers.js';
+import { childEnv } from '../cli/helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/apply-until-killed.ts', import.meta.url));
 const ROUNDS = 3;
@@ -23,7 +24,7 @@ t.teardown(() => dirs.cleanup());
 /** Runs the child until it has reported a few batches, kills it at a random later moment. */
 function runAndKill(dir: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir], { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv() });
     let reported = 0;
     let batches = 0;
     let buffered = '';

@@ -1,0 +1,99 @@
+// The cluster as `kvc status` shows it and `kvc dev` waits for it: one row per member, found from
+// the given endpoints and the member lists they report, with the replication lag worked out
+// against the leader's commit index.
+import { KvcClient, type MemberStatus } from '../client/index.js';
+import { CliError } from './cli-error.js';
+import { sleep } from './stop-signal.js';
+
+export interface MemberRow {
+  id: number | null;
+  address: string;
+  /**
+   * The member's own role; "learner" for a follower the leader lists as one, "removed" for one the
+   * leader does not list, "unreachable" for one that did not answer.
+   */
+  role: string;
+  term: number | null;
+  commitIndex: number | null;
+  appliedIndex: number | null;
+  /** Entries the member has yet to apply of what the leader committed. */
+  lag: number | null;
+  pages: number | null;
+  bytes: number | null;
+  pid: number | null;
+  /** Why the member did not answer. */
+  error?: string;
+}
+
+export interface ClusterView {
+  /** The leader's id, or null when no member reports itself leader. */
+  leader: number | null;
+  members: MemberRow[];
+}
+
+/** Status calls are answered from local state; a member that takes longer is as good as down. */
+export const STATUS_DEADLINE_MS = 2_000;
+const LEADER_POLL_MS = 100;
+
+/** Asks `endpoints`, and every member they list, for their status. */
+export async function gatherClusterView(endpoints: string[], token?: string, deadlineMs = STATUS_DEADLINE_MS): Promise<ClusterView> {
+  const client = new KvcClient({ endpoints, deadlineMs, retries: 0, ...(token === undefined ? {} : { adminToken: token }) });
+  try {
+    const status = await client.clusterStatus();
+    return toView(status.members, status.unreachable);
+  } finally {
+    client.close();
+  }
+}
+
+function toView(statuses: MemberStatus[], unreachable: { address: string; code: string; message: string }[]): ClusterView {
+  const leaderStatus = statuses.filter((s) => s.role === 'leader').sort((a, b) => b.term - a.term)[0];
+  const commit = leaderStatus?.commitIndex ?? Math.max(0, ...statuses.map((s) => s.commitIndex));
+  const leaderMembers = leaderStatus?.members ?? [];
+  const learners = new Set(leaderMembers.filter((m) => m.learner).map((m) => m.id));
+  // A member the leader no longer lists was removed; it may still run and answer until stopped.
+  const removed = (id: number): boolean => leaderMembers.length > 0 && !leaderMembers.some((m) => m.id === id);
+  const idsByAddress = new Map<string, number>();
+  for (const status of statuses) for (const member of status.members) idsByAddress.set(member.address, member.id);
+  const rows: MemberRow[] = statuses.map((s) => ({
+    id: s.id,
+    address: s.address,
+    role: removed(s.id) ? 'removed' : s.role === 'follower' && learners.has(s.id) ? 'learner' : s.role,
+    term: s.term,
+    commitIndex: s.commitIndex,
+    appliedIndex: s.appliedIndex,
+    lag: Math.max(0, commit - s.appliedIndex),
+    pages: s.pages,
+    bytes: s.bytes,
+    pid: s.pid,
+  }));
+  const answered = new Set(statuses.map((s) => s.id));
+  for (const down of unreachable) {
+    const id = idsByAddress.get(down.address) ?? null;
+    if (id !== null && answered.has(id)) continue; // Reached under another address.
+    rows.push({ id, address: down.address, role: 'unreachable', term: null, commitIndex: null, appliedIndex: null, lag: null, pages: null, bytes: null, pid: null, error: down.message });
+  }
+  rows.sort((a, b) => (a.id ?? Infinity) - (b.id ?? Infinity) || a.address.localeCompare(b.address));
+  return { leader: leaderStatus?.id ?? null, members: rows };
+}
+
+/**
+ * Polls `endpoints` until every one answers and all agree on one leader; returns its id. Throws a
+ * CliError after `timeoutMs`, or the abort reason when `signal` fires.
+ */
+export async function waitForLeader(endpoints: string[], timeoutMs: number, signal?: AbortSignal): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no member answered yet';
+  while (Date.now() < deadline) {
+    signal?.throwIfAborted();
+    const view = await gatherClusterView(endpoints, undefined, Math.min(STATUS_DEADLINE_MS, Math.max(1, deadline - Date.now())));
+    const agreed = view.leader !== null && view.members.length === endpoints.length && view.members.every((m) => m.role !== 'unreachable');
+    if (agreed) {
+      const statuses = view.members;
+      if (statuses.every((m) => m.term === statuses.find((s) => s.id === view.leader)?.term)) return view.leader!;
+    }
+    last = view.leader === null ? 'no leader yet' : `members disagree or are unreachable (${view.members.map((m) => `${m.id}:${m.role}`).join(' ')})`;
+    await sleep(LEADER_POLL_MS, signal);
+  }
+  throw new CliError(`the cluster had no leader within ${timeoutMs} ms (${last})`);
+}

@@ -1,0 +1,198 @@
+// `kvc bench`: put N pages with C in flight, get them all back (checking every byte), then time
+// Lookups of chained keys one at a time. Bounded by its counts: it stops by itself. Reports MB/s
+// and pages/s for put and get and p50/p99 lookup latency, as a table or as JSON
+// {"put": {"MBps", "pagesPerSec"}, "get": {...}, "lookup": {"p50Ms", "p99Ms"}}.
+import { randomBytes, randomFillSync } from 'node:crypto';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { formatBytes, parseByteSize } from '../../config/index.js';
+import { LIMITS } from '../../limits.js';
+import type { KvcClient, PageInput } from '../../client/index.js';
+import { CliError } from '../cli-error.js';
+import { withClient } from '../connect.js';
+import { addConnectionOptions, integerIn, type ConnectionOptions } from '../options.js';
+import { megabytesPerSecond, printJson, printLine, renderTable, round } from '../output.js';
+import { ProgressBar } from '../progress-bar.js';
+
+const DEFAULT_PAGE_BYTES = 2 * 1024 * 1024;
+const DEFAULT_PAGES = 100;
+const PAGES_MAX = 100_000;
+const DEFAULT_CONCURRENCY = 8;
+const CONCURRENCY_MAX = 256;
+const DEFAULT_LOOKUPS = 1_000;
+const LOOKUPS_MAX = 1_000_000;
+/** Keys per timed Lookup: a prompt of 16 blocks (256 tokens in 16-token pages). */
+const LOOKUP_CHAIN_KEYS = 16;
+/** Distinct payloads cycled over the pages: enough to defeat caching of one buffer, little memory. */
+const PAYLOAD_POOL_SIZE = 16;
+/** Bench keys: 8 random bytes of the run, then the page number. */
+const KEY_BYTES = 16;
+
+interface BenchOptions extends ConnectionOptions {
+  pageBytes: number;
+  pages: number;
+  concurrency: number;
+  lookups: number;
+  ns: string;
+  keep?: boolean;
+}
+
+interface Phase {
+  pages: number;
+  bytes: number;
+  elapsedMs: number;
+}
+
+export interface BenchResult {
+  put: { MBps: number; pagesPerSec: number };
+  get: { MBps: number; pagesPerSec: number };
+  lookup: { p50Ms: number; p99Ms: number; keysPerLookup: number; lookups: number };
+  params: { pageBytes: number; pages: number; concurrency: number; endpoints: string[] };
+}
+
+function parsePageBytes(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined || bytes < 1 || bytes > LIMITS.page.bytesMax) {
+    throw new InvalidArgumentError(`expected a size from 1 to ${LIMITS.page.bytesMax} bytes (e.g. 2MiB), got "${text}"`);
+  }
+  return bytes;
+}
+
+export function registerBench(program: Command): void {
+  addConnectionOptions(program.command('bench').description('measure put and get throughput and lookup latency'))
+    .option('--page-bytes <size>', 'payload bytes per page (e.g. 2MiB)', parsePageBytes, DEFAULT_PAGE_BYTES)
+    .option('--pages <n>', 'pages to put and get', integerIn(1, PAGES_MAX), DEFAULT_PAGES)
+    .option('--concurrency <n>', 'requests in flight', integerIn(1, CONCURRENCY_MAX), DEFAULT_CONCURRENCY)
+    .option('--lookups <n>', 'timed lookups, one at a time', integerIn(1, LOOKUPS_MAX), DEFAULT_LOOKUPS)
+    .option('--ns <namespace>', 'namespace to write into', 'bench')
+    .option('--keep', 'keep the pages (default: drop the namespace afterwards)')
+    .action(async (o: BenchOptions) => {
+      const result = await withClient(o, (client) => bench(client, o));
+      if (o.json) printJson(result);
+      else printResult(result);
+    });
+}
+
+async function bench(client: KvcClient, o: BenchOptions): Promise<BenchResult> {
+  const run = randomBytes(8);
+  const keys = Array.from({ length: o.pages }, (_, i) => {
+    const key = new Uint8Array(KEY_BYTES);
+    key.set(run, 0);
+    new DataView(key.buffer).setUint32(KEY_BYTES - 4, i);
+    return key;
+  });
+  const payloads = Array.from({ length: Math.min(PAYLOAD_POOL_SIZE, o.pages) }, () => randomFillSync(new Uint8Array(o.pageBytes)));
+  await client.status(); // Connects before the clock starts.
+  const put = await putPhase(client, o, keys, payloads);
+  const get = await getPhase(client, o, keys, payloads);
+  const latenciesMs = await lookupPhase(client, o, keys);
+  if (!o.keep) {
+    await client.dropNamespace(o.ns).catch((error: Error) => process.stderr.write(`kvc bench: could not drop namespace ${o.ns}: ${error.message}\n`));
+  }
+  const rates = (p: Phase) => ({ MBps: round(megabytesPerSecond(p.bytes, p.elapsedMs), 1), pagesPerSec: round(p.pages / (p.elapsedMs / 1000), 1) });
+  return {
+    put: rates(put),
+    get: rates(get),
+    lookup: { p50Ms: round(percentile(latenciesMs, 0.5), 3), p99Ms: round(percentile(latenciesMs, 0.99), 3), keysPerLookup: Math.min(LOOKUP_CHAIN_KEYS, o.pages), lookups: o.lookups },
+    params: { pageBytes: o.pageBytes, pages: o.pages, concurrency: o.concurrency, endpoints: o.endpoints },
+  };
+}
+
+function rateDetail(pageBytes: number): (done: number, elapsedMs: number) => string {
+  return (done, elapsedMs) => `${round(megabytesPerSecond(done * pageBytes, elapsedMs), 1)} MB/s`;
+}
+
+async function putPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[], payloads: Uint8Array[]): Promise<Phase> {
+  const bar = new ProgressBar({ label: 'put', total: keys.length, enabled: barEnabled(o), detail: rateDetail(o.pageBytes) });
+  const start = performance.now();
+  await forEachConcurrently(keys.length, o.concurrency, async (i) => {
+    const page: PageInput = {
+      meta: { namespace: o.ns, key: keys[i]!, dtype: 'u8', shape: [o.pageBytes], tokens: LOOKUP_CHAIN_KEYS, ...(i > 0 ? { parentKey: keys[i - 1]! } : {}) },
+      data: payloads[i % payloads.length]!,
+    };
+    const [outcome] = await client.putPages([page]);
+    if (outcome && outcome.code !== '') throw new CliError(`put of page ${i} failed: ${outcome.code}: ${outcome.message}`);
+    bar.tick();
+  });
+  const elapsedMs = performance.now() - start;
+  bar.finish();
+  return { pages: keys.length, bytes: keys.length * o.pageBytes, elapsedMs };
+}
+
+async function getPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[], payloads: Uint8Array[]): Promise<Phase> {
+  const bar = new ProgressBar({ label: 'get', total: keys.length, enabled: barEnabled(o), detail: rateDetail(o.pageBytes) });
+  const buffers = Array.from({ length: o.concurrency }, () => new Uint8Array(o.pageBytes));
+  const start = performance.now();
+  await forEachConcurrently(keys.length, o.concurrency, async (i, worker) => {
+    const target = buffers[worker]!;
+    const { bytes } = await client.getPagesInto(o.ns, [keys[i]!], target);
+    const expected = payloads[i % payloads.length]!;
+    if (bytes !== expected.byteLength || Buffer.compare(target, expected) !== 0) {
+      throw new CliError(`page ${i} came back different from what was put (${bytes} bytes)`);
+    }
+    bar.tick();
+  });
+  const elapsedMs = performance.now() - start;
+  bar.finish();
+  return { pages: keys.length, bytes: keys.length * o.pageBytes, elapsedMs };
+}
+
+async function lookupPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[]): Promise<number[]> {
+  const bar = new ProgressBar({ label: 'lookup', total: o.lookups, enabled: barEnabled(o) });
+  const chain = Math.min(LOOKUP_CHAIN_KEYS, keys.length);
+  const latenciesMs: number[] = [];
+  for (let i = 0; i < o.lookups; i++) {
+    const first = (i * chain) % (keys.length - chain + 1);
+    const window = keys.slice(first, first + chain);
+    const start = performance.now();
+    const matched = await client.lookup(o.ns, window);
+    latenciesMs.push(performance.now() - start);
+    if (matched !== chain) throw new CliError(`lookup ${i} matched ${matched} of ${chain} stored keys`);
+    bar.tick();
+  }
+  bar.finish();
+  return latenciesMs;
+}
+
+/** Runs `task(i, worker)` for i in [0, count) with at most `concurrency` running at once. */
+async function forEachConcurrently(count: number, concurrency: number, task: (i: number, worker: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (w: number): Promise<void> => {
+    try {
+      while (next < count && !failed) await task(next++, w);
+    } catch (error) {
+      failed = true; // The other workers stop taking work; the first failure is reported.
+      throw error;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, (_, w) => worker(w)));
+}
+
+/** The value below which a fraction `q` of `values` lie (nearest rank). */
+export function percentile(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function barEnabled(o: BenchOptions): boolean {
+  return o.json !== true && process.stderr.isTTY === true;
+}
+
+function printResult(r: BenchResult): void {
+  const { params } = r;
+  printLine(`kvc bench: ${params.pages} pages of ${formatBytes(params.pageBytes)}, ${params.concurrency} in flight, against ${params.endpoints.join(',')}`);
+  printLine();
+  const right = 'right' as const;
+  printLine(
+    renderTable(
+      [{ header: 'PHASE' }, { header: 'MB/s', align: right }, { header: 'PAGES/s', align: right }, { header: 'p50 ms', align: right }, { header: 'p99 ms', align: right }],
+      [
+        ['put', String(r.put.MBps), String(r.put.pagesPerSec), '-', '-'],
+        ['get', String(r.get.MBps), String(r.get.pagesPerSec), '-', '-'],
+        [`lookup (${r.lookup.keysPerLookup} keys)`, '-', '-', String(r.lookup.p50Ms), String(r.lookup.p99Ms)],
+      ],
+    ),
+  );
+}

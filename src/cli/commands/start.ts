@@ -1,0 +1,114 @@
+// `kvc start --config FILE --id ID`: runs one member in this process until SIGINT or SIGTERM, then
+// stops it cleanly (the member flushes and closes its WAL and store). Log lines go to stderr,
+// each prefixed with the time, the member id and its current term.
+//
+// When started by `kvc dev` the process has an IPC channel to its parent: it reports `ready`
+// through it, and stops by itself when the channel closes, so a parent killed with SIGKILL leaves
+// no orphan member behind.
+import type { Command } from 'commander';
+import { loadClusterConfig, memberOptions } from '../../config/index.js';
+import type { RunningMember } from '../../rpc/index.js';
+import { CliError, EXIT_FAILURE } from '../cli-error.js';
+import { parseMemberId } from '../options.js';
+import { StopSignal } from '../stop-signal.js';
+
+/** How long a clean stop may take before the process gives up and exits anyway. */
+export const MEMBER_STOP_TIMEOUT_MS = 15_000;
+/** How often the process checks that its member has not halted on a fatal error. */
+const HEALTH_CHECK_INTERVAL_MS = 500;
+
+/** What a member started by `kvc dev` sends its parent once it serves. */
+export interface ReadyMessage {
+  type: 'ready';
+  id: number;
+  address: string;
+  pid: number;
+}
+
+interface StartOptions {
+  config: string;
+  id: number;
+  join?: boolean;
+  repair?: boolean;
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run one cluster member until SIGINT/SIGTERM')
+    .requiredOption('--config <file>', 'cluster config (YAML, see cluster-configs/README.md)')
+    .requiredOption('--id <id>', 'id of the member to run, as listed in the config (2 or n2)', parseMemberId)
+    .option('--join', 'the member was added to a running cluster (kvc members add): start with no membership')
+    .option('--repair', 'truncate a damaged WAL at the damage instead of refusing to start (loses the entries after it)')
+    .action(async (o: StartOptions) => {
+      process.exitCode = await runStart(o);
+    });
+}
+
+async function runStart(o: StartOptions): Promise<number> {
+  const config = await loadClusterConfig(o.config);
+  const options = memberOptions(config, o.id, { join: o.join === true, walRepair: o.repair === true, source: o.config });
+  let member: RunningMember | undefined;
+  const log = memberLogger(o.id, () => member);
+  // Listening from the start, so a signal during startup still ends in a clean stop. A signal
+  // repeated while the member stops means "now": exit without the clean stop.
+  const stop = new StopSignal({ onRepeat: () => process.exit(EXIT_FAILURE) });
+  // Started by `kvc dev`: a closed IPC channel means the parent is gone, however it ended.
+  const onDisconnect = (): void => stop.trigger('parent process went away');
+  if (typeof process.send === 'function') {
+    if (process.connected) process.once('disconnect', onDisconnect);
+    else onDisconnect();
+  }
+  try {
+    // Loaded here, not at the top: the server side (gRPC server, WAL, LevelDB) is only needed by
+    // this command, and every other command starts faster without it.
+    const { startMember } = await import('../../rpc/index.js');
+    member = await startMember({ ...options, logger: log }).catch((error: Error) => {
+      throw new CliError(`member ${o.id} did not start: ${error.message}`);
+    });
+    log(`serving at ${member.address} (pid ${process.pid}, data ${options.dataDir})`);
+    if (process.send && process.connected) process.send({ type: 'ready', id: o.id, address: member.address, pid: process.pid } satisfies ReadyMessage);
+    const reason = await stopRequested(member, stop);
+    log(`stopping: ${reason.why}`);
+    const stopped = await Promise.race([
+      member.stop().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), MEMBER_STOP_TIMEOUT_MS).unref()),
+    ]);
+    if (!stopped) throw new CliError(`member ${o.id} did not stop within ${MEMBER_STOP_TIMEOUT_MS} ms`);
+    log('stopped');
+    return reason.exitCode;
+  } finally {
+    stop.dispose();
+    process.off('disconnect', onDisconnect);
+    if (process.connected) process.disconnect();
+  }
+}
+
+/** Writes `<time> n<id> t<term> <line>` to stderr; the term is read when the line is written. */
+function memberLogger(id: number, member: () => RunningMember | undefined): (line: string) => void {
+  // The last term seen stays in the prefix once the node has stopped and cannot be asked.
+  let term = '-';
+  return (line) => {
+    try {
+      const running = member();
+      if (running && !running.node.stopped) term = String(running.node.status().term);
+    } catch {
+      // A member halting mid-status keeps the last term seen; the line itself matters more.
+    }
+    process.stderr.write(`${new Date().toISOString()} n${id} t${term} ${line}\n`);
+  };
+}
+
+/** Resolves when the process should stop: `stop` fired (a signal, the parent gone) or the member halted. */
+async function stopRequested(member: RunningMember, stop: StopSignal): Promise<{ why: string; exitCode: number }> {
+  let exitCode = 0;
+  const health = setInterval(() => {
+    const fatal = member.node.fatalError;
+    if (!fatal) return;
+    exitCode = 1;
+    stop.trigger(`the member halted: ${fatal.message}`);
+  }, HEALTH_CHECK_INTERVAL_MS);
+  const why = await stop.promise;
+  clearInterval(health);
+  return { why, exitCode };
+}

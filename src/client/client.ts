@@ -1,0 +1,471 @@
+// KvcClient: what an inference worker embeds to use a kvcache cluster. It starts from any member
+// address and finds the leader from `kvcache-leader` trailers; writes and admin changes go to the
+// leader, reads rotate over every known member (pages are immutable, so any replica that has a
+// page serves the same bytes, and a lagging one can only under-report a Lookup). Every attempt
+// has a deadline; failed attempts are retried by the rules in retry.ts. Pages travel in chunks of
+// at most 1 MiB and are checked on arrival (pages.ts).
+
+import * as grpc from '@grpc/grpc-js';
+import type { Dtype } from '../codec/index.js';
+import { LIMITS } from '../limits.js';
+import { CLIENT_ERROR_CODES, KvcClientError, localError, toClientError } from './client-error.js';
+import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
+import { clientStreamCall, serverStream, unaryCall } from './calls.js';
+import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
+import type { Page, PageDestination, PageInput, PageMetaOut } from './pages.js';
+import { clientRpcs, type Rpc } from './protos.js';
+import type { GetPagesResponse, PutPagesRequest, PutPagesResponse, StatusResponse } from './proto-types.js';
+import { backoffMs, decide, sleep, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_RETRIES } from './retry.js';
+import type { Decision, RetryPolicy } from './retry.js';
+
+/** Deadline of one attempt (one RPC) unless the options say otherwise. */
+export const DEFAULT_DEADLINE_MS = 10_000;
+
+/**
+ * Most page bytes in one PutPages stream: a larger batch is sent as several streams, so that a
+ * retry resends at most this much and one attempt's deadline stays meaningful.
+ */
+export const PUT_STREAM_BYTES_MAX = 256 * 1024 * 1024;
+
+export interface ClientOptions {
+  /** Any members' host:port; more are learned from redirects and Status answers. */
+  endpoints: string[];
+  /** Deadline of each attempt in ms (default 10 s). */
+  deadlineMs?: number;
+  /** Attempts after the first (default 5). */
+  retries?: number;
+  /** Sent as `authorization: Bearer <token>` on AdminService calls. */
+  adminToken?: string;
+  /** First backoff step in ms (default 100), doubled per retry up to backoffMaxMs (default 2000). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Check each received page against its crc32c (default true). */
+  verifyChecksums?: boolean;
+}
+
+export interface GetPagesOptions {
+  /** Return payloads in this dtype (fp32 from a stored fp16). */
+  asDtype?: Dtype;
+  /** Layer range [layerBegin, layerEnd) of shape[0]; both absent = the whole page. */
+  layerBegin?: number;
+  layerEnd?: number;
+  /** Read from this member only: no failover to others. */
+  endpoint?: string;
+  /** Deadline of each stream attempt in ms (default: the client's). */
+  deadlineMs?: number;
+  /** A missing page ends the result early instead of throwing KVC_NOT_FOUND. */
+  allowPartial?: boolean;
+}
+
+export interface PutOutcome {
+  key: Uint8Array;
+  /** Empty when stored (or already present with the same crc32c); otherwise a KVC_* code. */
+  code: string;
+  message: string;
+}
+
+/** Status of one member: StatusResponse's fields, camelCase. */
+export type MemberStatus = StatusResponse;
+
+export interface ClusterStatus {
+  /** Id of the member that reports itself leader in the highest term; 0 when none does. */
+  leader: number;
+  /** One status per member that answered, by id. */
+  members: MemberStatus[];
+  /** Addresses that did not answer, with why. */
+  unreachable: { address: string; code: string; message: string }[];
+}
+
+type Target = 'leader' | 'replica' | { endpoint: string };
+
+interface CallSpec {
+  target: Target;
+  /** Whether repeating the request after an ambiguous failure is harmless (retry.ts). */
+  idempotent: boolean;
+}
+
+export class KvcClient {
+  readonly #pool: EndpointPool;
+  readonly #policy: RetryPolicy;
+  readonly #deadlineMs: number;
+  readonly #adminToken: string | undefined;
+  readonly #verifyChecksums: boolean;
+  readonly #rpcs = clientRpcs();
+
+  constructor(o: ClientOptions) {
+    this.#pool = new EndpointPool(o.endpoints);
+    this.#policy = {
+      retries: nonNegativeInteger(o.retries ?? DEFAULT_RETRIES, 'retries'),
+      backoffBaseMs: nonNegativeInteger(o.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, 'backoffBaseMs'),
+      backoffMaxMs: nonNegativeInteger(o.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, 'backoffMaxMs'),
+    };
+    this.#deadlineMs = positiveInteger(o.deadlineMs ?? DEFAULT_DEADLINE_MS, 'deadlineMs');
+    this.#adminToken = o.adminToken;
+    this.#verifyChecksums = o.verifyChecksums ?? true;
+  }
+
+  /** Every member address the client knows, in the order it learned them. */
+  endpoints(): readonly string[] {
+    return this.#pool.known();
+  }
+
+  /** Where the client believes the leader is (undefined until a redirect or a write told it). */
+  get leader(): string | undefined {
+    return this.#pool.leader;
+  }
+
+  /** How many leading `keys` are cached: the longest cached prefix, in pages. */
+  async lookup(ns: string, keys: Uint8Array[], o: { linearizable?: boolean; endpoint?: string } = {}): Promise<number> {
+    let matched = 0;
+    for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
+      const request = { namespace: ns, keys: batch, linearizable: o.linearizable === true };
+      const response = await this.#withRetry({ target: readTarget(o.endpoint), idempotent: true }, async (endpoint) => {
+        const answer = await unaryCall(this.#pool.client(endpoint), this.#rpcs.lookup, request, new grpc.Metadata(), this.#deadlineMs);
+        if (!(answer.matched >= 0 && answer.matched <= batch.length)) {
+          throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup matched ${answer.matched} of ${batch.length} keys`, endpoint);
+        }
+        return answer;
+      });
+      matched += response.matched;
+      if (response.matched < batch.length) break;
+    }
+    return matched;
+  }
+
+  /**
+   * Streams the pages of `keys` in order, each whole and verified. A key no member has ends the
+   * iteration with KVC_NOT_FOUND (after the pages before it), or quietly with `allowPartial`.
+   */
+  async *getPages(ns: string, keys: Uint8Array[], o: GetPagesOptions = {}): AsyncGenerator<Page, void, undefined> {
+    for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
+      const complete = yield* this.#getBatch(ns, batch, o, () => undefined);
+      if (!complete) return;
+    }
+  }
+
+  /**
+   * Like getPages, but writes the payloads back to back into `target` (no per-page buffers) and
+   * returns their metadata and the bytes written. Throws RangeError if `target` is too small.
+   */
+  async getPagesInto(ns: string, keys: Uint8Array[], target: Uint8Array, o: GetPagesOptions = {}): Promise<{ pages: PageMetaOut[]; bytes: number }> {
+    let offset = 0;
+    const destination: PageDestination = (meta, index) => {
+      if (offset + meta.bytes > target.byteLength) {
+        throw new RangeError(`target has ${target.byteLength} bytes; page ${index} needs ${offset + meta.bytes}`);
+      }
+      return target.subarray(offset, offset + meta.bytes);
+    };
+    const pages: PageMetaOut[] = [];
+    for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
+      const stream = this.#getBatch(ns, batch, o, destination);
+      let step = await stream.next();
+      for (; step.done !== true; step = await stream.next()) {
+        pages.push(step.value.meta);
+        offset += step.value.meta.bytes;
+      }
+      if (!step.value) break;
+    }
+    return { pages, bytes: offset };
+  }
+
+  /**
+   * Stores pages (computing each page's byte count and crc32c) and returns one outcome per page,
+   * in order. Puts are idempotent, so a batch is resent whole after an ambiguous failure.
+   */
+  async putPages(pages: PageInput[], o: { deadlineMs?: number } = {}): Promise<PutOutcome[]> {
+    // The checksum is computed once here, not per attempt.
+    const prepared = pages.map((page) => ({ meta: putMeta(page), data: page.data }));
+    const outcomes: PutOutcome[] = [];
+    for (const batch of putBatches(prepared)) {
+      const messages: Iterable<PutPagesRequest> = { [Symbol.iterator]: () => batchMessages(batch) };
+      const results = await this.#withRetry({ target: 'leader', idempotent: true }, async (endpoint) => {
+        const deadlineMs = o.deadlineMs ?? this.#deadlineMs;
+        const response = await clientStreamCall(this.#pool.client(endpoint), this.#rpcs.putPages, messages, new grpc.Metadata(), deadlineMs);
+        return checkPutResults(response, batch, endpoint);
+      });
+      outcomes.push(...results);
+    }
+    return outcomes;
+  }
+
+  async deletePages(ns: string, keys: Uint8Array[]): Promise<void> {
+    for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
+      await this.#call('leader', true, this.#rpcs.deletePages, { namespace: ns, keys: batch });
+    }
+  }
+
+  /** Protects pages from eviction for `ttlMs` (at most one hour), e.g. while a worker loads them. */
+  async pinPages(ns: string, keys: Uint8Array[], ttlMs: number): Promise<void> {
+    for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
+      await this.#call('leader', true, this.#rpcs.pinPages, { namespace: ns, keys: batch, ttlMs });
+    }
+  }
+
+  async unpinPages(ns: string, keys: Uint8Array[]): Promise<void> {
+    for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
+      await this.#call('leader', true, this.#rpcs.unpinPages, { namespace: ns, keys: batch });
+    }
+  }
+
+  /** One member's status: `endpoint`'s, or any member's. Learns the member addresses it lists. */
+  async status(endpoint?: string): Promise<MemberStatus> {
+    const status = await this.#call(readTarget(endpoint), true, this.#rpcs.status, {}, this.#adminMetadata());
+    this.#learn(status);
+    return status;
+  }
+
+  /** Asks every known member, and every member they list, for its status. */
+  async clusterStatus(): Promise<ClusterStatus> {
+    const byId = new Map<number, MemberStatus>();
+    const unreachable: ClusterStatus['unreachable'] = [];
+    const asked = new Set<string>();
+    let frontier = [...this.#pool.known()];
+    while (frontier.length > 0 && asked.size < ENDPOINTS_MAX) {
+      frontier.forEach((address) => asked.add(address));
+      const answers = await Promise.allSettled(frontier.map((address) => this.status(address)));
+      answers.forEach((answer, i) => {
+        if (answer.status === 'fulfilled') return void byId.set(answer.value.id, answer.value);
+        const error = toClientError(answer.reason, frontier[i]!);
+        unreachable.push({ address: frontier[i]!, code: error.code, message: error.message });
+      });
+      frontier = this.#pool.known().filter((address) => !asked.has(address));
+    }
+    const members = [...byId.values()].sort((a, b) => a.id - b.id);
+    const leaders = members.filter((m) => m.role === 'leader').sort((a, b) => b.term - a.term);
+    return { leader: leaders[0]?.id ?? 0, members, unreachable };
+  }
+
+  /** Adds a member (as a learner to catch up first; promote with learner = false). */
+  async addMember(id: number, address: string, learner = false): Promise<void> {
+    await this.#call('leader', false, this.#rpcs.addMember, { id, address, learner }, this.#adminMetadata());
+    this.#pool.add(address);
+  }
+
+  async removeMember(id: number): Promise<void> {
+    await this.#call('leader', false, this.#rpcs.removeMember, { id }, this.#adminMetadata());
+    // The removed member may have been the leader; rediscover on the next write.
+    this.#pool.setLeader(undefined);
+  }
+
+  /** Asks the leader to hand leadership to `id`; returns the leader id it reports afterwards. */
+  async transferLeader(id: number): Promise<number> {
+    const response = await this.#call('leader', false, this.#rpcs.transferLeader, { targetId: id }, this.#adminMetadata());
+    this.#pool.setLeader(undefined);
+    return response.leaderId;
+  }
+
+  /** Forces a log compaction on the leader, or on `endpoint`; returns its WAL first index after. */
+  async snapshot(endpoint?: string): Promise<number> {
+    const target: Target = endpoint === undefined ? 'leader' : { endpoint };
+    return (await this.#call(target, true, this.#rpcs.snapshot, {}, this.#adminMetadata())).walFirstIndex;
+  }
+
+  async dropNamespace(ns: string): Promise<void> {
+    await this.#call('leader', true, this.#rpcs.dropNamespace, { namespace: ns }, this.#adminMetadata());
+  }
+
+  /** A member's effective configuration and limits (parsed from the JSON it sends). */
+  async getConfig(endpoint?: string): Promise<unknown> {
+    const response = await this.#call(readTarget(endpoint), true, this.#rpcs.getConfig, {}, this.#adminMetadata());
+    return JSON.parse(response.json) as unknown;
+  }
+
+  /** Closes every channel; calls made afterwards fail. */
+  close(): void {
+    this.#pool.close();
+  }
+
+  #call<Req, Res>(target: Target, idempotent: boolean, rpc: Rpc<Req, Res>, request: Req, metadata?: grpc.Metadata): Promise<Res> {
+    return this.#withRetry({ target, idempotent }, (endpoint) =>
+      unaryCall(this.#pool.client(endpoint), rpc, request, metadata?.clone() ?? new grpc.Metadata(), this.#deadlineMs),
+    );
+  }
+
+  /** Runs `attempt` against the right member until it succeeds or retry.ts says to give up. */
+  async #withRetry<T>(spec: CallSpec, attempt: (endpoint: string) => Promise<T>): Promise<T> {
+    let redirectTo: string | undefined;
+    for (let retry = 0; ; retry++) {
+      const endpoint = redirectTo ?? this.#pick(spec.target);
+      redirectTo = undefined;
+      try {
+        const result = await attempt(endpoint);
+        // A member that accepted a write is the leader (or forwards to it): keep writing there.
+        if (spec.target === 'leader') this.#pool.setLeader(endpoint);
+        return result;
+      } catch (thrown) {
+        const error = toClientError(thrown, endpoint);
+        const decision: Decision = typeof spec.target === 'object' ? { kind: 'fail' } : decide(error, spec.idempotent, endpoint);
+        redirectTo = await this.#afterFailure(error, decision, endpoint, retry);
+      }
+    }
+  }
+
+  /**
+   * Acts on a failed attempt: throws when giving up, otherwise returns where to go next (a
+   * redirect's leader, or undefined for the usual pick) after any backoff.
+   */
+  async #afterFailure(error: KvcClientError, decision: Decision, endpoint: string, retry: number): Promise<string | undefined> {
+    if (decision.kind === 'fail' || retry >= this.#policy.retries) {
+      error.attempts = retry + 1;
+      throw error;
+    }
+    if (decision.kind === 'redirect') {
+      this.#pool.setLeader(decision.leader);
+      return decision.leader;
+    }
+    if (this.#pool.leader === endpoint) this.#pool.setLeader(undefined);
+    await sleep(backoffMs(this.#policy, retry));
+    return undefined;
+  }
+
+  #pick(target: Target): string {
+    if (target === 'leader') return this.#pool.leaderOrNext();
+    if (target === 'replica') return this.#pool.nextReplica();
+    return target.endpoint;
+  }
+
+  /**
+   * One batch of a get, resumed after failures from the first page not yet delivered. A member
+   * that lacks a page (it may lag) is not the last word: the others are asked, the leader first,
+   * before KVC_NOT_FOUND is final. Returns false when `allowPartial` cut the batch short.
+   */
+  async *#getBatch(ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination): AsyncGenerator<Page, boolean, undefined> {
+    let delivered = 0;
+    const lacking = new Set<string>();
+    let next: string | undefined;
+    for (let retry = 0; ; retry++) {
+      const endpoint = o.endpoint ?? next ?? this.#pool.nextReplica();
+      next = undefined;
+      try {
+        for await (const page of this.#streamPages(endpoint, ns, keys.slice(delivered), o, destination)) {
+          delivered++;
+          lacking.clear();
+          yield page;
+        }
+        return true;
+      } catch (thrown) {
+        const error = toClientError(thrown, endpoint);
+        if (error.code === 'KVC_NOT_FOUND') {
+          lacking.add(endpoint);
+          next = o.endpoint === undefined ? this.#memberNotIn(lacking) : undefined;
+          if (next !== undefined && retry < this.#policy.retries) continue;
+          if (o.allowPartial === true) return false;
+          error.attempts = retry + 1;
+          throw error;
+        }
+        const decision = o.endpoint !== undefined ? ({ kind: 'fail' } as const) : decideRead(error, endpoint);
+        next = await this.#afterFailure(error, decision, endpoint, retry);
+      }
+    }
+  }
+
+  async *#streamPages(endpoint: string, ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination): AsyncGenerator<Page> {
+    const request = {
+      namespace: ns,
+      keys,
+      asDtype: toWireDtype(o.asDtype),
+      layerBegin: o.layerBegin ?? 0,
+      layerEnd: o.layerEnd ?? 0,
+    };
+    const call = serverStream(this.#pool.client(endpoint), this.#rpcs.getPages, request, new grpc.Metadata(), o.deadlineMs ?? this.#deadlineMs);
+    const assembler = new PageAssembler(keys, endpoint, destination, this.#verifyChecksums);
+    try {
+      for await (const message of call as AsyncIterable<GetPagesResponse>) {
+        const page = assembler.push(message);
+        if (page !== undefined) yield page;
+      }
+      assembler.finish();
+      if (assembler.completed !== keys.length) {
+        throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `GetPages ended after ${assembler.completed} of ${keys.length} pages without an error`, endpoint);
+      }
+    } finally {
+      // Ends the call when the consumer stopped early or a check failed; a no-op once it finished.
+      call.cancel();
+    }
+  }
+
+  /** A member to ask next for a page `lacking` do not have: the leader if known, else any other. */
+  #memberNotIn(lacking: ReadonlySet<string>): string | undefined {
+    const leader = this.#pool.leader;
+    if (leader !== undefined && !lacking.has(leader)) return leader;
+    return this.#pool.known().find((address) => !lacking.has(address));
+  }
+
+  #learn(status: MemberStatus): void {
+    for (const member of status.members) this.#pool.add(member.address);
+    if (status.leaderAddress !== '') this.#pool.setLeader(status.leaderAddress);
+  }
+
+  #adminMetadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.#adminToken !== undefined) metadata.set('authorization', `Bearer ${this.#adminToken}`);
+    return metadata;
+  }
+}
+
+/**
+ * A stream that failed the client's checks: damaged in transit or by a misbehaving member.
+ * Reads change nothing, so another replica (or another try) is always worth asking.
+ */
+const DAMAGED_READ_CODES: ReadonlySet<string> = new Set([
+  'KVC_CHECKSUM_MISMATCH',
+  'KVC_INCOMPLETE_PAGE',
+  CLIENT_ERROR_CODES.KVC_PROTOCOL,
+]);
+
+function decideRead(error: KvcClientError, endpoint: string): Decision {
+  if (DAMAGED_READ_CODES.has(error.code)) return { kind: 'backoff' };
+  return decide(error, true, endpoint);
+}
+
+function readTarget(endpoint: string | undefined): Target {
+  return endpoint === undefined ? 'replica' : { endpoint };
+}
+
+function* batches<T>(items: readonly T[], size: number): Generator<T[]> {
+  // An empty request is still sent once, so the server's answer (and its errors) are the caller's.
+  if (items.length === 0) yield [];
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+type PreparedPage = { meta: NonNullable<PutPagesRequest['meta']>; data: Uint8Array };
+
+/** Splits a put into streams of at most keysPerRequestMax pages and PUT_STREAM_BYTES_MAX bytes. */
+function* putBatches(pages: PreparedPage[]): Generator<PreparedPage[]> {
+  let batch: PreparedPage[] = [];
+  let bytes = 0;
+  for (const page of pages) {
+    const full = batch.length >= LIMITS.page.keysPerRequestMax || bytes + page.data.byteLength > PUT_STREAM_BYTES_MAX;
+    if (batch.length > 0 && full) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(page);
+    bytes += page.data.byteLength;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+function* batchMessages(batch: PreparedPage[]): Generator<PutPagesRequest> {
+  for (const page of batch) yield* pageMessages(page.meta, page.data);
+}
+
+function checkPutResults(response: PutPagesResponse, batch: PreparedPage[], endpoint: string): PutOutcome[] {
+  const results = response.results;
+  const matches = results.length === batch.length && results.every((r, i) => sameBytes(r.key, batch[i]!.meta.key));
+  if (!matches) {
+    throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `PutPages answered ${results.length} results for ${batch.length} pages, or out of order`, endpoint);
+  }
+  return results.map((r) => ({ key: new Uint8Array(r.key), code: r.code, message: r.message }));
+}
+
+function nonNegativeInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}

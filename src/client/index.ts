@@ -1,0 +1,20 @@
+// The public surface of src/client, the library an inference worker embeds (docs/CLIENT.md).
+// It depends only on the protos, src/codec, src/limits and src/errors, never on the server side
+// (src/rpc, src/node, src/store), so it can be shipped and used on its own.
+export { hashBlocks, BLOCK_KEY_BYTES, BLOCK_TOKENS_MAX, type HashBlocksOptions } from './hash.js';
+export {
+  KvcClient,
+  DEFAULT_DEADLINE_MS,
+  PUT_STREAM_BYTES_MAX,
+  type ClientOptions,
+  type ClusterStatus,
+  type GetPagesOptions,
+  type MemberStatus,
+  type PutOutcome,
+} from './client.js';
+export { KvcClientError, isKvcClientError, CLIENT_ERROR_CODES, KVC_CODE_TRAILER, LEADER_TRAILER } from './client-error.js';
+export type { Page, PageInput, PageInputMeta, PageMetaOut } from './pages.js';
+export { CLIENT_CHANNEL_OPTIONS } from './endpoint-pool.js';
+export { DEFAULT_RETRIES, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from './retry.js';
+export { PROTO_DIR, PROTO_LOADER_OPTIONS } from './protos.js';
+export type { Dtype } from '../codec/index.js';

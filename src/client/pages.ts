@@ -1,0 +1,237 @@
+// Pages on the wire, both directions. A put splits each page into chunks of at most
+// LIMITS.page.chunkBytes, the first carrying the metadata with the client-computed byte count and
+// crc32c. A get reassembles the server's chunks and checks that nothing was lost or reordered:
+// every page starts with its metadata, arrives under the key that was asked for and in request
+// order, its offsets are contiguous from 0, its size is what the metadata says, and its crc32c
+// matches (CONVENTIONS: a checksum computed before bytes leave a process is verified after they
+// arrive). Any violation fails the read instead of handing a caller a damaged KV cache.
+
+import { crc32c, isDtype, type Dtype } from '../codec/index.js';
+import { LIMITS } from '../limits.js';
+import { CLIENT_ERROR_CODES, localError } from './client-error.js';
+import type { GetPagesResponse, PutPagesRequest, WireDtype, WirePageMeta } from './proto-types.js';
+
+export interface PageInputMeta {
+  namespace: string;
+  /** The page's chained key (hashBlocks), 8 to 64 bytes. */
+  key: Uint8Array;
+  /** The previous block's key; absent for the first block of a prompt. */
+  parentKey?: Uint8Array;
+  /** Dtype of `data` as sent. */
+  dtype: Dtype;
+  /** Layer-major tensor shape; product(shape) * size(dtype) must equal data.byteLength. */
+  shape: number[];
+  /** Tokens the page covers. */
+  tokens: number;
+  /** Time to live in ms; absent or 0 = no expiry. */
+  ttlMs?: number;
+  /** Store the payload as this dtype (fp16 from fp32/bf16); absent = as sent. */
+  storeDtype?: Dtype;
+}
+
+/** One page to put; the client computes `bytes` and `crc32c` from `data`. */
+export interface PageInput {
+  meta: PageInputMeta;
+  data: Uint8Array;
+}
+
+/** A page's metadata as a server returned it (describing the payload as it travelled). */
+export interface PageMetaOut {
+  namespace: string;
+  key: Uint8Array;
+  parentKey?: Uint8Array;
+  dtype: Dtype;
+  shape: number[];
+  tokens: number;
+  bytes: number;
+  crc32c: number;
+  ttlMs: number;
+  createdAtMs: number;
+}
+
+export interface Page {
+  meta: PageMetaOut;
+  data: Uint8Array;
+}
+
+/**
+ * Largest payload a get may announce: a page of the largest size converted from fp16 to fp32.
+ * Checked before allocating, so a confused server cannot make the client allocate without bound.
+ */
+const GET_PAGE_BYTES_MAX = 2 * LIMITS.page.bytesMax;
+
+const WIRE_DTYPES: Readonly<Record<Dtype, WireDtype>> = Object.freeze({ fp16: 'FP16', fp32: 'FP32', bf16: 'BF16', u8: 'U8' });
+const DTYPES_BY_WIRE: ReadonlyMap<string, Dtype> = new Map(Object.entries(WIRE_DTYPES).map(([d, w]) => [w, d as Dtype]));
+
+/**
+ * The wire name of `dtype`. An unknown name is sent as DTYPE_UNSPECIFIED on purpose: the server is
+ * the authority on what it accepts and answers KVC_UNKNOWN_DTYPE, the same as for any other client.
+ */
+export function toWireDtype(dtype: Dtype | undefined): WireDtype {
+  return dtype !== undefined && isDtype(dtype) ? WIRE_DTYPES[dtype] : 'DTYPE_UNSPECIFIED';
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The first message of a page: its metadata with the byte count and checksum filled in. */
+export function putMeta(page: PageInput): NonNullable<PutPagesRequest['meta']> {
+  const { meta, data } = page;
+  if (!(data instanceof Uint8Array)) throw new TypeError('page data must be a Uint8Array');
+  if (!(meta.key instanceof Uint8Array)) throw new TypeError('page key must be a Uint8Array');
+  return {
+    namespace: meta.namespace,
+    key: meta.key,
+    parentKey: meta.parentKey ?? EMPTY,
+    dtype: toWireDtype(meta.dtype),
+    shape: meta.shape,
+    tokens: meta.tokens,
+    bytes: data.byteLength,
+    crc32c: crc32c(data),
+    ttlMs: meta.ttlMs ?? 0,
+    storeDtype: toWireDtype(meta.storeDtype),
+  };
+}
+
+/** The PutPages messages of one page: ⌈bytes / chunkBytes⌉ chunks (one for an empty page). */
+export function* pageMessages(
+  meta: NonNullable<PutPagesRequest['meta']>,
+  data: Uint8Array,
+  chunkBytes: number = LIMITS.page.chunkBytes,
+): Generator<PutPagesRequest> {
+  if (data.byteLength === 0) {
+    yield { meta, data: EMPTY, last: true };
+    return;
+  }
+  for (let offset = 0; offset < data.byteLength; offset += chunkBytes) {
+    const end = Math.min(offset + chunkBytes, data.byteLength);
+    const message: PutPagesRequest = { data: data.subarray(offset, end), last: end === data.byteLength };
+    if (offset === 0) message.meta = meta;
+    yield message;
+  }
+}
+
+/**
+ * Where an arriving page's bytes go. Returning undefined gets a fresh Uint8Array that owns its
+ * whole ArrayBuffer (byteOffset 0), so `new Float32Array(page.data.buffer)` views it directly.
+ */
+export type PageDestination = (meta: PageMetaOut, index: number) => Uint8Array | undefined;
+
+interface PageInProgress {
+  meta: PageMetaOut;
+  target: Uint8Array | undefined;
+  filled: number;
+}
+
+/** Reassembles one GetPages stream, answered by `endpoint`, for `keys` in order. */
+export class PageAssembler {
+  readonly #keys: readonly Uint8Array[];
+  readonly #endpoint: string;
+  readonly #destination: PageDestination;
+  readonly #verifyChecksum: boolean;
+  #current: PageInProgress | undefined;
+  #completed = 0;
+
+  constructor(keys: readonly Uint8Array[], endpoint: string, destination: PageDestination, verifyChecksum: boolean) {
+    this.#keys = keys;
+    this.#endpoint = endpoint;
+    this.#destination = destination;
+    this.#verifyChecksum = verifyChecksum;
+  }
+
+  /** Pages completed so far. */
+  get completed(): number {
+    return this.#completed;
+  }
+
+  /** Takes one message; returns the page it completes, if any. Throws KvcClientError on a violation. */
+  push(message: GetPagesResponse): Page | undefined {
+    const page = message.meta ? this.#begin(message.meta) : this.#current;
+    if (page === undefined) throw this.#protocol(`a chunk arrived without page metadata (after page ${this.#completed})`);
+    const data = message.data ?? EMPTY;
+    if (message.offset !== page.filled) {
+      throw this.#protocol(`page ${this.#completed} chunk at offset ${message.offset}, expected ${page.filled}`);
+    }
+    if (page.filled + data.byteLength > page.meta.bytes) {
+      throw this.#protocol(`page ${this.#completed} overflows its ${page.meta.bytes} bytes`);
+    }
+    this.#store(page, data);
+    if (!message.last) return undefined;
+    return this.#complete(page);
+  }
+
+  /** Call when the stream ended; throws KVC_INCOMPLETE_PAGE if it ended inside a page. */
+  finish(): void {
+    if (this.#current !== undefined) {
+      throw localError(
+        'KVC_INCOMPLETE_PAGE',
+        `the stream ended inside page ${this.#completed} after ${this.#current.filled} of ${this.#current.meta.bytes} bytes`,
+        this.#endpoint,
+      );
+    }
+  }
+
+  #begin(wire: WirePageMeta): PageInProgress {
+    const index = this.#completed;
+    if (this.#current !== undefined) throw this.#protocol(`page ${index + 1} started before page ${index} ended`);
+    if (index >= this.#keys.length) throw this.#protocol(`more pages than the ${this.#keys.length} requested`);
+    const meta = fromWireMeta(wire, this.#endpoint);
+    if (!sameBytes(meta.key, this.#keys[index]!)) throw this.#protocol(`page ${index} has the wrong key`);
+    if (meta.bytes > GET_PAGE_BYTES_MAX) throw this.#protocol(`page ${index} announces ${meta.bytes} bytes`);
+    const target = this.#destination(meta, index);
+    if (target !== undefined && target.byteLength !== meta.bytes) {
+      throw new RangeError(`destination for page ${index} has ${target.byteLength} bytes, need ${meta.bytes}`);
+    }
+    this.#current = { meta, target, filled: 0 };
+    return this.#current;
+  }
+
+  #store(page: PageInProgress, data: Uint8Array): void {
+    // Even a page that arrived in one chunk is copied: the decoded chunk is an unaligned view
+    // into its gRPC message, and a fresh buffer is what lets callers view it as fp16/fp32.
+    page.target ??= new Uint8Array(page.meta.bytes);
+    page.target.set(data, page.filled);
+    page.filled += data.byteLength;
+  }
+
+  #complete(page: PageInProgress): Page {
+    const index = this.#completed;
+    if (page.filled !== page.meta.bytes) {
+      throw this.#protocol(`page ${index} ended after ${page.filled} of ${page.meta.bytes} bytes`);
+    }
+    const data = page.target ?? EMPTY;
+    if (this.#verifyChecksum && crc32c(data) !== page.meta.crc32c) {
+      throw localError('KVC_CHECKSUM_MISMATCH', `page ${index} does not match its crc32c`, this.#endpoint);
+    }
+    this.#current = undefined;
+    this.#completed++;
+    return { meta: page.meta, data };
+  }
+
+  #protocol(message: string): Error {
+    return localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, message, this.#endpoint);
+  }
+}
+
+function fromWireMeta(wire: WirePageMeta, endpoint: string): PageMetaOut {
+  const dtype = DTYPES_BY_WIRE.get(wire.dtype);
+  if (dtype === undefined) throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `a page came with dtype ${wire.dtype}`, endpoint);
+  const meta: PageMetaOut = {
+    namespace: wire.namespace,
+    // Keys are copied: a decoded key is a view into its whole message (up to a 1 MiB chunk),
+    // which a caller keeping only the metadata (getPagesInto) would otherwise keep alive.
+    key: new Uint8Array(wire.key),
+    dtype,
+    shape: wire.shape,
+    tokens: wire.tokens,
+    bytes: wire.bytes,
+    crc32c: wire.crc32c,
+    ttlMs: wire.ttlMs,
+    createdAtMs: wire.createdAtMs,
+  };
+  if (wire.parentKey !== undefined && wire.parentKey.byteLength > 0) meta.parentKey = new Uint8Array(wire.parentKey);
+  return meta;
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}

@@ -1,0 +1,24 @@
+// Cluster configs: the YAML file `kvc start --config FILE --id ID` reads, validated with errors
+// that name the bad field (`local-3node.yaml: members[2].address: expected host:port, got "foo"`).
+//
+// Format (every section but `cluster` and `members` is optional; sizes take B/KiB/MiB/GiB/TiB):
+//
+//   cluster: local-3node                  # 1-64 chars of [A-Za-z0-9._-]
+//   dataDir: ./.kvc/local-3node           # default ./.kvc/<cluster>, relative to the working dir;
+//                                         # member N keeps its WAL and store in <dataDir>/nN
+//   members:                              # the initial voters, 1-15, unique ids and addresses
+//     - { id: 1, address: 127.0.0.1:7401 }                    # address: what peers/clients dial
+//     - { id: 2, address: 10.0.0.2:7401, listen: 0.0.0.0:7401 } # listen: what to bind, if different
+//   raft: { tickMs: 100, electionTick: 10, heartbeatTick: 1 }  # heartbeatTick < electionTick
+//   storage: { fsync: true, budgetBytes: 4GiB, walSegmentBytes: 64MiB }
+//   compaction: { entries: 10000, walBytes: 64MiB, intervalMs: 300000, keepEntries: 1000 }
+//   adminToken: s3cret                    # AdminService calls then need `authorization: Bearer s3cret`
+//
+// Unknown fields are errors (a misspelt `fsynk: false` must not pass silently). A member added to
+// a running cluster is listed in the file too, and started with `kvc start --join`.
+export { loadClusterConfig, parseClusterConfig, renderClusterConfig, CONFIG_FILE_BYTES_MAX } from './cluster-config.js';
+export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from './config-error.js';
+export { memberOptions, devClusterConfig, type MemberSettings, type MemberOverrides, type DevClusterOptions } from './member-options.js';
+export { parseAddress, MEMBERS_MAX } from './validate.js';
+export { parseByteSize, formatBytes, SIZE_FORMS } from './size.js';
+export type { ClusterConfig, ClusterMember, RaftSettings, StorageSettings, CompactionSettings } from './types.js';

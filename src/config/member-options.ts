@@ -1,0 +1,70 @@
+// From a cluster config to what one member process needs to start (the MemberOptions of
+// src/rpc's startMember), and the embedded config `kvc dev` runs when given no file.
+import path from 'node:path';
+import type { MemberOptions } from '../rpc/index.js';
+import { ConfigError } from './config-error.js';
+import { MEMBERS_MAX, parseAddress } from './validate.js';
+import type { ClusterConfig } from './types.js';
+
+/**
+ * What `startMember` needs (src/rpc's MemberOptions), minus the logger, which the process running
+ * the member supplies. A type-only import: loading a config does not load the server.
+ */
+export type MemberSettings = Omit<MemberOptions, 'logger'>;
+
+export interface MemberOverrides {
+  /** The member was added to a running cluster (`kvc members add`): it starts with no membership. */
+  join?: boolean;
+  /** Truncate a damaged WAL instead of refusing to start (docs/WAL.md). */
+  walRepair?: boolean;
+  /** Source of the config, for the message when `id` is not in it. */
+  source?: string;
+}
+
+/**
+ * The options of member `id` of `config`. Every configured member is passed as a peer (the
+ * transport needs their addresses); only a member started without `join` uses them as the
+ * initial voters, and only while its data dir is empty. Its data lives in `<dataDir>/n<id>`.
+ */
+export function memberOptions(config: ClusterConfig, id: number, overrides: MemberOverrides = {}): MemberSettings {
+  const member = config.members.find((m) => m.id === id);
+  if (!member) {
+    const ids = config.members.map((m) => m.id).join(', ');
+    throw new ConfigError(overrides.source ?? config.cluster, [{ field: 'members', problem: `no member with id ${id} (ids: ${ids})` }]);
+  }
+  const node: NonNullable<MemberSettings['node']> = { ...config.raft, ...config.storage };
+  if (Object.keys(config.compaction).length > 0) node.compaction = { ...config.compaction };
+  if (overrides.walRepair) node.walRepair = true;
+  return {
+    id,
+    listen: member.listen ?? member.address,
+    advertise: member.address,
+    members: config.members.map((m) => ({ id: m.id, address: m.address })),
+    ...(overrides.join ? { join: true } : {}),
+    dataDir: path.resolve(config.dataDir, `n${id}`),
+    ...(Object.keys(node).length > 0 ? { node } : {}),
+    ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+  };
+}
+
+export interface DevClusterOptions {
+  nodes: number;
+  basePort: number;
+  dataDir: string;
+  host?: string;
+}
+
+const DEV_HOST = '127.0.0.1';
+
+/** The embedded config of `kvc dev`: `nodes` members on consecutive loopback ports from `basePort`. */
+export function devClusterConfig(o: DevClusterOptions): ClusterConfig {
+  const host = o.host ?? DEV_HOST;
+  if (!Number.isSafeInteger(o.nodes) || o.nodes < 1 || o.nodes > MEMBERS_MAX) {
+    throw new RangeError(`nodes must be 1-${MEMBERS_MAX}, got ${o.nodes}`);
+  }
+  const members = Array.from({ length: o.nodes }, (_, i) => ({ id: i + 1, address: `${host}:${o.basePort + i}` }));
+  for (const member of members) {
+    if (!parseAddress(member.address)) throw new RangeError(`ports ${o.basePort}..${o.basePort + o.nodes - 1} are not all valid`);
+  }
+  return { cluster: 'dev', dataDir: path.resolve(o.dataDir), members, raft: {}, storage: {}, compaction: {} };
+}

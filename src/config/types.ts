@@ -1,0 +1,40 @@
+// The shape of a validated cluster config. Optional settings stay absent when the file leaves
+// them out, so the member's own defaults (src/limits.ts, src/node) apply instead of a copy here.
+
+export interface ClusterMember {
+  id: number;
+  /** host:port others (peers and clients) reach this member at. */
+  address: string;
+  /** host:port to bind, when it differs from `address` (e.g. 0.0.0.0:7401 behind a NAT). */
+  listen?: string;
+}
+
+export interface RaftSettings {
+  tickMs?: number;
+  electionTick?: number;
+  heartbeatTick?: number;
+}
+
+export interface StorageSettings {
+  fsync?: boolean;
+  budgetBytes?: number;
+  walSegmentBytes?: number;
+}
+
+export interface CompactionSettings {
+  entries?: number;
+  walBytes?: number;
+  intervalMs?: number;
+  keepEntries?: number;
+}
+
+export interface ClusterConfig {
+  cluster: string;
+  /** As written (relative paths resolve against the working directory); default ./.kvc/<cluster>. */
+  dataDir: string;
+  members: ClusterMember[];
+  raft: RaftSettings;
+  storage: StorageSettings;
+  compaction: CompactionSettings;
+  adminToken?: string;
+}

@@ -1,0 +1,254 @@
+// Hand-written validation of a parsed cluster config (no schema library: the rules are few, and
+// each message must name the field and say what was expected in an operator's words). The
+// checker records every problem with its field path and keeps going, so one run reports them all.
+import { LIMITS, resolveLimits } from '../limits.js';
+import { SIZE_FORMS, formatBytes, parseByteSize } from './size.js';
+import type { ClusterConfig, ClusterMember, CompactionSettings, RaftSettings, StorageSettings } from './types.js';
+
+export type FieldPath = readonly (string | number)[];
+
+export interface RawIssue {
+  path: FieldPath;
+  problem: string;
+}
+
+/** Cluster names become directory names, so they stay in a portable character set. */
+const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Every write waits for a majority of voters; beyond this many, a config is more likely a mistake. */
+export const MEMBERS_MAX = 15;
+const TICK_MS_MAX = 10_000;
+const ELECTION_TICK_MAX = 1_000;
+/** A budget below one largest page could never hold a page. */
+const BUDGET_BYTES_MIN = LIMITS.page.bytesMax;
+/** Compacting more often than this would spend the node's time rewriting its snapshot. */
+const COMPACTION_INTERVAL_MS_MIN = 1_000;
+const ADMIN_TOKEN_LENGTH_MAX = 256;
+const PORT_MAX = 65_535;
+
+const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'adminToken'] as const;
+const MEMBER_FIELDS = ['id', 'address', 'listen'] as const;
+const RAFT_FIELDS = ['tickMs', 'electionTick', 'heartbeatTick'] as const;
+const STORAGE_FIELDS = ['fsync', 'budgetBytes', 'walSegmentBytes'] as const;
+const COMPACTION_FIELDS = ['entries', 'walBytes', 'intervalMs', 'keepEntries'] as const;
+
+/** `members[2].address` for ['members', 2, 'address']. */
+export function fieldName(path: FieldPath): string {
+  let name = '';
+  for (const part of path) name += typeof part === 'number' ? `[${part}]` : name === '' ? part : `.${part}`;
+  return name;
+}
+
+/** How a value reads in a message: strings quoted, containers by kind. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+/** `{ host, port }` of "host:port" (a DNS name, an IPv4 address, or a bracketed IPv6 address). */
+export function parseAddress(text: string): { host: string; port: number } | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port < 1 || port > PORT_MAX) return undefined;
+  return { host: match[1]!, port };
+}
+
+class Checker {
+  readonly issues: RawIssue[] = [];
+
+  fail(path: FieldPath, problem: string): undefined {
+    this.issues.push({ path, problem });
+    return undefined;
+  }
+
+  /** A mapping with only `allowed` keys (a misspelt key is reported, not silently ignored). */
+  mapping(value: unknown, path: FieldPath, allowed: readonly string[]): Record<string, unknown> | undefined {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return this.fail(path, `expected a mapping, got ${describeValue(value)}`);
+    }
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (!allowed.includes(key)) this.fail([...path, key], `unknown field (expected one of ${allowed.join(', ')})`);
+    }
+    return record;
+  }
+
+  integer(value: unknown, path: FieldPath, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
+      return this.fail(path, `expected an integer ${range}, got ${describeValue(value)}`);
+    }
+    return value;
+  }
+
+  size(value: unknown, path: FieldPath, min: number, why = ''): number | undefined {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) return this.fail(path, `expected ${SIZE_FORMS}, got ${describeValue(value)}`);
+    if (bytes < min) return this.fail(path, `must be at least ${formatBytes(min)}${why}, got ${formatBytes(bytes)}`);
+    return bytes;
+  }
+
+  boolean(value: unknown, path: FieldPath): boolean | undefined {
+    if (typeof value !== 'boolean') return this.fail(path, `expected true or false, got ${describeValue(value)}`);
+    return value;
+  }
+
+  address(value: unknown, path: FieldPath): string | undefined {
+    if (typeof value !== 'string' || parseAddress(value) === undefined) {
+      return this.fail(path, `expected host:port (port 1-${PORT_MAX}), got ${describeValue(value)}`);
+    }
+    return value;
+  }
+
+  /** Runs `check` on `record[key]` when the key is present. */
+  optional<T>(record: Record<string, unknown>, key: string, check: (value: unknown) => T | undefined): T | undefined {
+    return record[key] === undefined ? undefined : check(record[key]);
+  }
+}
+
+/** The config `raw` describes, or the problems that stop it from being one. */
+export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; issues: RawIssue[] } {
+  const c = new Checker();
+  const top = c.mapping(raw, [], TOP_LEVEL_FIELDS);
+  if (!top) return { issues: c.issues };
+  const cluster = checkClusterName(c, top.cluster);
+  const dataDir = c.optional(top, 'dataDir', (v) =>
+    typeof v === 'string' && v.trim() !== '' ? v : c.fail(['dataDir'], `expected a directory path, got ${describeValue(v)}`),
+  );
+  const members = checkMembers(c, top.members);
+  const raft = c.optional(top, 'raft', (v) => checkRaft(c, v)) ?? {};
+  const storage = c.optional(top, 'storage', (v) => checkStorage(c, v)) ?? {};
+  const compaction = c.optional(top, 'compaction', (v) => checkCompaction(c, v, storage)) ?? {};
+  const adminToken = c.optional(top, 'adminToken', (v) => checkAdminToken(c, v));
+  if (c.issues.length > 0 || cluster === undefined || members === undefined) return { issues: c.issues };
+  const config: ClusterConfig = {
+    cluster,
+    dataDir: dataDir ?? `./.kvc/${cluster}`,
+    members,
+    raft,
+    storage,
+    compaction,
+    ...(adminToken === undefined ? {} : { adminToken }),
+  };
+  return { config, issues: [] };
+}
+
+function checkClusterName(c: Checker, value: unknown): string | undefined {
+  if (value === undefined) return c.fail(['cluster'], 'required: the cluster name');
+  if (typeof value !== 'string' || !CLUSTER_NAME_PATTERN.test(value)) {
+    return c.fail(['cluster'], `expected 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function checkMembers(c: Checker, value: unknown): ClusterMember[] | undefined {
+  if (value === undefined) return c.fail(['members'], 'required: the list of members ({ id, address })');
+  if (!Array.isArray(value) || value.length === 0 || value.length > MEMBERS_MAX) {
+    return c.fail(['members'], `expected a list of 1-${MEMBERS_MAX} members, got ${describeValue(value)}`);
+  }
+  const members: ClusterMember[] = [];
+  const seenIds = new Map<number, number>();
+  const seenAddresses = new Map<string, number>();
+  value.forEach((item: unknown, index) => {
+    const member = checkMember(c, item, index);
+    if (!member) return;
+    const idTwin = seenIds.get(member.id);
+    if (idTwin !== undefined) c.fail(['members', index, 'id'], `duplicate id ${member.id} (also members[${idTwin}])`);
+    const addressTwin = seenAddresses.get(member.address);
+    if (addressTwin !== undefined) c.fail(['members', index, 'address'], `duplicate address ${member.address} (also members[${addressTwin}])`);
+    seenIds.set(member.id, index);
+    seenAddresses.set(member.address, index);
+    members.push(member);
+  });
+  return members;
+}
+
+function checkMember(c: Checker, item: unknown, index: number): ClusterMember | undefined {
+  const path = ['members', index];
+  const record = c.mapping(item, path, MEMBER_FIELDS);
+  if (!record) return undefined;
+  const id = record.id === undefined ? c.fail([...path, 'id'], 'required: a positive integer id') : c.integer(record.id, [...path, 'id'], 1);
+  const address =
+    record.address === undefined ? c.fail([...path, 'address'], 'required: host:port') : c.address(record.address, [...path, 'address']);
+  const listen = c.optional(record, 'listen', (v) => c.address(v, [...path, 'listen']));
+  if (id === undefined || address === undefined) return undefined;
+  return listen === undefined ? { id, address } : { id, address, listen };
+}
+
+function checkRaft(c: Checker, value: unknown): RaftSettings | undefined {
+  const record = c.mapping(value, ['raft'], RAFT_FIELDS);
+  if (!record) return undefined;
+  const settings: RaftSettings = {};
+  const tickMs = c.optional(record, 'tickMs', (v) => c.integer(v, ['raft', 'tickMs'], 1, TICK_MS_MAX));
+  const electionTick = c.optional(record, 'electionTick', (v) => c.integer(v, ['raft', 'electionTick'], 2, ELECTION_TICK_MAX));
+  const heartbeatTick = c.optional(record, 'heartbeatTick', (v) => c.integer(v, ['raft', 'heartbeatTick'], 1, ELECTION_TICK_MAX));
+  if (tickMs !== undefined) settings.tickMs = tickMs;
+  if (electionTick !== undefined) settings.electionTick = electionTick;
+  if (heartbeatTick !== undefined) settings.heartbeatTick = heartbeatTick;
+  const election = electionTick ?? LIMITS.raft.electionTick;
+  const heartbeat = heartbeatTick ?? LIMITS.raft.heartbeatTick;
+  if (heartbeat >= election) {
+    // A leader must be heard from several times within one election timeout.
+    const field = heartbeatTick === undefined ? 'electionTick' : 'heartbeatTick';
+    c.fail(['raft', field], `heartbeatTick (${heartbeat}) must be below electionTick (${election})`);
+  }
+  return settings;
+}
+
+function checkStorage(c: Checker, value: unknown): StorageSettings | undefined {
+  const record = c.mapping(value, ['storage'], STORAGE_FIELDS);
+  if (!record) return undefined;
+  const settings: StorageSettings = {};
+  const fsync = c.optional(record, 'fsync', (v) => c.boolean(v, ['storage', 'fsync']));
+  const budgetBytes = c.optional(record, 'budgetBytes', (v) =>
+    c.size(v, ['storage', 'budgetBytes'], BUDGET_BYTES_MIN, ' (one largest page)'),
+  );
+  const walSegmentBytes = c.optional(record, 'walSegmentBytes', (v) => checkSegmentBytes(c, v));
+  if (fsync !== undefined) settings.fsync = fsync;
+  if (budgetBytes !== undefined) settings.budgetBytes = budgetBytes;
+  if (walSegmentBytes !== undefined) settings.walSegmentBytes = walSegmentBytes;
+  return settings;
+}
+
+/** The WAL's own relation (a segment holds one largest entry) decides, so it is stated once. */
+function checkSegmentBytes(c: Checker, value: unknown): number | undefined {
+  const bytes = c.size(value, ['storage', 'walSegmentBytes'], 1);
+  if (bytes === undefined) return undefined;
+  try {
+    resolveLimits({ wal: { segmentBytes: bytes }, compaction: { triggerWalBytes: Math.max(bytes, LIMITS.compaction.triggerWalBytes) } });
+  } catch (error) {
+    return c.fail(['storage', 'walSegmentBytes'], `${formatBytes(bytes)} is too small: ${(error as Error).message}`);
+  }
+  return bytes;
+}
+
+function checkCompaction(c: Checker, value: unknown, storage: StorageSettings): CompactionSettings | undefined {
+  const record = c.mapping(value, ['compaction'], COMPACTION_FIELDS);
+  if (!record) return undefined;
+  const settings: CompactionSettings = {};
+  const entries = c.optional(record, 'entries', (v) => c.integer(v, ['compaction', 'entries'], 1));
+  const segmentBytes = storage.walSegmentBytes ?? LIMITS.wal.segmentBytes;
+  // Compaction deletes whole WAL segments, so a trigger below one segment would reclaim nothing.
+  const walBytes = c.optional(record, 'walBytes', (v) =>
+    c.size(v, ['compaction', 'walBytes'], segmentBytes, ' (one WAL segment, storage.walSegmentBytes)'),
+  );
+  const intervalMs = c.optional(record, 'intervalMs', (v) => c.integer(v, ['compaction', 'intervalMs'], COMPACTION_INTERVAL_MS_MIN));
+  const keepEntries = c.optional(record, 'keepEntries', (v) => c.integer(v, ['compaction', 'keepEntries'], 0));
+  if (entries !== undefined) settings.entries = entries;
+  if (walBytes !== undefined) settings.walBytes = walBytes;
+  if (intervalMs !== undefined) settings.intervalMs = intervalMs;
+  if (keepEntries !== undefined) settings.keepEntries = keepEntries;
+  return settings;
+}
+
+function checkAdminToken(c: Checker, value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > ADMIN_TOKEN_LENGTH_MAX || /\s/.test(value)) {
+    // The token itself is a secret: the message says what is wrong without echoing it.
+    const got = typeof value === 'string' ? `a string of ${value.length} characters` : describeValue(value);
+    return c.fail(['adminToken'], `expected 1-${ADMIN_TOKEN_LENGTH_MAX} characters without spaces, got ${got}`);
+  }
+  return value;
+}

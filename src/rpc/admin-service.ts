@@ -1,0 +1,161 @@
+// AdminService: what operators call through `kvc` (admin.proto). Status and GetConfig are
+// answered by any member; membership, transfer, snapshot and drop need the leader. When the
+// member has an admin token, every call must carry `authorization: Bearer <token>`.
+//
+// Membership and transfer calls answer once the change has taken effect on this member (the
+// conf change applied, the leadership moved), not merely once it was proposed, so a script can
+// run the next step right after.
+import { timingSafeEqual } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import { KvcError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import type { ClusterNode, NodeStatus } from '../node/index.js';
+import type { NodeId } from '../raft/index.js';
+import { proposeOk } from './cache-service.js';
+import { unary } from './handlers.js';
+import type { MemberContext } from './member-context.js';
+import type {
+  AddMemberRequest,
+  DropNamespaceRequest,
+  Empty,
+  GetConfigResponse,
+  MemberOut,
+  RemoveMemberRequest,
+  SnapshotResponse,
+  StatusResponse,
+  TransferLeaderRequest,
+  TransferLeaderResponse,
+} from './proto-types.js';
+import { validateNamespace } from './validate.js';
+
+/** How often a membership or transfer call looks whether its change has taken effect. */
+const CHANGE_POLL_MS = 10;
+const AUTHORIZATION_HEADER = 'authorization';
+const BEARER_PREFIX = 'Bearer ';
+/** host:port with a non-empty host and a port number (an IPv6 host in brackets). */
+const ADDRESS_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
+
+type Call = grpc.ServerUnaryCall<unknown, unknown>;
+
+export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImplementation {
+  const admin = <Request, Response>(what: string, fn: (request: Request, call: Call) => Promise<Response>): grpc.handleUnaryCall<Request, Response> =>
+    unary<Request, Response>(ctx, what, async (request, call) => {
+      authorize(ctx, call.metadata);
+      return fn(request, call as Call);
+    });
+  return {
+    Status: admin<Empty, StatusResponse>('Status', async () => status(ctx)),
+    AddMember: admin<AddMemberRequest, Empty>('AddMember', (request, call) => addMember(ctx, request, call)),
+    RemoveMember: admin<RemoveMemberRequest, Empty>('RemoveMember', (request, call) => removeMember(ctx, request, call)),
+    TransferLeader: admin<TransferLeaderRequest, TransferLeaderResponse>('TransferLeader', (request, call) => transferLeader(ctx, request, call)),
+    Snapshot: admin<Empty, SnapshotResponse>('Snapshot', async () => {
+      const node = ctx.requireLeader();
+      await node.compactNow();
+      return { walFirstIndex: node.status().walFirstIndex };
+    }),
+    DropNamespace: admin<DropNamespaceRequest, Empty>('DropNamespace', (request, call) =>
+      proposeOk(ctx, call, { op: 'drop-ns', ns: validateNamespace(request.namespace) }),
+    ),
+    GetConfig: admin<Empty, GetConfigResponse>('GetConfig', async () => ({ json: JSON.stringify({ ...ctx.config(), limits: LIMITS }) })),
+  };
+}
+
+function authorize(ctx: MemberContext, metadata: grpc.Metadata): void {
+  const token = ctx.adminToken;
+  if (token === undefined) return;
+  const presented = metadata.get(AUTHORIZATION_HEADER)[0];
+  const expected = Buffer.from(`${BEARER_PREFIX}${token}`);
+  const actual = Buffer.from(typeof presented === 'string' ? presented : '');
+  // Constant-time comparison, so response timing does not reveal how much of a guess was right.
+  if (actual.byteLength !== expected.byteLength || !timingSafeEqual(actual, expected)) {
+    throw new KvcError('KVC_UNAUTHENTICATED', { detail: presented === undefined ? 'no authorization metadata' : 'wrong admin token' });
+  }
+}
+
+/** Any member answers, a stopped one too (role "stopped", e.g. after a fatal disk error), so operators see it. */
+function status(ctx: MemberContext): StatusResponse {
+  const node = ctx.startedNode();
+  const st = node.status();
+  const members: MemberOut[] = [
+    ...st.voters.map((id) => member(ctx, id, false)),
+    ...st.learners.map((id) => member(ctx, id, true)),
+  ];
+  return {
+    id: st.id,
+    address: ctx.address,
+    role: node.stopped ? 'stopped' : st.role,
+    term: st.term,
+    commitIndex: st.commitIndex,
+    appliedIndex: st.appliedIndex,
+    leaderId: st.leader,
+    leaderAddress: ctx.leaderAddress() ?? '',
+    members,
+    pages: st.pages,
+    bytes: st.bytes,
+    pid: process.pid,
+    walFirstIndex: st.walFirstIndex,
+    walLastIndex: st.walLastIndex,
+    walSegments: st.walSegments,
+    uptimeMs: Math.round(process.uptime() * 1000),
+  };
+}
+
+function member(ctx: MemberContext, id: NodeId, learner: boolean): MemberOut {
+  // match_index needs the leader's replication progress, which NodeStatus does not carry yet.
+  return { id, address: ctx.addressOf(id) ?? '', learner, matchIndex: 0 };
+}
+
+function validateMemberId(id: number): NodeId {
+  if (!Number.isSafeInteger(id) || id < 1 || id > 0xffff_ffff) {
+    throw new KvcError('KVC_CODEC', { detail: `member id ${id} is not an integer from 1 to ${0xffff_ffff}` });
+  }
+  return id;
+}
+
+async function addMember(ctx: MemberContext, request: AddMemberRequest, call: Call): Promise<Empty> {
+  const id = validateMemberId(request.id);
+  const match = ADDRESS_PATTERN.exec(request.address);
+  if (match === null || Number(match[2]) > 65_535 || Number(match[2]) === 0) {
+    throw new KvcError('KVC_CODEC', { detail: `member address ${JSON.stringify(request.address)} is not host:port` });
+  }
+  const node = ctx.requireLeader();
+  const done = (st: NodeStatus): boolean => (request.learner ? st.learners : st.voters).includes(id);
+  if (done(node.status())) return {};
+  node.addMember(id, request.address, request.learner);
+  await waitFor(ctx, node, call, done, `member ${id} to be added as a ${request.learner ? 'learner' : 'voter'}`);
+  return {};
+}
+
+async function removeMember(ctx: MemberContext, request: RemoveMemberRequest, call: Call): Promise<Empty> {
+  const id = validateMemberId(request.id);
+  const node = ctx.requireLeader();
+  const done = (st: NodeStatus): boolean => !st.voters.includes(id) && !st.learners.includes(id);
+  if (done(node.status())) return {};
+  node.removeMember(id);
+  await waitFor(ctx, node, call, done, `member ${id} to be removed`);
+  return {};
+}
+
+async function transferLeader(ctx: MemberContext, request: TransferLeaderRequest, call: Call): Promise<TransferLeaderResponse> {
+  const target = validateMemberId(request.targetId);
+  const node = ctx.requireLeader();
+  if (!node.status().voters.includes(target)) {
+    throw new KvcError('KVC_CODEC', { detail: `member ${target} is not a voter; only a voter can lead` });
+  }
+  if (target !== node.id) {
+    node.transferLeader(target);
+    await waitFor(ctx, node, call, (st) => st.leader === target, `member ${target} to lead`);
+  }
+  return { leaderId: target };
+}
+
+/** Polls the node until `done` holds, or fails with KVC_DEADLINE_EXCEEDED at the call's deadline. */
+async function waitFor(ctx: MemberContext, node: ClusterNode, call: Call, done: (st: NodeStatus) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + ctx.timeoutMs(call);
+  for (;;) {
+    if (node.stopped) throw new KvcError('KVC_NO_LEADER', { detail: `member ${node.id} stopped while waiting for ${what}` });
+    if (done(node.status())) return;
+    if (Date.now() >= deadline) throw new KvcError('KVC_DEADLINE_EXCEEDED', { detail: `timed out waiting for ${what}` });
+    await new Promise((resolve) => setTimeout(resolve, CHANGE_POLL_MS));
+  }
+}

@@ -1,0 +1,317 @@
+// The gRPC implementation of the node's Transport (src/node/transport.ts), sending side. One
+// long-lived PeerService.Raft client stream per peer carries RaftBatch messages: what the node
+// sends during one event-loop turn is encoded (codec.encodeMessage) and written as one or a few
+// batches. The receiving side is peer-service.ts, which hands decoded messages to the handler
+// registered here.
+//
+// Raft tolerates loss, so this side never queues without bound or blocks the node: a message to
+// a peer with no address, whose channel is not connected, or whose outbox is full is dropped
+// and counted. A failed stream is reopened on a later send after a backoff; the channel itself
+// reconnects in the background (peerChannelOptions: 100 ms to 1 s).
+import * as grpc from '@grpc/grpc-js';
+import { encodeMessage } from '../codec/index.js';
+import { LIMITS } from '../limits.js';
+import type { Transport, TransportHandler } from '../node/index.js';
+import type { Message, NodeId } from '../raft/index.js';
+import type { SnapshotChunk } from '../store/index.js';
+import { AddressBook } from './address-book.js';
+import type { RaftBatchOut, SnapshotAck, SnapshotPartOut } from './proto-types.js';
+import { loadProtos, peerChannelOptions } from './protos.js';
+
+/**
+ * Encoded bytes one peer's outbox may hold while its stream is busy. Twice the bytes Raft keeps
+ * in flight to one follower, so Raft's flow control, not this cap, normally decides.
+ */
+export const PEER_OUTBOX_BYTES_MAX = 2 * LIMITS.raft.maxInflightBytes;
+/**
+ * Bytes written to a peer stream and not yet handed to HTTP/2 (grpc-js queues writes without
+ * bound, and its own backpressure signal counts messages, not bytes). Past it, new messages wait
+ * in the outbox until writes complete. One largest batch, so a 32 MiB entry always fits.
+ */
+export const PEER_STREAM_UNSENT_BYTES_MAX = LIMITS.rpc.peerMessageBytesMax;
+/** Room left in a RaftBatch for its own fields and protobuf framing. */
+const BATCH_ENVELOPE_BYTES = 64 * 1024;
+const BATCH_BYTES_MAX = LIMITS.rpc.peerMessageBytesMax - BATCH_ENVELOPE_BYTES;
+const STREAM_RETRY_MS_MIN = 50;
+const STREAM_RETRY_MS_MAX = 1_000;
+/** A stream that lived this long before failing was healthy: the next one starts with the shortest backoff. */
+const STREAM_HEALTHY_MS = 1_000;
+/** At most one log line per peer per this interval about drops and failures. */
+const LOG_INTERVAL_MS = 5_000;
+
+export interface TransportCounters {
+  /** Messages written to a peer stream. */
+  sent: number;
+  /** Messages dropped on the sending side (no address, not connected, outbox full). */
+  dropped: number;
+  /** Messages received and handed to the node. */
+  received: number;
+  /** Messages received and dropped: undecodable, local-only, or not addressed to this member. */
+  rejected: number;
+  snapshotsSent: number;
+  snapshotsFailed: number;
+}
+
+interface PeerLink {
+  id: NodeId;
+  address: string;
+  client: grpc.Client;
+  stream: grpc.ClientWritableStream<RaftBatchOut> | undefined;
+  streamOpenedAtMs: number;
+  outbox: Uint8Array[];
+  outboxBytes: number;
+  /** Bytes written to the current stream whose write has not completed. */
+  unsentBytes: number;
+  retryAtMs: number;
+  retryDelayMs: number;
+  lastLogMs: number;
+}
+
+export interface GrpcTransportOptions {
+  addresses?: AddressBook;
+  logger?: (line: string) => void;
+  /** Default PEER_OUTBOX_BYTES_MAX. */
+  outboxBytesMax?: number;
+  /** Default PEER_STREAM_UNSENT_BYTES_MAX. */
+  unsentBytesMax?: number;
+}
+
+export class GrpcTransport implements Transport {
+  readonly addresses: AddressBook;
+  readonly counters: TransportCounters = { sent: 0, dropped: 0, received: 0, rejected: 0, snapshotsSent: 0, snapshotsFailed: 0 };
+  readonly #log: (line: string) => void;
+  readonly #outboxBytesMax: number;
+  readonly #unsentBytesMax: number;
+  readonly #links = new Map<NodeId, PeerLink>();
+  #local: { id: NodeId; handler: TransportHandler } | undefined;
+  #selfAddress = '';
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(options: GrpcTransportOptions = {}) {
+    this.addresses = options.addresses ?? new AddressBook();
+    this.#log = options.logger ?? (() => undefined);
+    this.#outboxBytesMax = options.outboxBytesMax ?? PEER_OUTBOX_BYTES_MAX;
+    this.#unsentBytesMax = options.unsentBytesMax ?? PEER_STREAM_UNSENT_BYTES_MAX;
+    // A member whose address changed or that was removed gets a fresh link on the next send.
+    this.addresses.onChange((id) => this.#closeLink(id));
+  }
+
+  /** The address peers are told to reach this member at (RaftBatch.from_address). */
+  setSelfAddress(address: string): void {
+    this.#selfAddress = address;
+  }
+
+  register(id: NodeId, handler: TransportHandler): void {
+    this.#local = { id, handler };
+  }
+
+  unregister(id: NodeId): void {
+    if (this.#local?.id === id) this.#local = undefined;
+  }
+
+  /** The handler of the local member `to`, if it is registered (the receiving side uses it). */
+  handlerFor(to: NodeId): TransportHandler | undefined {
+    return this.#local?.id === to ? this.#local.handler : undefined;
+  }
+
+  get localId(): NodeId | undefined {
+    return this.#local?.id;
+  }
+
+  send(messages: Message[]): void {
+    if (this.#closed) return;
+    for (const m of messages) {
+      const link = this.#linkFor(m.to);
+      if (link === undefined) {
+        this.counters.dropped++;
+        continue;
+      }
+      const bytes = encodeMessage(m);
+      if (link.outboxBytes + bytes.byteLength > this.#outboxBytesMax) {
+        this.#drop(link, 1, 'outbox full');
+        continue;
+      }
+      link.outbox.push(bytes);
+      link.outboxBytes += bytes.byteLength;
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Everything the node sends in this turn leaves together, as few batches per peer.
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        for (const link of this.#links.values()) this.#flush(link);
+      });
+    }
+  }
+
+  async sendSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<boolean> {
+    const link = this.#linkFor(message.to);
+    if (link === undefined || !this.#connected(link)) {
+      this.counters.snapshotsFailed++;
+      return false;
+    }
+    const ok = await streamSnapshot(link.client, encodeMessage(message), chunks).catch((error: unknown) => {
+      this.#log(`snapshot to member ${message.to} failed: ${String(error)}`);
+      return false;
+    });
+    if (ok) this.counters.snapshotsSent++;
+    else this.counters.snapshotsFailed++;
+    return ok;
+  }
+
+  /** Ends every stream and closes every channel. */
+  close(): void {
+    this.#closed = true;
+    for (const id of [...this.#links.keys()]) this.#closeLink(id);
+  }
+
+  #linkFor(id: NodeId): PeerLink | undefined {
+    const existing = this.#links.get(id);
+    if (existing !== undefined) return existing;
+    const address = this.addresses.get(id);
+    if (address === undefined || this.#closed || id === this.#local?.id) return undefined;
+    const link: PeerLink = {
+      id,
+      address,
+      client: new grpc.Client(address, grpc.credentials.createInsecure(), peerChannelOptions()),
+      stream: undefined,
+      streamOpenedAtMs: 0,
+      outbox: [],
+      outboxBytes: 0,
+      unsentBytes: 0,
+      retryAtMs: 0,
+      retryDelayMs: STREAM_RETRY_MS_MIN,
+      lastLogMs: 0,
+    };
+    this.#links.set(id, link);
+    return link;
+  }
+
+  #closeLink(id: NodeId): void {
+    const link = this.#links.get(id);
+    if (link === undefined) return;
+    this.#links.delete(id);
+    link.stream?.end();
+    link.stream = undefined;
+    link.client.close();
+  }
+
+  /** READY now; otherwise asks the channel to connect and answers false. */
+  #connected(link: PeerLink): boolean {
+    return link.client.getChannel().getConnectivityState(true) === grpc.connectivityState.READY;
+  }
+
+  #flush(link: PeerLink): void {
+    if (link.outbox.length === 0 || link.unsentBytes >= this.#unsentBytesMax) return;
+    const stream = this.#streamFor(link);
+    if (stream === undefined) {
+      this.#drop(link, link.outbox.length, 'peer not connected');
+      link.outbox = [];
+      link.outboxBytes = 0;
+      return;
+    }
+    while (link.outbox.length > 0 && link.unsentBytes < this.#unsentBytesMax) {
+      const { messages, bytes } = takeBatch(link);
+      this.counters.sent += messages.length;
+      link.unsentBytes += bytes;
+      const batch: RaftBatchOut = { from: this.#local?.id ?? 0, to: link.id, messages, fromAddress: this.#selfAddress };
+      stream.write(batch, () => {
+        // A write of an ended stream completes too; its bytes belong to no stream any more.
+        if (link.stream !== stream) return;
+        link.unsentBytes -= bytes;
+        this.#flush(link);
+      });
+    }
+  }
+
+  #streamFor(link: PeerLink): grpc.ClientWritableStream<RaftBatchOut> | undefined {
+    if (link.stream !== undefined) return link.stream;
+    if (Date.now() < link.retryAtMs || !this.#connected(link)) return undefined;
+    const method = loadProtos().peer.Raft!;
+    const stream = link.client.makeClientStreamRequest<RaftBatchOut, unknown>(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      (error) => this.#streamEnded(link, stream, error),
+    );
+    // Errors arrive through the callback; this listener only keeps a late 'error' event harmless.
+    stream.on('error', () => undefined);
+    link.stream = stream;
+    link.streamOpenedAtMs = Date.now();
+    return stream;
+  }
+
+  #streamEnded(link: PeerLink, stream: grpc.ClientWritableStream<RaftBatchOut>, error: grpc.ServiceError | null): void {
+    if (link.stream !== stream) return;
+    link.stream = undefined;
+    link.unsentBytes = 0;
+    const now = Date.now();
+    link.retryDelayMs = now - link.streamOpenedAtMs >= STREAM_HEALTHY_MS ? STREAM_RETRY_MS_MIN : Math.min(link.retryDelayMs * 2, STREAM_RETRY_MS_MAX);
+    link.retryAtMs = now + link.retryDelayMs;
+    if (error !== null && !this.#closed) this.#rateLimitedLog(link, `Raft stream to member ${link.id} at ${link.address} ended: ${error.message}`);
+  }
+
+  #drop(link: PeerLink, count: number, why: string): void {
+    this.counters.dropped += count;
+    this.#rateLimitedLog(link, `dropped ${count} message(s) to member ${link.id} at ${link.address}: ${why}`);
+  }
+
+  #rateLimitedLog(link: PeerLink, line: string): void {
+    const now = Date.now();
+    if (now - link.lastLogMs < LOG_INTERVAL_MS) return;
+    link.lastLogMs = now;
+    this.#log(line);
+  }
+}
+
+/** Takes messages off the outbox up to one batch's bytes (always at least one message). */
+function takeBatch(link: PeerLink): { messages: Uint8Array[]; bytes: number } {
+  let bytes = 0;
+  let count = 0;
+  while (count < link.outbox.length) {
+    const next = link.outbox[count]!.byteLength;
+    if (count > 0 && bytes + next > BATCH_BYTES_MAX) break;
+    bytes += next;
+    count++;
+  }
+  link.outboxBytes -= bytes;
+  return { messages: link.outbox.splice(0, count), bytes };
+}
+
+/**
+ * Streams a store snapshot over PeerService.Snapshot: the first part carries the encoded MsgSnap,
+ * every part one store chunk in order. Resolves true once the receiver answers `installed`.
+ */
+async function streamSnapshot(client: grpc.Client, message: Uint8Array, chunks: AsyncIterable<SnapshotChunk>): Promise<boolean> {
+  const method = loadProtos().peer.Snapshot!;
+  let failure: Error | undefined;
+  let call!: grpc.ClientWritableStream<SnapshotPartOut>;
+  const answered = new Promise<boolean>((resolve) => {
+    call = client.makeClientStreamRequest<SnapshotPartOut, SnapshotAck>(method.path, method.requestSerialize, method.responseDeserialize, (error, response) => {
+      failure = error ?? undefined;
+      resolve(error === null && response?.installed === true);
+    });
+  });
+  call.on('error', () => undefined);
+  let first = true;
+  try {
+    for await (const chunk of chunks) {
+      if (failure !== undefined) break;
+      const part: SnapshotPartOut = { seq: chunk.seq, data: chunk.data, crc32c: chunk.crc32c, last: chunk.last };
+      if (first) part.message = message;
+      first = false;
+      if (chunk.last) {
+        part.totalCrc32c = chunk.totalCrc32c ?? 0;
+        part.appliedIndex = chunk.appliedIndex ?? 0;
+      }
+      if (!call.write(part)) await Promise.race([new Promise((resolve) => call.once('drain', resolve)), answered]);
+    }
+  } catch (error) {
+    // Reading our own store failed: abandon the transfer; the receiver keeps its state.
+    call.cancel();
+    throw error;
+  }
+  call.end();
+  return answered;
+}

@@ -1,0 +1,67 @@
+// Adapters from async functions to grpc-js handlers. Every handler answers exactly once, through
+// its callback or stream, and never throws out: a rejected promise becomes the mapped gRPC status
+// (errors.ts). Keeping this in one place is what makes "no bad input crashes a node" hold for
+// every method, including ones added later.
+import type * as grpc from '@grpc/grpc-js';
+import type { MemberContext } from './member-context.js';
+
+export function unary<Request, Response>(
+  ctx: MemberContext,
+  what: string,
+  fn: (request: Request, call: grpc.ServerUnaryCall<Request, Response>) => Promise<Response>,
+): grpc.handleUnaryCall<Request, Response> {
+  return (call, callback) => {
+    let running: Promise<Response>;
+    try {
+      running = fn(call.request, call);
+    } catch (error) {
+      return callback(ctx.serviceError(error, what));
+    }
+    return void running.then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(ctx.serviceError(error, what)),
+    );
+  };
+}
+
+export function clientStream<Request, Response>(
+  ctx: MemberContext,
+  what: string,
+  fn: (call: grpc.ServerReadableStream<Request, Response>) => Promise<Response>,
+): grpc.handleClientStreamingCall<Request, Response> {
+  return (call, callback) => {
+    // A client stream's 'error' (its connection reset) must not become an uncaught exception.
+    call.on('error', () => undefined);
+    return void Promise.resolve()
+      .then(() => fn(call))
+      .then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          // A cancelled call has no one to answer; the status is dropped by grpc-js.
+          if (!call.cancelled) return callback(ctx.serviceError(error, what));
+          return undefined;
+        },
+      );
+  };
+}
+
+export function serverStream<Request, Response>(
+  ctx: MemberContext,
+  what: string,
+  fn: (call: grpc.ServerWritableStream<Request, Response>) => Promise<void>,
+): grpc.handleServerStreamingCall<Request, Response> {
+  return (call) => {
+    return void Promise.resolve()
+      .then(() => fn(call))
+      .then(
+        () => {
+          if (!call.cancelled && !call.writableEnded) call.end();
+        },
+        (error: unknown) => {
+          if (call.cancelled || call.writableEnded) return;
+          // grpc-js turns an 'error' event on a server stream into the call's final status.
+          call.emit('error', ctx.serviceError(error, what));
+        },
+      );
+  };
+}

@@ -1,0 +1,20 @@
+// The public surface of src/rpc: one member's gRPC server (Cache, Admin, Peer, health,
+// reflection), the gRPC peer transport, and the proto loading shared with tools and tests.
+export { startMember, type MemberOptions, type RunningMember } from './member.js';
+export { GrpcTransport, PEER_OUTBOX_BYTES_MAX, type GrpcTransportOptions, type TransportCounters } from './grpc-transport.js';
+export { AddressBook, ADDRESS_BOOK_FILE } from './address-book.js';
+export {
+  loadProtos,
+  reflectionPackageDefinition,
+  serverOptions,
+  peerChannelOptions,
+  clientChannelOptions,
+  PROTO_DIR,
+  PROTO_FILES,
+  PROTO_LOADER_OPTIONS,
+  SERVICE_NAMES,
+  type LoadedProtos,
+} from './protos.js';
+export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObject } from './errors.js';
+export { PUT_STREAM_INFLIGHT_BYTES_MAX, PIN_TTL_MS_MAX } from './cache-service.js';
+export type * from './proto-types.js';

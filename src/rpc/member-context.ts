@@ -1,0 +1,100 @@
+// What the service handlers of one member share: its node (set once it has started), its
+// addresses, the logger and the helpers every handler uses to find the node, insist on
+// leadership, honour a call's deadline and map errors. Handlers never touch a node that is not
+// started or already stopped; such a member answers UNAVAILABLE like one without a leader.
+import type * as grpc from '@grpc/grpc-js';
+import type { ClusterNode } from '../node/index.js';
+import { NONE, type NodeId } from '../raft/index.js';
+import { KvcError } from '../errors.js';
+import { toServiceError, type ServiceErrorObject } from './errors.js';
+
+/** How long a request may wait for a proposal or a read index when its call has no deadline. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Time kept back from a call's deadline, so the handler's own error arrives before the client gives up. */
+const DEADLINE_MARGIN_MS = 20;
+
+export interface MemberContextOptions {
+  id: NodeId;
+  address: () => string;
+  addressOf: (id: NodeId) => string | undefined;
+  log: (line: string) => void;
+  /** The member's effective configuration for GetConfig (never contains the admin token). */
+  config: () => Record<string, unknown>;
+  adminToken?: string;
+}
+
+export class MemberContext {
+  readonly id: NodeId;
+  readonly log: (line: string) => void;
+  readonly adminToken: string | undefined;
+  readonly #options: MemberContextOptions;
+  #node: ClusterNode | undefined;
+  readonly startedAtMs = Date.now();
+
+  constructor(options: MemberContextOptions) {
+    this.id = options.id;
+    this.log = options.log;
+    this.adminToken = options.adminToken;
+    this.#options = options;
+  }
+
+  setNode(node: ClusterNode): void {
+    this.#node = node;
+  }
+
+  get address(): string {
+    return this.#options.address();
+  }
+
+  addressOf(id: NodeId): string | undefined {
+    return id === this.id ? this.address : this.#options.addressOf(id);
+  }
+
+  config(): Record<string, unknown> {
+    return this.#options.config();
+  }
+
+  /** The node once started, even if it has stopped since (Status reports a stopped member). */
+  startedNode(): ClusterNode {
+    const node = this.#node;
+    if (node === undefined) throw new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} is starting` });
+    return node;
+  }
+
+  /** The node, or KVC_NO_LEADER (UNAVAILABLE) while it is starting or after it stopped. */
+  requireNode(): ClusterNode {
+    const node = this.startedNode();
+    if (node.stopped) throw new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} is stopped` });
+    return node;
+  }
+
+  /** The node if it leads; otherwise KVC_NOT_LEADER / KVC_NO_LEADER (with the leader trailer). */
+  requireLeader(): ClusterNode {
+    const node = this.requireNode();
+    if (node.isLeader()) return node;
+    const leader = node.leader();
+    if (leader === NONE) throw new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} knows no leader yet` });
+    const where = this.addressOf(leader);
+    throw new KvcError('KVC_NOT_LEADER', { detail: `leader is member ${leader}${where ? ` at ${where}` : ''}` });
+  }
+
+  /** The current leader's address, when this member knows one. */
+  leaderAddress(): string | undefined {
+    const node = this.#node;
+    if (node === undefined || node.stopped) return undefined;
+    const leader = node.leader();
+    return leader === NONE ? undefined : this.addressOf(leader);
+  }
+
+  /** Milliseconds a request may still wait: the call's deadline less a margin, or the default. */
+  timeoutMs(call: { getDeadline(): grpc.Deadline }): number {
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (!Number.isFinite(deadlineMs)) return DEFAULT_REQUEST_TIMEOUT_MS;
+    return Math.max(1, Math.min(DEFAULT_REQUEST_TIMEOUT_MS, deadlineMs - Date.now() - DEADLINE_MARGIN_MS));
+  }
+
+  serviceError(error: unknown, what: string): ServiceErrorObject {
+    return toServiceError(error, { leaderAddress: () => this.leaderAddress(), log: this.log, what });
+  }
+}

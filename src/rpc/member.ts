@@ -1,0 +1,211 @@
+// One running member: a ClusterNode behind one gRPC server that serves CacheService,
+// AdminService, PeerService, grpc.health.v1 and server reflection on one address. This is what
+// `kvc start` runs and what the tests start in-process.
+//
+// Start order: bind the server first (with port 0 the real port is only known then, and peers
+// must be told the advertised address), then open the node. Requests that arrive in between are
+// answered UNAVAILABLE and peer messages dropped; health says NOT_SERVING until the node is up.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import { ClusterNode, type NodeConfig } from '../node/index.js';
+import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from '../raft/index.js';
+import { ADDRESS_BOOK_FILE, AddressBook } from './address-book.js';
+import { adminServiceHandlers } from './admin-service.js';
+import { cacheServiceHandlers } from './cache-service.js';
+import { GrpcTransport } from './grpc-transport.js';
+import { MemberContext } from './member-context.js';
+import { PeerService } from './peer-service.js';
+import { SERVICE_NAMES, loadProtos, reflectionPackageDefinition, serverOptions } from './protos.js';
+
+export interface MemberOptions {
+  id: number;
+  /** "host:port" to bind; port 0 picks a free port (tests). */
+  listen: string;
+  /** The address other members and clients use; default: `listen` with the bound port. */
+  advertise?: string;
+  /** The initial membership with every member's address (a joining member lists the existing ones too). */
+  members: { id: number; address: string }[];
+  /** A member added later (AddMember): it starts with no membership and learns it from the leader. */
+  join?: boolean;
+  dataDir: string;
+  node?: Partial<Omit<NodeConfig, 'id' | 'dataDir' | 'transport' | 'initialVoters'>>;
+  /** When set, AdminService calls need metadata `authorization: Bearer <token>`. */
+  adminToken?: string;
+  logger?: (line: string) => void;
+}
+
+export interface RunningMember {
+  id: number;
+  /** The advertised address. */
+  address: string;
+  node: ClusterNode;
+  transport: GrpcTransport;
+  /** Stops the node, the peer streams and the server. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** How long stop() lets in-flight calls finish before it cuts them. */
+const SHUTDOWN_GRACE_MS = 2_000;
+/** How often health looks whether the node stopped on its own. */
+const HEALTH_WATCH_MS = 500;
+const UNSPECIFIED_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '[::]', '']);
+
+export async function startMember(o: MemberOptions): Promise<RunningMember> {
+  checkOptions(o);
+  const log = o.logger ?? (() => undefined);
+  await mkdir(o.dataDir, { recursive: true });
+  const book = await AddressBook.load(path.join(o.dataDir, ADDRESS_BOOK_FILE), log);
+  for (const m of o.members) book.set(m.id, m.address);
+  const transport = new GrpcTransport({ addresses: book, logger: log });
+  let address = '';
+  const ctx = new MemberContext({
+    id: o.id,
+    address: () => address,
+    addressOf: (id) => book.get(id),
+    log,
+    config: () => describeConfig(o, address, book),
+    ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
+  });
+  const { server, health, peer } = buildServer(ctx, transport);
+  const port = await bind(server, o.listen).catch((error: unknown) => {
+    transport.close();
+    throw error;
+  });
+  address = o.advertise ?? `${hostOf(o.listen)}:${port}`;
+  transport.setSelfAddress(address);
+  book.set(o.id, address);
+  let node: ClusterNode;
+  try {
+    node = await ClusterNode.start(nodeConfig(o, transport, book));
+  } catch (error) {
+    transport.close();
+    server.forceShutdown();
+    throw error;
+  }
+  ctx.setNode(node);
+  setHealth(health, 'SERVING');
+  // A node stops on its own after a fatal error (a failed disk write); health must say so.
+  const watch = setInterval(() => {
+    if (!node.stopped) return;
+    clearInterval(watch);
+    setHealth(health, 'NOT_SERVING');
+    log(`member ${o.id} is NOT_SERVING: its node stopped${node.fatalError ? ` (${node.fatalError.message})` : ''}`);
+  }, HEALTH_WATCH_MS);
+  watch.unref();
+  log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port})`);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(watch);
+      setHealth(health, 'NOT_SERVING');
+      await node.stop();
+      transport.close();
+      peer.endStreams();
+      await book.flushed();
+      await shutdown(server);
+      log(`member ${o.id} stopped`);
+    })();
+    return stopping;
+  };
+  return { id: o.id, address, node, transport, stop };
+}
+
+function checkOptions(o: MemberOptions): void {
+  if (!Number.isSafeInteger(o.id) || o.id < 1) throw new Error(`member id must be a positive integer, got ${o.id}`);
+  for (const m of o.members) {
+    if (!Number.isSafeInteger(m.id) || m.id < 1) throw new Error(`members: id must be a positive integer, got ${m.id}`);
+  }
+  if (!o.join && !o.members.some((m) => m.id === o.id)) {
+    throw new Error(`members must include this member (${o.id}) unless it joins an existing cluster`);
+  }
+  if (o.advertise === undefined && UNSPECIFIED_HOSTS.has(hostOf(o.listen))) {
+    throw new Error(`listen ${o.listen} binds every interface: set advertise to the address peers and clients should use`);
+  }
+}
+
+function hostOf(hostPort: string): string {
+  const colon = hostPort.lastIndexOf(':');
+  return colon === -1 ? hostPort : hostPort.slice(0, colon);
+}
+
+function nodeConfig(o: MemberOptions, transport: GrpcTransport, book: AddressBook): NodeConfig {
+  const userOnConfChange = o.node?.onConfChange;
+  const logger = o.node?.logger ?? o.logger;
+  const decoder = new TextDecoder();
+  return {
+    ...o.node,
+    id: o.id,
+    dataDir: o.dataDir,
+    transport,
+    initialVoters: o.join ? [] : o.members.map((m) => m.id),
+    // Addresses of members added at run time travel in their ConfChange's context.
+    onConfChange: (cc: ConfChange, cs: ConfState) => {
+      if (cc.type === ConfChangeType.RemoveNode) {
+        if (cc.nodeId !== o.id) book.delete(cc.nodeId);
+      } else if (cc.context.byteLength > 0 && cc.nodeId !== o.id) {
+        book.set(cc.nodeId, decoder.decode(cc.context));
+      }
+      userOnConfChange?.(cc, cs);
+    },
+    ...(logger !== undefined ? { logger } : {}),
+  };
+}
+
+function buildServer(ctx: MemberContext, transport: GrpcTransport): { server: grpc.Server; health: HealthImplementation; peer: PeerService } {
+  const protos = loadProtos();
+  const server = new grpc.Server(serverOptions());
+  const peer = new PeerService(ctx, transport);
+  server.addService(protos.cache, cacheServiceHandlers(ctx));
+  server.addService(protos.admin, adminServiceHandlers(ctx));
+  server.addService(protos.peer, peer.handlers());
+  const health = new HealthImplementation();
+  setHealth(health, 'NOT_SERVING');
+  health.addToServer(server);
+  new ReflectionService(reflectionPackageDefinition(healthProtoPath)).addToServer(server);
+  return { server, health, peer };
+}
+
+function setHealth(health: HealthImplementation, status: ServingStatus): void {
+  // '' is the whole server (what a plain health check asks); each service is listed too.
+  for (const service of ['', ...Object.values(SERVICE_NAMES)]) health.setStatus(service, status);
+}
+
+function bind(server: grpc.Server, listen: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      if (error !== null) return reject(new Error(`cannot listen on ${listen}: ${error.message}`, { cause: error }));
+      return resolve(port);
+    });
+  });
+}
+
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, SHUTDOWN_GRACE_MS);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function describeConfig(o: MemberOptions, address: string, book: AddressBook): Record<string, unknown> {
+  const { logger: _logger, onConfChange: _onConfChange, walFiles: _walFiles, ...node } = o.node ?? {};
+  return {
+    id: o.id,
+    listen: o.listen,
+    address,
+    join: o.join ?? false,
+    dataDir: o.dataDir,
+    members: book.entries().map(([id, memberAddress]: [NodeId, string]) => ({ id, address: memberAddress })),
+    node,
+    adminTokenSet: o.adminToken !== undefined,
+    pid: process.pid,
+  };
+}

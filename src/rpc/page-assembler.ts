@@ -1,0 +1,90 @@
+// Turns the messages of a PutPages stream into whole, checked pages (the framing is in
+// cache.proto: a page starts with a message carrying `meta`, continues with `data`, and its last
+// message has `last = true`). Memory is bounded by construction: at most one page is open at a
+// time, its buffer is sized from the validated `meta.bytes` (at most LIMITS.page.bytesMax) and
+// never grows, and a page that arrives in a single message is used in place without a copy.
+import { KvcError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import type { PutPagesRequest } from './proto-types.js';
+import { validateChecksum, validateKeyCount, validatePutMeta, type ValidatedPutMeta } from './validate.js';
+
+export interface AssembledPage {
+  meta: ValidatedPutMeta;
+  /** Exactly meta.bytes bytes whose crc32c is meta.crc32c. */
+  data: Uint8Array;
+}
+
+interface OpenPage {
+  meta: ValidatedPutMeta;
+  buffer: Uint8Array;
+  received: number;
+}
+
+function hex(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
+}
+
+export class PageAssembler {
+  #open: OpenPage | undefined;
+  #pages = 0;
+
+  /** Takes one stream message; returns the page it completes, if any. Throws KvcError on bad input. */
+  push(message: PutPagesRequest): AssembledPage | undefined {
+    const data = message.data;
+    if (data.byteLength > LIMITS.rpc.clientMessageBytesMax) {
+      throw new KvcError('KVC_PAGE_TOO_LARGE', {
+        detail: `one message carries ${data.byteLength} bytes, at most ${LIMITS.rpc.clientMessageBytesMax} per message`,
+      });
+    }
+    if (message.meta !== null && message.meta !== undefined) return this.#start(validatePutMeta(message.meta), data, message.last);
+    const open = this.#open;
+    if (open === undefined) throw new KvcError('KVC_CODEC', { detail: 'a PutPages data message came before any page meta' });
+    this.#append(open, data);
+    return message.last ? this.#complete(open) : undefined;
+  }
+
+  /** The stream ended normally: a page still open is KVC_INCOMPLETE_PAGE. */
+  finish(): void {
+    const open = this.#open;
+    if (open !== undefined) throw this.#incomplete(open, 'the stream ended');
+  }
+
+  #start(meta: ValidatedPutMeta, data: Uint8Array, last: boolean): AssembledPage | undefined {
+    if (this.#open !== undefined) throw this.#incomplete(this.#open, `page ${hex(meta.key)} began`);
+    this.#pages++;
+    validateKeyCount(this.#pages);
+    if (last && data.byteLength === meta.bytes) {
+      // The whole page in one message: no copy. The received buffer is not reused by grpc-js.
+      validateChecksum(data, meta.crc32c, meta.key);
+      return { meta, data };
+    }
+    const open: OpenPage = { meta, buffer: new Uint8Array(meta.bytes), received: 0 };
+    this.#open = open;
+    this.#append(open, data);
+    return last ? this.#complete(open) : undefined;
+  }
+
+  #append(open: OpenPage, data: Uint8Array): void {
+    if (open.received + data.byteLength > open.meta.bytes) {
+      throw new KvcError('KVC_SHAPE_MISMATCH', {
+        detail: `page ${hex(open.meta.key)} sent more than the ${open.meta.bytes} bytes its meta declares`,
+      });
+    }
+    open.buffer.set(data, open.received);
+    open.received += data.byteLength;
+  }
+
+  #complete(open: OpenPage): AssembledPage {
+    this.#open = undefined;
+    if (open.received !== open.meta.bytes) throw this.#incomplete(open, 'its last message came');
+    validateChecksum(open.buffer, open.meta.crc32c, open.meta.key);
+    return { meta: open.meta, data: open.buffer };
+  }
+
+  #incomplete(open: OpenPage, when: string): KvcError {
+    this.#open = undefined;
+    return new KvcError('KVC_INCOMPLETE_PAGE', {
+      detail: `${when} after ${open.received} of ${open.meta.bytes} bytes of page ${hex(open.meta.key)}`,
+    });
+  }
+}

@@ -1,0 +1,155 @@
+// PeerService, receiving side (peer.proto): Raft batches and snapshot streams from other members,
+// handed to the local member through the handler registered on the GrpcTransport.
+//
+// Everything here comes off the network, so nothing is trusted: a message that does not decode,
+// is of a local-only type, is not addressed to this member, or claims another sender than its
+// batch is dropped and counted (peers and raw TCP clients alike may send anything); it never
+// throws out of a handler.
+import type * as grpc from '@grpc/grpc-js';
+import { decodeMessage } from '../codec/index.js';
+import { KvcError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { MessageType, NONE, isLocalMessage, type Message } from '../raft/index.js';
+import type { SnapshotChunk } from '../store/index.js';
+import type { GrpcTransport } from './grpc-transport.js';
+import { clientStream } from './handlers.js';
+import type { MemberContext } from './member-context.js';
+import type { RaftBatchIn, SnapshotAck, SnapshotPartIn } from './proto-types.js';
+
+/** At most one log line per this interval about rejected peer messages. */
+const REJECT_LOG_INTERVAL_MS = 5_000;
+
+export class PeerService {
+  readonly #ctx: MemberContext;
+  readonly #transport: GrpcTransport;
+  /** Open inbound Raft streams and how to answer each; ended on shutdown so the server can close. */
+  readonly #streams = new Map<grpc.ServerReadableStream<RaftBatchIn, RaftAck>, () => void>();
+  #lastRejectLogMs = 0;
+
+  constructor(ctx: MemberContext, transport: GrpcTransport) {
+    this.#ctx = ctx;
+    this.#transport = transport;
+  }
+
+  handlers(): grpc.UntypedServiceImplementation {
+    return {
+      Raft: this.#raft,
+      Snapshot: clientStream<SnapshotPartIn, SnapshotAck>(this.#ctx, 'PeerService.Snapshot', (call) => receiveSnapshot(this.#transport, call)),
+    };
+  }
+
+  /**
+   * Answers every open inbound Raft stream. Peers keep those streams open for as long as both
+   * members run, so a graceful server shutdown would otherwise wait for its whole grace period.
+   */
+  endStreams(): void {
+    for (const finish of [...this.#streams.values()]) finish();
+  }
+
+  readonly #raft: grpc.handleClientStreamingCall<RaftBatchIn, RaftAck> = (call, callback) => {
+    let answered = false;
+    const finish = (): void => {
+      this.#streams.delete(call);
+      if (answered) return;
+      answered = true;
+      callback(null, {});
+    };
+    this.#streams.set(call, finish);
+    call.on('error', () => undefined);
+    call.on('close', () => this.#streams.delete(call));
+    call.on('data', (batch: RaftBatchIn) => {
+      try {
+        receiveBatch(this.#transport, batch, this.#reject);
+      } catch (error) {
+        // A bug in delivery must not take the member down; it is logged and the batch dropped.
+        this.#reject(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
+    });
+    call.on('end', finish);
+  };
+
+  readonly #reject = (why: string): void => {
+    const counters = this.#transport.counters;
+    counters.rejected++;
+    const now = Date.now();
+    if (now - this.#lastRejectLogMs < REJECT_LOG_INTERVAL_MS) return;
+    this.#lastRejectLogMs = now;
+    this.#ctx.log(`member ${this.#ctx.id} dropped a peer message: ${why} (${counters.rejected} dropped so far)`);
+  };
+}
+
+type RaftAck = Record<string, never>;
+
+function receiveBatch(transport: GrpcTransport, batch: RaftBatchIn, reject: (why: string) => void): void {
+  const localId = transport.localId;
+  for (const bytes of batch.messages) {
+    const m = decodeOrUndefined(bytes);
+    const why = m === undefined ? 'undecodable bytes' : invalidReason(m, localId, batch);
+    if (why !== undefined) {
+      reject(why);
+      continue;
+    }
+    // A member restarted from a snapshot may not know a newer peer's address; it learns it here.
+    if (batch.fromAddress !== '') transport.addresses.learn(batch.from, batch.fromAddress);
+    const handler = transport.handlerFor(m!.to);
+    if (handler === undefined) {
+      reject(`member ${m!.to} is not serving`);
+      continue;
+    }
+    transport.counters.received++;
+    handler.onMessage(m!);
+  }
+}
+
+function decodeOrUndefined(bytes: Uint8Array): Message | undefined {
+  try {
+    return decodeMessage(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function invalidReason(m: Message, localId: number | undefined, batch: { from: number; to: number }): string | undefined {
+  if (isLocalMessage(m.type)) return `local-only message type ${MessageType[m.type]}`;
+  if (m.type === MessageType.Snap) return 'a snapshot message outside a snapshot stream';
+  if (m.to !== localId || m.to !== batch.to) return `addressed to member ${m.to}, this is member ${localId ?? 'none'}`;
+  if (m.from === NONE || m.from !== batch.from || m.from === localId) return `claims sender ${m.from} in a batch from ${batch.from}`;
+  return undefined;
+}
+
+/** Hands the stream to the node as SnapshotChunks; answers installed once the node installed it. */
+async function receiveSnapshot(transport: GrpcTransport, call: grpc.ServerReadableStream<SnapshotPartIn, SnapshotAck>): Promise<SnapshotAck> {
+  const parts = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SnapshotPartIn>;
+  const first = await parts.next();
+  if (first.done === true) throw new KvcError('KVC_SNAPSHOT_INVALID', { detail: 'empty snapshot stream' });
+  const message = decodeMessage(first.value.message);
+  const localId = transport.localId;
+  if (message.type !== MessageType.Snap || message.to !== localId || message.from === NONE || message.from === localId) {
+    throw new KvcError('KVC_SNAPSHOT_INVALID', { detail: `first part carries ${MessageType[message.type]} from ${message.from} to ${message.to}` });
+  }
+  const handler = transport.handlerFor(message.to);
+  if (handler === undefined) throw new KvcError('KVC_NO_LEADER', { detail: `member ${message.to} is not serving` });
+  await handler.onSnapshot(message, chunksOf(first.value, parts));
+  return { installed: true };
+}
+
+async function* chunksOf(first: SnapshotPartIn, rest: AsyncIterator<SnapshotPartIn>): AsyncGenerator<SnapshotChunk> {
+  yield toChunk(first);
+  for (;;) {
+    const next = await rest.next();
+    if (next.done === true) return;
+    yield toChunk(next.value);
+  }
+}
+
+function toChunk(part: SnapshotPartIn): SnapshotChunk {
+  if (part.data.byteLength > LIMITS.page.chunkBytes) {
+    throw new KvcError('KVC_SNAPSHOT_INVALID', { detail: `part ${part.seq} carries ${part.data.byteLength} bytes, at most ${LIMITS.page.chunkBytes}` });
+  }
+  const chunk: SnapshotChunk = { seq: part.seq, data: part.data, crc32c: part.crc32c, last: part.last };
+  if (part.last) {
+    chunk.totalCrc32c = part.totalCrc32c;
+    chunk.appliedIndex = part.appliedIndex;
+  }
+  return chunk;
+}

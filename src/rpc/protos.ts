@@ -1,0 +1,115 @@
+// Loads the kvcache.v1 protos with @grpc/proto-loader and holds the explicit channel and server
+// options (CONVENTIONS: pass options to libraries explicitly). The proto directory is found from
+// this module's location, so the code works from any working directory.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { LIMITS } from '../limits.js';
+
+export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
+
+export const PROTO_FILES = ['kvcache/v1/cache.proto', 'kvcache/v1/admin.proto', 'kvcache/v1/peer.proto'] as const;
+
+/** Fully qualified service names, as reflection and the health service name them. */
+export const SERVICE_NAMES = {
+  cache: 'kvcache.v1.CacheService',
+  admin: 'kvcache.v1.AdminService',
+  peer: 'kvcache.v1.PeerService',
+} as const;
+
+/** The proto-loader options every process of the project uses (handler types in proto-types.ts depend on them). */
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+});
+
+export interface LoadedProtos {
+  cache: grpc.ServiceDefinition;
+  admin: grpc.ServiceDefinition;
+  peer: grpc.ServiceDefinition;
+  /** All three files in one definition (what server reflection describes). */
+  packageDefinition: protoLoader.PackageDefinition;
+}
+
+let loaded: LoadedProtos | undefined;
+
+/** The service definitions of cache.proto, admin.proto and peer.proto (loaded once per process). */
+export function loadProtos(): LoadedProtos {
+  if (loaded !== undefined) return loaded;
+  const packageDefinition = protoLoader.loadSync([...PROTO_FILES], PROTO_LOADER_OPTIONS);
+  const service = (name: string): grpc.ServiceDefinition => {
+    const definition = packageDefinition[name];
+    if (definition === undefined || !isServiceDefinition(definition)) throw new Error(`proto service ${name} not found`);
+    return definition as grpc.ServiceDefinition;
+  };
+  loaded = {
+    cache: service(SERVICE_NAMES.cache),
+    admin: service(SERVICE_NAMES.admin),
+    peer: service(SERVICE_NAMES.peer),
+    packageDefinition,
+  };
+  return loaded;
+}
+
+function isServiceDefinition(value: object): boolean {
+  // Message and enum entries carry a `format` field; service entries are maps of method definitions.
+  return !('format' in value);
+}
+
+/**
+ * Options of a member's one gRPC server. It serves clients and peers on one port, so its receive
+ * limit is the peer limit (an append carrying a 32 MiB entry); the Cache service enforces the
+ * smaller client message limit itself (cache-service.ts).
+ */
+export function serverOptions(): grpc.ServerOptions {
+  return {
+    'grpc.max_receive_message_length': LIMITS.rpc.peerMessageBytesMax,
+    'grpc.max_send_message_length': LIMITS.rpc.clientMessageBytesMax,
+    'grpc-node.flow_control_window': LIMITS.rpc.flowControlWindowBytes,
+  };
+}
+
+/** Reconnect backoff of peer channels: a restarted member is reached again within about a second. */
+const PEER_RECONNECT_BACKOFF_INITIAL_MS = 100;
+const PEER_RECONNECT_BACKOFF_MAX_MS = 1_000;
+/** Keepalive pings find a peer whose machine vanished (no RST ever comes) within ~15 s. */
+const PEER_KEEPALIVE_TIME_MS = 10_000;
+const PEER_KEEPALIVE_TIMEOUT_MS = 5_000;
+
+/** Options of a channel from one member to another (PeerService). */
+export function peerChannelOptions(): grpc.ChannelOptions {
+  return {
+    'grpc.max_receive_message_length': LIMITS.rpc.peerMessageBytesMax,
+    'grpc.max_send_message_length': LIMITS.rpc.peerMessageBytesMax,
+    'grpc-node.flow_control_window': LIMITS.rpc.flowControlWindowBytes,
+    'grpc.initial_reconnect_backoff_ms': PEER_RECONNECT_BACKOFF_INITIAL_MS,
+    'grpc.max_reconnect_backoff_ms': PEER_RECONNECT_BACKOFF_MAX_MS,
+    'grpc.keepalive_time_ms': PEER_KEEPALIVE_TIME_MS,
+    'grpc.keepalive_timeout_ms': PEER_KEEPALIVE_TIMEOUT_MS,
+  };
+}
+
+/** Options of a client channel to the Cache and Admin services (tests and tools in this folder). */
+export function clientChannelOptions(): grpc.ChannelOptions {
+  return {
+    'grpc.max_receive_message_length': LIMITS.rpc.clientMessageBytesMax,
+    'grpc.max_send_message_length': LIMITS.rpc.clientMessageBytesMax,
+    'grpc-node.flow_control_window': LIMITS.rpc.flowControlWindowBytes,
+  };
+}
+
+/**
+ * What server reflection describes: the three kvcache.v1 files and grpc.health.v1, so tools
+ * such as grpcurl can list and call every service a member serves.
+ */
+export function reflectionPackageDefinition(healthProtoPath: string): protoLoader.PackageDefinition {
+  // grpc-health-check ships its proto as <root>/health/v1/health.proto.
+  const healthRoot = path.resolve(path.dirname(healthProtoPath), '..', '..');
+  const healthFile = path.relative(healthRoot, healthProtoPath);
+  return protoLoader.loadSync([...PROTO_FILES, healthFile], { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_DIR, healthRoot] });
+}

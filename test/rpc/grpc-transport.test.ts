@@ -1,0 +1,199 @@
+// Proves the gRPC peer transport (src/rpc/grpc-transport.ts with peer-service.ts receiving) between
+// two real transports over loopback, each behind its own grpc-js server: messages to a peer
+// without an address or without a connection are dropped and counted, never queued without
+// bound; messages arrive in order and the receiver learns the sender's address; large messages
+// are split into batches and the bytes waiting on a stream are bounded (the rest waits in a
+// bounded outbox, whose overflow is dropped); a peer that goes away and comes back on the same
+// address is reached again; an address change moves the link; snapshots stream chunk by chunk,
+// and a transfer that fails on either side reports false.
+import t from 'tap';
+import * as grpc from '@grpc/grpc-js';
+import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
+import type { TransportHandler } from '../../src/node/index.js';
+import type { SnapshotChunk } from '../../src/store/index.js';
+import { GrpcTransport, loadProtos, serverOptions } from '../../src/rpc/index.js';
+import { MemberContext } from '../../src/rpc/member-context.js';
+import { PeerService } from '../../src/rpc/peer-service.js';
+import { eventually, reservePorts, sleep } from './helpers.js';
+
+const MIB = 1024 * 1024;
+
+function message(from: number, to: number, index: number, entryBytes = 0): Message {
+  const entries = entryBytes > 0 ? [{ term: 1, index, type: EntryType.Normal, data: new Uint8Array(entryBytes).fill(index & 0xff) }] : [];
+  return { type: MessageType.App, from, to, term: 1, logTerm: 1, index, entries, commit: 0, reject: false, rejectHint: 0 };
+}
+
+class Receiver implements TransportHandler {
+  messages: Message[] = [];
+  snapshots: { message: Message; chunks: SnapshotChunk[] }[] = [];
+  failSnapshots = false;
+  onMessage(m: Message): void {
+    this.messages.push(m);
+  }
+  async onSnapshot(m: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
+    const received: SnapshotChunk[] = [];
+    for await (const chunk of chunks) {
+      received.push(chunk);
+      if (this.failSnapshots) throw new Error('refused by the test');
+    }
+    this.snapshots.push({ message: m, chunks: received });
+  }
+}
+
+interface Peer {
+  id: number;
+  address: string;
+  transport: GrpcTransport;
+  receiver: Receiver;
+  server: grpc.Server;
+  stopServer(): void;
+  startServer(): Promise<void>;
+}
+
+async function peer(id: number, port: number, options: ConstructorParameters<typeof GrpcTransport>[0] = {}): Promise<Peer> {
+  const address = `127.0.0.1:${port}`;
+  const transport = new GrpcTransport(options);
+  const receiver = new Receiver();
+  transport.register(id, receiver);
+  transport.setSelfAddress(address);
+  const result: Peer = {
+    id,
+    address,
+    transport,
+    receiver,
+    server: new grpc.Server(serverOptions()),
+    stopServer() {
+      result.server.forceShutdown();
+    },
+    async startServer() {
+      const ctx = new MemberContext({ id, address: () => address, addressOf: (x) => transport.addresses.get(x), log: () => undefined, config: () => ({}) });
+      result.server = new grpc.Server(serverOptions());
+      result.server.addService(loadProtos().peer, new PeerService(ctx, transport).handlers());
+      await new Promise<void>((resolve, reject) => result.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+    },
+  };
+  await result.startServer();
+  t.teardown(() => {
+    transport.close();
+    result.server.forceShutdown();
+  });
+  return result;
+}
+
+const ports = await reservePorts(4);
+
+t.test('drops without an address, then delivers in order and learns the sender address', async (t) => {
+  const a = await peer(1, ports[0]!);
+  const b = await peer(2, ports[1]!);
+  a.transport.send([message(1, 2, 1)]);
+  t.equal(a.transport.counters.dropped, 1, 'no address: dropped');
+  a.transport.addresses.set(2, b.address);
+  t.equal(b.transport.addresses.get(1), undefined);
+  await eventually(() => {
+    a.transport.send([message(1, 2, 2), message(1, 2, 3)]);
+    return b.receiver.messages.length > 0;
+  }, 5_000, 'the first delivery once connected');
+  await sleep(50);
+  a.transport.send(Array.from({ length: 50 }, (_, i) => message(1, 2, 100 + i)));
+  const batch = (): Message[] => b.receiver.messages.filter((m) => m.index >= 100);
+  await eventually(() => batch().length === 50, 5_000, '50 messages');
+  t.same(batch().map((m) => m.index), Array.from({ length: 50 }, (_, i) => 100 + i), 'in order');
+  t.equal(b.transport.addresses.get(1), a.address, 'the receiver learned the sender address');
+  t.equal(b.transport.counters.received, b.receiver.messages.length);
+  a.transport.send([message(1, 1, 1)]);
+  t.ok(a.transport.counters.dropped >= 2, 'a message to itself has no link');
+  b.transport.unregister(2);
+  a.transport.send([message(1, 2, 999)]);
+  await eventually(() => b.transport.counters.rejected >= 1, 5_000, 'a message to an unregistered member to be rejected');
+});
+
+t.test('large messages: batches, bounded unsent bytes, bounded outbox', async (t) => {
+  const b = await peer(4, ports[3]!);
+  const a = await peer(3, ports[2]!, { unsentBytesMax: 8 * MIB, outboxBytesMax: 24 * MIB });
+  a.transport.addresses.set(4, b.address);
+  await eventually(() => {
+    a.transport.send([message(3, 4, 1)]);
+    return b.receiver.messages.length > 0;
+  }, 5_000, 'connected');
+  await sleep(50);
+  const sentBefore = a.transport.counters.sent;
+  // 40 messages of 1 MiB: 8 MiB may wait on the stream, 24 MiB in the outbox; the rest is dropped.
+  const droppedBefore = a.transport.counters.dropped;
+  a.transport.send(Array.from({ length: 40 }, (_, i) => message(3, 4, 10 + i, MIB)));
+  await sleep(50);
+  a.transport.send(Array.from({ length: 40 }, (_, i) => message(3, 4, 50 + i, MIB)));
+  await eventually(() => a.transport.counters.sent >= sentBefore + 24, 10_000, 'writes to complete');
+  await sleep(300);
+  const delivered = b.receiver.messages.filter((m) => m.index >= 10);
+  t.ok(delivered.length >= 24 && delivered.length < 80, `some delivered (${delivered.length}), not all`);
+  t.ok(a.transport.counters.dropped > droppedBefore, 'the outbox overflow was dropped and counted');
+  t.ok(delivered.every((m, i) => i === 0 || m.index > delivered[i - 1]!.index), 'what arrives is in order');
+  t.ok(delivered.every((m) => m.entries[0]!.data.byteLength === MIB && m.entries[0]!.data[0] === (m.index & 0xff)), 'intact');
+});
+
+t.test('a peer that goes away and comes back, and an address change', async (t) => {
+  const [pa, pb, pc] = await reservePorts(3);
+  const a = await peer(5, pa!);
+  const b = await peer(6, pb!);
+  a.transport.addresses.set(6, b.address);
+  const deliver = (tag: number): Promise<void> =>
+    eventually(() => {
+      a.transport.send([message(5, 6, tag)]);
+      return b.receiver.messages.some((m) => m.index === tag);
+    }, 8_000, `message ${tag}`);
+  await deliver(1);
+  b.stopServer();
+  await sleep(100);
+  const dropped = a.transport.counters.dropped;
+  for (let i = 0; i < 5; i++) {
+    a.transport.send([message(5, 6, 2)]);
+    await sleep(50);
+  }
+  t.ok(a.transport.counters.dropped > dropped, 'messages to the vanished peer are dropped');
+  await b.startServer();
+  const back = Date.now();
+  await deliver(3);
+  t.ok(Date.now() - back < 5_000, `reached again ${Date.now() - back} ms after it came back`);
+  // The peer moves to a new address.
+  const moved = await peer(6, pc!);
+  a.transport.addresses.set(6, moved.address);
+  await eventually(() => {
+    a.transport.send([message(5, 6, 4)]);
+    return moved.receiver.messages.some((m) => m.index === 4);
+  }, 5_000, 'delivery at the new address');
+  t.pass('the link followed the address change');
+  a.transport.addresses.delete(6);
+  const before = a.transport.counters.dropped;
+  a.transport.send([message(5, 6, 5)]);
+  t.equal(a.transport.counters.dropped, before + 1, 'a removed member has no link');
+});
+
+t.test('snapshots stream chunk by chunk; failures on either side report false', async (t) => {
+  const [pa, pb] = await reservePorts(2);
+  const a = await peer(7, pa!);
+  const b = await peer(8, pb!);
+  const snap: Message = { ...message(7, 8, 1), type: MessageType.Snap, snapshot: { metadata: { index: 9, term: 1, confState: { voters: [7, 8], learners: [] } }, data: new Uint8Array(0) } };
+  async function* chunks(count: number, failAt = -1): AsyncGenerator<SnapshotChunk> {
+    for (let seq = 0; seq < count; seq++) {
+      if (seq === failAt) throw new Error('store read failed (test)');
+      const last = seq === count - 1;
+      yield { seq, data: new Uint8Array(256 * 1024).fill(seq), crc32c: seq, last, ...(last ? { totalCrc32c: 77, appliedIndex: 9 } : {}) };
+    }
+  }
+  t.equal(await a.transport.sendSnapshot(snap, chunks(2)), false, 'no address: false');
+  a.transport.addresses.set(8, b.address);
+  await eventually(async () => a.transport.sendSnapshot(snap, chunks(40)), 5_000, 'a snapshot to be installed');
+  const got = b.receiver.snapshots.at(-1)!;
+  t.equal(got.message.type, MessageType.Snap);
+  t.equal(got.message.snapshot?.metadata.index, 9);
+  t.equal(got.chunks.length, 40, 'every chunk arrived');
+  t.same(got.chunks.map((c) => c.seq), Array.from({ length: 40 }, (_, i) => i), 'in order');
+  t.equal(got.chunks.at(-1)!.totalCrc32c, 77);
+  t.equal(got.chunks.at(-1)!.appliedIndex, 9);
+  t.equal(got.chunks[0]!.totalCrc32c, undefined, 'only the last chunk carries the totals');
+  t.equal(await a.transport.sendSnapshot(snap, chunks(10, 5)), false, 'a sender-side failure: false');
+  b.receiver.failSnapshots = true;
+  t.equal(await a.transport.sendSnapshot(snap, chunks(10)), false, 'a receiver that refuses: false');
+  t.equal(a.transport.counters.snapshotsSent, 1);
+  t.ok(a.transport.counters.snapshotsFailed >= 3);
+});
