@@ -14,7 +14,7 @@ export const KVC_BIN = fileURLToPath(new URL('../../bin/kvc.js', import.meta.url
  * only the test processes, whose maps are right, count.
  */
 export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra, _TAPJS_PROCESSINFO_COVERAGE_: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, _TAPJS_PROCESSINFO_COVERAGE_: '0' };
   delete env.NODE_V8_COVERAGE;
   return env;
 }
