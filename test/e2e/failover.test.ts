@@ -4,7 +4,7 @@
 // member restarts on its files, catches up, and `kvc status --json` shows it with the others.
 import t from 'tap';
 import { KvcClient } from '../../src/client/index.js';
-import { NS, digestOf, e2eBytes, e2eKey, e2ePage, runKvc, sleep, startProcessCluster } from './helpers.js';
+import { NS, startWriteLoad, digestOf, e2eBytes, e2eKey, runKvc, sleep, startProcessCluster } from './helpers.js';
 
 const PAGE_BYTES = 256 * 1024;
 const FAILOVER_BOUND_MS = 3_000;
@@ -16,21 +16,8 @@ t.test('kill -9 the leader under writes: new leader within 3 s, nothing acknowle
   const client = new KvcClient({ endpoints: cluster.endpoints(), deadlineMs: 5_000, retries: 20 });
   t.teardown(() => client.close());
 
-  const acked: number[] = [];
-  let next = 0;
-  let stop = false;
-  const writer = async (): Promise<void> => {
-    while (!stop) {
-      const i = next++;
-      try {
-        const [result] = await client.putPages([e2ePage(i, PAGE_BYTES)]);
-        if (result?.code === '') acked.push(i);
-      } catch {
-        // Unacknowledged: it may or may not be stored; never counted as acknowledged.
-      }
-    }
-  };
-  const writers = [writer(), writer(), writer()];
+  const load = startWriteLoad(client, PAGE_BYTES, 3);
+  const acked = load.acked;
   while (acked.length < 30) await sleep(20);
 
   const killedAt = Date.now();
@@ -40,8 +27,7 @@ t.test('kill -9 the leader under writes: new leader within 3 s, nothing acknowle
   t.ok(failoverMs <= FAILOVER_BOUND_MS, `member ${newLeader} became leader ${failoverMs} ms after the kill (bound ${FAILOVER_BOUND_MS} ms)`);
   const ackedAtKill = acked.length;
   while (acked.length < ackedAtKill + 30) await sleep(20);
-  stop = true;
-  await Promise.all(writers);
+  await load.stop();
 
   await cluster.start(leader);
   const reader = new KvcClient({ endpoints: cluster.endpoints(), deadlineMs: 20_000 });

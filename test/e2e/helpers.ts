@@ -136,4 +136,40 @@ export function digestOf(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+export interface WriteLoad {
+  /** Indexes of the pages whose put was acknowledged, in acknowledgement order. */
+  acked: number[];
+  /** Stops the writers and waits for their last puts to finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `writers` concurrent loops putting pages 0, 1, 2, ... of `pageBytes` through `client` until
+ * stopped. Only acknowledged puts are recorded; a failed one may or may not be stored.
+ */
+export function startWriteLoad(client: KvcClient, pageBytes: number, writers: number): WriteLoad {
+  const acked: number[] = [];
+  let next = 0;
+  let stopped = false;
+  const writer = async (): Promise<void> => {
+    while (!stopped) {
+      const i = next++;
+      try {
+        const [result] = await client.putPages([e2ePage(i, pageBytes)]);
+        if (result?.code === '') acked.push(i);
+      } catch {
+        // Not acknowledged: never counted.
+      }
+    }
+  };
+  const running = Array.from({ length: writers }, () => writer());
+  return {
+    acked,
+    async stop() {
+      stopped = true;
+      await Promise.all(running);
+    },
+  };
+}
+
 export { runKvc };

@@ -3,7 +3,7 @@
 // is removed (`kvc members remove`); every acknowledged page is then on every remaining member.
 import t from 'tap';
 import { KvcClient } from '../../src/client/index.js';
-import { NS, e2eKey, e2ePage, runKvc, sleep, startProcessCluster } from './helpers.js';
+import { NS, startWriteLoad, e2eKey, runKvc, sleep, startProcessCluster } from './helpers.js';
 
 const PAGE_BYTES = 64 * 1024;
 
@@ -13,21 +13,8 @@ t.test('add a learner, promote it after catch-up, remove another member, under l
   const leader = await cluster.leaderId();
   const client = new KvcClient({ endpoints: cluster.endpoints(), deadlineMs: 5_000, retries: 20 });
   t.teardown(() => client.close());
-  const acked: number[] = [];
-  let next = 0;
-  let stop = false;
-  const writer = async (): Promise<void> => {
-    while (!stop) {
-      const i = next++;
-      try {
-        const [result] = await client.putPages([e2ePage(i, PAGE_BYTES)]);
-        if (result?.code === '') acked.push(i);
-      } catch {
-        // Not acknowledged.
-      }
-    }
-  };
-  const writers = [writer(), writer()];
+  const load = startWriteLoad(client, PAGE_BYTES, 2);
+  const acked = load.acked;
   while (acked.length < 20) await sleep(20);
 
   const endpoints = cluster.endpoints().join(',');
@@ -52,8 +39,7 @@ t.test('add a learner, promote it after catch-up, remove another member, under l
   const lead = await admin.status(cluster.addresses.get(leader)!);
   t.same(lead.members.filter((m) => !m.learner).map((m) => m.id).sort(), [1, 2, 3, 4].filter((id) => id !== victim), 'voters after the changes');
   while (acked.length < 60) await sleep(20);
-  stop = true;
-  await Promise.all(writers);
+  await load.stop();
   await cluster.kill(victim);
 
   for (const id of [1, 2, 3, 4].filter((n) => n !== victim)) {
