@@ -19,6 +19,8 @@ export {
   decodeMessage,
 } from './raft-codec.js';
 export { encodeCommand, decodeCommand } from './command.js';
+/** Plain msgpack arrays with the one configured Packr, for record bodies of other folders (the WAL's). */
+export { packArray, unpackValue } from './msgpack.js';
 export type { Command, CommandOp, PageMeta } from './command.js';
 export { fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype } from './fp16.js';
 export type { Dtype } from './fp16.js';

@@ -93,6 +93,18 @@ function encodedBytesMax(value: unknown): number {
  * truncated or garbage input, becomes a CodecError naming `what`.
  */
 export function unpackTuple(bytes: unknown, tag: FormatTag, what: string): unknown[] {
+  const value = unpackValue(bytes, what);
+  if (!Array.isArray(value)) throw new CodecError(`${what}: expected a record array, got ${describe(value)}`);
+  if (value[0] !== tag) throw new CodecError(`${what}: expected format tag ${tag}, got ${describe(value[0])}`);
+  return value;
+}
+
+/**
+ * Decodes one msgpack value that must fill `bytes` exactly, with the project's one Packr. Any
+ * failure, including msgpackr's own errors on truncated or garbage input, becomes a CodecError
+ * naming `what`. Binary fields come back as views into `bytes`.
+ */
+export function unpackValue(bytes: unknown, what: string): unknown {
   if (!(bytes instanceof Uint8Array)) throw new CodecError(`${what}: expected a Uint8Array, got ${describe(bytes)}`);
   // A fresh plain view: decoded binary fields come out as Uint8Array (not Buffer) even when the
   // input is a Buffer, and msgpackr's cached DataView lands on our view, not the caller's object.
@@ -114,9 +126,14 @@ export function unpackTuple(bytes: unknown, tag: FormatTag, what: string): unkno
     });
   }
   if (end !== source.byteLength) throw new CodecError(`${what}: ${source.byteLength - end} trailing bytes`);
-  if (!Array.isArray(value)) throw new CodecError(`${what}: expected a record array, got ${describe(value)}`);
-  if (value[0] !== tag) throw new CodecError(`${what}: expected format tag ${tag}, got ${describe(value[0])}`);
   return value;
+}
+
+/** Encodes a plain array (numbers, booleans, strings, Uint8Arrays) with the project's one Packr. */
+export function packArray(values: unknown[]): Uint8Array {
+  let binaryBytes = 0;
+  for (const value of values) if (value instanceof Uint8Array) binaryBytes += value.byteLength;
+  return packTuple(values, binaryBytes);
 }
 
 /** A short description of a value for error messages (never the value itself: it may be huge). */

@@ -7,8 +7,15 @@
 // (src/codec); the snapshot, compaction and segment-header records below are the WAL's own
 // msgpack arrays, each with nested codec bytes where a Raft type is carried.
 
-import { Packr } from 'msgpackr';
-import { crc32c, decodeHardState, decodeSnapshotMeta, encodeHardState, encodeSnapshotMeta } from '../codec/index.js';
+import {
+  crc32c,
+  decodeHardState,
+  decodeSnapshotMeta,
+  encodeHardState,
+  encodeSnapshotMeta,
+  packArray,
+  unpackValue,
+} from '../codec/index.js';
 import type { HardState, Snapshot } from '../raft/index.js';
 
 export const RECORD_HEADER_BYTES = 9;
@@ -114,22 +121,8 @@ function isZero(buffer: Uint8Array, from: number): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bodies of the WAL's own records.
-
-/** Options spelled out, as in src/codec/msgpack.ts: plain arrays, binary as views, no extensions. */
-const packr = new Packr({
-  useRecords: false,
-  moreTypes: false,
-  structuredClone: false,
-  mapsAsObjects: true,
-  copyBuffers: false,
-  int64AsType: 'number',
-  bundleStrings: false,
-  useTimestamp32: false,
-  encodeUndefinedAsNil: false,
-  variableMapSize: false,
-  sequential: false,
-});
+// Bodies of the WAL's own records: plain msgpack arrays encoded with src/codec's one configured
+// Packr (packArray / unpackValue), so options and the trailing-bytes check live in one place.
 
 /** Thrown by the body decoders below; the reader reports it as damage at the record. */
 export class RecordBodyError extends Error {
@@ -142,7 +135,7 @@ export class RecordBodyError extends Error {
 function unpackArray(body: Uint8Array, length: number, what: string): unknown[] {
   let value: unknown;
   try {
-    value = packr.unpack(body);
+    value = unpackValue(body, what);
   } catch (error) {
     throw new RecordBodyError(`${what}: malformed msgpack`, { cause: error });
   }
@@ -180,7 +173,7 @@ export interface SnapshotBody {
 }
 
 export function encodeSnapshotBody({ snapshot, resetsLog }: SnapshotBody): Uint8Array {
-  return packr.pack([resetsLog, encodeSnapshotMeta(snapshot.metadata), snapshot.data]);
+  return packArray([resetsLog, encodeSnapshotMeta(snapshot.metadata), snapshot.data]);
 }
 
 export function decodeSnapshotBody(body: Uint8Array): SnapshotBody {
@@ -196,7 +189,7 @@ export interface CompactionBody {
 }
 
 export function encodeCompactionBody({ index, term }: CompactionBody): Uint8Array {
-  return packr.pack([index, term]);
+  return packArray([index, term]);
 }
 
 export function decodeCompactionBody(body: Uint8Array): CompactionBody {
@@ -218,7 +211,7 @@ export interface SegmentHeaderBody {
 }
 
 export function encodeSegmentHeaderBody(header: SegmentHeaderBody): Uint8Array {
-  return packr.pack([
+  return packArray([
     header.sequence,
     header.lastIndex,
     header.compactIndex,
