@@ -9,7 +9,7 @@
 import { crc32c, isDtype, type Dtype } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, localError } from './client-error.js';
-import type { GetPagesResponse, PutPagesRequest, WireDtype, WirePageMeta } from './proto-types.js';
+import type { GetPagesResponse, PutPagesRequest, ProtoDtype, WirePageMeta } from './proto-types.js';
 
 export interface PageInputMeta {
   namespace: string;
@@ -60,14 +60,14 @@ export interface Page {
  */
 const GET_PAGE_BYTES_MAX = 2 * LIMITS.page.bytesMax;
 
-const WIRE_DTYPES: Readonly<Record<Dtype, WireDtype>> = Object.freeze({ fp16: 'FP16', fp32: 'FP32', bf16: 'BF16', u8: 'U8' });
+const WIRE_DTYPES: Readonly<Record<Dtype, ProtoDtype>> = Object.freeze({ fp16: 'FP16', fp32: 'FP32', bf16: 'BF16', u8: 'U8' });
 const DTYPES_BY_WIRE: ReadonlyMap<string, Dtype> = new Map(Object.entries(WIRE_DTYPES).map(([d, w]) => [w, d as Dtype]));
 
 /**
  * The wire name of `dtype`. An unknown name is sent as DTYPE_UNSPECIFIED on purpose: the server is
  * the authority on what it accepts and answers KVC_UNKNOWN_DTYPE, the same as for any other client.
  */
-export function toWireDtype(dtype: Dtype | undefined): WireDtype {
+export function toWireDtype(dtype: Dtype | undefined): ProtoDtype {
   return dtype !== undefined && isDtype(dtype) ? WIRE_DTYPES[dtype] : 'DTYPE_UNSPECIFIED';
 }
 

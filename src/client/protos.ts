@@ -1,11 +1,11 @@
 // Loads cache.proto and admin.proto with @grpc/proto-loader and exposes each RPC the client
 // calls as a typed method descriptor (path, serializer, deserializer), so that one generic
 // grpc.Client per endpoint can call both services over a single HTTP/2 connection. The loader
-// options are spelled out (CONVENTIONS) and match src/rpc's, so both ends read the same shapes.
+// options come from src/proto, which src/rpc uses too, so both ends read the same shapes.
 
-import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import * as protoLoader from '@grpc/proto-loader';
+import { PROTO_DIR, PROTO_LOADER_OPTIONS } from '../proto/index.js';
 import type {
   AddMemberRequest,
   DropNamespaceRequest,
@@ -26,17 +26,8 @@ import type {
   TransferLeaderResponse,
 } from './proto-types.js';
 
-/** The repository's proto root, found relative to this file so it works from any working dir. */
-export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
-
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
-  keepCase: false,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [PROTO_DIR],
-});
+/** Re-exported from src/proto, the one place that knows where the protos are and how to load them. */
+export { PROTO_DIR, PROTO_LOADER_OPTIONS };
 
 /** What the client needs to call one RPC. */
 export interface Rpc<Req, Res> {

@@ -19,7 +19,7 @@ import type {
   DropNamespaceRequest,
   Empty,
   GetConfigResponse,
-  MemberOut,
+  Member,
   RemoveMemberRequest,
   SnapshotResponse,
   StatusResponse,
@@ -76,7 +76,7 @@ function authorize(ctx: MemberContext, metadata: grpc.Metadata): void {
 function status(ctx: MemberContext): StatusResponse {
   const node = ctx.startedNode();
   const st = node.status();
-  const members: MemberOut[] = [
+  const members: Member[] = [
     ...st.voters.map((id) => member(ctx, id, false)),
     ...st.learners.map((id) => member(ctx, id, true)),
   ];
@@ -100,7 +100,7 @@ function status(ctx: MemberContext): StatusResponse {
   };
 }
 
-function member(ctx: MemberContext, id: NodeId, learner: boolean): MemberOut {
+function member(ctx: MemberContext, id: NodeId, learner: boolean): Member {
   // match_index needs the leader's replication progress, which NodeStatus does not carry yet.
   return { id, address: ctx.addressOf(id) ?? '', learner, matchIndex: 0 };
 }

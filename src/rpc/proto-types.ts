@@ -5,10 +5,29 @@
 // Buffer, an unset message field as null, an enum value the schema does not name as its number)
 // and what a handler sends (`...Out`: fields may be left out and take their proto3 default).
 //
-// The wire contract itself is proto/kvcache/v1/*.proto; a field added there is added here too.
+// The wire contract itself is proto/kvcache/v1/*.proto; shapes both ends share are in src/proto,
+// re-exported here. A field added to a .proto file is added here too.
 
-/** The Dtype enum by name. A number arrives when a sender used a value the schema does not name. */
-export type ProtoDtype = 'DTYPE_UNSPECIFIED' | 'FP16' | 'FP32' | 'BF16' | 'U8';
+import type { ProtoDtype } from '../proto/index.js';
+
+export type {
+  AddMemberRequest,
+  DropNamespaceRequest,
+  Empty,
+  GetConfigResponse,
+  LookupResponse,
+  Member,
+  ProtoDtype,
+  PutPagesResponse,
+  PutResult,
+  RemoveMemberRequest,
+  SnapshotResponse,
+  StatusResponse,
+  TransferLeaderRequest,
+  TransferLeaderResponse,
+} from '../proto/index.js';
+
+/** A number arrives when a sender used a Dtype value the schema does not name. */
 export type ProtoDtypeIn = ProtoDtype | number;
 
 // ---- cache.proto ----
@@ -47,11 +66,6 @@ export interface LookupRequest {
   linearizable: boolean;
 }
 
-export interface LookupResponse {
-  matched: number;
-  appliedIndex: number;
-}
-
 export interface GetPagesRequest {
   namespace: string;
   keys: Buffer[];
@@ -74,17 +88,6 @@ export interface PutPagesRequest {
   last: boolean;
 }
 
-export interface PutResult {
-  key: Uint8Array;
-  /** Empty when stored; a KVC_* code otherwise. */
-  code: string;
-  message: string;
-}
-
-export interface PutPagesResponse {
-  results: PutResult[];
-}
-
 /** DeletePages and UnpinPages. */
 export interface KeysRequest {
   namespace: string;
@@ -95,65 +98,7 @@ export interface PinPagesRequest extends KeysRequest {
   ttlMs: number;
 }
 
-export type Empty = Record<string, never>;
-
 // ---- admin.proto ----
-
-export interface MemberOut {
-  id: number;
-  address: string;
-  learner: boolean;
-  matchIndex: number;
-}
-
-export interface StatusResponse {
-  id: number;
-  address: string;
-  role: string;
-  term: number;
-  commitIndex: number;
-  appliedIndex: number;
-  leaderId: number;
-  leaderAddress: string;
-  members: MemberOut[];
-  pages: number;
-  bytes: number;
-  pid: number;
-  walFirstIndex: number;
-  walLastIndex: number;
-  walSegments: number;
-  uptimeMs: number;
-}
-
-export interface AddMemberRequest {
-  id: number;
-  address: string;
-  learner: boolean;
-}
-
-export interface RemoveMemberRequest {
-  id: number;
-}
-
-export interface TransferLeaderRequest {
-  targetId: number;
-}
-
-export interface TransferLeaderResponse {
-  leaderId: number;
-}
-
-export interface SnapshotResponse {
-  walFirstIndex: number;
-}
-
-export interface DropNamespaceRequest {
-  namespace: string;
-}
-
-export interface GetConfigResponse {
-  json: string;
-}
 
 // ---- peer.proto ----
 

@@ -1,15 +1,14 @@
 // Loads the kvcache.v1 protos with @grpc/proto-loader and holds the explicit channel and server
-// options (CONVENTIONS: pass options to libraries explicitly). The proto directory is found from
-// this module's location, so the code works from any working directory.
+// options (CONVENTIONS: pass options to libraries explicitly). Where the protos are and the loader
+// options come from src/proto, shared with the client.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { LIMITS } from '../limits.js';
+import { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS } from '../proto/index.js';
 
-export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
-
-export const PROTO_FILES = ['kvcache/v1/cache.proto', 'kvcache/v1/admin.proto', 'kvcache/v1/peer.proto'] as const;
+/** Re-exported from src/proto, the one place that knows where the protos are and how to load them. */
+export { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS };
 
 /** Fully qualified service names, as reflection and the health service name them. */
 export const SERVICE_NAMES = {
@@ -17,16 +16,6 @@ export const SERVICE_NAMES = {
   admin: 'kvcache.v1.AdminService',
   peer: 'kvcache.v1.PeerService',
 } as const;
-
-/** The proto-loader options every process of the project uses (handler types in proto-types.ts depend on them). */
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
-  keepCase: false,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [PROTO_DIR],
-});
 
 export interface LoadedProtos {
   cache: grpc.ServiceDefinition;

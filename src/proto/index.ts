@@ -1,0 +1,105 @@
+// The TypeScript side of the wire contract (proto/kvcache/v1/*.proto): where the .proto files
+// are, the @grpc/proto-loader options every process uses (CONVENTIONS: options spelled out), and
+// the shapes of the messages that look the same to both ends under those options (camelCase
+// fields, 64-bit integers as numbers, enums by name, defaults filled in). The server (src/rpc) and
+// the client (src/client) add their own shapes where the two ends differ (bytes arrive as Buffer,
+// an absent message field arrives as null, a sender may leave fields out). Both depend on this
+// module and on no one else's, as DESIGN §3 asks of the client. A field added to a .proto file is
+// added here too.
+import { fileURLToPath } from 'node:url';
+import type * as protoLoader from '@grpc/proto-loader';
+
+/** The repository's proto root, found from this module so it works from any working directory. */
+export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
+
+export const PROTO_FILES = ['kvcache/v1/cache.proto', 'kvcache/v1/admin.proto', 'kvcache/v1/peer.proto'] as const;
+
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+});
+
+/** The `Dtype` enum of cache.proto, by name. */
+export type ProtoDtype = 'DTYPE_UNSPECIFIED' | 'FP16' | 'FP32' | 'BF16' | 'U8';
+
+export type Empty = Record<string, never>;
+
+// ---- cache.proto ----
+
+export interface LookupResponse {
+  matched: number;
+  appliedIndex: number;
+}
+
+export interface PutResult {
+  key: Uint8Array;
+  /** Empty when stored; a KVC_* code otherwise. */
+  code: string;
+  message: string;
+}
+
+export interface PutPagesResponse {
+  results: PutResult[];
+}
+
+// ---- admin.proto ----
+
+export interface Member {
+  id: number;
+  address: string;
+  learner: boolean;
+  matchIndex: number;
+}
+
+export interface StatusResponse {
+  id: number;
+  address: string;
+  role: string;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  leaderId: number;
+  leaderAddress: string;
+  members: Member[];
+  pages: number;
+  bytes: number;
+  pid: number;
+  walFirstIndex: number;
+  walLastIndex: number;
+  walSegments: number;
+  uptimeMs: number;
+}
+
+export interface AddMemberRequest {
+  id: number;
+  address: string;
+  learner: boolean;
+}
+
+export interface RemoveMemberRequest {
+  id: number;
+}
+
+export interface TransferLeaderRequest {
+  targetId: number;
+}
+
+export interface TransferLeaderResponse {
+  leaderId: number;
+}
+
+export interface SnapshotResponse {
+  walFirstIndex: number;
+}
+
+export interface DropNamespaceRequest {
+  namespace: string;
+}
+
+export interface GetConfigResponse {
+  json: string;
+}
