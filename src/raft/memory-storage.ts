@@ -13,7 +13,7 @@
 // must not mutate the entry objects in them.
 
 import assert from 'node:assert/strict';
-import { EMPTY_BYTES, EntryType, RaftError, emptyHardState, entrySizeBytes } from './types.js';
+import { EMPTY_BYTES, EntryType, RaftError, checkEntriesRange, checkTermRange, emptyHardState, entrySizeBytes } from './types.js';
 import type { ConfState, Entry, HardState, LogStorage, Snapshot } from './types.js';
 
 /** Dead array slots tolerated before compaction copies the live entries to a new array. */
@@ -61,12 +61,7 @@ export class MemoryStorage implements LogStorage {
   }
 
   term(index: number): number {
-    if (index < this.#dummyIndex) {
-      throw new RaftError('compacted', `term(${index}): compacted below ${this.#dummyIndex}`);
-    }
-    if (index > this.lastIndex()) {
-      throw new RaftError('unavailable', `term(${index}): after the last index ${this.lastIndex()}`);
-    }
+    checkTermRange(index, this.#dummyIndex, this.lastIndex());
     if (index === this.#dummyIndex) return this.#dummyTerm;
     return this.#entries[this.#position(index)]!.term;
   }
@@ -76,13 +71,7 @@ export class MemoryStorage implements LogStorage {
    * entry is always returned. The array is fresh; the entry objects are the stored ones.
    */
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    if (lo <= this.#dummyIndex) {
-      throw new RaftError('compacted', `entries(${lo}, ${hi}): compacted below ${this.firstIndex()}`);
-    }
-    if (hi > this.lastIndex() + 1) {
-      throw new RaftError('unavailable', `entries(${lo}, ${hi}): after the last index ${this.lastIndex()}`);
-    }
-    if (lo > hi) assert.fail(`entries(${lo}, ${hi}): lo is above hi`);
+    checkEntriesRange(lo, hi, this.#dummyIndex, this.lastIndex());
     const start = this.#position(lo);
     let end = this.#position(hi);
     // The core passes Number.MAX_SAFE_INTEGER (or Infinity) for "no limit": skip the byte count.

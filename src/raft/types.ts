@@ -5,6 +5,8 @@
 // caller once `ready()` returns; the core keeps references to entry objects in its unstable log
 // until `advance()`, so callers must not mutate them. `data` buffers are never copied by the core.
 
+import assert from 'node:assert/strict';
+
 /** A member id. 0 means "nobody" (no leader, no vote). */
 export type NodeId = number;
 export const NONE: NodeId = 0;
@@ -249,6 +251,24 @@ export class RaftError extends Error {
     this.name = 'RaftError';
     this.code = code;
   }
+}
+
+/**
+ * The range checks of the LogStorage contract, for implementations whose log starts after a
+ * dummy entry at `dummyIndex` (the snapshot's index) and ends at `lastIndex`: `term(index)` is
+ * valid in [dummyIndex, lastIndex], `entries(lo, hi)` in [dummyIndex + 1, lastIndex + 1].
+ * Throws RaftError 'compacted' below and 'unavailable' above.
+ */
+export function checkTermRange(index: number, dummyIndex: number, lastIndex: number): void {
+  if (index < dummyIndex) throw new RaftError('compacted', `term(${index}): compacted below ${dummyIndex}`);
+  if (index > lastIndex) throw new RaftError('unavailable', `term(${index}): after the last index ${lastIndex}`);
+}
+
+export function checkEntriesRange(lo: number, hi: number, dummyIndex: number, lastIndex: number): void {
+  if (lo <= dummyIndex) throw new RaftError('compacted', `entries(${lo}, ${hi}): compacted below ${dummyIndex + 1}`);
+  if (hi > lastIndex + 1) throw new RaftError('unavailable', `entries(${lo}, ${hi}): after the last index ${lastIndex}`);
+  // A reversed range is a bug in the caller, not an operating error.
+  if (lo > hi) assert.fail(`entries(${lo}, ${hi}): lo is above hi`);
 }
 
 /** Bytes an entry counts for in size limits: payload plus a fixed header estimate. */

@@ -9,7 +9,7 @@
 // their entry, slots below it never do; appending past the budget evicts from the floor up.
 
 import assert from 'node:assert/strict';
-import { ENTRY_OVERHEAD_BYTES, RaftError } from '../raft/index.js';
+import { ENTRY_OVERHEAD_BYTES, checkTermRange } from '../raft/index.js';
 import type { Entry } from '../raft/index.js';
 
 /** Dead array slots tolerated before compaction copies the live slots to a new array. */
@@ -64,12 +64,7 @@ export class LogIndex {
   }
 
   term(index: number): number {
-    if (index < this.#dummyIndex) {
-      throw new RaftError('compacted', `term(${index}): compacted below ${this.#dummyIndex}`);
-    }
-    if (index > this.lastIndex()) {
-      throw new RaftError('unavailable', `term(${index}): after the last index ${this.lastIndex()}`);
-    }
+    checkTermRange(index, this.#dummyIndex, this.lastIndex());
     if (index === this.#dummyIndex) return this.#dummyTerm;
     return this.#slots[this.#position(index)]!.term;
   }

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { decodeEntry, encodeEntry, encodeHardState, isCodecError } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
-import { EMPTY_BYTES, ENTRY_OVERHEAD_BYTES, RaftError, emptySnapshot } from '../raft/index.js';
+import { EMPTY_BYTES, ENTRY_OVERHEAD_BYTES, RaftError, checkEntriesRange, emptySnapshot } from '../raft/index.js';
 import type { ConfState, Entry, HardState, LogStorage, Snapshot } from '../raft/index.js';
 import { READ_ADVICE, WalCorruptionError, WalFailedError } from './errors.js';
 import { nodeFileLayer } from './file-layer.js';
@@ -193,13 +193,7 @@ export class Wal implements LogStorage {
    * older ones are decoded from disk (their `data` views a buffer of up to 1 MiB).
    */
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    if (lo <= this.#log.dummyIndex) {
-      throw new RaftError('compacted', `entries(${lo}, ${hi}): compacted below ${this.firstIndex()}`);
-    }
-    if (hi > this.lastIndex() + 1) {
-      throw new RaftError('unavailable', `entries(${lo}, ${hi}): after the last index ${this.lastIndex()}`);
-    }
-    if (lo > hi) assert.fail(`entries(${lo}, ${hi}): lo is above hi`);
+    checkEntriesRange(lo, hi, this.#log.dummyIndex, this.lastIndex());
     const end = lo + this.#countWithinBytes(lo, hi, maxBytes);
     const result: Entry[] = [];
     let index = lo;
