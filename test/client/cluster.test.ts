@@ -16,6 +16,7 @@ import path from 'node:path';
 import { startMember, type RunningMember } from '../../src/rpc/index.js';
 import { crc32c, fp16ToFp32 } from '../../src/codec/index.js';
 import { KvcClient, hashBlocks, type PageInput } from '../../src/client/index.js';
+import { eventually as waitFor } from '../wait.js';
 
 const NS = 'tenant-a/llama:8b';
 const PAGE_BYTES = 256 * 1024;
@@ -35,13 +36,9 @@ function pageBytes(index: number, size: number): Uint8Array {
   return data;
 }
 
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = LEADER_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+/** Waits for `check`; a call that fails (a member not up yet) counts as not yet. */
+function eventually(check: () => Promise<boolean>, what: string, timeoutMs = LEADER_WAIT_MS): Promise<void> {
+  return waitFor(() => check().catch(() => false), timeoutMs, what);
 }
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { KVC_BIN, childEnv, freePortRange, runKvc } from '../cli/helpers.js';
 import { KvcClient, type PageInput } from '../../src/client/index.js';
+import { sleep } from '../wait.js';
 
 export interface ProcessCluster {
   root: string;
@@ -109,10 +110,6 @@ async function waitForServing(address: string, timeoutMs: number): Promise<void>
   throw new Error(`member at ${address} did not serve within ${timeoutMs} ms`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export const NS = 'e2e/model';
 
 export function e2eKey(i: number): Uint8Array {
@@ -172,4 +169,4 @@ export function startWriteLoad(client: KvcClient, pageBytes: number, writers: nu
   };
 }
 
-export { runKvc };
+export { runKvc, sleep };

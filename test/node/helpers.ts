@@ -6,6 +6,7 @@ import path from 'node:path';
 import { crc32c, type Command, type PageMeta } from '../../src/codec/index.js';
 import { ClusterNode, InProcessTransport, type NodeConfig } from '../../src/node/index.js';
 import type { NodeId } from '../../src/raft/index.js';
+import { sleep, eventually } from '../wait.js';
 
 export const NS = 'test-ns';
 
@@ -102,20 +103,6 @@ export async function makeCluster(ids: NodeId[], base: Partial<NodeConfig> = {})
   return cluster;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it returns true or the time runs out. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 /** Proposes through whoever leads now, retrying on leadership changes. */
 export async function putWithRetry(cluster: TestCluster, command: Command, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -133,3 +120,5 @@ export async function putWithRetry(cluster: TestCluster, command: Command, timeo
   }
   throw new Error(`put did not succeed within ${timeoutMs} ms: ${String(lastError)}`);
 }
+
+export { sleep, eventually };

@@ -11,21 +11,9 @@ import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { clientChannelOptions, loadProtos, startMember, type MemberOptions, type RunningMember } from '../../src/rpc/index.js';
 import type { PageMetaOut, PutPagesRequest, PutPagesResponse } from '../../src/rpc/index.js';
+import { sleep, eventually } from '../wait.js';
 
 export const NS = 'tenant-a/llama:8b';
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 /** Free ports on 127.0.0.1: all are held open together, then released for the members to bind. */
 export async function reservePorts(count: number): Promise<number[]> {
@@ -228,3 +216,5 @@ export async function putPages(client: RawClient, pages: TestPage[], chunkBytes?
   call.end();
   return response;
 }
+
+export { sleep, eventually };
