@@ -6,6 +6,7 @@
 
 import t from 'tap';
 import { crc32c } from '../../src/codec/index.js';
+import { prng } from './prng.js';
 
 const POLYNOMIAL_REFLECTED = 0x82f63b78;
 
@@ -17,17 +18,6 @@ function referenceCrc32c(data: Uint8Array): number {
     for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ POLYNOMIAL_REFLECTED : crc >>> 1;
   }
   return ~crc >>> 0;
-}
-
-/** A small deterministic PRNG (mulberry32) so failures replay. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return (x ^ (x >>> 14)) >>> 0;
-  };
 }
 
 function randomBytes(next: () => number, length: number): Uint8Array {

@@ -9,6 +9,7 @@
 
 import t from 'tap';
 import { bf16ToFp16, dtypeBytes, fp16ToFp32, fp32ToFp16 } from '../../src/codec/index.js';
+import { prng } from './prng.js';
 
 const F16_COUNT = 65_536;
 const RANDOM_PATTERNS = 1_000_000;
@@ -59,16 +60,6 @@ function isFp16NaN(half: number): boolean {
 
 function fp32FromBits(patterns: number[] | Uint32Array): Float32Array {
   return new Float32Array(Uint32Array.from(patterns).buffer);
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return (x ^ (x >>> 14)) >>> 0;
-  };
 }
 
 const ALL_FP16 = Uint16Array.from({ length: F16_COUNT }, (_, i) => i);

@@ -23,6 +23,7 @@ import {
   encodeSnapshotMeta,
 } from '../../src/codec/index.js';
 import { EntryType, MessageType } from '../../src/raft/index.js';
+import { prng } from './prng.js';
 
 const MUTATIONS_PER_SEED = 400;
 const RANDOM_INPUTS = 3000;
@@ -60,16 +61,6 @@ const SEEDS: Uint8Array[] = [
   }),
   encodeCommand({ op: 'pin', ns: 'ns', keys: [key], ttlMs: 1, nowMs: 2 }),
 ];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return (x ^ (x >>> 14)) >>> 0;
-  };
-}
 
 /** Runs `decode` and returns a description of a forbidden outcome, or undefined if it was fine. */
 function misbehaviour(decode: Decoder, input: unknown): string | undefined {

@@ -19,20 +19,11 @@ import {
   encodeSnapshotMeta,
 } from '../../src/codec/index.js';
 import { EntryType, MessageType, type Entry, type Message } from '../../src/raft/index.js';
+import { prng } from './prng.js';
 
 const MIB = 1024 * 1024;
 const PAGE_BYTES = 32 * MIB;
 const RANDOM_MESSAGES = 300;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return (x ^ (x >>> 14)) >>> 0;
-  };
-}
 
 function bytesOf(...values: number[]): Uint8Array {
   return Uint8Array.from(values);
