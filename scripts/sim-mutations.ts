@@ -10,6 +10,7 @@
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MUTATIONS, checkMutation, huntViolation, loadMutatedRaft, type MutationVerdict } from '../src/sim/mutations.js';
+import { intOption } from './options.js';
 
 /** Seeds tried per mutation before it counts as not caught. */
 const SEED_BUDGET_DEFAULT = 300;
@@ -27,13 +28,6 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-
-function intOption(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${text}`);
-  return n;
-}
 
 const seedBudget = intOption('seeds', values.seeds, SEED_BUDGET_DEFAULT);
 const stepsMax = intOption('steps', values.steps, STEPS_PER_SEED_DEFAULT);

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import * as realRaft from '../src/raft/index.js';
 import { addStats, emptyStats, runSeed, runSeeds, type RaftModule, type SimResult } from '../src/sim/index.js';
 import { MUTATIONS, loadMutatedRaft } from '../src/sim/mutations.js';
+import { intOption } from './options.js';
 
 /** Default seeds per run, and events per seed (300 seeds x 5 nodes take under a minute on one core). */
 const SEEDS_DEFAULT = 100;
@@ -38,13 +39,6 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-
-function intOption(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${text}`);
-  return n;
-}
 
 const nodes = intOption('nodes', values.nodes, 3);
 if (nodes !== 3 && nodes !== 5) throw new Error(`--nodes must be 3 or 5, got ${nodes}`);
