@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { RaftLog, NO_LIMIT, payloadBytes } from './log.js';
 import { ReadOnly, type ReadIndexStatus } from './read-only.js';
 import { ProgressTracker } from './tracker.js';
-import { applyConfChangeToState, decodeConfChange } from './conf-change.js';
+import { applyConfChangeToState } from './conf-change.js';
 import {
   EMPTY_BYTES,
   EntryType,
@@ -951,11 +951,5 @@ export class Raft {
   /** True when `m` is a response from a node we do not know (RawNode refuses it). */
   isResponseFromUnknownPeer(m: Message): boolean {
     return isResponseMessage(m.type) && !this.trk.progress.has(m.from);
-  }
-
-  /** Decodes and validates a conf change entry (used by tests and the driver). */
-  static decodeConfChangeEntry(e: Entry): ConfChange {
-    assert.equal(e.type, EntryType.ConfChange);
-    return decodeConfChange(e.data);
   }
 }
