@@ -73,6 +73,13 @@ export interface NodeConfig {
   onConfChange?: (cc: ConfChange, cs: ConfState) => void;
   /** Most proposals folded into one Raft append. */
   proposalBatchMax?: number;
+  /**
+   * TEST-ONLY fault switch (env KVC_TEST_UNSAFE_ACK=1 on `kvc start`): answer a proposal as
+   * soon as the leader accepted it into its log, before it is durable or committed. It exists so
+   * the chaos harness can prove that it catches a member that loses acknowledged writes. Never
+   * set it on a real cluster.
+   */
+  unsafeAckBeforeCommit?: boolean;
   logger?: (line: string) => void;
 }
 
@@ -456,6 +463,7 @@ export class ClusterNode {
   #proposeBatch(batch: { seq: number; data: Uint8Array }[]): void {
     try {
       this.#rn.proposeBatch(batch.map((p) => p.data));
+      if (this.#config.unsafeAckBeforeCommit === true) for (const p of batch) this.#settleProposal(p.seq, { ok: true });
     } catch (err) {
       if (!(err instanceof RaftError)) throw err;
       for (const p of batch) this.#settleProposal(p.seq, undefined, new KvcError('KVC_PROPOSAL_DROPPED', { detail: err.message, cause: err }));

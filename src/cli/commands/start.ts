@@ -45,9 +45,16 @@ export function registerStart(program: Command): void {
     });
 }
 
+/** The test-only fault switch of the chaos harness's own tests (NodeConfig.unsafeAckBeforeCommit). */
+export const UNSAFE_ACK_ENV = 'KVC_TEST_UNSAFE_ACK';
+
 async function runStart(o: StartOptions): Promise<number> {
   const config = await loadClusterConfig(o.config);
   const options = memberOptions(config, o.id, { join: o.join === true, walRepair: o.repair === true, source: o.config });
+  if (process.env[UNSAFE_ACK_ENV] === '1') {
+    options.node = { ...options.node, unsafeAckBeforeCommit: true };
+    process.stderr.write(`kvc start: ${UNSAFE_ACK_ENV}=1: TEST-ONLY fault switch on, puts are acknowledged before they are durable\n`);
+  }
   let member: RunningMember | undefined;
   const log = memberLogger(o.id, () => member);
   // Listening from the start, so a signal during startup still ends in a clean stop. A signal
