@@ -1,0 +1,95 @@
+// The record of a chaos run that the checkers read: every client operation as invoke/complete
+// with its outcome, what each member held after healing, and what the harness observed about
+// leaders. The workload (workload.ts) writes it; the checkers (checkers/) only read it; the
+// report writes it to disk as JSON Lines so a verdict can be re-checked later.
+//
+// Times are milliseconds on one monotonic clock (performance.now() of the harness process), so
+// "A completed before B was invoked" is a plain comparison.
+
+/** What an operation does to the key's register. `get` is served by any replica and is not linearizable. */
+export type OpKind = 'put' | 'delete' | 'lookup' | 'get';
+
+/**
+ * How an operation ended, as far as the client can know:
+ * - `ok`: the cluster answered and the effect (or the read's answer) is certain;
+ * - `fail`: the cluster answered with an error that guarantees no effect (refused before proposing);
+ * - `unknown`: no certain answer (timeout, connection lost, leadership lost after proposing): the
+ *   operation may or may not have taken effect, at any time after its invocation.
+ */
+export type Outcome = 'ok' | 'fail' | 'unknown';
+
+/** A page's identity as the checkers see it: its bytes' crc32c and length (the workload makes every written page unique). */
+export interface PageValue {
+  crc32c: number;
+  bytes: number;
+}
+
+export interface Operation {
+  /** Unique in the history, in invocation order. */
+  id: number;
+  /** The workload client (0-based) that ran it; one client runs one operation at a time. */
+  client: number;
+  kind: OpKind;
+  /** Page key, hex. The workload uses one namespace; `ns` is kept for the report. */
+  ns: string;
+  key: string;
+  invokeMs: number;
+  /** Absent while in flight; for `unknown` the time the client gave up. */
+  completeMs?: number;
+  outcome: Outcome;
+  /** put: the value written. */
+  value?: PageValue;
+  /**
+   * The answer, for `ok` outcomes:
+   * - put: `stored` (written, or already present with the same value) or `exists-different`
+   *   (the key held another value: the put had no effect);
+   * - delete: `deleted` (deletes always succeed, present or not);
+   * - lookup: `present` / `absent`;
+   * - get: `absent`, or `found` with the received bytes' identity in `read`.
+   */
+  result?: 'stored' | 'exists-different' | 'deleted' | 'present' | 'absent' | 'found';
+  /** get: identity of the bytes received (crc32c computed by the harness on what arrived). */
+  read?: PageValue;
+  /** Member id that answered (or was last tried). */
+  member?: number;
+  /** The error's KVC_* code or message, for `fail` and `unknown`. */
+  error?: string;
+}
+
+/** What one member serves for each key after healing, read from that member alone. */
+export interface MemberFinalState {
+  member: number;
+  /** key (hex) -> the page's identity, or null when the member does not have it. */
+  pages: Record<string, PageValue | null>;
+  appliedIndex: number;
+  /** The store's state digest (AdminService Status / node digest). */
+  digest: string;
+}
+
+/** One observation of a member calling itself leader, from status polls or member logs. */
+export interface LeaderObservation {
+  atMs: number;
+  member: number;
+  term: number;
+}
+
+/** A fault window, for the report and for recovery times. */
+export interface FaultEvent {
+  nemesis: string;
+  /** Human description: "kill n3 (leader)", "partition {1,2} | {3,4,5}". */
+  detail: string;
+  startMs: number;
+  /** When the fault was healed (undefined if it was still on at the end, which the harness never leaves). */
+  endMs?: number;
+  members: number[];
+}
+
+export interface History {
+  seed: number;
+  nodes: number;
+  startedMs: number;
+  operations: Operation[];
+  finals: MemberFinalState[];
+  leaders: LeaderObservation[];
+  faults: FaultEvent[];
+}
