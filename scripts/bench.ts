@@ -5,7 +5,8 @@
 // Suites: raft (the consensus core in memory), store (replicated puts through three real members
 // and the disk's ceiling), recovery (restart time of one member holding --gib GiB of pages).
 // Prints a markdown table per suite; with --json the last stdout line is the JSON document
-// ({"suite": ..., "results": [...]} for one suite, an array of them for `all`). Progress lines go
+// ({"suite": ..., "results": [...]} for one suite, an array of them for `all`), except that a
+// single suite with a `summary` (native) prints that object after it, as the very last line. Progress lines go
 // to stderr. Every report is also written to bench-results/<suite>-<timestamp>.json (gitignored).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
@@ -72,4 +73,6 @@ for (const suite of suites) {
 if (values.json) {
   const { table: _table, ...first } = documents[0]!;
   console.log(JSON.stringify(documents.length === 1 ? first : documents.map(({ table: _t, ...d }) => d)));
+  // A suite's summary is the one object scripts read: it goes last, alone on its line.
+  if (documents.length === 1 && first.summary !== undefined) console.log(JSON.stringify(first.summary));
 }

@@ -1,4 +1,6 @@
-// Benchmark suites by name (`npm run bench -- <name>`). A later issue registers `native`.
+// Benchmark suites by name (`npm run bench -- <name>`).
+import { nativeSuite } from './native.js';
+import { poolSuite } from './pool.js';
 import { raftSuite } from './raft-suite.js';
 import { recoverySuite } from './recovery-suite.js';
 import { storeSuite } from './store-suite.js';
@@ -8,4 +10,6 @@ export const SUITES: ReadonlyMap<string, BenchSuite> = new Map([
   [raftSuite.name, raftSuite],
   [storeSuite.name, storeSuite],
   [recoverySuite.name, recoverySuite],
+  [nativeSuite.name, nativeSuite],
+  [poolSuite.name, poolSuite],
 ]);

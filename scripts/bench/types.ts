@@ -19,6 +19,11 @@ export interface SuiteReport {
   table: string;
   /** Anything a reader needs to interpret the numbers (setup, limits, caveats). */
   notes: string[];
+  /**
+   * The headline figures as one object, when the suite promises one: with `--json` and this suite
+   * alone, it is printed after the document as the very last line.
+   */
+  summary?: Record<string, unknown>;
 }
 
 export interface BenchSuite {

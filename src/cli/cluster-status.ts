@@ -1,6 +1,6 @@
 // The cluster as `kvc status` shows it and `kvc dev` waits for it: one row per member, found from
 // the given endpoints and the member lists they report, with the replication lag worked out
-// against the leader's commit index.
+// against the leader's commit index, and each member's native addon and memory tier.
 import { KvcClient, type MemberStatus } from '../client/index.js';
 import { CliError } from './cli-error.js';
 import { sleep } from './stop-signal.js';
@@ -21,6 +21,23 @@ export interface MemberRow {
   pages: number | null;
   bytes: number | null;
   pid: number | null;
+  /** The member's process loaded the native addon; null when unknown (unreachable, or an older member). */
+  native: boolean | null;
+  /** Why the addon is not loaded ('' when it is). */
+  nativeReason: string | null;
+  /** The memory tier's arena: bytes in total (0 = no tier) and in use by cached pages. */
+  arenaBytes: number | null;
+  arenaUsedBytes: number | null;
+  /** Every region of the arena is locked in RAM. */
+  mlocked: boolean | null;
+  /** The NUMA node each arena region is on (-1: unknown). */
+  numaNodes: number[] | null;
+  tierHits: number | null;
+  tierMisses: number | null;
+  /** hits / (hits + misses) of the memory tier; 0 before the first read. */
+  hitRatio: number | null;
+  /** Why the arena is not pinned or not bound ('' when it is). */
+  arenaNote: string | null;
   /** Why the member did not answer. */
   error?: string;
 }
@@ -66,15 +83,68 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
     pages: s.pages,
     bytes: s.bytes,
     pid: s.pid,
+    ...nativeAndTier(s),
   }));
   const answered = new Set(statuses.map((s) => s.id));
   for (const down of unreachable) {
     const id = idsByAddress.get(down.address) ?? null;
     if (id !== null && answered.has(id)) continue; // Reached under another address.
-    rows.push({ id, address: down.address, role: 'unreachable', term: null, commitIndex: null, appliedIndex: null, lag: null, pages: null, bytes: null, pid: null, error: down.message });
+    rows.push({
+      id,
+      address: down.address,
+      role: 'unreachable',
+      term: null,
+      commitIndex: null,
+      appliedIndex: null,
+      lag: null,
+      pages: null,
+      bytes: null,
+      pid: null,
+      ...UNKNOWN_NATIVE_AND_TIER,
+      error: down.message,
+    });
   }
   rows.sort((a, b) => (a.id ?? Infinity) - (b.id ?? Infinity) || a.address.localeCompare(b.address));
   return { leader: leaderStatus?.id ?? null, members: rows };
+}
+
+type NativeAndTier = Pick<
+  MemberRow,
+  'native' | 'nativeReason' | 'arenaBytes' | 'arenaUsedBytes' | 'mlocked' | 'numaNodes' | 'tierHits' | 'tierMisses' | 'hitRatio' | 'arenaNote'
+>;
+
+const UNKNOWN_NATIVE_AND_TIER: NativeAndTier = Object.freeze({
+  native: null,
+  nativeReason: null,
+  arenaBytes: null,
+  arenaUsedBytes: null,
+  mlocked: null,
+  numaNodes: null,
+  tierHits: null,
+  tierMisses: null,
+  hitRatio: null,
+  arenaNote: null,
+});
+
+/** The addon and memory tier columns; unknown for a member that does not report them. */
+function nativeAndTier(s: MemberStatus): NativeAndTier {
+  const tier = s.memoryTier;
+  return {
+    ...UNKNOWN_NATIVE_AND_TIER,
+    ...(s.native ? { native: s.native.loaded, nativeReason: s.native.reason } : {}),
+    ...(tier
+      ? {
+          arenaBytes: tier.arenaBytes,
+          arenaUsedBytes: tier.usedBytes,
+          mlocked: tier.mlocked,
+          numaNodes: [...tier.numaNodes],
+          tierHits: tier.hits,
+          tierMisses: tier.misses,
+          hitRatio: tier.hitRatio,
+          arenaNote: tier.note,
+        }
+      : {}),
+  };
 }
 
 /**

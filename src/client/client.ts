@@ -207,9 +207,13 @@ export class KvcClient {
     }
   }
 
-  /** One member's status: `endpoint`'s, or any member's. Learns the member addresses it lists. */
-  async status(endpoint?: string): Promise<MemberStatus> {
-    const status = await this.#call(readTarget(endpoint), true, this.#rpcs.status, {}, this.#adminMetadata());
+  /**
+   * One member's status: `endpoint`'s, or any member's. Learns the member addresses it lists.
+   * `includeDigest` asks for the state digest too, which reads the member's whole store.
+   */
+  async status(endpoint?: string, options: { includeDigest?: boolean } = {}): Promise<MemberStatus> {
+    const request = options.includeDigest === true ? { includeDigest: true } : {};
+    const status = await this.#call(readTarget(endpoint), true, this.#rpcs.status, request, this.#adminMetadata());
     this.#learn(status);
     return status;
   }

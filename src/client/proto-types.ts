@@ -19,6 +19,7 @@ export type {
   PutResult,
   RemoveMemberRequest,
   SnapshotResponse,
+  StatusRequest,
   StatusResponse,
   TransferLeaderRequest,
   TransferLeaderResponse,

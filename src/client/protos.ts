@@ -18,6 +18,7 @@ import type {
   LookupResponse,
   PinPagesRequest,
   PutPagesRequest,
+  StatusRequest,
   PutPagesResponse,
   RemoveMemberRequest,
   SnapshotResponse,
@@ -43,7 +44,7 @@ export interface ClientRpcs {
   deletePages: Rpc<KeysRequest, Empty>;
   pinPages: Rpc<PinPagesRequest, Empty>;
   unpinPages: Rpc<KeysRequest, Empty>;
-  status: Rpc<Empty, StatusResponse>;
+  status: Rpc<StatusRequest, StatusResponse>;
   addMember: Rpc<AddMemberRequest, Empty>;
   removeMember: Rpc<RemoveMemberRequest, Empty>;
   transferLeader: Rpc<TransferLeaderRequest, TransferLeaderResponse>;

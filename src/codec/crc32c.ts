@@ -1,8 +1,10 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of WAL records, pages and
 // snapshot chunks. Pure TypeScript, table-driven "slice-by-8": eight 256-entry tables let the
 // inner loop fold eight input bytes per iteration with eight independent table look-ups, which
-// is several times faster than the byte-at-a-time loop on 32 MiB pages. A native addon may
-// replace it later; it must give the same numbers (the tests pin the published vectors).
+// is several times faster than the byte-at-a-time loop on 32 MiB pages. `crc32c` hands inputs
+// of NATIVE_CRC32C_MIN_BYTES or more to the native addon (SSE4.2, several GB/s) when it is
+// loaded; `crc32cTs` is the TypeScript reference, and test/native checks that both agree.
+import { nativeCodec } from '../native/index.js';
 
 /** The reflected Castagnoli polynomial. */
 const POLYNOMIAL_REFLECTED = 0x82f63b78;
@@ -32,11 +34,25 @@ function buildTables(): Uint32Array {
 }
 
 /**
+ * Below this many bytes the TypeScript loop wins: a call into the addon costs about as much as
+ * checksumming this many bytes in JavaScript (measured with `npm run bench -- native`).
+ */
+export const NATIVE_CRC32C_MIN_BYTES = 128;
+
+const native = nativeCodec();
+
+/**
  * CRC-32C of `data`. `seed` is the CRC of the bytes before `data` (0, the default, for none), so a
  * checksum can be computed piecewise: `crc32c(b, crc32c(a)) === crc32c(a ‖ b)`.
  * Returns an unsigned 32-bit integer.
  */
 export function crc32c(data: Uint8Array, seed = 0): number {
+  if (native !== null && data.length >= NATIVE_CRC32C_MIN_BYTES) return native.crc32c(data, seed >>> 0);
+  return crc32cTs(data, seed);
+}
+
+/** The pure TypeScript CRC-32C (the reference), same contract as crc32c. */
+export function crc32cTs(data: Uint8Array, seed = 0): number {
   const t = TABLES;
   let crc = ~seed;
   const length = data.length;

@@ -1,7 +1,9 @@
-// Element types of page payloads and the pure-TypeScript conversions between them: fp32 and
-// bf16 → fp16 (what a put may store), fp16 → fp32 (what a get may return). The native SIMD addon
-// of a later issue must produce bit-identical results; this file is the reference it is tested
-// against, so every rule is spelled out:
+// Element types of page payloads and the conversions between them: fp32 and bf16 → fp16 (what a
+// put may store), fp16 → fp32 (what a get may return). `fp32ToFp16`, `bf16ToFp16` and `fp16ToFp32`
+// hand inputs of NATIVE_CONVERT_MIN_ELEMENTS or more to the native addon (F16C/AVX2) when it is
+// loaded; the `...Ts` functions are the pure-TypeScript reference, which the addon must match bit
+// for bit (test/native checks it on every fp16 pattern, edge values and random data), so every
+// rule is spelled out:
 // - IEEE 754 binary16, round to nearest, ties to even, in one step from the exact input
 //   (no double rounding), for normal and subnormal results alike;
 // - a finite input whose rounded magnitude would exceed 65504 (that is, |x| >= 65520) becomes ±Inf;
@@ -14,6 +16,7 @@
 //   shifted into the top of the fp32 mantissa, so quiet fp16 NaNs round-trip bit for bit.
 // The work is done on the bit patterns through Uint32/Uint16 views, never through JS numbers,
 // because reading a NaN into a number may canonicalize its payload.
+import { nativeCodec } from '../native/index.js';
 
 export type Dtype = 'fp16' | 'fp32' | 'bf16' | 'u8';
 
@@ -116,26 +119,78 @@ function outputFor<T extends Uint16Array | Float32Array>(dst: T | undefined, len
 }
 
 /**
+ * Below this many elements the TypeScript loop wins: a call into the addon costs about as much as
+ * converting this many elements in JavaScript (measured with `npm run bench -- native`).
+ */
+export const NATIVE_CONVERT_MIN_ELEMENTS = 64;
+
+const native = nativeCodec();
+
+/** Whether two views share bytes; the addon's kernels need disjoint ranges, so those stay in TypeScript. */
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
  * fp32 → fp16 (bit patterns in a Uint16Array). Writes into `dst` when given (it must hold at
  * least `src.length` elements) and returns the written part: `dst` itself or a view of its start.
  */
 export function fp32ToFp16(src: Float32Array, dst?: Uint16Array): Uint16Array {
   const out = outputFor(dst, src.length, (n) => new Uint16Array(n));
-  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  for (let i = 0; i < bits.length; i++) out[i] = fp32BitsToFp16Bits(bits[i]);
-  return out;
+  if (native !== null && src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out)) {
+    native.fp32ToFp16(src, out);
+    return out;
+  }
+  return fp32ToFp16Into(src, out);
 }
 
 /** bf16 (bit patterns) → fp16: exactly bf16 → fp32 (exact: a bf16 is the top half of an fp32) → fp16. */
 export function bf16ToFp16(src: Uint16Array, dst?: Uint16Array): Uint16Array {
   const out = outputFor(dst, src.length, (n) => new Uint16Array(n));
-  for (let i = 0; i < src.length; i++) out[i] = fp32BitsToFp16Bits(src[i] << 16);
-  return out;
+  if (native !== null && src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out)) {
+    native.bf16ToFp16(src, out);
+    return out;
+  }
+  return bf16ToFp16Into(src, out);
 }
 
 /** fp16 (bit patterns) → fp32, exact. `dst` as in fp32ToFp16. */
 export function fp16ToFp32(src: Uint16Array, dst?: Float32Array): Float32Array {
   const out = outputFor(dst, src.length, (n) => new Float32Array(n));
+  if (native !== null && src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out)) {
+    native.fp16ToFp32(src, out);
+    return out;
+  }
+  return fp16ToFp32Into(src, out);
+}
+
+/** The TypeScript fp32ToFp16 (the reference), same contract. */
+export function fp32ToFp16Ts(src: Float32Array, dst?: Uint16Array): Uint16Array {
+  return fp32ToFp16Into(src, outputFor(dst, src.length, (n) => new Uint16Array(n)));
+}
+
+/** The TypeScript bf16ToFp16 (the reference), same contract. */
+export function bf16ToFp16Ts(src: Uint16Array, dst?: Uint16Array): Uint16Array {
+  return bf16ToFp16Into(src, outputFor(dst, src.length, (n) => new Uint16Array(n)));
+}
+
+/** The TypeScript fp16ToFp32 (the reference), same contract. */
+export function fp16ToFp32Ts(src: Uint16Array, dst?: Float32Array): Float32Array {
+  return fp16ToFp32Into(src, outputFor(dst, src.length, (n) => new Float32Array(n)));
+}
+
+function fp32ToFp16Into(src: Float32Array, out: Uint16Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) out[i] = fp32BitsToFp16Bits(bits[i]);
+  return out;
+}
+
+function bf16ToFp16Into(src: Uint16Array, out: Uint16Array): Uint16Array {
+  for (let i = 0; i < src.length; i++) out[i] = fp32BitsToFp16Bits(src[i] << 16);
+  return out;
+}
+
+function fp16ToFp32Into(src: Uint16Array, out: Float32Array): Float32Array {
   const outBits = new Uint32Array(out.buffer, out.byteOffset, out.length);
   const table = fp16ToFp32Bits();
   for (let i = 0; i < src.length; i++) outBits[i] = table[src[i]];

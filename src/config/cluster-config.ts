@@ -64,6 +64,8 @@ export function renderClusterConfig(config: ClusterConfig, header?: string): str
   if (Object.keys(config.raft).length > 0) body.raft = config.raft;
   if (Object.keys(config.storage).length > 0) body.storage = config.storage;
   if (Object.keys(config.compaction).length > 0) body.compaction = config.compaction;
+  if (config.memory !== undefined) body.memory = config.memory;
+  if (config.workers !== undefined) body.workers = config.workers;
   if (config.adminToken !== undefined) body.adminToken = config.adminToken;
   const yaml = stringify(body, { version: '1.2', lineWidth: 0, collectionStyle: 'any' });
   const comment = header === undefined ? '' : header.split('\n').map((line) => `# ${line}`.trimEnd()).join('\n') + '\n';

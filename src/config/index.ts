@@ -12,13 +12,17 @@
 //   raft: { tickMs: 100, electionTick: 10, heartbeatTick: 1 }  # heartbeatTick < electionTick
 //   storage: { fsync: true, budgetBytes: 4GiB, walSegmentBytes: 64MiB }
 //   compaction: { entries: 10000, walBytes: 64MiB, intervalMs: 300000, keepEntries: 1000 }
+//   memory: { arenaBytes: 256MiB, numaNode: 0 }  # memory tier per member: pinned arena of hot pages
+//                                         # (default 256MiB; 0 = none, at least 4MiB otherwise);
+//                                         # numaNode: all on one node (default: split over all)
+//   workers: { threads: 2 }               # threads for put conversions/checksums (0 = inline)
 //   adminToken: s3cret                    # AdminService calls then need `authorization: Bearer s3cret`
 //
 // Unknown fields are errors (a misspelt `fsynk: false` must not pass silently). A member added to
 // a running cluster is listed in the file too, and started with `kvc start --join`.
 export { loadClusterConfig, parseClusterConfig, renderClusterConfig, CONFIG_FILE_BYTES_MAX } from './cluster-config.js';
 export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from './config-error.js';
-export { memberOptions, devClusterConfig, type MemberSettings, type MemberOverrides, type DevClusterOptions } from './member-options.js';
-export { parseAddress, MEMBERS_MAX } from './validate.js';
+export { memberOptions, devClusterConfig, CONFIG_ARENA_BYTES_DEFAULT, type MemberSettings, type MemberOverrides, type DevClusterOptions } from './member-options.js';
+export { parseAddress, MEMBERS_MAX, ARENA_BYTES_MIN, ARENA_BYTES_MAX, WORKER_THREADS_MAX } from './validate.js';
 export { parseByteSize, formatBytes, SIZE_FORMS } from './size.js';
-export type { ClusterConfig, ClusterMember, RaftSettings, StorageSettings, CompactionSettings } from './types.js';
+export type { ClusterConfig, ClusterMember, RaftSettings, StorageSettings, CompactionSettings, MemorySettings, WorkerSettings } from './types.js';

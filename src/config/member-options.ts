@@ -12,6 +12,13 @@ import type { ClusterConfig } from './types.js';
  */
 export type MemberSettings = Omit<MemberOptions, 'logger'>;
 
+/**
+ * The memory tier's arena of a member run from a config (`kvc start`, `kvc dev`) that sets no
+ * `memory.arenaBytes`. Members started programmatically without one get the node's smaller
+ * default (DEFAULT_ARENA_BYTES in src/node), so tests that start many members stay light.
+ */
+export const CONFIG_ARENA_BYTES_DEFAULT = 256 * 1024 * 1024;
+
 export interface MemberOverrides {
   /** The member was added to a running cluster (`kvc members add`): it starts with no membership. */
   join?: boolean;
@@ -43,6 +50,11 @@ export function memberOptions(config: ClusterConfig, id: number, overrides: Memb
     ...(overrides.join ? { join: true } : {}),
     dataDir: path.resolve(config.dataDir, `n${id}`),
     ...(Object.keys(node).length > 0 ? { node } : {}),
+    memoryTier: {
+      arenaBytes: config.memory?.arenaBytes ?? CONFIG_ARENA_BYTES_DEFAULT,
+      ...(config.memory?.numaNode === undefined ? {} : { numaNode: config.memory.numaNode }),
+    },
+    ...(config.workers?.threads === undefined ? {} : { workerThreads: config.workers.threads }),
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
   };
 }

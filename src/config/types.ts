@@ -28,6 +28,18 @@ export interface CompactionSettings {
   keepEntries?: number;
 }
 
+export interface MemorySettings {
+  /** Bytes of the memory tier's pinned arena per member; 0 disables the tier. */
+  arenaBytes?: number;
+  /** Put the whole arena on this NUMA node (default: split over every node). */
+  numaNode?: number;
+}
+
+export interface WorkerSettings {
+  /** Worker threads for CPU-heavy steps (put conversions and checksums); 0 = none. */
+  threads?: number;
+}
+
 export interface ClusterConfig {
   cluster: string;
   /** As written (relative paths resolve against the working directory); default ./.kvc/<cluster>. */
@@ -36,5 +48,8 @@ export interface ClusterConfig {
   raft: RaftSettings;
   storage: StorageSettings;
   compaction: CompactionSettings;
+  /** Absent when the file has no `memory` section (the member's default arena applies). */
+  memory?: MemorySettings;
+  workers?: WorkerSettings;
   adminToken?: string;
 }

@@ -3,7 +3,7 @@
 // checker records every problem with its field path and keeps going, so one run reports them all.
 import { LIMITS, resolveLimits } from '../limits.js';
 import { SIZE_FORMS, formatBytes, parseByteSize } from './size.js';
-import type { ClusterConfig, ClusterMember, CompactionSettings, RaftSettings, StorageSettings } from './types.js';
+import type { ClusterConfig, ClusterMember, CompactionSettings, MemorySettings, RaftSettings, StorageSettings, WorkerSettings } from './types.js';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -23,13 +23,26 @@ const BUDGET_BYTES_MIN = LIMITS.page.bytesMax;
 /** Compacting more often than this would spend the node's time rewriting its snapshot. */
 const COMPACTION_INTERVAL_MS_MIN = 1_000;
 const ADMIN_TOKEN_LENGTH_MAX = 256;
+/**
+ * The smallest memory tier: one slab of the arena (SLAB_BYTES_DEFAULT in src/store/slab-arena.ts,
+ * not imported so that reading a config does not load the store; test/config checks they agree).
+ */
+export const ARENA_BYTES_MIN = 4 * 1024 * 1024;
+/** The largest arena the native allocator takes (PINNED_BYTES_MAX in src/native). */
+export const ARENA_BYTES_MAX = 2 ** 40;
+/** NUMA node ids the native allocator can bind to. */
+const NUMA_NODE_ID_MAX = 1023;
+/** More worker threads than this is more likely a typo than a machine. */
+export const WORKER_THREADS_MAX = 256;
 const PORT_MAX = 65_535;
 
-const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'adminToken'] as const;
+const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken'] as const;
 const MEMBER_FIELDS = ['id', 'address', 'listen'] as const;
 const RAFT_FIELDS = ['tickMs', 'electionTick', 'heartbeatTick'] as const;
 const STORAGE_FIELDS = ['fsync', 'budgetBytes', 'walSegmentBytes'] as const;
 const COMPACTION_FIELDS = ['entries', 'walBytes', 'intervalMs', 'keepEntries'] as const;
+const MEMORY_FIELDS = ['arenaBytes', 'numaNode'] as const;
+const WORKER_FIELDS = ['threads'] as const;
 
 /** `members[2].address` for ['members', 2, 'address']. */
 export function fieldName(path: FieldPath): string {
@@ -122,6 +135,8 @@ export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; i
   const raft = c.optional(top, 'raft', (v) => checkRaft(c, v)) ?? {};
   const storage = c.optional(top, 'storage', (v) => checkStorage(c, v)) ?? {};
   const compaction = c.optional(top, 'compaction', (v) => checkCompaction(c, v, storage)) ?? {};
+  const memory = c.optional(top, 'memory', (v) => checkMemory(c, v));
+  const workers = c.optional(top, 'workers', (v) => checkWorkers(c, v));
   const adminToken = c.optional(top, 'adminToken', (v) => checkAdminToken(c, v));
   if (c.issues.length > 0 || cluster === undefined || members === undefined) return { issues: c.issues };
   const config: ClusterConfig = {
@@ -131,6 +146,8 @@ export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; i
     raft,
     storage,
     compaction,
+    ...(memory === undefined ? {} : { memory }),
+    ...(workers === undefined ? {} : { workers }),
     ...(adminToken === undefined ? {} : { adminToken }),
   };
   return { config, issues: [] };
@@ -242,6 +259,36 @@ function checkCompaction(c: Checker, value: unknown, storage: StorageSettings): 
   if (intervalMs !== undefined) settings.intervalMs = intervalMs;
   if (keepEntries !== undefined) settings.keepEntries = keepEntries;
   return settings;
+}
+
+function checkMemory(c: Checker, value: unknown): MemorySettings | undefined {
+  const record = c.mapping(value, ['memory'], MEMORY_FIELDS);
+  if (!record) return undefined;
+  const settings: MemorySettings = {};
+  const arenaBytes = c.optional(record, 'arenaBytes', (v) => checkArenaBytes(c, v));
+  const numaNode = c.optional(record, 'numaNode', (v) => c.integer(v, ['memory', 'numaNode'], 0, NUMA_NODE_ID_MAX));
+  if (arenaBytes !== undefined) settings.arenaBytes = arenaBytes;
+  // Whether the node exists is checked where the member runs (a config may serve many machines).
+  if (numaNode !== undefined) settings.numaNode = numaNode;
+  return settings;
+}
+
+/** 0 (no memory tier), or one slab up to the allocator's limit. */
+function checkArenaBytes(c: Checker, value: unknown): number | undefined {
+  const bytes = c.size(value, ['memory', 'arenaBytes'], 0);
+  if (bytes === undefined || bytes === 0) return bytes;
+  if (bytes < ARENA_BYTES_MIN || bytes > ARENA_BYTES_MAX) {
+    const range = `${formatBytes(ARENA_BYTES_MIN)} (one slab) to ${formatBytes(ARENA_BYTES_MAX)}`;
+    return c.fail(['memory', 'arenaBytes'], `must be 0 (no memory tier) or ${range}, got ${formatBytes(bytes)}`);
+  }
+  return bytes;
+}
+
+function checkWorkers(c: Checker, value: unknown): WorkerSettings | undefined {
+  const record = c.mapping(value, ['workers'], WORKER_FIELDS);
+  if (!record) return undefined;
+  const threads = c.optional(record, 'threads', (v) => c.integer(v, ['workers', 'threads'], 0, WORKER_THREADS_MAX));
+  return threads === undefined ? {} : { threads };
 }
 
 function checkAdminToken(c: Checker, value: unknown): string | undefined {

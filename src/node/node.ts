@@ -28,7 +28,16 @@ import {
   type ReadState,
 } from '../raft/index.js';
 import { Wal, type FileLayer } from '../wal/index.js';
-import { PageStore, type ApplyResult, type SnapshotChunk } from '../store/index.js';
+import {
+  MemoryTier,
+  PageStore,
+  openMemoryTier,
+  type ApplyResult,
+  type MemoryTierConfig,
+  type MemoryTierStats,
+  type PageLease,
+  type SnapshotChunk,
+} from '../store/index.js';
 import type { Command } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
@@ -61,6 +70,12 @@ export interface NodeConfig {
   /** fdatasync the WAL and sync LevelDB writes (default true; tests may turn it off). */
   fsync?: boolean;
   budgetBytes?: number;
+  /**
+   * The memory tier above LevelDB (pinned arena; arenaBytes 0 disables it). Default: a small
+   * arena (DEFAULT_ARENA_BYTES), so a process that runs many members (tests) stays light;
+   * `kvc start` passes the config's value (256 MiB unless set).
+   */
+  memoryTier?: MemoryTierConfig;
   compaction?: Partial<CompactionOptions>;
   /** WAL file layer (tests inject faults through it). */
   walFiles?: FileLayer;
@@ -126,6 +141,8 @@ type InboxItem =
   | { kind: 'snapshot-status'; to: NodeId; ok: boolean };
 
 const DEFAULT_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
+/** Arena of a member whose config names none (programmatic starts: tests, benchmarks). */
+export const DEFAULT_ARENA_BYTES = 32 * 1024 * 1024;
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
 const DEFAULT_PROPOSAL_BATCH_MAX = 256;
 const DEFAULT_KEEP_ENTRIES = 1_000;
@@ -139,6 +156,8 @@ export class ClusterNode {
   readonly #log: (line: string) => void;
   #wal: Wal;
   #store: PageStore;
+  /** Outlives the store across snapshot installs (cleared then); closed when the member stops. */
+  readonly #tier: MemoryTier;
   #rn: RawNode;
   #inbox: InboxItem[] = [];
   #ticks = 0;
@@ -162,11 +181,12 @@ export class ClusterNode {
   #snapshotsSent = 0;
   #snapshotsInstalled = 0;
 
-  private constructor(config: NodeConfig, wal: Wal, store: PageStore, rn: RawNode) {
+  private constructor(config: NodeConfig, wal: Wal, store: PageStore, tier: MemoryTier, rn: RawNode) {
     this.id = config.id;
     this.#config = config;
     this.#wal = wal;
     this.#store = store;
+    this.#tier = tier;
     this.#rn = rn;
     this.#log = config.logger ?? (() => {});
     this.#compaction = {
@@ -189,16 +209,21 @@ export class ClusterNode {
       ...(config.walFiles ? { files: config.walFiles } : {}),
       ...(config.logger ? { logger: config.logger } : {}),
     });
-    // The WAL makes a put durable; the store applies behind it without syncing each batch and is
-    // flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
-    const store = await PageStore.open({
-      dir: path.join(config.dataDir, 'store'),
-      budgetBytes: config.budgetBytes ?? DEFAULT_BUDGET_BYTES,
-      sync: false,
-    });
-    await bootstrapIfEmpty(wal, config.initialVoters);
+    let tier: MemoryTier | undefined;
+    let store: PageStore | undefined;
+    try {
+      tier = openMemoryTier(config.memoryTier ?? { arenaBytes: DEFAULT_ARENA_BYTES }, config.logger);
+      store = await ClusterNode.#openStore(config, tier);
+      await bootstrapIfEmpty(wal, config.initialVoters);
+    } catch (error) {
+      await store?.close().catch(() => undefined);
+      tier?.close();
+      await wal.close().catch(() => undefined);
+      throw error;
+    }
+    config.logger?.(`member ${config.id}: ${describeTier(tier.stats())}`);
     const rn = ClusterNode.#newRawNode(config, wal);
-    const node = new ClusterNode(config, wal, store, rn);
+    const node = new ClusterNode(config, wal, store, tier, rn);
     config.transport.register(config.id, {
       onMessage: (message) => node.#enqueue({ kind: 'message', message }),
       onSnapshot: (message, chunks) => node.#receiveSnapshot(message, chunks),
@@ -210,6 +235,14 @@ export class ClusterNode {
     node.#loopDone = node.#loop();
     node.#campaignIfSoleVoter(rn.status().config);
     return node;
+  }
+
+  /**
+   * The WAL makes a put durable; the store applies behind it without syncing each batch and is
+   * flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
+   */
+  static #openStore(config: NodeConfig, tier: MemoryTier): Promise<PageStore> {
+    return PageStore.open({ dir: path.join(config.dataDir, 'store'), budgetBytes: config.budgetBytes ?? DEFAULT_BUDGET_BYTES, sync: false, tier });
   }
 
   static #newRawNode(config: NodeConfig, wal: Wal): RawNode {
@@ -242,6 +275,19 @@ export class ClusterNode {
 
   getPage(ns: string, key: Uint8Array): ReturnType<PageStore['getPage']> {
     return this.#withStore(() => this.#store.getPage(ns, key));
+  }
+
+  /**
+   * A lease on a page, through the memory tier (PageStore.readPage); `release()` it when its
+   * bytes have been sent. Waits out a snapshot install like every read.
+   */
+  readPage(ns: string, key: Uint8Array): Promise<PageLease | undefined> {
+    return this.#withStore(() => this.#store.readPage(ns, key));
+  }
+
+  /** The memory tier's figures (arena size and use, hits, misses, pinning). */
+  memoryTierStats(): MemoryTierStats {
+    return this.#tier.stats();
   }
 
   lookup(ns: string, keys: Uint8Array[]): Promise<number> {
@@ -349,6 +395,8 @@ export class ClusterNode {
     // A member stopped by a fatal WAL error cannot close its WAL cleanly; its store still closes.
     await this.#wal.close().catch((err: unknown) => this.#log(`member ${this.id}: WAL close failed: ${String(err)}`));
     await this.#store.close();
+    // Its memory goes back once the last GetPages stream still sending from it releases its lease.
+    this.#tier.close();
   }
 
   /**
@@ -364,6 +412,7 @@ export class ClusterNode {
     await this.#storeBusy.catch(() => {});
     await this.#wal.close().catch(() => {});
     await this.#store.close().catch(() => {});
+    this.#tier.close();
   }
 
   /** The error that stopped this member, if one did (e.g. an injected disk fault). */
@@ -535,7 +584,10 @@ export class ClusterNode {
         const result = await PageStore.installSnapshot(dir, chunks, { minAppliedIndex, logger: this.#log });
         if (result.installed) this.#snapshotsInstalled++;
       } finally {
-        this.#store = await PageStore.open({ dir, budgetBytes, sync: false });
+        // The cached pages described the old state (an installed image may lack some of them).
+        // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
+        this.#tier.clear();
+        this.#store = await PageStore.open({ dir, budgetBytes, sync: false, tier: this.#tier });
       }
     });
     this.#enqueue({ kind: 'message', message });
@@ -719,6 +771,14 @@ export class ClusterNode {
     }
     this.#reads.clear();
   }
+}
+
+/** One log line on the memory tier as started: size, placement, pinning. */
+function describeTier(st: MemoryTierStats): string {
+  if (!st.enabled) return 'memory tier off (every read goes to LevelDB)';
+  const mib = (st.arenaBytes / (1024 * 1024)).toFixed(0);
+  const nodes = st.numaNodes.map((n) => (n === null ? '?' : String(n))).join(',');
+  return `memory tier: ${mib} MiB arena on NUMA node ${nodes}, ${st.mlocked ? 'mlocked' : 'not mlocked'}${st.note === '' ? '' : ` (${st.note})`}`;
 }
 
 /**

@@ -55,6 +55,39 @@ export interface Member {
   matchIndex: number;
 }
 
+export interface NativeStatusMessage {
+  loaded: boolean;
+  reason: string;
+  sse42: boolean;
+  f16c: boolean;
+  avx2: boolean;
+}
+
+export interface MemoryTierStatusMessage {
+  arenaBytes: number;
+  usedBytes: number;
+  mlocked: boolean;
+  /** The node each arena region is on; -1 when unknown. */
+  numaNodes: number[];
+  hits: number;
+  misses: number;
+  hitRatio: number;
+  cachedPages: number;
+  cachedBytes: number;
+  evictions: number;
+  promotionsSkipped: number;
+  leasesHeld: number;
+  pageBytesMax: number;
+  hugePageAligned: boolean;
+  cudaRegistered: boolean;
+  note: string;
+}
+
+export interface StatusRequest {
+  /** Ask for `digest` too; it reads the member's whole store, so leave it out unless needed. */
+  includeDigest?: boolean;
+}
+
 export interface StatusResponse {
   id: number;
   address: string;
@@ -72,6 +105,11 @@ export interface StatusResponse {
   walLastIndex: number;
   walSegments: number;
   uptimeMs: number;
+  /** sha256 (hex) of the member's whole store when the request set includeDigest; '' otherwise. */
+  digest: string;
+  /** Null from a member that predates the field (proto-loader decodes an absent message as null). */
+  native: NativeStatusMessage | null;
+  memoryTier: MemoryTierStatusMessage | null;
 }
 
 export interface AddMemberRequest {

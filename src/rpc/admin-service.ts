@@ -9,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
+import { nativeStatus } from '../native/index.js';
 import type { ClusterNode, NodeStatus } from '../node/index.js';
 import type { NodeId } from '../raft/index.js';
 import { proposeOk } from './cache-service.js';
@@ -20,8 +21,11 @@ import type {
   Empty,
   GetConfigResponse,
   Member,
+  MemoryTierStatusMessage,
+  NativeStatusMessage,
   RemoveMemberRequest,
   SnapshotResponse,
+  StatusRequest,
   StatusResponse,
   TransferLeaderRequest,
   TransferLeaderResponse,
@@ -44,7 +48,7 @@ export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
       return fn(request, call as Call);
     });
   return {
-    Status: admin<Empty, StatusResponse>('Status', async () => status(ctx)),
+    Status: admin<StatusRequest, StatusResponse>('Status', (request) => status(ctx, request.includeDigest === true)),
     AddMember: admin<AddMemberRequest, Empty>('AddMember', (request, call) => addMember(ctx, request, call)),
     RemoveMember: admin<RemoveMemberRequest, Empty>('RemoveMember', (request, call) => removeMember(ctx, request, call)),
     TransferLeader: admin<TransferLeaderRequest, TransferLeaderResponse>('TransferLeader', (request, call) => transferLeader(ctx, request, call)),
@@ -72,9 +76,14 @@ function authorize(ctx: MemberContext, metadata: grpc.Metadata): void {
   }
 }
 
-/** Any member answers, a stopped one too (role "stopped", e.g. after a fatal disk error), so operators see it. */
-function status(ctx: MemberContext): StatusResponse {
+/**
+ * Any member answers, a stopped one too (role "stopped", e.g. after a fatal disk error), so
+ * operators see it. The digest is computed only when asked: it reads the whole store. A stopped
+ * member reports none (its store may be closed already).
+ */
+async function status(ctx: MemberContext, includeDigest: boolean): Promise<StatusResponse> {
   const node = ctx.startedNode();
+  const digest = includeDigest && !node.stopped ? await node.digest() : '';
   const st = node.status();
   const members: Member[] = [
     ...st.voters.map((id) => member(ctx, id, false)),
@@ -97,6 +106,36 @@ function status(ctx: MemberContext): StatusResponse {
     walLastIndex: st.walLastIndex,
     walSegments: st.walSegments,
     uptimeMs: Math.round(process.uptime() * 1000),
+    digest,
+    native: nativeMessage(),
+    memoryTier: memoryTierMessage(node),
+  };
+}
+
+function nativeMessage(): NativeStatusMessage {
+  const native = nativeStatus();
+  return { loaded: native.loaded, reason: native.reason, ...native.features };
+}
+
+function memoryTierMessage(node: ClusterNode): MemoryTierStatusMessage {
+  const tier = node.memoryTierStats();
+  return {
+    arenaBytes: tier.arenaBytes,
+    usedBytes: tier.usedBytes,
+    mlocked: tier.mlocked,
+    numaNodes: tier.numaNodes.map((id) => id ?? -1),
+    hits: tier.hits,
+    misses: tier.misses,
+    hitRatio: tier.hitRatio,
+    cachedPages: tier.cachedPages,
+    cachedBytes: tier.cachedBytes,
+    evictions: tier.evictions,
+    promotionsSkipped: tier.promotionsSkipped,
+    leasesHeld: tier.leasesHeld,
+    pageBytesMax: tier.pageBytesMax,
+    hugePageAligned: tier.hugePageAligned,
+    cudaRegistered: tier.cudaRegistered,
+    note: tier.note,
   };
 }
 

@@ -3,11 +3,12 @@
 // here before it reaches the node (validate.ts), and every failure leaves as a gRPC status with
 // its KVC_* trailer (handlers.ts, errors.ts).
 import type * as grpc from '@grpc/grpc-js';
-import { crc32c, type Command, type Dtype, type PageMeta } from '../codec/index.js';
+import type { Command, PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
-import { LIMITS } from '../limits.js';
+import type { WorkPool } from '../native/pool.js';
 import type { ApplyResult } from '../store/index.js';
-import { convertForRead, convertForStore } from './dtype-convert.js';
+import { storeConversionFor } from './dtype-convert.js';
+import { getPages } from './get-pages.js';
 import { clientStream, serverStream, unary } from './handlers.js';
 import type { MemberContext } from './member-context.js';
 import { PageAssembler, type AssembledPage } from './page-assembler.js';
@@ -18,13 +19,12 @@ import type {
   KeysRequest,
   LookupRequest,
   LookupResponse,
-  PageMetaOut,
   PinPagesRequest,
   PutPagesRequest,
   PutPagesResponse,
   PutResult,
 } from './proto-types.js';
-import { dtypeToProto, optionalDtypeFromProto, validateKeys, validateNamespace } from './validate.js';
+import { checksumMismatch, validateKeys, validateNamespace } from './validate.js';
 
 /**
  * Bytes of pages one PutPages stream may have proposed and not yet seen applied. Past it the
@@ -74,125 +74,37 @@ export async function proposeOk(ctx: MemberContext, call: { getDeadline(): grpc.
   return {};
 }
 
-// ---- GetPages ------------------------------------------------------------------------------
-
-interface LayerRange {
-  begin: number;
-  end: number;
-}
-
-async function getPages(ctx: MemberContext, call: grpc.ServerWritableStream<GetPagesRequest, GetPagesResponse>): Promise<void> {
-  const request = call.request;
-  const ns = validateNamespace(request.namespace);
-  const keys = validateKeys(request.keys);
-  const asDtype = optionalDtypeFromProto(request.asDtype, 'as_dtype');
-  const range = layerRange(request.layerBegin, request.layerEnd);
-  const node = ctx.requireNode();
-  for (const key of keys) {
-    if (call.cancelled) return;
-    const page = await node.getPage(ns, key);
-    if (page === undefined) {
-      throw new KvcError('KVC_NOT_FOUND', { detail: `page ${Buffer.from(key).toString('hex')} in namespace ${ns}` });
-    }
-    const { meta, data } = payloadToSend(page.meta, page.data, range, asDtype);
-    await writeChunks(call, meta, data);
-  }
-}
-
-/** Both 0 = the whole page; otherwise [begin, end) must be a non-empty range (checked against each page's shape later). */
-function layerRange(begin: number, end: number): LayerRange | undefined {
-  if (begin === 0 && end === 0) return undefined;
-  if (end <= begin) throw new KvcError('KVC_SHAPE_MISMATCH', { detail: `layer range [${begin}, ${end}) is empty` });
-  return { begin, end };
-}
-
-/**
- * The page as it will travel: sliced to the layer range (layer-major layout makes it one
- * contiguous byte range), then converted. The returned meta describes these bytes (dtype, shape,
- * bytes and crc32c as they travel, cache.proto), so the client can check what it receives.
- */
-function payloadToSend(stored: PageMeta, data: Uint8Array, range: LayerRange | undefined, asDtype: Dtype | undefined): { meta: PageMetaOut; data: Uint8Array } {
-  let payload = data;
-  let shape = stored.shape;
-  if (range !== undefined) {
-    const layers = stored.shape[0]!;
-    if (range.end > layers) {
-      throw new KvcError('KVC_SHAPE_MISMATCH', { detail: `layer range [${range.begin}, ${range.end}) is outside the page's ${layers} layers` });
-    }
-    const layerBytes = stored.bytes / layers;
-    payload = data.subarray(range.begin * layerBytes, range.end * layerBytes);
-    shape = [range.end - range.begin, ...stored.shape.slice(1)];
-  }
-  const dtype = asDtype ?? stored.dtype;
-  payload = convertForRead(payload, stored.dtype, dtype);
-  const transformed = payload !== data;
-  const meta: PageMetaOut = {
-    namespace: stored.ns,
-    key: stored.key,
-    dtype: dtypeToProto(dtype),
-    shape,
-    tokens: stored.tokens,
-    bytes: payload.byteLength,
-    crc32c: transformed ? crc32c(payload) : stored.crc32c,
-    createdAtMs: stored.createdAtMs,
-  };
-  if (stored.parentKey !== undefined) meta.parentKey = stored.parentKey;
-  if (stored.ttlMs !== undefined) meta.ttlMs = stored.ttlMs;
-  return { meta, data: payload };
-}
-
-/** Streams one page in chunks of at most LIMITS.page.chunkBytes, waiting whenever the stream is full. */
-async function writeChunks(call: grpc.ServerWritableStream<GetPagesRequest, GetPagesResponse>, meta: PageMetaOut, data: Uint8Array): Promise<void> {
-  const chunkBytes = LIMITS.page.chunkBytes;
-  for (let offset = 0; offset < data.byteLength; offset += chunkBytes) {
-    if (call.cancelled) return;
-    const end = Math.min(offset + chunkBytes, data.byteLength);
-    const message: GetPagesResponse = { meta: offset === 0 ? meta : null, data: data.subarray(offset, end), offset, last: end === data.byteLength };
-    if (!call.write(message)) await drained(call);
-  }
-}
-
-/** Resolves when the stream can take more, or when it is over (cancelled, closed, failed). */
-function drained(stream: grpc.ServerWritableStream<GetPagesRequest, GetPagesResponse>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('cancelled', done);
-      stream.off('close', done);
-      stream.off('error', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('cancelled', done);
-    stream.on('close', done);
-    stream.on('error', done);
-  });
-}
-
 // ---- PutPages ------------------------------------------------------------------------------
 
 type Settled = { ok: true; result: PutResult } | { ok: false; error: unknown };
+type StoredPage = { meta: PageMeta; data: Uint8Array };
 
 /**
- * Reads pages off the stream, proposes one put per page as soon as it is complete (the node folds
- * concurrent proposals into one Raft append), and answers once every page is applied. A page
- * the stream did not finish is never proposed, so a client that goes away mid-page leaves
- * nothing half-stored; pages it finished before are stored (puts are idempotent, so its retry is
- * safe).
+ * Reads pages off the stream and, as soon as one is complete, starts its preparation (checksum
+ * check, store_dtype conversion, stored checksum) in the member's work pool, so a 32 MiB page is
+ * converted off the event loop while the next one is read. Pages are proposed in stream order
+ * as their preparations finish (the node folds concurrent proposals into one Raft append), and
+ * the call answers once every page is applied. A page the stream did not finish is never
+ * proposed, so a client that goes away mid-page leaves nothing half-stored; pages it finished
+ * before are stored (puts are idempotent, so its retry is safe). After a page fails its
+ * checksum, no later page of the stream is proposed.
  */
 async function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutPagesRequest, PutPagesResponse>): Promise<PutPagesResponse> {
   ctx.requireLeader();
   const assembler = new PageAssembler();
   const window = new InflightWindow(PUT_STREAM_INFLIGHT_BYTES_MAX);
+  const order = new ProposalOrder();
   const settled: Promise<Settled>[] = [];
+  // Not async: a member that lost its leadership throws here, at once, which stops the stream.
+  const propose = (stored: StoredPage): Promise<PutResult> =>
+    ctx.requireLeader().propose({ op: 'put', pages: [stored] }, ctx.timeoutMs(call)).then((result) => toPutResult(stored.meta.key, result));
   // Not destroying the stream on an early exit lets grpc-js still send the error status.
   for await (const message of call.iterator({ destroyOnReturn: false }) as AsyncIterable<PutPagesRequest>) {
     window.throwFirstError();
     const page = assembler.push(message);
     if (page === undefined) continue;
-    const stored = pageToStore(page);
-    const proposal = ctx.requireLeader().propose({ op: 'put', pages: [stored] }, ctx.timeoutMs(call));
-    settled.push(window.add(stored.meta.bytes, proposal.then((result) => toPutResult(stored.meta.key, result))));
+    const prepared = prepareForStore(ctx.pool, page);
+    settled.push(window.add(page.meta.bytes, order.propose(prepared, propose)));
     await window.waitBelowLimit();
   }
   assembler.finish();
@@ -202,31 +114,75 @@ async function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutP
   return { results: outcomes.map((outcome) => (outcome as { result: PutResult }).result) };
 }
 
-/** Applies store_dtype and builds the store's PageMeta; createdAtMs is the leader's clock. */
-function pageToStore(page: AssembledPage): { meta: PageMeta; data: Uint8Array } {
+/**
+ * The page as the store keeps it: its received bytes checked against the client's crc32c
+ * (KVC_CHECKSUM_MISMATCH), converted to store_dtype, with the crc32c of what is stored;
+ * createdAtMs is the leader's clock. An impossible store_dtype fails at once (KVC_UNKNOWN_DTYPE),
+ * before anything runs. The work pool decides whether this runs inline or in a worker; either
+ * way `page.data` must not be used afterwards (an owned buffer is moved to the worker).
+ */
+function prepareForStore(pool: WorkPool, page: AssembledPage): Promise<StoredPage> {
   const m = page.meta;
   const dtype = m.storeDtype ?? m.dtype;
-  const data = convertForStore(page.data, m.dtype, dtype);
-  const meta: PageMeta = {
-    ns: m.ns,
-    key: m.key,
-    dtype,
-    shape: m.shape,
-    tokens: m.tokens,
-    bytes: data.byteLength,
-    crc32c: data === page.data ? m.crc32c : crc32c(data),
-    createdAtMs: Date.now(),
-  };
-  if (m.parentKey !== undefined) meta.parentKey = m.parentKey;
-  if (m.ttlMs !== undefined) meta.ttlMs = m.ttlMs;
-  return { meta, data };
+  const conversion = storeConversionFor(m.dtype, dtype);
+  const job = { data: page.data, expectedCrc32c: m.crc32c, ...(conversion !== undefined ? { conversion } : {}) };
+  return pool.preparePut(job, page.owned).then((prepared) => {
+    if (!prepared.ok) throw checksumMismatch(m.key, prepared.actualCrc32c, m.crc32c);
+    const meta: PageMeta = {
+      ns: m.ns,
+      key: m.key,
+      dtype,
+      shape: m.shape,
+      tokens: m.tokens,
+      bytes: prepared.data.byteLength,
+      crc32c: prepared.crc32c,
+      createdAtMs: Date.now(),
+    };
+    if (m.parentKey !== undefined) meta.parentKey = m.parentKey;
+    if (m.ttlMs !== undefined) meta.ttlMs = m.ttlMs;
+    return { meta, data: prepared.data };
+  });
 }
 
 function toPutResult(key: Uint8Array, result: ApplyResult): PutResult {
   return result.ok ? { key, code: '', message: '' } : { key, code: result.code, message: result.message };
 }
 
-/** Proposals of one stream that are not applied yet, by bytes; never lets a rejection go unhandled. */
+/**
+ * Proposes the pages of one stream in stream order, whatever order their preparations finish in
+ * (a small page behind a large one is ready first), so a stream's pages reach the log in the
+ * order the client sent them. Once one page fails (its checksum, or it cannot be proposed), no
+ * later page is proposed: each fails with that first error, as a synchronous check would have
+ * stopped the stream.
+ */
+class ProposalOrder {
+  #tail: Promise<void> = Promise.resolve();
+  #failure: { error: unknown } | undefined;
+
+  propose(prepared: Promise<StoredPage>, propose: (page: StoredPage) => Promise<PutResult>): Promise<PutResult> {
+    const previous = this.#tail;
+    let proposed!: () => void;
+    this.#tail = new Promise((resolve) => (proposed = resolve));
+    // Awaited below, possibly only after it has failed: handled now so it never counts as unhandled.
+    prepared.catch(() => undefined);
+    return (async () => {
+      let result: Promise<PutResult>;
+      try {
+        await previous;
+        if (this.#failure !== undefined) throw this.#failure.error;
+        result = propose(await prepared);
+      } catch (error) {
+        this.#failure ??= { error };
+        throw error;
+      } finally {
+        proposed();
+      }
+      return result;
+    })();
+  }
+}
+
+/** Pages of one stream being prepared or proposed and not applied yet, by bytes; never lets a rejection go unhandled. */
 class InflightWindow {
   readonly #limitBytes: number;
   #bytes = 0;
@@ -258,7 +214,7 @@ class InflightWindow {
     while (this.#bytes > this.#limitBytes && this.#pending.size > 0) await Promise.race(this.#pending);
   }
 
-  /** Stops the stream early once a proposal failed (leadership lost, deadline): the answer is already known. */
+  /** Stops the stream early once a page failed (checksum, leadership lost, deadline): the answer is already known. */
   throwFirstError(): void {
     if (this.#firstError !== undefined) throw this.#firstError.error;
   }

@@ -1,11 +1,13 @@
 // What the service handlers of one member share: its node (set once it has started), its
-// addresses, the logger and the helpers every handler uses to find the node, insist on
-// leadership, honour a call's deadline and map errors. Handlers never touch a node that is not
-// started or already stopped; such a member answers UNAVAILABLE like one without a leader.
+// addresses, the logger, its work pool for CPU-heavy steps (src/native/pool.ts), and the helpers
+// every handler uses to find the node, insist on leadership, honour a call's deadline and map
+// errors. Handlers never touch a node that is not started or already stopped; such a member
+// answers UNAVAILABLE like one without a leader.
 import type * as grpc from '@grpc/grpc-js';
 import type { ClusterNode } from '../node/index.js';
 import { NONE, type NodeId } from '../raft/index.js';
 import { KvcError } from '../errors.js';
+import { WorkPool } from '../native/pool.js';
 import { toServiceError, type ServiceErrorObject } from './errors.js';
 
 /** How long a request may wait for a proposal or a read index when its call has no deadline. */
@@ -21,12 +23,15 @@ export interface MemberContextOptions {
   /** The member's effective configuration for GetConfig (never contains the admin token). */
   config: () => Record<string, unknown>;
   adminToken?: string;
+  /** Worker threads for put preparation (checksums, dtype conversion); default: none, all inline. */
+  pool?: WorkPool;
 }
 
 export class MemberContext {
   readonly id: NodeId;
   readonly log: (line: string) => void;
   readonly adminToken: string | undefined;
+  readonly pool: WorkPool;
   readonly #options: MemberContextOptions;
   #node: ClusterNode | undefined;
   readonly startedAtMs = Date.now();
@@ -35,6 +40,7 @@ export class MemberContext {
     this.id = options.id;
     this.log = options.log;
     this.adminToken = options.adminToken;
+    this.pool = options.pool ?? WorkPool.inline();
     this.#options = options;
   }
 

@@ -10,7 +10,10 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import { warnOnceIfFallback } from '../native/index.js';
+import { WorkPool, defaultWorkerThreads } from '../native/pool.js';
 import { ClusterNode, type NodeConfig } from '../node/index.js';
+import type { MemoryTierConfig } from '../store/index.js';
 import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from '../raft/index.js';
 import { ADDRESS_BOOK_FILE, AddressBook } from './address-book.js';
 import { adminServiceHandlers } from './admin-service.js';
@@ -35,6 +38,19 @@ export interface MemberOptions {
   /** When set, AdminService calls need metadata `authorization: Bearer <token>`. */
   adminToken?: string;
   logger?: (line: string) => void;
+  /**
+   * Worker threads for the CPU-heavy steps of puts (checksums and dtype conversion of large
+   * pages); 0 = no pool, everything runs on the event loop. Default: cores - 1, at least 1, at
+   * most 2 (defaultWorkerThreads). Threads start only with the first large page and exit when idle.
+   */
+  workerThreads?: number;
+  /**
+   * The memory tier (pinned arena above LevelDB): its bytes (0 disables it) and, optionally, the
+   * one NUMA node to put it all on (default: split over every node). Default: the node's small
+   * DEFAULT_ARENA_BYTES (32 MiB), so tests that start many members stay light; `kvc start` passes
+   * the config's value (256 MiB unless set).
+   */
+  memoryTier?: MemoryTierConfig;
 }
 
 export interface RunningMember {
@@ -56,10 +72,14 @@ const UNSPECIFIED_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '[::]',
 export async function startMember(o: MemberOptions): Promise<RunningMember> {
   checkOptions(o);
   const log = o.logger ?? (() => undefined);
+  // Once per process: a member on the TypeScript paths still works, but slower, and says why.
+  warnOnceIfFallback(log);
   await mkdir(o.dataDir, { recursive: true });
   const book = await AddressBook.load(path.join(o.dataDir, ADDRESS_BOOK_FILE), log);
   for (const m of o.members) book.set(m.id, m.address);
   const transport = new GrpcTransport({ addresses: book, logger: log });
+  // Workers pin themselves to the CPUs of the arena's NUMA node (node 0 when the arena has none).
+  const pool = new WorkPool({ threads: o.workerThreads ?? defaultWorkerThreads(), numaNode: o.memoryTier?.numaNode ?? 0, log });
   let address = '';
   const ctx = new MemberContext({
     id: o.id,
@@ -67,11 +87,13 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     addressOf: (id) => book.get(id),
     log,
     config: () => describeConfig(o, address, book),
+    pool,
     ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
   });
   const { server, health, peer } = buildServer(ctx, transport);
-  const port = await bind(server, o.listen).catch((error: unknown) => {
+  const port = await bind(server, o.listen).catch(async (error: unknown) => {
     transport.close();
+    await pool.close();
     throw error;
   });
   address = o.advertise ?? `${hostOf(o.listen)}:${port}`;
@@ -83,6 +105,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   } catch (error) {
     transport.close();
     server.forceShutdown();
+    await pool.close();
     throw error;
   }
   ctx.setNode(node);
@@ -106,6 +129,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
       peer.endStreams();
       await book.flushed();
       await shutdown(server);
+      await pool.close();
       log(`member ${o.id} stopped`);
     })();
     return stopping;
@@ -141,6 +165,7 @@ function nodeConfig(o: MemberOptions, transport: GrpcTransport, book: AddressBoo
     dataDir: o.dataDir,
     transport,
     initialVoters: o.join ? [] : o.members.map((m) => m.id),
+    ...(o.memoryTier !== undefined ? { memoryTier: o.memoryTier } : {}),
     // Addresses of members added at run time travel in their ConfChange's context.
     onConfChange: (cc: ConfChange, cs: ConfState) => {
       if (cc.type === ConfChangeType.RemoveNode) {
@@ -205,6 +230,8 @@ function describeConfig(o: MemberOptions, address: string, book: AddressBook): R
     dataDir: o.dataDir,
     members: book.entries().map(([id, memberAddress]: [NodeId, string]) => ({ id, address: memberAddress })),
     node,
+    ...(o.memoryTier !== undefined ? { memoryTier: o.memoryTier } : {}),
+    ...(o.workerThreads !== undefined ? { workerThreads: o.workerThreads } : {}),
     adminTokenSet: o.adminToken !== undefined,
     pid: process.pid,
   };

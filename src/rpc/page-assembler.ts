@@ -3,15 +3,23 @@
 // message has `last = true`). Memory is bounded by construction: at most one page is open at a
 // time, its buffer is sized from the validated `meta.bytes` (at most LIMITS.page.bytesMax) and
 // never grows, and a page that arrives in a single message is used in place without a copy.
+// The assembler checks framing only; the page's checksum is checked where it is converted (the
+// put's preparation in the work pool, cache-service.ts), so the bytes are read once there.
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { PutPagesRequest } from './proto-types.js';
-import { validateChecksum, validateKeyCount, validatePutMeta, type ValidatedPutMeta } from './validate.js';
+import { validateKeyCount, validatePutMeta, type ValidatedPutMeta } from './validate.js';
 
 export interface AssembledPage {
   meta: ValidatedPutMeta;
-  /** Exactly meta.bytes bytes whose crc32c is meta.crc32c. */
+  /** Exactly meta.bytes bytes, not yet checked against meta.crc32c. */
   data: Uint8Array;
+  /**
+   * True when `data` is the whole of an ArrayBuffer the assembler allocated and nothing else
+   * references, so it may be moved to a worker thread; false for a page used in place, whose
+   * bytes are a view into a buffer grpc-js received (possibly shared with other messages).
+   */
+  owned: boolean;
 }
 
 interface OpenPage {
@@ -55,10 +63,10 @@ export class PageAssembler {
     validateKeyCount(this.#pages);
     if (last && data.byteLength === meta.bytes) {
       // The whole page in one message: no copy. The received buffer is not reused by grpc-js.
-      validateChecksum(data, meta.crc32c, meta.key);
-      return { meta, data };
+      return { meta, data, owned: false };
     }
-    const open: OpenPage = { meta, buffer: new Uint8Array(meta.bytes), received: 0 };
+    // Each page in its own ArrayBuffer, so it can be moved to a worker thread without a copy.
+    const open: OpenPage = { meta, buffer: new Uint8Array(new ArrayBuffer(meta.bytes)), received: 0 };
     this.#open = open;
     this.#append(open, data);
     return last ? this.#complete(open) : undefined;
@@ -77,8 +85,7 @@ export class PageAssembler {
   #complete(open: OpenPage): AssembledPage {
     this.#open = undefined;
     if (open.received !== open.meta.bytes) throw this.#incomplete(open, 'its last message came');
-    validateChecksum(open.buffer, open.meta.crc32c, open.meta.key);
-    return { meta: open.meta, data: open.buffer };
+    return { meta: open.meta, data: open.buffer, owned: true };
   }
 
   #incomplete(open: OpenPage, when: string): KvcError {

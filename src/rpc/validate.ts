@@ -83,11 +83,14 @@ export function validateShape(shape: number[], dtype: Dtype, bytes: number): voi
 
 export function validateChecksum(data: Uint8Array, expected: number, key: Uint8Array): void {
   const actual = crc32c(data);
-  if (actual !== expected) {
-    throw new KvcError('KVC_CHECKSUM_MISMATCH', {
-      detail: `page ${Buffer.from(key).toString('hex')}: crc32c of the received bytes is ${actual}, the page says ${expected}`,
-    });
-  }
+  if (actual !== expected) throw checksumMismatch(key, actual, expected);
+}
+
+/** The error of a page whose received bytes have crc32c `actual` where its meta says `expected` (wherever that was computed). */
+export function checksumMismatch(key: Uint8Array, actual: number, expected: number): KvcError {
+  return new KvcError('KVC_CHECKSUM_MISMATCH', {
+    detail: `page ${Buffer.from(key).toString('hex')}: crc32c of the received bytes is ${actual}, the page says ${expected}`,
+  });
 }
 
 /** A put page's metadata, checked; the payload is checked as it arrives (page-assembler.ts). */

@@ -4,8 +4,11 @@
 // restarts Raft at `appliedIndex()` and never applies an entry twice or skips one.
 //
 // Reads (`getPage`, `lookup`, `digest`, `snapshotReader`) go straight to LevelDB and see only
-// whole batches. Per-namespace stats live in memory, loaded at open from the `n` records and
-// updated after each batch is durable.
+// whole batches. `readPage` goes through the memory tier (memory-tier.ts) first: a hit is served
+// from the arena, a miss from LevelDB and promoted. The store keeps the tier true to LevelDB: every
+// batch that deletes, evicts or drops pages invalidates their cached copies once it is written.
+// Per-namespace stats live in memory, loaded at open from the `n` records and updated after each
+// batch is durable.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -32,6 +35,7 @@ import { decodeMeta, decodeNsStats, decodeU64, encodeU64 } from './records.js';
 import type { NsStats } from './records.js';
 import { installSnapshot, recoverSwap } from './snapshot-install.js';
 import type { Logger } from './snapshot-install.js';
+import { MemoryTier, type PageLease } from './memory-tier.js';
 import { ChunkWriter } from './snapshot-stream.js';
 import type { SnapshotChunk } from './snapshot-stream.js';
 
@@ -47,6 +51,12 @@ export interface PageStoreOptions {
   /** fsync every apply batch (default true). Off only for tests and benchmarks that say so. */
   sync?: boolean;
   logger?: Logger;
+  /**
+   * The memory tier `readPage` uses (default: none, every read goes to LevelDB). The owner (the
+   * member) creates and closes it; it outlives the store across a snapshot install, and the
+   * owner clears it then.
+   */
+  tier?: MemoryTier;
 }
 
 export interface ApplyItem {
@@ -67,6 +77,7 @@ export class PageStore {
   readonly #db: StoreDb;
   readonly #budgetBytes: number;
   readonly #sync: boolean;
+  readonly #tier: MemoryTier;
   #appliedIndex: number;
   #nsStats: Map<string, NsStats>;
   #totalBytes = 0;
@@ -78,6 +89,7 @@ export class PageStore {
     this.#db = db;
     this.#budgetBytes = o.budgetBytes;
     this.#sync = o.sync ?? true;
+    this.#tier = o.tier ?? MemoryTier.disabled();
     this.#appliedIndex = appliedIndex;
     this.#nsStats = nsStats;
     for (const stats of nsStats.values()) {
@@ -161,7 +173,14 @@ export class PageStore {
       results.push(command === null ? OK : await batch.apply(command));
     }
     if (lastIndex === this.#appliedIndex) return results;
-    await this.#db.batch(batch.finish(lastIndex), { sync: this.#sync });
+    try {
+      await this.#db.batch(batch.finish(lastIndex), { sync: this.#sync });
+    } finally {
+      // Once LevelDB no longer holds the removed pages (and also when the write failed and the
+      // state is unknown), their cached copies go, and misses that read them before are not
+      // promoted. Until then a hit serves what LevelDB still serves.
+      this.#invalidateRemoved(items);
+    }
     // The batch is durable: now the in-memory view may move.
     this.#appliedIndex = lastIndex;
     for (const [ns, stats] of batch.touchedStats()) {
@@ -188,6 +207,38 @@ export class PageStore {
       throw new KvcError('KVC_CHECKSUM_MISMATCH', { detail: `page in namespace ${ns} (${found}, ${meta.bytes} expected)` });
     }
     return { meta, data };
+  }
+
+  /**
+   * A lease on a page, from the memory tier when it holds it, else read from LevelDB (checksum
+   * verified), promoted into the tier when it has room, and leased from there. `undefined` when
+   * absent. Call `release()` when done with the bytes; until then they do not change.
+   */
+  async readPage(ns: string, key: Uint8Array): Promise<PageLease | undefined> {
+    const hit = this.#tier.get(ns, key);
+    if (hit !== undefined) return hit;
+    const ticket = this.#tier.startMiss(ns, key);
+    let page: Awaited<ReturnType<PageStore['getPage']>>;
+    try {
+      page = await this.getPage(ns, key);
+    } catch (error) {
+      this.#tier.abandonMiss(ticket);
+      throw error;
+    }
+    if (page === undefined) {
+      this.#tier.abandonMiss(ticket);
+      return undefined;
+    }
+    return this.#tier.finishMiss(ticket, page.meta, page.data);
+  }
+
+  /** Invalidates the tier's copies of the pages that `items` delete, evict or drop. */
+  #invalidateRemoved(items: ApplyItem[]): void {
+    for (const { command } of items) {
+      if (command === null) continue;
+      if (command.op === 'delete' || command.op === 'evict') this.#tier.invalidate(command.ns, command.keys);
+      else if (command.op === 'drop-ns') this.#tier.invalidateNamespace(command.ns);
+    }
   }
 
   /** How many leading `keys` are present in `ns` (the longest cached prefix). Reads metadata keys only. */

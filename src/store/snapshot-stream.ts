@@ -4,6 +4,12 @@
 // chunk travels. Every chunk carries the crc32c of its bytes and its sequence number (0, 1, ...);
 // the last chunk also carries the crc32c of the whole stream and the applied index the stream
 // holds, so a receiver can tell a complete, intact stream from a cut or damaged one.
+//
+// Each chunk's bytes are checksummed once: the whole-stream crc32c is combined from the chunk
+// crcs (crc32cCombine, zlib's crc32_combine for the Castagnoli polynomial) instead of a second
+// pass over the bytes. The chunk checksums can run in the member's work pool (src/native/pool.ts)
+// through the async methods (addAsync, finishAsync, pushAsync); the pool keeps them inline where
+// a thread hop costs more than the checksum (with the native addon, 1 MiB takes about 0.1 ms).
 
 import assert from 'node:assert/strict';
 import { crc32c } from '../codec/index.js';
@@ -35,31 +41,65 @@ export interface SnapshotRecord {
   value: Uint8Array;
 }
 
-/** Cuts a record stream into chunks. `add` returns the chunks it filled; `finish` the last one. */
+/**
+ * Where chunk checksums are computed: the member's work pool (src/native/pool.ts) fits. `owned`
+ * says the caller holds the only reference to the whole ArrayBuffer of `data`, so it may be
+ * moved to another thread; afterwards the caller uses the returned `data`.
+ */
+export interface ChunkChecksums {
+  checksum(data: Uint8Array, owned: boolean): Promise<{ data: Uint8Array; crc32c: number }>;
+}
+
+/** A chunk's bytes and place before its checksum is known. */
+type UnsealedChunk = Omit<SnapshotChunk, 'crc32c'>;
+
+/**
+ * Cuts a record stream into chunks. `add` returns the chunks it filled; `finish` the last one.
+ * The async variants give the same chunks with their checksums computed by `checksums`; use one
+ * kind or the other for a whole stream.
+ */
 export class ChunkWriter {
+  readonly #checksums: ChunkChecksums | undefined;
   #buffer = new Uint8Array(SNAPSHOT_CHUNK_BYTES);
   #used = 0;
   #seq = 0;
   #totalCrc32c = 0;
 
+  constructor(checksums?: ChunkChecksums) {
+    this.#checksums = checksums;
+  }
+
   add(record: SnapshotRecord): SnapshotChunk[] {
-    const header = new Uint8Array(RECORD_HEADER_BYTES);
-    const view = new DataView(header.buffer);
-    view.setUint32(0, record.key.byteLength);
-    view.setUint32(4, record.value.byteLength);
-    const full: SnapshotChunk[] = [];
-    for (const part of [header, record.key, record.value]) this.#copy(part, full);
-    return full;
+    return this.#cut(record).map((chunk) => this.#seal(chunk, crc32c(chunk.data)));
   }
 
   finish(appliedIndex: number): SnapshotChunk {
     const chunk = this.#emit(true);
-    chunk.totalCrc32c = this.#totalCrc32c;
-    chunk.appliedIndex = appliedIndex;
-    return chunk;
+    return this.#sealLast(this.#seal(chunk, crc32c(chunk.data)), appliedIndex);
   }
 
-  #copy(bytes: Uint8Array, full: SnapshotChunk[]): void {
+  async addAsync(record: SnapshotRecord): Promise<SnapshotChunk[]> {
+    const sealed: SnapshotChunk[] = [];
+    for (const chunk of this.#cut(record)) sealed.push(await this.#sealAsync(chunk));
+    return sealed;
+  }
+
+  async finishAsync(appliedIndex: number): Promise<SnapshotChunk> {
+    return this.#sealLast(await this.#sealAsync(this.#emit(true)), appliedIndex);
+  }
+
+  /** Copies the record into the open chunk; returns the chunks it filled. */
+  #cut(record: SnapshotRecord): UnsealedChunk[] {
+    const header = new Uint8Array(RECORD_HEADER_BYTES);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, record.key.byteLength);
+    view.setUint32(4, record.value.byteLength);
+    const full: UnsealedChunk[] = [];
+    for (const part of [header, record.key, record.value]) this.#copy(part, full);
+    return full;
+  }
+
+  #copy(bytes: Uint8Array, full: UnsealedChunk[]): void {
     let offset = 0;
     while (offset < bytes.byteLength) {
       const n = Math.min(bytes.byteLength - offset, SNAPSHOT_CHUNK_BYTES - this.#used);
@@ -70,14 +110,32 @@ export class ChunkWriter {
     }
   }
 
-  #emit(last: boolean): SnapshotChunk {
+  #emit(last: boolean): UnsealedChunk {
     const data = this.#buffer.subarray(0, this.#used);
-    const crc = crc32c(data);
-    this.#totalCrc32c = crc32c(data, this.#totalCrc32c);
-    const chunk: SnapshotChunk = { seq: this.#seq++, data, crc32c: crc, last };
+    const chunk: UnsealedChunk = { seq: this.#seq++, data, last };
     // A fresh buffer per chunk: the consumer owns the data it was handed.
     this.#buffer = new Uint8Array(SNAPSHOT_CHUNK_BYTES);
     this.#used = 0;
+    return chunk;
+  }
+
+  /** Chunks are sealed in sequence order, so the whole-stream crc is combined in order too. */
+  #seal(chunk: UnsealedChunk, crc: number): SnapshotChunk {
+    this.#totalCrc32c = crc32cCombine(this.#totalCrc32c, crc, chunk.data.byteLength);
+    return { ...chunk, crc32c: crc };
+  }
+
+  async #sealAsync(chunk: UnsealedChunk): Promise<SnapshotChunk> {
+    if (this.#checksums === undefined) return this.#seal(chunk, crc32c(chunk.data));
+    // Only a full chunk owns its whole buffer; the last one is a view of its start.
+    const owned = chunk.data.byteLength === chunk.data.buffer.byteLength;
+    const { data, crc32c: crc } = await this.#checksums.checksum(chunk.data, owned);
+    return this.#seal({ ...chunk, data }, crc);
+  }
+
+  #sealLast(chunk: SnapshotChunk, appliedIndex: number): SnapshotChunk {
+    chunk.totalCrc32c = this.#totalCrc32c;
+    chunk.appliedIndex = appliedIndex;
     return chunk;
   }
 }
@@ -92,8 +150,12 @@ export class SnapshotStreamError extends Error {
   }
 }
 
-/** Checks chunks (sequence, crc per chunk and over the whole) and parses the records out of them. */
+/**
+ * Checks chunks (sequence, crc per chunk and over the whole) and parses the records out of them.
+ * `pushAsync` does the same with the chunk checksums computed by `checksums`.
+ */
 export class ChunkReader {
+  readonly #checksums: ChunkChecksums | undefined;
   #expectedSeq = 0;
   #totalCrc32c = 0;
   #ended = false;
@@ -103,8 +165,28 @@ export class ChunkReader {
   #headOffset = 0;
   #queuedBytes = 0;
 
+  constructor(checksums?: ChunkChecksums) {
+    this.#checksums = checksums;
+  }
+
   /** Verifies `chunk` and returns the records it completes. Throws SnapshotStreamError. */
   push(chunk: SnapshotChunk): SnapshotRecord[] {
+    this.#checkPlace(chunk);
+    return this.#accept(chunk, crc32c(chunk.data));
+  }
+
+  /**
+   * `push` with the checksum computed by the reader's ChunkChecksums. The chunk's bytes may be
+   * received views (never moved to another thread, copied if the pool needs them elsewhere).
+   */
+  async pushAsync(chunk: SnapshotChunk): Promise<SnapshotRecord[]> {
+    this.#checkPlace(chunk);
+    if (this.#checksums === undefined) return this.#accept(chunk, crc32c(chunk.data));
+    const { crc32c: crc } = await this.#checksums.checksum(chunk.data, false);
+    return this.#accept(chunk, crc);
+  }
+
+  #checkPlace(chunk: SnapshotChunk): void {
     if (this.#ended) throw new SnapshotStreamError(`chunk ${chunk.seq} after the last chunk`);
     if (chunk.seq !== this.#expectedSeq) {
       throw new SnapshotStreamError(`chunk ${chunk.seq} where ${this.#expectedSeq} was expected`);
@@ -112,9 +194,13 @@ export class ChunkReader {
     if (chunk.data.byteLength > SNAPSHOT_CHUNK_BYTES) {
       throw new SnapshotStreamError(`chunk ${chunk.seq} holds ${chunk.data.byteLength} bytes, over ${SNAPSHOT_CHUNK_BYTES}`);
     }
-    if (crc32c(chunk.data) !== chunk.crc32c) throw new SnapshotStreamError(`chunk ${chunk.seq} fails its crc32c`);
+  }
+
+  /** Takes a chunk in place whose bytes have crc32c `crc`. */
+  #accept(chunk: SnapshotChunk, crc: number): SnapshotRecord[] {
+    if (crc !== chunk.crc32c) throw new SnapshotStreamError(`chunk ${chunk.seq} fails its crc32c`);
     this.#expectedSeq++;
-    this.#totalCrc32c = crc32c(chunk.data, this.#totalCrc32c);
+    this.#totalCrc32c = crc32cCombine(this.#totalCrc32c, crc, chunk.data.byteLength);
     if (chunk.data.byteLength > 0) {
       this.#queue.push(chunk.data);
       this.#queuedBytes += chunk.data.byteLength;
@@ -190,4 +276,59 @@ export class ChunkReader {
     this.#queuedBytes -= n;
     return out;
   }
+}
+
+// ---- crc32c combine ------------------------------------------------------------------------------
+
+/** The reflected Castagnoli polynomial (as in src/codec/crc32c.ts). */
+const CRC32C_POLYNOMIAL_REFLECTED = 0x82f63b78;
+/** x^0 = 1 in the reflected representation: the top bit. */
+const X_POWER_0 = 0x8000_0000;
+/** x^1 in the reflected representation. */
+const X_POWER_1 = 0x4000_0000;
+const BITS_PER_BYTE_LOG2 = 3;
+
+/** a(x) * b(x) modulo the polynomial, both reflected (zlib's multmodp). */
+function multiplyModP(a: number, b: number): number {
+  let m = X_POWER_0;
+  let product = 0;
+  for (;;) {
+    if ((a & m) !== 0) {
+      product ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ CRC32C_POLYNOMIAL_REFLECTED : b >>> 1;
+  }
+  return product >>> 0;
+}
+
+/** X_POWERS[k] = x^(2^k) modulo the polynomial. */
+const X_POWERS = ((): Uint32Array => {
+  const table = new Uint32Array(32);
+  let p = X_POWER_1;
+  table[0] = p;
+  for (let k = 1; k < 32; k++) table[k] = p = multiplyModP(p, p);
+  return table;
+})();
+
+/** x^(n * 2^k) modulo the polynomial (zlib's x2nmodp). */
+function xPowerModP(n: number, k: number): number {
+  let p = X_POWER_0;
+  while (n > 0) {
+    if (n % 2 === 1) p = multiplyModP(X_POWERS[k & 31]!, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+/**
+ * The crc32c of `a ‖ b` from crc32c(a), crc32c(b) and b's length in bytes (zlib's
+ * crc32_combine), in about 40 small steps whatever the length, so a stream's crc follows from
+ * its chunks' crcs without reading the bytes again.
+ */
+export function crc32cCombine(crcA: number, crcB: number, bytesB: number): number {
+  if (bytesB === 0) return crcA >>> 0;
+  return (multiplyModP(xPowerModP(bytesB, BITS_PER_BYTE_LOG2), crcA >>> 0) ^ crcB) >>> 0;
 }

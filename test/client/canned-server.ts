@@ -265,6 +265,9 @@ export class CannedMember {
       walLastIndex: 10,
       walSegments: 1,
       uptimeMs: 1000,
+      digest: '',
+      native: null,
+      memoryTier: null,
     };
   }
 }

@@ -5,10 +5,14 @@
 // edge values (zeros, subnormal and normal ties both ways, overflow, Inf, NaN payloads) and agrees
 // with an independent reference (exact double arithmetic, no bit tricks) on 1,000,000 random and
 // 200,000 tie-heavy bit patterns; bf16 → fp16 equals bf16 → fp32 → fp16 on all 65,536 bf16
-// patterns; and the `dst` argument and dtypeBytes behave as documented.
+// patterns; and the `dst` argument and dtypeBytes behave as documented. These run on the public
+// functions, which hand inputs of 64 elements or more to the native addon when it is loaded; a
+// last test checks that the pure TypeScript references (the ...Ts functions) give the same bits
+// and keep the same `dst` contract, so both paths are covered whether or not the addon is built.
 
 import t from 'tap';
 import { bf16ToFp16, dtypeBytes, fp16ToFp32, fp32ToFp16 } from '../../src/codec/index.js';
+import { bf16ToFp16Ts, fp16ToFp32Ts, fp32ToFp16Ts } from '../../src/codec/fp16.js';
 import { prng } from './prng.js';
 
 const F16_COUNT = 65_536;
@@ -209,4 +213,20 @@ t.test('dtypeBytes', async (t) => {
   t.same([dtypeBytes('fp16'), dtypeBytes('fp32'), dtypeBytes('bf16'), dtypeBytes('u8')], [2, 4, 2, 1]);
   t.throws(() => dtypeBytes('fp64' as never), RangeError, 'an unknown dtype is refused');
   t.throws(() => dtypeBytes('toString' as never), RangeError, 'inherited names are not dtypes');
+});
+
+t.test('the TypeScript references give the same bits and keep the dst contract', async (t) => {
+  const asFp32 = fp16ToFp32Ts(ALL_FP16);
+  t.same(new Uint32Array(asFp32.buffer), new Uint32Array(fp16ToFp32(ALL_FP16).buffer), 'fp16ToFp32Ts on all 65,536 patterns');
+  t.same(fp32ToFp16Ts(asFp32), fp32ToFp16(asFp32), 'fp32ToFp16Ts on all of them widened');
+  t.same(bf16ToFp16Ts(ALL_FP16), bf16ToFp16(ALL_FP16), 'bf16ToFp16Ts on all 65,536 patterns');
+  const next = prng(17);
+  const random = new Float32Array(Uint32Array.from({ length: 100_000 }, () => next()).buffer);
+  t.same(fp32ToFp16Ts(random), fp32ToFp16(random), 'fp32ToFp16Ts on 100,000 random patterns');
+  const longer = new Uint16Array(5).fill(0xffff);
+  t.equal(fp32ToFp16Ts(Float32Array.of(1, 2), longer).length, 2, 'a longer dst gives a view of its start');
+  t.equal(longer[2], 0xffff);
+  t.throws(() => fp32ToFp16Ts(Float32Array.of(1, 2), new Uint16Array(1)), RangeError);
+  t.throws(() => bf16ToFp16Ts(Uint16Array.of(1, 2), new Uint16Array(1)), RangeError);
+  t.throws(() => fp16ToFp32Ts(Uint16Array.of(1, 2), new Float32Array(1)), RangeError);
 });

@@ -1,13 +1,18 @@
 // Proves that cluster configs are read and checked as cluster-configs/README.md documents: every
 // shipped config validates and yields the member options `kvc start` passes to startMember; each
 // kind of bad field is reported with the field's name, the file and its line (one table row per
-// kind, checked against the message); sizes take binary units; and a config rendered by `kvc dev`
-// reads back equal. Pure functions over strings and temp files: no processes, no network.
+// kind, checked against the message); sizes take binary units; the memory tier and worker
+// settings reach the member options (256 MiB arena when the file sets none, 0 turns it off, the
+// minimum is one slab of the store's arena); and a config rendered by `kvc dev` reads back equal.
+// Pure functions over strings and temp files: no processes, no network.
 import t from 'tap';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { SLAB_BYTES_DEFAULT } from '../../src/store/index.js';
 import {
+  ARENA_BYTES_MIN,
+  CONFIG_ARENA_BYTES_DEFAULT,
   CONFIG_FILE_BYTES_MAX,
   ConfigError,
   devClusterConfig,
@@ -47,6 +52,7 @@ t.test('every shipped config validates and names its members', async (t) => {
       t.equal(options.dataDir, path.resolve(config.dataDir, `n${member.id}`));
       t.equal(options.members.length, config.members.length);
       t.equal(options.node?.fsync, true, `${file}: fsync stays on`);
+      t.same(options.memoryTier, { arenaBytes: 256 * 1024 ** 2 }, `${file}: a 256 MiB memory tier`);
     });
   }
 });
@@ -63,6 +69,8 @@ t.test('memberOptions maps every section onto the member and node options', asyn
       'raft: { tickMs: 50, electionTick: 20, heartbeatTick: 2 }',
       'storage: { fsync: false, budgetBytes: 1.5GiB, walSegmentBytes: 128MiB }',
       'compaction: { entries: 500, walBytes: 256 MiB, intervalMs: 60000, keepEntries: 0 }',
+      'memory: { arenaBytes: 1GiB, numaNode: 1 }',
+      'workers: { threads: 3 }',
       'adminToken: s3cret-token',
     ].join('\n'),
     'full.yaml',
@@ -88,6 +96,8 @@ t.test('memberOptions maps every section onto the member and node options', asyn
       compaction: { entries: 500, walBytes: 256 * 1024 ** 2, intervalMs: 60_000, keepEntries: 0 },
       walRepair: true,
     },
+    memoryTier: { arenaBytes: 1024 ** 3, numaNode: 1 },
+    workerThreads: 3,
     adminToken: 's3cret-token',
   });
   t.equal(memberOptions(config, 7, { join: true }).join, true, 'a joining member says so');
@@ -95,7 +105,12 @@ t.test('memberOptions maps every section onto the member and node options', asyn
   t.throws(() => memberOptions(config, 3, { source: 'full.yaml' }), { message: 'full.yaml: members: no member with id 3 (ids: 1, 2, 7)' });
   const minimal = parseClusterConfig(MINIMAL, 'm.yaml');
   t.equal(minimal.dataDir, './.kvc/c1', 'dataDir defaults to ./.kvc/<cluster>');
-  t.same(Object.keys(memberOptions(minimal, 1)).sort(), ['advertise', 'dataDir', 'id', 'listen', 'members'], 'absent sections stay absent');
+  t.same(Object.keys(memberOptions(minimal, 1)).sort(), ['advertise', 'dataDir', 'id', 'listen', 'members', 'memoryTier'], 'absent sections stay absent');
+  t.same(memberOptions(minimal, 1).memoryTier, { arenaBytes: CONFIG_ARENA_BYTES_DEFAULT }, 'a config without memory gets the 256 MiB arena');
+  const off = parseClusterConfig(`${MINIMAL}memory: { arenaBytes: 0 }\nworkers: { threads: 0 }\n`, 'off.yaml');
+  t.same(memberOptions(off, 1).memoryTier, { arenaBytes: 0 }, 'arenaBytes 0 turns the tier off');
+  t.equal(memberOptions(off, 1).workerThreads, 0, 'threads 0: no pool');
+  t.equal(ARENA_BYTES_MIN, SLAB_BYTES_DEFAULT, 'the smallest arena is one slab of the store\'s arena');
 });
 
 // Each row: a config, the field the message must name, and what it must say about it.
@@ -129,6 +144,13 @@ const BAD_FIELDS: [string, string, string, RegExp][] = [
   ['negative keepEntries', `${MINIMAL}compaction: { keepEntries: -1 }`, 'compaction.keepEntries', /expected an integer >= 0/],
   ['interval too short', `${MINIMAL}compaction: { intervalMs: 10 }`, 'compaction.intervalMs', /expected an integer >= 1000/],
   ['unknown compaction field', `${MINIMAL}compaction: { bytes: 1 }`, 'compaction.bytes', /unknown field/],
+  ['memory not a mapping', `${MINIMAL}memory: 64MiB`, 'memory', /expected a mapping/],
+  ['arena below one slab', `${MINIMAL}memory: { arenaBytes: 1MiB }`, 'memory.arenaBytes', /must be 0 \(no memory tier\) or 4\.0 MiB \(one slab\) to 1\.0 TiB, got 1\.0 MiB/],
+  ['arena decimal unit', `${MINIMAL}memory: { arenaBytes: 256MB }`, 'memory.arenaBytes', /expected a size/],
+  ['negative NUMA node', `${MINIMAL}memory: { numaNode: -1 }`, 'memory.numaNode', /expected an integer 0\.\.1023, got -1/],
+  ['unknown memory field', `${MINIMAL}memory: { bytes: 1 }`, 'memory.bytes', /unknown field \(expected one of arenaBytes, numaNode\)/],
+  ['threads not an integer', `${MINIMAL}workers: { threads: two }`, 'workers.threads', /expected an integer 0\.\.256, got "two"/],
+  ['unknown workers field', `${MINIMAL}workers: { count: 2 }`, 'workers.count', /unknown field/],
   ['token with spaces', `${MINIMAL}adminToken: "not secret"`, 'adminToken', /without spaces, got a string of 10 characters/],
   ['token not a string', `${MINIMAL}adminToken: 12345`, 'adminToken', /got 12345/],
 ];
@@ -209,7 +231,10 @@ t.test('the dev config: consecutive loopback ports, rendered and read back equal
   const text = renderClusterConfig(config, 'a header\nof two lines');
   t.match(text, /^# a header\n# of two lines\ncluster: dev\n/);
   t.same(parseClusterConfig(text, 'rendered.yaml'), config, 'reads back equal');
-  const full = parseClusterConfig(`${MINIMAL}raft: { tickMs: 5 }\nstorage: { fsync: false }\ncompaction: { entries: 9 }\nadminToken: tok\n`, 'f.yaml');
+  const full = parseClusterConfig(
+    `${MINIMAL}raft: { tickMs: 5 }\nstorage: { fsync: false }\ncompaction: { entries: 9 }\nmemory: { arenaBytes: 8MiB, numaNode: 0 }\nworkers: { threads: 1 }\nadminToken: tok\n`,
+    'f.yaml',
+  );
   t.same(parseClusterConfig(renderClusterConfig(full), 'f2.yaml'), full, 'every section survives rendering');
   t.throws(() => devClusterConfig({ nodes: 0, basePort: 9000, dataDir: '/tmp/x' }), RangeError);
   t.throws(() => devClusterConfig({ nodes: 2, basePort: 65535, dataDir: '/tmp/x' }), /not all valid/);

@@ -1,6 +1,9 @@
 // `kvc status`: one row per member (id, address, role, term, commit, applied, lag, pages, bytes,
-// pid), as a table or as JSON {"leader": id, "members": [...]}. With --watch it refreshes every
-// interval until Ctrl-C (a redrawn table on a terminal, one JSON line per refresh otherwise).
+// pid, then the native addon and the memory tier: addon loaded, arena used/total, mlocked, NUMA
+// nodes, hit ratio), as a table or as JSON {"leader": id, "members": [...]}. Below the table, one
+// line per member whose addon is not loaded or whose arena is not pinned, saying why. With
+// --watch it refreshes every interval until Ctrl-C (a redrawn table on a terminal, one JSON line
+// per refresh otherwise).
 import type { Command } from 'commander';
 import { formatBytes } from '../../config/index.js';
 import { CliError } from '../cli-error.js';
@@ -21,7 +24,7 @@ interface StatusOptions extends ConnectionOptions {
 }
 
 export function registerStatus(program: Command): void {
-  addConnectionOptions(program.command('status').description('show every member: role, term, indexes, lag, pages, bytes'))
+  addConnectionOptions(program.command('status').description('show every member: role, term, indexes, lag, pages, bytes, native addon, memory tier'))
     .option('--watch', 'refresh until Ctrl-C')
     .option('--interval-ms <ms>', 'refresh interval of --watch', integerIn(WATCH_INTERVAL_MS_MIN, WATCH_INTERVAL_MS_MAX), DEFAULT_WATCH_INTERVAL_MS)
     .action(async (o: StatusOptions) => {
@@ -67,6 +70,11 @@ function print(view: ClusterView, json: boolean): void {
     cell(m.pages),
     cell(m.bytes, formatBytes),
     cell(m.pid),
+    yesNo(m.native),
+    arena(m),
+    m.arenaBytes === 0 ? '-' : yesNo(m.mlocked),
+    numa(m),
+    m.arenaBytes === 0 ? '-' : cell(m.hitRatio, (ratio) => `${(ratio * 100).toFixed(1)}%`),
   ]);
   const right = 'right' as const;
   printLine(
@@ -82,10 +90,45 @@ function print(view: ClusterView, json: boolean): void {
         { header: 'PAGES', align: right },
         { header: 'BYTES', align: right },
         { header: 'PID', align: right },
+        { header: 'NATIVE' },
+        { header: 'ARENA', align: right },
+        { header: 'MLOCK' },
+        { header: 'NUMA' },
+        { header: 'HIT%', align: right },
       ],
       rows,
     ),
   );
   for (const m of view.members) if (m.error) printLine(`  ${m.address}: ${m.error}`);
+  for (const line of notes(view.members)) printLine(line);
   if (view.leader === null) printLine('no leader');
+}
+
+function yesNo(value: boolean | null): string {
+  return value === null ? '-' : value ? 'yes' : 'no';
+}
+
+/** "used/total" of the arena, "off" when the member runs without a memory tier. */
+function arena(m: MemberRow): string {
+  if (m.arenaBytes === null || m.arenaUsedBytes === null) return '-';
+  if (m.arenaBytes === 0) return 'off';
+  return `${formatBytes(m.arenaUsedBytes)}/${formatBytes(m.arenaBytes)}`;
+}
+
+/** The arena's NUMA nodes ("0", "0,1"; "?" for a region on no known node). */
+function numa(m: MemberRow): string {
+  if (m.numaNodes === null || m.arenaBytes === 0) return '-';
+  return [...new Set(m.numaNodes.map((node) => (node >= 0 ? String(node) : '?')))].join(',');
+}
+
+/** Why a member runs without the addon, or with an arena that is not pinned (one line each). */
+function notes(members: MemberRow[]): string[] {
+  const lines: string[] = [];
+  for (const m of members) {
+    const who = `  member ${m.id ?? m.address}`;
+    if (m.native === false) lines.push(`${who}: native addon not loaded: ${m.nativeReason || 'no reason given'}`);
+    // Without the addon the arena is plain memory, which the line above already implies.
+    if (m.arenaNote && m.native !== false) lines.push(`${who}: arena: ${m.arenaNote}`);
+  }
+  return lines;
 }

@@ -1,0 +1,75 @@
+// Loads the native addon (native/, built by scripts/build-native.mjs) once per thread, at import.
+// Loading never throws: when KVC_NATIVE=0 is set, when the build is missing or stale, or when
+// the binary cannot be loaded, `loaded.addon` is null and `loaded.reason` says why, and every
+// caller takes its TypeScript path. `loadAddon` takes the environment and directory as
+// arguments so the tests can run each of those cases in one process.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { NumaNodeInfo, PinnedRegion } from './types.js';
+
+/** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
+export const NATIVE_API_VERSION = 1;
+
+/** CPU features the addon's kernels use, as detected at run time. */
+export interface CpuFeatures {
+  sse42: boolean;
+  f16c: boolean;
+  avx2: boolean;
+}
+
+/**
+ * The raw exports of native/src/addon.cc. Arguments are checked there too, but the public
+ * wrappers in index.ts and src/codec check them first, so their errors read the same with or
+ * without the addon.
+ */
+export interface RawAddon {
+  apiVersion: number;
+  hugePageBytes: number;
+  cpuFeatures(): CpuFeatures;
+  /** Process-wide switch between the SIMD and the scalar kernels; returns the previous setting. */
+  setSimdEnabled(enabled: boolean): boolean;
+  /** `seed` must be an unsigned 32-bit integer. */
+  crc32c(data: Uint8Array, seed: number): number;
+  /** Writes `src.length` elements into `dst` (which must hold them); the ranges must not overlap. */
+  fp32ToFp16(src: Float32Array, dst: Uint16Array): void;
+  bf16ToFp16(src: Uint16Array, dst: Uint16Array): void;
+  fp16ToFp32(src: Uint16Array, dst: Float32Array): void;
+  /** Empty when the root is missing or has no node directories (the caller adds the fallback node). */
+  numaTopology(root: string): NumaNodeInfo[];
+  setThreadAffinity(cpus: number[]): boolean;
+  /** The calling thread's allowed CPUs; null where the platform cannot tell. */
+  threadAffinity(): number[] | null;
+  /** `numaNode` -1 binds to no node. */
+  allocPinned(bytes: number, numaNode: number): PinnedRegion;
+  /** True when this call released the region, false when it was already released. */
+  freePinned(buffer: ArrayBuffer): boolean;
+}
+
+export interface LoadedAddon {
+  addon: RawAddon | null;
+  /** '' when loaded, else why not (one line). */
+  reason: string;
+}
+
+/** native/ from src/native/ (the same relative path in a checkout and when run from source). */
+export const NATIVE_DIR = fileURLToPath(new URL('../../native/', import.meta.url));
+
+export function loadAddon(env: NodeJS.ProcessEnv = process.env, nativeDir: string = NATIVE_DIR): LoadedAddon {
+  if (env.KVC_NATIVE === '0') return { addon: null, reason: 'disabled by KVC_NATIVE=0' };
+  try {
+    const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as (dir: string) => unknown;
+    const addon = nodeGypBuild(nativeDir) as RawAddon;
+    if (addon.apiVersion !== NATIVE_API_VERSION) {
+      return {
+        addon: null,
+        reason: `the built addon has API version ${String(addon.apiVersion)}, ${NATIVE_API_VERSION} is needed (rebuild it: npm run build:native)`,
+      };
+    }
+    return { addon, reason: '' };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { addon: null, reason: `the addon could not be loaded (${message}); build it with npm run build:native` };
+  }
+}
+
+export const loaded: LoadedAddon = loadAddon();

@@ -1,0 +1,156 @@
+// The TypeScript API over one loaded (or absent) addon. index.ts builds the process's instance
+// from the addon loaded at import; the tests also build one with no addon, to run the fallback
+// paths in the same process. Arguments are checked here, before the addon sees them, so a bad
+// call throws the same TypeError or RangeError with and without it.
+import os from 'node:os';
+import type { LoadedAddon, RawAddon } from './addon.js';
+import { CPU_ID_MAX, readNumaTopology } from './numa.js';
+import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
+
+/** Where Linux describes NUMA nodes. */
+export const DEFAULT_SYSFS_NODE_ROOT = '/sys/devices/system/node';
+/** The largest region allocPinned accepts (kPinnedBytesMax in native/src/addon.cc). */
+export const PINNED_BYTES_MAX = 2 ** 40;
+/** Node ids the addon can bind to (kNumaNodeIdMax in native/src/pinned.h). */
+const NUMA_NODE_ID_MAX = 1023;
+const NO_NUMA_NODE = -1;
+const NO_FEATURES = Object.freeze({ sse42: false, f16c: false, avx2: false });
+
+/** The addon's conversions and checksum for src/codec. */
+export type NativeCodec = Pick<RawAddon, 'crc32c' | 'fp32ToFp16' | 'bf16ToFp16' | 'fp16ToFp32'>;
+
+function checkCpus(cpus: unknown): number[] {
+  if (!Array.isArray(cpus)) throw new TypeError('setThreadAffinity: cpus must be an array of CPU ids');
+  if (cpus.length === 0) throw new RangeError('setThreadAffinity: cpus must not be empty');
+  for (const cpu of cpus) {
+    if (typeof cpu !== 'number') throw new TypeError(`setThreadAffinity: CPU ids are numbers, got ${typeof cpu}`);
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu > CPU_ID_MAX) {
+      throw new RangeError(`setThreadAffinity: ${cpu} is not a CPU id (0..${CPU_ID_MAX})`);
+    }
+  }
+  return cpus as number[];
+}
+
+function checkBytes(bytes: unknown): number {
+  if (typeof bytes !== 'number') throw new TypeError(`allocPinned: bytes must be a number, got ${typeof bytes}`);
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > PINNED_BYTES_MAX) {
+    throw new RangeError(`allocPinned: bytes must be an integer from 1 to ${PINNED_BYTES_MAX} (1 TiB), got ${bytes}`);
+  }
+  return bytes;
+}
+
+function fallbackRegion(bytes: number, why: string): PinnedRegion {
+  return {
+    buffer: new ArrayBuffer(bytes),
+    bytes,
+    numaNode: null,
+    mlocked: false,
+    hugePageAligned: false,
+    cudaRegistered: false,
+    note: `a plain ArrayBuffer, not pinned: ${why}`,
+  };
+}
+
+export class NativeApi {
+  readonly #addon: RawAddon | null;
+  readonly #reason: string;
+  #warned = false;
+  #defaultTopology: NumaNodeInfo[] | undefined;
+  /** Buffers of regions the addon mapped (freePinned hands these back to it). */
+  readonly #nativeBuffers = new WeakSet<ArrayBuffer>();
+  /** Buffers already released by freePinned (it is idempotent). */
+  readonly #releasedBuffers = new WeakSet<ArrayBuffer>();
+
+  constructor(loaded: LoadedAddon) {
+    this.#addon = loaded.addon;
+    this.#reason = loaded.reason;
+  }
+
+  nativeStatus(): NativeStatus {
+    const features = this.#addon === null ? NO_FEATURES : this.#addon.cpuFeatures();
+    return { loaded: this.#addon !== null, reason: this.#reason, features: { ...features } };
+  }
+
+  warnOnceIfFallback(log: (line: string) => void): void {
+    if (this.#addon !== null || this.#warned) return;
+    this.#warned = true;
+    log(
+      `native addon not loaded (${this.#reason}): using the TypeScript paths ` +
+        '(slower conversions and checksums, no pinned memory)',
+    );
+  }
+
+  nativeCodec(): NativeCodec | null {
+    return this.#addon;
+  }
+
+  setNativeSimdEnabled(enabled: boolean): boolean {
+    if (typeof enabled !== 'boolean') throw new TypeError('setNativeSimdEnabled: enabled must be a boolean');
+    return this.#addon === null ? false : this.#addon.setSimdEnabled(enabled);
+  }
+
+  numaTopology(sysfsRoot: string = DEFAULT_SYSFS_NODE_ROOT): NumaNodeInfo[] {
+    if (typeof sysfsRoot !== 'string') throw new TypeError('numaTopology: sysfsRoot must be a string');
+    const isDefault = sysfsRoot === DEFAULT_SYSFS_NODE_ROOT;
+    // The machine's own topology does not change while the process runs: read it once.
+    let nodes = isDefault ? this.#defaultTopology : undefined;
+    if (nodes === undefined) {
+      nodes = this.#addon === null ? readNumaTopology(sysfsRoot) : this.#addon.numaTopology(sysfsRoot);
+      if (nodes.length === 0) nodes = [{ id: 0, cpus: os.cpus().map((_, i) => i), memoryBytes: os.totalmem() }];
+      if (isDefault) this.#defaultTopology = nodes;
+    }
+    return nodes.map((node) => ({ ...node, cpus: [...node.cpus] }));
+  }
+
+  setThreadAffinity(cpus: number[]): boolean {
+    const checked = checkCpus(cpus);
+    return this.#addon === null ? false : this.#addon.setThreadAffinity(checked);
+  }
+
+  threadAffinity(): number[] | null {
+    return this.#addon === null ? null : this.#addon.threadAffinity();
+  }
+
+  allocPinned(bytes: number, options?: { numaNode?: number }): PinnedRegion {
+    const checkedBytes = checkBytes(bytes);
+    const numaNode = this.#checkNumaNode(options);
+    if (this.#addon === null) return fallbackRegion(checkedBytes, `native addon not loaded (${this.#reason})`);
+    let region: PinnedRegion;
+    try {
+      region = this.#addon.allocPinned(checkedBytes, numaNode ?? NO_NUMA_NODE);
+    } catch (error) {
+      // A runtime with the V8 sandbox refuses memory it did not allocate; Node 20 has none.
+      if ((error as { code?: unknown }).code !== 'ERR_KVC_NO_EXTERNAL_BUFFERS') throw error;
+      return fallbackRegion(checkedBytes, 'this runtime refuses external ArrayBuffers');
+    }
+    this.#nativeBuffers.add(region.buffer);
+    return region;
+  }
+
+  freePinned(region: PinnedRegion): void {
+    const buffer = (region as { buffer?: unknown } | null)?.buffer;
+    if (!(buffer instanceof ArrayBuffer)) throw new TypeError('freePinned: region must be what allocPinned returned');
+    if (this.#releasedBuffers.has(buffer)) return;
+    this.#releasedBuffers.add(buffer);
+    if (this.#addon !== null && this.#nativeBuffers.has(buffer)) {
+      this.#addon.freePinned(buffer);
+      return;
+    }
+    // Transferring a buffer detaches it; the clone is garbage at once and takes the memory with
+    // it. A zero-length buffer is detached already (regions are at least one byte long).
+    if (buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] });
+  }
+
+  #checkNumaNode(options: unknown): number | undefined {
+    if (options === undefined) return undefined;
+    if (typeof options !== 'object' || options === null) throw new TypeError('allocPinned: options must be an object');
+    const node = (options as { numaNode?: unknown }).numaNode;
+    if (node === undefined) return undefined;
+    if (typeof node !== 'number') throw new TypeError(`allocPinned: numaNode must be a number, got ${typeof node}`);
+    const ids = this.numaTopology().map((known) => known.id);
+    if (!Number.isInteger(node) || node < 0 || node > NUMA_NODE_ID_MAX || !ids.includes(node)) {
+      throw new RangeError(`allocPinned: NUMA node ${node} does not exist here (nodes: ${ids.join(', ')})`);
+    }
+    return node;
+  }
+}

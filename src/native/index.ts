@@ -1,0 +1,83 @@
+// The public surface of src/native: the native addon (native/) behind a TypeScript API that
+// works the same without it. Pinned memory for the memory tier, the NUMA topology, thread
+// affinity, and the raw conversions and checksum that src/codec dispatches to. Importing this
+// file never throws and costs one dlopen: without the addon (KVC_NATIVE=0, not built, a stale
+// build, or a load error) every function takes its fallback and nativeStatus() says why.
+// The work pool (pool*.ts) lives in this folder too and has its own entry points.
+import { loaded } from './addon.js';
+import { NativeApi, type NativeCodec } from './api.js';
+import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
+
+export type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
+export type { NativeCodec } from './api.js';
+export { DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX } from './api.js';
+export { CPU_ID_MAX } from './numa.js';
+
+const api = new NativeApi(loaded);
+
+/** Whether the addon is loaded (and if not, why) and what the CPU offers its kernels. */
+export function nativeStatus(): NativeStatus {
+  return api.nativeStatus();
+}
+
+/**
+ * Allocates `bytes` for the memory tier: with the addon an mmap'd region (2 MiB aligned and
+ * rounded, pre-faulted, mlock'ed when RLIMIT_MEMLOCK allows, bound to `options.numaNode` when
+ * given, registered with CUDA when a GPU is present); without it a plain ArrayBuffer. Allocate at
+ * startup, not per request. Throws TypeError/RangeError for bad arguments (a numaNode that is
+ * not one of numaTopology()'s ids included) and an Error with a system `code` such as ENOMEM
+ * when the memory cannot be had.
+ */
+export function allocPinned(bytes: number, options?: { numaNode?: number }): PinnedRegion {
+  return api.allocPinned(bytes, options);
+}
+
+/**
+ * Releases a region now rather than when its buffer is collected: the buffer is detached
+ * (byteLength 0, every view of it empty), then the mapping is unregistered, unlocked and
+ * unmapped. Idempotent. Without the addon the plain buffer is detached too, so code that touches
+ * a freed region fails the same way in both modes.
+ */
+export function freePinned(region: PinnedRegion): void {
+  api.freePinned(region);
+}
+
+/**
+ * The NUMA nodes under `sysfsRoot` (default /sys/devices/system/node), sorted by id; the rules
+ * are in native/src/numa.h. A missing root, or one listing no nodes, gives one node 0 with every
+ * CPU (os.cpus()) and all memory (os.totalmem()).
+ */
+export function numaTopology(sysfsRoot?: string): NumaNodeInfo[] {
+  return api.numaTopology(sysfsRoot);
+}
+
+/**
+ * Pins the CALLING thread (the main thread or one worker) to `cpus`. True when applied; false
+ * when the OS refused (CPUs outside this process's cpuset, say) or without the addon.
+ */
+export function setThreadAffinity(cpus: number[]): boolean {
+  return api.setThreadAffinity(cpus);
+}
+
+/** The CPUs the calling thread may run on; null without the addon. */
+export function threadAffinity(): number[] | null {
+  return api.threadAffinity();
+}
+
+/** Logs one line, once per process (per thread), when the addon is not loaded; nothing otherwise. */
+export function warnOnceIfFallback(log: (line: string) => void): void {
+  api.warnOnceIfFallback(log);
+}
+
+/** The addon's conversions and checksum, for src/codec; null when it is not loaded. */
+export function nativeCodec(): NativeCodec | null {
+  return api.nativeCodec();
+}
+
+/**
+ * Switches the addon between its SIMD and scalar kernels, process-wide, so tests and benchmarks
+ * can run both on one machine. Returns the previous setting; false, and no effect, without it.
+ */
+export function setNativeSimdEnabled(enabled: boolean): boolean {
+  return api.setNativeSimdEnabled(enabled);
+}
