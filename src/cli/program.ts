@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, describeError } from './cli-error.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerBench } from './commands/bench.js';
+import { registerChaos } from './commands/chaos.js';
 import { registerDev } from './commands/dev.js';
 import { registerPages } from './commands/pages.js';
 import { registerStart } from './commands/start.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerPages(program);
   registerAdmin(program);
   registerBench(program);
+  registerChaos(program);
   return program;
 }
 

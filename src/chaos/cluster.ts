@@ -1,0 +1,275 @@
+// The cluster under test: N real member processes on 127.0.0.1, each started from its OWN
+// generated config in which the other members' addresses are proxies of the ProxyMesh
+// (network.ts), their data and logs under one work directory. This module knows where
+// everything is (ports, configs, data and WAL directories, logs) and offers the operations the
+// nemeses compose: start (plain, --join, --repair), kill, stop, pause, resume, wipe, and Status
+// of every member.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { renderClusterConfig, type ClusterConfig } from '../config/index.js';
+import { AdminLink, type MemberView } from './admin.js';
+import { ProxyMesh } from './network.js';
+import { MemberStartError, ProcessSupervisor, describeExit, type MemberProcess, type ProcessExit } from './supervisor.js';
+
+/** Raft timing of the members: the shipped defaults (100 ms ticks, elections after 1-2 s). */
+export const CHAOS_RAFT = Object.freeze({ tickMs: 100, electionTick: 10, heartbeatTick: 1 });
+/**
+ * Far above what a run writes (its key space holds at most keys x 2 MiB), so that no page is
+ * ever evicted: an eviction would look exactly like a lost write to the durability checker.
+ */
+export const CHAOS_BUDGET_BYTES = 16 * 1024 * 1024 * 1024;
+/**
+ * Compaction well before the default 10,000 entries, so that a run exercises snapshots: a member
+ * that was down or wiped catches up from a snapshot instead of from the log alone.
+ */
+export const CHAOS_COMPACTION = Object.freeze({ entries: 2_000, keepEntries: 500 });
+/** A small memory tier: five members stay light, and pages still move between the tiers. */
+export const CHAOS_MEMORY = Object.freeze({ arenaBytes: '32MiB' });
+const CLUSTER_NAME = 'chaos';
+
+export interface ChaosClusterOptions {
+  nodes: number;
+  /** Work directory: configs, data (`data/n<id>`); it must exist. */
+  root: string;
+  /** Where member logs go (`n<id>.log`). */
+  logDir: string;
+  log: (line: string) => void;
+  /** Extra YAML sections for every member's config, replacing the defaults (`memory`: CHAOS_MEMORY). */
+  extraConfig?: Record<string, unknown>;
+}
+
+export class ChaosCluster {
+  readonly ids: number[];
+  readonly mesh: ProxyMesh;
+  readonly supervisor = new ProcessSupervisor();
+  /** Cluster misbehaviour the harness saw itself (a member that exited on its own, a WAL that refused to open). */
+  readonly incidents: string[] = [];
+  /** Members removed from the configuration and not (yet) added back: never restarted as plain members. */
+  readonly excluded = new Set<number>();
+  readonly #o: ChaosClusterOptions;
+  readonly #admin = new Map<number, AdminLink>();
+  /** Members (re-)added at run time: every later start of theirs passes --join too. */
+  readonly #joined = new Set<number>();
+
+  private constructor(o: ChaosClusterOptions, ids: number[], mesh: ProxyMesh) {
+    this.#o = o;
+    this.ids = ids;
+    this.mesh = mesh;
+    for (const id of ids) this.#admin.set(id, new AdminLink(id, mesh.realAddress(id)));
+    this.supervisor.onUnexpectedExit = (member, exit) => {
+      this.incident(`member ${member.id} (pid ${member.pid}) exited on its own ${describeExit(exit)}; see ${this.logFile(member.id)}`);
+    };
+  }
+
+  /** Reserves ports, starts the proxies and writes one config per member. Starts no member. */
+  static async create(o: ChaosClusterOptions): Promise<ChaosCluster> {
+    const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
+    // The members' ports stay held while the proxies pick theirs, so no proxy takes one of them.
+    const reserved = await reservePorts(ids.length);
+    let mesh: ProxyMesh;
+    try {
+      mesh = await ProxyMesh.create(ids.map((id, i) => ({ id, address: `127.0.0.1:${reserved.ports[i]}` })));
+    } finally {
+      await reserved.release();
+    }
+    const cluster = new ChaosCluster(o, ids, mesh);
+    try {
+      await mkdir(path.join(o.root, 'config'), { recursive: true });
+      await mkdir(o.logDir, { recursive: true });
+      for (const id of ids) await writeFile(cluster.configFile(id), cluster.#configText(id));
+    } catch (error) {
+      await mesh.close();
+      throw error;
+    }
+    return cluster;
+  }
+
+  configFile(id: number): string {
+    return path.join(this.#o.root, 'config', `n${id}.yaml`);
+  }
+
+  dataDir(id: number): string {
+    return path.join(this.#o.root, 'data', `n${id}`);
+  }
+
+  walDir(id: number): string {
+    return path.join(this.dataDir(id), 'wal');
+  }
+
+  logFile(id: number): string {
+    return path.join(this.#o.logDir, `n${id}.log`);
+  }
+
+  address(id: number): string {
+    return this.mesh.realAddress(id);
+  }
+
+  admin(id: number): AdminLink {
+    const link = this.#admin.get(id);
+    if (link === undefined) throw new RangeError(`no member ${id}`);
+    return link;
+  }
+
+  isUp(id: number): boolean {
+    return this.supervisor.isUp(id);
+  }
+
+  process(id: number): MemberProcess | undefined {
+    return this.supervisor.get(id);
+  }
+
+  /** Starts every member at once and resolves when all serve. */
+  async startAll(): Promise<void> {
+    await Promise.all(this.ids.map((id) => this.start(id)));
+  }
+
+  /**
+   * Starts member `id` from its config; resolves once it serves. A member whose WAL refuses to
+   * open (KVC_WAL_CORRUPT) after a fault the WAL must survive is an incident; it is then started
+   * with --repair so the run can go on. A member once started with `join` always is.
+   */
+  async start(id: number, o: { join?: boolean } = {}): Promise<void> {
+    if (o.join === true) this.#joined.add(id);
+    const join = this.#joined.has(id);
+    const args = ['--config', this.configFile(id), '--id', String(id), ...(join ? ['--join'] : [])];
+    await this.#appendLog(id, `==== chaos: starting member ${id} ${args.slice(4).join(' ')}`.trimEnd());
+    try {
+      await this.supervisor.start({ id, args, logFile: this.logFile(id) });
+    } catch (error) {
+      if (!(error instanceof MemberStartError) || !error.logTail.includes('KVC_WAL_CORRUPT')) throw error;
+      this.incident(`member ${id} refused to start: its WAL is corrupt beyond a torn tail; restarted with --repair (see ${this.logFile(id)})`);
+      await this.supervisor.start({ id, args: [...args, '--repair'], logFile: this.logFile(id) });
+    }
+  }
+
+  /**
+   * Starts every member that should run and does not (one that exited on its own: an incident
+   * already). A member that fails to start is one more incident; the run goes on without it.
+   */
+  async ensureUp(): Promise<void> {
+    for (const id of this.ids) {
+      if (this.isUp(id) || this.excluded.has(id)) continue;
+      await this.start(id).catch((error: unknown) => this.incident(`member ${id} could not be restarted: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }
+
+  /** Records cluster misbehaviour the harness observed. */
+  incident(line: string): void {
+    this.incidents.push(line);
+    this.#o.log(`INCIDENT: ${line}`);
+  }
+
+  kill(id: number): Promise<void> {
+    return this.supervisor.kill(id);
+  }
+
+  stop(id: number): Promise<ProcessExit | undefined> {
+    return this.supervisor.stop(id);
+  }
+
+  pause(id: number): void {
+    this.supervisor.pause(id);
+  }
+
+  resume(id: number): void {
+    this.supervisor.resume(id);
+  }
+
+  /** Removes a stopped member's data directory (WAL, store, saved address book). */
+  async wipe(id: number): Promise<void> {
+    if (this.isUp(id)) throw new Error(`member ${id} is running; stop it before wiping its data`);
+    await rm(this.dataDir(id), { recursive: true, force: true });
+  }
+
+  /** Status of every member that answers (by id); members that do not answer are absent. */
+  async statuses(o: { digest?: boolean; ids?: number[] } = {}): Promise<Map<number, MemberView>> {
+    const ids = o.ids ?? this.ids.filter((id) => this.supervisor.get(id)?.state === 'running');
+    const answers = await Promise.allSettled(ids.map((id) => this.admin(id).status({ digest: o.digest === true })));
+    const views = new Map<number, MemberView>();
+    answers.forEach((answer, i) => {
+      if (answer.status === 'fulfilled') views.set(ids[i]!, answer.value);
+    });
+    return views;
+  }
+
+  /** The member that leads in the highest term among those answering now, or undefined. */
+  async leader(): Promise<number | undefined> {
+    let best: MemberView | undefined;
+    for (const view of (await this.statuses()).values()) {
+      if (view.role === 'leader' && (best === undefined || view.term > best.term)) best = view;
+    }
+    return best?.id;
+  }
+
+  /** Polls until a leader is known (undefined after `timeoutMs`). */
+  async waitForLeader(timeoutMs: number, pollMs = 100): Promise<number | undefined> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const leader = await this.leader();
+      if (leader !== undefined || performance.now() >= deadline) return leader;
+      await sleep(pollMs);
+    }
+  }
+
+  /** Stops everything: members (clean stop, SIGKILL after the grace), proxies, admin channels. */
+  async shutdown(): Promise<void> {
+    await this.supervisor.stopAll();
+    await this.mesh.close();
+    for (const link of this.#admin.values()) link.close();
+  }
+
+  #configText(id: number): string {
+    const config: ClusterConfig = {
+      cluster: CLUSTER_NAME,
+      dataDir: path.join(this.#o.root, 'data'),
+      members: this.mesh.configFor(id),
+      raft: { ...CHAOS_RAFT },
+      storage: { fsync: true, budgetBytes: CHAOS_BUDGET_BYTES },
+      compaction: { ...CHAOS_COMPACTION },
+    };
+    const header = `Generated by kvc chaos for member ${id}: the other members' addresses are the harness's proxies.`;
+    let text = renderClusterConfig(config, header);
+    // Sections the config type of this module does not spell out, as YAML flow mappings (JSON).
+    const extra = { memory: CHAOS_MEMORY, ...this.#o.extraConfig };
+    for (const [section, value] of Object.entries(extra)) text += `${section}: ${JSON.stringify(value)}\n`;
+    return text;
+  }
+
+  async #appendLog(id: number, line: string): Promise<void> {
+    await writeFile(this.logFile(id), `${line}\n`, { flag: 'a' });
+  }
+}
+
+/** Free loopback ports, held open until `release()`, when the members may bind them. */
+async function reservePorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once('error', reject);
+          server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  const release = async (): Promise<void> => {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  };
+  return { ports, release };
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,9 @@
+// The public surface of src/chaos, the chaos harness behind `kvc chaos` (docs/CHAOS.md): run a
+// real cluster behind TCP proxies under a seeded fault schedule and a recorded workload, then
+// check the history (checkers/) and report.
+export { runChaos, HarnessError, type ChaosRunOptions, type ChaosRunResult, type CheckHistory, type Verdict } from './run.js';
+export { NEMESIS_NAMES, type NemesisName } from './nemesis/index.js';
+export { summarize, renderVerdictTable, writeReport, historyJsonLines, parseHistoryJsonLines, type ChaosSummary } from './report.js';
+export { checkHistory } from './checkers/index.js';
+export { TcpProxy, type BlockMode } from './proxy.js';
+export type { History, Operation, FaultEvent, LeaderObservation, MemberFinalState, PageValue } from './history.js';

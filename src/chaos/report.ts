@@ -1,0 +1,138 @@
+// What a run reports: the one JSON document of `kvc chaos --json` (the issue's fields first,
+// then context), the verdict table people read, and the report directory of `--report DIR`:
+// history.jsonl (the whole history, one typed record per line, so the verdict can be re-checked
+// later), verdict.json (the checkers' full result), and index.html (the timeline, report-html.ts).
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { History } from './history.js';
+import { renderReportHtml } from './report-html.js';
+import type { ChaosRunResult, Verdict } from './run.js';
+
+export interface ChaosSummary {
+  ok: boolean;
+  seed: number;
+  operations: number;
+  acknowledgedPuts: number;
+  lostPuts: number;
+  corruptReads: number;
+  linearizable: boolean | 'unknown';
+  leadersPerTermMax: number;
+  converged: boolean;
+  faults: Record<string, number>;
+  recoverySecondsMax: number;
+  nodes: number;
+  clients: number;
+  durationSeconds: number;
+  elapsedSeconds: number;
+  /** Operations by kind and outcome, e.g. {"put": {"ok": 10, "unknown": 1}}. */
+  outcomes: Record<string, Record<string, number>>;
+  /** Cluster misbehaviour the harness saw itself (each one fails the run). */
+  incidents: string[];
+  report?: string;
+}
+
+export interface SummaryContext {
+  clients: number;
+  durationMs: number;
+  reportDir?: string;
+}
+
+/** The run's JSON document. `ok` needs the checkers' ok and no incident. */
+export function summarize(result: ChaosRunResult, context: SummaryContext): ChaosSummary {
+  const { verdict, history } = result;
+  const outcomes: Record<string, Record<string, number>> = {};
+  for (const op of history.operations) {
+    const byOutcome = (outcomes[op.kind] ??= {});
+    byOutcome[op.outcome] = (byOutcome[op.outcome] ?? 0) + 1;
+  }
+  return {
+    ok: verdict.ok && result.incidents.length === 0,
+    seed: history.seed,
+    operations: verdict.operations,
+    acknowledgedPuts: verdict.acknowledgedPuts,
+    lostPuts: verdict.lostPuts,
+    corruptReads: verdict.corruptReads,
+    linearizable: verdict.linearizable,
+    leadersPerTermMax: verdict.leadersPerTermMax,
+    converged: verdict.converged,
+    faults: result.faults,
+    recoverySecondsMax: round(verdict.recoverySecondsMax),
+    nodes: history.nodes,
+    clients: context.clients,
+    durationSeconds: round(context.durationMs / 1000),
+    elapsedSeconds: round(result.elapsedMs / 1000),
+    outcomes,
+    incidents: result.incidents,
+    ...(context.reportDir === undefined ? {} : { report: path.resolve(context.reportDir) }),
+  };
+}
+
+/** The verdict as an aligned two-column table for people. */
+export function renderVerdictTable(summary: ChaosSummary): string {
+  const mark = (good: boolean): string => (good ? 'ok' : 'FAIL');
+  const rows: [string, string, string][] = [
+    ['verdict', summary.ok ? 'PASS' : 'FAIL', ''],
+    ['operations', String(summary.operations), describeOutcomes(summary.outcomes)],
+    ['acknowledged puts', String(summary.acknowledgedPuts), ''],
+    ['lost puts', String(summary.lostPuts), mark(summary.lostPuts === 0)],
+    ['corrupt reads', String(summary.corruptReads), mark(summary.corruptReads === 0)],
+    ['linearizable', String(summary.linearizable), mark(summary.linearizable === true)],
+    ['leaders per term (max)', String(summary.leadersPerTermMax), mark(summary.leadersPerTermMax <= 1)],
+    ['converged', String(summary.converged), mark(summary.converged)],
+    ['recovery (max)', `${summary.recoverySecondsMax} s`, ''],
+    ['faults', String(Object.values(summary.faults).reduce((sum, n) => sum + n, 0)), Object.entries(summary.faults).map(([name, n]) => `${name} ${n}`).join(', ')],
+    ['incidents', String(summary.incidents.length), mark(summary.incidents.length === 0)],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => value.length));
+  const lines = rows.map(([label, value, note]) => `${label.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}`.trimEnd());
+  for (const incident of summary.incidents) lines.push(`  incident: ${incident.split('\n')[0]}`);
+  return lines.join('\n');
+}
+
+function describeOutcomes(outcomes: ChaosSummary['outcomes']): string {
+  return Object.entries(outcomes)
+    .map(([kind, byOutcome]) => `${kind} ${Object.entries(byOutcome).map(([outcome, n]) => `${n} ${outcome}`).join('/')}`)
+    .join(', ');
+}
+
+/** Writes history.jsonl, verdict.json and index.html into `dir`. */
+export async function writeReport(dir: string, history: History, summary: ChaosSummary, verdict: Verdict): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'history.jsonl'), historyJsonLines(history));
+  await writeFile(path.join(dir, 'verdict.json'), `${JSON.stringify({ summary, verdict }, null, 2)}\n`);
+  await writeFile(path.join(dir, 'index.html'), renderReportHtml(history, summary, verdict));
+}
+
+/**
+ * The history as JSON Lines: a `run` record first (seed, nodes, startedMs), then one record per
+ * operation, fault, leader observation and member final state, each tagged with its `type`.
+ */
+export function historyJsonLines(history: History): string {
+  const lines = [JSON.stringify({ type: 'run', seed: history.seed, nodes: history.nodes, startedMs: history.startedMs })];
+  for (const op of history.operations) lines.push(JSON.stringify({ type: 'op', ...op }));
+  for (const fault of history.faults) lines.push(JSON.stringify({ type: 'fault', ...fault }));
+  for (const leader of history.leaders) lines.push(JSON.stringify({ type: 'leader', ...leader }));
+  for (const final of history.finals) lines.push(JSON.stringify({ type: 'final', ...final }));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads history.jsonl back into a History (for re-checking a run). */
+export function parseHistoryJsonLines(text: string): History {
+  const history: History = { seed: 0, nodes: 0, startedMs: 0, operations: [], finals: [], leaders: [], faults: [] };
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const { type, ...record } = JSON.parse(line) as { type: string } & Record<string, unknown>;
+    if (type === 'run') Object.assign(history, record);
+    else if (type === 'op') history.operations.push(record as unknown as History['operations'][number]);
+    else if (type === 'fault') history.faults.push(record as unknown as History['faults'][number]);
+    else if (type === 'leader') history.leaders.push(record as unknown as History['leaders'][number]);
+    else if (type === 'final') history.finals.push(record as unknown as History['finals'][number]);
+    else throw new Error(`history.jsonl: unknown record type ${JSON.stringify(type)}`);
+  }
+  return history;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
