@@ -33,6 +33,7 @@ import {
   PageStore,
   openMemoryTier,
   type ApplyResult,
+  type ChunkChecksums,
   type MemoryTierConfig,
   type MemoryTierStats,
   type PageLease,
@@ -76,6 +77,8 @@ export interface NodeConfig {
    * `kvc start` passes the config's value (256 MiB unless set).
    */
   memoryTier?: MemoryTierConfig;
+  /** Where snapshot chunk checksums are computed (the member's work pool); default: inline. */
+  snapshotChecksums?: ChunkChecksums;
   compaction?: Partial<CompactionOptions>;
   /** WAL file layer (tests inject faults through it). */
   walFiles?: FileLayer;
@@ -242,7 +245,7 @@ export class ClusterNode {
    * flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
    */
   static #openStore(config: NodeConfig, tier: MemoryTier): Promise<PageStore> {
-    return PageStore.open({ dir: path.join(config.dataDir, 'store'), budgetBytes: config.budgetBytes ?? DEFAULT_BUDGET_BYTES, sync: false, tier });
+    return PageStore.open({ dir: path.join(config.dataDir, 'store'), budgetBytes: config.budgetBytes ?? DEFAULT_BUDGET_BYTES, sync: false, tier, ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}) });
   }
 
   static #newRawNode(config: NodeConfig, wal: Wal): RawNode {
@@ -581,13 +584,13 @@ export class ClusterNode {
       const minAppliedIndex = this.#store.appliedIndex();
       await this.#store.close();
       try {
-        const result = await PageStore.installSnapshot(dir, chunks, { minAppliedIndex, logger: this.#log });
+        const result = await PageStore.installSnapshot(dir, chunks, { minAppliedIndex, logger: this.#log, ...(this.#config.snapshotChecksums ? { checksums: this.#config.snapshotChecksums } : {}) });
         if (result.installed) this.#snapshotsInstalled++;
       } finally {
         // The cached pages described the old state (an installed image may lack some of them).
         // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
         this.#tier.clear();
-        this.#store = await PageStore.open({ dir, budgetBytes, sync: false, tier: this.#tier });
+        this.#store = await PageStore.open({ dir, budgetBytes, sync: false, tier: this.#tier, ...(this.#config.snapshotChecksums ? { checksums: this.#config.snapshotChecksums } : {}) });
       }
     });
     this.#enqueue({ kind: 'message', message });

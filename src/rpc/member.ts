@@ -101,7 +101,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   book.set(o.id, address);
   let node: ClusterNode;
   try {
-    node = await ClusterNode.start(nodeConfig(o, transport, book));
+    node = await ClusterNode.start(nodeConfig(o, transport, book, pool));
   } catch (error) {
     transport.close();
     server.forceShutdown();
@@ -155,7 +155,7 @@ function hostOf(hostPort: string): string {
   return colon === -1 ? hostPort : hostPort.slice(0, colon);
 }
 
-function nodeConfig(o: MemberOptions, transport: GrpcTransport, book: AddressBook): NodeConfig {
+function nodeConfig(o: MemberOptions, transport: GrpcTransport, book: AddressBook, pool: WorkPool): NodeConfig {
   const userOnConfChange = o.node?.onConfChange;
   const logger = o.node?.logger ?? o.logger;
   const decoder = new TextDecoder();
@@ -166,6 +166,7 @@ function nodeConfig(o: MemberOptions, transport: GrpcTransport, book: AddressBoo
     transport,
     initialVoters: o.join ? [] : o.members.map((m) => m.id),
     ...(o.memoryTier !== undefined ? { memoryTier: o.memoryTier } : {}),
+    snapshotChecksums: pool,
     // Addresses of members added at run time travel in their ConfChange's context.
     onConfChange: (cc: ConfChange, cs: ConfState) => {
       if (cc.type === ConfChangeType.RemoveNode) {

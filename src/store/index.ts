@@ -9,4 +9,4 @@ export { SLAB_BYTES_DEFAULT } from './slab-arena.js';
 export { openMemoryTier, pinnedArenaMemory } from './pinned-memory.js';
 export type { MemoryTierConfig, PinnedArenaOptions } from './pinned-memory.js';
 export { SNAPSHOT_CHUNK_BYTES, SnapshotStreamError } from './snapshot-stream.js';
-export type { SnapshotChunk } from './snapshot-stream.js';
+export type { ChunkChecksums, SnapshotChunk } from './snapshot-stream.js';

@@ -37,7 +37,7 @@ import { installSnapshot, recoverSwap } from './snapshot-install.js';
 import type { Logger } from './snapshot-install.js';
 import { MemoryTier, type PageLease } from './memory-tier.js';
 import { ChunkWriter } from './snapshot-stream.js';
-import type { SnapshotChunk } from './snapshot-stream.js';
+import type { ChunkChecksums, SnapshotChunk } from './snapshot-stream.js';
 
 /** Keys per hasMany call in `lookup`, so a long prompt stops reading at its first miss. */
 const LOOKUP_BATCH_KEYS = 256;
@@ -57,6 +57,8 @@ export interface PageStoreOptions {
    * owner clears it then.
    */
   tier?: MemoryTier;
+  /** Where snapshot chunk checksums are computed (the member's work pool); default: inline. */
+  checksums?: ChunkChecksums;
 }
 
 export interface ApplyItem {
@@ -78,6 +80,7 @@ export class PageStore {
   readonly #budgetBytes: number;
   readonly #sync: boolean;
   readonly #tier: MemoryTier;
+  readonly #checksums: ChunkChecksums | undefined;
   #appliedIndex: number;
   #nsStats: Map<string, NsStats>;
   #totalBytes = 0;
@@ -90,6 +93,7 @@ export class PageStore {
     this.#budgetBytes = o.budgetBytes;
     this.#sync = o.sync ?? true;
     this.#tier = o.tier ?? MemoryTier.disabled();
+    this.#checksums = o.checksums;
     this.#appliedIndex = appliedIndex;
     this.#nsStats = nsStats;
     for (const stats of nsStats.values()) {
@@ -125,10 +129,10 @@ export class PageStore {
   static async installSnapshot(
     dir: string,
     chunks: AsyncIterable<SnapshotChunk>,
-    options: { logger?: Logger; minAppliedIndex?: number } = {},
+    options: { logger?: Logger; minAppliedIndex?: number; checksums?: ChunkChecksums } = {},
   ): Promise<{ installed: boolean; appliedIndex: number }> {
     await mkdir(dirname(dir), { recursive: true });
-    return installSnapshot(dir, chunks, options.logger ?? (() => undefined), options.minAppliedIndex ?? -1);
+    return installSnapshot(dir, chunks, options.logger ?? (() => undefined), options.minAppliedIndex ?? -1, options.checksums);
   }
 
   appliedIndex(): number {
@@ -293,18 +297,19 @@ export class PageStore {
    */
   snapshotReader(): AsyncIterable<SnapshotChunk> {
     const iterator = this.#db.iterator({ fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
+    const checksums = this.#checksums;
     return (async function* streamChunks(): AsyncGenerator<SnapshotChunk> {
-      const writer = new ChunkWriter();
+      const writer = new ChunkWriter(checksums);
       let appliedIndex = 0;
       try {
         for await (const [key, value] of iterator) {
           if (key.byteLength === 1 && key[0] === APPLIED_INDEX_KEY[0]) appliedIndex = decodeU64(value);
-          yield* writer.add({ key, value });
+          yield* await writer.addAsync({ key, value });
         }
       } finally {
         await iterator.close();
       }
-      yield writer.finish(appliedIndex);
+      yield await writer.finishAsync(appliedIndex);
     })();
   }
 

@@ -32,7 +32,7 @@ import { APPLIED_INDEX_KEY } from './keys.js';
 import { openLevel } from './level.js';
 import type { StoreDb } from './level.js';
 import { decodeU64, encodeU64 } from './records.js';
-import { ChunkReader, SnapshotStreamError } from './snapshot-stream.js';
+import { ChunkReader, SnapshotStreamError, type ChunkChecksums } from './snapshot-stream.js';
 import type { SnapshotChunk } from './snapshot-stream.js';
 
 /** Bytes of records gathered before one (unsynced) batch write to the incoming database. */
@@ -87,13 +87,14 @@ export async function installSnapshot(
   chunks: AsyncIterable<SnapshotChunk>,
   log: Logger,
   minAppliedIndex = -1,
+  checksums?: ChunkChecksums,
 ): Promise<{ installed: boolean; appliedIndex: number }> {
   await recoverSwap(dir, log);
   const incoming = `${dir}.incoming`;
   const db = await openLevel(incoming, { createIfMissing: true, errorIfExists: true });
   let appliedIndex: number;
   try {
-    appliedIndex = await writeStream(db, chunks);
+    appliedIndex = await writeStream(db, chunks, checksums);
     await db.close();
   } catch (error) {
     await db.close().catch(() => undefined);
@@ -114,13 +115,13 @@ export async function installSnapshot(
 }
 
 /** Writes the verified records of `chunks` into `db`; returns the stream's applied index. */
-async function writeStream(db: StoreDb, chunks: AsyncIterable<SnapshotChunk>): Promise<number> {
-  const reader = new ChunkReader();
+async function writeStream(db: StoreDb, chunks: AsyncIterable<SnapshotChunk>, checksums: ChunkChecksums | undefined): Promise<number> {
+  const reader = new ChunkReader(checksums);
   let batch = db.batch();
   let batchBytes = 0;
   let recordedIndex: number | undefined;
   for await (const chunk of chunks) {
-    for (const { key, value } of reader.push(chunk)) {
+    for (const { key, value } of await reader.pushAsync(chunk)) {
       if (key.byteLength === 1 && key[0] === APPLIED_INDEX_KEY[0]) {
         recordedIndex = decodeU64(value); // Written last, in the final sync batch.
         continue;

@@ -6,12 +6,15 @@
 // smaller and larger than a chunk; ChunkReader's sync and async paths parse them back into the
 // same records, and its async path still refuses a damaged chunk and a wrong whole crc. The
 // pool's thresholds are lowered so every chunk goes to the worker even with the native addon.
+// Last, a PageStore streams its snapshot and installs it through the pool (the member's wiring).
 // Runs also with KVC_NATIVE=0.
 import t from 'tap';
 import { crc32c } from '../../src/codec/index.js';
 import { WorkPool } from '../../src/native/pool.js';
 import { ChunkReader, ChunkWriter, SNAPSHOT_CHUNK_BYTES, SnapshotStreamError, crc32cCombine, type SnapshotChunk, type SnapshotRecord } from '../../src/store/snapshot-stream.js';
+import { PageStore } from '../../src/store/index.js';
 import { prng } from '../codec/prng.js';
+import { LARGE_BUDGET_BYTES, MIB, items, page, put, tempDirs } from '../store/helpers.js';
 
 function randomBytes(bytes: number, next: () => number): Uint8Array {
   const out = new Uint8Array(bytes);
@@ -101,4 +104,22 @@ t.test('the pooled reader refuses damage', async (t) => {
   );
   const outOfOrder = new ChunkReader(pool);
   await t.rejects(outOfOrder.pushAsync(chunks[1]!), new SnapshotStreamError('chunk 1 where 0 was expected'));
+});
+
+t.test('a store streams and installs its snapshot with the checksums in the pool', async (t) => {
+  const pool = new WorkPool({ threads: 1, offloadBytesMin: 1, checksumOffloadBytesMin: 1 });
+  t.teardown(() => pool.close());
+  const dirs = await tempDirs();
+  t.teardown(() => dirs.cleanup());
+  const source = await PageStore.open({ dir: dirs.path('source'), budgetBytes: LARGE_BUDGET_BYTES, checksums: pool });
+  t.teardown(() => source.close());
+  // Pages above a chunk, so records span chunks, plus small ones.
+  await source.apply(items(1, put(page('ns', 1, 1, 3 * MIB), page('ns', 2, 2, 100)), put(page('ns', 3, 3, MIB + 17))));
+  const before = pool.status().offloadedJobs;
+  const result = await PageStore.installSnapshot(dirs.path('copy'), source.snapshotReader(), { checksums: pool });
+  t.same(result, { installed: true, appliedIndex: 2 });
+  t.ok(pool.status().offloadedJobs - before >= 2 * 4, 'both the writer and the reader checksummed their chunks in the worker');
+  const copy = await PageStore.open({ dir: dirs.path('copy'), budgetBytes: LARGE_BUDGET_BYTES });
+  t.teardown(() => copy.close());
+  t.equal(await copy.digest(), await source.digest(), 'the installed copy has the same state');
 });

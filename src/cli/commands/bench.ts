@@ -1,7 +1,11 @@
 // `kvc bench`: put N pages with C in flight, get them all back (checking every byte), then time
 // Lookups of chained keys one at a time. Bounded by its counts: it stops by itself. Reports MB/s
 // and pages/s for put and get and p50/p99 lookup latency, as a table or as JSON
-// {"put": {"MBps", "pagesPerSec"}, "get": {...}, "lookup": {"p50Ms", "p99Ms"}}.
+// {"put": {"MBps", "pagesPerSec"}, "get": {...}, "getWarm": {...}, "lookup": {"p50Ms", "p99Ms"}}.
+// `get` is the first read of every page (a member reads LevelDB and promotes the page into its
+// memory tier). The client spreads reads over the members, so a page is in every member's tier
+// only once each member has served it: `getWarm` times the rounds after the first one per
+// endpoint (--get-rounds in all), which the tiers serve.
 import { randomBytes, randomFillSync } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
@@ -20,6 +24,9 @@ const PAGES_MAX = 100_000;
 const DEFAULT_CONCURRENCY = 8;
 const CONCURRENCY_MAX = 256;
 const DEFAULT_LOOKUPS = 1_000;
+/** Read rounds over all pages: the first is cold; those after one per endpoint measure the memory tier. */
+const DEFAULT_GET_ROUNDS = 5;
+const GET_ROUNDS_MAX = 100;
 const LOOKUPS_MAX = 1_000_000;
 /** Keys per timed Lookup: a prompt of 16 blocks (256 tokens in 16-token pages). */
 const LOOKUP_CHAIN_KEYS = 16;
@@ -33,6 +40,7 @@ interface BenchOptions extends ConnectionOptions {
   pages: number;
   concurrency: number;
   lookups: number;
+  getRounds: number;
   ns: string;
   keep?: boolean;
 }
@@ -46,8 +54,10 @@ interface Phase {
 export interface BenchResult {
   put: { MBps: number; pagesPerSec: number };
   get: { MBps: number; pagesPerSec: number };
+  /** Read rounds after the first one per endpoint (null when --get-rounds leaves none). */
+  getWarm: { MBps: number; pagesPerSec: number } | null;
   lookup: { p50Ms: number; p99Ms: number; keysPerLookup: number; lookups: number };
-  params: { pageBytes: number; pages: number; concurrency: number; endpoints: string[] };
+  params: { pageBytes: number; pages: number; concurrency: number; getRounds: number; endpoints: string[] };
 }
 
 function parsePageBytes(text: string): number {
@@ -64,6 +74,7 @@ export function registerBench(program: Command): void {
     .option('--pages <n>', 'pages to put and get', integerIn(1, PAGES_MAX), DEFAULT_PAGES)
     .option('--concurrency <n>', 'requests in flight', integerIn(1, CONCURRENCY_MAX), DEFAULT_CONCURRENCY)
     .option('--lookups <n>', 'timed lookups, one at a time', integerIn(1, LOOKUPS_MAX), DEFAULT_LOOKUPS)
+    .option('--get-rounds <n>', 'times every page is read; the rounds after one per endpoint are timed as memory-tier reads', integerIn(1, GET_ROUNDS_MAX), DEFAULT_GET_ROUNDS)
     .option('--ns <namespace>', 'namespace to write into', 'bench')
     .option('--keep', 'keep the pages (default: drop the namespace afterwards)')
     .action(async (o: BenchOptions) => {
@@ -85,6 +96,14 @@ async function bench(client: KvcClient, o: BenchOptions): Promise<BenchResult> {
   await client.status(); // Connects before the clock starts.
   const put = await putPhase(client, o, keys, payloads);
   const get = await getPhase(client, o, keys, payloads);
+  const warm: Phase = { pages: 0, bytes: 0, elapsedMs: 0 };
+  for (let round = 1; round < o.getRounds; round++) {
+    const phase = await getPhase(client, o, keys, payloads);
+    if (round < o.endpoints.length) continue; // some member still reads a page for the first time
+    warm.pages += phase.pages;
+    warm.bytes += phase.bytes;
+    warm.elapsedMs += phase.elapsedMs;
+  }
   const latenciesMs = await lookupPhase(client, o, keys);
   if (!o.keep) {
     await client.dropNamespace(o.ns).catch((error: Error) => process.stderr.write(`kvc bench: could not drop namespace ${o.ns}: ${error.message}\n`));
@@ -93,8 +112,9 @@ async function bench(client: KvcClient, o: BenchOptions): Promise<BenchResult> {
   return {
     put: rates(put),
     get: rates(get),
+    getWarm: warm.pages > 0 ? rates(warm) : null,
     lookup: { p50Ms: round(percentile(latenciesMs, 0.5), 3), p99Ms: round(percentile(latenciesMs, 0.99), 3), keysPerLookup: Math.min(LOOKUP_CHAIN_KEYS, o.pages), lookups: o.lookups },
-    params: { pageBytes: o.pageBytes, pages: o.pages, concurrency: o.concurrency, endpoints: o.endpoints },
+    params: { pageBytes: o.pageBytes, pages: o.pages, concurrency: o.concurrency, getRounds: o.getRounds, endpoints: o.endpoints },
   };
 }
 
@@ -190,7 +210,8 @@ function printResult(r: BenchResult): void {
       [{ header: 'PHASE' }, { header: 'MB/s', align: right }, { header: 'PAGES/s', align: right }, { header: 'p50 ms', align: right }, { header: 'p99 ms', align: right }],
       [
         ['put', String(r.put.MBps), String(r.put.pagesPerSec), '-', '-'],
-        ['get', String(r.get.MBps), String(r.get.pagesPerSec), '-', '-'],
+        ['get (first read)', String(r.get.MBps), String(r.get.pagesPerSec), '-', '-'],
+        ...(r.getWarm === null ? [] : [['get (memory tier)', String(r.getWarm.MBps), String(r.getWarm.pagesPerSec), '-', '-']]),
         [`lookup (${r.lookup.keysPerLookup} keys)`, '-', '-', String(r.lookup.p50Ms), String(r.lookup.p99Ms)],
       ],
     ),
