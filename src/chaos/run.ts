@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Prng } from '../sim/index.js';
 import { ChaosCluster, sleep } from './cluster.js';
 import { awaitConvergence, readFinals, type Convergence } from './finals.js';
+import type { Verdict } from './checkers/index.js';
 import type { FaultEvent, History, MemberFinalState } from './history.js';
 import { NEMESES, type NemesisContext, type NemesisName } from './nemesis/index.js';
 import { LeaderObserver } from './observer.js';
@@ -27,20 +28,9 @@ export const RECOVERY_WAIT_MS = 20_000;
 /** Workload kept running after that first write, so the history shows the healed cluster. */
 export const TAIL_MS = 1_000;
 
-/** What the checkers (src/chaos/checkers) return; the fields the report needs, plus details. */
-export interface Verdict {
-  ok: boolean;
-  operations: number;
-  acknowledgedPuts: number;
-  lostPuts: number;
-  corruptReads: number;
-  linearizable: boolean | 'unknown';
-  leadersPerTermMax: number;
-  converged: boolean;
-  recoverySecondsMax: number;
-  [detail: string]: unknown;
-}
+export type { Verdict };
 
+/** The checkers (checkHistory of src/chaos/checkers); a parameter so tests can run the harness with others. */
 export type CheckHistory = (history: History) => Verdict | Promise<Verdict>;
 
 export interface ChaosRunOptions {

@@ -20,6 +20,7 @@
 //   own answer, a read ordered before the change, is still correct). So a page gone from LevelDB
 //   is never served from the tier afterwards.
 import { crc32c, type PageMeta } from '../codec/index.js';
+import type { PinnedRegion } from '../native/index.js';
 import { SlabArena, type SlabArenaStats, type Slot } from './slab-arena.js';
 
 /** A page being read: its bytes stay valid and unchanged until `release()`. */
@@ -33,16 +34,8 @@ export interface PageLease {
   release(): void;
 }
 
-/** One region of the arena (the shape of src/native's PinnedRegion). */
-export interface ArenaRegion {
-  buffer: ArrayBuffer;
-  bytes: number;
-  numaNode: number | null;
-  mlocked: boolean;
-  hugePageAligned: boolean;
-  cudaRegistered: boolean;
-  note: string;
-}
+/** One region of the arena: src/native's PinnedRegion (the addon's, or the fallback's plain memory). */
+export type ArenaRegion = PinnedRegion;
 
 /** Where the arena's memory comes from (pinned-memory.ts in a member; plain buffers in tests). */
 export interface ArenaMemory {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { checkHistory } from '../../src/chaos/checkers/index.js';
 import type { History } from '../../src/chaos/history.js';
 import { historyJsonLines, parseHistoryJsonLines, renderVerdictTable, summarize, writeReport } from '../../src/chaos/report.js';
 import { leaderSpans, renderReportHtml } from '../../src/chaos/report-html.js';
@@ -32,7 +33,9 @@ const history: History = {
   faults: [{ nemesis: 'kill', detail: 'kill -9 n1 (leader) & <more>', startMs: 2_000, endMs: 3_100, members: [1] }],
 };
 
+// The checkers' real verdict on this history (for its details), with the headline fields fixed.
 const verdict: Verdict = {
+  ...checkHistory(history),
   ok: true,
   operations: 4,
   acknowledgedPuts: 1,
