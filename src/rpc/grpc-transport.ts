@@ -5,8 +5,12 @@
 // registered here.
 //
 // Raft tolerates loss, so this side never queues without bound or blocks the node: a message to
-// a peer with no address, whose channel is not connected, or whose outbox is full is dropped
-// and counted. A failed stream is reopened on a later send after a backoff; the channel itself
+// a peer with no address, or whose outbox is full, is dropped and counted. A channel that is
+// still connecting (a member that never talked to this peer since it started, e.g. a follower
+// that just restarted and is asked to campaign) holds its messages for up to
+// PEER_CONNECT_GRACE_MS and sends them once connected; without that grace its first vote requests
+// were lost and a leadership transfer to it failed. Messages to a peer that stays unreachable are
+// dropped. A failed stream is reopened on a later send after a backoff; the channel itself
 // reconnects in the background (peerChannelOptions: 100 ms to 1 s).
 import * as grpc from '@grpc/grpc-js';
 import { encodeMessage } from '../codec/index.js';
@@ -32,6 +36,11 @@ export const PEER_STREAM_UNSENT_BYTES_MAX = LIMITS.rpc.peerMessageBytesMax;
 /** Room left in a RaftBatch for its own fields and protobuf framing. */
 const BATCH_ENVELOPE_BYTES = 64 * 1024;
 const BATCH_BYTES_MAX = LIMITS.rpc.peerMessageBytesMax - BATCH_ENVELOPE_BYTES;
+/**
+ * How long messages wait for a connecting channel before they are dropped: well under the
+ * shortest election timeout (LIMITS.raft), so nothing stale is sent after Raft has moved on.
+ */
+export const PEER_CONNECT_GRACE_MS = 300;
 const STREAM_RETRY_MS_MIN = 50;
 const STREAM_RETRY_MS_MAX = 1_000;
 /** A stream that lived this long before failing was healthy: the next one starts with the shortest backoff. */
@@ -65,6 +74,10 @@ interface PeerLink {
   retryAtMs: number;
   retryDelayMs: number;
   lastLogMs: number;
+  /** Since when the outbox waits for the channel to connect (undefined: not waiting). */
+  waitingSinceMs: number | undefined;
+  /** A connectivity watch is armed to flush when the channel changes state. */
+  watching: boolean;
 }
 
 export interface GrpcTransportOptions {
@@ -183,6 +196,8 @@ export class GrpcTransport implements Transport {
       retryAtMs: 0,
       retryDelayMs: STREAM_RETRY_MS_MIN,
       lastLogMs: 0,
+      waitingSinceMs: undefined,
+      watching: false,
     };
     this.#links.set(id, link);
     return link;
@@ -206,11 +221,14 @@ export class GrpcTransport implements Transport {
     if (link.outbox.length === 0 || link.unsentBytes >= this.#unsentBytesMax) return;
     const stream = this.#streamFor(link);
     if (stream === undefined) {
+      if (this.#waitForConnection(link)) return;
       this.#drop(link, link.outbox.length, 'peer not connected');
       link.outbox = [];
       link.outboxBytes = 0;
+      link.waitingSinceMs = undefined;
       return;
     }
+    link.waitingSinceMs = undefined;
     while (link.outbox.length > 0 && link.unsentBytes < this.#unsentBytesMax) {
       const { messages, bytes } = takeBatch(link);
       this.counters.sent += messages.length;
@@ -223,6 +241,29 @@ export class GrpcTransport implements Transport {
         this.#flush(link);
       });
     }
+  }
+
+  /**
+   * Keeps the outbox while the channel is connecting and the grace has not run out, and arms one
+   * connectivity watch that flushes again on the next state change or at the end of the grace.
+   * False when the messages should be dropped now.
+   */
+  #waitForConnection(link: PeerLink): boolean {
+    const channel = link.client.getChannel();
+    const state = channel.getConnectivityState(false);
+    const connecting = state === grpc.connectivityState.IDLE || state === grpc.connectivityState.CONNECTING;
+    const now = Date.now();
+    link.waitingSinceMs ??= now;
+    const deadlineMs = link.waitingSinceMs + PEER_CONNECT_GRACE_MS;
+    if (!connecting || now >= deadlineMs || this.#closed) return false;
+    if (!link.watching) {
+      link.watching = true;
+      channel.watchConnectivityState(state, deadlineMs, () => {
+        link.watching = false;
+        if (this.#links.get(link.id) === link) this.#flush(link);
+      });
+    }
+    return true;
   }
 
   #streamFor(link: PeerLink): grpc.ClientWritableStream<RaftBatchOut> | undefined {

@@ -1,7 +1,8 @@
 // Proves the gRPC peer transport (src/rpc/grpc-transport.ts with peer-service.ts receiving) between
 // two real transports over loopback, each behind its own grpc-js server: messages to a peer
-// without an address or without a connection are dropped and counted, never queued without
-// bound; messages arrive in order and the receiver learns the sender's address; large messages
+// without an address, or to a peer that cannot be reached within PEER_CONNECT_GRACE_MS, are
+// dropped and counted, never queued without bound, while the first messages to a peer whose
+// channel is still connecting wait for it and arrive; messages arrive in order and the receiver learns the sender's address; large messages
 // are split into batches and the bytes waiting on a stream are bounded (the rest waits in a
 // bounded outbox, whose overflow is dropped); a peer that goes away and comes back on the same
 // address is reached again; an address change moves the link; snapshots stream chunk by chunk,
@@ -12,6 +13,7 @@ import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
 import type { TransportHandler } from '../../src/node/index.js';
 import type { SnapshotChunk } from '../../src/store/index.js';
 import { GrpcTransport, loadProtos, serverOptions } from '../../src/rpc/index.js';
+import { PEER_CONNECT_GRACE_MS } from '../../src/rpc/grpc-transport.js';
 import { MemberContext } from '../../src/rpc/member-context.js';
 import { PeerService } from '../../src/rpc/peer-service.js';
 import { eventually, reservePorts, sleep } from './helpers.js';
@@ -105,6 +107,23 @@ t.test('drops without an address, then delivers in order and learns the sender a
   b.transport.unregister(2);
   a.transport.send([message(1, 2, 999)]);
   await eventually(() => b.transport.counters.rejected >= 1, 5_000, 'a message to an unregistered member to be rejected');
+});
+
+t.test('first messages to a fresh peer wait for its connection; an unreachable one drops them', async (t) => {
+  const [pa, pb, pdead] = await reservePorts(3);
+  const a = await peer(21, pa!);
+  const b = await peer(22, pb!);
+  a.transport.addresses.set(22, b.address);
+  // One send, on a channel that has never connected: nothing is retried by the test.
+  a.transport.send([message(21, 22, 1), message(21, 22, 2), message(21, 22, 3)]);
+  await eventually(() => b.receiver.messages.length === 3, 5_000, 'the three messages');
+  t.same(b.receiver.messages.map((m) => m.index), [1, 2, 3], 'delivered in order once connected');
+  t.equal(a.transport.counters.dropped, 0, 'nothing dropped while connecting');
+
+  a.transport.addresses.set(23, `127.0.0.1:${pdead!}`); // reserved, nobody listens
+  a.transport.send([message(21, 23, 1)]);
+  await eventually(() => a.transport.counters.dropped === 1, PEER_CONNECT_GRACE_MS + 5_000, 'the message to the unreachable peer to be dropped');
+  t.pass('dropped once the peer proved unreachable or the grace ran out');
 });
 
 t.test('large messages: batches, bounded unsent bytes, bounded outbox', async (t) => {
