@@ -3,8 +3,8 @@
 // with the bytes that were put, and Status counts them (memory_tier hits, misses, hit ratio,
 // cached pages, arena bytes) and reports the native addon; layer ranges and as_dtype conversions
 // work from the arena; a bad layer range is refused; every lease is released when a stream ends,
-// fails or is cancelled
-// (leases_held back to 0); and a member started with arenaBytes 0 serves every read from LevelDB.
+// fails or is cancelled (leases_held back to 0); and a member started with arenaBytes 0 serves
+// every read from LevelDB.
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { crc32c, fp16ToFp32 } from '../../src/codec/index.js';
@@ -41,13 +41,11 @@ t.test('GetPages twice: a miss then a hit, same bytes, counted in Status', async
   const cluster = await startCluster([1]);
   t.teardown(() => cluster.stopAll());
   const member = await cluster.leader();
-  const memberClient = new RawClient(member.address);
-  t.teardown(() => memberClient.close());
-  const client = memberClient;
+  const client = new RawClient(member.address);
   t.teardown(() => client.close());
 
   const pages = [u8Page(1, 2 * MIB, 4), u8Page(2, 3 * MIB + 5, 1), fp16Page(3, MIB, 8)];
-  const put = await putPages(memberClient, pages);
+  const put = await putPages(client, pages);
   t.same(put.results.map((r) => r.code), ['', '', '']);
   const keys = pages.map((p) => p.meta.key);
 
@@ -58,7 +56,7 @@ t.test('GetPages twice: a miss then a hit, same bytes, counted in Status', async
     t.ok(second.pages[i]!.data.equals(page.data), `page ${i + 1}: the hit returns the same bytes`);
     t.equal(second.pages[i]!.meta?.crc32c, page.meta.crc32c, `page ${i + 1}: and its checksum`);
   }
-  const status = await memberClient.unary<StatusResponse>('admin', 'Status', {});
+  const status = await client.unary<StatusResponse>('admin', 'Status', {});
   t.match(status.memoryTier, { hits: 3, misses: 3, hitRatio: 0.5, cachedPages: 3, leasesHeld: 0, arenaBytes: 32 * MIB }, 'Status: 3 misses, then 3 hits');
   t.ok(status.memoryTier!.usedBytes >= 6 * MIB, 'the arena holds the pages');
   t.equal(status.native?.loaded, process.env.KVC_NATIVE !== '0', 'Status says whether the addon is loaded');
@@ -82,7 +80,7 @@ t.test('GetPages twice: a miss then a hit, same bytes, counted in Status', async
   t.equal(missing.error?.kvcCode, 'KVC_NOT_FOUND');
   t.ok(missing.pages[0]?.data.equals(pages[0]!.data), 'the page before the missing one arrived whole');
   await eventually(() => member.node.memoryTierStats().leasesHeld === 0, 2_000, 'every lease to be released');
-  const last = (await memberClient.unary<StatusResponse>('admin', 'Status', {})).memoryTier!;
+  const last = (await client.unary<StatusResponse>('admin', 'Status', {})).memoryTier!;
   t.equal(last.hits, 7, 'layers, conversion and the failed streams read from the arena');
 });
 
@@ -90,13 +88,11 @@ t.test('a cancelled stream releases its leases; the member serves on', async (t)
   const cluster = await startCluster([1]);
   t.teardown(() => cluster.stopAll());
   const member = await cluster.leader();
-  const memberClient = new RawClient(member.address);
-  t.teardown(() => memberClient.close());
-  const client = memberClient;
+  const client = new RawClient(member.address);
   t.teardown(() => client.close());
   // 24 MiB in 3 MiB pages: more than the HTTP/2 windows take, so the server's writes back up.
   const pages = Array.from({ length: 8 }, (_, i) => u8Page(i, 3 * MIB, 3));
-  await putPages(memberClient, pages);
+  await putPages(client, pages);
   const keys = pages.map((p) => p.meta.key);
   await getAll(client, { namespace: NS, keys }); // promote them all
   const method = RawClient.method('cache', 'GetPages');
@@ -116,14 +112,12 @@ t.test('arenaBytes 0: every read comes from LevelDB', async (t) => {
   const cluster = await startCluster([1], { memoryTier: { arenaBytes: 0 } });
   t.teardown(() => cluster.stopAll());
   const member = await cluster.leader();
-  const memberClient = new RawClient(member.address);
-  t.teardown(() => memberClient.close());
-  const client = memberClient;
+  const client = new RawClient(member.address);
   t.teardown(() => client.close());
   const page = u8Page(1, MIB);
-  await putPages(memberClient, [page]);
+  await putPages(client, [page]);
   for (let i = 0; i < 2; i++) t.ok((await getAll(client, { namespace: NS, keys: [page.meta.key] })).pages[0]!.data.equals(page.data));
-  const status = await memberClient.unary<StatusResponse>('admin', 'Status', {});
+  const status = await client.unary<StatusResponse>('admin', 'Status', {});
   t.match(status.memoryTier, { arenaBytes: 0, hits: 0, misses: 2, cachedPages: 0, mlocked: false, numaNodes: [] });
 });
 
