@@ -84,10 +84,33 @@ export interface CompactionLimits {
 }
 
 export interface EvictionLimits {
-  /** Fraction of the byte budget at which the leader starts proposing evictions. */
+  /**
+   * Default fraction of the byte budget at which the leader starts proposing evictions (the
+   * replicated setting `highWatermark` starts here; `kvc config set` changes it).
+   */
   highWatermarkRatio: number;
-  /** Fraction of the byte budget evictions bring the store back down to. */
+  /** Default fraction of the byte budget evictions bring the store back down to (`lowWatermark`). */
   lowWatermarkRatio: number;
+  /** How often the leader checks the watermarks and quotas (and followers flush access reports). */
+  checkIntervalMs: number;
+  /** How often the leader looks for pages whose TTL ran out. */
+  expiryScanIntervalMs: number;
+  /** Most pages one eviction or expiry plan removes; the rest waits for the next check. */
+  planKeysMax: number;
+  /** Most payload bytes one eviction plan removes. */
+  planBytesMax: number;
+  /** Most keys in one `evict` or `expire` command (a plan becomes several commands). */
+  commandKeysMax: number;
+  /** Longest lookup lease (LookupRequest.lease_ms). */
+  leaseMsMax: number;
+  /** Longest pin (PinPagesRequest.ttl_ms). */
+  pinTtlMsMax: number;
+  /** How often a follower sends its access record to the leader (at least once a second). */
+  accessReportIntervalMs: number;
+  /** Most page accesses a follower holds for its next report; more are dropped (and counted). */
+  accessReportKeysMax: number;
+  /** Removal records the store keeps (ListRemovals); older ones are trimmed on every replica alike. */
+  removalRecordEntries: number;
 }
 
 export interface Limits {
@@ -117,12 +140,14 @@ export function assertLimitRelations(limits: ReadonlyLimits): void {
   assert.ok(eviction.lowWatermarkRatio > 0, 'eviction.lowWatermarkRatio must be above 0');
   assert.ok(eviction.lowWatermarkRatio < eviction.highWatermarkRatio, 'eviction low watermark must be below the high one');
   assert.ok(eviction.highWatermarkRatio <= 1, 'eviction.highWatermarkRatio must be at most 1');
+  assert.ok(eviction.commandKeysMax <= limits.page.keysPerRequestMax, 'eviction.commandKeysMax must not exceed page.keysPerRequestMax');
+  assert.ok(eviction.accessReportIntervalMs <= 1000, 'eviction.accessReportIntervalMs must be at most one second');
 }
 
 function assertPositiveIntegers(limits: ReadonlyLimits): void {
   for (const [sectionName, section] of Object.entries(limits)) {
-    if (sectionName === 'eviction') continue; // Ratios, checked separately.
     for (const [name, value] of Object.entries(section as Record<string, number>)) {
+      if (name.endsWith('Ratio')) continue; // Fractions, checked separately.
       assert.ok(Number.isSafeInteger(value) && value > 0, `${sectionName}.${name} must be a positive integer, got ${value}`);
     }
   }
@@ -204,7 +229,20 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
   namespace: { lengthMax: 128 },
   wal: { segmentBytes: 64 * MIB },
   compaction: { triggerWalBytes: 64 * MIB, triggerEntries: 10_000, triggerIntervalMs: 5 * 60 * 1000 },
-  eviction: { highWatermarkRatio: 0.9, lowWatermarkRatio: 0.85 },
+  eviction: {
+    highWatermarkRatio: 0.9,
+    lowWatermarkRatio: 0.85,
+    checkIntervalMs: 200,
+    expiryScanIntervalMs: 1000,
+    planKeysMax: 4096,
+    planBytesMax: 4 * GIB,
+    commandKeysMax: 1024,
+    leaseMsMax: 60_000,
+    pinTtlMsMax: 60 * 60 * 1000,
+    accessReportIntervalMs: 500,
+    accessReportKeysMax: 65_536,
+    removalRecordEntries: 100_000,
+  },
 });
 assertLimitRelations(LIMITS);
 

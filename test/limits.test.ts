@@ -27,7 +27,7 @@ t.test('the defaults are the documented values', async (t) => {
   t.equal(LIMITS.namespace.lengthMax, 128);
   t.equal(LIMITS.wal.segmentBytes, 64 * MIB);
   t.same(LIMITS.compaction, { triggerWalBytes: 64 * MIB, triggerEntries: 10_000, triggerIntervalMs: 300_000 });
-  t.same(LIMITS.eviction, { highWatermarkRatio: 0.9, lowWatermarkRatio: 0.85 });
+  t.match(LIMITS.eviction, { highWatermarkRatio: 0.9, lowWatermarkRatio: 0.85, leaseMsMax: 60_000, accessReportIntervalMs: 500 });
 });
 
 t.test('overrides are applied, checked and frozen', async (t) => {

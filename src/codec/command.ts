@@ -10,6 +10,9 @@
 //   unpin    [5, 5, ns, keys[]]
 //   evict    [5, 6, ns, keys[]]
 //   noop     [5, 7]
+//   set-config     [5, 8, [[key, value], ...]]        replicated capacity settings (SETTING_KEYS)
+//   set-ns-config  [5, 9, ns, [[key, value], ...]]    replicated namespace settings (NS_SETTING_KEYS)
+//   expire         [5, 10, ns, keys[]]                pages whose TTL ran out, as the leader saw it
 // The codec checks types and intrinsic ranges only (non-negative integers, uint32 checksum, known
 // dtype). Configurable limits (key length, namespace syntax, page size, keys per request) are the
 // caller's to enforce, because an operator may change them and the log must stay decodable.
@@ -51,12 +54,25 @@ export type Command =
   | { op: 'pin'; ns: string; keys: Uint8Array[]; ttlMs: number; nowMs: number }
   | { op: 'unpin'; ns: string; keys: Uint8Array[] }
   | { op: 'evict'; ns: string; keys: Uint8Array[] }
-  | { op: 'noop' };
+  | { op: 'noop' }
+  | { op: 'set-config'; changes: SettingChange[] }
+  | { op: 'set-ns-config'; ns: string; changes: NsSettingChange[] }
+  | { op: 'expire'; ns: string; keys: Uint8Array[] };
+
+/** The replicated capacity settings a `set-config` command may change. */
+export const SETTING_KEYS = ['budgetBytes', 'highWatermark', 'lowWatermark', 'evictionGraceMs', 'defaultTtlMs'] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+/** The replicated settings of one namespace. */
+export const NS_SETTING_KEYS = ['quotaBytes', 'defaultTtlMs'] as const;
+export type NsSettingKey = (typeof NS_SETTING_KEYS)[number];
+/** Values are non-negative numbers (watermarks are fractions); the store checks their ranges. */
+export type SettingChange = [SettingKey, number];
+export type NsSettingChange = [NsSettingKey, number];
 
 export type CommandOp = Command['op'];
 
 /** Operation codes on the wire. Codes are never reused for another operation. */
-const OP_CODES = { put: 1, delete: 2, 'drop-ns': 3, pin: 4, unpin: 5, evict: 6, noop: 7 } as const satisfies Record<
+const OP_CODES = { put: 1, delete: 2, 'drop-ns': 3, pin: 4, unpin: 5, evict: 6, noop: 7, 'set-config': 8, 'set-ns-config': 9, expire: 10 } as const satisfies Record<
   CommandOp,
   number
 >;
@@ -70,6 +86,8 @@ const PIN_RECORD_LENGTH = 6;
 const DROP_NS_RECORD_LENGTH = 3;
 const NOOP_RECORD_LENGTH = 2;
 const PUT_RECORD_LENGTH = 3;
+const SET_CONFIG_RECORD_LENGTH = 3;
+const SET_NS_CONFIG_RECORD_LENGTH = 4;
 
 function invert(codes: Record<CommandOp, number>): CommandOp[] {
   const ops: CommandOp[] = [];
@@ -84,6 +102,19 @@ function readDtype(value: unknown, path: string): Dtype {
 
 function readKeys(value: unknown, path: string): Uint8Array[] {
   return readArray(value, path).map((key, i) => readBytes(key, `${path}[${i}]`));
+}
+
+function readChanges<K extends string>(value: unknown, keys: readonly K[], path: string): [K, number][] {
+  return readArray(value, path).map((change, i) => {
+    const [key, number] = readTuple(change, 2, `${path}[${i}]`);
+    if (typeof key !== 'string' || !(keys as readonly string[]).includes(key)) {
+      throw new CodecError(`${path}[${i}]: unknown setting ${describe(key)}`);
+    }
+    if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) {
+      throw new CodecError(`${path}[${i}]: expected a finite non-negative number, got ${describe(number)}`);
+    }
+    return [key as K, number];
+  });
 }
 
 function readShape(value: unknown, path: string): number[] {
@@ -122,7 +153,12 @@ export function encodeCommand(c: Command): Uint8Array {
     case 'delete':
     case 'unpin':
     case 'evict':
+    case 'expire':
       return packTuple([...head, readString(c.ns, 'command.ns'), readKeys(c.keys, 'command.keys')], 0);
+    case 'set-config':
+      return packTuple([...head, readChanges(c.changes, SETTING_KEYS, 'command.changes')], 0);
+    case 'set-ns-config':
+      return packTuple([...head, readString(c.ns, 'command.ns'), readChanges(c.changes, NS_SETTING_KEYS, 'command.changes')], 0);
     case 'pin': {
       const fields = [readString(c.ns, 'command.ns'), readKeys(c.keys, 'command.keys')];
       return packTuple([...head, ...fields, readUint(c.ttlMs, 'command.ttlMs'), readUint(c.nowMs, 'command.nowMs')], 0);
@@ -172,8 +208,15 @@ export function decodeCommand(bytes: Uint8Array): Command {
     case 'delete':
     case 'unpin':
     case 'evict':
+    case 'expire':
       readTuple(t, KEYED_RECORD_LENGTH, 'command');
       return { op, ns: readString(t[2], 'command.ns'), keys: readKeys(t[3], 'command.keys') };
+    case 'set-config':
+      readTuple(t, SET_CONFIG_RECORD_LENGTH, 'command');
+      return { op, changes: readChanges(t[2], SETTING_KEYS, 'command.changes') };
+    case 'set-ns-config':
+      readTuple(t, SET_NS_CONFIG_RECORD_LENGTH, 'command');
+      return { op, ns: readString(t[2], 'command.ns'), changes: readChanges(t[3], NS_SETTING_KEYS, 'command.changes') };
     case 'pin':
       readTuple(t, PIN_RECORD_LENGTH, 'command');
       return {

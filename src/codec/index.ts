@@ -18,9 +18,11 @@ export {
   encodeMessage,
   decodeMessage,
 } from './raft-codec.js';
-export { encodeCommand, decodeCommand } from './command.js';
+export { encodeAccessReport, decodeAccessReport } from './access-report.js';
+export type { AccessReport, AccessReportEntry } from './access-report.js';
+export { encodeCommand, decodeCommand, SETTING_KEYS, NS_SETTING_KEYS } from './command.js';
 /** Plain msgpack arrays with the one configured Packr, for record bodies of other folders (the WAL's). */
 export { packArray, unpackValue } from './msgpack.js';
-export type { Command, CommandOp, PageMeta } from './command.js';
+export type { Command, CommandOp, PageMeta, SettingKey, NsSettingKey, SettingChange, NsSettingChange } from './command.js';
 export { fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype } from './fp16.js';
 export type { Dtype } from './fp16.js';

@@ -23,6 +23,7 @@ export enum FormatTag {
   SnapshotMetadata = 3,
   Message = 4,
   Command = 5,
+  AccessReport = 6,
 }
 
 /**

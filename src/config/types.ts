@@ -17,7 +17,12 @@ export interface RaftSettings {
 
 export interface StorageSettings {
   fsync?: boolean;
+  /** Capacity settings: replicated; the first leader proposes its file's values (DESIGN §6). */
   budgetBytes?: number;
+  highWatermark?: number;
+  lowWatermark?: number;
+  evictionGraceMs?: number;
+  defaultTtlMs?: number;
   walSegmentBytes?: number;
 }
 

@@ -39,7 +39,10 @@ const PORT_MAX = 65_535;
 const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken'] as const;
 const MEMBER_FIELDS = ['id', 'address', 'listen'] as const;
 const RAFT_FIELDS = ['tickMs', 'electionTick', 'heartbeatTick'] as const;
-const STORAGE_FIELDS = ['fsync', 'budgetBytes', 'walSegmentBytes'] as const;
+const STORAGE_FIELDS = ['fsync', 'budgetBytes', 'walSegmentBytes', 'highWatermark', 'lowWatermark', 'evictionGraceMs', 'defaultTtlMs'] as const;
+/** Longest eviction grace window and default TTL (as the store's settings.ts; not imported, see ARENA_BYTES_MIN). */
+const EVICTION_GRACE_MS_MAX = 24 * 60 * 60 * 1000;
+const TTL_MS_MAX = 365 * 24 * 60 * 60 * 1000;
 const COMPACTION_FIELDS = ['entries', 'walBytes', 'intervalMs', 'keepEntries'] as const;
 const MEMORY_FIELDS = ['arenaBytes', 'numaNode'] as const;
 const WORKER_FIELDS = ['threads'] as const;
@@ -227,7 +230,25 @@ function checkStorage(c: Checker, value: unknown): StorageSettings | undefined {
   if (fsync !== undefined) settings.fsync = fsync;
   if (budgetBytes !== undefined) settings.budgetBytes = budgetBytes;
   if (walSegmentBytes !== undefined) settings.walSegmentBytes = walSegmentBytes;
+  checkEvictionSettings(c, record, settings);
   return settings;
+}
+
+/** The capacity settings besides the budget: watermarks in (0, 1] with low < high, grace, default TTL. */
+function checkEvictionSettings(c: Checker, record: Record<string, unknown>, settings: StorageSettings): void {
+  const fraction = (key: 'highWatermark' | 'lowWatermark') =>
+    c.optional(record, key, (v) => (typeof v === 'number' && v > 0 && v <= 1 ? v : c.fail(['storage', key], `expected a fraction in (0, 1], got ${JSON.stringify(v)}`)));
+  const high = fraction('highWatermark');
+  const low = fraction('lowWatermark');
+  const grace = c.optional(record, 'evictionGraceMs', (v) => c.integer(v, ['storage', 'evictionGraceMs'], 0, EVICTION_GRACE_MS_MAX));
+  const ttl = c.optional(record, 'defaultTtlMs', (v) => c.integer(v, ['storage', 'defaultTtlMs'], 0, TTL_MS_MAX));
+  if (high !== undefined) settings.highWatermark = high;
+  if (low !== undefined) settings.lowWatermark = low;
+  if (grace !== undefined) settings.evictionGraceMs = grace;
+  if (ttl !== undefined) settings.defaultTtlMs = ttl;
+  const effectiveHigh = high ?? LIMITS.eviction.highWatermarkRatio;
+  const effectiveLow = low ?? LIMITS.eviction.lowWatermarkRatio;
+  if (effectiveLow >= effectiveHigh) c.fail(['storage', 'lowWatermark'], `must be below highWatermark (${effectiveLow} >= ${effectiveHigh})`);
 }
 
 /** The WAL's own relation (a segment holds one largest entry) decides, so it is stated once. */

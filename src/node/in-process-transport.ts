@@ -86,6 +86,14 @@ export class InProcessTransport implements Transport {
     }
   }
 
+  sendAccessReport(from: NodeId, to: NodeId, report: Uint8Array): void {
+    if (!this.#linkUp(from, to)) return;
+    const bytes = report.slice();
+    setImmediate(() => {
+      if (this.#linkUp(from, to)) this.#handlers.get(to)?.onAccessReport(from, bytes);
+    });
+  }
+
   async sendSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<boolean> {
     const handler = this.#handlers.get(message.to);
     if (handler === undefined || !this.#linkUp(message.from, message.to)) return false;

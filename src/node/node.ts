@@ -39,9 +39,10 @@ import {
   type PageLease,
   type SnapshotChunk,
 } from '../store/index.js';
-import type { Command } from '../codec/index.js';
+import { SETTING_KEYS, type Command } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
+import { CapacityKeeper, type CapacityConfig, type CapacityCounters } from './capacity.js';
 import { decodeProposal, encodeProposal } from './proposal.js';
 import type { Transport } from './transport.js';
 
@@ -70,7 +71,16 @@ export interface NodeConfig {
   heartbeatTick?: number;
   /** fdatasync the WAL and sync LevelDB writes (default true; tests may turn it off). */
   fsync?: boolean;
+  /**
+   * Capacity settings from the member's config file. They are replicated state (DESIGN §6): the
+   * first leader proposes them when the cluster has none yet; afterwards `kvc config set`
+   * changes them, and a member whose file disagrees logs it once and follows the cluster.
+   */
   budgetBytes?: number;
+  highWatermark?: number;
+  lowWatermark?: number;
+  evictionGraceMs?: number;
+  defaultTtlMs?: number;
   /**
    * The memory tier above LevelDB (pinned arena; arenaBytes 0 disables it). Default: a small
    * arena (DEFAULT_ARENA_BYTES), so a process that runs many members (tests) stays light;
@@ -118,6 +128,11 @@ export interface NodeStatus {
   /** Store images this member streamed to followers / installed from a leader since it started. */
   snapshotsSent: number;
   snapshotsInstalled: number;
+  /** Replicated removal counters of the store. */
+  evictedPages: number;
+  evictedBytes: number;
+  expiredPages: number;
+  capacity: CapacityCounters;
 }
 
 interface PendingProposal {
@@ -143,10 +158,11 @@ type InboxItem =
   | { kind: 'campaign' }
   | { kind: 'snapshot-status'; to: NodeId; ok: boolean };
 
-const DEFAULT_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
 /** Arena of a member whose config names none (programmatic starts: tests, benchmarks). */
 export const DEFAULT_ARENA_BYTES = 32 * 1024 * 1024;
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
+/** Namespaces whose lookups a member counts; lookups in more are not counted (bounded memory). */
+const LOOKUP_STATS_NAMESPACES_MAX = 10_000;
 const DEFAULT_PROPOSAL_BATCH_MAX = 256;
 const DEFAULT_KEEP_ENTRIES = 1_000;
 const DEFAULT_KEEP_BYTES = 64 * 1024 * 1024;
@@ -183,6 +199,10 @@ export class ClusterNode {
   #fatal: Error | undefined = undefined;
   #snapshotsSent = 0;
   #snapshotsInstalled = 0;
+  readonly #capacity: CapacityKeeper;
+  /** Lookup counters per namespace (member-local, for ListNamespaces). */
+  readonly #lookupStats = new Map<string, { keys: number; hits: number }>();
+  #capacityTimer: NodeJS.Timeout | undefined = undefined;
 
   private constructor(config: NodeConfig, wal: Wal, store: PageStore, tier: MemoryTier, rn: RawNode) {
     this.id = config.id;
@@ -199,6 +219,18 @@ export class ClusterNode {
       keepEntries: config.compaction?.keepEntries ?? DEFAULT_KEEP_ENTRIES,
       keepBytes: config.compaction?.keepBytes ?? DEFAULT_KEEP_BYTES,
     };
+    this.#capacity = new CapacityKeeper(
+      {
+        id: this.id,
+        store: () => this.#store,
+        isLeader: () => this.isLeader(),
+        leader: () => this.leader(),
+        propose: (command) => this.#propose(command),
+        sendAccessReport: (to, report) => this.#config.transport.sendAccessReport(this.id, to, report),
+        log: this.#log,
+      },
+      capacityConfig(config),
+    );
   }
 
   /** Opens (or creates) the member's WAL and store, and starts ticking and serving. */
@@ -230,7 +262,13 @@ export class ClusterNode {
     config.transport.register(config.id, {
       onMessage: (message) => node.#enqueue({ kind: 'message', message }),
       onSnapshot: (message, chunks) => node.#receiveSnapshot(message, chunks),
+      onAccessReport: (from, report) => {
+        if (!node.#stopped) node.#capacity.onAccessReport(from, report);
+      },
     });
+    node.#capacityTimer = setInterval(() => {
+      if (!node.#stopped) node.#capacity.tick();
+    }, LIMITS.eviction.checkIntervalMs);
     node.#ticker = setInterval(() => {
       node.#ticks++;
       node.#notify();
@@ -245,7 +283,7 @@ export class ClusterNode {
    * flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
    */
   static #openStore(config: NodeConfig, tier: MemoryTier): Promise<PageStore> {
-    return PageStore.open({ dir: path.join(config.dataDir, 'store'), budgetBytes: config.budgetBytes ?? DEFAULT_BUDGET_BYTES, sync: false, tier, ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}) });
+    return PageStore.open({ dir: path.join(config.dataDir, 'store'), sync: false, tier, ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}) });
   }
 
   static #newRawNode(config: NodeConfig, wal: Wal): RawNode {
@@ -285,6 +323,7 @@ export class ClusterNode {
    * bytes have been sent. Waits out a snapshot install like every read.
    */
   readPage(ns: string, key: Uint8Array): Promise<PageLease | undefined> {
+    this.#capacity.noteAccess(ns, [key]);
     return this.#withStore(() => this.#store.readPage(ns, key));
   }
 
@@ -293,8 +332,35 @@ export class ClusterNode {
     return this.#tier.stats();
   }
 
-  lookup(ns: string, keys: Uint8Array[]): Promise<number> {
-    return this.#withStore(() => this.#store.lookup(ns, keys));
+  /**
+   * The longest stored prefix of `keys`, from the store's in-memory index (no LevelDB read, no
+   * wait behind applies). The matched pages count as accessed for eviction, and `leaseMs` > 0
+   * protects them from eviction that long (forwarded to the leader at once from a follower).
+   */
+  lookup(ns: string, keys: Uint8Array[], leaseMs = 0): number {
+    const matched = this.#store.lookup(ns, keys);
+    this.#capacity.noteAccess(ns, keys.slice(0, matched), leaseMs);
+    let stats = this.#lookupStats.get(ns);
+    if (stats === undefined && this.#lookupStats.size < LOOKUP_STATS_NAMESPACES_MAX) this.#lookupStats.set(ns, (stats = { keys: 0, hits: 0 }));
+    if (stats !== undefined) {
+      stats.keys += keys.length;
+      stats.hits += matched;
+    }
+    return matched;
+  }
+
+  /** This member's Lookup counters for `ns` since it started: keys asked, keys matched. */
+  lookupStats(ns: string): { keys: number; hits: number } {
+    return { ...(this.#lookupStats.get(ns) ?? { keys: 0, hits: 0 }) };
+  }
+
+  lookupStatsNamespaces(): string[] {
+    return [...this.#lookupStats.keys()];
+  }
+
+  /** The store's removal record (ListRemovals); waits out a snapshot install like every read. */
+  removals(fromIndex: number, limit: number): ReturnType<PageStore['removals']> {
+    return this.#withStore(() => this.#store.removals(fromIndex, limit));
   }
 
   digest(): Promise<string> {
@@ -318,8 +384,22 @@ export class ClusterNode {
     return this.#rn.status().softState.leader;
   }
 
-  /** Replicates `command`; resolves with its result once it is committed and applied here. */
+  /**
+   * Replicates `command`; resolves with its result once it is committed and applied here. A put
+   * that would pass the byte budget or its namespace's quota gets the evictions that make room
+   * proposed ahead of it (CapacityKeeper); it is refused (KVC_QUOTA_EXHAUSTED, saying what held
+   * pages back) only when nothing more is evictable.
+   */
   propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<ApplyResult> {
+    if (command.op !== 'put' || this.#stopped || !this.isLeader()) return this.#propose(command, timeoutMs);
+    const reservation = this.#capacity.beforePut(command.pages.map((page) => page.meta));
+    for (const ahead of reservation.ahead) this.#capacity.track(ahead, this.#propose(ahead, timeoutMs));
+    return this.#propose(command, timeoutMs)
+      .then((result) => (result.ok || result.code !== 'KVC_QUOTA_EXHAUSTED' ? result : { ...result, message: CapacityKeeper.refusalMessage(result.message, reservation.heldBack) }))
+      .finally(() => reservation.release());
+  }
+
+  #propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<ApplyResult> {
     if (this.#stopped) return Promise.reject(this.#stoppedError());
     if (!this.isLeader()) return Promise.reject(this.#notLeaderError());
     const seq = ++this.#proposalSeq;
@@ -380,6 +460,10 @@ export class ClusterNode {
       walSegments: walStats.segments,
       snapshotsSent: this.#snapshotsSent,
       snapshotsInstalled: this.#snapshotsInstalled,
+      evictedPages: storeStats.evictedPages,
+      evictedBytes: storeStats.evictedBytes,
+      expiredPages: storeStats.expiredPages,
+      capacity: { ...this.#capacity.counters },
     };
   }
 
@@ -579,7 +663,6 @@ export class ClusterNode {
     this.#assertServing();
     await this.#withStore(async () => {
       const dir = path.join(this.#config.dataDir, 'store');
-      const budgetBytes = this.#config.budgetBytes ?? DEFAULT_BUDGET_BYTES;
       // Never go back: an image older than what we hold would lose applied entries.
       const minAppliedIndex = this.#store.appliedIndex();
       await this.#store.close();
@@ -590,7 +673,7 @@ export class ClusterNode {
         // The cached pages described the old state (an installed image may lack some of them).
         // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
         this.#tier.clear();
-        this.#store = await PageStore.open({ dir, budgetBytes, sync: false, tier: this.#tier, ...(this.#config.snapshotChecksums ? { checksums: this.#config.snapshotChecksums } : {}) });
+        this.#store = await PageStore.open({ dir, sync: false, tier: this.#tier, ...(this.#config.snapshotChecksums ? { checksums: this.#config.snapshotChecksums } : {}) });
       }
     });
     this.#enqueue({ kind: 'message', message });
@@ -765,6 +848,7 @@ export class ClusterNode {
   #halt(error: Error): void {
     this.#stopped = true;
     if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    if (this.#capacityTimer !== undefined) clearInterval(this.#capacityTimer);
     this.#config.transport.unregister(this.id);
     this.#notify();
     for (const seq of [...this.#proposals.keys()]) this.#settleProposal(seq, undefined, error);
@@ -774,6 +858,16 @@ export class ClusterNode {
     }
     this.#reads.clear();
   }
+}
+
+/** The capacity settings the member's config names (the others stay at the cluster's defaults). */
+function capacityConfig(config: NodeConfig): CapacityConfig {
+  const configured: CapacityConfig = {};
+  for (const key of SETTING_KEYS) {
+    const value = config[key];
+    if (value !== undefined) configured[key] = value;
+  }
+  return configured;
 }
 
 /** One log line on the memory tier as started: size, placement, pinning. */

@@ -11,6 +11,11 @@ export interface TransportHandler {
    * installed. Resolves when installed (or rejects, leaving the old state intact).
    */
   onSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<void>;
+  /**
+   * An access report from member `from` (src/codec encodeAccessReport), not yet decoded: the
+   * receiver decodes it and drops what does not decode. Never throws.
+   */
+  onAccessReport(from: NodeId, report: Uint8Array): void;
 }
 
 export interface Transport {
@@ -19,6 +24,8 @@ export interface Transport {
   unregister(id: NodeId): void;
   /** Fire and forget: messages may be lost, delayed or reordered; Raft copes. */
   send(messages: Message[]): void;
+  /** Fire and forget, like `send`: an access report from `from` to the leader `to`. */
+  sendAccessReport(from: NodeId, to: NodeId, report: Uint8Array): void;
   /** Streams a snapshot to `message.to`; resolves true once the receiver installed it. */
   sendSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<boolean>;
 }

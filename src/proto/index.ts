@@ -110,6 +110,74 @@ export interface StatusResponse {
   /** Null from a member that predates the field (proto-loader decodes an absent message as null). */
   native: NativeStatusMessage | null;
   memoryTier: MemoryTierStatusMessage | null;
+  /** Replicated removal counters (0 from a member that predates them). */
+  evictedPages: number;
+  evictedBytes: number;
+  expiredPages: number;
+  settings: ClusterSettingsMessage | null;
+  namespaces: NamespaceStatusMessage[];
+}
+
+export interface ClusterSettingsMessage {
+  budgetBytes: number;
+  highWatermark: number;
+  lowWatermark: number;
+  evictionGraceMs: number;
+  defaultTtlMs: number;
+  replicated: boolean;
+}
+
+export interface NamespaceStatusMessage {
+  namespace: string;
+  pages: number;
+  bytes: number;
+  quotaBytes: number;
+  defaultTtlMs: number;
+  evictedPages: number;
+  evictedBytes: number;
+  expiredPages: number;
+  lookupKeys: number;
+  lookupHits: number;
+}
+
+export interface SetConfigRequest {
+  key: string;
+  value: string;
+}
+
+export interface SetConfigResponse {
+  settings: ClusterSettingsMessage | null;
+}
+
+export interface SetNamespaceConfigRequest {
+  namespace: string;
+  key: string;
+  value: string;
+}
+
+export interface ListNamespacesResponse {
+  namespaces: NamespaceStatusMessage[];
+  appliedIndex: number;
+}
+
+export interface ListRemovalsRequest {
+  fromIndex: number;
+  limit: number;
+}
+
+export interface RemovalMessage {
+  index: number;
+  namespace: string;
+  /** Empty for a dropped namespace. */
+  key: Uint8Array;
+  reason: 'evicted' | 'expired' | 'deleted' | 'namespace-dropped';
+}
+
+export interface ListRemovalsResponse {
+  removals: RemovalMessage[];
+  oldestIndex: number;
+  appliedIndex: number;
+  more: boolean;
 }
 
 export interface AddMemberRequest {
@@ -140,4 +208,5 @@ export interface DropNamespaceRequest {
 
 export interface GetConfigResponse {
   json: string;
+  settings: ClusterSettingsMessage | null;
 }

@@ -13,6 +13,7 @@ import { nativeStatus } from '../native/index.js';
 import type { ClusterNode, NodeStatus } from '../node/index.js';
 import type { NodeId } from '../raft/index.js';
 import { proposeOk } from './cache-service.js';
+import { listNamespaces, listRemovals, namespaceMessages, setConfig, setNamespaceConfig, settingsMessage } from './capacity-admin.js';
 import { unary } from './handlers.js';
 import type { MemberContext } from './member-context.js';
 import type {
@@ -20,7 +21,13 @@ import type {
   DropNamespaceRequest,
   Empty,
   GetConfigResponse,
+  ListNamespacesResponse,
+  ListRemovalsRequest,
+  ListRemovalsResponse,
   Member,
+  SetConfigRequest,
+  SetConfigResponse,
+  SetNamespaceConfigRequest,
   MemoryTierStatusMessage,
   NativeStatusMessage,
   RemoveMemberRequest,
@@ -60,7 +67,14 @@ export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
     DropNamespace: admin<DropNamespaceRequest, Empty>('DropNamespace', (request, call) =>
       proposeOk(ctx, call, { op: 'drop-ns', ns: validateNamespace(request.namespace) }),
     ),
-    GetConfig: admin<Empty, GetConfigResponse>('GetConfig', async () => ({ json: JSON.stringify({ ...ctx.config(), limits: LIMITS }) })),
+    GetConfig: admin<Empty, GetConfigResponse>('GetConfig', async () => ({
+      json: JSON.stringify({ ...ctx.config(), limits: LIMITS }),
+      settings: settingsMessage(ctx.requireNode().store.settings()),
+    })),
+    SetConfig: admin<SetConfigRequest, SetConfigResponse>('SetConfig', (request, call) => setConfig(ctx, request, call)),
+    SetNamespaceConfig: admin<SetNamespaceConfigRequest, Empty>('SetNamespaceConfig', (request, call) => setNamespaceConfig(ctx, request, call)),
+    ListNamespaces: admin<Empty, ListNamespacesResponse>('ListNamespaces', async () => listNamespaces(ctx)),
+    ListRemovals: admin<ListRemovalsRequest, ListRemovalsResponse>('ListRemovals', (request) => listRemovals(ctx, request)),
   };
 }
 
@@ -109,6 +123,11 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     digest,
     native: nativeMessage(),
     memoryTier: memoryTierMessage(node),
+    evictedPages: st.evictedPages,
+    evictedBytes: st.evictedBytes,
+    expiredPages: st.expiredPages,
+    settings: settingsMessage(node.store.settings()),
+    namespaces: namespaceMessages(node),
   };
 }
 

@@ -24,7 +24,7 @@ import type {
   PutPagesResponse,
   PutResult,
 } from './proto-types.js';
-import { checksumMismatch, validateKeys, validateNamespace } from './validate.js';
+import { checksumMismatch, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs } from './validate.js';
 
 /**
  * Bytes of pages one PutPages stream may have proposed and not yet seen applied. Past it the
@@ -32,8 +32,6 @@ import { checksumMismatch, validateKeys, validateNamespace } from './validate.js
  * HTTP/2 flow control instead of filling the leader's memory.
  */
 export const PUT_STREAM_INFLIGHT_BYTES_MAX = 64 * 1024 * 1024;
-/** Pins expire after at most this long (cache.proto); longer requests are shortened to it. */
-export const PIN_TTL_MS_MAX = 60 * 60 * 1000;
 
 export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImplementation {
   return {
@@ -48,7 +46,7 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
       const ns = validateNamespace(request.namespace);
       const keys = validateKeys(request.keys);
       // The pin's start time is the leader's clock, carried in the command so every replica agrees.
-      const command: Command = { op: 'pin', ns, keys, ttlMs: Math.min(request.ttlMs, PIN_TTL_MS_MAX), nowMs: Date.now() };
+      const command: Command = { op: 'pin', ns, keys, ttlMs: validatePinTtlMs(request.ttlMs), nowMs: Date.now() };
       return proposeOk(ctx, call, command);
     }),
     UnpinPages: unary<KeysRequest, Empty>(ctx, 'UnpinPages', (request, call) => {
@@ -61,9 +59,10 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
 async function lookup(ctx: MemberContext, request: LookupRequest, call: grpc.ServerUnaryCall<LookupRequest, LookupResponse>): Promise<LookupResponse> {
   const ns = validateNamespace(request.namespace);
   const keys = validateKeys(request.keys);
+  const leaseMs = validateLeaseMs(request.leaseMs);
   const node = ctx.requireNode();
   if (request.linearizable) await node.linearizableRead(ctx.timeoutMs(call));
-  const matched = await node.lookup(ns, keys);
+  const matched = node.lookup(ns, keys, leaseMs);
   return { matched, appliedIndex: node.store.appliedIndex() };
 }
 

@@ -158,6 +158,22 @@ export class GrpcTransport implements Transport {
     }
   }
 
+  /**
+   * An access report rides the Raft stream as a batch of its own. It is best effort like the
+   * messages: written only when the stream is open and not backed up, else dropped (the next
+   * report, a second later, carries newer accesses anyway).
+   */
+  sendAccessReport(from: NodeId, to: NodeId, report: Uint8Array): void {
+    if (this.#closed) return;
+    const link = this.#linkFor(to);
+    const stream = link === undefined ? undefined : this.#streamFor(link);
+    if (link === undefined || stream === undefined || link.unsentBytes >= this.#unsentBytesMax) {
+      this.counters.dropped++;
+      return;
+    }
+    stream.write({ from, to, messages: [], fromAddress: this.#selfAddress, accessReport: report });
+  }
+
   async sendSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<boolean> {
     const link = this.#linkFor(message.to);
     if (link === undefined || !this.#connected(link)) {

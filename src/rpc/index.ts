@@ -16,5 +16,5 @@ export {
   type LoadedProtos,
 } from './protos.js';
 export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObject } from './errors.js';
-export { PUT_STREAM_INFLIGHT_BYTES_MAX, PIN_TTL_MS_MAX } from './cache-service.js';
+export { PUT_STREAM_INFLIGHT_BYTES_MAX } from './cache-service.js';
 export type * from './proto-types.js';

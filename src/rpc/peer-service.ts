@@ -82,6 +82,13 @@ type RaftAck = Record<string, never>;
 
 function receiveBatch(transport: GrpcTransport, batch: RaftBatchIn, reject: (why: string) => void): void {
   const localId = transport.localId;
+  if (batch.accessReport.byteLength > 0) {
+    const handler = localId === undefined || batch.to !== localId ? undefined : transport.handlerFor(localId);
+    // The node decodes and checks the report; one from an unknown or bogus sender changes only
+    // this member's recency hints, never replicated state.
+    if (handler === undefined || batch.from === NONE || batch.from === localId) reject('an access report not addressed to this member');
+    else handler.onAccessReport(batch.from, batch.accessReport);
+  }
   for (const bytes of batch.messages) {
     const m = decodeOrUndefined(bytes);
     const why = m === undefined ? 'undecodable bytes' : invalidReason(m, localId, batch);

@@ -12,6 +12,14 @@ import type { ProtoDtype } from '../proto/index.js';
 
 export type {
   AddMemberRequest,
+  ClusterSettingsMessage,
+  ListNamespacesResponse,
+  ListRemovalsRequest,
+  ListRemovalsResponse,
+  NamespaceStatusMessage,
+  SetConfigRequest,
+  SetConfigResponse,
+  SetNamespaceConfigRequest,
   DropNamespaceRequest,
   Empty,
   GetConfigResponse,
@@ -67,6 +75,7 @@ export interface LookupRequest {
   namespace: string;
   keys: Buffer[];
   linearizable: boolean;
+  leaseMs: number;
 }
 
 export interface GetPagesRequest {
@@ -110,6 +119,8 @@ export interface RaftBatchIn {
   to: number;
   messages: Buffer[];
   fromAddress: string;
+  /** Empty when the batch carries none. */
+  accessReport: Buffer;
 }
 
 export interface RaftBatchOut {
@@ -118,6 +129,7 @@ export interface RaftBatchOut {
   messages: Uint8Array[];
   /** The sender's advertised address, so a receiver can answer a member it has no address for. */
   fromAddress: string;
+  accessReport?: Uint8Array;
 }
 
 export interface SnapshotPartIn {

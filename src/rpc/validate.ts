@@ -5,6 +5,7 @@
 import { crc32c, dtypeBytes, type Dtype } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
+import { TTL_MS_MAX } from '../store/index.js';
 import type { PageMetaIn, ProtoDtype, ProtoDtypeIn } from './proto-types.js';
 
 /** Namespace characters (DESIGN §2); the length is checked against LIMITS.namespace.lengthMax. */
@@ -120,8 +121,25 @@ export function validatePutMeta(meta: PageMetaIn): ValidatedPutMeta {
   if (meta.parentKey.byteLength > 0) out.parentKey = validateKey(meta.parentKey, 'parent_key');
   validatePageBytes(meta.bytes);
   validateShape(meta.shape, out.dtype, meta.bytes);
+  if (meta.ttlMs > TTL_MS_MAX) throw new KvcError('KVC_INVALID_ARGUMENT', { detail: `ttl_ms ${meta.ttlMs} is over the maximum ${TTL_MS_MAX} (365 days)` });
   if (meta.ttlMs > 0) out.ttlMs = meta.ttlMs;
   const storeDtype = optionalDtypeFromProto(meta.storeDtype, 'store_dtype');
   if (storeDtype !== undefined && storeDtype !== out.dtype) out.storeDtype = storeDtype;
   return out;
+}
+
+/** A lookup lease, 0 (none) to LIMITS.eviction.leaseMsMax. */
+export function validateLeaseMs(leaseMs: number): number {
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 0 || leaseMs > LIMITS.eviction.leaseMsMax) {
+    throw new KvcError('KVC_INVALID_ARGUMENT', { detail: `lease_ms ${leaseMs} is outside 0..${LIMITS.eviction.leaseMsMax}` });
+  }
+  return leaseMs;
+}
+
+/** A pin's TTL, 1 ms to LIMITS.eviction.pinTtlMsMax. */
+export function validatePinTtlMs(ttlMs: number): number {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > LIMITS.eviction.pinTtlMsMax) {
+    throw new KvcError('KVC_INVALID_ARGUMENT', { detail: `ttl_ms ${ttlMs} is outside 1..${LIMITS.eviction.pinTtlMsMax} (1 hour)` });
+  }
+  return ttlMs;
 }

@@ -10,23 +10,40 @@ import type { Command, PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import {
   APPLIED_INDEX_KEY,
+  COUNTERS_KEY,
   FAMILY_META,
+  FAMILY_NS_COUNTERS,
+  FAMILY_NS_SETTINGS,
   FAMILY_PAYLOAD,
   FAMILY_PIN,
+  SETTINGS_KEY,
   keyId,
   namespaceRange,
+  nsRecordKey,
   nsStatsKey,
   pageKey,
+  removalKey,
   withFamily,
 } from './keys.js';
+import type { IndexEffect } from './page-index.js';
 import type { StoreDb } from './level.js';
 import { PendingWrites } from './pending-writes.js';
 import type { BatchOp } from './pending-writes.js';
-import { decodeMeta, decodeU64, encodeMeta, encodeNsStats, encodeU64 } from './records.js';
-import type { NsStats, StoredMeta } from './records.js';
+import { ZERO_COUNTERS, decodeMeta, decodeU64, encodeCounters, encodeMeta, encodeNsStats, encodeRemoval, encodeU64 } from './records.js';
+import type { NsStats, RemovalCounters, RemovalReason, StoredMeta } from './records.js';
+import {
+  DEFAULT_NS_SETTINGS,
+  applyNsSettingChanges,
+  applySettingChanges,
+  encodeNsSettings,
+  encodeSettings,
+  sameSettings,
+  type ClusterSettings,
+  type NamespaceSettings,
+} from './settings.js';
 
 /** The codes a command can be refused with; a refusal changes nothing of that command. */
-export type ApplyRefusalCode = 'KVC_EXISTS_DIFFERENT' | 'KVC_QUOTA_EXHAUSTED' | 'KVC_CHECKSUM_MISMATCH' | 'KVC_SHAPE_MISMATCH';
+export type ApplyRefusalCode = 'KVC_EXISTS_DIFFERENT' | 'KVC_QUOTA_EXHAUSTED' | 'KVC_CHECKSUM_MISMATCH' | 'KVC_SHAPE_MISMATCH' | 'KVC_INVALID_CONFIG';
 
 export type ApplyResult = { ok: true } | { ok: false; code: ApplyRefusalCode; message: string };
 
@@ -42,31 +59,59 @@ function hex(bytes: Uint8Array): string {
 
 type PutPage = { meta: PageMeta; data: Uint8Array };
 
+/** The committed state a batch starts from (the store's in-memory view of it). */
+export interface BatchBase {
+  nsStats: ReadonlyMap<string, NsStats>;
+  totalBytes: number;
+  settings: ClusterSettings;
+  nsSettings: ReadonlyMap<string, NamespaceSettings>;
+  counters: RemovalCounters;
+  nsCounters: ReadonlyMap<string, RemovalCounters>;
+}
+
 export class ApplyBatch {
   readonly #db: StoreDb;
   readonly #writes = new PendingWrites();
-  readonly #committedStats: ReadonlyMap<string, NsStats>;
+  readonly #base: BatchBase;
   /** Stats of the namespaces this batch changed, as they will be after it. */
   readonly #touchedStats = new Map<string, NsStats>();
-  readonly #budgetBytes: number;
+  readonly #touchedNsSettings = new Map<string, NamespaceSettings>();
+  readonly #touchedNsCounters = new Map<string, RemovalCounters>();
+  /** What the in-memory page index must do once the batch is durable, in order. */
+  readonly #effects: IndexEffect[] = [];
+  #settings: ClusterSettings;
+  #settingsChanged = false;
+  #counters: RemovalCounters;
   #totalBytes: number;
+  /** The entry being applied, and how many removal records it wrote so far. */
+  #index = 0;
+  #removalSeq = 0;
+  #removalsAdded = 0;
 
-  constructor(db: StoreDb, committedStats: ReadonlyMap<string, NsStats>, totalBytes: number, budgetBytes: number) {
+  constructor(db: StoreDb, base: BatchBase) {
     this.#db = db;
-    this.#committedStats = committedStats;
-    this.#totalBytes = totalBytes;
-    this.#budgetBytes = budgetBytes;
+    this.#base = base;
+    this.#totalBytes = base.totalBytes;
+    this.#settings = base.settings;
+    this.#counters = base.counters;
   }
 
-  async apply(command: Command): Promise<ApplyResult> {
+  async apply(command: Command, index: number): Promise<ApplyResult> {
+    this.#index = index;
+    this.#removalSeq = 0;
     switch (command.op) {
       case 'put':
         return this.#put(command.pages);
       case 'delete':
+        await this.#remove(command.ns, command.keys, 'deleted');
+        return OK;
       case 'evict':
-        // Eviction removes exactly like a delete; which pages to evict (unpinned leaves, LRU) is
-        // the leader's choice when it proposes the command.
-        await this.#remove(command.ns, command.keys);
+        // Which pages to evict (unpinned leaves, least recently used) is the leader's choice when
+        // it proposes the command; applying it removes them like a delete and counts them.
+        await this.#remove(command.ns, command.keys, 'evicted');
+        return OK;
+      case 'expire':
+        await this.#remove(command.ns, command.keys, 'expired');
         return OK;
       case 'drop-ns':
         await this.#dropNamespace(command.ns);
@@ -75,8 +120,24 @@ export class ApplyBatch {
         await this.#pin(command.ns, command.keys, command.nowMs + command.ttlMs);
         return OK;
       case 'unpin':
-        for (const key of command.keys) this.#writes.del(pageKey(FAMILY_PIN, command.ns, key));
+        for (const key of command.keys) {
+          this.#writes.del(pageKey(FAMILY_PIN, command.ns, key));
+          this.#effects.push({ kind: 'unpin', ns: command.ns, key });
+        }
         return OK;
+      case 'set-config': {
+        const next = applySettingChanges(this.#settings, command.changes);
+        if (typeof next === 'string') return refuse('KVC_INVALID_CONFIG', next);
+        this.#settings = next;
+        this.#settingsChanged = true;
+        return OK;
+      }
+      case 'set-ns-config': {
+        const next = applyNsSettingChanges(this.nsSettings(command.ns), command.changes);
+        if (typeof next === 'string') return refuse('KVC_INVALID_CONFIG', next);
+        this.#touchedNsSettings.set(command.ns, next);
+        return OK;
+      }
       case 'noop':
         return OK;
       default: {
@@ -86,6 +147,41 @@ export class ApplyBatch {
     }
   }
 
+  /** The settings as they are at this point of the batch. */
+  settings(): ClusterSettings {
+    return this.#settings;
+  }
+
+  nsSettings(ns: string): NamespaceSettings {
+    return this.#touchedNsSettings.get(ns) ?? this.#base.nsSettings.get(ns) ?? DEFAULT_NS_SETTINGS;
+  }
+
+  counters(): RemovalCounters {
+    return this.#counters;
+  }
+
+  touchedNsSettings(): ReadonlyMap<string, NamespaceSettings> {
+    return this.#touchedNsSettings;
+  }
+
+  touchedNsCounters(): ReadonlyMap<string, RemovalCounters> {
+    return this.#touchedNsCounters;
+  }
+
+  effects(): readonly IndexEffect[] {
+    return this.#effects;
+  }
+
+  /** Removal records this batch wrote. */
+  removalsAdded(): number {
+    return this.#removalsAdded;
+  }
+
+  /** Deletes the oldest `count` removal records the database holds (the record is bounded). */
+  trimRemovals(keys: Uint8Array[]): void {
+    for (const key of keys) this.#writes.del(key);
+  }
+
   /** The batch's LevelDB operations, ending with the namespace stats and `appliedIndex`. */
   finish(appliedIndex: number): BatchOp[] {
     for (const [ns, stats] of this.#touchedStats) {
@@ -93,6 +189,14 @@ export class ApplyBatch {
       if (stats.pages === 0) this.#writes.del(nsStatsKey(ns));
       else this.#writes.put(nsStatsKey(ns), encodeNsStats(stats));
     }
+    // Defaults leave no record either, for the same reason.
+    for (const [ns, settings] of this.#touchedNsSettings) {
+      if (sameSettings(settings, DEFAULT_NS_SETTINGS)) this.#writes.del(nsRecordKey(FAMILY_NS_SETTINGS, ns));
+      else this.#writes.put(nsRecordKey(FAMILY_NS_SETTINGS, ns), encodeNsSettings(settings));
+    }
+    for (const [ns, counters] of this.#touchedNsCounters) this.#writes.put(nsRecordKey(FAMILY_NS_COUNTERS, ns), encodeCounters(counters));
+    if (this.#counters !== this.#base.counters) this.#writes.put(COUNTERS_KEY, encodeCounters(this.#counters));
+    if (this.#settingsChanged) this.#writes.put(SETTINGS_KEY, encodeSettings(this.#settings));
     this.#writes.put(APPLIED_INDEX_KEY, encodeU64(appliedIndex));
     return this.#writes.ops();
   }
@@ -137,22 +241,53 @@ export class ApplyBatch {
       fresh.push(i);
       addedBytes += meta.bytes;
     }
-    if (this.#totalBytes + addedBytes > this.#budgetBytes) {
-      const detail = `${this.#totalBytes} bytes stored + ${addedBytes} new > budget ${this.#budgetBytes}`;
-      return refuse('KVC_QUOTA_EXHAUSTED', detail);
+    const budget = this.#settings.budgetBytes;
+    if (this.#totalBytes + addedBytes > budget) {
+      return refuse('KVC_QUOTA_EXHAUSTED', `${this.#totalBytes} bytes stored + ${addedBytes} new > budget ${budget}`);
     }
+    const overQuota = this.#quotaProblem(pages, fresh);
+    if (overQuota !== undefined) return refuse('KVC_QUOTA_EXHAUSTED', overQuota);
     for (const i of fresh) this.#writePage(metaKeys[i]!, pages[i]!);
     return OK;
+  }
+
+  /** The first namespace the new pages would take past its quota, described; undefined when none. */
+  #quotaProblem(pages: PutPage[], fresh: number[]): string | undefined {
+    const added = new Map<string, number>();
+    for (const i of fresh) added.set(pages[i]!.meta.ns, (added.get(pages[i]!.meta.ns) ?? 0) + pages[i]!.meta.bytes);
+    for (const [ns, bytes] of added) {
+      const quota = this.nsSettings(ns).quotaBytes;
+      const stored = this.#statsOf(ns).bytes;
+      if (quota > 0 && stored + bytes > quota) return `namespace ${ns}: ${stored} bytes stored + ${bytes} new > quota ${quota}`;
+    }
+    return undefined;
   }
 
   #writePage(metaKey: Uint8Array, { meta, data }: PutPage): void {
     this.#writes.putMeta(metaKey, encodeMeta(meta), meta);
     this.#writes.put(withFamily(FAMILY_PAYLOAD, metaKey), data);
     this.#changeStats(meta.ns, 1, meta.bytes);
+    this.#effects.push({ kind: 'put', ns: meta.ns, key: meta.key, meta });
+  }
+
+  /** One record of the bounded removal log (ListRemovals, the chaos checker's evidence). */
+  #recordRemoval(reason: RemovalReason, ns: string, key: Uint8Array | undefined): void {
+    this.#writes.put(removalKey(this.#index, this.#removalSeq++), encodeRemoval(reason, ns, key));
+    this.#removalsAdded++;
+  }
+
+  #countRemoval(ns: string, reason: RemovalReason, bytes: number): void {
+    if (reason !== 'evicted' && reason !== 'expired') return;
+    const add = (c: RemovalCounters): RemovalCounters =>
+      reason === 'evicted'
+        ? { ...c, evictedPages: c.evictedPages + 1, evictedBytes: c.evictedBytes + bytes }
+        : { ...c, expiredPages: c.expiredPages + 1 };
+    this.#counters = add(this.#counters);
+    this.#touchedNsCounters.set(ns, add(this.#touchedNsCounters.get(ns) ?? this.#base.nsCounters.get(ns) ?? ZERO_COUNTERS));
   }
 
   /** Deletes pages; missing keys are fine. Pins stay: they may protect a page being reloaded. */
-  async #remove(ns: string, keys: Uint8Array[]): Promise<void> {
+  async #remove(ns: string, keys: Uint8Array[], reason: RemovalReason): Promise<void> {
     const metaKeys = keys.map((key) => pageKey(FAMILY_META, ns, key));
     const stored = await this.#readMetas(metaKeys);
     const removed = new Set<string>();
@@ -164,6 +299,9 @@ export class ApplyBatch {
       this.#writes.del(metaKeys[i]!);
       this.#writes.del(withFamily(FAMILY_PAYLOAD, metaKeys[i]!));
       this.#changeStats(ns, -1, -meta.bytes);
+      this.#recordRemoval(reason, ns, keys[i]!);
+      this.#countRemoval(ns, reason, meta.bytes);
+      this.#effects.push({ kind: 'remove', ns, key: keys[i]! });
     }
   }
 
@@ -178,6 +316,8 @@ export class ApplyBatch {
     for (const pinKey of await this.#liveKeysInRange(pins.gte, pins.lt)) this.#writes.del(pinKey);
     const stats = this.#statsOf(ns);
     this.#changeStats(ns, -stats.pages, -stats.bytes);
+    if (stats.pages > 0) this.#recordRemoval('namespace-dropped', ns, undefined);
+    this.#effects.push({ kind: 'drop', ns });
   }
 
   /** A pin lasts until the latest expiry asked for: a shorter pin never cuts a longer one short. */
@@ -189,7 +329,9 @@ export class ApplyBatch {
       const pending = this.#writes.get(pinKeys[i]!);
       const current = pending === undefined ? stored[i] : (pending ?? undefined);
       const currentMs = current === undefined ? 0 : decodeU64(current);
-      this.#writes.put(pinKeys[i]!, encodeU64(Math.max(currentMs, expiresAtMs)));
+      const untilMs = Math.max(currentMs, expiresAtMs);
+      this.#writes.put(pinKeys[i]!, encodeU64(untilMs));
+      this.#effects.push({ kind: 'pin', ns, key: keys[i]!, expiresAtMs: untilMs });
     }
   }
 
@@ -221,7 +363,7 @@ export class ApplyBatch {
   }
 
   #statsOf(ns: string): NsStats {
-    return this.#touchedStats.get(ns) ?? this.#committedStats.get(ns) ?? { pages: 0, bytes: 0 };
+    return this.#touchedStats.get(ns) ?? this.#base.nsStats.get(ns) ?? { pages: 0, bytes: 0 };
   }
 
   #changeStats(ns: string, pagesDelta: number, bytesDelta: number): void {

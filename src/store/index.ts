@@ -1,7 +1,21 @@
 // The public surface of the page store: the replicated state machine on LevelDB.
 
-export { PageStore } from './page-store.js';
-export type { ApplyItem, PageStoreOptions, StoreStats } from './page-store.js';
+export { PageStore, REMOVAL_RECORD_ENTRIES_MAX, REMOVALS_PER_CALL_MAX } from './page-store.js';
+export type { ApplyItem, NamespaceInfo, PageStoreOptions, StoreStats } from './page-store.js';
+export { PageIndex, pageId, latin1, bytesOfLatin1 } from './page-index.js';
+export type { IndexedPage } from './page-index.js';
+export { planEviction, describeHeldBack } from './eviction-planner.js';
+export type { HeldBack, Plan } from './eviction-planner.js';
+export {
+  DEFAULT_SETTINGS,
+  DEFAULT_NS_SETTINGS,
+  TTL_MS_MAX,
+  settingProblem,
+  applySettingChanges,
+  applyNsSettingChanges,
+} from './settings.js';
+export type { ClusterSettings, NamespaceSettings } from './settings.js';
+export type { RemovalCounters, RemovalReason, RemovalRecord } from './records.js';
 export type { ApplyRefusalCode, ApplyResult } from './apply-batch.js';
 export { MemoryTier } from './memory-tier.js';
 export type { ArenaMemory, ArenaRegion, MemoryTierOptions, MemoryTierStats, PageLease } from './memory-tier.js';

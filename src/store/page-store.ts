@@ -17,37 +17,57 @@ import { dirname } from 'node:path';
 import { crc32c } from '../codec/index.js';
 import type { Command, PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import { ApplyBatch } from './apply-batch.js';
 import type { ApplyResult } from './apply-batch.js';
 import {
   APPLIED_INDEX_KEY,
+  COUNTERS_KEY,
   FAMILY_META,
+  FAMILY_NS_COUNTERS,
+  FAMILY_NS_SETTINGS,
   FAMILY_NS_STATS,
   FAMILY_PAYLOAD,
   FAMILY_PIN,
+  FAMILY_REMOVALS,
+  SETTINGS_KEY,
   familyRange,
+  indexFromRemovalKey,
+  nsFromRecordKey,
   nsFromStatsKey,
+  nsOfPageKey,
   pageKey,
+  pageKeyOf,
+  removalKey,
 } from './keys.js';
 import { openLevel } from './level.js';
 import type { StoreDb } from './level.js';
-import { decodeMeta, decodeNsStats, decodeU64, encodeU64 } from './records.js';
-import type { NsStats } from './records.js';
+import { ZERO_COUNTERS, decodeCounters, decodeMeta, decodeNsStats, decodeRemoval, decodeU64, encodeU64 } from './records.js';
+import type { NsStats, RemovalCounters, RemovalRecord } from './records.js';
+import { PageIndex } from './page-index.js';
+import { DEFAULT_NS_SETTINGS, DEFAULT_SETTINGS, decodeNsSettings, decodeSettings } from './settings.js';
+import type { ClusterSettings, NamespaceSettings } from './settings.js';
 import { installSnapshot, recoverSwap } from './snapshot-install.js';
 import type { Logger } from './snapshot-install.js';
 import { MemoryTier, type PageLease } from './memory-tier.js';
 import { ChunkWriter } from './snapshot-stream.js';
 import type { ChunkChecksums, SnapshotChunk } from './snapshot-stream.js';
 
-/** Keys per hasMany call in `lookup`, so a long prompt stops reading at its first miss. */
-const LOOKUP_BATCH_KEYS = 256;
 /** Bytes an iterator buffers per native call while streaming the whole store. */
 const SCAN_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** Removal records kept (ListRemovals); older ones are trimmed, the same way on every replica. */
+export const REMOVAL_RECORD_ENTRIES_MAX = LIMITS.eviction.removalRecordEntries;
+/** Most removal records one ListRemovals answer returns. */
+export const REMOVALS_PER_CALL_MAX = 10_000;
 
 export interface PageStoreOptions {
   dir: string;
-  /** Most payload bytes this node stores; a put past it is refused with KVC_QUOTA_EXHAUSTED. */
-  budgetBytes: number;
+  /**
+   * The byte budget until a `set-config` command sets one (default DEFAULT_SETTINGS, 4 GiB). It
+   * is part of the state machine's rules: every replica must pass the same value. Members use the
+   * default; tests pass small ones.
+   */
+  budgetBytes?: number;
   /** fsync every apply batch (default true). Off only for tests and benchmarks that say so. */
   sync?: boolean;
   logger?: Logger;
@@ -71,50 +91,79 @@ export interface StoreStats {
   pages: number;
   bytes: number;
   namespaces: Record<string, { pages: number; bytes: number }>;
+  /** Removed by eviction and expiry since the store was created (replicated counters). */
+  evictedPages: number;
+  evictedBytes: number;
+  expiredPages: number;
+}
+
+/** One namespace's replicated figures: stats, settings and removal counters. */
+export interface NamespaceInfo extends NsStats, NamespaceSettings, RemovalCounters {
+  ns: string;
+}
+
+/** What the open store loaded besides the pages. */
+interface LoadedState {
+  appliedIndex: number;
+  nsStats: Map<string, NsStats>;
+  settings: ClusterSettings;
+  nsSettings: Map<string, NamespaceSettings>;
+  counters: RemovalCounters;
+  nsCounters: Map<string, RemovalCounters>;
+  index: PageIndex;
+  removals: number;
 }
 
 const OK: ApplyResult = Object.freeze({ ok: true });
 
 export class PageStore {
   readonly #db: StoreDb;
-  readonly #budgetBytes: number;
   readonly #sync: boolean;
   readonly #tier: MemoryTier;
   readonly #checksums: ChunkChecksums | undefined;
   #appliedIndex: number;
   #nsStats: Map<string, NsStats>;
+  #settings: ClusterSettings;
+  readonly #nsSettings: Map<string, NamespaceSettings>;
+  #counters: RemovalCounters;
+  readonly #nsCounters: Map<string, RemovalCounters>;
+  readonly #index: PageIndex;
+  /** Removal records in the database. */
+  #removals: number;
   #totalBytes = 0;
   #totalPages = 0;
   /** The tail of the apply queue: calls run one after another, in call order. */
   #applyTail: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: StoreDb, o: PageStoreOptions, appliedIndex: number, nsStats: Map<string, NsStats>) {
+  private constructor(db: StoreDb, o: PageStoreOptions, loaded: LoadedState) {
     this.#db = db;
-    this.#budgetBytes = o.budgetBytes;
     this.#sync = o.sync ?? true;
     this.#tier = o.tier ?? MemoryTier.disabled();
     this.#checksums = o.checksums;
-    this.#appliedIndex = appliedIndex;
-    this.#nsStats = nsStats;
-    for (const stats of nsStats.values()) {
+    this.#appliedIndex = loaded.appliedIndex;
+    this.#nsStats = loaded.nsStats;
+    this.#settings = loaded.settings;
+    this.#nsSettings = loaded.nsSettings;
+    this.#counters = loaded.counters;
+    this.#nsCounters = loaded.nsCounters;
+    this.#index = loaded.index;
+    this.#removals = loaded.removals;
+    for (const stats of loaded.nsStats.values()) {
       this.#totalBytes += stats.bytes;
       this.#totalPages += stats.pages;
     }
+    assert.equal(this.#index.pages, this.#totalPages, 'page index and namespace stats disagree on the page count');
   }
 
   static async open(o: PageStoreOptions): Promise<PageStore> {
-    assert.ok(Number.isSafeInteger(o.budgetBytes) && o.budgetBytes >= 0, 'budgetBytes must be a non-negative integer');
+    assert.ok(o.budgetBytes === undefined || (Number.isSafeInteger(o.budgetBytes) && o.budgetBytes >= 0), 'budgetBytes must be a non-negative integer');
     const log = o.logger ?? (() => undefined);
     await mkdir(dirname(o.dir), { recursive: true });
     await recoverSwap(o.dir, log);
     const db = await openLevel(o.dir, { createIfMissing: true, errorIfExists: false });
     try {
-      const applied = await db.get(APPLIED_INDEX_KEY);
-      const nsStats = new Map<string, NsStats>();
-      for await (const [key, value] of db.iterator({ ...familyRange(FAMILY_NS_STATS), fillCache: false })) {
-        nsStats.set(nsFromStatsKey(key), decodeNsStats(value));
-      }
-      return new PageStore(db, o, applied === undefined ? 0 : decodeU64(applied), nsStats);
+      const defaults: ClusterSettings = { ...DEFAULT_SETTINGS, ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }) };
+      return new PageStore(db, o, await loadState(db, defaults));
     } catch (error) {
       await db.close();
       throw error;
@@ -163,7 +212,14 @@ export class PageStore {
   }
 
   async #applyNow(items: ApplyItem[]): Promise<ApplyResult[]> {
-    const batch = new ApplyBatch(this.#db, this.#nsStats, this.#totalBytes, this.#budgetBytes);
+    const batch = new ApplyBatch(this.#db, {
+      nsStats: this.#nsStats,
+      totalBytes: this.#totalBytes,
+      settings: this.#settings,
+      nsSettings: this.#nsSettings,
+      counters: this.#counters,
+      nsCounters: this.#nsCounters,
+    });
     const results: ApplyResult[] = [];
     let lastIndex = this.#appliedIndex;
     for (const { index, command } of items) {
@@ -174,9 +230,11 @@ export class PageStore {
       }
       assert.ok(index > lastIndex, `apply: index ${index} does not follow ${lastIndex}`);
       lastIndex = index;
-      results.push(command === null ? OK : await batch.apply(command));
+      results.push(command === null ? OK : await batch.apply(command, index));
     }
     if (lastIndex === this.#appliedIndex) return results;
+    const excess = this.#removals + batch.removalsAdded() - REMOVAL_RECORD_ENTRIES_MAX;
+    if (excess > 0) batch.trimRemovals(await this.#oldestRemovalKeys(excess));
     try {
       await this.#db.batch(batch.finish(lastIndex), { sync: this.#sync });
     } finally {
@@ -187,6 +245,11 @@ export class PageStore {
     }
     // The batch is durable: now the in-memory view may move.
     this.#appliedIndex = lastIndex;
+    this.#adoptBatch(batch, Math.max(0, excess));
+    return results;
+  }
+
+  #adoptBatch(batch: ApplyBatch, trimmed: number): void {
     for (const [ns, stats] of batch.touchedStats()) {
       const before = this.#nsStats.get(ns) ?? { pages: 0, bytes: 0 };
       this.#totalBytes += stats.bytes - before.bytes;
@@ -194,7 +257,19 @@ export class PageStore {
       if (stats.pages === 0) this.#nsStats.delete(ns);
       else this.#nsStats.set(ns, stats);
     }
-    return results;
+    this.#settings = batch.settings();
+    this.#counters = batch.counters();
+    for (const [ns, settings] of batch.touchedNsSettings()) this.#nsSettings.set(ns, settings);
+    for (const [ns, counters] of batch.touchedNsCounters()) this.#nsCounters.set(ns, counters);
+    for (const effect of batch.effects()) this.#index.apply(effect);
+    this.#removals += batch.removalsAdded() - trimmed;
+  }
+
+  /** The keys of the `count` oldest removal records in the database. */
+  async #oldestRemovalKeys(count: number): Promise<Uint8Array[]> {
+    const keys: Uint8Array[] = [];
+    for await (const key of this.#db.keys({ ...familyRange(FAMILY_REMOVALS), limit: count, fillCache: false })) keys.push(key);
+    return keys;
   }
 
   /** A page and its metadata, checksum verified; `undefined` when absent. Never returns corrupt bytes. */
@@ -240,22 +315,69 @@ export class PageStore {
   #invalidateRemoved(items: ApplyItem[]): void {
     for (const { command } of items) {
       if (command === null) continue;
-      if (command.op === 'delete' || command.op === 'evict') this.#tier.invalidate(command.ns, command.keys);
+      if (command.op === 'delete' || command.op === 'evict' || command.op === 'expire') this.#tier.invalidate(command.ns, command.keys);
       else if (command.op === 'drop-ns') this.#tier.invalidateNamespace(command.ns);
     }
   }
 
-  /** How many leading `keys` are present in `ns` (the longest cached prefix). Reads metadata keys only. */
-  async lookup(ns: string, keys: Uint8Array[]): Promise<number> {
-    let present = 0;
-    for (let start = 0; start < keys.length; start += LOOKUP_BATCH_KEYS) {
-      const slice = keys.slice(start, start + LOOKUP_BATCH_KEYS);
-      const found = await this.#db.hasMany(slice.map((key) => pageKey(FAMILY_META, ns, key)));
-      const miss = found.indexOf(false);
-      if (miss !== -1) return present + miss;
-      present += slice.length;
+  /** How many leading `keys` are present in `ns` (the longest cached prefix), from the in-memory index. */
+  lookup(ns: string, keys: Uint8Array[]): number {
+    return this.#index.matchedPrefix(ns, keys);
+  }
+
+  /**
+   * The in-memory index of stored pages (page-index.ts): the leader's eviction and expiry read
+   * it, and its member-local access times and leases are written through it. It changes only
+   * after a batch is durable and is rebuilt when the store is opened.
+   */
+  get index(): PageIndex {
+    return this.#index;
+  }
+
+  /** The replicated capacity settings this store enforces. */
+  settings(): ClusterSettings {
+    return this.#settings;
+  }
+
+  namespaceSettings(ns: string): NamespaceSettings {
+    return this.#nsSettings.get(ns) ?? DEFAULT_NS_SETTINGS;
+  }
+
+  /** Stored bytes of one namespace. */
+  namespaceBytes(ns: string): number {
+    return this.#nsStats.get(ns)?.bytes ?? 0;
+  }
+
+  /** Every namespace with pages, settings or removal counters, sorted by name. */
+  namespaces(): NamespaceInfo[] {
+    const names = new Set([...this.#nsStats.keys(), ...this.#nsSettings.keys(), ...this.#nsCounters.keys()]);
+    return [...names].sort().map((ns) => ({
+      ns,
+      ...(this.#nsStats.get(ns) ?? { pages: 0, bytes: 0 }),
+      ...this.namespaceSettings(ns),
+      ...(this.#nsCounters.get(ns) ?? ZERO_COUNTERS),
+    }));
+  }
+
+  /**
+   * Removal records from log index `fromIndex` on, oldest first, at most `limit`; `more` when
+   * others follow. `oldestIndex` is the oldest index the bounded record still holds (0 = empty).
+   */
+  async removals(fromIndex: number, limit: number): Promise<{ removals: RemovalRecord[]; oldestIndex: number; more: boolean }> {
+    const take = Math.max(1, Math.min(limit, REMOVALS_PER_CALL_MAX));
+    const removals: RemovalRecord[] = [];
+    let oldestIndex = 0;
+    for await (const key of this.#db.keys({ ...familyRange(FAMILY_REMOVALS), limit: 1, fillCache: false })) oldestIndex = indexFromRemovalKey(key);
+    let more = false;
+    const range = { gte: removalKey(Math.max(0, fromIndex), 0), lt: familyRange(FAMILY_REMOVALS).lt };
+    for await (const [key, value] of this.#db.iterator({ ...range, limit: take + 1, fillCache: false })) {
+      if (removals.length === take) {
+        more = true;
+        break;
+      }
+      removals.push(decodeRemoval(indexFromRemovalKey(key), value));
     }
-    return present;
+    return { removals, oldestIndex, more };
   }
 
   /**
@@ -270,7 +392,7 @@ export class PageStore {
   stats(): StoreStats {
     const namespaces: Record<string, { pages: number; bytes: number }> = {};
     for (const [ns, stats] of [...this.#nsStats].sort(([a], [b]) => (a < b ? -1 : 1))) namespaces[ns] = { ...stats };
-    return { pages: this.#totalPages, bytes: this.#totalBytes, namespaces };
+    return { pages: this.#totalPages, bytes: this.#totalBytes, namespaces, ...this.#counters };
   }
 
   /** sha256 over every key and value in key order (appliedIndex included), each length-prefixed. */
@@ -317,4 +439,42 @@ export class PageStore {
     await this.#applyTail;
     await this.#db.close();
   }
+}
+
+/** Reads what the store keeps in memory: stats, settings, counters, the page index, the removal count. */
+async function loadState(db: StoreDb, defaults: ClusterSettings): Promise<LoadedState> {
+  const applied = await db.get(APPLIED_INDEX_KEY);
+  const settings = await db.get(SETTINGS_KEY);
+  const counters = await db.get(COUNTERS_KEY);
+  const nsStats = new Map<string, NsStats>();
+  for await (const [key, value] of db.iterator({ ...familyRange(FAMILY_NS_STATS), fillCache: false })) nsStats.set(nsFromStatsKey(key), decodeNsStats(value));
+  const nsSettings = new Map<string, NamespaceSettings>();
+  for await (const [key, value] of db.iterator({ ...familyRange(FAMILY_NS_SETTINGS), fillCache: false })) {
+    nsSettings.set(nsFromRecordKey(key, FAMILY_NS_SETTINGS), decodeNsSettings(value));
+  }
+  const nsCounters = new Map<string, RemovalCounters>();
+  for await (const [key, value] of db.iterator({ ...familyRange(FAMILY_NS_COUNTERS), fillCache: false })) {
+    nsCounters.set(nsFromRecordKey(key, FAMILY_NS_COUNTERS), decodeCounters(value));
+  }
+  const index = new PageIndex();
+  for await (const [key, value] of db.iterator({ ...familyRange(FAMILY_META), fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES })) {
+    const ns = nsOfPageKey(key);
+    index.apply({ kind: 'put', ns, key: pageKeyOf(key, ns), meta: decodeMeta(value) });
+  }
+  for await (const [key, value] of db.iterator({ ...familyRange(FAMILY_PIN), fillCache: false })) {
+    const ns = nsOfPageKey(key);
+    index.apply({ kind: 'pin', ns, key: pageKeyOf(key, ns), expiresAtMs: decodeU64(value) });
+  }
+  let removals = 0;
+  for await (const key of db.keys({ ...familyRange(FAMILY_REMOVALS), fillCache: false })) if (key.byteLength > 0) removals++;
+  return {
+    appliedIndex: applied === undefined ? 0 : decodeU64(applied),
+    nsStats,
+    settings: settings === undefined ? defaults : decodeSettings(settings),
+    nsSettings,
+    counters: counters === undefined ? { ...ZERO_COUNTERS } : decodeCounters(counters),
+    nsCounters,
+    index,
+    removals,
+  };
 }

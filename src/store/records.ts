@@ -92,3 +92,48 @@ export function decodeNsStats(value: Uint8Array): NsStats {
   assert.equal(value.byteLength, 2 * U64_BYTES, 'namespace stats record has the wrong size');
   return { pages: decodeU64(value, 0), bytes: decodeU64(value, U64_BYTES) };
 }
+
+/** Pages removed by eviction and expiry, for the cluster ('e') or one namespace ('v'). */
+export interface RemovalCounters {
+  evictedPages: number;
+  evictedBytes: number;
+  expiredPages: number;
+}
+
+export const ZERO_COUNTERS: Readonly<RemovalCounters> = Object.freeze({ evictedPages: 0, evictedBytes: 0, expiredPages: 0 });
+
+export function encodeCounters(c: RemovalCounters): Uint8Array {
+  const out = new Uint8Array(3 * U64_BYTES);
+  out.set(encodeU64(c.evictedPages), 0);
+  out.set(encodeU64(c.evictedBytes), U64_BYTES);
+  out.set(encodeU64(c.expiredPages), 2 * U64_BYTES);
+  return out;
+}
+
+export function decodeCounters(value: Uint8Array): RemovalCounters {
+  assert.equal(value.byteLength, 3 * U64_BYTES, 'removal counters record has the wrong size');
+  return { evictedPages: decodeU64(value, 0), evictedBytes: decodeU64(value, U64_BYTES), expiredPages: decodeU64(value, 2 * U64_BYTES) };
+}
+
+/** Why a page left the store, as the removal record and Status name it. */
+export type RemovalReason = 'evicted' | 'expired' | 'deleted' | 'namespace-dropped';
+const REMOVAL_REASONS: readonly RemovalReason[] = ['evicted', 'expired', 'deleted', 'namespace-dropped'];
+
+export interface RemovalRecord {
+  index: number;
+  reason: RemovalReason;
+  ns: string;
+  /** Absent for a dropped namespace. */
+  key?: Uint8Array;
+}
+
+export function encodeRemoval(reason: RemovalReason, ns: string, key: Uint8Array | undefined): Uint8Array {
+  return packr.pack([REMOVAL_REASONS.indexOf(reason), ns, key ?? null]);
+}
+
+export function decodeRemoval(index: number, value: Uint8Array): RemovalRecord {
+  const [reason, ns, key] = unpackr.unpack(value) as [number, string, Uint8Array | null];
+  const record: RemovalRecord = { index, reason: REMOVAL_REASONS[reason]!, ns };
+  if (key !== null) record.key = new Uint8Array(key);
+  return record;
+}

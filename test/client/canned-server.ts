@@ -242,7 +242,7 @@ export class CannedMember {
       }),
       Snapshot: admin('Snapshot', true, () => ({ walFirstIndex: 42 })),
       DropNamespace: admin('DropNamespace', true, () => ({})),
-      GetConfig: admin('GetConfig', false, () => ({ json: JSON.stringify({ id: this.id, limits: LIMITS }) })),
+      GetConfig: admin('GetConfig', false, () => ({ json: JSON.stringify({ id: this.id, limits: LIMITS }), settings: null })),
     };
   }
 
@@ -268,6 +268,11 @@ export class CannedMember {
       digest: '',
       native: null,
       memoryTier: null,
+      evictedPages: 0,
+      evictedBytes: 0,
+      expiredPages: 0,
+      settings: null,
+      namespaces: [],
     };
   }
 }

@@ -9,6 +9,7 @@
 // and a transfer that fails on either side reports false.
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
+import { decodeAccessReport, encodeAccessReport } from '../../src/codec/index.js';
 import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
 import type { TransportHandler } from '../../src/node/index.js';
 import type { SnapshotChunk } from '../../src/store/index.js';
@@ -29,8 +30,12 @@ class Receiver implements TransportHandler {
   messages: Message[] = [];
   snapshots: { message: Message; chunks: SnapshotChunk[] }[] = [];
   failSnapshots = false;
+  reports: { from: number; report: Uint8Array }[] = [];
   onMessage(m: Message): void {
     this.messages.push(m);
+  }
+  onAccessReport(from: number, report: Uint8Array): void {
+    this.reports.push({ from, report: new Uint8Array(report) });
   }
   async onSnapshot(m: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
     const received: SnapshotChunk[] = [];
@@ -107,6 +112,23 @@ t.test('drops without an address, then delivers in order and learns the sender a
   b.transport.unregister(2);
   a.transport.send([message(1, 2, 999)]);
   await eventually(() => b.transport.counters.rejected >= 1, 5_000, 'a message to an unregistered member to be rejected');
+});
+
+t.test('access reports ride the Raft stream to the leader and arrive intact', async (t) => {
+  const [pa, pb] = await reservePorts(2);
+  const a = await peer(31, pa!);
+  const b = await peer(32, pb!);
+  a.transport.addresses.set(32, b.address);
+  const report = encodeAccessReport(new Map([['ns', [{ key: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), ageMs: 5, leaseMs: 1000 }]]]));
+  await eventually(() => {
+    // The first report may find no stream yet (best effort, dropped and counted); messages open it.
+    a.transport.send([message(31, 32, 1)]);
+    a.transport.sendAccessReport(31, 32, report);
+    return b.receiver.reports.length > 0;
+  }, 5_000, 'an access report');
+  t.equal(b.receiver.reports[0]!.from, 31);
+  t.same(decodeAccessReport(b.receiver.reports[0]!.report).get('ns'), [{ key: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), ageMs: 5, leaseMs: 1000 }]);
+  t.same(b.receiver.messages.filter((m) => m.index === 0), [], 'a report-only batch delivers no Raft message');
 });
 
 t.test('first messages to a fresh peer wait for its connection; an unreachable one drops them', async (t) => {

@@ -1,0 +1,163 @@
+// An in-memory index of every stored page: what eviction, TTL expiry and Lookup need without
+// reading LevelDB. Its replicated part (which pages exist, their parents, sizes, creation time,
+// TTL, pins) is rebuilt from the metadata and pin records when the store opens (and so after a
+// snapshot install) and changed only by the effects of applied batches, once they are durable; so
+// it always describes the same state LevelDB holds. Its member-local part (when this member last
+// saw a page looked up or read, and lookup leases) never reaches the log: it feeds the leader's
+// eviction order and is reported to the leader by followers (access reports).
+//
+// Memory: one IndexedPage per page, about 250 bytes with a 16-byte key (the object, its key
+// string, its map entry and the child count of its parent); 100,000 pages take ~25 MB. It is
+// bounded by the store's byte budget divided by the smallest page a workload writes.
+
+import type { StoredMeta } from './records.js';
+
+export interface IndexedPage {
+  readonly ns: string;
+  /** The page key as a latin1 string (one char per byte: exact, and compact in V8). */
+  readonly keyId: string;
+  /** `ns 0x00 parentKey` as latin1, the key of the parent's entry in `childCounts`. */
+  readonly parentId: string | undefined;
+  readonly bytes: number;
+  readonly createdAtMs: number;
+  /** The page's own TTL; 0 = the namespace's or the cluster's default. */
+  readonly ttlMs: number;
+  /** Member-local: last lookup or read this member saw or was told of (ms since the epoch; 0 = never). */
+  accessedAtMs: number;
+  /** Member-local: a lookup lease protects the page until then. */
+  leaseUntilMs: number;
+}
+
+export type IndexEffect =
+  | { kind: 'put'; ns: string; key: Uint8Array; meta: StoredMeta }
+  | { kind: 'remove'; ns: string; key: Uint8Array }
+  | { kind: 'drop'; ns: string }
+  | { kind: 'pin'; ns: string; key: Uint8Array; expiresAtMs: number }
+  | { kind: 'unpin'; ns: string; key: Uint8Array };
+
+export function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+export function bytesOfLatin1(id: string): Uint8Array {
+  return new Uint8Array(Buffer.from(id, 'latin1'));
+}
+
+/** A page's identity across namespaces: the namespace, 0x00, the key (latin1). */
+export function pageId(ns: string, keyId: string): string {
+  return `${ns}\u0000${keyId}`;
+}
+
+export class PageIndex {
+  /** ns -> keyId -> page. */
+  readonly #namespaces = new Map<string, Map<string, IndexedPage>>();
+  /** pageId of a parent -> how many of its children are stored (the parent itself may be absent). */
+  readonly #childCounts = new Map<string, number>();
+  /** pageId -> when its pin expires; pins may name pages that are not stored (yet). */
+  readonly #pins = new Map<string, number>();
+  #pages = 0;
+
+  get pages(): number {
+    return this.#pages;
+  }
+
+  apply(effect: IndexEffect): void {
+    switch (effect.kind) {
+      case 'put':
+        this.#add(effect.ns, effect.key, effect.meta);
+        return;
+      case 'remove':
+        this.#remove(effect.ns, latin1(effect.key));
+        return;
+      case 'drop':
+        this.#drop(effect.ns);
+        return;
+      case 'pin':
+        this.#pins.set(pageId(effect.ns, latin1(effect.key)), effect.expiresAtMs);
+        return;
+      case 'unpin':
+        this.#pins.delete(pageId(effect.ns, latin1(effect.key)));
+        return;
+    }
+  }
+
+  get(ns: string, key: Uint8Array): IndexedPage | undefined {
+    return this.#namespaces.get(ns)?.get(latin1(key));
+  }
+
+  /** How many leading `keys` are stored in `ns`. */
+  matchedPrefix(ns: string, keys: Uint8Array[]): number {
+    const pages = this.#namespaces.get(ns);
+    if (pages === undefined) return 0;
+    for (let i = 0; i < keys.length; i++) if (!pages.has(latin1(keys[i]!))) return i;
+    return keys.length;
+  }
+
+  /** Stored children of a page (0 = a leaf). */
+  childCount(page: IndexedPage): number {
+    return this.#childCounts.get(pageId(page.ns, page.keyId)) ?? 0;
+  }
+
+  /** The stored parent of a page, if any. */
+  parentOf(page: IndexedPage): IndexedPage | undefined {
+    if (page.parentId === undefined) return undefined;
+    return this.#namespaces.get(page.ns)?.get(page.parentId.slice(page.ns.length + 1));
+  }
+
+  /** When the page's pin expires (0 = not pinned). */
+  pinExpiry(page: IndexedPage): number {
+    return this.#pins.get(pageId(page.ns, page.keyId)) ?? 0;
+  }
+
+  namespaceNames(): string[] {
+    return [...this.#namespaces.keys()];
+  }
+
+  /** Every page of `ns`, or of every namespace when `ns` is undefined. */
+  *pagesOf(ns?: string): Generator<IndexedPage> {
+    if (ns !== undefined) {
+      const pages = this.#namespaces.get(ns);
+      if (pages !== undefined) yield* pages.values();
+      return;
+    }
+    for (const pages of this.#namespaces.values()) yield* pages.values();
+  }
+
+  clear(): void {
+    this.#namespaces.clear();
+    this.#childCounts.clear();
+    this.#pins.clear();
+    this.#pages = 0;
+  }
+
+  #add(ns: string, key: Uint8Array, meta: StoredMeta): void {
+    let pages = this.#namespaces.get(ns);
+    if (pages === undefined) this.#namespaces.set(ns, (pages = new Map()));
+    const keyId = latin1(key);
+    if (pages.has(keyId)) return; // The store writes a page once; a put of it again changes nothing.
+    const parentId = meta.parentKey === undefined ? undefined : pageId(ns, latin1(meta.parentKey));
+    pages.set(keyId, { ns, keyId, parentId, bytes: meta.bytes, createdAtMs: meta.createdAtMs, ttlMs: meta.ttlMs ?? 0, accessedAtMs: 0, leaseUntilMs: 0 });
+    this.#pages++;
+    if (parentId !== undefined) this.#childCounts.set(parentId, (this.#childCounts.get(parentId) ?? 0) + 1);
+  }
+
+  #remove(ns: string, keyId: string): void {
+    const pages = this.#namespaces.get(ns);
+    const page = pages?.get(keyId);
+    if (pages === undefined || page === undefined) return;
+    pages.delete(keyId);
+    this.#pages--;
+    if (pages.size === 0) this.#namespaces.delete(ns);
+    if (page.parentId === undefined) return;
+    const left = (this.#childCounts.get(page.parentId) ?? 1) - 1;
+    if (left <= 0) this.#childCounts.delete(page.parentId);
+    else this.#childCounts.set(page.parentId, left);
+  }
+
+  #drop(ns: string): void {
+    const pages = this.#namespaces.get(ns);
+    if (pages !== undefined) for (const keyId of [...pages.keys()]) this.#remove(ns, keyId);
+    const prefix = `${ns}\u0000`;
+    for (const id of [...this.#pins.keys()]) if (id.startsWith(prefix)) this.#pins.delete(id);
+  }
+}
