@@ -157,9 +157,11 @@ t.test('a follower refuses writes with UNAVAILABLE and the leader address; it se
 
 t.test('delete, pin and unpin go through the log', async (t) => {
   await putPages(leaderClient, [u8Page(30, 64), u8Page(31, 64)]);
-  await leaderClient.unary('cache', 'PinPages', { namespace: NS, keys: [pageKey(30)], ttlMs: 10 * 60 * 60 * 1000 });
+  const tooLong = await leaderClient.unary('cache', 'PinPages', { namespace: NS, keys: [pageKey(30)], ttlMs: 10 * 60 * 60 * 1000 }).catch((e: CallError) => e);
+  t.equal((tooLong as CallError).kvcCode, 'KVC_INVALID_ARGUMENT', 'a pin over one hour is refused');
+  await leaderClient.unary('cache', 'PinPages', { namespace: NS, keys: [pageKey(30)], ttlMs: 60 * 60 * 1000 });
   const pins = await leader.node.store.pinExpiries(NS, [pageKey(30)]);
-  t.ok(pins[0]! <= Date.now() + 60 * 60 * 1000 + 1000, 'a pin is capped at one hour');
+  t.ok(pins[0]! <= Date.now() + 60 * 60 * 1000 + 1000, 'a pin lasts at most one hour');
   await leaderClient.unary('cache', 'UnpinPages', { namespace: NS, keys: [pageKey(30)] });
   t.same(await leader.node.store.pinExpiries(NS, [pageKey(30)]), [undefined], 'unpinned');
   await leaderClient.unary('cache', 'DeletePages', { namespace: NS, keys: [pageKey(30)] });

@@ -87,7 +87,7 @@ async function peer(id: number, port: number, options: ConstructorParameters<typ
   return result;
 }
 
-const ports = await reservePorts(4);
+const ports = await reservePorts(6);
 
 t.test('drops without an address, then delivers in order and learns the sender address', async (t) => {
   const a = await peer(1, ports[0]!);
@@ -115,9 +115,8 @@ t.test('drops without an address, then delivers in order and learns the sender a
 });
 
 t.test('access reports ride the Raft stream to the leader and arrive intact', async (t) => {
-  const [pa, pb] = await reservePorts(2);
-  const a = await peer(31, pa!);
-  const b = await peer(32, pb!);
+  const a = await peer(31, ports[4]!);
+  const b = await peer(32, ports[5]!);
   a.transport.addresses.set(32, b.address);
   const report = encodeAccessReport(new Map([['ns', [{ key: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), ageMs: 5, leaseMs: 1000 }]]]));
   await eventually(() => {
