@@ -10,6 +10,7 @@ import { registerDev } from './commands/dev.js';
 import { registerPages } from './commands/pages.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
+import { registerTrace } from './commands/trace.js';
 
 const VERSION = '0.1.0';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPages(program);
   registerAdmin(program);
   registerBench(program);
+  registerTrace(program);
   registerChaos(program);
   return program;
 }

@@ -175,7 +175,7 @@ async function lookupPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[
 }
 
 /** Runs `task(i, worker)` for i in [0, count) with at most `concurrency` running at once. */
-async function forEachConcurrently(count: number, concurrency: number, task: (i: number, worker: number) => Promise<void>): Promise<void> {
+export async function forEachConcurrently(count: number, concurrency: number, task: (i: number, worker: number) => Promise<void>): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async (w: number): Promise<void> => {
