@@ -1,4 +1,5 @@
 // Benchmark suites by name (`npm run bench -- <name>`).
+import { evictionSuite } from './eviction-suite.js';
 import { nativeSuite } from './native.js';
 import { poolSuite } from './pool.js';
 import { raftSuite } from './raft-suite.js';
@@ -12,4 +13,5 @@ export const SUITES: ReadonlyMap<string, BenchSuite> = new Map([
   [recoverySuite.name, recoverySuite],
   [nativeSuite.name, nativeSuite],
   [poolSuite.name, poolSuite],
+  [evictionSuite.name, evictionSuite],
 ]);

@@ -182,6 +182,8 @@ export class CapacityKeeper {
     this.#lastExpiryScanMs = now;
     const store = this.#host.store();
     const clusterTtlMs = store.settings().defaultTtlMs;
+    // Most clusters set no TTL at all: then there is nothing to scan for.
+    if (clusterTtlMs === 0 && store.index.pagesWithTtl === 0 && store.namespaces().every((info) => info.defaultTtlMs === 0)) return;
     const expired: IndexedPage[] = [];
     for (const ns of store.index.namespaceNames()) {
       const ttlDefault = store.namespaceSettings(ns).defaultTtlMs || clusterTtlMs;
@@ -292,7 +294,7 @@ export class CapacityKeeper {
   /** Stored bytes (of `ns`, or of all) + puts in flight - removals in flight. */
   #projectedBytes(ns: string | undefined): number {
     const store = this.#host.store();
-    let bytes = ns === undefined ? store.stats().bytes : store.namespaceBytes(ns);
+    let bytes = ns === undefined ? store.totalBytes() : store.namespaceBytes(ns);
     for (const entries of this.#inflight.values()) for (const e of entries) if (ns === undefined || e.ns === ns) bytes += e.bytes;
     for (const page of this.#leaving.values()) if (ns === undefined || page.ns === ns) bytes -= page.bytes;
     return bytes;

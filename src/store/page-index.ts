@@ -56,9 +56,15 @@ export class PageIndex {
   /** pageId -> when its pin expires; pins may name pages that are not stored (yet). */
   readonly #pins = new Map<string, number>();
   #pages = 0;
+  #pagesWithTtl = 0;
 
   get pages(): number {
     return this.#pages;
+  }
+
+  /** Stored pages with a TTL of their own (the leader's expiry scan is skipped when none may expire). */
+  get pagesWithTtl(): number {
+    return this.#pagesWithTtl;
   }
 
   apply(effect: IndexEffect): void {
@@ -128,6 +134,7 @@ export class PageIndex {
     this.#childCounts.clear();
     this.#pins.clear();
     this.#pages = 0;
+    this.#pagesWithTtl = 0;
   }
 
   #add(ns: string, key: Uint8Array, meta: StoredMeta): void {
@@ -138,6 +145,7 @@ export class PageIndex {
     const parentId = meta.parentKey === undefined ? undefined : pageId(ns, latin1(meta.parentKey));
     pages.set(keyId, { ns, keyId, parentId, bytes: meta.bytes, createdAtMs: meta.createdAtMs, ttlMs: meta.ttlMs ?? 0, accessedAtMs: 0, leaseUntilMs: 0 });
     this.#pages++;
+    if ((meta.ttlMs ?? 0) > 0) this.#pagesWithTtl++;
     if (parentId !== undefined) this.#childCounts.set(parentId, (this.#childCounts.get(parentId) ?? 0) + 1);
   }
 
@@ -147,6 +155,7 @@ export class PageIndex {
     if (pages === undefined || page === undefined) return;
     pages.delete(keyId);
     this.#pages--;
+    if (page.ttlMs > 0) this.#pagesWithTtl--;
     if (pages.size === 0) this.#namespaces.delete(ns);
     if (page.parentId === undefined) return;
     const left = (this.#childCounts.get(page.parentId) ?? 1) - 1;

@@ -45,7 +45,7 @@ import type { StoreDb } from './level.js';
 import { ZERO_COUNTERS, decodeCounters, decodeMeta, decodeNsStats, decodeRemoval, decodeU64, encodeU64 } from './records.js';
 import type { NsStats, RemovalCounters, RemovalRecord } from './records.js';
 import { PageIndex } from './page-index.js';
-import { DEFAULT_NS_SETTINGS, DEFAULT_SETTINGS, decodeNsSettings, decodeSettings } from './settings.js';
+import { DEFAULT_NS_SETTINGS, DEFAULT_SETTINGS, decodeNsSettings, decodeSettings, sameSettings } from './settings.js';
 import type { ClusterSettings, NamespaceSettings } from './settings.js';
 import { installSnapshot, recoverSwap } from './snapshot-install.js';
 import type { Logger } from './snapshot-install.js';
@@ -68,6 +68,11 @@ export interface PageStoreOptions {
    * default; tests pass small ones.
    */
   budgetBytes?: number;
+  /**
+   * Removal records kept (default LIMITS.eviction.removalRecordEntries). A rule of the state
+   * machine like `budgetBytes`: every replica must pass the same value; tests pass small ones.
+   */
+  removalRecordEntries?: number;
   /** fsync every apply batch (default true). Off only for tests and benchmarks that say so. */
   sync?: boolean;
   logger?: Logger;
@@ -121,6 +126,7 @@ export class PageStore {
   readonly #sync: boolean;
   readonly #tier: MemoryTier;
   readonly #checksums: ChunkChecksums | undefined;
+  readonly #removalRecordEntries: number;
   #appliedIndex: number;
   #nsStats: Map<string, NsStats>;
   #settings: ClusterSettings;
@@ -140,6 +146,7 @@ export class PageStore {
     this.#sync = o.sync ?? true;
     this.#tier = o.tier ?? MemoryTier.disabled();
     this.#checksums = o.checksums;
+    this.#removalRecordEntries = o.removalRecordEntries ?? REMOVAL_RECORD_ENTRIES_MAX;
     this.#appliedIndex = loaded.appliedIndex;
     this.#nsStats = loaded.nsStats;
     this.#settings = loaded.settings;
@@ -233,8 +240,9 @@ export class PageStore {
       results.push(command === null ? OK : await batch.apply(command, index));
     }
     if (lastIndex === this.#appliedIndex) return results;
-    const excess = this.#removals + batch.removalsAdded() - REMOVAL_RECORD_ENTRIES_MAX;
-    if (excess > 0) batch.trimRemovals(await this.#oldestRemovalKeys(excess));
+    const excess = this.#removals + batch.removalsAdded() - this.#removalRecordEntries;
+    const trimmed = excess > 0 ? await this.#oldestRemovalKeys(excess) : [];
+    batch.trimRemovals(trimmed);
     try {
       await this.#db.batch(batch.finish(lastIndex), { sync: this.#sync });
     } finally {
@@ -245,7 +253,7 @@ export class PageStore {
     }
     // The batch is durable: now the in-memory view may move.
     this.#appliedIndex = lastIndex;
-    this.#adoptBatch(batch, Math.max(0, excess));
+    this.#adoptBatch(batch, trimmed.length);
     return results;
   }
 
@@ -259,7 +267,10 @@ export class PageStore {
     }
     this.#settings = batch.settings();
     this.#counters = batch.counters();
-    for (const [ns, settings] of batch.touchedNsSettings()) this.#nsSettings.set(ns, settings);
+    for (const [ns, settings] of batch.touchedNsSettings()) {
+      if (sameSettings(settings, DEFAULT_NS_SETTINGS)) this.#nsSettings.delete(ns);
+      else this.#nsSettings.set(ns, settings);
+    }
     for (const [ns, counters] of batch.touchedNsCounters()) this.#nsCounters.set(ns, counters);
     for (const effect of batch.effects()) this.#index.apply(effect);
     this.#removals += batch.removalsAdded() - trimmed;
@@ -341,6 +352,11 @@ export class PageStore {
 
   namespaceSettings(ns: string): NamespaceSettings {
     return this.#nsSettings.get(ns) ?? DEFAULT_NS_SETTINGS;
+  }
+
+  /** Stored payload bytes of every namespace (cheaper than stats(), for the put path). */
+  totalBytes(): number {
+    return this.#totalBytes;
   }
 
   /** Stored bytes of one namespace. */
