@@ -2,13 +2,14 @@
 // configuration has applied the same index with the same store digest (bounded), then read every
 // key of the workload from every member alone (a client with that single endpoint), computing
 // the checksum of what arrives. These are the history's `finals`, what the durability and
-// convergence checkers read.
+// convergence checkers read. Then the replicated removal record (readRemovalEvidence), which tells
+// the checkers which pages eviction took.
 import { crc32c } from '../codec/index.js';
 import { KvcClient } from '../client/index.js';
 import type { ChaosCluster } from './cluster.js';
 import { sleep } from './cluster.js';
 import type { MemberView } from './admin.js';
-import type { MemberFinalState, PageValue } from './history.js';
+import type { MemberFinalState, PageValue, RemovalEvidence } from './history.js';
 import { WORKLOAD_NAMESPACE, hex } from './workload.js';
 
 /** Convergence bound: a member that restarted last catches up in seconds. */
@@ -64,25 +65,59 @@ export async function readFinals(
   keys: Uint8Array[],
   onError: (line: string) => void,
 ): Promise<MemberFinalState[]> {
-  const finals: MemberFinalState[] = [];
-  for (const id of convergence.members) {
-    const view = convergence.views.get(id);
-    const address = cluster.address(id);
-    const client = new KvcClient({ endpoints: [address], retries: 0, deadlineMs: FINAL_READ_DEADLINE_MS, verifyChecksums: false });
-    const pages: Record<string, PageValue | null> = {};
-    try {
-      for (const key of keys) {
-        pages[hex(key)] = await readOne(client, address, key).catch((error: unknown) => {
-          onError(`final read of ${hex(key)} from n${id} failed: ${error instanceof Error ? error.message : String(error)}`);
-          return null;
-        });
-      }
-    } finally {
-      client.close();
+  // Members are read at the same time (each key after key): a run with a budget has hundreds of keys.
+  return Promise.all(convergence.members.map((id) => readMember(cluster, id, convergence.views.get(id), keys, onError)));
+}
+
+async function readMember(
+  cluster: ChaosCluster,
+  id: number,
+  view: MemberView | undefined,
+  keys: Uint8Array[],
+  onError: (line: string) => void,
+): Promise<MemberFinalState> {
+  const address = cluster.address(id);
+  const client = new KvcClient({ endpoints: [address], retries: 0, deadlineMs: FINAL_READ_DEADLINE_MS, verifyChecksums: false });
+  const pages: Record<string, PageValue | null> = {};
+  try {
+    for (const key of keys) {
+      pages[hex(key)] = await readOne(client, address, key).catch((error: unknown) => {
+        onError(`final read of ${hex(key)} from n${id} failed: ${error instanceof Error ? error.message : String(error)}`);
+        return null;
+      });
     }
-    finals.push({ member: id, pages, appliedIndex: view?.appliedIndex ?? 0, digest: view?.digest ?? '' });
+  } finally {
+    client.close();
   }
-  return finals;
+  return { member: id, pages, appliedIndex: view?.appliedIndex ?? 0, digest: view?.digest ?? '' };
+}
+
+/**
+ * The removal record of the final member with the highest applied index, read after the finals:
+ * its Status first (the replicated eviction counters at that applied index), then the record.
+ * Every removal any member had applied when its finals were read is at or below that index, so
+ * it is in the record unless the bounded record trimmed it, which the checkers tell by comparing
+ * the record's eviction entries with the counters. Undefined when no member answers both calls.
+ */
+export async function readRemovalEvidence(cluster: ChaosCluster, members: number[], onError: (line: string) => void): Promise<RemovalEvidence | undefined> {
+  const views = [...(await cluster.statuses({ ids: members })).values()].sort((a, b) => b.appliedIndex - a.appliedIndex);
+  for (const view of views) {
+    try {
+      const record = await cluster.admin(view.id).removals();
+      return {
+        member: view.id,
+        appliedIndex: view.appliedIndex,
+        oldestIndex: record.oldestIndex,
+        evictedPages: view.evictedPages,
+        evictedBytes: view.evictedBytes,
+        expiredPages: view.expiredPages,
+        entries: record.entries,
+      };
+    } catch (error) {
+      onError(`reading the removal record from n${view.id} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return undefined;
 }
 
 async function readOne(client: KvcClient, address: string, key: Uint8Array): Promise<PageValue | null> {

@@ -84,6 +84,40 @@ export interface FaultEvent {
   members: number[];
 }
 
+/** Why a page left the store, as the replicated removal record (AdminService.ListRemovals) says. */
+export type RemovalReason = 'evicted' | 'expired' | 'deleted' | 'namespace-dropped';
+
+/** One entry of the replicated removal record. */
+export interface RemovalEntry {
+  /** Log index of the entry that removed the page. */
+  index: number;
+  ns: string;
+  /** Page key, hex; '' for a dropped namespace (every page of it). */
+  key: string;
+  reason: RemovalReason;
+}
+
+/**
+ * The replicated removal record as one member held it after the finals were read: the evidence
+ * the durability and linearizability checkers use to tell an evicted page from a lost one. It is
+ * read from the member with the highest applied index, after its Status, so every removal that
+ * Status counted (and every removal any member had applied when its finals were read) is at or
+ * below `appliedIndex` and in `entries`, unless the bounded record trimmed it.
+ */
+export interface RemovalEvidence {
+  member: number;
+  /** The member's applied index when its counters were read (before the record). */
+  appliedIndex: number;
+  /** The oldest index the record still held; 0 when it was empty. */
+  oldestIndex: number;
+  /** The member's replicated counters (Status) at `appliedIndex`, all namespaces. */
+  evictedPages: number;
+  evictedBytes: number;
+  expiredPages: number;
+  /** The whole record, oldest first (it may run past `appliedIndex`). */
+  entries: RemovalEntry[];
+}
+
 export interface History {
   seed: number;
   nodes: number;
@@ -92,4 +126,8 @@ export interface History {
   finals: MemberFinalState[];
   leaders: LeaderObservation[];
   faults: FaultEvent[];
+  /** The members' byte budget when the run set one (`--budget`); absent: the default, far above what a run writes. */
+  budgetBytes?: number;
+  /** Absent when no member answered ListRemovals (then no missing page is explained by it). */
+  removals?: RemovalEvidence;
 }

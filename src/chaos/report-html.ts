@@ -4,8 +4,9 @@
 // lane of who led in which term, and one lane per client with every operation as a bar from
 // invocation to completion (its length is the latency), colored by outcome. Hovering a bar or a
 // window shows its details (SVG <title>).
+import { formatBytes } from '../config/index.js';
 import type { FaultEvent, History, LeaderObservation, Operation } from './history.js';
-import type { ChaosSummary } from './report.js';
+import type { ChaosSummary, EvictionSummary } from './report.js';
 import type { Verdict } from './run.js';
 
 const LANE_HEIGHT = 14;
@@ -59,6 +60,7 @@ function renderNumbers(s: ChaosSummary): string {
 ${row('operations', String(s.operations))}
 ${row('acknowledged puts', String(s.acknowledgedPuts))}
 ${row('lost puts', String(s.lostPuts), s.lostPuts > 0)}
+${s.evictions === null ? '' : row('evicted pages', `${s.evictions.evictedPages} (${describeEvictions(s.evictions)})`, !s.evictions.recordComplete)}
 ${row('corrupt reads', String(s.corruptReads), s.corruptReads > 0)}
 ${row('linearizable', String(s.linearizable), s.linearizable !== true)}
 ${row('leaders per term (max)', String(s.leadersPerTermMax), s.leadersPerTermMax > 1)}
@@ -67,6 +69,13 @@ ${row('recovery after a heal (max)', `${s.recoverySecondsMax} s`)}
 ${row('faults', Object.entries(s.faults).map(([n, c]) => `${n} ${c}`).join(', '))}
 ${s.incidents.map((incident) => row('incident', incident, true)).join('\n')}
 </table>`;
+}
+
+/** One line about eviction for the table and the HTML summary. */
+export function describeEvictions(e: EvictionSummary): string {
+  const budget = e.budgetBytes === null ? 'default budget' : `budget ${formatBytes(e.budgetBytes)}`;
+  const seen = `record: ${e.removalsSeen.evicted} evicted, ${e.removalsSeen.expired} expired, ${e.removalsSeen.deleted} deleted${e.recordComplete ? '' : ' (TRIMMED)'}`;
+  return `${budget}, ${formatBytes(e.evictedBytes)}; ${seen}; ${e.acknowledgedEvicted} acknowledged pages evicted, ${e.putsRefusedFull} puts refused (full)`;
 }
 
 function renderLegend(): string {

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { History } from './history.js';
-import { renderReportHtml } from './report-html.js';
+import { describeEvictions, renderReportHtml } from './report-html.js';
 import type { ChaosRunResult, Verdict } from './run.js';
 
 export interface ChaosSummary {
@@ -28,7 +28,27 @@ export interface ChaosSummary {
   outcomes: Record<string, Record<string, number>>;
   /** Cluster misbehaviour the harness saw itself (each one fails the run). */
   incidents: string[];
+  /** What eviction did and how the checkers accounted for it; null when no removal record was read. */
+  evictions: EvictionSummary | null;
   report?: string;
+}
+
+export interface EvictionSummary {
+  /** The members' budget with `--budget`; null: the default, far above what a run writes. */
+  budgetBytes: number | null;
+  /** Replicated counters (Status) of the member the record was read from. */
+  evictedPages: number;
+  evictedBytes: number;
+  /** Entries of the removal record (ListRemovals) by reason: the removals the checkers saw. */
+  removalsSeen: { evicted: number; expired: number; deleted: number };
+  /** False when the record was trimmed of evictions the counters know of. */
+  recordComplete: boolean;
+  /** Acknowledged pages missing at the end that the record shows evicted: not lost. */
+  acknowledgedEvicted: number;
+  /** Acknowledged pages missing that a trimmed record can neither explain nor rule out. */
+  acknowledgedUndecided: number;
+  /** Puts refused because the budget was full and nothing could be evicted (KVC_QUOTA_EXHAUSTED). */
+  putsRefusedFull: number;
 }
 
 export interface SummaryContext {
@@ -63,7 +83,25 @@ export function summarize(result: ChaosRunResult, context: SummaryContext): Chao
     elapsedSeconds: round(result.elapsedMs / 1000),
     outcomes,
     incidents: result.incidents,
+    evictions: summarizeEvictions(history, verdict),
     ...(context.reportDir === undefined ? {} : { report: path.resolve(context.reportDir) }),
+  };
+}
+
+function summarizeEvictions(history: History, verdict: Verdict): EvictionSummary | null {
+  const evidence = history.removals;
+  const durability = verdict.details.durability;
+  const record = durability.removalRecord;
+  if (evidence === undefined || record === undefined) return null;
+  return {
+    budgetBytes: history.budgetBytes ?? null,
+    evictedPages: evidence.evictedPages,
+    evictedBytes: evidence.evictedBytes,
+    removalsSeen: { evicted: record.evictedEntries, expired: record.expiredEntries, deleted: record.deletedEntries },
+    recordComplete: record.complete,
+    acknowledgedEvicted: durability.evictedPages,
+    acknowledgedUndecided: durability.trimmedPages,
+    putsRefusedFull: history.operations.filter((op) => op.kind === 'put' && op.outcome === 'fail' && op.error === 'KVC_QUOTA_EXHAUSTED').length,
   };
 }
 
@@ -75,6 +113,9 @@ export function renderVerdictTable(summary: ChaosSummary): string {
     ['operations', String(summary.operations), describeOutcomes(summary.outcomes)],
     ['acknowledged puts', String(summary.acknowledgedPuts), ''],
     ['lost puts', String(summary.lostPuts), mark(summary.lostPuts === 0)],
+    ...(summary.evictions === null
+      ? []
+      : [['evicted pages', String(summary.evictions.evictedPages), describeEvictions(summary.evictions)] as [string, string, string]]),
     ['corrupt reads', String(summary.corruptReads), mark(summary.corruptReads === 0)],
     ['linearizable', String(summary.linearizable), mark(summary.linearizable === true)],
     ['leaders per term (max)', String(summary.leadersPerTermMax), mark(summary.leadersPerTermMax <= 1)],
@@ -105,15 +146,18 @@ export async function writeReport(dir: string, history: History, summary: ChaosS
 }
 
 /**
- * The history as JSON Lines: a `run` record first (seed, nodes, startedMs), then one record per
- * operation, fault, leader observation and member final state, each tagged with its `type`.
+ * The history as JSON Lines: a `run` record first (seed, nodes, startedMs, budgetBytes), then one
+ * record per operation, fault, leader observation and member final state, and the removal record
+ * last (one line), each tagged with its `type`.
  */
 export function historyJsonLines(history: History): string {
-  const lines = [JSON.stringify({ type: 'run', seed: history.seed, nodes: history.nodes, startedMs: history.startedMs })];
+  const run = { type: 'run', seed: history.seed, nodes: history.nodes, startedMs: history.startedMs, budgetBytes: history.budgetBytes };
+  const lines = [JSON.stringify(run)];
   for (const op of history.operations) lines.push(JSON.stringify({ type: 'op', ...op }));
   for (const fault of history.faults) lines.push(JSON.stringify({ type: 'fault', ...fault }));
   for (const leader of history.leaders) lines.push(JSON.stringify({ type: 'leader', ...leader }));
   for (const final of history.finals) lines.push(JSON.stringify({ type: 'final', ...final }));
+  if (history.removals !== undefined) lines.push(JSON.stringify({ type: 'removals', ...history.removals }));
   return `${lines.join('\n')}\n`;
 }
 
@@ -128,6 +172,7 @@ export function parseHistoryJsonLines(text: string): History {
     else if (type === 'fault') history.faults.push(record as unknown as History['faults'][number]);
     else if (type === 'leader') history.leaders.push(record as unknown as History['leaders'][number]);
     else if (type === 'final') history.finals.push(record as unknown as History['finals'][number]);
+    else if (type === 'removals') history.removals = record as unknown as NonNullable<History['removals']>;
     else throw new Error(`history.jsonl: unknown record type ${JSON.stringify(type)}`);
   }
   return history;

@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Prng } from '../sim/index.js';
 import { ChaosCluster, sleep } from './cluster.js';
-import { awaitConvergence, readFinals, type Convergence } from './finals.js';
+import { awaitConvergence, readFinals, readRemovalEvidence, type Convergence } from './finals.js';
 import type { Verdict } from './checkers/index.js';
-import type { FaultEvent, History, MemberFinalState } from './history.js';
+import type { FaultEvent, History, MemberFinalState, RemovalEvidence } from './history.js';
 import { NEMESES, type NemesisContext, type NemesisName } from './nemesis/index.js';
 import { LeaderObserver } from './observer.js';
 import { planSchedule, GAP_MS_MIN, type PlannedFault } from './schedule.js';
@@ -50,6 +50,10 @@ export interface ChaosRunOptions {
   signal?: AbortSignal;
   /** Extra sections for the members' configs (e.g. `memory`). */
   extraConfig?: Record<string, unknown>;
+  /** The cluster's byte budget, small enough to evict (default: far above what a run writes). */
+  budgetBytes?: number;
+  /** Keys of the workload (default WORKLOAD_KEYS). */
+  keys?: number;
 }
 
 export interface ChaosRunResult {
@@ -82,7 +86,14 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
   process.on('exit', killLeftovers);
   let keptDir: string | undefined;
   try {
-    cluster = await ChaosCluster.create({ nodes: o.nodes, root, logDir, log: o.log, ...(o.extraConfig ? { extraConfig: o.extraConfig } : {}) });
+    cluster = await ChaosCluster.create({
+      nodes: o.nodes,
+      root,
+      logDir,
+      log: o.log,
+      ...(o.extraConfig ? { extraConfig: o.extraConfig } : {}),
+      ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }),
+    });
     cluster.mesh.setDelay(o.linkDelayMs);
     const result = await runOn(cluster, o, started);
     keptDir = o.keep === true ? root : undefined;
@@ -109,6 +120,7 @@ async function runOn(cluster: ChaosCluster, o: ChaosRunOptions, started: number)
   const workload = new Workload({
     clients: o.clients,
     seed: o.seed,
+    ...(o.keys === undefined ? {} : { keys: o.keys }),
     members: cluster.ids,
     addressOf: (id) => cluster.address(id),
     memberAt: (address) => cluster.mesh.memberAt(address),
@@ -131,10 +143,20 @@ async function runOn(cluster: ChaosCluster, o: ChaosRunOptions, started: number)
     }
     throwIfAborted(o.signal);
     o.log(`workload stopped after ${workload.operations.length} operations; waiting for convergence`);
-    const { finals, convergence } = await settle(cluster, workload.keys, o);
+    const { finals, convergence, removals } = await settle(cluster, workload.keys, o);
     // The observer ran through the convergence wait too: leaders elected then count.
     await observer.stop();
-    const history: History = { seed: o.seed, nodes: o.nodes, startedMs, operations: workload.operations, finals, leaders: observer.observations, faults };
+    const history: History = {
+      seed: o.seed,
+      nodes: o.nodes,
+      startedMs,
+      operations: workload.operations,
+      finals,
+      leaders: observer.observations,
+      faults,
+      ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }),
+      ...(removals === undefined ? {} : { removals }),
+    };
     o.log(`checking ${history.operations.length} operations`);
     const verdict = await o.check(history);
     const counts = Object.fromEntries(o.nemeses.map((name) => [name, faults.filter((f) => f.nemesis === name).length]));
@@ -144,13 +166,25 @@ async function runOn(cluster: ChaosCluster, o: ChaosRunOptions, started: number)
   }
 }
 
-/** Waits for convergence (bounded), then reads every key from every final member. */
-async function settle(cluster: ChaosCluster, keys: Uint8Array[], o: ChaosRunOptions): Promise<{ finals: MemberFinalState[]; convergence: Convergence }> {
+interface Settled {
+  finals: MemberFinalState[];
+  convergence: Convergence;
+  removals: RemovalEvidence | undefined;
+}
+
+/**
+ * Waits for convergence (bounded), reads every key from every final member, then the removal
+ * record: after the finals, so that every eviction a final read could have seen is in it.
+ */
+async function settle(cluster: ChaosCluster, keys: Uint8Array[], o: ChaosRunOptions): Promise<Settled> {
   const convergence = await awaitConvergence(cluster, o.signal);
   throwIfAborted(o.signal);
   o.log(`${convergence.converged ? 'converged' : 'NOT converged'} after ${Math.round(convergence.waitedMs)} ms; reading every key from every member`);
   const finals = await readFinals(cluster, convergence, keys, o.log);
-  return { finals, convergence };
+  const removals = await readRemovalEvidence(cluster, convergence.members, o.log);
+  if (removals === undefined) o.log('no member answered ListRemovals: no missing page can be explained by a removal');
+  else o.log(`removal record of n${removals.member}: ${removals.entries.length} entries, ${removals.evictedPages} pages evicted`);
+  return { finals, convergence, removals };
 }
 
 interface ScheduleRun {

@@ -52,6 +52,27 @@ const SIZE_CLASSES: readonly [number, number, number][] = [
   [10, 256 * 1024, 2 * 1024 * 1024],
 ];
 
+/** The mean size of a page the workload writes, from SIZE_CLASSES (about 169 KiB). */
+export const PAGE_BYTES_MEAN =
+  SIZE_CLASSES.reduce((sum, [weight, lo, hi]) => sum + (weight * (lo + hi)) / 2, 0) / SIZE_CLASSES.reduce((sum, [weight]) => sum + weight, 0);
+/**
+ * With a small budget, the key space is sized to hold this many budgets of pages at the mean size.
+ * Puts outnumber deletes 40 to 15, so about three keys in four hold a page at any time: the pages
+ * the workload keeps want about twice the budget, and evictions run for most of a run.
+ */
+export const BUDGET_KEY_SPACE_RATIO = 3;
+/** The most keys a workload uses: the finals read every key from every member, one at a time. */
+export const WORKLOAD_KEYS_MAX = 4_096;
+
+/**
+ * Keys for a run with `budgetBytes`: the default key space (24 keys of pages, about 4 MiB) never
+ * reaches a budget of 32 MiB or more, so without more keys nothing would be evicted.
+ */
+export function keysForBudget(budgetBytes: number): number {
+  const keys = Math.ceil((BUDGET_KEY_SPACE_RATIO * budgetBytes) / PAGE_BYTES_MEAN);
+  return Math.min(WORKLOAD_KEYS_MAX, Math.max(WORKLOAD_KEYS, keys));
+}
+
 export interface WorkloadOptions {
   clients: number;
   seed: number;

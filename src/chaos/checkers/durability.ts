@@ -17,6 +17,13 @@
 // once however many puts acknowledged them, and a required page that any member lacks (or holds
 // with other bytes) is lost.
 //
+// Evictions: a required page that a member lacks is not lost when the replicated removal record
+// (history.removals; removals.ts) has an eviction or expiry of its key: it is `evicted`. When the
+// record was trimmed and does not name the key, the page is `trimmed`: neither lost nor evicted,
+// since either may be true, and the verdict is not ok (not shown). Without a record (none was
+// read) every missing page is lost, as in a run without eviction. Lost = missing and not
+// accounted for.
+//
 // Corruption: a member's copy whose (crc32c, length) no put of that key (of any outcome) wrote.
 // Lost delete: a member holds value v although an `ok` delete was invoked after every put of v
 // completed, and every put of v was answered (`ok`): nothing can have written v after the delete.
@@ -25,6 +32,7 @@
 // operations are grouped by key here, not by namespace and key.
 import type { History, MemberFinalState, Operation, PageValue } from '../history.js';
 import { EXAMPLES_MAX, assertWellFormed, completedByMs, maxOf, sameValue, valueId } from './common.js';
+import { accountMissing, accountRemovals, type RemovalAccount } from './removals.js';
 
 export interface LostPut {
   key: string;
@@ -48,14 +56,23 @@ export interface DurabilityResult {
   requiredPages: number;
   /** Acknowledged pages a possible later delete excuses. */
   excusedPages: number;
-  /** Required pages missing or different on at least one member. */
+  /** Required pages missing or different on at least one member, not accounted for by the removal record. */
   lostPuts: number;
+  /** Required pages missing that the removal record shows evicted (or expired). */
+  evictedPages: number;
+  /** Required pages missing whose key the removal record does not name, but that was trimmed. */
+  trimmedPages: number;
+  /** What the removal record held (absent: none was read). */
+  removalRecord?: { complete: boolean; evictedEntries: number; expiredEntries: number; deletedEntries: number; keysEvicted: number };
   corruptCopies: number;
   /** Copies an acknowledged delete should have removed. */
   resurrectedCopies: number;
   members: number;
   /** Examples, at most EXAMPLES_MAX each. */
   lost: LostPut[];
+  /** Examples of missing pages the record accounts for, and of pages a trimmed record leaves undecided. */
+  evicted: LostPut[];
+  trimmed: LostPut[];
   corrupt: MemberCopy[];
   resurrected: MemberCopy[];
 }
@@ -120,22 +137,51 @@ function checkCopies(finals: readonly MemberFinalState[], keys: Map<string, KeyO
   }
 }
 
-/** Checks the members' final states against the acknowledged puts; see the file comment. */
-export function checkDurability(history: Pick<History, 'operations' | 'finals'>): DurabilityResult {
-  for (const op of history.operations) assertWellFormed(op);
-  const keys = byKey(history.operations);
-  const result: DurabilityResult = {
+/** Counts one required page that some member lacks, as the removal record accounts for it. */
+function countMissing(page: LostPut, ns: string, account: RemovalAccount, result: DurabilityResult): void {
+  const how = accountMissing(account, ns, page.key);
+  const [examples, counter] =
+    how === 'evicted' ? [result.evicted, 'evictedPages' as const] : how === 'trimmed' ? [result.trimmed, 'trimmedPages' as const] : [result.lost, 'lostPuts' as const];
+  result[counter]++;
+  if (examples.length < EXAMPLES_MAX) examples.push(page);
+}
+
+function emptyResult(history: Pick<History, 'operations' | 'finals'>, account: RemovalAccount): DurabilityResult {
+  return {
     acknowledgedPuts: history.operations.filter((op) => op.kind === 'put' && op.outcome === 'ok' && op.result === 'stored').length,
     requiredPages: 0,
     excusedPages: 0,
     lostPuts: 0,
+    evictedPages: 0,
+    trimmedPages: 0,
+    ...(account.available
+      ? {
+          removalRecord: {
+            complete: account.complete,
+            evictedEntries: account.evictedEntries,
+            expiredEntries: account.expiredEntries,
+            deletedEntries: account.deletedEntries,
+            keysEvicted: account.evictionsByKey.size,
+          },
+        }
+      : {}),
     corruptCopies: 0,
     resurrectedCopies: 0,
     members: history.finals.length,
     lost: [],
+    evicted: [],
+    trimmed: [],
     corrupt: [],
     resurrected: [],
   };
+}
+
+/** Checks the members' final states against the acknowledged puts; see the file comment. */
+export function checkDurability(history: Pick<History, 'operations' | 'finals' | 'removals'>): DurabilityResult {
+  for (const op of history.operations) assertWellFormed(op);
+  const keys = byKey(history.operations);
+  const account = accountRemovals(history.removals);
+  const result = emptyResult(history, account);
   for (const [key, ops] of [...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const { required, acknowledged } = requiredPages(ops);
     result.requiredPages += required.size;
@@ -146,8 +192,7 @@ export function checkDurability(history: Pick<History, 'operations' | 'finals'>)
         .filter((final) => !sameValue(final.pages[key], value))
         .map((final) => ({ member: final.member, holds: final.pages[key] ?? null }));
       if (missingOn.length === 0) continue;
-      result.lostPuts++;
-      if (result.lost.length < EXAMPLES_MAX) result.lost.push({ key, value, putIds: puts.map((put) => put.id), missingOn });
+      countMissing({ key, value, putIds: puts.map((put) => put.id), missingOn }, puts[0].ns, account, result);
     }
   }
   checkCopies(history.finals, keys, result);

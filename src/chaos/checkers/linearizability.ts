@@ -11,11 +11,18 @@
 // concurrent with it. The harness's clock has finite resolution, and calling such a pair ordered
 // could accuse a correct cluster.
 //
+// Evictions: a key the removal record (history.removals) shows evicted k times gets k unknown
+// deletes that may take effect at any time (register-model.ts), so a lookup that finds an
+// evicted page absent is legal. When the record was trimmed, a key it does not name may have been
+// evicted too, any number of times: such a key gets one possible eviction per put of it (more
+// can never matter: an eviction changes the register only when a put filled it).
+//
 // Budgets: a time budget for the whole check and a step budget per key. A key whose search runs
 // out is `unknown`, and so is every key not reached before the deadline; the result is `false` if
 // any key is not linearizable, else `unknown` if any key is undecided, else `true`.
 import type { History, Operation } from '../history.js';
-import { EXAMPLES_MAX, assertWellFormed, completedByMs, describeOperation, groupByKey } from './common.js';
+import { EXAMPLES_MAX, assertWellFormed, completedByMs, describeOperation, groupByKey, keyId } from './common.js';
+import { accountRemovals, type RemovalAccount } from './removals.js';
 import { STATE_ABSENT, encodeKey, type KeyProblem } from './register-model.js';
 import { KeySweep } from './sweep-search.js';
 import { KeySearch, type SearchOutcome } from './wgl-search.js';
@@ -87,6 +94,8 @@ export interface LinearizabilityResult {
   keysUndecided: number;
   /** Operations that took part (puts, deletes, lookups that are `ok`, or `unknown` writes). */
   operationsChecked: number;
+  /** Keys checked with possible evictions (unknown deletes from the removal record). */
+  keysWithEvictions: number;
   steps: number;
   elapsedMs: number;
   /** At most EXAMPLES_MAX, in key order. */
@@ -155,8 +164,15 @@ function searchKey(
 }
 
 /** Checks every key's register history; see the file comment for the rules. */
+/** How many evictions of the key's page the removal record allows; see the file comment. */
+function possibleEvictions(account: RemovalAccount, ops: readonly Operation[]): number {
+  const recorded = account.evictionsByKey.get(keyId(ops[0])) ?? 0;
+  if (!account.available || account.complete) return recorded;
+  return Math.max(recorded, ops.filter((op) => op.kind === 'put' && op.outcome !== 'fail').length);
+}
+
 export function checkLinearizability(
-  history: Pick<History, 'operations'>,
+  history: Pick<History, 'operations' | 'removals'>,
   options: LinearizabilityOptions = {},
 ): LinearizabilityResult {
   const startMs = performance.now();
@@ -176,13 +192,17 @@ export function checkLinearizability(
     keysNotLinearizable: 0,
     keysUndecided: 0,
     operationsChecked: 0,
+    keysWithEvictions: 0,
     steps: 0,
     elapsedMs: 0,
     witnesses: [],
     undecided: [],
   };
+  const account = accountRemovals(history.removals);
   for (const ops of groups) {
-    const problem = encodeKey(ops[0].ns, ops[0].key, ops);
+    const evictions = possibleEvictions(account, ops);
+    if (evictions > 0) result.keysWithEvictions++;
+    const problem = encodeKey(ops[0].ns, ops[0].key, ops, evictions);
     result.operationsChecked += problem.definite.length + problem.unknown.length;
     const { outcome, search } = searchKey(problem, searchOptions, deadlineMs);
     result.steps += search.steps;

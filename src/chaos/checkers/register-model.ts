@@ -26,6 +26,12 @@
 // Porcupine's cache of (ordered set, state) recognise configurations that differ only in which
 // unique page won.
 //
+// Evictions: the leader may evict a page (an `evict` command in the log), which is a delete no
+// client invoked. When the removal record shows k evictions (or expiries) of a key, the key gets k
+// more unknown deletes, invoked before everything (-Infinity): each may take effect at any time or
+// never. That allows every order the real evictions could have taken, so it accuses nothing that
+// eviction explains, and the key's other operations are still checked against each other.
+//
 // Unknown operations are grouped in classes that the future cannot tell apart: class 0 holds the
 // unknown deletes, class c >= 1 the unknown puts whose ordered effect is state c (class 1: all
 // unknown puts of unique values). Two unknown operations of one class that have both been invoked
@@ -111,8 +117,11 @@ function codeValues(puts: readonly Operation[]): Map<Operation, number> {
   return codes;
 }
 
-/** Builds the search problem for one key's operations (all of the same ns and key). */
-export function encodeKey(ns: string, key: string, operations: readonly Operation[]): KeyProblem {
+/**
+ * Builds the search problem for one key's operations (all of the same ns and key); `evictions`
+ * deletes no client invoked are added as unknown deletes invoked at -Infinity (see above).
+ */
+export function encodeKey(ns: string, key: string, operations: readonly Operation[], evictions = 0): KeyProblem {
   const relevant = operations.filter(
     (op) => op.kind !== 'get' && op.outcome !== 'fail' && !(op.kind === 'lookup' && op.outcome === 'unknown'),
   );
@@ -126,6 +135,7 @@ export function encodeKey(ns: string, key: string, operations: readonly Operatio
   const classCount = 2 + new Set([...codes.values()].filter((code) => code >= 2)).size;
   const classTimes: number[][] = Array.from({ length: classCount }, () => []);
   for (const op of unknown) classTimes[op.kind === 'delete' ? 0 : codes.get(op)!].push(op.invokeMs);
+  for (let i = 0; i < evictions; i++) classTimes[0].push(Number.NEGATIVE_INFINITY);
   return {
     ns,
     key,

@@ -1,6 +1,7 @@
 // checkHistory: every checker over one history, combined into the verdict `kvc chaos` reports.
 //
-// `ok` demands all of: no lost put, no corrupt read, `linearizable === true`, at most one leader
+// `ok` demands all of: no lost put (a missing page the removal record shows evicted is not lost;
+// one a trimmed record leaves undecided is not ok either), no corrupt read, `linearizable === true`, at most one leader
 // per term, converged members, writes recovering within the bound after every heal, and no member
 // copy that is corrupt or that an acknowledged delete should have removed. An `unknown`
 // linearizability (the search ran out of its budget) is not ok: the issue asks for `true`, and
@@ -57,6 +58,9 @@ function failuresOf(d: VerdictDetails): string[] {
   const failures: string[] = [];
   const { durability, integrity, linearizability, election, convergence, liveness } = d;
   if (durability.lostPuts > 0) failures.push(`${durability.lostPuts} acknowledged pages are missing on some member`);
+  if (durability.trimmedPages > 0) {
+    failures.push(`${durability.trimmedPages} acknowledged pages are missing and the removal record that could explain them was trimmed`);
+  }
   if (durability.corruptCopies > 0) failures.push(`${durability.corruptCopies} member copies hold bytes no put wrote`);
   if (durability.resurrectedCopies > 0) {
     failures.push(`${durability.resurrectedCopies} member copies survive an acknowledged delete`);

@@ -115,7 +115,8 @@ export class KeySearch {
     linkEvents(problem, this.#next, this.#prev);
     this.#ordered = new Uint32Array((n >>> 5) + 1);
     this.#pool = new UnknownPool(problem);
-    const depthMax = n + problem.unknown.length + 1;
+    // Every unknown operation of every class, the removal record's evictions included.
+    const depthMax = n + problem.classInvokeMs.reduce((sum, times) => sum + times.length, 0) + 1;
     this.#stackNode = new Int32Array(depthMax);
     this.#stackState = new Int32Array(depthMax);
     this.#stackFirstUnordered = new Int32Array(depthMax);

@@ -9,6 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { formatBytes, parseByteSize } from '../../config/index.js';
+import { LIMITS } from '../../limits.js';
 import type { ChaosSummary } from '../../chaos/index.js';
 // Only the names at load time: the harness itself (processes, proxies, checkers) is loaded when
 // the command runs, so every other command starts without it.
@@ -27,6 +29,11 @@ const DURATION_MS_MIN = 5_000;
 const DURATION_MS_MAX = 60 * 60 * 1000;
 const LINK_DELAY_MS_MAX = 2_000;
 const SEED_MAX = 0xffff_ffff;
+/** The smallest budget a cluster accepts: one largest page (config validation says the same). */
+const BUDGET_BYTES_MIN = LIMITS.page.bytesMax;
+/** The workload's key space, explicit (--keys): at least one key, at most what the finals read in bounded time (WORKLOAD_KEYS_MAX). */
+const KEYS_MIN = 1;
+const KEYS_MAX = 4_096;
 
 interface ChaosCliOptions {
   nodes: number;
@@ -39,6 +46,8 @@ interface ChaosCliOptions {
   linkDelay: number;
   keep?: boolean;
   recheck?: string;
+  budget?: number;
+  keys?: number;
 }
 
 export function registerChaos(program: Command): void {
@@ -55,6 +64,8 @@ export function registerChaos(program: Command): void {
     .option('--report <dir>', 'write history.jsonl, verdict.json, index.html (timeline) and the member logs there')
     .option('--json', 'print one JSON document with the verdict on stdout')
     .addOption(new Option('--link-delay <time>', 'latency added to every peer link (e.g. 200ms)').argParser(durationIn(0, LINK_DELAY_MS_MAX)).default(0, '0ms'))
+    .option('--budget <size>', `the cluster's byte budget, small so that pages are evicted under faults (e.g. 32MiB; at least ${formatBytes(BUDGET_BYTES_MIN)})`, budgetSize)
+    .option('--keys <n>', 'keys of the workload (default 24; with --budget, enough for about three budgets of pages)', integerIn(KEYS_MIN, KEYS_MAX))
     .option('--keep', 'keep the work directory (data, configs, logs) and print where it is')
     .option('--recheck <history.jsonl>', 'check a saved history again instead of running')
     .action(async (o: ChaosCliOptions) => {
@@ -63,7 +74,7 @@ export function registerChaos(program: Command): void {
 }
 
 async function runCommand(o: ChaosCliOptions): Promise<number> {
-  const { HarnessError, checkHistory, runChaos, summarize, writeReport } = await import('../../chaos/index.js');
+  const { HarnessError, checkHistory, keysForBudget, runChaos, summarize, writeReport } = await import('../../chaos/index.js');
   const seed = o.seed ?? Math.floor(Math.random() * SEED_MAX);
   const log = (line: string): void => void process.stderr.write(`kvc chaos: ${line}\n`);
   const controller = new AbortController();
@@ -74,7 +85,9 @@ async function runCommand(o: ChaosCliOptions): Promise<number> {
     log(`${why}: stopping the run and every member`);
     controller.abort(new Error(why));
   });
-  log(`seed ${seed}: ${o.nodes} members, ${o.clients} clients, ${o.duration / 1000} s, nemeses ${o.nemesis.join(',') || 'none'}`);
+  const keys = o.keys ?? (o.budget === undefined ? undefined : keysForBudget(o.budget));
+  const budgetNote = o.budget === undefined ? '' : `, budget ${formatBytes(o.budget)} over ${keys} keys`;
+  log(`seed ${seed}: ${o.nodes} members, ${o.clients} clients, ${o.duration / 1000} s, nemeses ${o.nemesis.join(',') || 'none'}${budgetNote}`);
   try {
     const result = await runChaos({
       nodes: o.nodes,
@@ -88,6 +101,8 @@ async function runCommand(o: ChaosCliOptions): Promise<number> {
       signal: controller.signal,
       ...(o.report === undefined ? {} : { logDir: path.join(o.report, 'logs') }),
       ...(o.keep === true ? { keep: true } : {}),
+      ...(o.budget === undefined ? {} : { budgetBytes: o.budget }),
+      ...(keys === undefined ? {} : { keys }),
     });
     const summary = summarize(result, { clients: o.clients, durationMs: o.duration, ...(o.report === undefined ? {} : { reportDir: o.report }) });
     if (o.report !== undefined) {
@@ -142,6 +157,15 @@ function parseNemeses(text: string): NemesisName[] {
     if (!(NEMESIS_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown nemesis "${name}" (expected ${NEMESIS_NAMES.join(', ')} or none)`);
   }
   return [...new Set(names)] as NemesisName[];
+}
+
+/** A byte size flag (64MiB, 1GiB, plain bytes) of at least one largest page. */
+function budgetSize(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined || bytes < BUDGET_BYTES_MIN) {
+    throw new InvalidArgumentError(`expected a size of at least ${formatBytes(BUDGET_BYTES_MIN)} such as 32MiB or 1GiB, got "${text}"`);
+  }
+  return bytes;
 }
 
 /** A duration flag: "60s", "2m", "500ms", or a plain number of seconds; within [minMs, maxMs]. */
