@@ -94,8 +94,7 @@ t.test('kvc config, ns, pin/unpin/delete, lookup leases, removals, status --dige
   ]);
   t.equal(removals.code, 0, `removals exits 0 (${removals.stderr})`);
   t.match(json<{ removals: unknown[] }>(removals).removals, [{ namespace: NS, key: KEY, reason: 'deleted' }], 'removals lists the delete');
-  t.match(human.stdout, /HIT%\s+EVICTED\n/, 'status shows evicted pages/bytes');
-  t.match(human.stdout, /budget: 0 B of 64\.0 MiB/, 'and the stored bytes against the budget');
+  t.match(human.stdout, /\nbudget: 0 B of 64\.0 MiB \(0\.0%\), [^\n]+; evicted 0 pages \(0 B\), expired 0\n/, 'status shows the bytes against the budget, and evictions');
   t.match(listHuman.stdout, new RegExp(`NAMESPACE[^\\n]+QUOTA[^\\n]+LOOKUP HIT%\\n${NS}\\s+0\\s+0 B\\s+64\\.0 MiB`), 'ns list: a table by default');
   t.match(listHuman.stdout, /that member's own lookups/, 'saying whose lookup counters these are');
   t.equal(digests.length, NODES, 'status --json --digest has a digest per member');

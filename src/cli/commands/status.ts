@@ -1,8 +1,10 @@
 // `kvc status`: one row per member (id, address, role, term, commit, applied, lag, pages, bytes,
 // pid, then the native addon and the memory tier: addon loaded, arena used/total, mlocked, NUMA
-// nodes, hit ratio; then pages/bytes evicted), as a table or as JSON {"leader": id, "members":
-// [...]}. Below the table, one line with the stored bytes against the replicated budget, and one
-// line per member whose addon is not loaded or whose arena is not pinned, saying why. --digest
+// nodes, hit ratio), as a table or as JSON {"leader": id, "members": [...]}, the JSON with each
+// member's removal counters and capacity settings too. Below the table, one line with the stored
+// bytes against the replicated budget and the pages evicted and expired (replicated counters, so
+// the leader's stand for all), and one line per member whose addon is not loaded or whose arena
+// is not pinned, saying why. --digest
 // adds each member's state digest (a DIGEST column and whether they agree). With --watch it
 // refreshes every interval until Ctrl-C (a redrawn table on a terminal, one JSON line per refresh
 // otherwise).
@@ -91,7 +93,6 @@ const COLUMNS: readonly Column[] = [
   { header: 'MLOCK' },
   { header: 'NUMA' },
   { header: 'HIT%', align: right },
-  { header: 'EVICTED', align: right },
 ];
 
 function row(m: MemberRow, leader: number | null, digest: boolean): string[] {
@@ -112,14 +113,13 @@ function row(m: MemberRow, leader: number | null, digest: boolean): string[] {
     m.arenaBytes === 0 ? '-' : yesNo(m.mlocked),
     numa(m),
     m.arenaBytes === 0 ? '-' : cell(m.hitRatio, (ratio) => `${(ratio * 100).toFixed(1)}%`),
-    m.evictedPages === null || m.evictedBytes === null ? '-' : `${m.evictedPages}/${formatBytes(m.evictedBytes)}`,
     ...(digest ? [m.digest === null ? '-' : m.digest.slice(0, DIGEST_SHOWN_CHARS)] : []),
   ];
 }
 
 /**
- * The leader's stored bytes against the replicated budget and its watermarks, from the leader's
- * row (it is the one that proposes evictions), else from any member that reports settings.
+ * The stored bytes against the replicated budget and its watermarks, and the removal counters,
+ * from the leader's row (it is the one that proposes evictions), else from any member's.
  */
 function budgetLine(view: ClusterView): string | undefined {
   const source = view.members.find((m) => m.id === view.leader && m.settings !== null) ?? view.members.find((m) => m.settings !== null);
@@ -128,7 +128,8 @@ function budgetLine(view: ClusterView): string | undefined {
   const used = settings.budgetBytes === 0 ? 0 : (source.bytes / settings.budgetBytes) * 100;
   const watermarks = `evicts past ${Math.round(settings.highWatermark * 100)}% down to ${Math.round(settings.lowWatermark * 100)}%`;
   const replicated = settings.replicated ? '' : ' (built-in defaults: not replicated yet)';
-  return `budget: ${formatBytes(source.bytes)} of ${formatBytes(settings.budgetBytes)} (${used.toFixed(1)}%), ${watermarks}; ${source.expiredPages ?? 0} pages expired${replicated}`;
+  const removed = `evicted ${source.evictedPages ?? 0} pages (${formatBytes(source.evictedBytes ?? 0)}), expired ${source.expiredPages ?? 0}`;
+  return `budget: ${formatBytes(source.bytes)} of ${formatBytes(settings.budgetBytes)} (${used.toFixed(1)}%), ${watermarks}; ${removed}${replicated}`;
 }
 
 /** Whether the members that sent a digest hold the same state. */
