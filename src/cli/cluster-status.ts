@@ -1,7 +1,8 @@
 // The cluster as `kvc status` shows it and `kvc dev` waits for it: one row per member, found from
 // the given endpoints and the member lists they report, with the replication lag worked out
-// against the leader's commit index, and each member's native addon and memory tier.
-import { KvcClient, type MemberStatus } from '../client/index.js';
+// against the leader's commit index, each member's native addon and memory tier, its removal
+// counters and capacity settings, and (when asked) its state digest.
+import { KvcClient, type ClusterSettings, type MemberStatus } from '../client/index.js';
 import { CliError } from './cli-error.js';
 import { sleep } from './stop-signal.js';
 
@@ -38,6 +39,14 @@ export interface MemberRow {
   hitRatio: number | null;
   /** Why the arena is not pinned or not bound ('' when it is). */
   arenaNote: string | null;
+  /** Pages and payload bytes removed by eviction, and pages whose TTL ran out (replicated counters). */
+  evictedPages: number | null;
+  evictedBytes: number | null;
+  expiredPages: number | null;
+  /** The capacity settings the member enforces; null when unknown (unreachable, or an older member). */
+  settings: ClusterSettings | null;
+  /** sha256 of the member's whole store; null unless asked for (and answered). */
+  digest: string | null;
   /** Why the member did not answer. */
   error?: string;
 }
@@ -52,11 +61,14 @@ export interface ClusterView {
 export const STATUS_DEADLINE_MS = 2_000;
 const LEADER_POLL_MS = 100;
 
-/** Asks `endpoints`, and every member they list, for their status. */
-export async function gatherClusterView(endpoints: string[], token?: string, deadlineMs = STATUS_DEADLINE_MS): Promise<ClusterView> {
+/**
+ * Asks `endpoints`, and every member they list, for their status; with `includeDigest`, for their
+ * state digests too (each member reads its whole store for it).
+ */
+export async function gatherClusterView(endpoints: string[], token?: string, deadlineMs = STATUS_DEADLINE_MS, includeDigest = false): Promise<ClusterView> {
   const client = new KvcClient({ endpoints, deadlineMs, retries: 0, ...(token === undefined ? {} : { adminToken: token }) });
   try {
-    const status = await client.clusterStatus();
+    const status = await client.clusterStatus({ includeDigest });
     return toView(status.members, status.unreachable);
   } finally {
     client.close();
@@ -84,6 +96,11 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
     bytes: s.bytes,
     pid: s.pid,
     ...nativeAndTier(s),
+    evictedPages: s.evictedPages,
+    evictedBytes: s.evictedBytes,
+    expiredPages: s.expiredPages,
+    settings: s.settings,
+    digest: s.digest === '' ? null : s.digest,
   }));
   const answered = new Set(statuses.map((s) => s.id));
   for (const down of unreachable) {
@@ -101,6 +118,11 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
       bytes: null,
       pid: null,
       ...UNKNOWN_NATIVE_AND_TIER,
+      evictedPages: null,
+      evictedBytes: null,
+      expiredPages: null,
+      settings: null,
+      digest: null,
       error: down.message,
     });
   }

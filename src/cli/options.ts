@@ -1,7 +1,7 @@
 // Option parsing shared by the commands: every value is checked when commander reads it, so a bad
 // flag fails as a usage error naming the flag before any connection is made.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseAddress } from '../config/index.js';
+import { parseAddress, parseByteSize } from '../config/index.js';
 
 /** The members `kvc dev` starts with its defaults, so the tour's commands need no --endpoints. */
 export const DEFAULT_ENDPOINTS = '127.0.0.1:7401,127.0.0.1:7402,127.0.0.1:7403';
@@ -48,6 +48,19 @@ export function parseEndpoints(text: string): string[] {
     if (!parseAddress(endpoint)) throw new InvalidArgumentError(`expected host:port, got "${endpoint}"`);
   }
   return [...new Set(endpoints)];
+}
+
+/** One member's host:port (the --endpoint of commands that ask one member only). */
+export function parseEndpoint(text: string): string {
+  if (!parseAddress(text.trim())) throw new InvalidArgumentError(`expected host:port, got "${text}"`);
+  return text.trim();
+}
+
+/** A byte size such as 4294967296 or 64MiB (the config file's notation). */
+export function parseSize(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new InvalidArgumentError(`expected a size such as 1073741824 or 64MiB, got "${text}"`);
+  return bytes;
 }
 
 export function parseHex(text: string): Uint8Array {

@@ -16,6 +16,12 @@ export function printLine(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** The outcome of a command: `json` as one JSON document with --json, else the line for people. */
+export function printOutcome(asJson: boolean | undefined, json: unknown, human: string): void {
+  if (asJson === true) printJson(json);
+  else printLine(human);
+}
+
 /** Rows under their headers, each column as wide as its widest cell, two spaces apart. */
 export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
   const widths = columns.map((column, i) => Math.max(column.header.length, ...rows.map((row) => (row[i] ?? '').length)));

@@ -6,8 +6,11 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE, describeError } from './cli-error.j
 import { registerAdmin } from './commands/admin.js';
 import { registerBench } from './commands/bench.js';
 import { registerChaos } from './commands/chaos.js';
+import { registerConfig } from './commands/config.js';
 import { registerDev } from './commands/dev.js';
+import { registerNamespaces } from './commands/namespaces.js';
 import { registerPages } from './commands/pages.js';
+import { registerRemovals } from './commands/removals.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerTrace } from './commands/trace.js';
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerPages(program);
   registerAdmin(program);
+  registerNamespaces(program);
+  registerConfig(program);
+  registerRemovals(program);
   registerBench(program);
   registerTrace(program);
   registerChaos(program);

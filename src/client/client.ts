@@ -14,7 +14,15 @@ import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
 import type { Page, PageDestination, PageInput, PageMetaOut } from './pages.js';
 import { clientRpcs, type Rpc } from './protos.js';
-import type { GetPagesResponse, PutPagesRequest, PutPagesResponse, StatusResponse } from './proto-types.js';
+import type {
+  ClusterSettingsMessage,
+  GetPagesResponse,
+  ListRemovalsResponse,
+  NamespaceStatusMessage,
+  PutPagesRequest,
+  PutPagesResponse,
+  StatusResponse,
+} from './proto-types.js';
 import { backoffMs, decide, sleep, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_RETRIES } from './retry.js';
 import type { Decision, RetryPolicy } from './retry.js';
 
@@ -26,6 +34,11 @@ export const DEFAULT_DEADLINE_MS = 10_000;
  * retry resends at most this much and one attempt's deadline stays meaningful.
  */
 export const PUT_STREAM_BYTES_MAX = 256 * 1024 * 1024;
+
+/** Most removals one ListRemovals answer holds (admin.proto: a larger limit is cut to this). */
+export const REMOVALS_PER_CALL_MAX = 10_000;
+/** Removals asked for per call by listAllRemovals unless told otherwise. */
+export const DEFAULT_REMOVALS_PAGE = 1_000;
 
 export interface ClientOptions {
   /** Any members' host:port; more are learned from redirects and Status answers. */
@@ -65,15 +78,71 @@ export interface PutOutcome {
 }
 
 /**
- * Status of one member: StatusResponse's fields, camelCase, with the replicated eviction counters
- * (StatusResponse fields 20 and 21), which read 0 from a member that predates them.
+ * Status of one member: StatusResponse's fields, camelCase, the capacity figures included
+ * (evictedPages, evictedBytes, expiredPages, settings, namespaces).
  */
-export type MemberStatus = StatusResponse & {
-  /** Pages removed by eviction since the store was created; the same on every member that applied the same log. */
-  evictedPages: number;
-  /** Payload bytes of those pages. */
-  evictedBytes: number;
-};
+export type MemberStatus = StatusResponse;
+
+/**
+ * The replicated capacity settings (admin.proto ClusterSettings), camelCase. `replicated` is false
+ * until the first leader replicated its config file's values (built-in defaults apply meanwhile).
+ */
+export type ClusterSettings = ClusterSettingsMessage;
+
+/** One namespace's figures as one member sees them (admin.proto NamespaceStatus). */
+export type NamespaceStatus = NamespaceStatusMessage;
+
+export interface LookupOptions {
+  /** Confirm with the leader first (one round trip), so the answer is not older than the call. */
+  linearizable?: boolean;
+  /** Ask this member only: no failover to others. */
+  endpoint?: string;
+  /**
+   * Protect the matched pages from eviction for this many ms (0 = no lease), e.g. until the
+   * worker has fetched them. The server caps it (LIMITS.eviction.leaseMsMax, KVC_INVALID_ARGUMENT).
+   */
+  leaseMs?: number;
+}
+
+export interface NamespaceList {
+  /** Sorted by name. Lookup counters are those of the member that answered. */
+  namespaces: NamespaceStatus[];
+  appliedIndex: number;
+  /** The member that answered. */
+  endpoint: string;
+}
+
+/** One removed page (or a whole dropped namespace) in the replicated removal record. */
+export interface Removal {
+  /** Log index of the entry that removed it; one entry may remove many pages. */
+  index: number;
+  namespace: string;
+  /** Empty for a dropped namespace (every page of it). */
+  key: Uint8Array;
+  /** "evicted", "expired", "deleted" or "namespace-dropped" (a newer server may add others). */
+  reason: string;
+}
+
+export interface RemovalList {
+  /** Oldest first. */
+  removals: Removal[];
+  /** The oldest index the record still holds (0 when empty): older removals were trimmed. */
+  oldestIndex: number;
+  appliedIndex: number;
+  /** More removals follow the last one returned. */
+  more: boolean;
+  /** The member that answered. */
+  endpoint: string;
+}
+
+export interface ListRemovalsOptions {
+  /** First log index to return (0 = the oldest kept). */
+  fromIndex?: number;
+  /** Most removals to return (0 = the server's maximum, REMOVALS_PER_CALL_MAX). */
+  limit?: number;
+  /** Ask this member only: no failover to others. */
+  endpoint?: string;
+}
 
 export interface ClusterStatus {
   /** Id of the member that reports itself leader in the highest term; 0 when none does. */
@@ -122,11 +191,15 @@ export class KvcClient {
     return this.#pool.leader;
   }
 
-  /** How many leading `keys` are cached: the longest cached prefix, in pages. */
-  async lookup(ns: string, keys: Uint8Array[], o: { linearizable?: boolean; endpoint?: string } = {}): Promise<number> {
+  /**
+   * How many leading `keys` are cached: the longest cached prefix, in pages. A lease only extends
+   * the matched pages' protection, so a lookup with one stays idempotent.
+   */
+  async lookup(ns: string, keys: Uint8Array[], o: LookupOptions = {}): Promise<number> {
+    const leaseMs = nonNegativeInteger(o.leaseMs ?? 0, 'leaseMs');
     let matched = 0;
     for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
-      const request = { namespace: ns, keys: batch, linearizable: o.linearizable === true };
+      const request = { namespace: ns, keys: batch, linearizable: o.linearizable === true, leaseMs };
       const response = await this.#withRetry({ target: readTarget(o.endpoint), idempotent: true }, async (endpoint) => {
         const answer = await unaryCall(this.#pool.client(endpoint), this.#rpcs.lookup, request, new grpc.Metadata(), this.#deadlineMs);
         if (!(answer.matched >= 0 && answer.matched <= batch.length)) {
@@ -222,20 +295,22 @@ export class KvcClient {
   async status(endpoint?: string, options: { includeDigest?: boolean } = {}): Promise<MemberStatus> {
     const request = options.includeDigest === true ? { includeDigest: true } : {};
     const answer = await this.#call(readTarget(endpoint), true, this.#rpcs.status, request, this.#adminMetadata());
-    const status = withEvictionCounters(answer);
-    this.#learn(status);
-    return status;
+    this.#learn(answer);
+    return answer;
   }
 
-  /** Asks every known member, and every member they list, for its status. */
-  async clusterStatus(): Promise<ClusterStatus> {
+  /**
+   * Asks every known member, and every member they list, for its status (with its state digest
+   * when `includeDigest` is set; see status()).
+   */
+  async clusterStatus(options: { includeDigest?: boolean } = {}): Promise<ClusterStatus> {
     const byId = new Map<number, MemberStatus>();
     const unreachable: ClusterStatus['unreachable'] = [];
     const asked = new Set<string>();
     let frontier = [...this.#pool.known()];
     while (frontier.length > 0 && asked.size < ENDPOINTS_MAX) {
       frontier.forEach((address) => asked.add(address));
-      const answers = await Promise.allSettled(frontier.map((address) => this.status(address)));
+      const answers = await Promise.allSettled(frontier.map((address) => this.status(address, options)));
       answers.forEach((answer, i) => {
         if (answer.status === 'fulfilled') return void byId.set(answer.value.id, answer.value);
         const error = toClientError(answer.reason, frontier[i]!);
@@ -283,15 +358,84 @@ export class KvcClient {
     return JSON.parse(response.json) as unknown;
   }
 
+  /** A member's replicated capacity settings (GetConfig's `settings`): `endpoint`'s, or any member's. */
+  async getSettings(endpoint?: string): Promise<ClusterSettings> {
+    const { response, answeredBy } = await this.#callAt(readTarget(endpoint), true, this.#rpcs.getConfig, {}, this.#adminMetadata());
+    return requireSettings(response.settings, 'GetConfig', answeredBy);
+  }
+
+  /**
+   * Changes one replicated setting (budgetBytes, highWatermark, lowWatermark, evictionGraceMs,
+   * defaultTtlMs) on the leader and returns the settings once it applied the change. The value is
+   * sent as text and checked by the server (sizes such as "64MiB" are accepted); a bad key or value
+   * is KVC_INVALID_CONFIG and changes nothing. Setting a value twice is harmless, so the call is
+   * retried like any idempotent write.
+   */
+  async setConfig(key: string, value: string): Promise<ClusterSettings> {
+    const request = { key, value };
+    const { response, answeredBy } = await this.#callAt('leader', true, this.#rpcs.setConfig, request, this.#adminMetadata());
+    return requireSettings(response.settings, 'SetConfig', answeredBy);
+  }
+
+  /** Changes one replicated setting of a namespace (quotaBytes, defaultTtlMs); as setConfig. */
+  async setNamespaceConfig(ns: string, key: string, value: string): Promise<void> {
+    await this.#call('leader', true, this.#rpcs.setNamespaceConfig, { namespace: ns, key, value }, this.#adminMetadata());
+  }
+
+  /** Every namespace with its figures, as `endpoint` (or any member) sees them. */
+  async listNamespaces(endpoint?: string): Promise<NamespaceList> {
+    const { response, answeredBy } = await this.#callAt(readTarget(endpoint), true, this.#rpcs.listNamespaces, {}, this.#adminMetadata());
+    return { namespaces: response.namespaces, appliedIndex: response.appliedIndex, endpoint: answeredBy };
+  }
+
+  /** One page of the replicated removal record, oldest first, from `endpoint` or any member. */
+  async listRemovals(o: ListRemovalsOptions = {}): Promise<RemovalList> {
+    const request = { fromIndex: nonNegativeInteger(o.fromIndex ?? 0, 'fromIndex'), limit: nonNegativeInteger(o.limit ?? 0, 'limit') };
+    const { response, answeredBy } = await this.#callAt(readTarget(o.endpoint), true, this.#rpcs.listRemovals, request, this.#adminMetadata());
+    return toRemovalList(response, answeredBy);
+  }
+
+  /**
+   * The whole removal record from `fromIndex` on, read page by page (`pageLimit` removals each)
+   * from one member: the first that answers, or `endpoint`. Later pages are not failed over, since
+   * another member's record may be cut at another index. If the answer's `oldestIndex` is above
+   * the index asked for, the record was trimmed past it and older removals are missing.
+   */
+  async listAllRemovals(o: { fromIndex?: number; endpoint?: string; pageLimit?: number } = {}): Promise<RemovalList> {
+    const pageLimit = positiveInteger(Math.min(o.pageLimit ?? DEFAULT_REMOVALS_PAGE, REMOVALS_PER_CALL_MAX), 'pageLimit');
+    let page = await this.listRemovals({ fromIndex: o.fromIndex ?? 0, limit: pageLimit, ...(o.endpoint === undefined ? {} : { endpoint: o.endpoint }) });
+    const removals = [...page.removals];
+    while (page.more) {
+      const last = removals.at(-1);
+      if (last === undefined) throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, 'ListRemovals said more follow but returned none', page.endpoint);
+      // One log entry may remove many pages: resume at its index and skip the ones already taken.
+      const taken = removals.length - removals.findIndex((r) => r.index === last.index);
+      const limit = Math.min(pageLimit + taken, REMOVALS_PER_CALL_MAX);
+      page = await this.listRemovals({ fromIndex: last.index, limit, endpoint: page.endpoint });
+      const fresh = page.removals.filter((r, i) => !(r.index === last.index && i < taken));
+      if (fresh.length === 0 && page.more) {
+        throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `ListRemovals made no progress past index ${last.index}`, page.endpoint);
+      }
+      removals.push(...fresh);
+    }
+    return { ...page, removals };
+  }
+
   /** Closes every channel; calls made afterwards fail. */
   close(): void {
     this.#pool.close();
   }
 
-  #call<Req, Res>(target: Target, idempotent: boolean, rpc: Rpc<Req, Res>, request: Req, metadata?: grpc.Metadata): Promise<Res> {
-    return this.#withRetry({ target, idempotent }, (endpoint) =>
-      unaryCall(this.#pool.client(endpoint), rpc, request, metadata?.clone() ?? new grpc.Metadata(), this.#deadlineMs),
-    );
+  async #call<Req, Res>(target: Target, idempotent: boolean, rpc: Rpc<Req, Res>, request: Req, metadata?: grpc.Metadata): Promise<Res> {
+    return (await this.#callAt(target, idempotent, rpc, request, metadata)).response;
+  }
+
+  /** A unary call with retries, and which member finally answered (for its errors and reports). */
+  #callAt<Req, Res>(target: Target, idempotent: boolean, rpc: Rpc<Req, Res>, request: Req, metadata?: grpc.Metadata): Promise<{ response: Res; answeredBy: string }> {
+    return this.#withRetry({ target, idempotent }, async (endpoint) => {
+      const response = await unaryCall(this.#pool.client(endpoint), rpc, request, metadata?.clone() ?? new grpc.Metadata(), this.#deadlineMs);
+      return { response, answeredBy: endpoint };
+    });
   }
 
   /** Runs `attempt` against the right member until it succeeds or retry.ts says to give up. */
@@ -431,6 +575,18 @@ function decideRead(error: KvcClientError, endpoint: string): Decision {
   return decide(error, true, endpoint);
 }
 
+/** A member that sends no settings predates eviction; the caller cannot act on defaults it guessed. */
+function requireSettings(settings: ClusterSettings | null, rpc: string, endpoint: string): ClusterSettings {
+  if (settings === null) throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `${rpc} answered without settings (a member older than eviction?)`, endpoint);
+  return settings;
+}
+
+function toRemovalList(response: ListRemovalsResponse, endpoint: string): RemovalList {
+  // Keys arrive as Buffers that may share one pool; each removal gets a key of its own.
+  const removals = response.removals.map((r) => ({ index: r.index, namespace: r.namespace, key: new Uint8Array(r.key), reason: r.reason }));
+  return { removals, oldestIndex: response.oldestIndex, appliedIndex: response.appliedIndex, more: response.more, endpoint };
+}
+
 function readTarget(endpoint: string | undefined): Target {
   return endpoint === undefined ? 'replica' : { endpoint };
 }
@@ -483,12 +639,3 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
-/**
- * The status with its eviction counters. src/proto's StatusResponse does not list them yet, so
- * they are read here; proto-loader fills absent scalars with 0, and the `?? 0` keeps that promise
- * for a decoder that does not.
- */
-function withEvictionCounters(answer: StatusResponse): MemberStatus {
-  const counters = answer as Partial<MemberStatus>;
-  return { ...answer, evictedPages: counters.evictedPages ?? 0, evictedBytes: counters.evictedBytes ?? 0 };
-}

@@ -5,12 +5,21 @@ export { hashBlocks, BLOCK_KEY_BYTES, BLOCK_TOKENS_MAX, type HashBlocksOptions }
 export {
   KvcClient,
   DEFAULT_DEADLINE_MS,
+  DEFAULT_REMOVALS_PAGE,
   PUT_STREAM_BYTES_MAX,
+  REMOVALS_PER_CALL_MAX,
   type ClientOptions,
+  type ClusterSettings,
   type ClusterStatus,
   type GetPagesOptions,
+  type ListRemovalsOptions,
+  type LookupOptions,
   type MemberStatus,
+  type NamespaceList,
+  type NamespaceStatus,
   type PutOutcome,
+  type Removal,
+  type RemovalList,
 } from './client.js';
 export { KvcClientError, isKvcClientError, CLIENT_ERROR_CODES, KVC_CODE_TRAILER, LEADER_TRAILER } from './client-error.js';
 export type { Page, PageInput, PageInputMeta, PageMetaOut } from './pages.js';

@@ -10,14 +10,21 @@ import type { ProtoDtype } from '../proto/index.js';
 
 export type {
   AddMemberRequest,
+  ClusterSettingsMessage,
   DropNamespaceRequest,
   Empty,
   GetConfigResponse,
+  ListNamespacesResponse,
+  ListRemovalsRequest,
   LookupResponse,
+  NamespaceStatusMessage,
   ProtoDtype,
   PutPagesResponse,
   PutResult,
   RemoveMemberRequest,
+  SetConfigRequest,
+  SetConfigResponse,
+  SetNamespaceConfigRequest,
   SnapshotResponse,
   StatusRequest,
   StatusResponse,
@@ -43,6 +50,8 @@ export interface LookupRequest {
   namespace: string;
   keys: Uint8Array[];
   linearizable: boolean;
+  /** Protect the matched pages from eviction this long (0 = no lease). */
+  leaseMs: number;
 }
 
 export interface GetPagesRequest {
@@ -76,3 +85,18 @@ export interface PinPagesRequest extends KeysRequest {
   ttlMs: number;
 }
 
+
+export interface RemovalMessage {
+  index: number;
+  namespace: string;
+  /** Empty for a dropped namespace; a Buffer on decode. */
+  key: Uint8Array;
+  reason: string;
+}
+
+export interface ListRemovalsResponse {
+  removals: RemovalMessage[];
+  oldestIndex: number;
+  appliedIndex: number;
+  more: boolean;
+}

@@ -14,6 +14,9 @@ import type {
   GetPagesRequest,
   GetPagesResponse,
   KeysRequest,
+  ListNamespacesResponse,
+  ListRemovalsRequest,
+  ListRemovalsResponse,
   LookupRequest,
   LookupResponse,
   PinPagesRequest,
@@ -21,6 +24,9 @@ import type {
   StatusRequest,
   PutPagesResponse,
   RemoveMemberRequest,
+  SetConfigRequest,
+  SetConfigResponse,
+  SetNamespaceConfigRequest,
   SnapshotResponse,
   StatusResponse,
   TransferLeaderRequest,
@@ -51,6 +57,10 @@ export interface ClientRpcs {
   snapshot: Rpc<Empty, SnapshotResponse>;
   dropNamespace: Rpc<DropNamespaceRequest, Empty>;
   getConfig: Rpc<Empty, GetConfigResponse>;
+  setConfig: Rpc<SetConfigRequest, SetConfigResponse>;
+  setNamespaceConfig: Rpc<SetNamespaceConfigRequest, Empty>;
+  listNamespaces: Rpc<Empty, ListNamespacesResponse>;
+  listRemovals: Rpc<ListRemovalsRequest, ListRemovalsResponse>;
 }
 
 let loaded: ClientRpcs | undefined;
@@ -79,6 +89,10 @@ function loadClientRpcs(): ClientRpcs {
     snapshot: rpc(admin, 'Snapshot'),
     dropNamespace: rpc(admin, 'DropNamespace'),
     getConfig: rpc(admin, 'GetConfig'),
+    setConfig: rpc(admin, 'SetConfig'),
+    setNamespaceConfig: rpc(admin, 'SetNamespaceConfig'),
+    listNamespaces: rpc(admin, 'ListNamespaces'),
+    listRemovals: rpc(admin, 'ListRemovals'),
   };
 }
 

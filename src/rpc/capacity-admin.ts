@@ -42,7 +42,7 @@ function parseSetting(key: SettingKey | NsSettingKey, text: string, scope: 'clus
 
 function settingKey<K extends string>(key: string, keys: readonly K[]): K {
   if (!(keys as readonly string[]).includes(key)) {
-    throw new KvcError('KVC_INVALID_CONFIG', { detail: `unknown setting ${JSON.stringify(key)}; known: ${keys.join(', ')}` });
+    throw new KvcError('KVC_INVALID_CONFIG', { detail: `unknown key ${JSON.stringify(key)}; known: ${keys.join(', ')}` });
   }
   return key as K;
 }

@@ -63,8 +63,9 @@ export function settingProblem(key: SettingKey | NsSettingKey, value: number, sc
       }
       return undefined;
     case 'quotaBytes':
+      // No minimum: a tenant of small pages may have a small quota; a page larger than its
+      // namespace's quota is refused like any put that cannot fit.
       if (!Number.isSafeInteger(value) || value > BUDGET_BYTES_MAX) return `quotaBytes must be a whole number of bytes up to ${BUDGET_BYTES_MAX} (0 = none)`;
-      if (value !== 0 && value < LIMITS.page.bytesMax) return `quotaBytes must be 0 (none) or at least one largest page (${LIMITS.page.bytesMax})`;
       return undefined;
     case 'highWatermark':
     case 'lowWatermark':
@@ -74,7 +75,7 @@ export function settingProblem(key: SettingKey | NsSettingKey, value: number, sc
     case 'defaultTtlMs':
       return Number.isSafeInteger(value) && value <= TTL_MS_MAX ? undefined : `${scope === 'cluster' ? '' : 'namespace '}defaultTtlMs must be whole ms from 0 to ${TTL_MS_MAX}`;
     default:
-      return `unknown setting ${String(key)}`;
+      return `unknown key ${String(key)}`;
   }
 }
 

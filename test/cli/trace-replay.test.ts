@@ -6,9 +6,9 @@
 // one process, so no follower lags behind a put and under-reports the next Lookup: the equality
 // is exact. Bad input (a missing file, a bad record, a bad option) fails with one line naming it,
 // before any connection. A second scenario, a cluster whose budget holds C pages, must do at least
-// as well as an LRU of its low watermark (0.85 C); it needs eviction (issue 10) and is a todo until
-// `kvc config set` exists. The trace lives beside the repository (../shared/traces); a clone
-// without it skips the replays.
+// as well as an LRU of its low watermark (0.85 C), evict, and refuse no put (the budget and a
+// grace window of 0 are set with `kvc config set`). The trace lives beside the repository
+// (../shared/traces); a clone without it skips the replays.
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -110,7 +110,7 @@ t.test('one request at a time, the cluster serves what an infinite cache would',
 
 t.test(
   'under a budget of C pages the cluster does at least as well as an LRU of 0.85 C blocks',
-  { skip: TRACE_ABSENT, todo: 'needs eviction (issue 10): `kvc config set` and replicated budgetBytes/evictionGraceMs' },
+  { skip: TRACE_ABSENT },
   async (t) => {
     const endpoints = await oneMemberCluster(t);
     for (const [key, value] of [['budgetBytes', String(EVICTION_BUDGET_PAGES * EVICTION_PAGE_BYTES)], ['evictionGraceMs', '0']]) {

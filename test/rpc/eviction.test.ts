@@ -190,7 +190,7 @@ t.test('bad settings are refused with KVC_INVALID_CONFIG; a follower redirects',
     ['defaultTtlMs', '-5', /non-negative|whole ms/],
     ['defaultTtlMs', String(400 * 24 * 3600 * 1000), /whole ms from 0/],
     ['evictionGraceMs', 'soon', /not a number/],
-    ['color', 'blue', /unknown setting/],
+    ['color', 'blue', /unknown key/],
   ];
   const before = leader.node.store.settings();
   for (const [key, value, message] of bad) {

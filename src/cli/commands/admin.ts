@@ -1,12 +1,12 @@
-// Operator commands over AdminService: membership, leadership transfer, a forced snapshot and
-// dropping a namespace. Each goes to the leader (the client follows redirects) and prints one line,
+// Operator commands over AdminService: membership, leadership transfer and a forced snapshot
+// (namespaces are in namespaces.ts, capacity settings in config.ts). Each goes to the leader (the client follows redirects) and prints one line,
 // or one JSON document with --json.
 import type { Command } from 'commander';
 import { parseAddress } from '../../config/index.js';
 import { CliError } from '../cli-error.js';
 import { withClient } from '../connect.js';
 import { addConnectionOptions, parseMemberId, type ConnectionOptions } from '../options.js';
-import { printJson, printLine } from '../output.js';
+import { printOutcome } from '../output.js';
 
 interface AddOptions extends ConnectionOptions {
   learner?: boolean;
@@ -43,17 +43,8 @@ export function registerAdmin(program: Command): void {
       const walFirstIndex = await withClient(o, (client) => client.snapshot());
       done(o, { walFirstIndex }, `compacted: the WAL now starts at index ${walFirstIndex}`);
     });
-
-  const ns = program.command('ns').description('namespaces');
-  addConnectionOptions(ns.command('drop').description('delete every page of a namespace'))
-    .argument('<namespace>', 'namespace to drop')
-    .action(async (namespace: string, o: ConnectionOptions) => {
-      await withClient(o, (client) => client.dropNamespace(namespace));
-      done(o, { dropped: namespace }, `dropped namespace ${namespace}`);
-    });
 }
 
 function done(o: ConnectionOptions, json: Record<string, unknown>, human: string): void {
-  if (o.json) printJson(json);
-  else printLine(human);
+  printOutcome(o.json, json, human);
 }

@@ -1,6 +1,6 @@
 // `kvc put`, `kvc get`, `kvc lookup`: one namespace's pages from and to files, for debugging and
-// for trying the cluster by hand. Keys are hex on the command line (the client library's
-// hashBlocks makes real ones).
+// for trying the cluster by hand; `kvc delete`, `kvc pin`, `kvc unpin`: the writes that take a
+// list of keys. Keys are hex on the command line (the client library's hashBlocks makes real ones).
 import { open, stat, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { crc32c, dtypeBytes, type Dtype } from '../../codec/index.js';
@@ -10,12 +10,18 @@ import type { PageInput } from '../../client/index.js';
 import { CliError } from '../cli-error.js';
 import { withClient } from '../connect.js';
 import { addConnectionOptions, integerIn, parseHex, parseHexList, parseShape, type ConnectionOptions } from '../options.js';
-import { printJson, printLine, toHex } from '../output.js';
+import { printJson, printLine, printOutcome, toHex } from '../output.js';
 
 /** Tokens a page covers unless --tokens says otherwise (one block of a typical paged KV cache). */
 const DEFAULT_PAGE_TOKENS = 16;
 const TOKENS_MAX = 1 << 20;
 const TTL_MS_MAX = 365 * 24 * 3600 * 1000;
+/**
+ * The widest --lease-ms the CLI reads. The member's own limit (LIMITS.eviction.leaseMsMax) is
+ * checked by the member, which answers KVC_INVALID_ARGUMENT: it, not this process, is the
+ * authority on what it grants.
+ */
+const LEASE_MS_PARSE_MAX = 24 * 3600 * 1000;
 
 interface PutOptions extends ConnectionOptions {
   ns: string;
@@ -37,10 +43,18 @@ interface GetOptions extends ConnectionOptions {
   layers?: [number, number];
 }
 
-interface LookupOptions extends ConnectionOptions {
+interface KeysOptions extends ConnectionOptions {
   ns: string;
   keys: Uint8Array[];
+}
+
+interface LookupOptions extends KeysOptions {
   linearizable?: boolean;
+  leaseMs?: number;
+}
+
+interface PinOptions extends KeysOptions {
+  ttlMs: number;
 }
 
 function dtypeOption(flags: string, description: string, choices: Dtype[]): Option {
@@ -72,11 +86,26 @@ export function registerPages(program: Command): void {
     .addOption(dtypeOption('--as <dtype>', 'return the payload converted to this dtype', ['fp16', 'fp32']))
     .option('--layers <begin:end>', 'only layers [begin, end) of shape[0]', parseLayers)
     .action((o: GetOptions) => get(o));
-  addConnectionOptions(program.command('lookup').description('how many leading keys are cached'))
-    .requiredOption('--ns <namespace>', 'namespace of the pages')
-    .requiredOption('--keys <hex,hex,...>', 'chained keys of one prompt, in order', parseHexList)
+  keysCommand(program, 'lookup', 'how many leading keys are cached', 'chained keys of one prompt, in order')
     .option('--linearizable', 'confirm with the leader first (one round trip)')
+    .option('--lease-ms <ms>', 'protect the matched pages from eviction this long (the member caps it)', integerIn(0, LEASE_MS_PARSE_MAX))
     .action((o: LookupOptions) => lookup(o));
+  keysCommand(program, 'delete', 'delete pages (absent ones are no error)').action((o: KeysOptions) => removePages(o));
+  keysCommand(program, 'pin', 'protect pages from eviction for a while')
+    .requiredOption('--ttl-ms <ms>', 'how long the pin lasts', integerIn(1, LIMITS.eviction.pinTtlMsMax))
+    .action((o: PinOptions) => pin(o));
+  keysCommand(program, 'unpin', 'end the pins of pages early').action((o: KeysOptions) => unpin(o));
+}
+
+/** A command over a list of one namespace's keys: connection options, --ns and --keys. */
+function keysCommand(program: Command, name: string, description: string, keysHelp = 'page keys'): Command {
+  return addConnectionOptions(program.command(name).description(description))
+    .requiredOption('--ns <namespace>', 'namespace of the pages')
+    .requiredOption('--keys <hex,hex,...>', `${keysHelp}, in hex`, parseHexList);
+}
+
+function requireKeys(o: KeysOptions): void {
+  if (o.keys.length === 0) throw new CliError('--keys: expected at least one key');
 }
 
 async function put(o: PutOptions): Promise<void> {
@@ -115,10 +144,30 @@ async function get(o: GetOptions): Promise<void> {
 }
 
 async function lookup(o: LookupOptions): Promise<void> {
-  if (o.keys.length === 0) throw new CliError('--keys: expected at least one key');
-  const matched = await withClient(o, (client) => client.lookup(o.ns, o.keys, { linearizable: o.linearizable === true }));
+  requireKeys(o);
+  const options = { linearizable: o.linearizable === true, ...(o.leaseMs === undefined ? {} : { leaseMs: o.leaseMs }) };
+  const matched = await withClient(o, (client) => client.lookup(o.ns, o.keys, options));
   if (o.json) return printJson({ matched });
-  printLine(`matched ${matched} of ${o.keys.length} keys`);
+  const lease = o.leaseMs ? `, leased for ${o.leaseMs} ms` : '';
+  printLine(`matched ${matched} of ${o.keys.length} keys${lease}`);
+}
+
+async function removePages(o: KeysOptions): Promise<void> {
+  requireKeys(o);
+  await withClient(o, (client) => client.deletePages(o.ns, o.keys));
+  printOutcome(o.json, { namespace: o.ns, deleted: o.keys.map(toHex) }, `deleted ${o.keys.length} key(s) from ${o.ns}`);
+}
+
+async function pin(o: PinOptions): Promise<void> {
+  requireKeys(o);
+  await withClient(o, (client) => client.pinPages(o.ns, o.keys, o.ttlMs));
+  printOutcome(o.json, { namespace: o.ns, pinned: o.keys.map(toHex), ttlMs: o.ttlMs }, `pinned ${o.keys.length} key(s) of ${o.ns} for ${o.ttlMs} ms`);
+}
+
+async function unpin(o: KeysOptions): Promise<void> {
+  requireKeys(o);
+  await withClient(o, (client) => client.unpinPages(o.ns, o.keys));
+  printOutcome(o.json, { namespace: o.ns, unpinned: o.keys.map(toHex) }, `unpinned ${o.keys.length} key(s) of ${o.ns}`);
 }
 
 /** Reads a page payload, refusing a file larger than a page before reading it into memory. */
