@@ -15,6 +15,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TraceResult } from '../../src/cli/commands/trace.js';
 import { infiniteCacheHits } from '../../src/cli/trace-offline.js';
 import { readTrace } from '../../src/cli/trace-records.js';
 import { freePortRange, runKvc, startDev } from './helpers.js';
@@ -33,19 +34,8 @@ const EVICTION_REQUESTS = 100;
 /** LIMITS.eviction.lowWatermarkRatio: what the cluster keeps after evicting. */
 const LOW_WATERMARK_RATIO = 0.85;
 
-interface ReplayJson {
-  requests: number;
-  blockRefs: number;
-  blockHits: number;
-  hitRatio: number;
-  requestsPerSec: number;
-  getMBps: number;
-  putMBps: number;
-  evictedPages: number;
-  putsRefused: number;
-  lookupP99Ms: number;
-  offline: { infinite: number; lru: number; capacityBlocks: number } | null;
-}
+/** The `--json` line: the command's own result type. */
+type ReplayJson = TraceResult;
 
 /** The last stdout line as the replay's JSON. */
 function lastJson(stdout: string): ReplayJson {

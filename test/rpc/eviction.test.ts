@@ -230,6 +230,37 @@ t.test('namespace quota: evicts inside the namespace first', async (t) => {
   t.equal(await client.lookup(NS, keysOf(500)), CHAIN_PAGES, 'another namespace was not touched for it');
 });
 
+t.test('a GetPages that began sending a page sends it whole though the page is deleted meanwhile', async (t) => {
+  const pageBytes = 4 * MIB;
+  const pages = chainPages(700, { bytes: pageBytes }).slice(0, 2);
+  t.same((await client.putPages(pages)).map((o) => o.code), ['', '']);
+  const leader = await cluster.leader();
+  const raw = new RawClient(leader.address);
+  t.teardown(() => raw.close());
+  const method = RawClient.method('cache', 'GetPages');
+  const call = raw.client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, { namespace: NS, keys: keysOf(700).slice(0, 2) });
+  const chunks: { data: Buffer; last: boolean; offset: number }[] = [];
+  let deleted = false;
+  const ended = new Promise<Error | undefined>((resolve) => {
+    call.on('data', (chunk: { data: Buffer; last: boolean; offset: number }) => {
+      chunks.push(chunk);
+      if (!deleted) {
+        deleted = true;
+        call.pause();
+        // Both pages go while the first is half sent; the stream resumes once the delete applied.
+        void client.deletePages(NS, keysOf(700).slice(0, 2)).then(() => call.resume());
+      }
+    });
+    call.on('error', resolve);
+    call.on('end', () => resolve(undefined));
+  });
+  const error = (await ended) as (Error & { code?: number }) | undefined;
+  const first = Buffer.concat(chunks.filter((_, i) => i < chunks.findIndex((c) => c.last) + 1).map((c) => c.data));
+  t.equal(first.byteLength, pageBytes, 'the first page arrived whole');
+  t.ok(first.equals(Buffer.from(pages[0]!.data)), 'and intact');
+  t.ok(error === undefined || error.code === 5, 'the second page was sent whole or reported NOT_FOUND');
+});
+
 t.test('a member that was down catches up by snapshot and agrees on settings and evictions', async (t) => {
   const leader = await cluster.leader();
   const down = cluster.followers()[0]!;
