@@ -130,6 +130,14 @@ export class CapacityKeeper {
 
   // ---- periodic work ----------------------------------------------------------------------
 
+  /**
+   * Called when this member has just become leader: the settings bootstrap goes out at once, so
+   * it lands right after the election, before the puts of a new cluster, not a tick later.
+   */
+  becameLeader(): void {
+    if (this.#host.isLeader()) this.#bootstrapSettings();
+  }
+
   /** Called every LIMITS.eviction.checkIntervalMs by the node. */
   tick(): void {
     if (this.#host.isLeader()) {
