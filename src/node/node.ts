@@ -25,7 +25,6 @@ import {
   type Entry,
   type Message,
   type NodeId,
-  type ReadState,
 } from '../raft/index.js';
 import { Wal, type FileLayer } from '../wal/index.js';
 import {
@@ -43,21 +42,12 @@ import { SETTING_KEYS, type Command } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { CapacityKeeper, type CapacityConfig, type CapacityCounters } from './capacity.js';
+import { CompactionPolicy, type CompactionOptions } from './compaction-policy.js';
+import { ProposalRegistry, ReadRegistry } from './pending-requests.js';
+import { SnapshotTransfer } from './snapshot-transfer.js';
 import { decodeProposal, encodeProposal } from './proposal.js';
+import { StoreGate } from './store-gate.js';
 import type { Transport } from './transport.js';
-
-export interface CompactionOptions {
-  /** Compact once the WAL holds this many bytes. */
-  walBytes: number;
-  /** ... or this many entries were written since the last compaction. */
-  entries: number;
-  /** ... or this long passed since the last compaction. */
-  intervalMs: number;
-  /** Entries kept below the applied index so slow followers can catch up without a snapshot. */
-  keepEntries: number;
-  /** ... but no more than this many payload bytes of them. */
-  keepBytes: number;
-}
 
 export interface NodeConfig {
   id: NodeId;
@@ -135,20 +125,6 @@ export interface NodeStatus {
   capacity: CapacityCounters;
 }
 
-interface PendingProposal {
-  resolve: (result: ApplyResult) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-interface PendingRead {
-  resolve: () => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-  /** Set once the leader answered: the read may be served when applied reaches it. */
-  index?: number;
-}
-
 type InboxItem =
   | { kind: 'message'; message: Message }
   | { kind: 'propose'; seq: number; command: Command }
@@ -171,7 +147,7 @@ const ROLE_NAMES = { [StateType.Leader]: 'leader', [StateType.Follower]: 'follow
 export class ClusterNode {
   readonly id: NodeId;
   readonly #config: NodeConfig;
-  readonly #compaction: CompactionOptions;
+  readonly #compaction: CompactionPolicy;
   readonly #log: (line: string) => void;
   #wal: Wal;
   #store: PageStore;
@@ -186,19 +162,12 @@ export class ClusterNode {
   #closed = false;
   #loopDone: Promise<void> = Promise.resolve();
   #ticker: NodeJS.Timeout | undefined = undefined;
-  #proposalSeq = 0;
-  readonly #proposals = new Map<number, PendingProposal>();
-  #readSeq = 0;
-  readonly #reads = new Map<string, PendingRead>();
-  #lastCompactionMs = Date.now();
-  #walBytesAfterCompaction = 0;
-  /** (index, payload bytes) of recently applied entries, to bound the kept WAL tail in bytes. */
-  #recentSizes: [number, number][] = [];
-  /** Serializes store replacement (snapshot install) against applies and reads. */
-  #storeBusy: Promise<void> = Promise.resolve();
+  readonly #proposals = new ProposalRegistry();
+  readonly #reads: ReadRegistry;
+  /** Reads and applies share the store; a snapshot install replaces it alone (store-gate.ts). */
+  readonly #gate = new StoreGate();
   #fatal: Error | undefined = undefined;
-  #snapshotsSent = 0;
-  #snapshotsInstalled = 0;
+  readonly #snapshots: SnapshotTransfer;
   readonly #capacity: CapacityKeeper;
   /** Lookup counters per namespace (member-local, for ListNamespaces). */
   readonly #lookupStats = new Map<string, { keys: number; hits: number }>();
@@ -212,13 +181,25 @@ export class ClusterNode {
     this.#tier = tier;
     this.#rn = rn;
     this.#log = config.logger ?? (() => {});
-    this.#compaction = {
+    this.#compaction = new CompactionPolicy({
       walBytes: config.compaction?.walBytes ?? LIMITS.compaction.triggerWalBytes,
       entries: config.compaction?.entries ?? LIMITS.compaction.triggerEntries,
       intervalMs: config.compaction?.intervalMs ?? LIMITS.compaction.triggerIntervalMs,
       keepEntries: config.compaction?.keepEntries ?? DEFAULT_KEEP_ENTRIES,
       keepBytes: config.compaction?.keepBytes ?? DEFAULT_KEEP_BYTES,
-    };
+    });
+    this.#reads = new ReadRegistry(config.id);
+    this.#snapshots = new SnapshotTransfer({
+      id: this.id,
+      store: () => this.#store,
+      wal: () => this.#wal,
+      confState: () => this.#rn.status().config,
+      transport: config.transport,
+      checksums: config.snapshotChecksums,
+      reportSent: (to, ok) => this.#enqueue({ kind: 'snapshot-status', to, ok }),
+      replaceStore: (install) => this.#replaceStore(install),
+      log: this.#log,
+    });
     this.#capacity = new CapacityKeeper(
       {
         id: this.id,
@@ -315,7 +296,7 @@ export class ClusterNode {
   }
 
   getPage(ns: string, key: Uint8Array): ReturnType<PageStore['getPage']> {
-    return this.#withStore(() => this.#store.getPage(ns, key));
+    return this.#gate.shared(() => this.#store.getPage(ns, key));
   }
 
   /**
@@ -324,7 +305,7 @@ export class ClusterNode {
    */
   readPage(ns: string, key: Uint8Array): Promise<PageLease | undefined> {
     this.#capacity.noteAccess(ns, [key]);
-    return this.#withStore(() => this.#store.readPage(ns, key));
+    return this.#gate.shared(() => this.#store.readPage(ns, key));
   }
 
   /** The memory tier's figures (arena size and use, hits, misses, pinning). */
@@ -360,11 +341,11 @@ export class ClusterNode {
 
   /** The store's removal record (ListRemovals); waits out a snapshot install like every read. */
   removals(fromIndex: number, limit: number): ReturnType<PageStore['removals']> {
-    return this.#withStore(() => this.#store.removals(fromIndex, limit));
+    return this.#gate.shared(() => this.#store.removals(fromIndex, limit));
   }
 
   digest(): Promise<string> {
-    return this.#withStore(() => this.#store.digest());
+    return this.#gate.shared(() => this.#store.digest());
   }
 
   get wal(): Wal {
@@ -402,30 +383,13 @@ export class ClusterNode {
   #propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<ApplyResult> {
     if (this.#stopped) return Promise.reject(this.#stoppedError());
     if (!this.isLeader()) return Promise.reject(this.#notLeaderError());
-    const seq = ++this.#proposalSeq;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#proposals.delete(seq);
-        reject(new KvcError('KVC_DEADLINE_EXCEEDED', { detail: `proposal not applied within ${timeoutMs} ms` }));
-      }, timeoutMs);
-      this.#proposals.set(seq, { resolve, reject, timer });
-      this.#enqueue({ kind: 'propose', seq, command });
-    });
+    return this.#proposals.add(timeoutMs, (seq) => this.#enqueue({ kind: 'propose', seq, command }));
   }
 
   /** Resolves once this member has applied everything committed when the read was asked (ReadIndex). */
   linearizableRead(timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<void> {
     if (this.#stopped) return Promise.reject(this.#stoppedError());
-    const context = new TextEncoder().encode(`read:${this.id}:${++this.#readSeq}`);
-    const key = Buffer.from(context).toString('latin1');
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#reads.delete(key);
-        reject(new KvcError('KVC_DEADLINE_EXCEEDED', { detail: `read index not confirmed within ${timeoutMs} ms` }));
-      }, timeoutMs);
-      this.#reads.set(key, { resolve, reject, timer });
-      this.#enqueue({ kind: 'read', context });
-    });
+    return this.#reads.add(timeoutMs, (context) => this.#enqueue({ kind: 'read', context }));
   }
 
   addMember(id: NodeId, address: string, learner = false): void {
@@ -458,8 +422,8 @@ export class ClusterNode {
       walFirstIndex: walStats.firstIndex,
       walLastIndex: walStats.lastIndex,
       walSegments: walStats.segments,
-      snapshotsSent: this.#snapshotsSent,
-      snapshotsInstalled: this.#snapshotsInstalled,
+      snapshotsSent: this.#snapshots.sent,
+      snapshotsInstalled: this.#snapshots.installed,
       evictedPages: storeStats.evictedPages,
       evictedBytes: storeStats.evictedBytes,
       expiredPages: storeStats.expiredPages,
@@ -478,7 +442,7 @@ export class ClusterNode {
     this.#closed = true;
     if (!this.#stopped) this.#halt(new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} is stopping` }));
     await this.#loopDone;
-    await this.#storeBusy;
+    await this.#gate.idle();
     // A member stopped by a fatal WAL error cannot close its WAL cleanly; its store still closes.
     await this.#wal.close().catch((err: unknown) => this.#log(`member ${this.id}: WAL close failed: ${String(err)}`));
     await this.#store.close();
@@ -496,7 +460,7 @@ export class ClusterNode {
     this.#closed = true;
     if (!this.#stopped) this.#halt(new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} crashed` }));
     await this.#loopDone.catch(() => {});
-    await this.#storeBusy.catch(() => {});
+    await this.#gate.idle().catch(() => {});
     await this.#wal.close().catch(() => {});
     await this.#store.close().catch(() => {});
     this.#tier.close();
@@ -599,10 +563,10 @@ export class ClusterNode {
   #proposeBatch(batch: { seq: number; data: Uint8Array }[]): void {
     try {
       this.#rn.proposeBatch(batch.map((p) => p.data));
-      if (this.#config.unsafeAckBeforeCommit === true) for (const p of batch) this.#settleProposal(p.seq, { ok: true });
+      if (this.#config.unsafeAckBeforeCommit === true) for (const p of batch) this.#proposals.settle(p.seq, { ok: true });
     } catch (err) {
       if (!(err instanceof RaftError)) throw err;
-      for (const p of batch) this.#settleProposal(p.seq, undefined, new KvcError('KVC_PROPOSAL_DROPPED', { detail: err.message, cause: err }));
+      for (const p of batch) this.#proposals.settle(p.seq, undefined, new KvcError('KVC_PROPOSAL_DROPPED', { detail: err.message, cause: err }));
     }
   }
 
@@ -612,83 +576,51 @@ export class ClusterNode {
       ...(rd.hardState ? { hardState: rd.hardState } : {}),
       entries: rd.entries,
       ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+      // Only new entries, a snapshot, or a new term or vote must be durable before the messages
+      // leave; a Ready that only moves the commit index is written without an fdatasync.
+      sync: rd.mustSync,
     });
     if (rd.softState && rd.softState.state !== StateType.Leader) this.#failPendingOnLeadershipLoss();
+    // After this Ready is handled the core accepts proposals as leader.
+    if (rd.softState?.state === StateType.Leader) queueMicrotask(() => this.#capacity.becameLeader());
     this.#sendMessages(rd.messages);
     await this.#apply(rd.committedEntries);
-    this.#noteReadStates(rd.readStates);
+    this.#reads.noteReadStates(rd.readStates);
     this.#rn.advance();
-    this.#serveReads();
-    if (this.#compactionDue()) await this.#compact();
+    this.#reads.serve(this.#store.appliedIndex());
+    if (this.#compaction.due(this.#wal.stats())) await this.#compact();
   }
 
   #sendMessages(messages: Message[]): void {
     const plain: Message[] = [];
     for (const m of messages) {
-      if (m.type === MessageType.Snap) void this.#sendSnapshot(this.#mergedSnapshotMessage(m));
+      if (m.type === MessageType.Snap) this.#snapshots.send(m);
       else plain.push(m);
     }
     if (plain.length > 0) this.#config.transport.send(plain);
   }
 
-  /**
-   * The core's MsgSnap names the WAL's snapshot (index, term, membership then), but what travels
-   * is the store image as of now: a member added since that snapshot would not find itself in
-   * the old membership and would ignore it (etcd's createMergedSnapshotMessage). Describe the
-   * image instead: our applied index, its term, the membership applied with it. The image itself
-   * is read a moment later and can only be newer, which the receiver's replay skips over.
-   */
-  #mergedSnapshotMessage(m: Message): Message {
-    const index = this.#store.appliedIndex();
-    const { metadata } = m.snapshot!;
-    if (index <= metadata.index) return m;
-    const merged = { index, term: this.#wal.term(index), confState: this.#rn.status().config };
-    return { ...m, snapshot: { metadata: merged, data: m.snapshot!.data } };
-  }
-
-  async #sendSnapshot(m: Message): Promise<void> {
-    let ok = false;
-    try {
-      ok = await this.#config.transport.sendSnapshot(m, this.#store.snapshotReader());
-    } catch (err) {
-      this.#log(`member ${this.id}: snapshot to ${m.to} failed: ${String(err)}`);
-    }
-    if (ok) this.#snapshotsSent++;
-    this.#log(`member ${this.id}: snapshot to ${m.to} ${ok ? 'installed' : 'failed; will retry'}`);
-    this.#enqueue({ kind: 'snapshot-status', to: m.to, ok });
-  }
-
   /** Installs the leader's store image, then steps its MsgSnap so the core moves past it. */
   async #receiveSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
     this.#assertServing();
-    await this.#withStore(async () => {
-      const dir = path.join(this.#config.dataDir, 'store');
-      // Never go back: an image older than what we hold would lose applied entries.
+    await this.#snapshots.receive(chunks);
+    this.#enqueue({ kind: 'message', message });
+  }
+
+  /** Closes the store, runs `install` with nothing else using it, and reopens it on every outcome. */
+  async #replaceStore(install: (dir: string, minAppliedIndex: number) => Promise<void>): Promise<void> {
+    await this.#gate.exclusive(async () => {
       const minAppliedIndex = this.#store.appliedIndex();
       await this.#store.close();
       try {
-        const result = await PageStore.installSnapshot(dir, chunks, { minAppliedIndex, logger: this.#log, ...(this.#config.snapshotChecksums ? { checksums: this.#config.snapshotChecksums } : {}) });
-        if (result.installed) this.#snapshotsInstalled++;
+        await install(path.join(this.#config.dataDir, 'store'), minAppliedIndex);
       } finally {
         // The cached pages described the old state (an installed image may lack some of them).
         // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
         this.#tier.clear();
-        this.#store = await PageStore.open({ dir, sync: false, tier: this.#tier, ...(this.#config.snapshotChecksums ? { checksums: this.#config.snapshotChecksums } : {}) });
+        this.#store = await ClusterNode.#openStore(this.#config, this.#tier);
       }
     });
-    this.#enqueue({ kind: 'message', message });
-  }
-
-  async #withStore<T>(fn: () => Promise<T>): Promise<T> {
-    const previous = this.#storeBusy;
-    let release!: () => void;
-    this.#storeBusy = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
   }
 
   async #apply(entries: Entry[]): Promise<void> {
@@ -702,7 +634,7 @@ export class ClusterNode {
     const items: { index: number; command: Command | null }[] = [];
     const owners: (number | undefined)[] = [];
     for (const e of entries) {
-      this.#noteEntrySize(e);
+      this.#compaction.noteEntry(e);
       if (e.type === EntryType.ConfChange) this.#applyConfChange(e);
       // The store already holds entries up to its applied index (replay after restart, or a
       // snapshot image newer than the Raft snapshot): applying them again is skipped.
@@ -717,24 +649,16 @@ export class ClusterNode {
       owners.push(proposal.proposer === this.id ? proposal.seq : undefined);
     }
     if (items.length === 0) return;
-    const results = await this.#withStore(() => this.#store.apply(items));
+    const results = await this.#gate.shared(() => this.#store.apply(items));
     results.forEach((result, i) => {
       const seq = owners[i];
-      if (seq !== undefined) this.#settleProposal(seq, result);
+      if (seq !== undefined) this.#proposals.settle(seq, result);
     });
   }
 
   /** A one-member cluster needs no election timeout: nobody else could be leader. */
   #campaignIfSoleVoter(cs: ConfState): void {
     if (cs.voters.length === 1 && cs.voters[0] === this.id && this.leader() === NONE) this.#enqueue({ kind: 'campaign' });
-  }
-
-  #noteEntrySize(e: Entry): void {
-    this.#recentSizes.push([e.index, e.data.byteLength]);
-    // Bounded: only the last keepEntries entries can ever be in the kept tail.
-    if (this.#recentSizes.length > 2 * this.#compaction.keepEntries + 1) {
-      this.#recentSizes = this.#recentSizes.slice(-this.#compaction.keepEntries - 1);
-    }
   }
 
   #applyConfChange(e: Entry): void {
@@ -744,85 +668,24 @@ export class ClusterNode {
     this.#config.onConfChange?.(cc, cs);
   }
 
-  #settleProposal(seq: number, result: ApplyResult | undefined, error?: Error): void {
-    const pending = this.#proposals.get(seq);
-    if (pending === undefined) return;
-    this.#proposals.delete(seq);
-    clearTimeout(pending.timer);
-    if (error !== undefined) pending.reject(error);
-    else pending.resolve(result!);
-  }
-
   #failPendingOnLeadershipLoss(): void {
     // The entries may still commit under the next leader; the outcome is unknown to us. Puts are
     // idempotent, so the client's retry is safe.
-    for (const seq of [...this.#proposals.keys()]) {
-      this.#settleProposal(seq, undefined, new KvcError('KVC_NOT_LEADER', { detail: `leadership lost; outcome unknown, retry (leader is ${this.leader() || 'unknown'})` }));
-    }
-  }
-
-  #noteReadStates(readStates: ReadState[]): void {
-    for (const rs of readStates) {
-      const read = this.#reads.get(Buffer.from(rs.requestCtx).toString('latin1'));
-      if (read !== undefined) read.index = rs.index;
-    }
-  }
-
-  #serveReads(): void {
-    const applied = this.#store.appliedIndex();
-    for (const [key, read] of this.#reads) {
-      if (read.index === undefined || read.index > applied) continue;
-      this.#reads.delete(key);
-      clearTimeout(read.timer);
-      read.resolve();
-    }
-  }
-
-  #compactionDue(): boolean {
-    const stats = this.#wal.stats();
-    // Bytes count growth since the last compaction: the kept tail and the active segment stay
-    // after compacting, and must not make the trigger fire again on every Ready.
-    return (
-      stats.entriesSinceCompaction >= this.#compaction.entries ||
-      stats.bytes - this.#walBytesAfterCompaction >= this.#compaction.walBytes ||
-      Date.now() - this.#lastCompactionMs >= this.#compaction.intervalMs
-    );
+    this.#proposals.failAll(() => new KvcError('KVC_NOT_LEADER', { detail: `leadership lost; outcome unknown, retry (leader is ${this.leader() || 'unknown'})` }));
   }
 
   async #compact(): Promise<void> {
-    this.#lastCompactionMs = Date.now();
+    this.#compaction.started();
     const applied = Math.min(this.#store.appliedIndex(), this.#rn.status().applied);
     if (applied <= this.#wal.snapshot().metadata.index) return;
     // Make the store durable up to its applied index first: WAL entries below the snapshot are
     // then no longer needed for recovery.
-    if (this.#config.fsync ?? true) await this.#withStore(() => this.#store.flush());
+    if (this.#config.fsync ?? true) await this.#gate.shared(() => this.#store.flush());
     this.#wal.createSnapshot(applied, this.#rn.status().config, new Uint8Array(0));
-    const compactTo = Math.max(this.#wal.firstIndex(), this.#tailStart(applied));
+    const compactTo = Math.max(this.#wal.firstIndex(), this.#compaction.tailStart(applied));
     await this.#wal.compact(compactTo);
-    this.#walBytesAfterCompaction = this.#wal.stats().bytes;
+    this.#compaction.finished(this.#wal.stats().bytes);
     this.#log(`member ${this.id} compacted the WAL: snapshot at ${applied}, log from ${compactTo}`);
-  }
-
-  /**
-   * The first index of the tail kept for slow followers: at most `keepEntries` entries and at
-   * most `keepBytes` of payload below `applied` (with 32 MiB pages an entry count alone would
-   * keep gigabytes that every restart reads back).
-   */
-  #tailStart(applied: number): number {
-    let start = applied - this.#compaction.keepEntries;
-    let bytes = 0;
-    for (let i = this.#recentSizes.length - 1; i >= 0; i--) {
-      const [index, size] = this.#recentSizes[i]!;
-      if (index > applied) continue;
-      if (index <= start) break;
-      bytes += size;
-      if (bytes > this.#compaction.keepBytes) {
-        start = index;
-        break;
-      }
-    }
-    this.#recentSizes = this.#recentSizes.filter(([index]) => index > start);
-    return start;
   }
 
   #notLeaderError(): KvcError {
@@ -851,12 +714,8 @@ export class ClusterNode {
     if (this.#capacityTimer !== undefined) clearInterval(this.#capacityTimer);
     this.#config.transport.unregister(this.id);
     this.#notify();
-    for (const seq of [...this.#proposals.keys()]) this.#settleProposal(seq, undefined, error);
-    for (const read of this.#reads.values()) {
-      clearTimeout(read.timer);
-      read.reject(error);
-    }
-    this.#reads.clear();
+    this.#proposals.failAll(() => error);
+    this.#reads.failAll(error);
   }
 }
 

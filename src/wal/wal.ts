@@ -68,6 +68,14 @@ export interface SaveBatch {
   entries: Entry[];
   /** A snapshot from the leader: it replaces the whole log (applied before `entries`). */
   snapshot?: Snapshot;
+  /**
+   * fdatasync before resolving (default true). The node passes Ready.mustSync: a batch that only
+   * moves the commit index need not be durable before its messages leave (a lost commit index is
+   * learned again from the leader), as etcd does. Unsynced records are made durable by the next
+   * synced write to their segment, and always before a rollover leaves the segment behind, so a
+   * torn record can only ever be the log's last one.
+   */
+  sync?: boolean;
 }
 
 export interface WalStats {
@@ -118,6 +126,8 @@ export class Wal implements LogStorage {
   #snapshot: Snapshot;
   /** A created snapshot whose record is not written yet. */
   #pendingSnapshot: Snapshot | undefined;
+  /** The active segment holds records written without fdatasync (SaveBatch.sync false). */
+  #activeUnsynced = false;
   #tail: Promise<unknown> = Promise.resolve();
   #failure: unknown;
   #closed = false;
@@ -230,7 +240,7 @@ export class Wal implements LogStorage {
       this.#assertWritable();
       const plan = this.#planSave(batch);
       if (plan.records.length === 0) return;
-      const placed = await this.#write(plan.records);
+      const placed = await this.#write(plan.records, batch.sync ?? true);
       this.#applySave(plan, placed);
     });
   }
@@ -434,7 +444,7 @@ export class Wal implements LogStorage {
    * take it past segmentBytes) with one write and one fdatasync. A new segment's first write
    * also carries its header. Returns where each record went.
    */
-  async #write(records: OutgoingRecord[]): Promise<{ segment: Segment; offsets: number[] }> {
+  async #write(records: OutgoingRecord[], sync = true): Promise<{ segment: Segment; offsets: number[] }> {
     let bytes = 0;
     for (const record of records) bytes += RECORD_HEADER_BYTES + record.body.byteLength;
     try {
@@ -443,7 +453,9 @@ export class Wal implements LogStorage {
       const all = segment.size === 0 ? [this.#headerRecord(segment.sequence), ...records] : records;
       const { chunks, offsets, end } = frameRecords(all, segment.size);
       await this.#files.write(segment.fd, chunks, segment.size);
-      if (this.#fsync) await this.#files.fdatasync(segment.fd);
+      if (this.#fsync && sync) await this.#files.fdatasync(segment.fd);
+      // One synced write makes every earlier record of the file durable too.
+      if (this.#fsync) this.#activeUnsynced = !sync;
       segment.size = end;
       return { segment, offsets: offsets.slice(all.length - records.length) };
     } catch (error) {
@@ -453,6 +465,10 @@ export class Wal implements LogStorage {
   }
 
   async #rollover(): Promise<void> {
+    // The segment left behind must hold no unsynced record: after a crash a torn record is only
+    // ever accepted (truncated) at the very end of the log.
+    if (this.#activeUnsynced) await this.#files.fdatasync(this.#active.fd);
+    this.#activeUnsynced = false;
     const sequence = this.#active.sequence + 1;
     const segment = await createSegment(this.#files, this.#dir, sequence, this.lastIndex() + 1, this.#fsync);
     this.#segments.push(segment);

@@ -59,6 +59,28 @@ t.test('one fdatasync per save, whatever the batch holds', async (t) => {
   t.same(before(), start, 'fsync: false syncs nothing');
 });
 
+t.test('a save with sync false writes without fdatasync; the next rollover syncs it first', async (t) => {
+  const dir = tempDir(t);
+  const files = new FaultInjectingFileLayer();
+  const { wal } = await openWal(t, { dir, files, segmentBytes: 1 * MIB });
+  await wal.save({ entries: entries(1, 2, 1), hardState: { term: 1, vote: 1, commit: 0 } });
+  let start = files.fdatasyncCount();
+  await wal.save({ hardState: { term: 1, vote: 1, commit: 2 }, entries: [], sync: false });
+  t.equal(files.fdatasyncCount(), start, 'a commit-only save is not synced');
+  t.same(wal.initialState().hardState, { term: 1, vote: 1, commit: 2 }, 'but it is written and read back');
+  start = files.fdatasyncCount();
+  await wal.save({ entries: entries(3, 1, 1, 1 * MIB) });
+  t.equal(files.fdatasyncCount(), start + 2, 'rollover: the old segment is synced, then the new one');
+  start = files.fdatasyncCount();
+  await wal.save({ hardState: { term: 1, vote: 1, commit: 3 }, entries: [], sync: false });
+  await wal.save({ entries: entries(4, 1, 1) });
+  t.equal(files.fdatasyncCount(), start + 1, 'a later synced save covers the unsynced record');
+  await wal.close();
+  const reopened = await openWal(t, { dir });
+  t.same(reopened.wal.initialState().hardState, { term: 1, vote: 1, commit: 3 }, 'everything reads back after a reopen');
+  t.equal(reopened.wal.lastIndex(), 4);
+});
+
 t.test('close and reopen gives identical state', async (t) => {
   const dir = tempDir(t);
   const options = { dir, fsync: false, segmentBytes: 8 * 1024, entryCacheBytes: 4 * 1024 };
