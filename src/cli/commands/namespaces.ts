@@ -32,7 +32,7 @@ export function registerNamespaces(program: Command): void {
       const human = quotaBytes === 0 ? `namespace ${namespace}: no quota` : `namespace ${namespace}: quota ${formatBytes(quotaBytes)}`;
       printOutcome(o.json, { namespace, quotaBytes }, human);
     });
-  addConnectionOptions(ns.command('set-ttl').description("set the default TTL of a namespace's new pages (0 = the cluster's)"))
+  addConnectionOptions(ns.command('set-ttl').description("set the TTL of the namespace's pages that carry none of their own, counted from their creation (0 = the cluster's default)"))
     .argument('<namespace>', 'namespace')
     .argument('<ms>', 'time to live in ms', integerIn(0, TTL_MS_MAX))
     .action(async (namespace: string, defaultTtlMs: number, o: ConnectionOptions) => {
