@@ -22,7 +22,7 @@ t.test('settings: defaults until set, then replicated; bad changes refused whole
       { op: 'set-config', changes: [['budgetBytes', 128 * MIB], ['evictionGraceMs', 0]] },
       { op: 'set-config', changes: [['highWatermark', 0.8]] }, // below the low watermark 0.85
       { op: 'set-config', changes: [['defaultTtlMs', 5], ['budgetBytes', 1]] }, // budget below one page
-      { op: 'set-ns-config', ns: NS, changes: [['quotaBytes', 1]] },
+      { op: 'set-ns-config', ns: NS, changes: [['quotaBytes', 1.5]] }, // not a whole number of bytes
       { op: 'set-ns-config', ns: NS, changes: [['quotaBytes', 40 * MIB], ['defaultTtlMs', 1000]] },
     ),
   );
