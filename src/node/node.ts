@@ -283,7 +283,7 @@ export class ClusterNode {
    * flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
    */
   static #openStore(config: NodeConfig, tier: MemoryTier): Promise<PageStore> {
-    return PageStore.open({ dir: path.join(config.dataDir, 'store'), sync: false, tier, ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}) });
+    return PageStore.open({ dir: path.join(config.dataDir, 'store'), sync: false, blobSync: config.fsync ?? true, tier, ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}) });
   }
 
   static #newRawNode(config: NodeConfig, wal: Wal): RawNode {
@@ -673,7 +673,7 @@ export class ClusterNode {
         // The cached pages described the old state (an installed image may lack some of them).
         // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
         this.#tier.clear();
-        this.#store = await PageStore.open({ dir, sync: false, tier: this.#tier, ...(this.#config.snapshotChecksums ? { checksums: this.#config.snapshotChecksums } : {}) });
+        this.#store = await PageStore.open({ dir, sync: false, blobSync: this.#config.fsync ?? true, tier: this.#tier, ...(this.#config.snapshotChecksums ? { checksums: this.#config.snapshotChecksums } : {}) });
       }
     });
     this.#enqueue({ kind: 'message', message });
