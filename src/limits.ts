@@ -113,6 +113,22 @@ export interface EvictionLimits {
   removalRecordEntries: number;
 }
 
+export interface StoreLimits {
+  /**
+   * Payloads at or above this size go to blob files instead of LevelDB, so LSM compactions never
+   * rewrite them; smaller ones stay inline where a separate file read would cost more than it saves.
+   */
+  blobThresholdBytes: number;
+  /** A blob file stops taking appends once it holds this many bytes (one batch may pass it). */
+  blobFileBytes: number;
+  /** GC rewrites a full blob file once less than this fraction of its bytes is still referenced. */
+  blobGcLiveRatio: number;
+  /** Most payload bytes GC copies per second, so it never takes the disk from puts for long. */
+  blobGcBytesPerSecond: number;
+  /** How often the store looks for a blob file worth collecting. */
+  blobGcIntervalMs: number;
+}
+
 export interface Limits {
   raft: RaftLimits;
   page: PageLimits;
@@ -121,6 +137,7 @@ export interface Limits {
   wal: WalLimits;
   compaction: CompactionLimits;
   eviction: EvictionLimits;
+  store: StoreLimits;
 }
 
 /** Operator overrides: any field of any section. */
@@ -136,7 +153,9 @@ export function assertLimitRelations(limits: ReadonlyLimits): void {
   assertPositiveIntegers(limits);
   assertRaftRelations(limits);
   assertWireRelations(limits);
-  const { eviction } = limits;
+  const { eviction, store } = limits;
+  assert.ok(store.blobGcLiveRatio > 0 && store.blobGcLiveRatio < 1, 'store.blobGcLiveRatio must be in (0, 1)');
+  assert.ok(store.blobFileBytes >= limits.page.bytesMax, 'store.blobFileBytes must hold the largest page');
   assert.ok(eviction.lowWatermarkRatio > 0, 'eviction.lowWatermarkRatio must be above 0');
   assert.ok(eviction.lowWatermarkRatio < eviction.highWatermarkRatio, 'eviction low watermark must be below the high one');
   assert.ok(eviction.highWatermarkRatio <= 1, 'eviction.highWatermarkRatio must be at most 1');
@@ -243,6 +262,13 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     accessReportKeysMax: 65_536,
     removalRecordEntries: 100_000,
   },
+  store: {
+    blobThresholdBytes: 64 * KIB,
+    blobFileBytes: 256 * MIB,
+    blobGcLiveRatio: 0.5,
+    blobGcBytesPerSecond: 64 * MIB,
+    blobGcIntervalMs: 10_000,
+  },
 });
 assertLimitRelations(LIMITS);
 
@@ -256,6 +282,7 @@ export function resolveLimits(overrides: LimitOverrides = {}): ReadonlyLimits {
     wal: { ...LIMITS.wal, ...overrides.wal },
     compaction: { ...LIMITS.compaction, ...overrides.compaction },
     eviction: { ...LIMITS.eviction, ...overrides.eviction },
+    store: { ...LIMITS.store, ...overrides.store },
   };
   assertLimitRelations(limits);
   return deepFreeze(limits);

@@ -264,7 +264,7 @@ export class ClusterNode {
    * flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
    */
   static #openStore(config: NodeConfig, tier: MemoryTier): Promise<PageStore> {
-    return PageStore.open({ dir: path.join(config.dataDir, 'store'), sync: false, tier, ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}) });
+    return PageStore.open({ dir: path.join(config.dataDir, 'store'), sync: false, blobSync: config.fsync ?? true, tier, ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}) });
   }
 
   static #newRawNode(config: NodeConfig, wal: Wal): RawNode {

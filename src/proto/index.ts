@@ -116,6 +116,11 @@ export interface StatusResponse {
   expiredPages: number;
   settings: ClusterSettingsMessage | null;
   namespaces: NamespaceStatusMessage[];
+  /** Member-local blob file figures (0 from a member that predates them). */
+  blobBytes: number;
+  blobGarbageBytes: number;
+  blobFiles: number;
+  blobGcRuns: number;
 }
 
 export interface ClusterSettingsMessage {

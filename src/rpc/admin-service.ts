@@ -128,7 +128,13 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     expiredPages: st.expiredPages,
     settings: settingsMessage(node.store.settings()),
     namespaces: namespaceMessages(node),
+    ...blobMessage(node),
   };
+}
+
+function blobMessage(node: ClusterNode): Pick<StatusResponse, 'blobBytes' | 'blobGarbageBytes' | 'blobFiles' | 'blobGcRuns'> {
+  const blobs = node.store.blobStats();
+  return { blobBytes: blobs.bytes, blobGarbageBytes: blobs.garbageBytes, blobFiles: blobs.files, blobGcRuns: blobs.gcRuns };
 }
 
 function nativeMessage(): NativeStatusMessage {

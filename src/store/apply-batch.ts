@@ -11,6 +11,7 @@ import { KvcError } from '../errors.js';
 import {
   APPLIED_INDEX_KEY,
   COUNTERS_KEY,
+  FAMILY_BLOB,
   FAMILY_META,
   FAMILY_NS_COUNTERS,
   FAMILY_NS_SETTINGS,
@@ -26,6 +27,8 @@ import {
   withFamily,
 } from './keys.js';
 import type { IndexEffect } from './page-index.js';
+import { decodeBlobRef, encodeBlobRef } from './blob/index.js';
+import type { BlobRef } from './blob/index.js';
 import type { StoreDb } from './level.js';
 import { PendingWrites } from './pending-writes.js';
 import type { BatchOp } from './pending-writes.js';
@@ -67,6 +70,15 @@ export interface BatchBase {
   nsSettings: ReadonlyMap<string, NamespaceSettings>;
   counters: RemovalCounters;
   nsCounters: ReadonlyMap<string, RemovalCounters>;
+  /** Payloads at or above this size go to blob files (a 'b' ref); smaller ones stay inline ('p'). */
+  blobThresholdBytes: number;
+}
+
+/** A payload bound for a blob file: its 'b' key holds `data` in the pending writes until its ref is known. */
+export interface BlobWrite {
+  key: Uint8Array;
+  data: Uint8Array;
+  crc32c: number;
 }
 
 export class ApplyBatch {
@@ -87,6 +99,10 @@ export class ApplyBatch {
   #index = 0;
   #removalSeq = 0;
   #removalsAdded = 0;
+  /** Payloads to append to a blob file, by 'b' key id; those deleted later in the batch are skipped. */
+  readonly #blobWrites = new Map<string, BlobWrite>();
+  /** Committed refs this batch deletes: their bytes become garbage once it is durable. */
+  readonly #deadRefs: BlobRef[] = [];
 
   constructor(db: StoreDb, base: BatchBase) {
     this.#db = db;
@@ -182,6 +198,22 @@ export class ApplyBatch {
     for (const key of keys) this.#writes.del(key);
   }
 
+  /** The blob payloads the batch still writes (not deleted by a later command of it). */
+  blobWrites(): BlobWrite[] {
+    return [...this.#blobWrites.values()].filter((w) => this.#writes.get(w.key) === w.data);
+  }
+
+  /** Replaces a blob write's pending payload with its ref, once the payload is in a blob file. */
+  setBlobRef(write: BlobWrite, ref: BlobRef): void {
+    assert.ok(this.#writes.get(write.key) === write.data, 'a blob ref for a payload the batch no longer writes');
+    this.#writes.put(write.key, encodeBlobRef(ref));
+  }
+
+  /** Committed blob refs this batch deletes. */
+  deadRefs(): readonly BlobRef[] {
+    return this.#deadRefs;
+  }
+
   /** The batch's LevelDB operations, ending with the namespace stats and `appliedIndex`. */
   finish(appliedIndex: number): BatchOp[] {
     for (const [ns, stats] of this.#touchedStats) {
@@ -265,7 +297,14 @@ export class ApplyBatch {
 
   #writePage(metaKey: Uint8Array, { meta, data }: PutPage): void {
     this.#writes.putMeta(metaKey, encodeMeta(meta), meta);
-    this.#writes.put(withFamily(FAMILY_PAYLOAD, metaKey), data);
+    if (data.byteLength >= this.#base.blobThresholdBytes) {
+      // The 'b' key holds the payload itself until the store has appended it and knows its ref.
+      const key = withFamily(FAMILY_BLOB, metaKey);
+      this.#writes.put(key, data);
+      this.#blobWrites.set(keyId(key), { key, data, crc32c: meta.crc32c });
+    } else {
+      this.#writes.put(withFamily(FAMILY_PAYLOAD, metaKey), data);
+    }
     this.#changeStats(meta.ns, 1, meta.bytes);
     this.#effects.push({ kind: 'put', ns: meta.ns, key: meta.key, meta });
   }
@@ -290,6 +329,8 @@ export class ApplyBatch {
   async #remove(ns: string, keys: Uint8Array[], reason: RemovalReason): Promise<void> {
     const metaKeys = keys.map((key) => pageKey(FAMILY_META, ns, key));
     const stored = await this.#readMetas(metaKeys);
+    const blobKeys = metaKeys.map((metaKey) => withFamily(FAMILY_BLOB, metaKey));
+    const refs = await this.#db.getMany(blobKeys);
     const removed = new Set<string>();
     for (let i = 0; i < metaKeys.length; i++) {
       const id = keyId(metaKeys[i]!);
@@ -298,6 +339,7 @@ export class ApplyBatch {
       removed.add(id);
       this.#writes.del(metaKeys[i]!);
       this.#writes.del(withFamily(FAMILY_PAYLOAD, metaKeys[i]!));
+      this.#deleteBlobKey(blobKeys[i]!, refs[i]);
       this.#changeStats(ns, -1, -meta.bytes);
       this.#recordRemoval(reason, ns, keys[i]!);
       this.#countRemoval(ns, reason, meta.bytes);
@@ -312,12 +354,25 @@ export class ApplyBatch {
       this.#writes.del(metaKey);
       this.#writes.del(withFamily(FAMILY_PAYLOAD, metaKey));
     }
+    // Blob refs are small: reading them to count their bytes as garbage costs little.
+    const blobs = namespaceRange(FAMILY_BLOB, ns);
+    for await (const [blobKey, value] of this.#db.iterator({ ...blobs, fillCache: false })) this.#deleteBlobKey(blobKey, value);
+    for (const blobKey of this.#writes.liveKeysInRange(blobs.gte, blobs.lt)) this.#writes.del(blobKey);
     const pins = namespaceRange(FAMILY_PIN, ns);
     for (const pinKey of await this.#liveKeysInRange(pins.gte, pins.lt)) this.#writes.del(pinKey);
     const stats = this.#statsOf(ns);
     this.#changeStats(ns, -stats.pages, -stats.bytes);
     if (stats.pages > 0) this.#recordRemoval('namespace-dropped', ns, undefined);
     this.#effects.push({ kind: 'drop', ns });
+  }
+
+  /**
+   * Deletes a page's 'b' key. `stored` is its committed value: a ref whose bytes become garbage,
+   * unless this batch already changed the key (then the committed ref was counted, or never was).
+   */
+  #deleteBlobKey(blobKey: Uint8Array, stored: Uint8Array | undefined): void {
+    if (this.#writes.get(blobKey) === undefined && stored !== undefined) this.#deadRefs.push(decodeBlobRef(stored));
+    this.#writes.del(blobKey);
   }
 
   /** A pin lasts until the latest expiry asked for: a shorter pin never cuts a longer one short. */

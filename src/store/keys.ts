@@ -2,12 +2,15 @@
 // is one contiguous key range and a scan of one family never reads another's values:
 //
 //   'a'                        appliedIndex: u64 big-endian, the index of the last applied entry
+//   'b' ns 0x00 key            blob reference of a large page payload (blob/blob-ref.ts): where the
+//                              bytes lie in this member's blob files; member-local, never streamed
 //   'c'                        replicated capacity settings (settings.ts); absent = defaults
 //   'e'                        removal counters: u64 evicted pages, evicted bytes, expired pages
 //   'k' ns 0x00 key            pin of a page: u64 big-endian expiry (ms since the epoch)
 //   'm' ns 0x00 key            page metadata (msgpack, see records.ts): lookups and stats read these
 //   'n' ns                     namespace stats: u64 pages, u64 bytes (big-endian)
-//   'p' ns 0x00 key            page payload: the raw bytes, nothing else
+//   'p' ns 0x00 key            page payload below LIMITS.store.blobThresholdBytes: the raw bytes
+//                              (stores written before blob files hold every payload here)
 //   'q' ns                     namespace settings (quota, default TTL); absent = defaults
 //   'r' index seq              removal record: u64 index + u32 seq (big-endian) -> [reason, ns, key]
 //   'v' ns                     a namespace's removal counters, as 'e'
@@ -17,12 +20,13 @@
 // never pulls multi-MiB payloads through the block cache. The 0x00 terminator after the namespace
 // keeps "a" and "a/b" apart (a prefix scan of "a" stops at "a" 0x01); namespaces are validated by
 // the caller to [A-Za-z0-9._:/-]{1,128}, and the store asserts the one property the layout needs,
-// that the name holds no 0x00. The families sort as a < c < e < k < m < n < p < q < r < v, so
+// that the name holds no 0x00. The families sort as a < b < c < e < k < m < n < p < q < r < v, so
 // appliedIndex is the first record of a snapshot stream.
 
 import assert from 'node:assert/strict';
 
 export const FAMILY_APPLIED = 0x61; // 'a'
+export const FAMILY_BLOB = 0x62; // 'b'
 export const FAMILY_SETTINGS = 0x63; // 'c'
 export const FAMILY_COUNTERS = 0x65; // 'e'
 export const FAMILY_PIN = 0x6b; // 'k'
@@ -50,7 +54,7 @@ function encodeNamespace(ns: string): Uint8Array {
   return bytes;
 }
 
-/** `family ns 0x00 key`: the key of a page's metadata, payload or pin. */
+/** `family ns 0x00 key`: the key of a page's metadata, payload, blob reference or pin. */
 export function pageKey(family: number, ns: string, key: Uint8Array): Uint8Array {
   const nsBytes = encodeNamespace(ns);
   const out = new Uint8Array(1 + nsBytes.length + 1 + key.length);

@@ -23,6 +23,7 @@ import type { ApplyResult } from './apply-batch.js';
 import {
   APPLIED_INDEX_KEY,
   COUNTERS_KEY,
+  FAMILY_BLOB,
   FAMILY_META,
   FAMILY_NS_COUNTERS,
   FAMILY_NS_SETTINGS,
@@ -39,7 +40,11 @@ import {
   pageKey,
   pageKeyOf,
   removalKey,
+  withFamily,
 } from './keys.js';
+import { BlobFiles, decodeBlobRef } from './blob/index.js';
+import type { BlobStats } from './blob/index.js';
+import { collectOneFile } from './blob/blob-gc.js';
 import { openLevel } from './level.js';
 import type { StoreDb } from './level.js';
 import { ZERO_COUNTERS, decodeCounters, decodeMeta, decodeNsStats, decodeRemoval, decodeU64, encodeU64 } from './records.js';
@@ -75,6 +80,21 @@ export interface PageStoreOptions {
   removalRecordEntries?: number;
   /** fsync every apply batch (default true). Off only for tests and benchmarks that say so. */
   sync?: boolean;
+  /**
+   * fdatasync the blob file before the batch that indexes its new payloads (default true). A
+   * member applies with `sync: false` (its WAL makes puts durable) but keeps this on, so a ref
+   * that reaches LevelDB never points at bytes that are not on disk. `sync: true` implies it.
+   */
+  blobSync?: boolean;
+  /** Payloads at or above this go to blob files (default LIMITS.store.blobThresholdBytes). */
+  blobThresholdBytes?: number;
+  /** Size at which the active blob file rotates (default LIMITS.store.blobFileBytes). */
+  blobFileBytes?: number;
+  /**
+   * Background blob GC: how often it looks (default LIMITS.store.blobGcIntervalMs; 0 = only when
+   * `runGc()` is called), the live fraction under which a file is collected and the copy rate.
+   */
+  blobGc?: { intervalMs?: number; liveRatio?: number; bytesPerSecond?: number };
   logger?: Logger;
   /**
    * The memory tier `readPage` uses (default: none, every read goes to LevelDB). The owner (the
@@ -123,7 +143,15 @@ const OK: ApplyResult = Object.freeze({ ok: true });
 
 export class PageStore {
   readonly #db: StoreDb;
+  readonly #blobs: BlobFiles;
   readonly #sync: boolean;
+  readonly #blobSync: boolean;
+  readonly #blobThresholdBytes: number;
+  readonly #gcLiveRatio: number;
+  readonly #gcBytesPerSecond: number;
+  readonly #gcTimer: NodeJS.Timeout | undefined;
+  #gcRun: Promise<number> | undefined;
+  #closing = false;
   readonly #tier: MemoryTier;
   readonly #checksums: ChunkChecksums | undefined;
   readonly #removalRecordEntries: number;
@@ -141,9 +169,16 @@ export class PageStore {
   /** The tail of the apply queue: calls run one after another, in call order. */
   #applyTail: Promise<unknown> = Promise.resolve();
 
-  private constructor(db: StoreDb, o: PageStoreOptions, loaded: LoadedState) {
+  private constructor(db: StoreDb, blobs: BlobFiles, o: PageStoreOptions, loaded: LoadedState) {
     this.#db = db;
+    this.#blobs = blobs;
     this.#sync = o.sync ?? true;
+    this.#blobSync = this.#sync || (o.blobSync ?? true);
+    this.#blobThresholdBytes = o.blobThresholdBytes ?? LIMITS.store.blobThresholdBytes;
+    this.#gcLiveRatio = o.blobGc?.liveRatio ?? LIMITS.store.blobGcLiveRatio;
+    this.#gcBytesPerSecond = o.blobGc?.bytesPerSecond ?? LIMITS.store.blobGcBytesPerSecond;
+    const gcIntervalMs = o.blobGc?.intervalMs ?? LIMITS.store.blobGcIntervalMs;
+    this.#gcTimer = gcIntervalMs > 0 ? setInterval(() => void this.runGc().catch((e: unknown) => (o.logger ?? (() => undefined))(`store: blob GC failed: ${String(e)}`)), gcIntervalMs).unref() : undefined;
     this.#tier = o.tier ?? MemoryTier.disabled();
     this.#checksums = o.checksums;
     this.#removalRecordEntries = o.removalRecordEntries ?? REMOVAL_RECORD_ENTRIES_MAX;
@@ -168,10 +203,15 @@ export class PageStore {
     await mkdir(dirname(o.dir), { recursive: true });
     await recoverSwap(o.dir, log);
     const db = await openLevel(o.dir, { createIfMissing: true, errorIfExists: false });
+    let blobs: BlobFiles | undefined;
     try {
       const defaults: ClusterSettings = { ...DEFAULT_SETTINGS, ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }) };
-      return new PageStore(db, o, await loadState(db, defaults));
+      blobs = await BlobFiles.open(o.dir, { fileBytes: o.blobFileBytes ?? LIMITS.store.blobFileBytes });
+      // Refs only (20 bytes each), never payloads: this scan stays small.
+      for await (const value of db.values({ ...familyRange(FAMILY_BLOB), fillCache: false })) blobs.addLive(decodeBlobRef(value));
+      return new PageStore(db, blobs, o, await loadState(db, defaults));
     } catch (error) {
+      await blobs?.close();
       await db.close();
       throw error;
     }
@@ -226,6 +266,7 @@ export class PageStore {
       nsSettings: this.#nsSettings,
       counters: this.#counters,
       nsCounters: this.#nsCounters,
+      blobThresholdBytes: this.#blobThresholdBytes,
     });
     const results: ApplyResult[] = [];
     let lastIndex = this.#appliedIndex;
@@ -243,6 +284,10 @@ export class PageStore {
     const excess = this.#removals + batch.removalsAdded() - this.#removalRecordEntries;
     const trimmed = excess > 0 ? await this.#oldestRemovalKeys(excess) : [];
     batch.trimRemovals(trimmed);
+    // Payloads first, synced, then the batch that indexes them: a ref never points at missing bytes.
+    const blobWrites = batch.blobWrites();
+    const refs = await this.#blobs.append(blobWrites, this.#blobSync);
+    blobWrites.forEach((write, i) => batch.setBlobRef(write, refs[i]!));
     try {
       await this.#db.batch(batch.finish(lastIndex), { sync: this.#sync });
     } finally {
@@ -254,6 +299,8 @@ export class PageStore {
     // The batch is durable: now the in-memory view may move.
     this.#appliedIndex = lastIndex;
     this.#adoptBatch(batch, trimmed.length);
+    for (const ref of refs) this.#blobs.addLive(ref);
+    for (const ref of batch.deadRefs()) this.#blobs.dropLive(ref);
     return results;
   }
 
@@ -289,7 +336,17 @@ export class PageStore {
     // One getMany reads both records from one implicit snapshot, so they belong to the same batch.
     // The block cache is bypassed: MiB-sized payloads would flush the metadata blocks lookups need,
     // and hot payloads are the memory tier's job.
-    const [metaValue, data] = await this.#db.getMany([metaKey, pageKey(FAMILY_PAYLOAD, ns, key)], { fillCache: false });
+    // The pin keeps a blob file that GC retires meanwhile until the ref read here has been read.
+    const epoch = this.#blobs.pin();
+    let metaValue: Uint8Array | undefined;
+    let data: Uint8Array | undefined;
+    try {
+      const [m, p, b] = await this.#db.getMany([metaKey, withFamily(FAMILY_PAYLOAD, metaKey), withFamily(FAMILY_BLOB, metaKey)], { fillCache: false });
+      metaValue = m;
+      data = b === undefined ? p : await this.#blobs.read(decodeBlobRef(b));
+    } finally {
+      this.#blobs.unpin(epoch);
+    }
     if (metaValue === undefined) return undefined;
     const meta: PageMeta = { ns, key, ...decodeMeta(metaValue) };
     if (data === undefined || data.byteLength !== meta.bytes || crc32c(data) !== meta.crc32c) {
@@ -411,12 +468,18 @@ export class PageStore {
     return { pages: this.#totalPages, bytes: this.#totalBytes, namespaces, ...this.#counters };
   }
 
-  /** sha256 over every key and value in key order (appliedIndex included), each length-prefixed. */
+  /**
+   * sha256 over every key and value in key order (appliedIndex included), each length-prefixed,
+   * except payloads: 'b' values are member-local locations (GC moves them), and whether a payload
+   * is inline ('p') or in a blob file depends on when and how the member stored it. A page's
+   * payload identity is in its 'm' record (bytes and crc32c), which every read verifies against.
+   */
   async digest(): Promise<string> {
     const hash = createHash('sha256');
     const lengths = new DataView(new ArrayBuffer(8));
     const iterator = this.#db.iterator({ fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
     for await (const [key, value] of iterator) {
+      if (key[0] === FAMILY_BLOB || key[0] === FAMILY_PAYLOAD) continue;
       lengths.setUint32(0, key.byteLength);
       lengths.setUint32(4, value.byteLength);
       hash.update(new Uint8Array(lengths.buffer));
@@ -435,6 +498,9 @@ export class PageStore {
    */
   snapshotReader(): AsyncIterable<SnapshotChunk> {
     const iterator = this.#db.iterator({ fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
+    // Pinned with the iterator: the blob files its refs point to stay until the stream ends.
+    const blobs = this.#blobs;
+    const epoch = blobs.pin();
     const checksums = this.#checksums;
     return (async function* streamChunks(): AsyncGenerator<SnapshotChunk> {
       const writer = new ChunkWriter(checksums);
@@ -442,17 +508,63 @@ export class PageStore {
       try {
         for await (const [key, value] of iterator) {
           if (key.byteLength === 1 && key[0] === APPLIED_INDEX_KEY[0]) appliedIndex = decodeU64(value);
-          yield* await writer.addAsync({ key, value });
+          // Refs are member-local: the payload travels, as a 'p' record the receiver re-files.
+          if (key[0] === FAMILY_BLOB) yield* await writer.addAsync({ key: withFamily(FAMILY_PAYLOAD, key), value: await blobs.read(decodeBlobRef(value)) });
+          else yield* await writer.addAsync({ key, value });
         }
       } finally {
+        blobs.unpin(epoch);
         await iterator.close();
       }
       yield await writer.finishAsync(appliedIndex);
     })();
   }
 
+  /** Blob file figures for status: bytes on disk, garbage among them, files, GC runs. */
+  blobStats(): BlobStats {
+    return this.#blobs.stats();
+  }
+
+  /**
+   * Collects blob files whose live fraction is below the GC threshold, one after another; returns
+   * how many it collected. Payloads are copied outside the apply queue (rate-bounded); only the
+   * ref rewrite is queued, so puts wait for one small batch at most. Runs once at a time.
+   */
+  runGc(): Promise<number> {
+    this.#gcRun ??= this.#collectAll().finally(() => (this.#gcRun = undefined));
+    return this.#gcRun;
+  }
+
+  async #collectAll(): Promise<number> {
+    let collected = 0;
+    while (!this.#closing) {
+      const done = await collectOneFile({
+        db: this.#db,
+        blobs: this.#blobs,
+        liveRatio: this.#gcLiveRatio,
+        bytesPerSecond: this.#gcBytesPerSecond,
+        queued: (fn) => this.#queued(fn),
+        stopped: () => this.#closing,
+      });
+      if (!done) break;
+      collected++;
+    }
+    return collected;
+  }
+
+  /** Runs `fn` in the apply queue, ordered with applies. */
+  #queued<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#applyTail.then(fn);
+    this.#applyTail = run.catch(() => undefined);
+    return run;
+  }
+
   async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#gcTimer !== undefined) clearInterval(this.#gcTimer);
+    await this.#gcRun?.catch(() => undefined);
     await this.#applyTail;
+    await this.#blobs.close();
     await this.#db.close();
   }
 }

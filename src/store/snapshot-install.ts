@@ -28,7 +28,10 @@
 import { existsSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { APPLIED_INDEX_KEY } from './keys.js';
+import { LIMITS } from '../limits.js';
+import { crc32c } from '../codec/index.js';
+import { BlobFiles, encodeBlobRef } from './blob/index.js';
+import { APPLIED_INDEX_KEY, FAMILY_BLOB, FAMILY_PAYLOAD, withFamily } from './keys.js';
 import { openLevel } from './level.js';
 import type { StoreDb } from './level.js';
 import { decodeU64, encodeU64 } from './records.js';
@@ -92,11 +95,15 @@ export async function installSnapshot(
   await recoverSwap(dir, log);
   const incoming = `${dir}.incoming`;
   const db = await openLevel(incoming, { createIfMissing: true, errorIfExists: true });
+  let blobs: BlobFiles | undefined;
   let appliedIndex: number;
   try {
-    appliedIndex = await writeStream(db, chunks, checksums);
+    blobs = await BlobFiles.open(incoming, { fileBytes: LIMITS.store.blobFileBytes });
+    appliedIndex = await writeStream(db, blobs, chunks, checksums);
+    await blobs.close();
     await db.close();
   } catch (error) {
+    await blobs?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     await rm(incoming, { recursive: true, force: true });
     throw error;
@@ -114,8 +121,21 @@ export async function installSnapshot(
   return { installed: true, appliedIndex };
 }
 
+/**
+ * What a streamed record becomes here: a large 'p' payload goes to this member's blob file and
+ * is indexed by a 'b' ref (so a follower's store is key-value separated too); the rest as is.
+ * A 'b' record is a sender's local location and is never valid in a stream.
+ */
+async function fileRecord(blobs: BlobFiles, key: Uint8Array, value: Uint8Array): Promise<[Uint8Array, Uint8Array]> {
+  if (key[0] === FAMILY_BLOB) throw new SnapshotStreamError('stream carries a blob reference instead of the payload');
+  if (key[0] !== FAMILY_PAYLOAD || value.byteLength < LIMITS.store.blobThresholdBytes) return [key, value];
+  // Unsynced: one sync covers the whole image before its final batch.
+  const [ref] = await blobs.append([{ data: value, crc32c: crc32c(value) }], false);
+  return [withFamily(FAMILY_BLOB, key), encodeBlobRef(ref!)];
+}
+
 /** Writes the verified records of `chunks` into `db`; returns the stream's applied index. */
-async function writeStream(db: StoreDb, chunks: AsyncIterable<SnapshotChunk>, checksums: ChunkChecksums | undefined): Promise<number> {
+async function writeStream(db: StoreDb, blobs: BlobFiles, chunks: AsyncIterable<SnapshotChunk>, checksums: ChunkChecksums | undefined): Promise<number> {
   const reader = new ChunkReader(checksums);
   let batch = db.batch();
   let batchBytes = 0;
@@ -126,7 +146,8 @@ async function writeStream(db: StoreDb, chunks: AsyncIterable<SnapshotChunk>, ch
         recordedIndex = decodeU64(value); // Written last, in the final sync batch.
         continue;
       }
-      batch.put(key, value);
+      const [storedKey, storedValue] = await fileRecord(blobs, key, value);
+      batch.put(storedKey, storedValue);
       batchBytes += key.byteLength + value.byteLength;
       if (batchBytes >= INSTALL_BATCH_BYTES) {
         await batch.write({ sync: false });
@@ -141,6 +162,8 @@ async function writeStream(db: StoreDb, chunks: AsyncIterable<SnapshotChunk>, ch
     throw new SnapshotStreamError(`stream records applied index ${String(recordedIndex)}, last chunk says ${appliedIndex}`);
   }
   batch.put(APPLIED_INDEX_KEY, encodeU64(appliedIndex));
+  // The blob payloads reach the disk before the batch that makes the image complete.
+  await blobs.sync();
   // The sync write fsyncs LevelDB's log, which holds every earlier unsynced batch as well.
   await batch.write({ sync: true });
   return appliedIndex;

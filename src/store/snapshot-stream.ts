@@ -5,6 +5,12 @@
 // the last chunk also carries the crc32c of the whole stream and the applied index the stream
 // holds, so a receiver can tell a complete, intact stream from a cut or damaged one.
 //
+// Format versions. Version 2 (blob files) starts the stream with a header record whose key is
+// empty (no database key is) and whose value is the magic `KVCS` and a u32 version; payloads
+// always travel as 'p' records with their bytes — a 'b' record (a member-local blob location)
+// never does. Version 1 streams have no header; they hold only 'p' payloads, so they install as
+// they are. A receiver refuses a header with another magic or a version it does not know.
+//
 // Each chunk's bytes are checksummed once: the whole-stream crc32c is combined from the chunk
 // crcs (crc32cCombine, zlib's crc32_combine for the Castagnoli polynomial) instead of a second
 // pass over the bytes. The chunk checksums can run in the member's work pool (src/native/pool.ts)
@@ -20,6 +26,18 @@ export const SNAPSHOT_CHUNK_BYTES = LIMITS.page.chunkBytes;
 
 /** Bytes of a record header: key length and value length. */
 const RECORD_HEADER_BYTES = 8;
+
+/** The format this code writes; a receiver reads this one and version 1 (no header record). */
+export const SNAPSHOT_FORMAT_VERSION = 2;
+const FORMAT_MAGIC = Uint8Array.from([0x4b, 0x56, 0x43, 0x53]); // 'KVCS'
+
+/** The stream's first record: empty key, value = magic + u32 format version. */
+export function formatHeaderRecord(version = SNAPSHOT_FORMAT_VERSION): SnapshotRecord {
+  const value = new Uint8Array(FORMAT_MAGIC.byteLength + 4);
+  value.set(FORMAT_MAGIC);
+  new DataView(value.buffer).setUint32(FORMAT_MAGIC.byteLength, version);
+  return { key: new Uint8Array(0), value };
+}
 
 export interface SnapshotChunk {
   /** Position of the chunk in the stream, from 0, without gaps. */
@@ -65,8 +83,10 @@ export class ChunkWriter {
   #seq = 0;
   #totalCrc32c = 0;
 
-  constructor(checksums?: ChunkChecksums) {
+  constructor(checksums?: ChunkChecksums, version = SNAPSHOT_FORMAT_VERSION) {
     this.#checksums = checksums;
+    // Fits in the first chunk, so nothing is emitted here.
+    this.#cut(formatHeaderRecord(version));
   }
 
   add(record: SnapshotRecord): SnapshotChunk[] {
@@ -164,6 +184,8 @@ export class ChunkReader {
   #queue: Uint8Array[] = [];
   #headOffset = 0;
   #queuedBytes = 0;
+  /** The format version, known once the first record is parsed (1 when it is not a header). */
+  #version: number | undefined;
 
   constructor(checksums?: ChunkChecksums) {
     this.#checksums = checksums;
@@ -236,9 +258,21 @@ export class ChunkReader {
       const valueBytes = view.getUint32(4);
       if (this.#queuedBytes < RECORD_HEADER_BYTES + keyBytes + valueBytes) break;
       this.#take(RECORD_HEADER_BYTES);
-      records.push({ key: this.#take(keyBytes), value: this.#take(valueBytes) });
+      const record = { key: this.#take(keyBytes), value: this.#take(valueBytes) };
+      if (this.#version === undefined) {
+        this.#version = formatVersionOf(record);
+        if (keyBytes === 0) continue;
+      } else if (keyBytes === 0) {
+        throw new SnapshotStreamError('a format header record in the middle of the stream');
+      }
+      records.push(record);
     }
     return records;
+  }
+
+  /** The stream's format version (undefined before its first record). */
+  get version(): number | undefined {
+    return this.#version;
   }
 
   #peek(n: number): Uint8Array {
@@ -276,6 +310,21 @@ export class ChunkReader {
     this.#queuedBytes -= n;
     return out;
   }
+}
+
+/** The version a stream's first record declares; throws for a header this code does not read. */
+function formatVersionOf(first: SnapshotRecord): number {
+  if (first.key.byteLength !== 0) return 1;
+  const magicBytes = FORMAT_MAGIC.byteLength;
+  const value = first.value;
+  if (value.byteLength !== magicBytes + 4 || !FORMAT_MAGIC.every((b, i) => value[i] === b)) {
+    throw new SnapshotStreamError('snapshot stream starts with an unknown header (not a kvcache snapshot)');
+  }
+  const version = new DataView(value.buffer, value.byteOffset, value.byteLength).getUint32(magicBytes);
+  if (version !== SNAPSHOT_FORMAT_VERSION) {
+    throw new SnapshotStreamError(`snapshot format version ${version} is unknown to this member (it reads versions 1 and ${SNAPSHOT_FORMAT_VERSION}); upgrade it before it installs this snapshot`);
+  }
+  return version;
 }
 
 // ---- crc32c combine ------------------------------------------------------------------------------

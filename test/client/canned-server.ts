@@ -273,6 +273,10 @@ export class CannedMember {
       expiredPages: 0,
       settings: null,
       namespaces: [],
+      blobBytes: 0,
+      blobGarbageBytes: 0,
+      blobFiles: 0,
+      blobGcRuns: 0,
     };
   }
 }

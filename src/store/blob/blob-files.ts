@@ -1,0 +1,308 @@
+// The store's blob files: page payloads at or above LIMITS.store.blobThresholdBytes, appended to
+// `<store dir>/blobs/NNNNNN.blob` and indexed by 'b' records in LevelDB (blob-ref.ts). Keeping
+// MiB-sized values out of LevelDB keeps them out of its compactions, which rewrote each one many
+// times. The directory lives inside the store directory, so a snapshot install swaps it whole.
+//
+// Rules:
+//   - Appends go to the one active file, at offsets reserved in call order; a new active file is
+//     started at open (so a torn tail left by a crash is never appended to) and once the active
+//     file holds `fileBytes`. `append` with `sync` fdatasyncs before it returns: the caller writes
+//     the LevelDB batch holding the refs only after that, so a ref never points at bytes that are
+//     not on disk. Bytes appended but never indexed (a crash in between) are garbage, nothing more.
+//   - Live bytes per file are tracked in memory (rebuilt at open from the 'b' records); size minus
+//     live is garbage, which GC (blob-gc.ts) reclaims by moving live payloads and retiring files.
+//   - A retired file is deleted once no read that might still hold one of its refs is running:
+//     every read pins the current epoch before it reads a ref; retiring bumps the epoch, and the
+//     file goes when every pin taken at or before its retirement is released.
+
+import assert from 'node:assert/strict';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32c } from '../../codec/index.js';
+import { KvcError } from '../../errors.js';
+import type { BlobRef } from './blob-ref.js';
+
+/** Read handles kept open; older idle ones are closed (each costs one file descriptor). */
+const READ_HANDLES_MAX = 32;
+const FILE_NAME = /^(\d{6,})\.blob$/;
+
+export interface BlobFilesOptions {
+  /** Where the active file rotates (LIMITS.store.blobFileBytes). */
+  fileBytes: number;
+}
+
+export interface BlobStats {
+  /** Bytes in blob files, garbage included. */
+  bytes: number;
+  /** Bytes in blob files that no ref points to. */
+  garbageBytes: number;
+  files: number;
+  gcRuns: number;
+}
+
+interface BlobFile {
+  id: number;
+  /** Bytes written (or reserved for an append in progress). */
+  size: number;
+  /** Bytes some committed ref points to. */
+  live: number;
+}
+
+export function blobDir(storeDir: string): string {
+  return join(storeDir, 'blobs');
+}
+
+function fileName(dir: string, id: number): string {
+  return join(dir, `${String(id).padStart(6, '0')}.blob`);
+}
+
+export class BlobFiles {
+  readonly #dir: string;
+  readonly #fileBytes: number;
+  readonly #files = new Map<number, BlobFile>();
+  readonly #readHandles = new Map<number, FileHandle>();
+  #active: { file: BlobFile; handle: FileHandle } | undefined;
+  /** Appends and rotations, one at a time, in call order. */
+  #appendTail: Promise<unknown> = Promise.resolve();
+  #epoch = 0;
+  readonly #pins = new Map<number, number>();
+  #retired: { id: number; epoch: number }[] = [];
+  #readsInFlight = new Map<number, number>();
+  gcRuns = 0;
+
+  private constructor(dir: string, o: BlobFilesOptions) {
+    this.#dir = dir;
+    this.#fileBytes = o.fileBytes;
+  }
+
+  /** Opens the blob files of the store at `storeDir` (creating the folder). Live bytes start at 0: call `addLive` per ref. */
+  static async open(storeDir: string, o: BlobFilesOptions): Promise<BlobFiles> {
+    const dir = blobDir(storeDir);
+    await mkdir(dir, { recursive: true });
+    const blobs = new BlobFiles(dir, o);
+    for (const name of await readdir(dir)) {
+      const match = FILE_NAME.exec(name);
+      if (match === null) continue;
+      const id = Number(match[1]);
+      blobs.#files.set(id, { id, size: (await stat(join(dir, name))).size, live: 0 });
+    }
+    return blobs;
+  }
+
+  /** Counts a committed ref's bytes as live; asserts that they lie inside their file. */
+  addLive(ref: BlobRef): void {
+    const file = this.#files.get(ref.fileId);
+    assert.ok(file !== undefined && ref.offset + ref.length <= file.size, `blob ref ${ref.fileId}@${ref.offset}+${ref.length} points past the bytes on disk`);
+    file.live += ref.length;
+  }
+
+  /** A ref was deleted or moved: its bytes are garbage now. */
+  dropLive(ref: BlobRef): void {
+    const file = this.#files.get(ref.fileId);
+    assert.ok(file !== undefined && file.live >= ref.length, `blob file ${ref.fileId} loses more live bytes than it holds`);
+    file.live -= ref.length;
+  }
+
+  /**
+   * Appends the payloads (with their crc32c) to the active file in one writev and returns their
+   * refs; with `sync` the file is fdatasynced first. The caller owns counting them live once a
+   * batch holding the refs is durable.
+   */
+  append(payloads: { data: Uint8Array; crc32c: number }[], sync: boolean): Promise<BlobRef[]> {
+    const run = this.#appendTail.then(() => this.#appendNow(payloads, sync));
+    this.#appendTail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #appendNow(payloads: { data: Uint8Array; crc32c: number }[], sync: boolean): Promise<BlobRef[]> {
+    if (payloads.length === 0) return [];
+    const total = payloads.reduce((sum, p) => sum + p.data.byteLength, 0);
+    if (this.#active === undefined || this.#active.file.size >= this.#fileBytes) await this.#rotate(sync);
+    const { file, handle } = this.#active!;
+    const start = file.size;
+    file.size += total;
+    let written = 0;
+    while (written < total) {
+      const rest = sliceFrom(payloads.map((p) => p.data), written);
+      const { bytesWritten } = await handle.writev(rest, start + written);
+      assert.ok(bytesWritten > 0, 'writev to a blob file wrote nothing');
+      written += bytesWritten;
+    }
+    if (sync) await handle.datasync();
+    let offset = start;
+    return payloads.map(({ data, crc32c: crc }) => {
+      const ref = { fileId: file.id, offset, length: data.byteLength, crc32c: crc };
+      offset += data.byteLength;
+      return ref;
+    });
+  }
+
+  /** Starts a new active file; the old one stays readable and becomes a GC candidate. */
+  async #rotate(sync: boolean): Promise<void> {
+    const id = Math.max(0, ...this.#files.keys()) + 1;
+    const handle = await open(fileName(this.#dir, id), 'wx');
+    if (sync) await fsyncDirectory(this.#dir);
+    const previous = this.#active;
+    const file = { id, size: 0, live: 0 };
+    this.#files.set(id, file);
+    this.#active = { file, handle };
+    if (previous !== undefined) {
+      // Unsynced appends (a snapshot install syncs once at the end) must not be lost with the handle.
+      await previous.handle.datasync();
+      await previous.handle.close();
+      // An old active file that never took a byte that stayed is no use to anyone.
+      if (previous.file.size === 0) this.retire(previous.file.id);
+    }
+  }
+
+  /** Makes every append so far durable (one fdatasync of the active file and its directory). */
+  async sync(): Promise<void> {
+    await this.#appendTail;
+    if (this.#active === undefined) return;
+    await this.#active.handle.datasync();
+    await fsyncDirectory(this.#dir);
+  }
+
+  /** The id of the active file (`undefined` before the first append). */
+  activeFileId(): number | undefined {
+    return this.#active?.file.id;
+  }
+
+  /** Pins the current epoch: files retired from now on are kept until `unpin`. Take it before reading refs. */
+  pin(): number {
+    const epoch = this.#epoch;
+    this.#pins.set(epoch, (this.#pins.get(epoch) ?? 0) + 1);
+    return epoch;
+  }
+
+  unpin(epoch: number): void {
+    const count = this.#pins.get(epoch);
+    assert.ok(count !== undefined && count > 0, 'unpin without a pin');
+    if (count === 1) this.#pins.delete(epoch);
+    else this.#pins.set(epoch, count - 1);
+    this.#deleteRetired();
+  }
+
+  /** Reads a payload and verifies it against its ref; a damaged or missing range is KVC_CHECKSUM_MISMATCH. */
+  async read(ref: BlobRef): Promise<Uint8Array> {
+    const out = new Uint8Array(ref.length);
+    this.#readsInFlight.set(ref.fileId, (this.#readsInFlight.get(ref.fileId) ?? 0) + 1);
+    try {
+      const handle = await this.#readHandle(ref.fileId);
+      let done = 0;
+      while (done < ref.length) {
+        const { bytesRead } = await handle.read(out, done, ref.length - done, ref.offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      if (done !== ref.length || crc32c(out) !== ref.crc32c) {
+        throw new KvcError('KVC_CHECKSUM_MISMATCH', { detail: `blob file ${ref.fileId} at ${ref.offset}: ${done} of ${ref.length} bytes, crc32c ${done === ref.length ? 'differs' : 'not checked'}` });
+      }
+      return out;
+    } catch (error) {
+      if (error instanceof KvcError) throw error;
+      throw new KvcError('KVC_CHECKSUM_MISMATCH', { detail: `blob file ${ref.fileId} unreadable`, cause: error });
+    } finally {
+      const left = this.#readsInFlight.get(ref.fileId)! - 1;
+      if (left === 0) this.#readsInFlight.delete(ref.fileId);
+      else this.#readsInFlight.set(ref.fileId, left);
+      if (this.#retired.length > 0) this.#deleteRetired();
+    }
+  }
+
+  async #readHandle(id: number): Promise<FileHandle> {
+    const cached = this.#readHandles.get(id);
+    if (cached !== undefined) return cached;
+    const handle = await open(fileName(this.#dir, id), 'r');
+    const raced = this.#readHandles.get(id);
+    if (raced !== undefined) {
+      await handle.close();
+      return raced;
+    }
+    this.#readHandles.set(id, handle);
+    for (const [oldId, old] of this.#readHandles) {
+      if (this.#readHandles.size <= READ_HANDLES_MAX) break;
+      if (this.#readsInFlight.has(oldId) || oldId === id) continue;
+      this.#readHandles.delete(oldId);
+      void old.close().catch(() => undefined);
+    }
+    return handle;
+  }
+
+  /** Marks a (non-active) file for deletion once the reads that may use it are done. */
+  retire(id: number): void {
+    assert.ok(id !== this.#active?.file.id, 'the active blob file cannot be retired');
+    this.#retired.push({ id, epoch: this.#epoch });
+    this.#epoch++;
+    this.#deleteRetired();
+  }
+
+  #deleteRetired(): void {
+    const oldestPin = this.#pins.size === 0 ? Infinity : Math.min(...this.#pins.keys());
+    const due = this.#retired.filter((r) => r.epoch < oldestPin && !this.#readsInFlight.has(r.id));
+    if (due.length === 0) return;
+    this.#retired = this.#retired.filter((r) => !due.includes(r));
+    for (const { id } of due) {
+      this.#files.delete(id);
+      const handle = this.#readHandles.get(id);
+      this.#readHandles.delete(id);
+      void (async () => {
+        await handle?.close().catch(() => undefined);
+        await unlink(fileName(this.#dir, id)).catch(() => undefined);
+      })();
+    }
+  }
+
+  /** The non-active file with the smallest live fraction below `liveRatio`, or undefined. */
+  gcCandidate(liveRatio: number): { id: number; live: number; size: number } | undefined {
+    let best: BlobFile | undefined;
+    for (const file of this.#files.values()) {
+      if (file.id === this.#active?.file.id || this.#retired.some((r) => r.id === file.id)) continue;
+      if (file.live >= file.size * liveRatio) continue;
+      if (best === undefined || file.live / Math.max(1, file.size) < best.live / Math.max(1, best.size)) best = file;
+    }
+    return best === undefined ? undefined : { ...best };
+  }
+
+  stats(): BlobStats {
+    let bytes = 0;
+    let live = 0;
+    for (const file of this.#files.values()) {
+      bytes += file.size;
+      live += file.live;
+    }
+    return { bytes, garbageBytes: bytes - live, files: this.#files.size, gcRuns: this.gcRuns };
+  }
+
+  async close(): Promise<void> {
+    await this.#appendTail;
+    const handles = [...this.#readHandles.values(), ...(this.#active === undefined ? [] : [this.#active.handle])];
+    this.#readHandles.clear();
+    this.#active = undefined;
+    await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
+  }
+}
+
+/** The buffers of `parts` from byte `skip` on, as views (a short writev continues here). */
+function sliceFrom(parts: Uint8Array[], skip: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const part of parts) {
+    if (skip >= part.byteLength) {
+      skip -= part.byteLength;
+      continue;
+    }
+    out.push(skip === 0 ? part : part.subarray(skip));
+    skip = 0;
+  }
+  return out;
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
