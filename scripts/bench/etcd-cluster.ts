@@ -1,9 +1,8 @@
 // A 3-member etcd for the `peers` benchmark: Debian's `etcd` binary (package etcd-server), each
 // member in its own directory under a temp dir, on loopback ports picked here, stopped (SIGTERM,
 // then SIGKILL) and removed afterwards. The suite never installs etcd: if the binary is not on
-// PATH, `findOnPath` says so and the suite measures ours alone.
+// PATH (peers-helpers.ts `findOnPath`), the suite says so and measures ours alone.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/client/index.js';
@@ -25,21 +24,6 @@ const READY_TIMEOUT_MS = 30_000;
 /** A member stops in well under a second; after this it is killed. */
 export const ETCD_STOP_GRACE_MS = 10_000;
 const STATUS_DEADLINE_MS = 2_000;
-
-/** The full path of `name` in a PATH directory, executable, or undefined. */
-export function findOnPath(name: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  for (const dir of searchPath.split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here; try the next directory.
-    }
-  }
-  return undefined;
-}
 
 export interface EtcdMember {
   name: string;

@@ -10,11 +10,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { plainWriteCeiling, type CeilingRun } from './disk-ceiling.js';
-import { ETCD_STOP_GRACE_MS, findOnPath, startEtcd, type EtcdCluster } from './etcd-cluster.js';
+import { ETCD_STOP_GRACE_MS, startEtcd, type EtcdCluster } from './etcd-cluster.js';
 import { startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
 import { MIB, formatBytes, quantile, round, seconds, waitFor, withTempDir } from './measure.js';
 import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
-import { driveInflight, type InflightPlan, type InflightRun } from './proc-io.js';
+import { driveInflight, findOnPath, type InflightPlan, type InflightRun } from './peers-helpers.js';
 import { totalWriteBytes } from './processes.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 

@@ -5,7 +5,7 @@
 import { type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { parseWriteBytes } from './proc-io.js';
+import { parseWriteBytes } from './peers-helpers.js';
 
 const PORT_RANGE_LOW = 20_000;
 const PORT_RANGE_HIGH = 60_000;
