@@ -15,7 +15,7 @@ import { startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
 import { MIB, formatBytes, quantile, round, seconds, waitFor, withTempDir } from './measure.js';
 import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
 import { driveInflight, findOnPath, type InflightPlan, type InflightRun } from './peers-helpers.js';
-import { totalWriteBytes } from './processes.js';
+import { removingOnExit, totalWriteBytes } from './processes.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 
 interface PutCase {
@@ -87,8 +87,24 @@ async function timedPhase(
   return { run, catchUpMs, writeBytes: totalWriteBytes(pids) - before };
 }
 
+/** A temp dir for servers' data: removed afterwards, and also if this process exits (a signal) first. */
+function serverTempDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
+  return withTempDir(prefix, (dir) => removingOnExit(dir, () => body(dir)));
+}
+
+/** Once `indexes()` first answers, its highest value is the target; true once every member has reached it. */
+function caughtUpWith<I extends number | bigint>(indexes: () => Promise<I[] | undefined>): () => Promise<boolean> {
+  let target: I | undefined;
+  return async () => {
+    const now = await indexes();
+    if (now === undefined) return false;
+    target ??= now.reduce((a, b) => (a > b ? a : b));
+    return now.every((index) => index >= target!);
+  };
+}
+
 async function measureEtcd(binary: string, durationMs: number, progress: (line: string) => void): Promise<SystemRun> {
-  return withTempDir('kvc-bench-etcd-', async (dir) => {
+  return serverTempDir('kvc-bench-etcd-', async (dir) => {
     const pages = new PageGenerator(ETCD_CASE.pageBytes);
     const cluster: EtcdCluster = await startEtcd(binary, dir);
     try {
@@ -99,12 +115,7 @@ async function measureEtcd(binary: string, durationMs: number, progress: (line: 
         const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
         await leader.client.put(`${BENCH_NS}/${i}`).value(value).options({ deadline: Date.now() + PUT_DEADLINE_MS });
       };
-      let target = -1n;
-      const caughtUp = async (): Promise<boolean> => {
-        const indexes = await cluster.appliedIndexes();
-        if (target < 0n) target = indexes.reduce((a, b) => (a > b ? a : b));
-        return indexes.every((index) => index >= target);
-      };
+      const caughtUp = caughtUpWith(() => cluster.appliedIndexes());
       const measured = await timedPhase(put, ETCD_CASE, durationMs, cluster.pids(), caughtUp);
       return { system: 'etcd', c: ETCD_CASE, ...measured };
     } finally {
@@ -114,7 +125,7 @@ async function measureEtcd(binary: string, durationMs: number, progress: (line: 
 }
 
 async function measureKvc(c: PutCase, durationMs: number, progress: (line: string) => void): Promise<SystemRun> {
-  return withTempDir('kvc-bench-peers-', async (dir) => {
+  return serverTempDir('kvc-bench-peers-', async (dir) => {
     const pages = new PageGenerator(c.pageBytes);
     const cluster: KvcDevCluster = await startKvcDev(path.join(dir, 'dev'));
     try {
@@ -124,11 +135,7 @@ async function measureKvc(c: PutCase, durationMs: number, progress: (line: strin
         const [outcome] = await cluster.client.putPages([{ meta, data: pages.payload(i) }]);
         if (outcome === undefined || outcome.code !== '') throw new Error(`put ${i} refused: ${outcome?.code} ${outcome?.message}`);
       };
-      const caughtUp = async (): Promise<boolean> => {
-        const statuses = await Promise.all(cluster.endpoints.map((endpoint) => cluster.client.status(endpoint)));
-        const target = Math.max(...statuses.filter((s) => s.role === 'leader').map((s) => s.appliedIndex));
-        return statuses.every((s) => s.appliedIndex >= target);
-      };
+      const caughtUp = caughtUpWith(async () => (await Promise.all(cluster.endpoints.map((e) => cluster.client.status(e)))).map((s) => s.appliedIndex));
       const measured = await timedPhase(put, c, durationMs, cluster.memberPids, caughtUp);
       const { evictedPages } = await cluster.client.status();
       return { system: 'ours', c, ...measured, evictedPages };

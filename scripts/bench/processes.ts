@@ -3,7 +3,7 @@
 // is bounded in time (SIGTERM, then SIGKILL), and a last-resort hook that kills whatever is still
 // running when the benchmark process exits, so that no server is ever left behind.
 import { type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { parseWriteBytes } from './peers-helpers.js';
 
@@ -83,9 +83,22 @@ export async function stopChild(child: ChildProcess, graceMs: number): Promise<v
  * `finally`, process.exit from elsewhere). Register on start, unregister once stopped.
  */
 const leftovers = new Set<number>();
+/** Temp dirs of those servers, removed after the kill (a normal run removes them itself). */
+const leftoverDirs = new Set<string>();
 process.on('exit', () => {
   for (const pid of leftovers) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (const dir of leftoverDirs) rmSync(dir, { recursive: true, force: true });
 });
+/**
+ * Node's default on these signals ends the process without 'exit' handlers, which would orphan
+ * servers started detached or killed with only this process (`kill <pid>`). Exit the same way,
+ * with the conventional code, but through process.exit so that the hook above runs.
+ */
+const STOP_SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
+const SIGNAL_EXIT_CODE_BASE = 128;
+for (const [signal, number] of Object.entries(STOP_SIGNALS)) {
+  process.once(signal, () => process.exit(SIGNAL_EXIT_CODE_BASE + number));
+}
 
 export function killOnExit(pid: number): void {
   leftovers.add(pid);
@@ -93,6 +106,16 @@ export function killOnExit(pid: number): void {
 
 export function forgetOnExit(pid: number): void {
   leftovers.delete(pid);
+}
+
+/** Runs `body` with `dir` registered for removal should this process exit before `body` ends. */
+export async function removingOnExit<T>(dir: string, body: () => Promise<T>): Promise<T> {
+  leftoverDirs.add(dir);
+  try {
+    return await body();
+  } finally {
+    leftoverDirs.delete(dir);
+  }
 }
 
 /** Keeps the last lines a stream printed (a server's log), to quote when it fails. */
