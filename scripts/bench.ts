@@ -3,7 +3,8 @@
 //   npm run bench -- <suite|all> [--json] [--seconds N] [--gib N]
 //
 // Suites: raft (the consensus core in memory), store (replicated puts through three real members
-// and the disk's ceiling), recovery (restart time of one member holding --gib GiB of pages).
+// and the disk's ceiling), recovery (restart time of one member holding --gib GiB of pages), peers
+// (our puts through `kvc dev` processes beside a 3-member etcd it starts, and the disk's ceiling).
 // Prints a markdown table per suite; with --json the last stdout line is the JSON document
 // ({"suite": ..., "results": [...]} for one suite, an array of them for `all`), except that a
 // single suite with a `summary` (native) prints that object after it, as the very last line. Progress lines go

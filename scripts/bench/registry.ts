@@ -1,6 +1,7 @@
 // Benchmark suites by name (`npm run bench -- <name>`).
 import { evictionSuite } from './eviction-suite.js';
 import { nativeSuite } from './native.js';
+import { peersSuite } from './peers-suite.js';
 import { poolSuite } from './pool.js';
 import { raftSuite } from './raft-suite.js';
 import { recoverySuite } from './recovery-suite.js';
@@ -14,4 +15,5 @@ export const SUITES: ReadonlyMap<string, BenchSuite> = new Map([
   [nativeSuite.name, nativeSuite],
   [poolSuite.name, poolSuite],
   [evictionSuite.name, evictionSuite],
+  [peersSuite.name, peersSuite],
 ]);

@@ -1,0 +1,256 @@
+// The `peers` benchmark (issue 11 item 6): our replicated puts beside a peer system doing the same
+// job on the same machine in the same run. In turn: a 3-member etcd (Debian's etcd-server, started
+// here; skipped with one line if `etcd` is not on PATH) taking 1 MiB puts from the etcd3 Node
+// client; our cluster as real member processes (`kvc dev`) taking 1 MiB and 2 MiB pages from our
+// client (src/client); and the disk's ceiling, a plain writev + fdatasync of the same bytes. Each
+// system gets the same number of puts in flight, sent to its leader, and each run is bounded in
+// puts and seconds. Disk writes per acknowledged byte are read from /proc/<pid>/io of every
+// server process before and after the timed phase (the "after" once every member has applied it).
+// Reads join this suite later (issue 12).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { plainWriteCeiling, type CeilingRun } from './disk-ceiling.js';
+import { ETCD_STOP_GRACE_MS, startEtcd, type EtcdCluster } from './etcd-cluster.js';
+import { startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
+import { MIB, formatBytes, quantile, round, seconds, waitFor, withTempDir } from './measure.js';
+import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
+import { driveInflight, findOnPath, type InflightPlan, type InflightRun } from './peers-helpers.js';
+import { removingOnExit, totalWriteBytes } from './processes.js';
+import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
+
+interface PutCase {
+  pageBytes: number;
+  inflight: number;
+  /** Most measured puts. */
+  putsMax: number;
+}
+
+const INFLIGHT = 8;
+/** Tokens a bench page claims to cover (any valid count; as scripts/bench/pages.ts). */
+const TOKENS_PER_PAGE = 256;
+/** etcd takes values of 1 MiB comfortably (its request limit is raised to 3 MiB here). */
+const ETCD_CASE: PutCase = { pageBytes: 1 * MIB, inflight: INFLIGHT, putsMax: 4000 };
+/** At most ~4 GiB per case, far below the budget, so nothing is evicted. */
+const KVC_CASES: PutCase[] = [
+  { pageBytes: 1 * MIB, inflight: INFLIGHT, putsMax: 4000 },
+  { pageBytes: 2 * MIB, inflight: INFLIGHT, putsMax: 2000 },
+];
+/** Seconds of measured puts per case unless --seconds says otherwise. */
+const DEFAULT_SECONDS = 10;
+/** Puts (per in-flight slot) sent before measuring: JIT, connections, first files on disk. */
+const WARMUP_ROUNDS = 2;
+/** After the last acknowledgement, how long the slowest member may take to apply everything. */
+const CATCH_UP_TIMEOUT_MS = 60_000;
+/** A put past this is a failure, not a slow sample. */
+const PUT_DEADLINE_MS = 60_000;
+/** Ceiling runs: at most this many bytes or seconds per page size. */
+const CEILING_BYTES_MAX = 1024 * MIB;
+const CEILING_SECONDS_MAX = 3;
+/** Members writing to the one disk of this machine: a replicated put writes it this many times at least. */
+const REPLICAS = 3;
+const MILLISECONDS_PER_SECOND = 1000;
+/** MB/s here is 10^6 bytes per second, as in DESIGN §11 and the issue's figures. */
+const BYTES_PER_MB = 1_000_000;
+
+interface SystemRun {
+  system: string;
+  c: PutCase;
+  run: InflightRun;
+  /** From the last acknowledgement until every member applied everything. */
+  catchUpMs: number;
+  /** Bytes every server process wrote to storage, from the start of the timed phase to catch-up. */
+  writeBytes: number;
+  /** Pages evicted during the run (ours; must be 0 for a fair figure). */
+  evictedPages?: number;
+}
+
+function mbPerSecond(bytes: number, ms: number): number {
+  return bytes / BYTES_PER_MB / seconds(ms);
+}
+
+/** Warm-up, then the timed phase between two readings of the servers' write_bytes. */
+async function timedPhase(
+  put: (i: number) => Promise<void>,
+  c: PutCase,
+  durationMs: number,
+  pids: number[],
+  caughtUp: () => Promise<boolean>,
+): Promise<Omit<SystemRun, 'system' | 'c'>> {
+  const warmupPuts = WARMUP_ROUNDS * c.inflight;
+  await driveInflight(put, c.pageBytes, { first: 0, inflight: c.inflight, putsMax: warmupPuts, durationMsMax: durationMs });
+  const before = totalWriteBytes(pids);
+  const plan: InflightPlan = { first: warmupPuts, inflight: c.inflight, putsMax: c.putsMax, durationMsMax: durationMs };
+  const run = await driveInflight(put, c.pageBytes, plan);
+  const acked = performance.now();
+  await waitFor(caughtUp, CATCH_UP_TIMEOUT_MS, 'every member to apply the last put');
+  const catchUpMs = performance.now() - acked;
+  return { run, catchUpMs, writeBytes: totalWriteBytes(pids) - before };
+}
+
+/** A temp dir for servers' data: removed afterwards, and also if this process exits (a signal) first. */
+function serverTempDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
+  return withTempDir(prefix, (dir) => removingOnExit(dir, () => body(dir)));
+}
+
+/** Once `indexes()` first answers, its highest value is the target; true once every member has reached it. */
+function caughtUpWith<I extends number | bigint>(indexes: () => Promise<I[] | undefined>): () => Promise<boolean> {
+  let target: I | undefined;
+  return async () => {
+    const now = await indexes();
+    if (now === undefined) return false;
+    target ??= now.reduce((a, b) => (a > b ? a : b));
+    return now.every((index) => index >= target!);
+  };
+}
+
+async function measureEtcd(binary: string, durationMs: number, progress: (line: string) => void): Promise<SystemRun> {
+  return serverTempDir('kvc-bench-etcd-', async (dir) => {
+    const pages = new PageGenerator(ETCD_CASE.pageBytes);
+    const cluster: EtcdCluster = await startEtcd(binary, dir);
+    try {
+      const leader = await cluster.leader();
+      progress(`peers: etcd, ${formatBytes(ETCD_CASE.pageBytes)} values, ${ETCD_CASE.inflight} in flight, leader ${leader.name}`);
+      const put = async (i: number): Promise<void> => {
+        const data = pages.payload(i);
+        const value = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        await leader.client.put(`${BENCH_NS}/${i}`).value(value).options({ deadline: Date.now() + PUT_DEADLINE_MS });
+      };
+      const caughtUp = caughtUpWith(() => cluster.appliedIndexes());
+      const measured = await timedPhase(put, ETCD_CASE, durationMs, cluster.pids(), caughtUp);
+      return { system: 'etcd', c: ETCD_CASE, ...measured };
+    } finally {
+      await cluster.stop();
+    }
+  });
+}
+
+async function measureKvc(c: PutCase, durationMs: number, progress: (line: string) => void): Promise<SystemRun> {
+  return serverTempDir('kvc-bench-peers-', async (dir) => {
+    const pages = new PageGenerator(c.pageBytes);
+    const cluster: KvcDevCluster = await startKvcDev(path.join(dir, 'dev'));
+    try {
+      progress(`peers: ours (kvc dev), ${formatBytes(c.pageBytes)} pages, ${c.inflight} in flight`);
+      const put = async (i: number): Promise<void> => {
+        const meta = { namespace: BENCH_NS, key: benchPageKey(i), dtype: 'u8' as const, shape: [c.pageBytes], tokens: TOKENS_PER_PAGE };
+        const [outcome] = await cluster.client.putPages([{ meta, data: pages.payload(i) }]);
+        if (outcome === undefined || outcome.code !== '') throw new Error(`put ${i} refused: ${outcome?.code} ${outcome?.message}`);
+      };
+      const caughtUp = caughtUpWith(async () => (await Promise.all(cluster.endpoints.map((e) => cluster.client.status(e)))).map((s) => s.appliedIndex));
+      const measured = await timedPhase(put, c, durationMs, cluster.memberPids, caughtUp);
+      const { evictedPages } = await cluster.client.status();
+      return { system: 'ours', c, ...measured, evictedPages };
+    } finally {
+      await cluster.stop();
+    }
+  });
+}
+
+async function ceiling(pageBytes: number): Promise<CeilingRun> {
+  const plan = { entriesPerSave: INFLIGHT, bytesMax: CEILING_BYTES_MAX, durationMsMax: CEILING_SECONDS_MAX * MILLISECONDS_PER_SECOND };
+  return withTempDir('kvc-bench-plain-', (dir) => plainWriteCeiling(dir, new PageGenerator(pageBytes), plan));
+}
+
+function putRow(r: SystemRun, etcd: SystemRun | undefined, ceilings: Map<number, CeilingRun>): Record<string, number | string> {
+  const mbps = mbPerSecond(r.run.bytes, r.run.elapsedMs);
+  const wall = ceilings.get(r.c.pageBytes)!;
+  const ceilingThirdMBps = mbPerSecond(wall.bytes, wall.elapsedMs) / REPLICAS;
+  const row: Record<string, number | string> = {
+    kind: 'put',
+    system: r.system,
+    pageBytes: r.c.pageBytes,
+    inflight: r.c.inflight,
+    puts: r.run.puts,
+    seconds: round(seconds(r.run.elapsedMs), 2),
+    MBps: round(mbps, 1),
+    latencyMsP50: round(quantile(r.run.latenciesMs, 0.5), 1),
+    latencyMsP99: round(quantile(r.run.latenciesMs, 0.99), 1),
+    catchUpMs: Math.round(r.catchUpMs),
+    diskWritesPerAckedByte: round(r.writeBytes / r.run.bytes, 2),
+    overCeilingThird: round(mbps / ceilingThirdMBps, 3),
+  };
+  if (etcd !== undefined) row.overEtcd = round(mbps / mbPerSecond(etcd.run.bytes, etcd.run.elapsedMs), 3);
+  if (r.evictedPages !== undefined) row.evictedPages = r.evictedPages;
+  return row;
+}
+
+function ceilingRow(pageBytes: number, wall: CeilingRun): Record<string, number | string> {
+  return {
+    kind: 'ceiling',
+    system: 'writev + fdatasync',
+    pageBytes,
+    entriesPerFsync: INFLIGHT,
+    MBps: round(mbPerSecond(wall.bytes, wall.elapsedMs), 1),
+    fdatasyncLatencyMsP50: round(wall.saveLatencyMsP50, 1),
+    seconds: round(seconds(wall.elapsedMs), 2),
+  };
+}
+
+function tables(rows: Record<string, number | string>[]): string {
+  const cell = (value: number | string | undefined, suffix = ''): string => (value === undefined ? '–' : `${value}${suffix}`);
+  const puts = rows
+    .filter((r) => r.kind === 'put')
+    .map(
+      (r) =>
+        `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.inflight} | ${r.puts} | ${r.seconds} | **${r.MBps}** | ${r.latencyMsP50} | ${r.latencyMsP99} | ${r.catchUpMs} | ${r.diskWritesPerAckedByte}× | ${cell(r.overEtcd, '×')} | ${cell(r.overCeilingThird, '×')} |`,
+    );
+  const walls = rows
+    .filter((r) => r.kind === 'ceiling')
+    .map((r) => `| ${formatBytes(r.pageBytes as number)} | ${r.entriesPerFsync} | ${r.MBps} | ${round((r.MBps as number) / REPLICAS, 1)} | ${r.fdatasyncLatencyMsP50} |`);
+  return [
+    '| system | page | in flight | puts | s | MB/s | p50 ms | p99 ms | last member caught up after ms | disk writes / acked byte | ÷ etcd | ÷ (ceiling ÷ 3) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...puts,
+    '',
+    '| page | pages per fdatasync | writev + fdatasync MB/s | ÷ 3 | fdatasync p50 ms |',
+    '|---:|---:|---:|---:|---:|',
+    ...walls,
+  ].join('\n');
+}
+
+function etcdVersion(binary: string): string {
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: ETCD_STOP_GRACE_MS });
+  return /etcd Version: (\S+)/.exec(out.stdout ?? '')?.[1] ?? 'unknown version';
+}
+
+function notes(etcdNote: string): string[] {
+  return [
+    etcdNote,
+    `Ours: \`kvc dev\` (3 member processes, fsync on, budget raised so nothing is evicted) driven by src/client KvcClient.putPages, one page per call, ${INFLIGHT} calls in flight, to the leader; a put is acknowledged once committed by a majority and applied on the leader.`,
+    `Every case: ${WARMUP_ROUNDS} puts per in-flight slot of warm-up, then bounded in puts and seconds (--seconds N, default ${DEFAULT_SECONDS}); latency per put as the client sees it.`,
+    'Disk writes / acked byte: the sum over every server process of /proc/<pid>/io write_bytes (bytes sent to storage, counted when dirtied), from the start of the timed phase until every member applied the last put, over the bytes acknowledged. Three replicas on one disk make 3× the floor; later background work (compactions) is not counted.',
+    `Ceiling: a plain writev of ${INFLIGHT} pages then fdatasync, repeated, ≤ 1 GiB or ${CEILING_SECONDS_MAX} s per page size; "÷ (ceiling ÷ 3)" compares with a third of it, since three members share this one disk.`,
+    'Targets (issue 11, not asserted): ours ≥ 4× etcd, ≥ 0.5 of ceiling ÷ 3, ≤ 6 disk writes per acked byte with 2 MiB pages.',
+    'MB/s = 10^6 bytes per second. All servers, the clients and this process share the machine: compare within one run.',
+  ];
+}
+
+export const peersSuite: BenchSuite = {
+  name: 'peers',
+  description: 'replicated puts: a 3-member etcd vs ours as real processes (1 and 2 MiB), the fdatasync ceiling, disk writes per acked byte',
+  async run(options: BenchOptions): Promise<SuiteReport> {
+    const durationMs = (options.secondsPerCase ?? DEFAULT_SECONDS) * MILLISECONDS_PER_SECOND;
+    const binary = findOnPath('etcd');
+    let etcd: SystemRun | undefined;
+    let etcdNote: string;
+    if (binary === undefined) {
+      etcdNote = 'etcd: not measured, `etcd` is not on PATH (Debian: apt-get install etcd-server etcd-client); ours alone.';
+      options.progress(etcdNote);
+    } else {
+      etcdNote = `etcd ${etcdVersion(binary)} (${binary}): 3 members on loopback, each in a temp dir, --quota-backend-bytes 8 GiB, --max-request-bytes 3 MiB, defaults otherwise (fsync on); etcd3 npm client with our client's channel options, puts sent to the leader.`;
+      etcd = await measureEtcd(binary, durationMs, options.progress);
+    }
+    const ours: SystemRun[] = [];
+    for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, options.progress));
+    options.progress('peers: measuring the disk ceiling (writev + fdatasync)');
+    const ceilings = new Map<number, CeilingRun>();
+    for (const c of KVC_CASES) ceilings.set(c.pageBytes, await ceiling(c.pageBytes));
+    const rows = [
+      ...(etcd === undefined ? [] : [putRow(etcd, undefined, ceilings)]),
+      ...ours.map((r) => putRow(r, etcd, ceilings)),
+      ...[...ceilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall)),
+    ];
+    const evicted = ours.reduce((n, r) => n + (r.evictedPages ?? 0), 0);
+    const warnings = evicted === 0 ? [] : [`WARNING: ${evicted} pages were evicted during our runs; the figures include eviction work.`];
+    return { suite: 'peers', results: rows, table: tables(rows), notes: [...warnings, ...notes(etcdNote)] };
+  },
+};

@@ -1,0 +1,136 @@
+// Child processes for the benchmarks that run real servers (the `peers` suite): free loopback
+// ports, the bytes a process caused to be written to storage (Linux /proc/<pid>/io), a stop that
+// is bounded in time (SIGTERM, then SIGKILL), and a last-resort hook that kills whatever is still
+// running when the benchmark process exits, so that no server is ever left behind.
+import { type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { parseWriteBytes } from './peers-helpers.js';
+
+const PORT_RANGE_LOW = 20_000;
+const PORT_RANGE_HIGH = 60_000;
+const PORT_SEARCH_ATTEMPTS = 50;
+/** Lines of a child's stderr kept to explain a failure. */
+const STDERR_TAIL_LINES = 40;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of `count` consecutive free loopback ports, from a random place in a high range (a
+ * server started later could still lose the race for one; the benchmark then fails and says so).
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < PORT_SEARCH_ATTEMPTS; attempt++) {
+    const base = PORT_RANGE_LOW + Math.floor(Math.random() * (PORT_RANGE_HIGH - PORT_RANGE_LOW - count));
+    let free = true;
+    for (let port = base; port < base + count && free; port++) free = await portFree(port);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free loopback ports found`);
+}
+
+/** write_bytes of process `pid` (bytes it caused to be written to storage), or NaN where unreadable. */
+export function processWriteBytesOf(pid: number): number {
+  try {
+    return parseWriteBytes(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** write_bytes of every pid, summed (NaN if any is unreadable: a partial sum would mislead). */
+export function totalWriteBytes(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + processWriteBytesOf(pid), 0);
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function exitedOrTimeout(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** SIGTERM, and SIGKILL if it has not exited after `graceMs`; resolves once it is gone. */
+export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  if (await exitedOrTimeout(child, graceMs)) return;
+  child.kill('SIGKILL');
+  await exitedOrTimeout(child, graceMs);
+}
+
+/**
+ * Pids to SIGKILL if this process exits with them still alive (an exception that skipped a
+ * `finally`, process.exit from elsewhere). Register on start, unregister once stopped.
+ */
+const leftovers = new Set<number>();
+/** Temp dirs of those servers, removed after the kill (a normal run removes them itself). */
+const leftoverDirs = new Set<string>();
+process.on('exit', () => {
+  for (const pid of leftovers) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (const dir of leftoverDirs) rmSync(dir, { recursive: true, force: true });
+});
+/**
+ * Node's default on these signals ends the process without 'exit' handlers, which would orphan
+ * servers started detached or killed with only this process (`kill <pid>`). Exit the same way,
+ * with the conventional code, but through process.exit so that the hook above runs.
+ */
+const STOP_SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
+const SIGNAL_EXIT_CODE_BASE = 128;
+for (const [signal, number] of Object.entries(STOP_SIGNALS)) {
+  process.once(signal, () => process.exit(SIGNAL_EXIT_CODE_BASE + number));
+}
+
+export function killOnExit(pid: number): void {
+  leftovers.add(pid);
+}
+
+export function forgetOnExit(pid: number): void {
+  leftovers.delete(pid);
+}
+
+/** Runs `body` with `dir` registered for removal should this process exit before `body` ends. */
+export async function removingOnExit<T>(dir: string, body: () => Promise<T>): Promise<T> {
+  leftoverDirs.add(dir);
+  try {
+    return await body();
+  } finally {
+    leftoverDirs.delete(dir);
+  }
+}
+
+/** Keeps the last lines a stream printed (a server's log), to quote when it fails. */
+export class TailBuffer {
+  readonly #lines: string[] = [];
+  #partial = '';
+
+  push(chunk: string): void {
+    const parts = (this.#partial + chunk).split('\n');
+    this.#partial = parts.pop()!;
+    this.#lines.push(...parts);
+    if (this.#lines.length > STDERR_TAIL_LINES) this.#lines.splice(0, this.#lines.length - STDERR_TAIL_LINES);
+  }
+
+  text(): string {
+    return [...this.#lines, this.#partial].join('\n').trim();
+  }
+}

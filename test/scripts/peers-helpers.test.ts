@@ -1,0 +1,64 @@
+// Proves the pure helpers of the `peers` benchmark (scripts/bench/peers-helpers.ts): write_bytes is
+// read from /proc/<pid>/io text (and from this process's real file on Linux), a binary is found on
+// a PATH only as an executable file, and the put loop keeps at most `inflight` puts running, stops
+// at `putsMax` or its deadline, and fails when a put fails. Real files in a temp dir, no mocks.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { driveInflight, findOnPath, parseWriteBytes } from '../../scripts/bench/peers-helpers.js';
+
+const PROC_IO_SAMPLE = ['rchar: 10', 'wchar: 20', 'syscr: 1', 'syscw: 2', 'read_bytes: 4096', 'write_bytes: 123456789', 'cancelled_write_bytes: 0', ''].join('\n');
+
+t.test('write_bytes is read from /proc/<pid>/io text', async (t) => {
+  t.equal(parseWriteBytes(PROC_IO_SAMPLE), 123_456_789);
+  t.ok(Number.isNaN(parseWriteBytes('rchar: 10\n')), 'NaN when the field is missing');
+  t.ok(Number.isNaN(parseWriteBytes('cancelled_write_bytes: 5\n')), 'a field that only ends in write_bytes does not count');
+  if (process.platform === 'linux') t.ok(parseWriteBytes(readFileSync('/proc/self/io', 'utf8')) >= 0, "this process's own file parses");
+});
+
+t.test('findOnPath finds executable files only, in PATH order', async (t) => {
+  const root = t.testdir({});
+  const [first, second] = [path.join(root, 'a'), path.join(root, 'b')];
+  mkdirSync(first);
+  mkdirSync(second);
+  mkdirSync(path.join(first, 'tool')); // A directory of that name is not the tool.
+  writeFileSync(path.join(first, 'plain'), '');
+  chmodSync(path.join(first, 'plain'), 0o644);
+  writeFileSync(path.join(second, 'tool'), '#!/bin/sh\n');
+  chmodSync(path.join(second, 'tool'), 0o755);
+  const searchPath = ['', first, second].join(path.delimiter);
+  t.equal(findOnPath('tool', searchPath), path.join(second, 'tool'));
+  t.equal(findOnPath('missing', searchPath), undefined);
+  t.equal(findOnPath('kvc-no-such-binary-anywhere'), undefined, 'the default is this process\'s PATH');
+  if (process.getuid?.() !== 0) t.equal(findOnPath('plain', searchPath), undefined, 'a file without x bits is skipped');
+});
+
+t.test('driveInflight keeps at most `inflight` puts running and stops at putsMax', async (t) => {
+  let running = 0;
+  let most = 0;
+  const seen: number[] = [];
+  const put = async (i: number): Promise<void> => {
+    running++;
+    most = Math.max(most, running);
+    seen.push(i);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    running--;
+  };
+  const run = await driveInflight(put, 100, { first: 10, inflight: 3, putsMax: 12, durationMsMax: 60_000 });
+  t.equal(run.puts, 12);
+  t.equal(run.bytes, 1200);
+  t.equal(run.latenciesMs.length, 12);
+  t.equal(most, 3, 'three in flight at most, and three reached');
+  t.same(seen.sort((a, b) => a - b), Array.from({ length: 12 }, (_, k) => 10 + k), 'each number once, from `first`');
+  t.ok(run.elapsedMs > 0);
+});
+
+t.test('driveInflight stops sending at its deadline, and a failed put fails the run', async (t) => {
+  const slow = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+  const run = await driveInflight(slow, 1, { first: 0, inflight: 2, putsMax: 1_000_000, durationMsMax: 50 });
+  t.ok(run.puts >= 2 && run.puts < 20, `a few puts before the deadline (${run.puts})`);
+  const failing = async (i: number): Promise<void> => {
+    if (i === 3) throw new Error('refused');
+  };
+  await t.rejects(driveInflight(failing, 1, { first: 0, inflight: 2, putsMax: 10, durationMsMax: 60_000 }), /refused/);
+});
