@@ -58,10 +58,15 @@ export class SnapshotTransfer {
   async #send(m: Message): Promise<void> {
     const id = this.#host.id;
     let ok = false;
+    const reader = this.#host.store().snapshotReader();
     try {
-      ok = await this.#host.transport.sendSnapshot(m, this.#host.store().snapshotReader());
+      ok = await this.#host.transport.sendSnapshot(m, reader);
     } catch (err) {
       this.#host.log(`member ${id}: snapshot to ${m.to} failed: ${String(err)}`);
+    } finally {
+      // A transfer that failed before its first chunk never iterated the reader: release its
+      // LevelDB iterator and blob files now rather than when the store closes.
+      await reader.close().catch(() => undefined);
     }
     if (ok) this.sent++;
     this.#host.log(`member ${id}: snapshot to ${m.to} ${ok ? 'installed' : 'failed; will retry'}`);

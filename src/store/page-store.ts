@@ -106,6 +106,9 @@ export interface PageStoreOptions {
   checksums?: ChunkChecksums;
 }
 
+/** A store image as a chunk stream that can be released without iterating it (snapshotReader). */
+export type SnapshotReader = AsyncIterable<SnapshotChunk> & { close(): Promise<void> };
+
 export interface ApplyItem {
   index: number;
   /** `null` for an entry that is not a store command (empty entry, conf change): only moves appliedIndex. */
@@ -493,16 +496,28 @@ export class PageStore {
    * The whole store as a chunk stream. The LevelDB iterator is created now, and with it the
    * implicit snapshot it reads, so the stream is one consistent state even while applies go on;
    * its applied index is in the final chunk (the node must use that one, not `appliedIndex()`
-   * read at another moment). Iterate it to the end or break out of the loop so the iterator is
-   * closed; one never iterated is closed by `close()`.
+   * read at another moment). The reader holds that iterator and the blob files its refs point to
+   * until it is iterated to the end, broken out of, or `close()`d — call `close()` when done with
+   * it in any case (a transfer that failed before its first chunk never iterates it); it is
+   * idempotent.
    */
-  snapshotReader(): AsyncIterable<SnapshotChunk> {
+  snapshotReader(): SnapshotReader {
     const iterator = this.#db.iterator({ fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
     // Pinned with the iterator: the blob files its refs point to stay until the stream ends.
     const blobs = this.#blobs;
     const epoch = blobs.pin();
     const checksums = this.#checksums;
-    return (async function* streamChunks(): AsyncGenerator<SnapshotChunk> {
+    let released: Promise<void> | undefined;
+    const release = (): Promise<void> => {
+      released ??= (async () => {
+        blobs.unpin(epoch);
+        await iterator.close();
+      })();
+      return released;
+    };
+    let started = false;
+    const chunks = (async function* streamChunks(): AsyncGenerator<SnapshotChunk> {
+      started = true;
       const writer = new ChunkWriter(checksums);
       let appliedIndex = 0;
       try {
@@ -513,11 +528,17 @@ export class PageStore {
           else yield* await writer.addAsync({ key, value });
         }
       } finally {
-        blobs.unpin(epoch);
-        await iterator.close();
+        await release();
       }
       yield await writer.finishAsync(appliedIndex);
     })();
+    return Object.assign(chunks, {
+      // A generator never started runs no `finally` when returned: release directly then.
+      close: async (): Promise<void> => {
+        if (started) await chunks.return(undefined);
+        await release();
+      },
+    });
   }
 
   /** Blob file figures for status: bytes on disk, garbage among them, files, GC runs. */

@@ -132,6 +132,28 @@ t.test('GC reclaims a mostly deleted file while reads and a snapshot stream go o
   t.equal(await store.digest(), digest, 'GC changed no digest');
 });
 
+t.test('a snapshot reader closed without being iterated releases the blob files it held', async (t) => {
+  const dir = dirs.path('gc-unread');
+  const store = await openBlobStore(dir, { blobFileBytes: 512 * KIB });
+  t.teardown(() => store.close());
+  const pages = Array.from({ length: 10 }, (_, i) => page(NS, i + 1, i + 1, LARGE));
+  await store.apply(items(1, put(...pages)));
+  await store.apply(items(2, put(page(NS, 100, 100, LARGE))));
+  await store.apply(items(3, { op: 'delete', ns: NS, keys: pages.slice(1).map((p) => p.meta.key) }));
+  // A transfer that failed before its first chunk: the reader was made, never iterated.
+  const unread = store.snapshotReader();
+  const halfRead = store.snapshotReader();
+  await halfRead[Symbol.asyncIterator]().next();
+  t.equal(await store.runGc(), 1, 'one file collected');
+  t.ok(blobFiles(dir).includes('000001.blob'), 'the readers hold the old file');
+  await unread.close();
+  await halfRead.close();
+  await halfRead.close();
+  for (let i = 0; i < 100 && blobFiles(dir).includes('000001.blob'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.notOk(blobFiles(dir).includes('000001.blob'), 'closing both readers let it go');
+  t.ok(bytesEqual((await store.getPage(NS, pages[0]!.meta.key))?.data, pages[0]!.data), 'the moved page reads');
+});
+
 t.test('a delete that races a GC rewrite wins', async (t) => {
   const dir = dirs.path('gc-race');
   const store = await openBlobStore(dir, { blobFileBytes: 256 * KIB });
