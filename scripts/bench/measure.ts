@@ -75,11 +75,20 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
 }
 
+/**
+ * `write_bytes` from the text of /proc/<pid>/io: the bytes the process caused to be sent to the
+ * storage layer, counted when pages are dirtied (so a write still in the page cache counts).
+ * NaN if the field is missing.
+ */
+export function parseWriteBytes(procIoText: string): number {
+  const match = /^write_bytes:\s*(\d+)\s*$/m.exec(procIoText);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
 /** Bytes this process caused to be written to storage so far (Linux /proc/self/io), or NaN elsewhere. */
 export function processWriteBytes(): number {
   try {
-    const match = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
-    return match ? Number(match[1]) : Number.NaN;
+    return parseWriteBytes(readFileSync('/proc/self/io', 'utf8'));
   } catch {
     return Number.NaN;
   }

@@ -1,19 +1,8 @@
 // Helpers of the `peers` benchmark kept apart from the code that spawns servers, so that they can
-// be unit-tested (test/scripts/peers-helpers.test.ts): finding a binary on PATH, reading
-// /proc/<pid>/io text, and the put loop that keeps a fixed number of requests in flight, whatever
+// be unit-tested (test/scripts/peers-helpers.test.ts): finding a binary on PATH and the put loop that keeps a fixed number of requests in flight, whatever
 // system serves them.
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-
-/**
- * `write_bytes` from the text of /proc/<pid>/io: the bytes the process caused to be sent to the
- * storage layer, counted when pages are dirtied (so a write still in the page cache counts).
- * NaN if the field is missing.
- */
-export function parseWriteBytes(procIoText: string): number {
-  const match = /^write_bytes:\s*(\d+)\s*$/m.exec(procIoText);
-  return match ? Number(match[1]) : Number.NaN;
-}
 
 /** The full path of an executable file `name` in a directory of `searchPath` (PATH by default), or undefined. */
 export function findOnPath(name: string, searchPath = process.env.PATH ?? ''): string | undefined {

@@ -4,36 +4,13 @@
 // running when the benchmark process exits, so that no server is ever left behind.
 import { type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { parseWriteBytes } from './peers-helpers.js';
+import { parseWriteBytes } from './measure.js';
+import { pidAlive } from './ports.js';
 
-const PORT_RANGE_LOW = 20_000;
-const PORT_RANGE_HIGH = 60_000;
-const PORT_SEARCH_ATTEMPTS = 50;
+export { freePortRange, pidAlive } from './ports.js';
+
 /** Lines of a child's stderr kept to explain a failure. */
 const STDERR_TAIL_LINES = 40;
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * The first of `count` consecutive free loopback ports, from a random place in a high range (a
- * server started later could still lose the race for one; the benchmark then fails and says so).
- */
-export async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < PORT_SEARCH_ATTEMPTS; attempt++) {
-    const base = PORT_RANGE_LOW + Math.floor(Math.random() * (PORT_RANGE_HIGH - PORT_RANGE_LOW - count));
-    let free = true;
-    for (let port = base; port < base + count && free; port++) free = await portFree(port);
-    if (free) return base;
-  }
-  throw new Error(`no ${count} consecutive free loopback ports found`);
-}
 
 /** write_bytes of process `pid` (bytes it caused to be written to storage), or NaN where unreadable. */
 export function processWriteBytesOf(pid: number): number {
@@ -47,15 +24,6 @@ export function processWriteBytesOf(pid: number): number {
 /** write_bytes of every pid, summed (NaN if any is unreadable: a partial sum would mislead). */
 export function totalWriteBytes(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + processWriteBytesOf(pid), 0);
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function exitedOrTimeout(child: ChildProcess, timeoutMs: number): Promise<boolean> {

@@ -1,8 +1,10 @@
 // Shared helpers for the CLI tests: run `kvc` (bin/kvc.js) as a real process, find a free range of
 // loopback ports, and start a `kvc dev` cluster that is always torn down, its members included.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePortRange, pidAlive } from '../../scripts/bench/ports.js';
+
+export { freePortRange, pidAlive };
 
 export const KVC_BIN = fileURLToPath(new URL('../../bin/kvc.js', import.meta.url));
 
@@ -22,9 +24,6 @@ export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 const RUN_TIMEOUT_MS = 30_000;
 /** `kvc dev` loads TypeScript in N processes and elects a leader; on 2 cores this takes seconds. */
 const DEV_UP_TIMEOUT_MS = 45_000;
-const PORT_RANGE_LOW = 20_000;
-const PORT_RANGE_HIGH = 60_000;
-const PORT_SEARCH_ATTEMPTS = 50;
 
 export interface RunResult {
   code: number | null;
@@ -48,34 +47,6 @@ export function runKvc(args: string[], o: { timeoutMs?: number; env?: NodeJS.Pro
       resolve({ code, signal, stdout, stderr });
     });
   });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** The first of `count` consecutive free loopback ports, from a random place in a high range. */
-export async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < PORT_SEARCH_ATTEMPTS; attempt++) {
-    const base = PORT_RANGE_LOW + Math.floor(Math.random() * (PORT_RANGE_HIGH - PORT_RANGE_LOW - count));
-    let free = true;
-    for (let port = base; port < base + count && free; port++) free = await portFree(port);
-    if (free) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Polls until every pid is gone; returns those still alive after `timeoutMs`. */

@@ -1,11 +1,13 @@
-// Proves the pure helpers of the `peers` benchmark (scripts/bench/peers-helpers.ts): write_bytes is
+// Proves the pure helpers of the `peers` benchmark (scripts/bench/peers-helpers.ts, and
+// parseWriteBytes in scripts/bench/measure.ts, which every suite's write meter uses): write_bytes is
 // read from /proc/<pid>/io text (and from this process's real file on Linux), a binary is found on
 // a PATH only as an executable file, and the put loop keeps at most `inflight` puts running, stops
 // at `putsMax` or its deadline, and fails when a put fails. Real files in a temp dir, no mocks.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { driveInflight, findOnPath, parseWriteBytes } from '../../scripts/bench/peers-helpers.js';
+import { parseWriteBytes } from '../../scripts/bench/measure.js';
+import { driveInflight, findOnPath } from '../../scripts/bench/peers-helpers.js';
 
 const PROC_IO_SAMPLE = ['rchar: 10', 'wchar: 20', 'syscr: 1', 'syscw: 2', 'read_bytes: 4096', 'write_bytes: 123456789', 'cancelled_write_bytes: 0', ''].join('\n');
 

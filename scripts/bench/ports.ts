@@ -1,0 +1,38 @@
+// Loopback ports and process liveness for anything that starts real servers: the `peers`
+// benchmark (processes.ts) and the process tests (test/cli/helpers.ts). No side effects at import.
+import net from 'node:net';
+
+const PORT_RANGE_LOW = 20_000;
+const PORT_RANGE_HIGH = 60_000;
+const PORT_SEARCH_ATTEMPTS = 50;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of `count` consecutive free loopback ports, from a random place in a high range (a
+ * server started later could still lose the race for one; its caller then fails and says so).
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < PORT_SEARCH_ATTEMPTS; attempt++) {
+    const base = PORT_RANGE_LOW + Math.floor(Math.random() * (PORT_RANGE_HIGH - PORT_RANGE_LOW - count));
+    let free = true;
+    for (let port = base; port < base + count && free; port++) free = await portFree(port);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free loopback ports found`);
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
