@@ -1,6 +1,6 @@
 // Helpers of the `peers` benchmark kept apart from the code that spawns servers, so that they can
-// be unit-tested (test/scripts/peers-helpers.test.ts): finding a binary on PATH and the put loop that keeps a fixed number of requests in flight, whatever
-// system serves them.
+// be unit-tested (test/scripts/peers-helpers.test.ts): finding a binary on PATH, and the put loop
+// that keeps a fixed number of requests in flight, whatever system serves them.
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
