@@ -21,7 +21,9 @@ import { LIMITS } from '../limits.js';
 import { NONE, type NodeId } from '../raft/index.js';
 import {
   DEFAULT_SETTINGS,
+  bytesOfLatin1,
   describeHeldBack,
+  latin1,
   pageId,
   planEviction,
   type ApplyResult,
@@ -96,31 +98,32 @@ export class CapacityKeeper {
     const store = this.#host.store();
     const fresh = metas.filter((m) => store.index.get(m.ns, m.key) === undefined);
     const token = ++this.#reservationSeq;
-    const entries = fresh.map((m) => ({ ns: m.ns, bytes: m.bytes, parents: m.parentKey === undefined ? [] : [pageIdOf(m.ns, m.parentKey)] }));
+    const entries = fresh.map((m) => ({ ns: m.ns, bytes: m.bytes, parents: m.parentKey === undefined ? [] : [pageId(m.ns, latin1(m.parentKey))] }));
     const ahead: Command[] = [];
     let heldBack: HeldBack | undefined;
     const newBytes = sum(entries.map((e) => e.bytes));
-    const settings = store.settings();
-    const projected = this.#projectedBytes(undefined);
-    if (newBytes > 0 && projected + newBytes > settings.budgetBytes) {
-      const need = projected + newBytes - settings.budgetBytes;
-      const target = Math.max(need, projected + newBytes - Math.floor(settings.lowWatermark * settings.budgetBytes));
-      const plan = this.#plan(undefined, target);
-      ahead.push(...this.#evictCommands(plan));
-      if (plan.bytes < need) heldBack = plan.heldBack;
-    }
+    if (newBytes > 0) heldBack = this.#makeRoom(undefined, store.settings().budgetBytes, newBytes, ahead);
     for (const ns of new Set(entries.map((e) => e.ns))) {
       const quota = store.namespaceSettings(ns).quotaBytes;
-      const nsNew = sum(entries.filter((e) => e.ns === ns).map((e) => e.bytes));
-      const nsProjected = this.#projectedBytes(ns);
-      if (quota === 0 || nsProjected + nsNew <= quota) continue;
-      const need = nsProjected + nsNew - quota;
-      const plan = this.#plan(ns, Math.max(need, nsProjected + nsNew - Math.floor(settings.lowWatermark * quota)));
-      ahead.push(...this.#evictCommands(plan));
-      if (plan.bytes < need) heldBack = plan.heldBack;
+      if (quota > 0) heldBack = this.#makeRoom(ns, quota, sum(entries.filter((e) => e.ns === ns).map((e) => e.bytes)), ahead) ?? heldBack;
     }
     this.#inflight.set(token, entries);
     return { ahead, heldBack, release: () => this.#inflight.delete(token) };
+  }
+
+  /**
+   * When `newBytes` more would take `ns` (or the whole store) past `limitBytes`, plans evictions
+   * down to the low watermark of that limit and adds them to `ahead`; returns what held pages
+   * back when the plan cannot free even what the put needs.
+   */
+  #makeRoom(ns: string | undefined, limitBytes: number, newBytes: number, ahead: Command[]): HeldBack | undefined {
+    const projected = this.#projectedBytes(ns);
+    const need = projected + newBytes - limitBytes;
+    if (need <= 0) return undefined;
+    const lowBytes = Math.floor(this.#host.store().settings().lowWatermark * limitBytes);
+    const plan = this.#plan(ns, Math.max(need, projected + newBytes - lowBytes));
+    ahead.push(...this.#evictCommands(plan));
+    return plan.bytes < need ? plan.heldBack : undefined;
   }
 
   /** The refusal message of a put the apply refused for lack of room, with what held pages back. */
@@ -170,17 +173,16 @@ export class CapacityKeeper {
 
   #evictPastHighWatermarks(): void {
     const store = this.#host.store();
-    const settings = store.settings();
-    const projected = this.#projectedBytes(undefined);
-    if (projected > settings.highWatermark * settings.budgetBytes) {
-      this.#proposeAll(this.#evictCommands(this.#plan(undefined, projected - Math.floor(settings.lowWatermark * settings.budgetBytes))));
-    }
-    for (const info of store.namespaces()) {
-      if (info.quotaBytes === 0) continue;
-      const nsProjected = this.#projectedBytes(info.ns);
-      if (nsProjected <= settings.highWatermark * info.quotaBytes) continue;
-      this.#proposeAll(this.#evictCommands(this.#plan(info.ns, nsProjected - Math.floor(settings.lowWatermark * info.quotaBytes))));
-    }
+    this.#evictPastHighWatermark(undefined, store.settings().budgetBytes);
+    for (const info of store.namespaces()) if (info.quotaBytes > 0) this.#evictPastHighWatermark(info.ns, info.quotaBytes);
+  }
+
+  /** Once `ns` (or the whole store) is past the high watermark of `limitBytes`, evicts down to the low one. */
+  #evictPastHighWatermark(ns: string | undefined, limitBytes: number): void {
+    const { highWatermark, lowWatermark } = this.#host.store().settings();
+    const projected = this.#projectedBytes(ns);
+    if (projected <= highWatermark * limitBytes) return;
+    this.#proposeAll(this.#evictCommands(this.#plan(ns, projected - Math.floor(lowWatermark * limitBytes))));
   }
 
   /** Proposes `expire` for pages whose TTL ran out by the leader's clock (pinned ones wait). */
@@ -243,7 +245,7 @@ export class CapacityKeeper {
   }
 
   #queueAccess(ns: string, key: Uint8Array, atMs: number, leaseUntilMs: number): void {
-    const id = pageIdOf(ns, key);
+    const id = pageId(ns, latin1(key));
     const queued = this.#pendingAccesses.get(id);
     if (queued !== undefined) {
       queued.atMs = atMs;
@@ -342,7 +344,7 @@ export class CapacityKeeper {
         current = { op, ns: page.ns, keys: [] };
         commands.push(current);
       }
-      current.keys.push(new Uint8Array(Buffer.from(page.keyId, 'latin1')));
+      current.keys.push(bytesOfLatin1(page.keyId));
     }
     return commands;
   }
@@ -355,17 +357,13 @@ export class CapacityKeeper {
   /** Forgets the leaving pages of an evict/expire command once its proposal settled. */
   track(command: Command, settled: Promise<unknown>): void {
     if (command.op !== 'evict' && command.op !== 'expire') return;
-    const ids = command.keys.map((key) => pageIdOf(command.ns, key));
+    const ids = command.keys.map((key) => pageId(command.ns, latin1(key)));
     void settled
       .catch(() => undefined)
       .finally(() => {
         for (const id of ids) this.#leaving.delete(id);
       });
   }
-}
-
-function pageIdOf(ns: string, key: Uint8Array): string {
-  return pageId(ns, Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
 }
 
 function sum(values: number[]): number {

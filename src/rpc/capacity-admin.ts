@@ -9,7 +9,7 @@ import { parseByteSize } from '../config/index.js';
 import type * as grpc from '@grpc/grpc-js';
 import { KvcError } from '../errors.js';
 import type { ClusterNode } from '../node/index.js';
-import { settingProblem, type ClusterSettings } from '../store/index.js';
+import { applySettingChanges, settingProblem, type ClusterSettings } from '../store/index.js';
 import type { MemberContext } from './member-context.js';
 import type {
   ClusterSettingsMessage,
@@ -51,12 +51,10 @@ export async function setConfig(ctx: MemberContext, request: SetConfigRequest, c
   const key = settingKey(request.key, SETTING_KEYS);
   const value = parseSetting(key, request.value, 'cluster');
   const node = ctx.requireLeader();
-  const current = node.store.settings();
-  // The watermarks' order is checked against the current settings here for a clear answer.
-  const next = { ...current, [key]: value };
-  if (next.lowWatermark >= next.highWatermark) {
-    throw new KvcError('KVC_INVALID_CONFIG', { detail: `lowWatermark (${next.lowWatermark}) must be below highWatermark (${next.highWatermark})` });
-  }
+  // Checked against the current settings here (the watermarks' order) for a clear answer without
+  // a log write; the apply checks again, against the settings as they are then.
+  const next = applySettingChanges(node.store.settings(), [[key, value]]);
+  if (typeof next === 'string') throw new KvcError('KVC_INVALID_CONFIG', { detail: next });
   const result = await node.propose({ op: 'set-config', changes: [[key, value]] }, ctx.timeoutMs(call));
   if (!result.ok) throw new KvcError(result.code, { detail: result.message });
   return { settings: settingsMessage(node.store.settings()) };
@@ -72,9 +70,8 @@ export async function setNamespaceConfig(ctx: MemberContext, request: SetNamespa
 }
 
 export function namespaceMessages(node: ClusterNode): NamespaceStatusMessage[] {
-  const names = new Set(node.store.namespaces().map((info) => info.ns));
-  for (const ns of node.lookupStatsNamespaces()) names.add(ns);
   const infos = new Map(node.store.namespaces().map((info) => [info.ns, info]));
+  const names = new Set([...infos.keys(), ...node.lookupStatsNamespaces()]);
   return [...names].sort().map((ns) => {
     const info = infos.get(ns);
     const lookups = node.lookupStats(ns);

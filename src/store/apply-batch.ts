@@ -193,7 +193,7 @@ export class ApplyBatch {
     return this.#removalsAdded;
   }
 
-  /** Deletes the oldest `count` removal records the database holds (the record is bounded). */
+  /** Deletes these removal records (the oldest ones the database holds: the record is bounded). */
   trimRemovals(keys: Uint8Array[]): void {
     for (const key of keys) this.#writes.del(key);
   }
