@@ -7,6 +7,8 @@ export interface ClusterMember {
   address: string;
   /** host:port to bind, when it differs from `address` (e.g. 0.0.0.0:7401 behind a NAT). */
   listen?: string;
+  /** host:port of its Prometheus /metrics listener (port 0: any free port); unset: none. */
+  metricsAddress?: string;
 }
 
 export interface RaftSettings {

@@ -37,7 +37,7 @@ export const WORKER_THREADS_MAX = 256;
 const PORT_MAX = 65_535;
 
 const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken'] as const;
-const MEMBER_FIELDS = ['id', 'address', 'listen'] as const;
+const MEMBER_FIELDS = ['id', 'address', 'listen', 'metricsAddress'] as const;
 const RAFT_FIELDS = ['tickMs', 'electionTick', 'heartbeatTick'] as const;
 const STORAGE_FIELDS = ['fsync', 'budgetBytes', 'walSegmentBytes', 'highWatermark', 'lowWatermark', 'evictionGraceMs', 'defaultTtlMs'] as const;
 /** Longest eviction grace window and default TTL (as the store's settings.ts; not imported, see ARENA_BYTES_MIN). */
@@ -194,8 +194,17 @@ function checkMember(c: Checker, item: unknown, index: number): ClusterMember | 
   const address =
     record.address === undefined ? c.fail([...path, 'address'], 'required: host:port') : c.address(record.address, [...path, 'address']);
   const listen = c.optional(record, 'listen', (v) => c.address(v, [...path, 'listen']));
+  const metricsAddress = c.optional(record, 'metricsAddress', (v) => checkMetricsAddress(c, v, [...path, 'metricsAddress']));
   if (id === undefined || address === undefined) return undefined;
-  return listen === undefined ? { id, address } : { id, address, listen };
+  return { id, address, ...(listen === undefined ? {} : { listen }), ...(metricsAddress === undefined ? {} : { metricsAddress }) };
+}
+
+/** host:port like an address, except that port 0 (any free port) is allowed. */
+function checkMetricsAddress(c: Checker, value: unknown, path: FieldPath): string | undefined {
+  const colon = typeof value === 'string' ? value.lastIndexOf(':') : -1;
+  const port = colon === -1 ? NaN : Number((value as string).slice(colon + 1));
+  const ok = colon !== -1 && /^\d+$/.test((value as string).slice(colon + 1)) && port <= PORT_MAX && parseAddress(`${(value as string).slice(0, colon)}:1`) !== undefined;
+  return ok ? (value as string) : c.fail(path, `expected host:port (port 0-${PORT_MAX}, 0 = any free port), got ${describeValue(value)}`);
 }
 
 function checkRaft(c: Checker, value: unknown): RaftSettings | undefined {

@@ -48,6 +48,7 @@ import { CompactionPolicy, type CompactionOptions } from './compaction-policy.js
 import { ProposalRegistry, ReadRegistry } from './pending-requests.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
 import { decodeProposal, encodeProposal } from './proposal.js';
+import { notify, type NodeObserver } from './observer.js';
 import { StoreGate } from './store-gate.js';
 import type { Transport } from './transport.js';
 
@@ -118,6 +119,8 @@ export interface NodeConfig {
    */
   unsafeAckBeforeCommit?: boolean;
   logger?: (line: string) => void;
+  /** Told of WAL saves, proposals, leader changes and snapshots (metrics). */
+  observer?: NodeObserver;
 }
 
 export interface NodeStatus {
@@ -180,6 +183,8 @@ export class ClusterNode {
   /** Files closed (by stop or crash); #stopped alone may come from a fatal error. */
   #closed = false;
   #loopDone: Promise<void> = Promise.resolve();
+  /** The leader as of the last Ready (for the observer's leader changes). */
+  #seenLeader: NodeId = NONE;
   /** The term and vote on disk (what the WAL opened with, then each saved Ready's). */
   #durableTermVote: { term: number; vote: NodeId };
   #ticker: NodeJS.Timeout | undefined = undefined;
@@ -222,6 +227,7 @@ export class ClusterNode {
       reportSent: (to, ok) => this.#enqueue({ kind: 'snapshot-status', to, ok }),
       replaceStore: (install) => this.#replaceStore(install),
       log: this.#log,
+      observer: config.observer,
     });
     this.#capacity = new CapacityKeeper(
       {
@@ -406,7 +412,21 @@ export class ClusterNode {
   #propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<ApplyResult> {
     if (this.#stopped) return Promise.reject(this.#stoppedError());
     if (!this.isLeader()) return Promise.reject(this.#notLeaderError());
-    return this.#proposals.add(timeoutMs, (seq) => this.#enqueue({ kind: 'propose', seq, command }));
+    const observer = this.#config.observer;
+    const proposal = this.#proposals.add(timeoutMs, (seq) => this.#enqueue({ kind: 'propose', seq, command }));
+    if (observer === undefined) return proposal;
+    const started = performance.now();
+    const done = (outcome: 'applied' | 'dropped' | 'failed'): void => notify(observer, (o) => o.proposalDone?.((performance.now() - started) / 1000, outcome));
+    return proposal.then(
+      (result) => {
+        done('applied');
+        return result;
+      },
+      (error: unknown) => {
+        done(error instanceof KvcError && error.code === 'KVC_PROPOSAL_DROPPED' ? 'dropped' : 'failed');
+        throw error;
+      },
+    );
   }
 
   /** Resolves once this member has applied everything committed when the read was asked (ReadIndex). */
@@ -599,6 +619,7 @@ export class ClusterNode {
     // the leader does (Raft thesis §10.2.1); everything else waits for the fdatasync below.
     const early = earlyMessages(rd, this.#durableTermVote);
     if (early.length > 0) this.#config.transport.send(early);
+    const saveStart = performance.now();
     await this.#wal.save({
       ...(rd.hardState ? { hardState: rd.hardState } : {}),
       entries: rd.entries,
@@ -608,6 +629,14 @@ export class ClusterNode {
       sync: rd.mustSync,
     });
     if (rd.hardState !== undefined) this.#durableTermVote = { term: rd.hardState.term, vote: rd.hardState.vote };
+    if (rd.entries.length > 0 || rd.hardState !== undefined) {
+      const seconds = (performance.now() - saveStart) / 1000;
+      notify(this.#config.observer, (o) => o.walSaved?.(seconds, rd.entries.reduce((sum, e) => sum + e.data.byteLength, 0), rd.mustSync));
+    }
+    if (rd.softState !== undefined && rd.softState.leader !== this.#seenLeader) {
+      const leader = (this.#seenLeader = rd.softState.leader);
+      notify(this.#config.observer, (o) => o.leaderChanged?.(leader));
+    }
     if (rd.softState && rd.softState.state !== StateType.Leader) this.#failPendingOnLeadershipLoss();
     // After this Ready is handled the core accepts proposals as leader.
     if (rd.softState?.state === StateType.Leader) queueMicrotask(() => this.#capacity.becameLeader());

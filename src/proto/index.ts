@@ -121,6 +121,8 @@ export interface StatusResponse {
   blobGarbageBytes: number;
   blobFiles: number;
   blobGcRuns: number;
+  /** http://host:port/metrics, or '' when the member serves no metrics. */
+  metricsUrl: string;
 }
 
 export interface ClusterSettingsMessage {

@@ -129,6 +129,7 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     settings: settingsMessage(node.store.settings()),
     namespaces: namespaceMessages(node),
     ...blobMessage(node),
+    metricsUrl: ctx.metricsUrl,
   };
 }
 
