@@ -55,16 +55,18 @@ function fallbackRegion(bytes: number, why: string): PinnedRegion {
  * glibc malloc settings for member and CLI processes. By default glibc maps every buffer above
  * its (dynamic) mmap threshold afresh and returns it on free, so each new MiB-sized payload buffer
  * page-faults on every 4 KiB page: measured on the 2-vCPU development VM, 7 fresh 1 MiB buffers
- * filled took 4.6 ms, with these settings 0.9 ms (docs/BENCHMARKS.md, "allocator"). Pages are at
- * most 32 MiB, so they all come from the heap; up to trimThresholdBytes of freed heap is kept for
- * the next puts and reads instead of being unmapped (a member's resident memory may stay that much
- * above its live data).
+ * filled took 4.6 ms, 1.0-1.9 ms with these settings (glibc's MALLOC_* variables set to the same
+ * values; trim thresholds from 64 MiB to 1 GiB measured alike). Pages are at most 32 MiB, so they
+ * all come from the heap; up to trimThresholdBytes of freed heap is kept for the next puts and
+ * reads instead of being unmapped (a member's resident memory may stay that much above its live
+ * data).
  */
 export const ALLOCATOR_TUNING = Object.freeze({
   /** glibc's largest accepted value on 64-bit (HEAP_MAX_SIZE / 2). */
   mmapThresholdBytes: 32 * 1024 * 1024,
-  trimThresholdBytes: 512 * 1024 * 1024,
-  topPadBytes: 64 * 1024 * 1024,
+  /** Free heap kept for the next buffers: bounds what the tuning adds to a member's RSS. */
+  trimThresholdBytes: 128 * 1024 * 1024,
+  topPadBytes: 16 * 1024 * 1024,
 });
 
 export class NativeApi {
