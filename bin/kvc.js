@@ -6,6 +6,7 @@
 // TypeScript sources. KVC_DEBUG_ENTRY=1 prints which one it chose on stderr.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -37,7 +37,7 @@ export function newestMtimeMs(dir) {
 
 function main() {
   if (!existsSync(TSC)) {
-    console.warn('kvc dist: TypeScript is not installed (devDependencies omitted); kvc runs from src/ through tsx');
+    process.stderr.write('kvc dist: TypeScript is not installed (devDependencies omitted); kvc runs from src/ through tsx\n');
     return;
   }
   const started = performance.now();
@@ -52,11 +52,11 @@ function main() {
   });
   if (result.status !== 0) {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`.trim().split('\n');
-    console.warn(`kvc dist: tsc failed; kvc runs from src/ through tsx. Last lines:\n${output.slice(-FAILURE_TAIL_LINES).join('\n')}`);
+    process.stderr.write(`kvc dist: tsc failed; kvc runs from src/ through tsx. Last lines:\n${output.slice(-FAILURE_TAIL_LINES).join('\n')}\n`);
     return;
   }
   writeFileSync(STAMP, `${JSON.stringify({ sourcesMtimeMs, builtAt: new Date().toISOString() })}\n`);
-  console.log(`kvc dist: compiled src/ to dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  process.stdout.write(`kvc dist: compiled src/ to dist/ in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
