@@ -45,6 +45,7 @@ export const ERROR_CODES = Object.freeze({
   KVC_SNAPSHOT_INVALID: { message: 'snapshot stream is incomplete or damaged', grpcStatus: 'DATA_LOSS' },
   KVC_WAL_CORRUPT: { message: 'the write-ahead log is damaged before its tail', grpcStatus: 'DATA_LOSS' },
   KVC_CODEC: { message: 'malformed encoded message', grpcStatus: 'INVALID_ARGUMENT' },
+  KVC_BUSY: { message: 'the member is already doing this; one at a time', grpcStatus: 'RESOURCE_EXHAUSTED' },
   KVC_INTERNAL: { message: 'internal error', grpcStatus: 'INTERNAL' },
 } as const satisfies Record<string, ErrorDefinition>);
 

@@ -9,6 +9,8 @@
 import type { ProtoDtype } from '../proto/index.js';
 
 export type {
+  ProfileChunk,
+  ProfileRequest,
   AddMemberRequest,
   ClusterSettingsMessage,
   DropNamespaceRequest,

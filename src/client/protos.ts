@@ -17,6 +17,8 @@ import type {
   ListNamespacesResponse,
   ListRemovalsRequest,
   ListRemovalsResponse,
+  ProfileChunk,
+  ProfileRequest,
   LookupRequest,
   LookupResponse,
   PinPagesRequest,
@@ -61,6 +63,7 @@ export interface ClientRpcs {
   setNamespaceConfig: Rpc<SetNamespaceConfigRequest, Empty>;
   listNamespaces: Rpc<Empty, ListNamespacesResponse>;
   listRemovals: Rpc<ListRemovalsRequest, ListRemovalsResponse>;
+  profile: Rpc<ProfileRequest, ProfileChunk>;
 }
 
 let loaded: ClientRpcs | undefined;
@@ -93,6 +96,7 @@ function loadClientRpcs(): ClientRpcs {
     setNamespaceConfig: rpc(admin, 'SetNamespaceConfig'),
     listNamespaces: rpc(admin, 'ListNamespaces'),
     listRemovals: rpc(admin, 'ListRemovals'),
+    profile: rpc(admin, 'Profile'),
   };
 }
 

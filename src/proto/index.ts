@@ -187,6 +187,14 @@ export interface ListRemovalsResponse {
   more: boolean;
 }
 
+export interface ProfileRequest {
+  seconds: number;
+}
+
+export interface ProfileChunk {
+  data: Uint8Array;
+}
+
 export interface AddMemberRequest {
   id: number;
   address: string;

@@ -14,7 +14,7 @@ import type { ClusterNode, NodeStatus } from '../node/index.js';
 import type { NodeId } from '../raft/index.js';
 import { proposeOk } from './cache-service.js';
 import { listNamespaces, listRemovals, namespaceMessages, setConfig, setNamespaceConfig, settingsMessage } from './capacity-admin.js';
-import { unary } from './handlers.js';
+import { serverStream, unary } from './handlers.js';
 import type { MemberContext } from './member-context.js';
 import type {
   AddMemberRequest,
@@ -36,7 +36,10 @@ import type {
   StatusResponse,
   TransferLeaderRequest,
   TransferLeaderResponse,
+  ProfileChunk,
+  ProfileRequest,
 } from './proto-types.js';
+import { profile } from './profile.js';
 import { validateNamespace } from './validate.js';
 
 /** How often a membership or transfer call looks whether its change has taken effect. */
@@ -75,6 +78,10 @@ export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
     SetNamespaceConfig: admin<SetNamespaceConfigRequest, Empty>('SetNamespaceConfig', (request, call) => setNamespaceConfig(ctx, request, call)),
     ListNamespaces: admin<Empty, ListNamespacesResponse>('ListNamespaces', async () => listNamespaces(ctx)),
     ListRemovals: admin<ListRemovalsRequest, ListRemovalsResponse>('ListRemovals', (request) => listRemovals(ctx, request)),
+    Profile: serverStream<ProfileRequest, ProfileChunk>(ctx, 'Profile', async (call) => {
+      authorize(ctx, call.metadata);
+      await profile(call.request, call);
+    }),
   };
 }
 

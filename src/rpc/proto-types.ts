@@ -11,6 +11,8 @@
 import type { ProtoDtype } from '../proto/index.js';
 
 export type {
+  ProfileChunk,
+  ProfileRequest,
   AddMemberRequest,
   ClusterSettingsMessage,
   ListNamespacesResponse,
