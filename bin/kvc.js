@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `kvc` command (package.json "bin"). It runs the compiled JavaScript in dist/ (built by
 // scripts/build-dist.mjs during `npm ci`, `npm test` and `npm start`) while that is up to date:
-// no file under src/ is newer than dist/BUILD-STAMP. Otherwise, or with KVC_FROM_SOURCE=1 (the
-// test suite sets it, so coverage maps to src/), it registers tsx's loader and runs the
-// TypeScript sources. KVC_DEBUG_ENTRY=1 prints which one it chose on stderr.
+// no file under src/ is newer than dist/BUILD-STAMP. Otherwise, or with KVC_FROM_SOURCE=1, it
+// registers tsx's loader and runs the TypeScript sources. KVC_DEBUG_ENTRY=1 prints which one it
+// chose on stderr. (The tests' child processes run whichever this picks; their coverage is not
+// counted either way, see test/cli/helpers.ts.)
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';

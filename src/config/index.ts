@@ -18,6 +18,7 @@
 //                                         # numaNode: all on one node (default: split over all)
 //   workers: { threads: 2 }               # threads for put conversions/checksums (0 = inline)
 //   adminToken: s3cret                    # AdminService calls then need `authorization: Bearer s3cret`
+//   log: { level: info }                  # a member's lowest log level (kvc start --log-level overrides)
 //
 // Unknown fields are errors (a misspelt `fsynk: false` must not pass silently). A member added to
 // a running cluster is listed in the file too, and started with `kvc start --join`.

@@ -59,4 +59,11 @@ export interface ClusterConfig {
   memory?: MemorySettings;
   workers?: WorkerSettings;
   adminToken?: string;
+  /** Absent when the file has no `log` section (`kvc start` then logs at info). */
+  log?: LogSettings;
+}
+
+export interface LogSettings {
+  /** Lowest level a member logs: trace, debug, info, warn, error, fatal or silent. */
+  level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
