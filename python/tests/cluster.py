@@ -104,3 +104,9 @@ def wait_until(predicate, timeout_s: float = 10.0, interval_s: float = 0.05) -> 
             return True
         time.sleep(interval_s)
     return bool(predicate())
+
+
+def wait_applied(client, namespace: str, keys, matched: int, timeout_s: float = 10.0) -> bool:
+    """Waits until every member's Lookup of `keys` matches `matched`: a lagging follower may
+    under-report for a moment after a write (reads rotate over the members)."""
+    return wait_until(lambda: all(client.lookup(namespace, keys, endpoint=e) == matched for e in client.endpoints()), timeout_s)

@@ -57,12 +57,14 @@ class Layout(unittest.TestCase):
             self.assertEqual(hash_blocks(tokens, block, ns, salt=salt), reference(tokens, block, ns, salt))
 
     def test_token_holders(self):
-        import numpy as np
-
         tokens = list(range(64))
         expected = hash_blocks(tokens, 16, "p")
         self.assertEqual(hash_blocks(range(64), 16, "p"), expected)
         self.assertEqual(hash_blocks(tuple(tokens), 16, "p"), expected)
+        try:
+            import numpy as np
+        except ImportError:
+            return
         self.assertEqual(hash_blocks(np.arange(64, dtype=np.int64), 16, "p"), expected)
         self.assertEqual(hash_blocks(np.arange(64, dtype=np.uint32), 16, "p"), expected)
         try:

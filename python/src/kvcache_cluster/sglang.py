@@ -79,7 +79,8 @@ class KvcHiCacheStorage(_Base):  # type: ignore[misc, valid-type]
             while start < len(keys):
                 receiver = _Receiver(None if target_locations is None else list(target_locations[start:]))
                 for _ in self.client.get_pages(self.namespace, page_keys[start:], out=receiver, allow_partial=True):
-                    results[start + receiver.delivered] = receiver.take()
+                    index = start + receiver.delivered  # read before take() advances it
+                    results[index] = receiver.take()
                 start += receiver.delivered + 1
         except KvcError as error:
             logger.warning("kvcache batch_get failed after %d of %d pages: %s", start, len(keys), error)
