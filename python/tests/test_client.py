@@ -5,7 +5,9 @@ as_dtype; lookups count the cached prefix; allow_partial and KVC_NOT_FOUND; dele
 a put starting at a follower reaches the leader through the `kvcache-leader` redirect; server
 refusals arrive as KvcError with the server's code and gRPC status, first-writer-wins per page;
 bad input is TypeError/ValueError before anything is sent; an unreachable cluster fails within
-its deadlines; a closed client refuses calls. Also the retry rules themselves, case by case."""
+its deadlines; a closed client refuses calls. Through a real TCP proxy that drops the connection
+(faulty_link.py): a get cut midway resumes on another member from the first page not delivered
+(no page twice), and a put cut off is resent whole and stored once. Also the retry rules themselves, case by case."""
 from __future__ import annotations
 
 import os
@@ -28,6 +30,7 @@ from kvcache_cluster import Client, KvcError, PageInput, hash_blocks
 from kvcache_cluster.client import _decide
 
 from . import cluster
+from .faulty_link import FaultyLink
 
 
 def fp16_pages(ns, keys, layers=2, seed=0):
@@ -213,6 +216,40 @@ class ClientAgainstCluster(unittest.TestCase):
         self.assertEqual(raised.exception.code, "KVC_UNAVAILABLE")
         self.assertEqual(raised.exception.attempts, 3)
         self.assertLess(time.monotonic() - started, 5)
+
+    def test_a_get_cut_midway_resumes_on_another_member(self):
+        ns = self.fresh()
+        keys = [os.urandom(16) for _ in range(8)]
+        pages = [{"meta": {"namespace": ns, "key": k, "dtype": "u8", "shape": [1 << 20], "tokens": 16}, "data": os.urandom(1 << 20)} for k in keys]
+        self.assertEqual({r.code for r in self.client.put_pages(pages)}, {""})
+        self.assertTrue(cluster.wait_applied(self.client, ns, keys, len(keys)))
+        link = FaultyLink(self.endpoints[0], cut_after_bytes=3_500_000)
+        try:
+            with Client([link.address] + self.endpoints[1:], backoff_base_ms=10) as client:
+                got = [bytes(data) for _, data in client.get_pages(ns, keys)]
+        finally:
+            link.close()
+        self.assertEqual(link.cut, 1, "the first stream was cut after about three pages")
+        self.assertEqual(len(got), len(keys), "no page was delivered twice: the read resumed, not restarted")
+        self.assertEqual(got, [p["data"] for p in pages])
+
+    def test_a_put_cut_midway_is_resent_whole(self):
+        ns = self.fresh()
+        keys = [os.urandom(16) for _ in range(4)]
+        pages = [{"meta": {"namespace": ns, "key": k, "dtype": "u8", "shape": [1 << 20], "tokens": 16}, "data": os.urandom(1 << 20)} for k in keys]
+        leader = self.client.status(self.endpoints[0]).leader_address
+        # The connection drops while the put streams (the link counts what the server sends:
+        # HTTP/2 settings and window updates), an ambiguous failure: puts are idempotent, so the
+        # whole stream is sent again, on another member that redirects to the leader if need be.
+        link = FaultyLink(leader, cut_after_bytes=300)
+        try:
+            with Client([link.address] + [e for e in self.endpoints if e != leader], backoff_base_ms=10) as client:
+                results = client.put_pages(pages)
+        finally:
+            link.close()
+        self.assertEqual(link.cut, 1)
+        self.assertEqual([r.code for r in results], [""] * 4)
+        self.assertEqual(self.client.lookup(ns, keys, linearizable=True), 4)
 
     def test_closed_client(self):
         client = Client(self.endpoints)

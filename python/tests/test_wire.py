@@ -10,7 +10,7 @@ import random
 import unittest
 
 from kvcache_cluster._wire import cache_pb2, decode_get_pages_response
-from kvcache_cluster.crc32c import crc32c, crc32c_numpy, crc32c_pure
+from kvcache_cluster.checksum import crc32c, crc32c_numpy, crc32c_pure
 from kvcache_cluster.pages import encode_put_pages_request
 
 

@@ -14,7 +14,7 @@ from .client import (
     DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_DEADLINE_MS, DEFAULT_RETRIES,
     PUT_STREAM_BYTES_MAX, Client,
 )
-from .crc32c import crc32c
+from .checksum import crc32c
 from .errors import KvcError
 from .hashing import BLOCK_KEY_BYTES, BLOCK_TOKENS_MAX, hash_blocks
 from .pages import PageInput, PageMeta, PutResult

@@ -154,6 +154,8 @@ class Client:
         self._check_open()
         ns = check_namespace(ns)
         keys = check_keys(keys)
+        if endpoint is not None:
+            _target(endpoint)  # checks its type
         as_wire = wire_dtype(None if as_dtype is None else normalize_dtype(as_dtype, "as_dtype"))
         target = None if out is None or callable(out) else writable_bytes(out)
         allocate = out if callable(out) else None

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, T
 from . import errors
 from ._wire import DTYPE_ITEM_BYTES, Chunk, cache_pb2, dtype_name, wire_dtype
 from .buffers import dtype_of, normalize_dtype, readable_bytes
-from .crc32c import crc32c
+from .checksum import crc32c
 
 # LIMITS.page: chunk size, page size, key lengths, keys per request (src/limits.ts defaults).
 CHUNK_BYTES = 1024 * 1024
