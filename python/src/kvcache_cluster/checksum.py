@@ -6,13 +6,15 @@ crc32c of its own (zlib.crc32 is the IEEE polynomial), so there are two paths wi
 results, tested against each other:
 
 - with numpy, a data-parallel form: the buffer is cut into `lanes` equal stripes whose CRCs are
-  computed together, one byte column per numpy step, then folded pairwise with "shift by n zero
+  computed together, one 4-byte column per numpy step (slicing-by-4 tables), then folded pairwise with "shift by n zero
   bytes" operators (CRC is linear over GF(2): crc(A ‖ B) = shift_len(B)(crc(A)) xor crc(B) for
-  the unconditioned register). Hundreds of MB/s on one core, without a compiler.
+  the unconditioned register). About 400 MB/s of CPU time on the
+  development VM, without a compiler.
 - without numpy, the classic byte-at-a-time table (a few MB/s; correct, for small inputs).
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, List, Tuple
 
 POLY_REFLECTED = 0x82F63B78
@@ -46,14 +48,20 @@ try:
 except ImportError:  # numpy is optional: the pure path serves
     _np = None
 
-# Below this many bytes the table loop beats numpy's per-call overhead.
+# Below this many bytes the table loop beats numpy's per-call overhead (and lanes need _LANE_BYTES).
 _NUMPY_MIN_BYTES = 4096
-# Lane length in bytes: each numpy step handles one byte column of every lane at once, so a page
-# of N bytes takes _LANE_BYTES steps over N / _LANE_BYTES lanes, then log2(lanes) folding steps.
-_LANE_BYTES = 32
+# Lane length in bytes: each numpy step handles one 4-byte column of every lane at once, so a page
+# of N bytes takes _LANE_BYTES / 4 steps over N / _LANE_BYTES lanes, then log2(lanes) folding
+# steps. 64 was the fastest on the development VM (fewer lanes fold faster, more steps cost more).
+_LANE_BYTES = 64
 
 if _np is not None:
-    _NP_TABLE = _np.array(_TABLE, dtype=_np.uint32)
+    # Slicing-by-4 tables: _WORD_TABLES[k][b] advances byte b through k + 1 more zero bytes, so one
+    # 32-bit word is folded into the register with four lookups, one per byte.
+    _WORD_TABLES = _np.zeros((4, 256), dtype=_np.uint32)
+    _WORD_TABLES[0] = _TABLE
+    for _k in range(1, 4):
+        _WORD_TABLES[_k] = [_TABLE[int(c) & 0xFF] ^ (int(c) >> 8) for c in _WORD_TABLES[_k - 1]]
     # Operators "advance the unconditioned register over n zero bytes" for n = _LANE_BYTES * 2^k,
     # as four byte tables each. Level 0 is built from its definition; each next level is the
     # previous one applied twice (a squaring), so building all of them costs microseconds, not
@@ -104,19 +112,20 @@ def crc32c_numpy(data: Any, crc: int = 0) -> int:
     # Lanes are a power of two so that they fold pairwise; the tail is finished by the table loop.
     lanes = 1 << ((total // _LANE_BYTES).bit_length() - 1)
     body = lanes * _LANE_BYTES
-    # One transposing copy makes every byte column contiguous: a strided column read per step
+    # One transposing copy makes every word column contiguous: a strided column read per step
     # costs twice the whole computation.
-    columns = _np.ascontiguousarray(_np.frombuffer(view[:body], dtype=_np.uint8).reshape(lanes, _LANE_BYTES).T)
+    columns = _np.ascontiguousarray(_np.frombuffer(view[:body], dtype="<u4").reshape(lanes, _LANE_BYTES // 4).T)
     registers = _np.zeros(lanes, dtype=_np.uint32)
     # The initial register (crc ^ mask) belongs to lane 0 only; the others start from zero, which
     # is what makes them foldable with the zero-byte shift operators.
     registers[0] = (crc ^ _MASK) & _MASK
-    table = _NP_TABLE
+    # The register's four bytes, as views (little-endian, as the words were read): indexing the
+    # tables with them needs no shifts or masks.
+    register_bytes = registers.view(_np.uint8).reshape(lanes, 4)
+    t0, t1, t2, t3 = _WORD_TABLES
     for column in columns:
-        index = registers ^ column
-        index &= 0xFF
-        registers >>= 8
-        registers ^= table[index]
+        registers ^= column
+        registers[:] = t3[register_bytes[:, 0]] ^ t2[register_bytes[:, 1]] ^ t1[register_bytes[:, 2]] ^ t0[register_bytes[:, 3]]
     level = 0
     while len(registers) > 1:
         registers = _apply_shift(_shift_level(level), registers[0::2]) ^ registers[1::2]
@@ -128,5 +137,6 @@ def crc32c_numpy(data: Any, crc: int = 0) -> int:
     return c ^ _MASK
 
 
-crc32c: Callable[..., int] = crc32c_numpy if _np is not None else crc32c_pure
+# The numpy path reads the register's bytes through a view, which assumes a little-endian host.
+crc32c: Callable[..., int] = crc32c_numpy if _np is not None and sys.byteorder == "little" else crc32c_pure
 """The fastest available implementation: crc32c(data, crc=0) -> int."""
