@@ -2,7 +2,8 @@
 calls it (neither engine can be installed here, so the engine-side objects are small stand-ins
 with the engines' documented attributes):
 
-- LMCache (RemoteConnector): the connector is built as Connector(url, loop, local_cpu_backend);
+- LMCache (RemoteConnector): the connector is built as Connector(url, loop, local_cpu_backend)
+  and, as LMCache's external-connector loader does, Connector(loop=, local_cpu_backend=, config=);
   its coroutines are awaited on the loop; put/batched_put take MemoryObjs (byte_array,
   get_shape, get_dtype, ref_count_down) and release each once sent; get/batched_get return
   MemoryObjs allocated from local_cpu_backend.allocate(shape, dtype, fmt), None for a missing key;
@@ -82,6 +83,12 @@ class LocalCpuBackend:
 
 
 @dataclass
+class LMCacheEngineConfig:
+    """The part of LMCache's engine config a connector reads."""
+    extra_config: Optional[dict] = None
+
+
+@dataclass
 class HiCacheStorageConfig:
     """SGLang's HiCacheStorageConfig fields the backend reads."""
     tp_rank: int = 0
@@ -146,7 +153,10 @@ class LMCacheConnector(unittest.TestCase):
 
         # Another worker with the same keys but bytes that differ (GPU kernels are not bit-exact):
         # the first writer's page stays, and the put is not an error.
-        other = KvcConnector(url, asyncio.get_running_loop(), LocalCpuBackend())
+        # Built the way LMCache's external-connector loader builds it: keywords and its config.
+        config = LMCacheEngineConfig(extra_config={"kvc_endpoints": ",".join(cluster.endpoints()), "kvc_namespace": namespace})
+        other = KvcConnector(loop=asyncio.get_running_loop(), local_cpu_backend=LocalCpuBackend(), config=config)
+        self.assertEqual(other.namespace, namespace)
         await other.put(keys[0], MemoryObj(chunk(99)))
         self.assertTrue(torch.equal((await other.get(keys[0])).tensor, objs[0].tensor))
         await other.close()

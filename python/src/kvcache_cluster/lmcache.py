@@ -68,14 +68,23 @@ def parse_url(url: str) -> Dict[str, Any]:
 
 
 class KvcConnector(_Base):  # type: ignore[misc, valid-type]
-    """KvcConnector(url, loop=None, local_cpu_backend=None, *, client=None, namespace=None,
-    scope="", memory_format=None, lease_ms=30000). `url` is kvc://host:port,.../namespace (or
-    None with `client`)."""
+    """KvcConnector(url, loop=None, local_cpu_backend=None, *, config=None, client=None,
+    namespace=None, scope="", memory_format=None, lease_ms=30000).
+
+    Settings, first found wins: `url` (kvc://host:port,.../namespace); LMCache's `config`
+    extra_config keys "kvc_endpoints" and "kvc_namespace" (LMCache's external-connector loader,
+    remote_url external://host:0/kvcache_cluster.lmcache/?connector_name=KvcConnector, constructs
+    the connector with loop, local_cpu_backend and config only); then $KVC_ENDPOINTS."""
 
     def __init__(self, url: Optional[str] = None, loop: Optional[asyncio.AbstractEventLoop] = None,
-                 local_cpu_backend: Any = None, *, client: Optional[Client] = None, namespace: Optional[str] = None,
-                 scope: str = "", memory_format: Any = None, lease_ms: int = DEFAULT_LEASE_MS):
-        settings = parse_url(url) if url is not None else {}
+                 local_cpu_backend: Any = None, *, config: Any = None, client: Optional[Client] = None,
+                 namespace: Optional[str] = None, scope: str = "", memory_format: Any = None,
+                 lease_ms: int = DEFAULT_LEASE_MS):
+        if url is not None:
+            settings = parse_url(url)
+        else:
+            extra = getattr(config, "extra_config", None) or {}
+            settings = {"endpoints": extra.get("kvc_endpoints"), "namespace": extra.get("kvc_namespace")}
         self._owns_client = client is None
         self.client = make_client(settings, client)
         self.namespace = safe_namespace(namespace or settings.get("namespace") or DEFAULT_NAMESPACE)
@@ -111,7 +120,8 @@ class KvcConnector(_Base):  # type: ignore[misc, valid-type]
         return await self._run(self._list_sync)
 
     async def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        # Waiting for the running calls happens off the event loop, which must not block.
+        await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown, True)
         if self._owns_client:
             self.client.close()
 
