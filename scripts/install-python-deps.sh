@@ -41,9 +41,9 @@ export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 started=$(date +%s)
-if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+if ! apt-get install -y -qq "${missing[@]}" >"$log" 2>&1; then
   # A fresh machine may have no package lists yet.
-  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     echo "python deps: apt-get could not install ${missing[*]}" >&2
     exit 1
