@@ -1,7 +1,7 @@
 // Proves the one-command local cluster end to end with real processes on 127.0.0.1: `kvc dev
 // --json` prints its one line once there is a leader; `kvc status --json` then shows that leader
 // and three members with the pids kvc dev reported; `kvc put`/`get`/`lookup` round-trip a file
-// (and a dtype conversion); a small `kvc bench --json` reports every figure; `kvc snapshot`
+// (and a dtype conversion); a small `kvc bench --json` (4 concurrent lookup callers) reports every figure and its params; `kvc snapshot`
 // compacts; SIGTERM to `kvc dev` stops every member process (their pids are gone); and a second
 // `kvc dev` on the same dir still has the page (the data is reused). Everything spawned is killed
 // in teardown.
@@ -67,12 +67,16 @@ t.test('kvc dev, status, put/get/lookup, bench, SIGTERM, restart', async (t) => 
   t.equal(missing.code, 1, 'get of a missing page fails');
   t.match(missing.stderr.trim(), /^kvc get: KVC_NOT_FOUND/, 'with the code, on one line');
 
-  const bench = await runKvc(['bench', ...E, '--pages', '8', '--page-bytes', '64KiB', '--concurrency', '4', '--lookups', '20', '--json'], { timeoutMs: 60_000 });
+  const bench = await runKvc(['bench', ...E, '--pages', '8', '--page-bytes', '64KiB', '--concurrency', '4', '--lookups', '20', '--lookup-concurrency', '4', '--json'], {
+    timeoutMs: 60_000,
+  });
   t.equal(bench.code, 0, `bench exits 0 (${bench.stderr})`);
   const figures = JSON.parse(bench.stdout) as Record<string, Record<string, number>>;
   for (const [phase, fields] of [['put', ['MBps', 'pagesPerSec']], ['get', ['MBps', 'pagesPerSec']], ['getWarm', ['MBps', 'pagesPerSec']], ['lookup', ['p50Ms', 'p99Ms']]] as const) {
     for (const field of fields) t.ok(figures[phase]![field]! > 0, `bench ${phase}.${field} is a positive number`);
   }
+  const params = (figures as unknown as { params: { lookupConcurrency: number; transfer: string } }).params;
+  t.same({ lookupConcurrency: params.lookupConcurrency, transfer: params.transfer }, { lookupConcurrency: 4, transfer: 'grpc' }, 'bench reports 4 lookup callers and the gRPC transfer');
   t.notMatch(bench.stderr, /\r/, 'no progress bar when stderr is not a terminal');
 
   const snapshot = await runKvc(['snapshot', ...E, '--json']);

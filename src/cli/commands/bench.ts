@@ -1,7 +1,9 @@
 // `kvc bench`: put N pages with C in flight, get them all back (checking every byte), then time
-// Lookups of chained keys one at a time. Bounded by its counts: it stops by itself. Reports MB/s
-// and pages/s for put and get and p50/p99 lookup latency, as a table or as JSON
-// {"put": {"MBps", "pagesPerSec"}, "get": {...}, "getWarm": {...}, "lookup": {"p50Ms", "p99Ms"}}.
+// Lookups of chained keys from --lookup-concurrency callers at once (each caller one lookup at a
+// time; 1 by default). Bounded by its counts: it stops by itself. Reports MB/s and pages/s for put
+// and get and p50/p99 lookup latency, as a table or as JSON {"put": {"MBps", "pagesPerSec"},
+// "get": {...}, "getWarm": {...}, "lookup": {"p50Ms", "p99Ms"}, "params": {..., "transfer",
+// "lookupConcurrency"}}. Pages travel over gRPC (`params.transfer` is "grpc").
 // `get` is the first read of every page (a member reads LevelDB and promotes the page into its
 // memory tier). The client spreads reads over the members, so a page is in every member's tier
 // only once each member has served it: `getWarm` times the rounds after the first one per
@@ -28,6 +30,11 @@ const DEFAULT_LOOKUPS = 1_000;
 const DEFAULT_GET_ROUNDS = 5;
 const GET_ROUNDS_MAX = 100;
 const LOOKUPS_MAX = 1_000_000;
+/** Callers looking up at once; 100 is what an engine's scheduler may have waiting (issue 12). */
+const DEFAULT_LOOKUP_CONCURRENCY = 1;
+const LOOKUP_CONCURRENCY_MAX = 1_000;
+/** How pages travel from the members to this process. Only gRPC streaming so far. */
+const TRANSFER = 'grpc';
 /** Keys per timed Lookup: a prompt of 16 blocks (256 tokens in 16-token pages). */
 const LOOKUP_CHAIN_KEYS = 16;
 /** Distinct payloads cycled over the pages: enough to defeat caching of one buffer, little memory. */
@@ -40,6 +47,7 @@ interface BenchOptions extends ConnectionOptions {
   pages: number;
   concurrency: number;
   lookups: number;
+  lookupConcurrency: number;
   getRounds: number;
   ns: string;
   keep?: boolean;
@@ -57,7 +65,15 @@ export interface BenchResult {
   /** Read rounds after the first one per endpoint (null when --get-rounds leaves none). */
   getWarm: { MBps: number; pagesPerSec: number } | null;
   lookup: { p50Ms: number; p99Ms: number; keysPerLookup: number; lookups: number };
-  params: { pageBytes: number; pages: number; concurrency: number; getRounds: number; endpoints: string[] };
+  params: {
+    pageBytes: number;
+    pages: number;
+    concurrency: number;
+    getRounds: number;
+    lookupConcurrency: number;
+    transfer: typeof TRANSFER;
+    endpoints: string[];
+  };
 }
 
 function parsePageBytes(text: string): number {
@@ -73,7 +89,8 @@ export function registerBench(program: Command): void {
     .option('--page-bytes <size>', 'payload bytes per page (e.g. 2MiB)', parsePageBytes, DEFAULT_PAGE_BYTES)
     .option('--pages <n>', 'pages to put and get', integerIn(1, PAGES_MAX), DEFAULT_PAGES)
     .option('--concurrency <n>', 'requests in flight', integerIn(1, CONCURRENCY_MAX), DEFAULT_CONCURRENCY)
-    .option('--lookups <n>', 'timed lookups, one at a time', integerIn(1, LOOKUPS_MAX), DEFAULT_LOOKUPS)
+    .option('--lookups <n>', 'timed lookups in all', integerIn(1, LOOKUPS_MAX), DEFAULT_LOOKUPS)
+    .option('--lookup-concurrency <n>', 'callers looking up at once, each one lookup at a time', integerIn(1, LOOKUP_CONCURRENCY_MAX), DEFAULT_LOOKUP_CONCURRENCY)
     .option('--get-rounds <n>', 'times every page is read; the rounds after one per endpoint are timed as memory-tier reads', integerIn(1, GET_ROUNDS_MAX), DEFAULT_GET_ROUNDS)
     .option('--ns <namespace>', 'namespace to write into', 'bench')
     .option('--keep', 'keep the pages (default: drop the namespace afterwards)')
@@ -114,7 +131,15 @@ async function bench(client: KvcClient, o: BenchOptions): Promise<BenchResult> {
     get: rates(get),
     getWarm: warm.pages > 0 ? rates(warm) : null,
     lookup: { p50Ms: round(percentile(latenciesMs, 0.5), 3), p99Ms: round(percentile(latenciesMs, 0.99), 3), keysPerLookup: Math.min(LOOKUP_CHAIN_KEYS, o.pages), lookups: o.lookups },
-    params: { pageBytes: o.pageBytes, pages: o.pages, concurrency: o.concurrency, getRounds: o.getRounds, endpoints: o.endpoints },
+    params: {
+      pageBytes: o.pageBytes,
+      pages: o.pages,
+      concurrency: o.concurrency,
+      getRounds: o.getRounds,
+      lookupConcurrency: o.lookupConcurrency,
+      transfer: TRANSFER,
+      endpoints: o.endpoints,
+    },
   };
 }
 
@@ -161,15 +186,17 @@ async function lookupPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[
   const bar = new ProgressBar({ label: 'lookup', total: o.lookups, enabled: barEnabled(o) });
   const chain = Math.min(LOOKUP_CHAIN_KEYS, keys.length);
   const latenciesMs: number[] = [];
-  for (let i = 0; i < o.lookups; i++) {
-    const first = (i * chain) % (keys.length - chain + 1);
-    const window = keys.slice(first, first + chain);
+  // Each caller takes the next lookup when its previous one answered, as an engine's request
+  // handlers would; the windows are made before the clock starts.
+  const windows = Array.from({ length: keys.length - chain + 1 }, (_, first) => keys.slice(first, first + chain));
+  await forEachConcurrently(o.lookups, o.lookupConcurrency, async (i) => {
+    const window = windows[(i * chain) % windows.length]!;
     const start = performance.now();
     const matched = await client.lookup(o.ns, window);
     latenciesMs.push(performance.now() - start);
     if (matched !== chain) throw new CliError(`lookup ${i} matched ${matched} of ${chain} stored keys`);
     bar.tick();
-  }
+  });
   bar.finish();
   return latenciesMs;
 }
@@ -202,7 +229,10 @@ function barEnabled(o: BenchOptions): boolean {
 
 function printResult(r: BenchResult): void {
   const { params } = r;
-  printLine(`kvc bench: ${params.pages} pages of ${formatBytes(params.pageBytes)}, ${params.concurrency} in flight, against ${params.endpoints.join(',')}`);
+  printLine(
+    `kvc bench: ${params.pages} pages of ${formatBytes(params.pageBytes)}, ${params.concurrency} in flight over ${params.transfer}, ` +
+      `${params.lookupConcurrency} lookup caller(s), against ${params.endpoints.join(',')}`,
+  );
   printLine();
   const right = 'right' as const;
   printLine(
