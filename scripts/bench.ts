@@ -1,10 +1,11 @@
 // Runs benchmark suites (scripts/bench/registry.ts) and reports them.
 //
-//   npm run bench -- <suite|all> [--json] [--seconds N] [--gib N]
+//   npm run bench -- <suite|all> [--json] [--seconds N] [--gib N] [--part write|read]
 //
 // Suites: raft (the consensus core in memory), store (replicated puts through three real members
 // and the disk's ceiling), recovery (restart time of one member holding --gib GiB of pages), peers
-// (our puts through `kvc dev` processes beside a 3-member etcd it starts, and the disk's ceiling).
+// (our puts through `kvc dev` processes beside a 3-member etcd it starts, and the disk's ceiling;
+// our reads beside a Redis it starts and the transports' ceilings; `--part` picks one side).
 // Prints a markdown table per suite; with --json the last stdout line is the JSON document
 // ({"suite": ..., "results": [...]} for one suite, an array of them for `all`), except that a
 // single suite with a `summary` (native) prints that object after it, as the very last line. Progress lines go
@@ -23,6 +24,7 @@ const { values, positionals } = parseArgs({
     json: { type: 'boolean', default: false },
     seconds: { type: 'string' },
     gib: { type: 'string' },
+    part: { type: 'string' },
   },
   allowPositionals: true,
   strict: true,
@@ -30,7 +32,7 @@ const { values, positionals } = parseArgs({
 
 const requested = positionals[0];
 if (requested === undefined || (requested !== 'all' && !SUITES.has(requested))) {
-  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N] [--gib N]`);
+  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N] [--gib N] [--part NAME]`);
   process.exit(2);
 }
 
@@ -48,6 +50,7 @@ const secondsPerCase = positiveOption('seconds', values.seconds);
 const gib = positiveOption('gib', values.gib);
 if (secondsPerCase !== undefined) options.secondsPerCase = secondsPerCase;
 if (gib !== undefined) options.gib = gib;
+if (values.part !== undefined) options.part = values.part;
 
 const suites = requested === 'all' ? [...SUITES.values()] : [SUITES.get(requested)!];
 const environment = {

@@ -85,6 +85,22 @@ export function parseWriteBytes(procIoText: string): number {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux architecture we run). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system, every thread) in ms from the text of /proc/<pid>/stat; NaN if it does
+ * not parse. The command name (field 2) may hold spaces and parentheses, so fields are counted
+ * from its closing parenthesis: utime and stime are fields 14 and 15.
+ */
+export function parseCpuMs(procStatText: string): number {
+  const fields = procStatText.slice(procStatText.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isSafeInteger(utime) || !Number.isSafeInteger(stime) || fields.length < 13) return Number.NaN;
+  return ((utime + stime) * MILLISECONDS_PER_SECOND) / CLOCK_TICKS_PER_SECOND;
+}
+
 /** Bytes this process caused to be written to storage so far (Linux /proc/self/io), or NaN elsewhere. */
 export function processWriteBytes(): number {
   try {

@@ -1,12 +1,13 @@
-// The `peers` benchmark (issue 11 item 6): our replicated puts beside a peer system doing the same
-// job on the same machine in the same run. In turn: a 3-member etcd (Debian's etcd-server, started
+// The `peers` benchmark (issue 11 item 6, reads: issue 12 item 6): our cluster beside peer systems
+// doing the same job on the same machine in the same run. This file is the write side and the
+// suite; the read side (Redis, the transports' ceilings, our GetPages and Lookup) is peers-read.ts.
+// `--part write` or `--part read` runs one side alone. The write side: In turn: a 3-member etcd (Debian's etcd-server, started
 // here; skipped with one line if `etcd` is not on PATH) taking 1 MiB puts from the etcd3 Node
 // client; our cluster as real member processes (`kvc dev`) taking 1 MiB and 2 MiB pages from our
 // client (src/client); and the disk's ceiling, a plain writev + fdatasync of the same bytes. Each
 // system gets the same number of puts in flight, sent to its leader, and each run is bounded in
 // puts and seconds. Disk writes per acknowledged byte are read from /proc/<pid>/io of every
 // server process before and after the timed phase (the "after" once every member has applied it).
-// Reads join this suite later (issue 12).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { plainWriteCeiling, type CeilingRun } from './disk-ceiling.js';
@@ -15,6 +16,7 @@ import { startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
 import { MIB, formatBytes, quantile, round, seconds, waitFor, withTempDir } from './measure.js';
 import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
 import { driveInflight, findOnPath, type InflightPlan, type InflightRun } from './peers-helpers.js';
+import { measureReads, readTables, type Row } from './peers-read.js';
 import { removingOnExit, totalWriteBytes } from './processes.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 
@@ -224,33 +226,47 @@ function notes(etcdNote: string): string[] {
   ];
 }
 
+const PARTS = ['write', 'read'];
+
+async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: string[] }> {
+  const durationMs = (options.secondsPerCase ?? DEFAULT_SECONDS) * MILLISECONDS_PER_SECOND;
+  const binary = findOnPath('etcd');
+  let etcd: SystemRun | undefined;
+  let etcdNote: string;
+  if (binary === undefined) {
+    etcdNote = 'etcd: not measured, `etcd` is not on PATH (Debian: apt-get install etcd-server etcd-client); ours alone.';
+    options.progress(etcdNote);
+  } else {
+    etcdNote = `etcd ${etcdVersion(binary)} (${binary}): 3 members on loopback, each in a temp dir, --quota-backend-bytes 8 GiB, --max-request-bytes 3 MiB, defaults otherwise (fsync on); etcd3 npm client with our client's channel options, puts sent to the leader.`;
+    etcd = await measureEtcd(binary, durationMs, options.progress);
+  }
+  const ours: SystemRun[] = [];
+  for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, options.progress));
+  options.progress('peers: measuring the disk ceiling (writev + fdatasync)');
+  const ceilings = new Map<number, CeilingRun>();
+  for (const c of KVC_CASES) ceilings.set(c.pageBytes, await ceiling(c.pageBytes));
+  const rows = [
+    ...(etcd === undefined ? [] : [putRow(etcd, undefined, ceilings)]),
+    ...ours.map((r) => putRow(r, etcd, ceilings)),
+    ...[...ceilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall)),
+  ];
+  const evicted = ours.reduce((n, r) => n + (r.evictedPages ?? 0), 0);
+  const warnings = evicted === 0 ? [] : [`WARNING: ${evicted} pages were evicted during our runs; the figures include eviction work.`];
+  return { rows, notes: [...warnings, ...notes(etcdNote)] };
+}
+
 export const peersSuite: BenchSuite = {
   name: 'peers',
-  description: 'replicated puts: a 3-member etcd vs ours as real processes (1 and 2 MiB), the fdatasync ceiling, disk writes per acked byte',
+  description:
+    'replicated puts: a 3-member etcd vs ours as real processes, the fdatasync ceiling, disk writes per acked byte; reads: Redis vs ours (GetPages, Lookup), the grpc-js / TCP / memcpy ceilings',
   async run(options: BenchOptions): Promise<SuiteReport> {
-    const durationMs = (options.secondsPerCase ?? DEFAULT_SECONDS) * MILLISECONDS_PER_SECOND;
-    const binary = findOnPath('etcd');
-    let etcd: SystemRun | undefined;
-    let etcdNote: string;
-    if (binary === undefined) {
-      etcdNote = 'etcd: not measured, `etcd` is not on PATH (Debian: apt-get install etcd-server etcd-client); ours alone.';
-      options.progress(etcdNote);
-    } else {
-      etcdNote = `etcd ${etcdVersion(binary)} (${binary}): 3 members on loopback, each in a temp dir, --quota-backend-bytes 8 GiB, --max-request-bytes 3 MiB, defaults otherwise (fsync on); etcd3 npm client with our client's channel options, puts sent to the leader.`;
-      etcd = await measureEtcd(binary, durationMs, options.progress);
-    }
-    const ours: SystemRun[] = [];
-    for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, options.progress));
-    options.progress('peers: measuring the disk ceiling (writev + fdatasync)');
-    const ceilings = new Map<number, CeilingRun>();
-    for (const c of KVC_CASES) ceilings.set(c.pageBytes, await ceiling(c.pageBytes));
-    const rows = [
-      ...(etcd === undefined ? [] : [putRow(etcd, undefined, ceilings)]),
-      ...ours.map((r) => putRow(r, etcd, ceilings)),
-      ...[...ceilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall)),
-    ];
-    const evicted = ours.reduce((n, r) => n + (r.evictedPages ?? 0), 0);
-    const warnings = evicted === 0 ? [] : [`WARNING: ${evicted} pages were evicted during our runs; the figures include eviction work.`];
-    return { suite: 'peers', results: rows, table: tables(rows), notes: [...warnings, ...notes(etcdNote)] };
+    if (options.part !== undefined && !PARTS.includes(options.part)) throw new Error(`peers: --part must be one of ${PARTS.join(', ')}, got ${options.part}`);
+    const write = options.part === 'read' ? undefined : await writeSide(options);
+    // Read cases are shorter than put cases: half of --seconds each (5 s by default).
+    const readSeconds = (options.secondsPerCase ?? DEFAULT_SECONDS) / 2;
+    const read = options.part === 'write' ? undefined : await measureReads(readSeconds, options.progress);
+    const rows = [...(write?.rows ?? []), ...(read?.rows ?? [])];
+    const table = [...(write === undefined ? [] : [tables(write.rows)]), ...(read === undefined ? [] : [readTables(read.rows)])].join('\n\n');
+    return { suite: 'peers', results: rows, table, notes: [...(write?.notes ?? []), ...(read?.notes ?? [])] };
   },
 };

@@ -4,7 +4,7 @@
 // running when the benchmark process exits, so that no server is ever left behind.
 import { type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { parseWriteBytes } from './measure.js';
+import { parseCpuMs, parseWriteBytes } from './measure.js';
 import { pidAlive } from './ports.js';
 
 export { freePortRange, pidAlive } from './ports.js';
@@ -24,6 +24,31 @@ export function processWriteBytesOf(pid: number): number {
 /** write_bytes of every pid, summed (NaN if any is unreadable: a partial sum would mislead). */
 export function totalWriteBytes(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + processWriteBytesOf(pid), 0);
+}
+
+/** CPU ms (user + system, all threads) process `pid` has used, or NaN where unreadable. */
+export function processCpuMs(pid: number): number {
+  try {
+    return parseCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU used from now on by the server processes `pids` (summed) and by this process (the client):
+ * on a shared machine, throughput swings with the load, CPU per byte much less.
+ */
+export function cpuMeter(pids: number[]): () => { serverCpuMs: number; clientCpuMs: number } {
+  const serverBefore = pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+  const clientBefore = process.cpuUsage();
+  return () => {
+    const client = process.cpuUsage(clientBefore);
+    return {
+      serverCpuMs: pids.reduce((sum, pid) => sum + processCpuMs(pid), 0) - serverBefore,
+      clientCpuMs: (client.user + client.system) / 1000,
+    };
+  };
 }
 
 function exitedOrTimeout(child: ChildProcess, timeoutMs: number): Promise<boolean> {

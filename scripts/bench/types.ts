@@ -7,6 +7,8 @@ export interface BenchOptions {
   secondsPerCase?: number;
   /** Gibibytes of pages to fill before timing a restart (the `recovery` suite); undefined: its default. */
   gib?: number;
+  /** Which part of a suite to run (the `peers` suite: "write" or "read"); undefined: all of it. */
+  part?: string;
   /** Receives progress lines (to stderr), so a long suite shows it is alive without touching stdout. */
   progress: (line: string) => void;
 }

@@ -1,12 +1,12 @@
 // Proves the pure helpers of the `peers` benchmark (scripts/bench/peers-helpers.ts, and
-// parseWriteBytes in scripts/bench/measure.ts, which every suite's write meter uses): write_bytes is
-// read from /proc/<pid>/io text (and from this process's real file on Linux), a binary is found on
+// parseWriteBytes and parseCpuMs in scripts/bench/measure.ts, which the suites' meters use): write_bytes
+// and CPU time are read from /proc/<pid>/io and /proc/<pid>/stat text (and this process's real files on Linux), a binary is found on
 // a PATH only as an executable file, and the put loop keeps at most `inflight` puts running, stops
 // at `putsMax` or its deadline, and fails when a put fails. Real files in a temp dir, no mocks.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { parseWriteBytes } from '../../scripts/bench/measure.js';
+import { parseCpuMs, parseWriteBytes } from '../../scripts/bench/measure.js';
 import { driveInflight, findOnPath } from '../../scripts/bench/peers-helpers.js';
 
 const PROC_IO_SAMPLE = ['rchar: 10', 'wchar: 20', 'syscr: 1', 'syscw: 2', 'read_bytes: 4096', 'write_bytes: 123456789', 'cancelled_write_bytes: 0', ''].join('\n');
@@ -16,6 +16,13 @@ t.test('write_bytes is read from /proc/<pid>/io text', async (t) => {
   t.ok(Number.isNaN(parseWriteBytes('rchar: 10\n')), 'NaN when the field is missing');
   t.ok(Number.isNaN(parseWriteBytes('cancelled_write_bytes: 5\n')), 'a field that only ends in write_bytes does not count');
   if (process.platform === 'linux') t.ok(parseWriteBytes(readFileSync('/proc/self/io', 'utf8')) >= 0, "this process's own file parses");
+});
+
+t.test('CPU time is read from /proc/<pid>/stat text, past a command name with spaces', async (t) => {
+  // Fields after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+  t.equal(parseCpuMs('42 (node x) y) S 1 42 42 0 -1 4194304 10 0 0 0 250 75 0 0 20 0 1'), 3250, 'utime 250 + stime 75 ticks = 3250 ms');
+  t.ok(Number.isNaN(parseCpuMs('42 (node) S 1 42')), 'NaN when the fields are missing');
+  if (process.platform === 'linux') t.ok(parseCpuMs(readFileSync('/proc/self/stat', 'utf8')) >= 0, "this process's own file parses");
 });
 
 t.test('findOnPath finds executable files only, in PATH order', async (t) => {

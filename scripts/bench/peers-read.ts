@@ -1,0 +1,310 @@
+// The read side of the `peers` benchmark (issue 12 item 6), in one run on one machine: Redis (Debian's
+// redis-server, started here; skipped with one line when it is not on PATH) GET and SET of 2 MiB
+// values with 8 in flight and EXISTS of 16 keys pipelined at 1 and 100 concurrent callers; the
+// ceilings (grpc-js streaming a static buffer between two processes, plain TCP, memcpy); and ours:
+// GetPages of 2 MiB pages with 8 in flight from a `kvc dev` cluster of 3 member processes, first
+// read (LevelDB / blob files) and from the memory tier, and Lookup of 16 keys at 1 and 100
+// concurrent callers. Every loop is bounded in count and seconds. "Ours over shared memory" has
+// its place here (oursOverSharedMemory) and is skipped with a note until the client has it.
+import path from 'node:path';
+import { KvcClient } from '../../src/client/index.js';
+import { startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
+import { MIB, formatBytes, quantile, round, seconds, withTempDir } from './measure.js';
+import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
+import { driveInflight, findOnPath, type InflightRun } from './peers-helpers.js';
+import { cpuMeter, removingOnExit } from './processes.js';
+import { memcpyCeiling, rawGrpcCeiling, rawTcpCeiling } from './raw-ceilings.js';
+import { redisVersion, startRedis, type RedisServer } from './redis-server.js';
+
+export const READ_PAGE_BYTES = 2 * MIB;
+const INFLIGHT = 8;
+/** Pages stored (128 MiB): they fit every member's memory tier (256 MiB arena in `kvc dev`). */
+const STORED_PAGES = 64;
+/** Keys per Lookup / per EXISTS pipeline: a prompt of 16 blocks. */
+const LOOKUP_KEYS = 16;
+const LOOKUP_CONCURRENCIES = [1, 100];
+/** Seconds per measured case unless --seconds says otherwise. */
+export const DEFAULT_READ_SECONDS = 5;
+/** Most calls per case, whatever the seconds. */
+const READS_MAX = 4000;
+const LOOKUPS_MAX = 20_000;
+const RAW_BYTES_MAX = 16 * 1024 * MIB;
+const BYTES_PER_MB = 1_000_000;
+const MILLISECONDS_PER_SECOND = 1000;
+const TOKENS_PER_PAGE = 16;
+
+export type Row = Record<string, number | string>;
+
+interface Bounds {
+  durationMs: number;
+}
+
+/** A measured loop and the CPU it cost: the servers' (summed) and this process's (the client). */
+interface Measured {
+  run: InflightRun;
+  serverCpuMs: number;
+  clientCpuMs: number;
+}
+
+function mbPerSecond(bytes: number, ms: number): number {
+  return bytes / BYTES_PER_MB / seconds(ms);
+}
+
+/** CPU ms per MiB moved, server side and client side (NaN without bytes). */
+function cpuPerMiB(m: Measured): Row {
+  const mib = m.run.bytes / MIB;
+  return { serverCpuMsPerMiB: round(m.serverCpuMs / mib, 2), clientCpuMsPerMiB: round(m.clientCpuMs / mib, 2) };
+}
+
+function readRow(system: string, what: string, m: Measured): Row {
+  const run = m.run;
+  return {
+    kind: 'read',
+    system,
+    what,
+    pageBytes: READ_PAGE_BYTES,
+    inflight: INFLIGHT,
+    reads: run.puts,
+    seconds: round(seconds(run.elapsedMs), 2),
+    MBps: round(mbPerSecond(run.bytes, run.elapsedMs), 1),
+    latencyMsP50: round(quantile(run.latenciesMs, 0.5), 2),
+    latencyMsP99: round(quantile(run.latenciesMs, 0.99), 2),
+    ...cpuPerMiB(m),
+  };
+}
+
+function streamRow(system: string, what: string, bytes: number, elapsedMs: number): Row {
+  return { kind: 'read', system, what, pageBytes: READ_PAGE_BYTES, bytes, seconds: round(seconds(elapsedMs), 2), MBps: round(mbPerSecond(bytes, elapsedMs), 1) };
+}
+
+function lookupRow(system: string, what: string, concurrency: number, m: Measured): Row {
+  const run = m.run;
+  return {
+    kind: 'lookup',
+    system,
+    what,
+    keys: LOOKUP_KEYS,
+    concurrency,
+    calls: run.puts,
+    callsPerSec: round(run.puts / seconds(run.elapsedMs), 0),
+    latencyMsP50: round(quantile(run.latenciesMs, 0.5), 3),
+    latencyMsP99: round(quantile(run.latenciesMs, 0.99), 3),
+    serverCpuUsPerCall: round((m.serverCpuMs * 1000) / run.puts, 0),
+    clientCpuUsPerCall: round((m.clientCpuMs * 1000) / run.puts, 0),
+  };
+}
+
+/**
+ * Runs `op(i)` with `inflight` at a time: a short warm-up (JIT, connections), then the measured
+ * loop, metering the CPU of the server processes `pids` and of this one.
+ */
+export async function measured(op: (i: number) => Promise<void>, bytesPerOp: number, inflight: number, callsMax: number, b: Bounds, pids: number[]): Promise<Measured> {
+  await driveInflight(op, bytesPerOp, { first: 0, inflight, putsMax: 2 * inflight, durationMsMax: b.durationMs });
+  const cpu = cpuMeter(pids);
+  const run = await driveInflight(op, bytesPerOp, { first: 0, inflight, putsMax: callsMax, durationMsMax: b.durationMs });
+  return { run, ...cpu() };
+}
+
+async function measureRedis(redis: RedisServer, pages: PageGenerator, b: Bounds): Promise<Row[]> {
+  const key = (i: number): string => `bench:${i % STORED_PAGES}`;
+  const values = Array.from({ length: STORED_PAGES }, (_, i) => {
+    const data = pages.payload(i);
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  });
+  const set = await measured(async (i) => void (await redis.client.set(key(i), values[i % STORED_PAGES]!)), READ_PAGE_BYTES, INFLIGHT, READS_MAX, b, [redis.pid]);
+  const get = await measured(
+    async (i) => {
+      const value = await redis.client.getBuffer(key(i));
+      if (value?.byteLength !== READ_PAGE_BYTES) throw new Error(`redis GET ${key(i)} returned ${value?.byteLength} bytes`);
+    },
+    READ_PAGE_BYTES,
+    INFLIGHT,
+    READS_MAX,
+    b,
+    [redis.pid],
+  );
+  const rows = [readRow('redis', 'SET', set), readRow('redis', 'GET', get)];
+  for (const concurrency of LOOKUP_CONCURRENCIES) {
+    const exists = async (i: number): Promise<void> => {
+      const pipeline = redis.client.pipeline();
+      for (let k = 0; k < LOOKUP_KEYS; k++) pipeline.exists(key(i + k));
+      const answers = await pipeline.exec();
+      if (answers?.length !== LOOKUP_KEYS || answers.some(([error, found]) => error !== null || found !== 1)) throw new Error('redis EXISTS missed a stored key');
+    };
+    rows.push(lookupRow('redis', `EXISTS × ${LOOKUP_KEYS}, pipelined`, concurrency, await measured(exists, 0, concurrency, LOOKUPS_MAX, b, [redis.pid])));
+  }
+  return rows;
+}
+
+async function measureCeilings(b: Bounds, progress: (line: string) => void): Promise<Row[]> {
+  progress('peers read: raw grpc-js streaming between two processes');
+  const grpc = await rawGrpcCeiling({ inflight: INFLIGHT, putsMax: READS_MAX, durationMsMax: b.durationMs });
+  progress('peers read: raw TCP between two processes, memcpy');
+  const tcp = await rawTcpCeiling(RAW_BYTES_MAX, b.durationMs);
+  const memcpy = memcpyCeiling(RAW_BYTES_MAX, Math.min(b.durationMs, MILLISECONDS_PER_SECOND));
+  return [
+    readRow('raw grpc-js', 'server stream of a static buffer, 1 MiB messages, to another process', grpc),
+    streamRow('raw TCP', 'one connection, another process', tcp.bytes, tcp.elapsedMs),
+    streamRow('memcpy', 'Buffer.copy into a preallocated buffer', memcpy.bytes, memcpy.elapsedMs),
+  ];
+}
+
+async function fill(client: KvcClient, pages: PageGenerator): Promise<void> {
+  const put = async (i: number): Promise<void> => {
+    const meta = {
+      namespace: BENCH_NS,
+      key: benchPageKey(i),
+      dtype: 'u8' as const,
+      shape: [READ_PAGE_BYTES],
+      tokens: TOKENS_PER_PAGE,
+      ...(i > 0 ? { parentKey: benchPageKey(i - 1) } : {}),
+    };
+    const [outcome] = await client.putPages([{ meta, data: pages.payload(i) }]);
+    if (outcome === undefined || outcome.code !== '') throw new Error(`put ${i} refused: ${outcome?.code} ${outcome?.message}`);
+  };
+  await driveInflight(put, READ_PAGE_BYTES, { first: 0, inflight: INFLIGHT, putsMax: STORED_PAGES, durationMsMax: Number.POSITIVE_INFINITY });
+}
+
+/** Reads of page i % STORED_PAGES into one of `INFLIGHT` preallocated buffers; the client verifies each crc32c. */
+function pageReader(client: KvcClient, endpoint?: string): (i: number) => Promise<void> {
+  const targets = Array.from({ length: INFLIGHT }, () => new Uint8Array(READ_PAGE_BYTES));
+  const options = endpoint === undefined ? {} : { endpoint };
+  return async (i) => {
+    const { bytes } = await client.getPagesInto(BENCH_NS, [benchPageKey(i % STORED_PAGES)], targets[i % INFLIGHT]!, options);
+    if (bytes !== READ_PAGE_BYTES) throw new Error(`GetPages of page ${i} returned ${bytes} bytes`);
+  };
+}
+
+/**
+ * Ours over same-host shared memory (issue 12 item 3): the place for its row. Skipped, with the
+ * reason, while the client cannot read over shared memory; the author of that path replaces the
+ * body with a `measured(...)` of getPagesInto with the shared-memory transfer (and a readRow).
+ */
+export function oursOverSharedMemory(_cluster: KvcDevCluster, _b: Bounds): Promise<{ row: Row } | { skipped: string }> {
+  return Promise.resolve({ skipped: 'ours over shared memory: not measured, the client has no shared-memory transfer yet (issue 12 item 3).' });
+}
+
+async function measureOurs(pages: PageGenerator, b: Bounds, progress: (line: string) => void): Promise<{ rows: Row[]; notes: string[] }> {
+  return withTempDir('kvc-bench-peers-read-', (dir) =>
+    removingOnExit(dir, async () => {
+      const cluster = await startKvcDev(path.join(dir, 'dev'));
+      try {
+        progress(`peers read: ours, storing ${STORED_PAGES} pages of ${formatBytes(READ_PAGE_BYTES)}`);
+        await fill(cluster.client, pages);
+        // First reads: every page once, spread over the members by the client, each from LevelDB.
+        const coldCpu = cpuMeter(cluster.memberPids);
+        const coldRun = await driveInflight(pageReader(cluster.client), READ_PAGE_BYTES, { first: 0, inflight: INFLIGHT, putsMax: STORED_PAGES, durationMsMax: b.durationMs });
+        const cold: Measured = { run: coldRun, ...coldCpu() };
+        progress('peers read: ours, warming every member\'s memory tier');
+        for (const endpoint of cluster.endpoints) {
+          await driveInflight(pageReader(cluster.client, endpoint), READ_PAGE_BYTES, { first: 0, inflight: INFLIGHT, putsMax: STORED_PAGES, durationMsMax: Number.POSITIVE_INFINITY });
+        }
+        progress('peers read: ours, GetPages from the memory tier, Lookup');
+        const warm = await measured(pageReader(cluster.client), READ_PAGE_BYTES, INFLIGHT, READS_MAX, b, cluster.memberPids);
+        const rows = [readRow('ours', 'GetPages, first read (LevelDB)', cold), readRow('ours', 'GetPages, memory tier', warm)];
+        const notes: string[] = [];
+        const shared = await oursOverSharedMemory(cluster, b);
+        if ('row' in shared) rows.push(shared.row);
+        else notes.push(shared.skipped);
+        const windows = STORED_PAGES - LOOKUP_KEYS + 1;
+        const lookup = async (i: number): Promise<void> => {
+          const first = i % windows;
+          const keys = Array.from({ length: LOOKUP_KEYS }, (_, k) => benchPageKey(first + k));
+          const matched = await cluster.client.lookup(BENCH_NS, keys);
+          if (matched !== LOOKUP_KEYS) throw new Error(`Lookup matched ${matched} of ${LOOKUP_KEYS} stored keys`);
+        };
+        for (const concurrency of LOOKUP_CONCURRENCIES) {
+          rows.push(lookupRow('ours', `Lookup of ${LOOKUP_KEYS} keys`, concurrency, await measured(lookup, 0, concurrency, LOOKUPS_MAX, b, cluster.memberPids)));
+        }
+        return { rows, notes };
+      } finally {
+        await cluster.stop();
+      }
+    }),
+  );
+}
+
+function withRatios(rows: Row[]): Row[] {
+  const find = (system: string, what: string): Row | undefined => rows.find((r) => r.system === system && r.what === what);
+  const redisGet = find('redis', 'GET');
+  const rawGrpc = rows.find((r) => r.system === 'raw grpc-js');
+  return rows.map((r) => {
+    if (r.kind === 'read' && r.system === 'ours') {
+      const ratios: Row = {};
+      if (redisGet !== undefined) ratios.overRedisGet = round((r.MBps as number) / (redisGet.MBps as number), 3);
+      if (rawGrpc !== undefined) ratios.overRawGrpc = round((r.MBps as number) / (rawGrpc.MBps as number), 3);
+      return { ...r, ...ratios };
+    }
+    if (r.kind === 'lookup' && r.system === 'ours') {
+      const redis = rows.find((x) => x.kind === 'lookup' && x.system === 'redis' && x.concurrency === r.concurrency);
+      return redis === undefined ? r : { ...r, p99OverRedis: round((r.latencyMsP99 as number) / (redis.latencyMsP99 as number), 2) };
+    }
+    return r;
+  });
+}
+
+export function readTables(rows: Row[]): string {
+  const cell = (value: number | string | undefined, suffix = ''): string => (value === undefined ? '–' : `${value}${suffix}`);
+  const reads = rows
+    .filter((r) => r.kind === 'read')
+    .map(
+      (r) =>
+        `| ${r.system} | ${r.what} | ${cell(r.inflight)} | ${cell(r.reads)} | ${r.seconds} | **${r.MBps}** | ${cell(r.latencyMsP50)} | ${cell(r.latencyMsP99)} | ${cell(r.serverCpuMsPerMiB)} | ${cell(r.clientCpuMsPerMiB)} | ${cell(r.overRedisGet, '×')} | ${cell(r.overRawGrpc, '×')} |`,
+    );
+  const lookups = rows
+    .filter((r) => r.kind === 'lookup')
+    .map((r) => `| ${r.system} | ${r.what} | ${r.concurrency} | ${r.calls} | ${r.callsPerSec} | ${r.latencyMsP50} | **${r.latencyMsP99}** | ${r.serverCpuUsPerCall} | ${r.clientCpuUsPerCall} | ${cell(r.p99OverRedis, '×')} |`);
+  return [
+    `| system | read (${formatBytes(READ_PAGE_BYTES)}) | in flight | reads | s | MB/s | p50 ms | p99 ms | server CPU ms / MiB | client CPU ms / MiB | ÷ Redis GET | ÷ raw grpc-js |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...reads,
+    '',
+    '| system | lookup | callers | calls | calls/s | p50 ms | p99 ms | server CPU µs / call | client CPU µs / call | p99 ÷ Redis |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...lookups,
+  ].join('\n');
+}
+
+function readNotes(redisNote: string, durationMs: number): string[] {
+  return [
+    redisNote,
+    `Ours: \`kvc dev\` (3 member processes, 256 MiB memory tier each), ${STORED_PAGES} pages of ${formatBytes(READ_PAGE_BYTES)} put first; src/client getPagesInto one page per call into a preallocated buffer (crc32c verified), ${INFLIGHT} calls in flight, reads spread over the members. "First read": every page once, each member reading its own LevelDB/blob files (the OS page cache may hold them). "Memory tier": after every member has read every page.`,
+    `Lookup: ${LOOKUP_KEYS} stored keys per call, KvcClient.lookup, answered by any member from its in-memory index; Redis: a pipeline of ${LOOKUP_KEYS} EXISTS. Callers each wait for their answer before the next call.`,
+    `Raw grpc-js: raw-server.ts in its own process, the member's server options and the client's channel options, identity serializers, ${INFLIGHT} calls in flight, each one ${formatBytes(READ_PAGE_BYTES)} page in 1 MiB messages copied into a preallocated buffer. Raw TCP: one connection, bytes counted. memcpy: Buffer.copy of ${formatBytes(READ_PAGE_BYTES)} pages from a 64 MiB source into one preallocated buffer.`,
+    'CPU: user + system time of the server processes (summed over our three members) and of the bench process (the client), from /proc/<pid>/stat and process.cpuUsage, per MiB read or per call; on a shared machine it moves far less than throughput does.',
+    `Every case: a short warm-up, then at most ${seconds(durationMs)} s (--seconds) or ${READS_MAX} reads / ${LOOKUPS_MAX} lookups.`,
+    'Targets (issue 12, not asserted): GetPages from the memory tier ≥ 0.9 × raw grpc-js; Lookup p99 ≤ 1 ms at 100 concurrent.',
+  ];
+}
+
+/** The whole read side: rows (with ratios), and notes. */
+export async function measureReads(secondsPerCase: number | undefined, progress: (line: string) => void): Promise<{ rows: Row[]; notes: string[] }> {
+  const b: Bounds = { durationMs: (secondsPerCase ?? DEFAULT_READ_SECONDS) * MILLISECONDS_PER_SECOND };
+  const pages = new PageGenerator(READ_PAGE_BYTES);
+  const rows: Row[] = [];
+  const binary = findOnPath('redis-server');
+  let redisNote: string;
+  if (binary === undefined) {
+    redisNote = 'redis: not measured, `redis-server` is not on PATH (Debian: apt-get install redis-server); ours alone.';
+    progress(redisNote);
+  } else {
+    redisNote = `Redis ${redisVersion(binary)} (${binary}): one server on loopback, --save "" --appendonly no; ioredis, one connection, ${INFLIGHT} commands in flight (pipelined on it), ${STORED_PAGES} keys cycled.`;
+    progress(`peers read: redis ${formatBytes(READ_PAGE_BYTES)} SET / GET, EXISTS`);
+    rows.push(
+      ...(await withTempDir('kvc-bench-redis-', (dir) =>
+        removingOnExit(dir, async () => {
+          const redis = await startRedis(binary, dir);
+          try {
+            return await measureRedis(redis, pages, b);
+          } finally {
+            await redis.stop();
+          }
+        }),
+      )),
+    );
+  }
+  rows.push(...(await measureCeilings(b, progress)));
+  const ours = await measureOurs(pages, b, progress);
+  rows.push(...ours.rows);
+  return { rows: withRatios(rows), notes: [...readNotes(redisNote, b.durationMs), ...ours.notes] };
+}
