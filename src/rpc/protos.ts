@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { LIMITS } from '../limits.js';
 import { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS } from '../proto/index.js';
+import { getPagesResponseSerializer, type Serializer } from './get-pages-codec.js';
 
 /** Re-exported from src/proto, the one place that knows where the protos are and how to load them. */
 export { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS };
@@ -37,12 +38,19 @@ export function loadProtos(): LoadedProtos {
     return definition as grpc.ServiceDefinition;
   };
   loaded = {
-    cache: service(SERVICE_NAMES.cache),
+    cache: withGetPagesSerializer(service(SERVICE_NAMES.cache)),
     admin: service(SERVICE_NAMES.admin),
     peer: service(SERVICE_NAMES.peer),
     packageDefinition,
   };
   return loaded;
+}
+
+/** The cache service with GetPages' responses written by get-pages-codec.ts (no allocation per chunk). */
+function withGetPagesSerializer(cache: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const getPages = cache.GetPages;
+  if (getPages === undefined) throw new Error('GetPages is missing from the cache service');
+  return { ...cache, GetPages: { ...getPages, responseSerialize: getPagesResponseSerializer(getPages.responseSerialize as Serializer) } };
 }
 
 function isServiceDefinition(value: object): boolean {

@@ -1,0 +1,91 @@
+// The serializer of GetPagesResponse, the one message that carries page bytes out of a member.
+//
+// Why not proto-loader's: protobufjs encodes a message into a fresh buffer of its size, so every
+// 1 MiB chunk cost a new 1 MiB allocation and a copy before grpc-js allocated its frame and copied
+// the bytes again. On the VMs we run on, a freshly allocated large buffer costs page faults (about
+// 3 ms per MiB, against 0.05 ms for memory that is reused) and garbage-collector work; the profile
+// of a member serving memory-tier reads showed those allocations, their copies and GC as the bulk
+// of its CPU. Here the small fields (the page's metadata, once per page) are still encoded by
+// protobufjs, and the chunk is written behind them into one scratch buffer that is reused for every
+// message.
+//
+// Why a shared scratch buffer is safe: grpc-js (1.14, server-interceptors.ts serializeMessage)
+// calls the serializer and at once copies its output into the frame it sends (a buffer of its
+// own, 5 header bytes + message), before any other JavaScript runs; the serializer's output is
+// not kept. The end-to-end tests read thousands of chunks with their crc32c checked, so a grpc-js
+// that kept the buffer would fail them.
+//
+// The encoding is what protobufjs produces for the same message (proto3, fields in number order,
+// zero values left out), so any client decodes it; get-pages-codec.test.ts checks the bytes.
+import assert from 'node:assert/strict';
+import { LIMITS } from '../limits.js';
+import type { GetPagesResponse } from './proto-types.js';
+
+/** Field tags of GetPagesResponse (cache.proto): (number << 3) | wire type; meta (1) comes from protobufjs. */
+const TAG_DATA = (2 << 3) | 2;
+const TAG_OFFSET = (3 << 3) | 0;
+const TAG_LAST = (4 << 3) | 0;
+/** Room for the tags, lengths, offset and flag around a chunk and its metadata. */
+const FIELD_HEADROOM_BYTES = 64;
+const EMPTY = new Uint8Array(0);
+
+export type Serializer = (value: GetPagesResponse) => Buffer;
+
+/** Bytes of `value` as a protobuf varint (value < 2^53). */
+function varintBytes(value: number): number {
+  let bytes = 1;
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) bytes++;
+  return bytes;
+}
+
+function writeVarint(target: Buffer, at: number, value: number): number {
+  let v = value;
+  let position = at;
+  while (v >= 0x80) {
+    target[position++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  target[position++] = v;
+  return position;
+}
+
+/**
+ * A GetPagesResponse serializer writing into one reused buffer. `encodeGeneric` is proto-loader's
+ * serializer, used for the metadata alone (a message without data, offset or flag encodes as its
+ * meta field). The returned Buffer is valid until the next call.
+ */
+export function getPagesResponseSerializer(encodeGeneric: Serializer): Serializer {
+  let scratch = Buffer.allocUnsafe(LIMITS.page.chunkBytes + FIELD_HEADROOM_BYTES);
+  return (value) => {
+    const data = value.data ?? EMPTY;
+    // Only `meta` set: protobufjs encodes nothing else (it skips fields a message does not own).
+    const meta = value.meta ? encodeGeneric({ meta: value.meta } as GetPagesResponse) : EMPTY;
+    const bytes =
+      meta.byteLength +
+      (data.byteLength > 0 ? 1 + varintBytes(data.byteLength) + data.byteLength : 0) +
+      (value.offset > 0 ? 1 + varintBytes(value.offset) : 0) +
+      (value.last ? 2 : 0);
+    // Messages never exceed the client message limit (grpc-js refuses them); larger scratch is a bug.
+    assert.ok(bytes <= LIMITS.rpc.clientMessageBytesMax, `GetPagesResponse of ${bytes} bytes`);
+    if (scratch.byteLength < bytes) scratch = Buffer.allocUnsafe(bytes);
+    // The meta field (field 1) as protobufjs wrote it, then the others in field order.
+    scratch.set(meta, 0);
+    let at = meta.byteLength;
+    if (data.byteLength > 0) {
+      scratch[at++] = TAG_DATA;
+      at = writeVarint(scratch, at, data.byteLength);
+      scratch.set(data, at);
+      at += data.byteLength;
+    }
+    if (value.offset > 0) {
+      scratch[at++] = TAG_OFFSET;
+      at = writeVarint(scratch, at, value.offset);
+    }
+    if (value.last) {
+      scratch[at++] = TAG_LAST;
+      scratch[at++] = 1;
+    }
+    assert.equal(at, bytes);
+    return scratch.subarray(0, bytes);
+  };
+}
