@@ -10,6 +10,7 @@ import type { Dtype } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, KvcClientError, localError, toClientError } from './client-error.js';
 import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
+import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
 import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
 import type { Page, PageDestination, PageInput, PageMetaOut } from './pages.js';
@@ -18,6 +19,7 @@ import type {
   ClusterSettingsMessage,
   GetPagesResponse,
   ListRemovalsResponse,
+  LookupRequest,
   NamespaceStatusMessage,
   ProfileChunk,
   PutPagesRequest,
@@ -35,6 +37,14 @@ export const DEFAULT_DEADLINE_MS = 10_000;
  * retry resends at most this much and one attempt's deadline stays meaningful.
  */
 export const PUT_STREAM_BYTES_MAX = 256 * 1024 * 1024;
+
+/**
+ * Lookup calls in flight at once unless the options say otherwise; concurrent lookups beyond
+ * them wait and go out together in one call (lookup-batcher.ts).
+ */
+export const DEFAULT_LOOKUP_CALLS_MAX = 2;
+/** Most prompts one batched Lookup call carries (their keys also count against keysPerRequestMax). */
+export const LOOKUP_PROMPTS_PER_CALL_MAX = 512;
 
 /** Most removals one ListRemovals answer holds (admin.proto: a larger limit is cut to this). */
 export const REMOVALS_PER_CALL_MAX = 10_000;
@@ -55,6 +65,11 @@ export interface ClientOptions {
   backoffMaxMs?: number;
   /** Check each received page against its crc32c (default true). */
   verifyChecksums?: boolean;
+  /**
+   * Lookup calls in flight at once (default 2); lookups of concurrent callers beyond them are sent
+   * together in the next call. 1 batches the most; a large value sends one call per lookup.
+   */
+  lookupCallsMax?: number;
 }
 
 export interface GetPagesOptions {
@@ -169,6 +184,7 @@ export class KvcClient {
   readonly #adminToken: string | undefined;
   readonly #verifyChecksums: boolean;
   readonly #rpcs = clientRpcs();
+  readonly #lookups: LookupBatcher;
 
   constructor(o: ClientOptions) {
     this.#pool = new EndpointPool(o.endpoints);
@@ -180,6 +196,11 @@ export class KvcClient {
     this.#deadlineMs = positiveInteger(o.deadlineMs ?? DEFAULT_DEADLINE_MS, 'deadlineMs');
     this.#adminToken = o.adminToken;
     this.#verifyChecksums = o.verifyChecksums ?? true;
+    this.#lookups = new LookupBatcher((batch) => this.#sendLookups(batch), {
+      callsMax: positiveInteger(o.lookupCallsMax ?? DEFAULT_LOOKUP_CALLS_MAX, 'lookupCallsMax'),
+      keysMax: LIMITS.page.keysPerRequestMax,
+      promptsMax: LOOKUP_PROMPTS_PER_CALL_MAX,
+    });
   }
 
   /** Every member address the client knows, in the order it learned them. */
@@ -198,6 +219,8 @@ export class KvcClient {
    */
   async lookup(ns: string, keys: Uint8Array[], o: LookupOptions = {}): Promise<number> {
     const leaseMs = nonNegativeInteger(o.leaseMs ?? 0, 'leaseMs');
+    // One request's worth, from any member: may travel with other callers' lookups.
+    if (o.endpoint === undefined && keys.length <= LIMITS.page.keysPerRequestMax) return this.#lookups.lookup(ns, keys, o.linearizable === true, leaseMs);
     let matched = 0;
     for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
       const request = { namespace: ns, keys: batch, linearizable: o.linearizable === true, leaseMs };
@@ -212,6 +235,26 @@ export class KvcClient {
       if (response.matched < batch.length) break;
     }
     return matched;
+  }
+
+  /** One Lookup call for a batch of prompts (lookup-batcher.ts), retried like any read. */
+  #sendLookups(batch: LookupBatch): Promise<number[]> {
+    const [keys = [], ...more] = batch.prompts;
+    const request: LookupRequest = { namespace: batch.ns, keys, linearizable: batch.linearizable, leaseMs: batch.leaseMs };
+    if (more.length > 0) request.morePrompts = more.map((prompt) => ({ keys: prompt }));
+    return this.#withRetry({ target: 'replica', idempotent: true }, async (endpoint) => {
+      const answer = await unaryCall(this.#pool.client(endpoint), this.#rpcs.lookup, request, new grpc.Metadata(), this.#deadlineMs);
+      const matched = more.length === 0 ? [answer.matched] : [answer.matched, ...answer.moreMatched];
+      if (matched.length !== batch.prompts.length) {
+        throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup answered ${matched.length} of ${batch.prompts.length} prompts`, endpoint);
+      }
+      batch.prompts.forEach((prompt, i) => {
+        if (!(matched[i]! >= 0 && matched[i]! <= prompt.length)) {
+          throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup matched ${matched[i]} of ${prompt.length} keys`, endpoint);
+        }
+      });
+      return matched;
+    });
   }
 
   /**

@@ -54,6 +54,8 @@ export interface LookupRequest {
   linearizable: boolean;
   /** Protect the matched pages from eviction this long (0 = no lease). */
   leaseMs: number;
+  /** More prompts of the namespace, each answered alone in LookupResponse.moreMatched. */
+  morePrompts?: { keys: Uint8Array[] }[];
 }
 
 export interface GetPagesRequest {

@@ -33,6 +33,8 @@ export type Empty = Record<string, never>;
 export interface LookupResponse {
   matched: number;
   appliedIndex: number;
+  /** One per request's morePrompts, in order (empty from a member that predates them). */
+  moreMatched: number[];
 }
 
 export interface PutResult {

@@ -24,7 +24,7 @@ import type {
   PutPagesResponse,
   PutResult,
 } from './proto-types.js';
-import { checksumMismatch, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs } from './validate.js';
+import { checksumMismatch, validateKeyCount, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs } from './validate.js';
 
 /**
  * Bytes of pages one PutPages stream may have proposed and not yet seen applied. Past it the
@@ -59,11 +59,14 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
 async function lookup(ctx: MemberContext, request: LookupRequest, call: grpc.ServerUnaryCall<LookupRequest, LookupResponse>): Promise<LookupResponse> {
   const ns = validateNamespace(request.namespace);
   const keys = validateKeys(request.keys);
+  // A batch of prompts (the client's concurrent callers): each answered as if asked alone.
+  const more = (request.morePrompts ?? []).map((prompt) => validateKeys(prompt.keys ?? []));
+  validateKeyCount(more.reduce((sum, prompt) => sum + prompt.length, keys.length));
   const leaseMs = validateLeaseMs(request.leaseMs);
   const node = ctx.requireNode();
   if (request.linearizable) await node.linearizableRead(ctx.timeoutMs(call));
   const matched = node.lookup(ns, keys, leaseMs);
-  return { matched, appliedIndex: node.store.appliedIndex() };
+  return { matched, appliedIndex: node.store.appliedIndex(), moreMatched: more.map((prompt) => node.lookup(ns, prompt, leaseMs)) };
 }
 
 /** Proposes a command whose result is always ok (delete, pin, unpin, drop) and answers empty. */

@@ -78,6 +78,8 @@ export interface LookupRequest {
   keys: Buffer[];
   linearizable: boolean;
   leaseMs: number;
+  /** More prompts looked up alone each, answered in LookupResponse.moreMatched. */
+  morePrompts: { keys: Buffer[] }[];
 }
 
 export interface GetPagesRequest {

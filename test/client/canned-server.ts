@@ -73,6 +73,10 @@ export class CannedMember {
   streamFault: StreamFault = 'none';
   /** Lookup answers this instead of the truth (a broken member). */
   lookupOverride: number | undefined;
+  /** Lookup ignores more_prompts, as a member older than them does. */
+  ignoresMorePrompts = false;
+  /** The number of prompts of each Lookup call received. */
+  readonly lookupPrompts: number[] = [];
   /** PutPages answers one result fewer than it stored (a broken member). */
   dropPutResult = false;
   /** Delay before answering any call, in ms. */
@@ -146,11 +150,19 @@ export class CannedMember {
       keys.length > LIMITS.page.keysPerRequestMax ? statusError(grpc.status.INVALID_ARGUMENT, 'KVC_TOO_MANY_KEYS', `${keys.length} keys`) : undefined;
     return {
       Lookup: this.#unary<LookupRequest, object>('Lookup', false, (r) => {
-        const refusal = tooMany(r.keys);
+        const more = this.ignoresMorePrompts ? [] : (r.morePrompts ?? []).map((p) => p.keys);
+        this.lookupPrompts.push(1 + more.length);
+        const refusal = tooMany([...r.keys, ...more.flat()]);
         if (refusal) return refusal;
-        let matched = 0;
-        while (matched < r.keys.length && this.#has(r.namespace, r.keys[matched]!)) matched++;
-        return { matched: this.lookupOverride ?? matched, appliedIndex: 7 };
+        if ([r.keys, ...more].some((keys) => keys.some((key) => key.byteLength < 8))) {
+          return statusError(grpc.status.INVALID_ARGUMENT, 'KVC_INVALID_KEY', 'a key under 8 bytes');
+        }
+        const prefix = (keys: Uint8Array[]): number => {
+          let matched = 0;
+          while (matched < keys.length && this.#has(r.namespace, keys[matched]!)) matched++;
+          return matched;
+        };
+        return { matched: this.lookupOverride ?? prefix(r.keys), appliedIndex: 7, moreMatched: more.map(prefix) };
       }),
       GetPages: (call: grpc.ServerWritableStream<GetPagesRequest, GetPagesResponse>) => void this.#getPages(call),
       PutPages: (call: grpc.ServerReadableStream<PutPagesRequest, object>, callback: grpc.sendUnaryData<object>) =>

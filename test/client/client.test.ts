@@ -6,7 +6,8 @@
 // iterator and into a caller's buffer; every damaged GetPages stream (gap, truncation, corruption,
 // wrong key, missing meta, short stream) is caught, and healed by another replica when one is
 // allowed; deadlines hold; an ambiguous put failure is retried safely, a non-idempotent admin call
-// is not; server errors surface with their kvc-code; answers that contradict the request (more
+// is not; concurrent lookups travel in shared calls yet each caller gets its own answer or error;
+// server errors surface with their kvc-code; answers that contradict the request (more
 // matches than keys, a missing put result) are refused; admin calls carry the token and
 // clusterStatus discovers members from one address. Each case uses its own small cluster.
 
@@ -128,6 +129,31 @@ t.test('reads rotate over the members; lookup finds the prefix before a hole', a
   t.equal(await client.lookup(NS, KEYS.slice(0, 3), { linearizable: true }), 3);
   t.equal(await client.lookup(NS, []), 0, 'no keys, no match');
   t.equal(await client.lookup('other-ns', KEYS.slice(0, 3)), 0, 'namespaces are separate');
+});
+
+t.test('concurrent lookups travel together, each answered alone; a bad key or an old member fails nobody else', async (t) => {
+  const { cluster, client } = await setup(t, 1);
+  await client.putPages([0, 1, 2, 4, 5].map((i) => page(i, 64)));
+  const member = cluster.member(1);
+  const stored = new Set([0, 1, 2, 4, 5]);
+  const prefixFrom = (first: number, length: number): number => {
+    let matched = 0;
+    while (matched < length && stored.has(first + matched)) matched++;
+    return matched;
+  };
+  t.equal(await client.lookup(NS, KEYS.slice(0, 8)), 3, 'a lone lookup');
+  t.same(member.lookupPrompts, [1], 'is sent at once, alone');
+  const firsts = Array.from({ length: 40 }, (_, i) => i % 6);
+  const concurrent = async (): Promise<number[]> => Promise.all(firsts.map((first) => client.lookup(NS, KEYS.slice(first, first + 4))));
+  t.same(await concurrent(), firsts.map((first) => prefixFrom(first, 4)), '40 concurrent callers each get their own prefix');
+  const calls = member.lookupPrompts.slice(1);
+  t.ok(calls.length < 40 && Math.max(...calls) > 1, `in ${calls.length} calls of ${calls.join(', ')} prompts`);
+  const bad = [new Uint8Array(3)];
+  const settled = await Promise.allSettled([...firsts.slice(0, 10).map((first) => client.lookup(NS, KEYS.slice(first, first + 4))), client.lookup(NS, bad)]);
+  t.same(settled.slice(0, 10).map((s) => (s.status === 'fulfilled' ? s.value : s.reason)), firsts.slice(0, 10).map((first) => prefixFrom(first, 4)), 'a bad key fails nobody else');
+  t.match(settled[10], { status: 'rejected', reason: { code: 'KVC_INVALID_KEY' } }, 'but its own caller');
+  member.ignoresMorePrompts = true;
+  t.same(await concurrent(), firsts.map((first) => prefixFrom(first, 4)), 'a member without more_prompts: asked prompt by prompt');
 });
 
 t.test('more keys than one request holds are split, and the prefix counts across batches', async (t) => {

@@ -2,7 +2,8 @@
 // member keeps serving afterwards, on a real 3-member cluster over loopback: empty and oversized
 // keys, unknown dtypes, shape × dtype ≠ bytes, a page over the size limit, a bad checksum,
 // PutPages streams that end mid-page or break the framing, a client that disconnects mid-stream
-// (nothing half-stored), 10,000 keys in one Lookup, bad namespaces, malformed admin requests, and
+// (nothing half-stored), 10,000 keys in one Lookup (or over a batch of prompts, each answered on its
+// own), bad namespaces, malformed admin requests, and
 // garbage on the peer port (raw TCP junk, junk protobuf, junk and local-only Raft messages, junk
 // snapshot streams). After each group the test puts and reads a page and checks no member
 // stopped on a fatal error.
@@ -58,6 +59,8 @@ t.test('lookups with bad keys, too many keys or a bad namespace', async (t) => {
     ['a namespace with a space', { namespace: 'a b', keys: [pageKey(1)] }, 'KVC_INVALID_NAMESPACE'],
     ['a non-ASCII namespace', { namespace: 'modèle', keys: [pageKey(1)] }, 'KVC_INVALID_NAMESPACE'],
     ['a 129-character namespace', { namespace: 'n'.repeat(129), keys: [pageKey(1)] }, 'KVC_INVALID_NAMESPACE'],
+    ['a 7-byte key in a batched prompt', { namespace: NS, keys: [pageKey(1)], morePrompts: [{ keys: [pageKey(2)] }, { keys: [Buffer.alloc(7)] }] }, 'KVC_INVALID_KEY'],
+    ['8,193 keys over the prompts of a batch', { namespace: NS, keys: [pageKey(1)], morePrompts: [{ keys: Array.from({ length: LIMITS.page.keysPerRequestMax }, (_, i) => pageKey(i)) }] }, 'KVC_TOO_MANY_KEYS'],
   ];
   for (const [what, request, code] of cases) {
     const error = await client.unary('cache', 'Lookup', request).catch((e: CallError) => e);
@@ -66,6 +69,14 @@ t.test('lookups with bad keys, too many keys or a bad namespace', async (t) => {
   }
   const ok = await client.unary<LookupResponse>('cache', 'Lookup', { namespace: 'n'.repeat(128), keys: Array.from({ length: LIMITS.page.keysPerRequestMax }, (_, i) => pageKey(i)) });
   t.equal(ok.matched, 0, 'the limits themselves are accepted');
+  const stored = u8Page(probe++, 4096, 4);
+  t.equal((await putPages(client, [stored])).results[0]!.code, '');
+  const batch = await client.unary<LookupResponse>('cache', 'Lookup', {
+    namespace: NS,
+    keys: [pageKey(999_999)],
+    morePrompts: [{ keys: [stored.meta.key, pageKey(999_998)] }, { keys: [] }, { keys: [stored.meta.key] }],
+  });
+  t.same([batch.matched, batch.moreMatched], [0, [1, 0, 1]], 'a batch of prompts is answered prompt by prompt');
   for (const name of ['GetPages', 'DeletePages', 'PinPages', 'UnpinPages']) {
     const request = { namespace: NS, keys: [Buffer.alloc(3)] };
     const error = name === 'GetPages' ? (await client.serverStream('cache', name, request)).error : await client.unary('cache', name, request).catch((e: CallError) => e);
