@@ -184,44 +184,131 @@ export function oursOverSharedMemory(_cluster: KvcDevCluster, _b: Bounds): Promi
   return Promise.resolve({ skipped: 'ours over shared memory: not measured, the client has no shared-memory transfer yet (issue 12 item 3).' });
 }
 
-async function measureOurs(pages: PageGenerator, b: Bounds, progress: (line: string) => void): Promise<{ rows: Row[]; notes: string[] }> {
+/** A `kvc dev` cluster in a temp dir for `body`, stopped and removed afterwards. */
+function withCluster<T>(progress: (line: string) => void, body: (cluster: KvcDevCluster) => Promise<T>): Promise<T> {
   return withTempDir('kvc-bench-peers-read-', (dir) =>
     removingOnExit(dir, async () => {
-      const cluster = await startKvcDev(path.join(dir, 'dev'));
+      // On a machine shared with other sessions a start may be cut short (a signal, a port lost
+      // to another process); one more try in a fresh dir, then the failure stands.
+      const cluster = await startKvcDev(path.join(dir, 'dev')).catch((error: Error) => {
+        progress(`peers read: kvc dev did not come up (${error.message.split('\n')[0]}); trying once more`);
+        return startKvcDev(path.join(dir, 'dev-again'));
+      });
       try {
-        progress(`peers read: ours, storing ${STORED_PAGES} pages of ${formatBytes(READ_PAGE_BYTES)}`);
-        await fill(cluster.client, pages);
-        // First reads: every page once, spread over the members by the client, each from LevelDB.
-        const coldCpu = cpuMeter(cluster.memberPids);
-        const coldRun = await driveInflight(pageReader(cluster.client), READ_PAGE_BYTES, { first: 0, inflight: INFLIGHT, putsMax: STORED_PAGES, durationMsMax: b.durationMs });
-        const cold: Measured = { run: coldRun, ...coldCpu() };
-        progress('peers read: ours, warming every member\'s memory tier');
-        for (const endpoint of cluster.endpoints) {
-          await driveInflight(pageReader(cluster.client, endpoint), READ_PAGE_BYTES, { first: 0, inflight: INFLIGHT, putsMax: STORED_PAGES, durationMsMax: Number.POSITIVE_INFINITY });
-        }
-        progress('peers read: ours, GetPages from the memory tier, Lookup');
-        const warm = await measured(pageReader(cluster.client), READ_PAGE_BYTES, INFLIGHT, READS_MAX, b, cluster.memberPids);
-        const rows = [readRow('ours', 'GetPages, first read (LevelDB)', cold), readRow('ours', 'GetPages, memory tier', warm)];
-        const notes: string[] = [];
-        const shared = await oursOverSharedMemory(cluster, b);
-        if ('row' in shared) rows.push(shared.row);
-        else notes.push(shared.skipped);
-        const windows = STORED_PAGES - LOOKUP_KEYS + 1;
-        const lookup = async (i: number): Promise<void> => {
-          const first = i % windows;
-          const keys = Array.from({ length: LOOKUP_KEYS }, (_, k) => benchPageKey(first + k));
-          const matched = await cluster.client.lookup(BENCH_NS, keys);
-          if (matched !== LOOKUP_KEYS) throw new Error(`Lookup matched ${matched} of ${LOOKUP_KEYS} stored keys`);
-        };
-        for (const concurrency of LOOKUP_CONCURRENCIES) {
-          rows.push(lookupRow('ours', `Lookup of ${LOOKUP_KEYS} keys`, concurrency, await measured(lookup, 0, concurrency, LOOKUPS_MAX, b, cluster.memberPids)));
-        }
-        return { rows, notes };
+        return await body(cluster);
       } finally {
         await cluster.stop();
       }
     }),
   );
+}
+
+/** Every member reads every page once, so that each serves them from its memory tier afterwards. */
+async function warmEveryTier(cluster: KvcDevCluster): Promise<void> {
+  for (const endpoint of cluster.endpoints) {
+    await driveInflight(pageReader(cluster.client, endpoint), READ_PAGE_BYTES, { first: 0, inflight: INFLIGHT, putsMax: STORED_PAGES, durationMsMax: Number.POSITIVE_INFINITY });
+  }
+}
+
+async function measureOurs(pages: PageGenerator, b: Bounds, progress: (line: string) => void): Promise<{ rows: Row[]; notes: string[] }> {
+  return withCluster(progress, async (cluster) => {
+    progress(`peers read: ours, storing ${STORED_PAGES} pages of ${formatBytes(READ_PAGE_BYTES)}`);
+    await fill(cluster.client, pages);
+    // First reads: every page once, spread over the members by the client, each from LevelDB.
+    const coldCpu = cpuMeter(cluster.memberPids);
+    const coldRun = await driveInflight(pageReader(cluster.client), READ_PAGE_BYTES, { first: 0, inflight: INFLIGHT, putsMax: STORED_PAGES, durationMsMax: b.durationMs });
+    const cold: Measured = { run: coldRun, ...coldCpu() };
+    progress('peers read: ours, warming every member\'s memory tier');
+    await warmEveryTier(cluster);
+    progress('peers read: ours, GetPages from the memory tier, Lookup');
+    const warm = await measured(pageReader(cluster.client), READ_PAGE_BYTES, INFLIGHT, READS_MAX, b, cluster.memberPids);
+    const rows = [readRow('ours', 'GetPages, first read (LevelDB)', cold), readRow('ours', 'GetPages, memory tier', warm)];
+    const notes: string[] = [];
+    const shared = await oursOverSharedMemory(cluster, b);
+    if ('row' in shared) rows.push(shared.row);
+    else notes.push(shared.skipped);
+    const windows = STORED_PAGES - LOOKUP_KEYS + 1;
+    const lookup = async (i: number): Promise<void> => {
+      const first = i % windows;
+      const keys = Array.from({ length: LOOKUP_KEYS }, (_, k) => benchPageKey(first + k));
+      const matched = await cluster.client.lookup(BENCH_NS, keys);
+      if (matched !== LOOKUP_KEYS) throw new Error(`Lookup matched ${matched} of ${LOOKUP_KEYS} stored keys`);
+    };
+    for (const concurrency of LOOKUP_CONCURRENCIES) {
+      rows.push(lookupRow('ours', `Lookup of ${LOOKUP_KEYS} keys`, concurrency, await measured(lookup, 0, concurrency, LOOKUPS_MAX, b, cluster.memberPids)));
+    }
+    return { rows, notes };
+  });
+}
+
+/** Client channel settings compared by `--part client` (issue 12 item 4); the first is the default. */
+const CLIENT_SETTINGS: { name: string; connectionsPerMember: number; windowBytes: number }[] = [
+  { name: 'default: 1 connection per member, 16 MiB window', connectionsPerMember: 1, windowBytes: 16 * MIB },
+  { name: '2 connections per member', connectionsPerMember: 2, windowBytes: 16 * MIB },
+  { name: '4 connections per member', connectionsPerMember: 4, windowBytes: 16 * MIB },
+  { name: '1 MiB window', connectionsPerMember: 1, windowBytes: 1 * MIB },
+  { name: '64 MiB window', connectionsPerMember: 1, windowBytes: 64 * MIB },
+];
+/** Each setting is measured this many times, interleaved with the others, against load drifting. */
+const CLIENT_SETTING_PASSES = 2;
+
+/**
+ * Memory-tier GetPages (8 in flight) through clients with other HTTP/2 settings, against one
+ * cluster. grpc-js takes no client frame size (SETTINGS_MAX_FRAME_SIZE stays 16 KiB), so frames
+ * are not among them.
+ */
+export async function measureClientSettings(secondsPerCase: number | undefined, progress: (line: string) => void): Promise<Row[]> {
+  const b: Bounds = { durationMs: (secondsPerCase ?? DEFAULT_READ_SECONDS) * MILLISECONDS_PER_SECOND };
+  const pages = new PageGenerator(READ_PAGE_BYTES);
+  return withCluster(progress, async (cluster) => {
+    progress(`peers client settings: storing ${STORED_PAGES} pages, warming every member's memory tier`);
+    await fill(cluster.client, pages);
+    await warmEveryTier(cluster);
+    const runs = new Map<string, Measured[]>();
+    for (let pass = 0; pass < CLIENT_SETTING_PASSES; pass++) {
+      for (const setting of CLIENT_SETTINGS) {
+        progress(`peers client settings: ${setting.name}, pass ${pass + 1}`);
+        const client = new KvcClient({
+          endpoints: cluster.endpoints,
+          connectionsPerMember: setting.connectionsPerMember,
+          channelOptions: { 'grpc-node.flow_control_window': setting.windowBytes },
+        });
+        try {
+          const m = await measured(pageReader(client), READ_PAGE_BYTES, INFLIGHT, READS_MAX, b, cluster.memberPids);
+          runs.set(setting.name, [...(runs.get(setting.name) ?? []), m]);
+        } finally {
+          client.close();
+        }
+      }
+    }
+    const baseline = mbPerSecondOf(runs.get(CLIENT_SETTINGS[0]!.name)!);
+    return CLIENT_SETTINGS.map((setting) => {
+      const m = runs.get(setting.name)!;
+      const merged: Measured = {
+        run: { puts: sum(m, (x) => x.run.puts), bytes: sum(m, (x) => x.run.bytes), elapsedMs: sum(m, (x) => x.run.elapsedMs), latenciesMs: m.flatMap((x) => x.run.latenciesMs) },
+        serverCpuMs: sum(m, (x) => x.serverCpuMs),
+        clientCpuMs: sum(m, (x) => x.clientCpuMs),
+      };
+      const row = readRow('ours', setting.name, merged);
+      return { ...row, kind: 'client-setting', perPass: m.map((x) => round(mbPerSecond(x.run.bytes, x.run.elapsedMs), 1)).join(' / '), overDefault: round(mbPerSecondOf(m) / baseline, 3) };
+    });
+  });
+}
+
+function sum(items: Measured[], of: (m: Measured) => number): number {
+  return items.reduce((total, m) => total + of(m), 0);
+}
+
+function mbPerSecondOf(items: Measured[]): number {
+  return mbPerSecond(sum(items, (m) => m.run.bytes), sum(items, (m) => m.run.elapsedMs));
+}
+
+export function clientSettingsTable(rows: Row[]): string {
+  return [
+    '| client setting | reads | MB/s | per pass | ÷ default | p99 ms | server CPU ms / MiB | client CPU ms / MiB |',
+    '|---|---:|---:|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.what} | ${r.reads} | **${r.MBps}** | ${r.perPass} | ${r.overDefault}× | ${r.latencyMsP99} | ${r.serverCpuMsPerMiB} | ${r.clientCpuMsPerMiB} |`),
+  ].join('\n');
 }
 
 function withRatios(rows: Row[]): Row[] {

@@ -16,7 +16,7 @@ import { startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
 import { MIB, formatBytes, quantile, round, seconds, waitFor, withTempDir } from './measure.js';
 import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
 import { driveInflight, findOnPath, type InflightPlan, type InflightRun } from './peers-helpers.js';
-import { measureReads, readTables, type Row } from './peers-read.js';
+import { clientSettingsTable, measureClientSettings, measureReads, readTables, type Row } from './peers-read.js';
 import { removingOnExit, totalWriteBytes } from './processes.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 
@@ -226,7 +226,8 @@ function notes(etcdNote: string): string[] {
   ];
 }
 
-const PARTS = ['write', 'read'];
+/** `--part`: one side alone, or the client HTTP/2 settings comparison (only when asked for). */
+const PARTS = ['write', 'read', 'client'];
 
 async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: string[] }> {
   const durationMs = (options.secondsPerCase ?? DEFAULT_SECONDS) * MILLISECONDS_PER_SECOND;
@@ -261,6 +262,14 @@ export const peersSuite: BenchSuite = {
     'replicated puts: a 3-member etcd vs ours as real processes, the fdatasync ceiling, disk writes per acked byte; reads: Redis vs ours (GetPages, Lookup), the grpc-js / TCP / memcpy ceilings',
   async run(options: BenchOptions): Promise<SuiteReport> {
     if (options.part !== undefined && !PARTS.includes(options.part)) throw new Error(`peers: --part must be one of ${PARTS.join(', ')}, got ${options.part}`);
+    if (options.part === 'client') {
+      const rows = await measureClientSettings((options.secondsPerCase ?? DEFAULT_SECONDS) / 2, options.progress);
+      const notes = [
+        'Memory-tier GetPages of 2 MiB pages, 8 in flight, through KvcClient with each setting (connectionsPerMember, channelOptions grpc-node.flow_control_window), against one `kvc dev` cluster; every setting measured twice, interleaved; "per pass" shows the drift.',
+        'grpc-js 1.14 passes no client SETTINGS_MAX_FRAME_SIZE (frames stay 16 KiB), so frame size could not be varied from the client.',
+      ];
+      return { suite: 'peers', results: rows, table: clientSettingsTable(rows), notes };
+    }
     const write = options.part === 'read' ? undefined : await writeSide(options);
     // Read cases are shorter than put cases: half of --seconds each (5 s by default).
     const readSeconds = (options.secondsPerCase ?? DEFAULT_SECONDS) / 2;

@@ -70,6 +70,10 @@ export interface ClientOptions {
    * together in the next call. 1 batches the most; a large value sends one call per lookup.
    */
   lookupCallsMax?: number;
+  /** HTTP/2 connections to each member (default 1; docs/CLIENT.md has what more of them measured). */
+  connectionsPerMember?: number;
+  /** gRPC channel options laid over CLIENT_CHANNEL_OPTIONS (e.g. 'grpc-node.flow_control_window'). */
+  channelOptions?: grpc.ChannelOptions;
 }
 
 export interface GetPagesOptions {
@@ -187,7 +191,10 @@ export class KvcClient {
   readonly #lookups: LookupBatcher;
 
   constructor(o: ClientOptions) {
-    this.#pool = new EndpointPool(o.endpoints);
+    this.#pool = new EndpointPool(o.endpoints, {
+      ...(o.connectionsPerMember === undefined ? {} : { connectionsPerMember: o.connectionsPerMember }),
+      ...(o.channelOptions === undefined ? {} : { channelOptions: o.channelOptions }),
+    });
     this.#policy = {
       retries: nonNegativeInteger(o.retries ?? DEFAULT_RETRIES, 'retries'),
       backoffBaseMs: nonNegativeInteger(o.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, 'backoffBaseMs'),

@@ -1,7 +1,9 @@
-// The members a client knows and one gRPC channel per member. Writes go to the leader hint (the
+// The members a client knows and the gRPC channels to each (one by default). Writes go to the leader hint (the
 // last `kvcache-leader` trailer seen), reads rotate round-robin over every known member, and new
 // addresses are learned from redirects and Status answers. Channels are created lazily and live
-// until close(); a removed member simply fails its calls and the retry loop moves on.
+// until close(); a removed member simply fails its calls and the retry loop moves on. With
+// several connections per member, calls to it rotate over them (each its own HTTP/2 connection:
+// grpc-js would otherwise share one subchannel between channels of equal options).
 
 import * as grpc from '@grpc/grpc-js';
 import { LIMITS } from '../limits.js';
@@ -30,15 +32,33 @@ export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = Object.freeze({
   'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
 });
 
+/** Most HTTP/2 connections to one member. */
+export const CONNECTIONS_PER_MEMBER_MAX = 16;
+
+export interface EndpointPoolOptions {
+  /** HTTP/2 connections to each member (default 1). */
+  connectionsPerMember?: number;
+  /** Options laid over CLIENT_CHANNEL_OPTIONS (e.g. another flow-control window). */
+  channelOptions?: grpc.ChannelOptions;
+}
+
 export class EndpointPool {
   #order: string[] = [];
-  #clients = new Map<string, grpc.Client>();
+  #clients = new Map<string, { channels: grpc.Client[]; next: number }>();
   #next = 0;
   #leader: string | undefined;
   #closed = false;
+  readonly #connectionsPerMember: number;
+  readonly #channelOptions: grpc.ChannelOptions;
 
-  constructor(endpoints: readonly string[]) {
+  constructor(endpoints: readonly string[], o: EndpointPoolOptions = {}) {
     if (endpoints.length === 0) throw new TypeError('at least one endpoint is required');
+    const connections = o.connectionsPerMember ?? 1;
+    if (!Number.isSafeInteger(connections) || connections < 1 || connections > CONNECTIONS_PER_MEMBER_MAX) {
+      throw new RangeError(`connectionsPerMember must be an integer from 1 to ${CONNECTIONS_PER_MEMBER_MAX}, got ${connections}`);
+    }
+    this.#connectionsPerMember = connections;
+    this.#channelOptions = { ...CLIENT_CHANNEL_OPTIONS, ...o.channelOptions };
     for (const endpoint of endpoints) this.add(endpoint);
   }
 
@@ -76,20 +96,27 @@ export class EndpointPool {
     return this.#leader ?? this.nextReplica();
   }
 
-  /** The channel to `endpoint`, created on first use. */
+  /** A channel to `endpoint` (the next of its connections), created on first use. */
   client(endpoint: string): grpc.Client {
     if (this.#closed) throw new Error('the client is closed');
-    let client = this.#clients.get(endpoint);
-    if (client === undefined) {
-      client = new grpc.Client(endpoint, grpc.credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS });
-      this.#clients.set(endpoint, client);
+    let member = this.#clients.get(endpoint);
+    if (member === undefined) {
+      const separate = this.#connectionsPerMember > 1 ? { 'grpc.use_local_subchannel_pool': 1 } : {};
+      const channels = Array.from(
+        { length: this.#connectionsPerMember },
+        () => new grpc.Client(endpoint, grpc.credentials.createInsecure(), { ...this.#channelOptions, ...separate }),
+      );
+      member = { channels, next: 0 };
+      this.#clients.set(endpoint, member);
     }
-    return client;
+    const channel = member.channels[member.next]!;
+    member.next = (member.next + 1) % member.channels.length;
+    return channel;
   }
 
   close(): void {
     this.#closed = true;
-    for (const client of this.#clients.values()) client.close();
+    for (const member of this.#clients.values()) for (const channel of member.channels) channel.close();
     this.#clients.clear();
   }
 }

@@ -77,6 +77,8 @@ export class CannedMember {
   ignoresMorePrompts = false;
   /** The number of prompts of each Lookup call received. */
   readonly lookupPrompts: number[] = [];
+  /** The client address (host:port, so one per connection) of every unary call. */
+  readonly peers = new Set<string>();
   /** PutPages answers one result fewer than it stored (a broken member). */
   dropPutResult = false;
   /** Delay before answering any call, in ms. */
@@ -134,6 +136,7 @@ export class CannedMember {
 
   #unary<Req, Res>(method: string, write: boolean, body: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | grpc.ServerErrorResponse) {
     return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
+      this.peers.add(call.getPeer());
       void this.#enter(method).then((failure) => {
         if (failure) return callback(statusError(failure.code, failure.kvcCode, `canned ${method} failure`, failure.leader));
         const refusal = write ? this.#notLeader() : undefined;

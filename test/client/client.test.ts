@@ -7,7 +7,7 @@
 // wrong key, missing meta, short stream) is caught, and healed by another replica when one is
 // allowed; deadlines hold; an ambiguous put failure is retried safely, a non-idempotent admin call
 // is not; concurrent lookups travel in shared calls yet each caller gets its own answer or error;
-// server errors surface with their kvc-code; answers that contradict the request (more
+// several connections per member are used in turn; server errors surface with their kvc-code; answers that contradict the request (more
 // matches than keys, a missing put result) are refused; admin calls carry the token and
 // clusterStatus discovers members from one address. Each case uses its own small cluster.
 
@@ -154,6 +154,15 @@ t.test('concurrent lookups travel together, each answered alone; a bad key or an
   t.match(settled[10], { status: 'rejected', reason: { code: 'KVC_INVALID_KEY' } }, 'but its own caller');
   member.ignoresMorePrompts = true;
   t.same(await concurrent(), firsts.map((first) => prefixFrom(first, 4)), 'a member without more_prompts: asked prompt by prompt');
+});
+
+t.test('several connections per member: calls rotate over them; bad counts are refused', async (t) => {
+  const { cluster, client } = await setup(t, 1, { connectionsPerMember: 3, lookupCallsMax: 8, channelOptions: { 'grpc-node.flow_control_window': 4 * MIB } });
+  await Promise.all(Array.from({ length: 6 }, () => client.lookup(NS, KEYS.slice(0, 2))));
+  t.equal(cluster.member(1).peers.size, 3, 'three connections to the one member');
+  t.throws(() => new KvcClient({ endpoints: ['127.0.0.1:1'], connectionsPerMember: 0 }), RangeError);
+  t.throws(() => new KvcClient({ endpoints: ['127.0.0.1:1'], connectionsPerMember: 17 }), RangeError);
+  t.throws(() => new KvcClient({ endpoints: ['127.0.0.1:1'], lookupCallsMax: 0 }), RangeError);
 });
 
 t.test('more keys than one request holds are split, and the prefix counts across batches', async (t) => {
