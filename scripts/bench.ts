@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { tuneAllocator } from '../src/native/index.js';
 import { SUITES } from './bench/registry.js';
 import type { BenchOptions, SuiteReport } from './bench/types.js';
 
@@ -51,6 +52,10 @@ const gib = positiveOption('gib', values.gib);
 if (secondsPerCase !== undefined) options.secondsPerCase = secondsPerCase;
 if (gib !== undefined) options.gib = gib;
 if (values.part !== undefined) options.part = values.part;
+
+// The suites move pages through this process as a member or `kvc bench` does: the same allocator
+// settings as every kvc process (src/native tuneAllocator; KVC_MALLOC_TUNING=0 measures without).
+tuneAllocator();
 
 const suites = requested === 'all' ? [...SUITES.values()] : [SUITES.get(requested)!];
 const environment = {

@@ -12,6 +12,7 @@
 import * as grpc from '@grpc/grpc-js';
 import net from 'node:net';
 import { LIMITS } from '../../src/limits.js';
+import { tuneAllocator } from '../../src/native/index.js';
 import { serverOptions } from '../../src/rpc/protos.js';
 import { MIB } from './measure.js';
 
@@ -90,6 +91,8 @@ function serveTcp(page: Buffer): Promise<{ port: number; stop: () => void }> {
 }
 
 async function main(kind: string | undefined): Promise<void> {
+  // The ceiling of grpc-js as a member runs it, allocator settings included.
+  tuneAllocator();
   const page = staticPage(RAW_PAGE_BYTES);
   if (kind !== 'grpc' && kind !== 'tcp') throw new Error(`usage: raw-server.ts grpc|tcp (got ${kind})`);
   const served = kind === 'grpc' ? await serveGrpc(page) : await serveTcp(page);
