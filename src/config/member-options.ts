@@ -19,6 +19,9 @@ export type MemberSettings = Omit<MemberOptions, 'logger'>;
  */
 export const CONFIG_ARENA_BYTES_DEFAULT = 256 * 1024 * 1024;
 
+/** Where a member run from a config puts its shared arena files unless `memory.sharedMemoryDir` says. */
+export const SHARED_MEMORY_DIR_DEFAULT = '/dev/shm';
+
 export interface MemberOverrides {
   /** The member was added to a running cluster (`kvc members add`): it starts with no membership. */
   join?: boolean;
@@ -53,6 +56,7 @@ export function memberOptions(config: ClusterConfig, id: number, overrides: Memb
     memoryTier: {
       arenaBytes: config.memory?.arenaBytes ?? CONFIG_ARENA_BYTES_DEFAULT,
       ...(config.memory?.numaNode === undefined ? {} : { numaNode: config.memory.numaNode }),
+      ...(config.memory?.sharedMemory === false ? {} : { sharedMemory: { dir: config.memory?.sharedMemoryDir ?? SHARED_MEMORY_DIR_DEFAULT } }),
     },
     ...(config.workers?.threads === undefined ? {} : { workerThreads: config.workers.threads }),
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
