@@ -2,6 +2,7 @@
 // from the addon loaded at import; the tests also build one with no addon, to run the fallback
 // paths in the same process. Arguments are checked here, before the addon sees them, so a bad
 // call throws the same TypeError or RangeError with and without it.
+import assert from 'node:assert/strict';
 import os from 'node:os';
 import type { LoadedAddon, RawAddon } from './addon.js';
 import { MappedReader, PreadReader, type SharedFileReader } from './shared-file.js';
@@ -146,6 +147,8 @@ export class NativeApi {
     const raw = this.#addon.allocShared(path, checkedBytes, numaNode ?? NO_NUMA_NODE, header);
     const { fileBytes, dataOffset, ...region } = raw;
     this.#nativeBuffers.add(region.buffer);
+    // The header that pinned-memory.ts wrote names this offset; the two must agree.
+    assert.equal(dataOffset, SHARED_DATA_OFFSET, 'allocShared: the addon\'s data offset differs from SHARED_DATA_OFFSET');
     return { ...region, shared: { path, fileBytes, dataOffset } };
   }
 
