@@ -53,13 +53,21 @@ export function memberOptions(config: ClusterConfig, id: number, overrides: Memb
     ...(overrides.join ? { join: true } : {}),
     dataDir: path.resolve(config.dataDir, `n${id}`),
     ...(Object.keys(node).length > 0 ? { node } : {}),
-    memoryTier: {
-      arenaBytes: config.memory?.arenaBytes ?? CONFIG_ARENA_BYTES_DEFAULT,
-      ...(config.memory?.numaNode === undefined ? {} : { numaNode: config.memory.numaNode }),
-      ...(config.memory?.sharedMemory === false ? {} : { sharedMemory: { dir: config.memory?.sharedMemoryDir ?? SHARED_MEMORY_DIR_DEFAULT } }),
-    },
+    memoryTier: memoryTier(config),
     ...(config.workers?.threads === undefined ? {} : { workerThreads: config.workers.threads }),
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+  };
+}
+
+/** The memory tier of a member: the arena, on one NUMA node if asked, in shared files unless turned off. */
+function memoryTier(config: ClusterConfig): NonNullable<MemberSettings['memoryTier']> {
+  const memory = config.memory ?? {};
+  const arenaBytes = memory.arenaBytes ?? CONFIG_ARENA_BYTES_DEFAULT;
+  const shared = arenaBytes > 0 && memory.sharedMemory !== false;
+  return {
+    arenaBytes,
+    ...(memory.numaNode === undefined ? {} : { numaNode: memory.numaNode }),
+    ...(shared ? { sharedMemory: { dir: memory.sharedMemoryDir ?? SHARED_MEMORY_DIR_DEFAULT } } : {}),
   };
 }
 
