@@ -594,7 +594,9 @@ export class KvcClient {
     } finally {
       // Ends the call when the consumer stopped early or a check failed; a no-op once it finished.
       call.cancel();
-      if (arena !== undefined && leaseIds.length > 0) await this.#releaseLeases(endpoint, arena, leaseIds);
+      // Not awaited: the bytes are copied and checked, so the caller need not wait a round trip
+      // for the member to take its slots back.
+      if (arena !== undefined && leaseIds.length > 0) void this.#releaseLeases(endpoint, arena, leaseIds);
     }
   }
 
