@@ -5,6 +5,7 @@
 //   answered by a lease that it releases (Status: granted, none held afterwards); the raw stream
 //   shows `shared` answers without data; the file is mode 0600 and gone once the member stops.
 // - bad input gets its code: a wrong or missing nonce (KVC_SHM_NOT_ON_HOST, also on ReleasePages),
+//   over 8192 lease ids in one release (KVC_TOO_MANY_KEYS),
 //   no client id (KVC_INVALID_ARGUMENT), more keys than a client may lease (KVC_TOO_MANY_LEASES),
 //   an unknown, expired or foreign lease id (KVC_LEASE_UNKNOWN / KVC_LEASE_NOT_OWNED); with every
 //   lease taken the next page is streamed, not refused.
@@ -146,6 +147,7 @@ t.test('bad input gets its code; with every lease taken pages are streamed', { s
   t.same(Buffer.concat(streamed.map((m) => Buffer.from(m.data))), Buffer.from(pages[4]!.data), 'with its bytes');
 
   t.equal(await codeOf(release('a', [999_999])), 'KVC_LEASE_UNKNOWN', 'an unknown id');
+  t.equal(await codeOf(release('a', Array.from({ length: 8193 }, (_, i) => i))), 'KVC_TOO_MANY_KEYS', 'more ids than one request may carry');
   t.equal(await codeOf(release('b', [ids[0]!])), 'KVC_LEASE_NOT_OWNED', 'another client\'s id');
   t.equal(await codeOf(release('a', [ids[0]!], wrong)), 'KVC_SHM_NOT_ON_HOST', 'a release with a wrong nonce');
   await release('a', [ids[0]!]);
