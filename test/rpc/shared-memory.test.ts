@@ -12,6 +12,11 @@
 // - the client falls back to streaming when the member does not share its arena, when the file it
 //   names cannot be opened here (a client on another host), and when the file's nonce is not the
 //   member's; after a member restart (new nonce) it streams once, then maps the new file.
+// - randomized and concurrent (seeded): four shared-memory readers and one gRPC reader over a
+//   small arena (pages move in and out of it all the time); each shared answer is copied and
+//   checked at once and again just before its release (still inside its lease): never a byte
+//   that fails the crc32c, so no leased slot was reused; some leases are never released and
+//   expire, some releases name another client's lease (refused, lease intact).
 // Skips with the reason when the addon is not built (without it no arena can be shared).
 import { existsSync, openSync, renameSync, statSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +25,8 @@ import { KvcClient } from '../../src/client/index.js';
 import { crc32c } from '../../src/codec/index.js';
 import { nativeStatus, openSharedFile } from '../../src/native/index.js';
 import type { GetPagesResponse, StatusResponse } from '../../src/rpc/index.js';
-import { NS, RawClient, eventually, pageKey, putPages, startCluster, u8Page, type CallError, type TestCluster } from './helpers.js';
+import { prng } from '../codec/prng.js';
+import { NS, RawClient, eventually, pageKey, putPages, sleep, startCluster, u8Page, type CallError, type TestCluster, type TestPage } from './helpers.js';
 
 const MIB = 1024 * 1024;
 const SHM_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -219,4 +225,81 @@ t.test('a member that does not share its arena: the client streams', async (t) =
   t.ok(messages.every((m) => !m.shared));
   t.equal(await codeOf(raw.unary('cache', 'ReleasePages', { clientId: Buffer.from('x'), leaseIds: [1] })), 'KVC_SHM_NOT_ON_HOST');
   t.throws(() => new KvcClient({ endpoints: [address], transfer: 'carrier-pigeon' as 'grpc' }), RangeError);
+});
+
+t.test('randomized, concurrent: eviction, expiry and releases never let a leased slot change', { skip }, async (t) => {
+  const { raw } = await oneMember(t, {
+    memoryTier: { arenaBytes: 16 * MIB, sharedMemory: { dir: SHM_DIR } },
+    sharedLeases: { leasesMax: 16, leasesPerClientMax: 6, leaseMs: 2_000 },
+  });
+  const random = prng(12);
+  const pick = (n: number): number => random() % n;
+  const pages: TestPage[] = Array.from({ length: 200 }, (_, i) => u8Page(100 + i, 16 * 1024 + pick(176 * 1024)));
+  await putPages(raw, pages);
+  const shared = await sharedStatus(raw);
+  const nonce = fileNonce(shared.files[0]!.path);
+  const reader = openSharedFile(shared.files[0]!.path);
+  t.teardown(() => reader.close());
+  const intact = (offset: number, page: TestPage): boolean => {
+    const copy = new Uint8Array(page.data.byteLength);
+    reader.read(offset, copy);
+    return crc32c(copy) === page.meta.crc32c;
+  };
+  const counts = { shared: 0, streamed: 0, bad: 0, notOwned: 0, unreleased: 0 };
+  const endMs = Date.now() + 2_500;
+  const sharedReader = async (client: string): Promise<void> => {
+    while (Date.now() < endMs) {
+      const chosen = Array.from({ length: 1 + pick(3) }, () => pages[pick(pages.length)]!);
+      const { messages, error } = await rawGet(raw, { namespace: NS, keys: chosen.map((p) => p.meta.key), transfer: 'TRANSFER_SHARED_MEMORY', shmNonce: nonce, clientId: Buffer.from(client) });
+      if (error !== undefined && error.kvcCode !== 'KVC_TOO_MANY_LEASES') throw error;
+      const leases: { id: number; offset: number; page: TestPage }[] = [];
+      let index = 0;
+      let parts: Buffer[] = [];
+      for (const m of messages) {
+        const page = chosen[index]!;
+        if (m.shared) {
+          counts.shared++;
+          if (!intact(m.shared.offset, page)) counts.bad++;
+          leases.push({ id: m.shared.leaseId, offset: m.shared.offset, page });
+          index++;
+          continue;
+        }
+        parts.push(Buffer.from(m.data));
+        if (!m.last) continue;
+        counts.streamed++;
+        if (crc32c(Buffer.concat(parts)) !== page.meta.crc32c) counts.bad++;
+        parts = [];
+        index++;
+      }
+      await sleep(pick(150));
+      for (const lease of leases) if (!intact(lease.offset, lease.page)) counts.bad++;
+      const ids = leases.map((l) => l.id);
+      const choice = pick(10);
+      if (ids.length === 0) continue;
+      if (choice < 2) {
+        counts.unreleased += ids.length;
+      } else if (choice < 3) {
+        if ((await codeOf(raw.unary('cache', 'ReleasePages', { shmNonce: nonce, clientId: Buffer.from('someone-else'), leaseIds: ids }))) === 'KVC_LEASE_NOT_OWNED') counts.notOwned++;
+        await raw.unary('cache', 'ReleasePages', { shmNonce: nonce, clientId: Buffer.from(client), leaseIds: ids });
+      } else {
+        await raw.unary('cache', 'ReleasePages', { shmNonce: nonce, clientId: Buffer.from(client), leaseIds: ids });
+      }
+    }
+  };
+  const streamReader = async (): Promise<void> => {
+    while (Date.now() < endMs) {
+      const page = pages[pick(pages.length)]!;
+      const { messages, error } = await rawGet(raw, { namespace: NS, keys: [page.meta.key] });
+      if (error !== undefined) throw error;
+      if (crc32c(Buffer.concat(messages.map((m) => Buffer.from(m.data)))) !== page.meta.crc32c) counts.bad++;
+    }
+  };
+  await Promise.all([...['w1', 'w2', 'w3', 'w4'].map(sharedReader), streamReader()]);
+  t.equal(counts.bad, 0, `every byte read matched its crc32c, during and at the end of each lease ${JSON.stringify(counts)}`);
+  t.ok(counts.shared > 20 && counts.notOwned > 0 && counts.unreleased > 0, 'the run answered from the arena, refused foreign releases and left leases to expire');
+  await eventually(async () => (await sharedStatus(raw)).leasesHeld === 0, 5_000, 'the unreleased leases expire');
+  const after = await sharedStatus(raw);
+  t.ok(after.leasesExpired > 0, `leases expired (${after.leasesExpired})`);
+  const tier = (await raw.unary<StatusResponse>('admin', 'Status', {})).memoryTier!;
+  t.ok(tier.evictions > 0, `pages were evicted from the arena meanwhile (${tier.evictions})`);
 });

@@ -1,7 +1,7 @@
 // Proves the shared-memory leases (src/store/shared-leases.ts) over a real memory tier whose arena
 // is a real shared-memory file (src/store/pinned-memory.ts through the addon), read back through a
 // second, read-only mapping of that file as a same-host client would (src/native openSharedFile):
-// - randomized (seeded mulberry32, several seeds, 1,500 steps each): pages promoted into the arena
+// - randomized (seeded mulberry32, two seeds, 1,200 steps each): pages promoted into the arena
 //   (evicting others), leases granted to three clients, released, released by the wrong client,
 //   expired by a test clock, pages invalidated under a live lease, the global bound reached
 //   (answer: stream, no lease) and the per-client bound (KVC_TOO_MANY_LEASES). After every step
@@ -76,7 +76,7 @@ function checkLive(t: Test, live: Map<number, Live>, pages: TestPage[], reader: 
 }
 
 t.test('randomized: leases, eviction, expiry and releases never let a leased slot be reused', { skip }, async (t) => {
-  for (const seed of [1, 2, 3]) {
+  for (const seed of [1, 2]) {
     const random = prng(seed);
     const pick = (n: number): number => random() % n;
     const { tier, path } = sharedTier(8 * MIB, 256 * KIB);
@@ -88,7 +88,7 @@ t.test('randomized: leases, eviction, expiry and releases never let a leased slo
     const live = new Map<number, Live>();
     const clients = ['a', 'b', 'c'];
     const counts = { granted: 0, full: 0, tooMany: 0, released: 0, notOwned: 0, unknown: 0, expired: 0, invalidated: 0 };
-    for (let step = 0; step < 1_500; step++) {
+    for (let step = 0; step < 1_200; step++) {
       const op = pick(100);
       if (op < 50) {
         const index = pick(pages.length);
