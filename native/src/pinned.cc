@@ -237,9 +237,11 @@ PinnedOutcome MapSharedPinned(const std::string& path, size_t bytes, int numa_no
                                    ErrnoName(bind_error) + ")");
     }
   }
+#if defined(__linux__)
   if (::fallocate(fd, 0, 0, static_cast<off_t>(file_bytes)) != 0 && errno != EOPNOTSUPP) {
     return SharedFailure(outcome, path, fd, base, file_bytes, errno, "fallocate");
   }
+#endif
   ::close(fd);
   const int populate_error = Populate(base, file_bytes);
   if (populate_error != 0) return SharedFailure(outcome, path, -1, base, file_bytes, populate_error, "madvise(MADV_POPULATE_WRITE)");
@@ -266,7 +268,12 @@ int MapReadOnly(const std::string& path, void*& base, size_t& bytes, const char*
   bytes = static_cast<size_t>(info.st_size);
   // MAP_POPULATE: the member keeps the whole file resident, so fault its page tables in now
   // rather than at the first read of every page.
-  void* mapped = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+#if defined(MAP_POPULATE)
+  constexpr int kPopulate = MAP_POPULATE;
+#else
+  constexpr int kPopulate = 0;  // not Linux: pages fault in at first read instead
+#endif
+  void* mapped = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED | kPopulate, fd, 0);
   const int error = mapped == MAP_FAILED ? errno : 0;
   ::close(fd);
   if (error != 0) {

@@ -17,7 +17,7 @@
 //                                         # numaNode: all on one node (default: split over all)
 //   memory: { sharedMemory: true, sharedMemoryDir: /dev/shm }  # arena in shared-memory files that
 //                                         # same-host clients read (default on; a hugetlbfs mount
-//                                         # for huge pages; false = private memory)
+//                                         # of 2 MiB pages for huge pages; false = private)
 //   workers: { threads: 2 }               # threads for put conversions/checksums (0 = inline)
 //   adminToken: s3cret                    # AdminService calls then need `authorization: Bearer s3cret`
 //
