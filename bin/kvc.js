@@ -1,7 +1,37 @@
 #!/usr/bin/env node
-// The `kvc` command (package.json "bin"). The CLI is TypeScript run from source: register tsx's
-// ESM loader in this process, then load the real entry point.
-import { register } from 'tsx/esm/api';
+// The `kvc` command (package.json "bin"). It runs the compiled JavaScript in dist/ (built by
+// scripts/build-dist.mjs during `npm ci`, `npm test` and `npm start`) while that is up to date:
+// no file under src/ is newer than dist/BUILD-STAMP. Otherwise, or with KVC_FROM_SOURCE=1, it
+// registers tsx's loader and runs the TypeScript sources. KVC_DEBUG_ENTRY=1 prints which one it
+// chose on stderr. (The tests' child processes run whichever this picks; their coverage is not
+// counted either way, see test/cli/helpers.ts.)
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function distIsFresh() {
+  let stamp;
+  try {
+    stamp = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'BUILD-STAMP'), 'utf8'));
+  } catch {
+    return false;
+  }
+  const src = path.join(ROOT, 'src');
+  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs > stamp.sourcesMtimeMs) return false;
+  }
+  return true;
+}
+
+const fromSource = process.env.KVC_FROM_SOURCE === '1' || !distIsFresh();
+if (process.env.KVC_DEBUG_ENTRY === '1') process.stderr.write(`kvc: running ${fromSource ? 'src/ through tsx' : 'dist/'}\n`);
+if (fromSource) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+} else {
+  await import('../dist/cli/main.js');
+}

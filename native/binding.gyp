@@ -13,6 +13,7 @@
       'target_name': 'kvc_native',
       'sources': [
         'src/addon.cc',
+        'src/allocator.cc',
         'src/convert.cc',
         'src/cpu-features.cc',
         'src/crc32c.cc',

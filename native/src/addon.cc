@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "allocator.h"
 #include "convert.h"
 #include "cpu-features.h"
 #include "crc32c.h"
@@ -31,7 +32,7 @@ namespace kvc {
 namespace {
 
 // Bumped whenever the exports change, so src/native/index.ts can refuse a stale build.
-constexpr int kApiVersion = 2;
+constexpr int kApiVersion = 3;
 // The largest region allocPinned accepts (1 TiB): a typo in a size must not map the address space.
 constexpr double kPinnedBytesMax = 1099511627776.0;
 
@@ -362,6 +363,24 @@ Napi::Value FreePinnedJs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// Thresholds are bytes, 1 .. kAllocatorBytesMax (glibc takes an int).
+Napi::Value TuneAllocatorJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr double kAllocatorBytesMax = 2147483647.0;
+  long values[3];
+  const char* names[3] = {"tuneAllocator: mmapThresholdBytes", "tuneAllocator: trimThresholdBytes", "tuneAllocator: topPadBytes"};
+  for (int i = 0; i < 3; i++) {
+    const double value = IntegerArgument(env, info[i], names[i]);
+    if (value < 1 || value > kAllocatorBytesMax) ThrowRange(env, std::string(names[i]) + " must be from 1 to 2147483647");
+    values[i] = static_cast<long>(value);
+  }
+  const AllocatorTuning tuning = TuneAllocator(values[0], values[1], values[2]);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("applied", tuning.applied);
+  result.Set("note", tuning.note);
+  return result;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -383,6 +402,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openShared", Napi::Function::New(env, OpenSharedJs, "openShared"));
   exports.Set("copyShared", Napi::Function::New(env, CopySharedJs, "copyShared"));
   exports.Set("closeShared", Napi::Function::New(env, CloseSharedJs, "closeShared"));
+  exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocatorJs, "tuneAllocator"));
   return exports;
 }
 

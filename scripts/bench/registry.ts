@@ -3,6 +3,7 @@ import { evictionSuite } from './eviction-suite.js';
 import { nativeSuite } from './native.js';
 import { peersSuite } from './peers-suite.js';
 import { poolSuite } from './pool.js';
+import { pythonSuite } from './python-suite.js';
 import { raftSuite } from './raft-suite.js';
 import { recoverySuite } from './recovery-suite.js';
 import { storeSuite } from './store-suite.js';
@@ -16,4 +17,5 @@ export const SUITES: ReadonlyMap<string, BenchSuite> = new Map([
   [poolSuite.name, poolSuite],
   [evictionSuite.name, evictionSuite],
   [peersSuite.name, peersSuite],
+  [pythonSuite.name, pythonSuite],
 ]);

@@ -22,6 +22,8 @@ export interface MemberRow {
   pages: number | null;
   bytes: number | null;
   pid: number | null;
+  /** Its Prometheus endpoint (http://host:port/metrics); null when it serves none or is unreachable. */
+  metricsUrl: string | null;
   /** The member's process loaded the native addon; null when unknown (unreachable, or an older member). */
   native: boolean | null;
   /** Why the addon is not loaded ('' when it is). */
@@ -95,6 +97,7 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
     pages: s.pages,
     bytes: s.bytes,
     pid: s.pid,
+    metricsUrl: s.metricsUrl === '' || s.metricsUrl === undefined ? null : s.metricsUrl,
     ...nativeAndTier(s),
     evictedPages: s.evictedPages,
     evictedBytes: s.evictedBytes,
@@ -117,6 +120,7 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
       pages: null,
       bytes: null,
       pid: null,
+      metricsUrl: null,
       ...UNKNOWN_NATIVE_AND_TIER,
       evictedPages: null,
       evictedBytes: null,

@@ -10,6 +10,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDev } from './commands/dev.js';
 import { registerNamespaces } from './commands/namespaces.js';
 import { registerPages } from './commands/pages.js';
+import { registerProfile } from './commands/profile.js';
 import { registerRemovals } from './commands/removals.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerTrace(program);
   registerChaos(program);
+  registerProfile(program);
   return program;
 }
 

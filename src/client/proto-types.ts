@@ -12,6 +12,8 @@ export type {
   ProtoTransfer,
   SharedMemoryStatusMessage,
   SharedPageMessage,
+  ProfileChunk,
+  ProfileRequest,
   AddMemberRequest,
   ClusterSettingsMessage,
   DropNamespaceRequest,

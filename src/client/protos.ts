@@ -17,6 +17,8 @@ import type {
   ListNamespacesResponse,
   ListRemovalsRequest,
   ListRemovalsResponse,
+  ProfileChunk,
+  ProfileRequest,
   LookupRequest,
   LookupResponse,
   PinPagesRequest,
@@ -63,6 +65,7 @@ export interface ClientRpcs {
   setNamespaceConfig: Rpc<SetNamespaceConfigRequest, Empty>;
   listNamespaces: Rpc<Empty, ListNamespacesResponse>;
   listRemovals: Rpc<ListRemovalsRequest, ListRemovalsResponse>;
+  profile: Rpc<ProfileRequest, ProfileChunk>;
 }
 
 let loaded: ClientRpcs | undefined;
@@ -96,6 +99,7 @@ function loadClientRpcs(): ClientRpcs {
     setNamespaceConfig: rpc(admin, 'SetNamespaceConfig'),
     listNamespaces: rpc(admin, 'ListNamespaces'),
     listRemovals: rpc(admin, 'ListRemovals'),
+    profile: rpc(admin, 'Profile'),
   };
 }
 

@@ -9,6 +9,7 @@
 //   members:                              # the initial voters, 1-15, unique ids and addresses
 //     - { id: 1, address: 127.0.0.1:7401 }                    # address: what peers/clients dial
 //     - { id: 2, address: 10.0.0.2:7401, listen: 0.0.0.0:7401 } # listen: what to bind, if different
+//     - { id: 3, address: 127.0.0.1:7403, metricsAddress: 127.0.0.1:9403 } # Prometheus GET /metrics (port 0: any)
 //   raft: { tickMs: 100, electionTick: 10, heartbeatTick: 1 }  # heartbeatTick < electionTick
 //   storage: { fsync: true, budgetBytes: 4GiB, walSegmentBytes: 64MiB }
 //   compaction: { entries: 10000, walBytes: 64MiB, intervalMs: 300000, keepEntries: 1000 }
@@ -20,6 +21,7 @@
 //                                         # of 2 MiB pages for huge pages; false = private)
 //   workers: { threads: 2 }               # threads for put conversions/checksums (0 = inline)
 //   adminToken: s3cret                    # AdminService calls then need `authorization: Bearer s3cret`
+//   log: { level: info }                  # a member's lowest log level (kvc start --log-level overrides)
 //
 // Unknown fields are errors (a misspelt `fsynk: false` must not pass silently). A member added to
 // a running cluster is listed in the file too, and started with `kvc start --join`.

@@ -56,6 +56,7 @@ export function memberOptions(config: ClusterConfig, id: number, overrides: Memb
     memoryTier: memoryTier(config),
     ...(config.workers?.threads === undefined ? {} : { workerThreads: config.workers.threads }),
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    ...(member.metricsAddress === undefined ? {} : { metricsAddress: member.metricsAddress }),
   };
 }
 
@@ -86,7 +87,8 @@ export function devClusterConfig(o: DevClusterOptions): ClusterConfig {
   if (!Number.isSafeInteger(o.nodes) || o.nodes < 1 || o.nodes > MEMBERS_MAX) {
     throw new RangeError(`nodes must be 1-${MEMBERS_MAX}, got ${o.nodes}`);
   }
-  const members = Array.from({ length: o.nodes }, (_, i) => ({ id: i + 1, address: `${host}:${o.basePort + i}` }));
+  // Metrics on any free loopback port each; `kvc status --json` shows where (members[].metricsUrl).
+  const members = Array.from({ length: o.nodes }, (_, i) => ({ id: i + 1, address: `${host}:${o.basePort + i}`, metricsAddress: `${host}:0` }));
   for (const member of members) {
     if (!parseAddress(member.address)) throw new RangeError(`ports ${o.basePort}..${o.basePort + o.nodes - 1} are not all valid`);
   }

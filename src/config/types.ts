@@ -7,6 +7,8 @@ export interface ClusterMember {
   address: string;
   /** host:port to bind, when it differs from `address` (e.g. 0.0.0.0:7401 behind a NAT). */
   listen?: string;
+  /** host:port of its Prometheus /metrics listener (port 0: any free port); unset: none. */
+  metricsAddress?: string;
 }
 
 export interface RaftSettings {
@@ -64,4 +66,11 @@ export interface ClusterConfig {
   memory?: MemorySettings;
   workers?: WorkerSettings;
   adminToken?: string;
+  /** Absent when the file has no `log` section (`kvc start` then logs at info). */
+  log?: LogSettings;
+}
+
+export interface LogSettings {
+  /** Lowest level a member logs: trace, debug, info, warn, error, fatal or silent. */
+  level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }

@@ -3,7 +3,7 @@
 // checker records every problem with its field path and keeps going, so one run reports them all.
 import { LIMITS, resolveLimits } from '../limits.js';
 import { SIZE_FORMS, formatBytes, parseByteSize } from './size.js';
-import type { ClusterConfig, ClusterMember, CompactionSettings, MemorySettings, RaftSettings, StorageSettings, WorkerSettings } from './types.js';
+import type { ClusterConfig, ClusterMember, CompactionSettings, LogSettings, MemorySettings, RaftSettings, StorageSettings, WorkerSettings } from './types.js';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -36,8 +36,10 @@ const NUMA_NODE_ID_MAX = 1023;
 export const WORKER_THREADS_MAX = 256;
 const PORT_MAX = 65_535;
 
-const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken'] as const;
-const MEMBER_FIELDS = ['id', 'address', 'listen'] as const;
+const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken', 'log'] as const;
+const LOG_FIELDS = ['level'] as const;
+const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const MEMBER_FIELDS = ['id', 'address', 'listen', 'metricsAddress'] as const;
 const RAFT_FIELDS = ['tickMs', 'electionTick', 'heartbeatTick'] as const;
 const STORAGE_FIELDS = ['fsync', 'budgetBytes', 'walSegmentBytes', 'highWatermark', 'lowWatermark', 'evictionGraceMs', 'defaultTtlMs'] as const;
 /** Longest eviction grace window and default TTL (as the store's settings.ts; not imported, see ARENA_BYTES_MIN). */
@@ -141,6 +143,7 @@ export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; i
   const memory = c.optional(top, 'memory', (v) => checkMemory(c, v));
   const workers = c.optional(top, 'workers', (v) => checkWorkers(c, v));
   const adminToken = c.optional(top, 'adminToken', (v) => checkAdminToken(c, v));
+  const log = c.optional(top, 'log', (v) => checkLog(c, v));
   if (c.issues.length > 0 || cluster === undefined || members === undefined) return { issues: c.issues };
   const config: ClusterConfig = {
     cluster,
@@ -152,6 +155,7 @@ export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; i
     ...(memory === undefined ? {} : { memory }),
     ...(workers === undefined ? {} : { workers }),
     ...(adminToken === undefined ? {} : { adminToken }),
+    ...(log === undefined ? {} : { log }),
   };
   return { config, issues: [] };
 }
@@ -194,8 +198,17 @@ function checkMember(c: Checker, item: unknown, index: number): ClusterMember | 
   const address =
     record.address === undefined ? c.fail([...path, 'address'], 'required: host:port') : c.address(record.address, [...path, 'address']);
   const listen = c.optional(record, 'listen', (v) => c.address(v, [...path, 'listen']));
+  const metricsAddress = c.optional(record, 'metricsAddress', (v) => checkMetricsAddress(c, v, [...path, 'metricsAddress']));
   if (id === undefined || address === undefined) return undefined;
-  return listen === undefined ? { id, address } : { id, address, listen };
+  return { id, address, ...(listen === undefined ? {} : { listen }), ...(metricsAddress === undefined ? {} : { metricsAddress }) };
+}
+
+/** host:port like an address, except that port 0 (any free port) is allowed. */
+function checkMetricsAddress(c: Checker, value: unknown, path: FieldPath): string | undefined {
+  const colon = typeof value === 'string' ? value.lastIndexOf(':') : -1;
+  const port = colon === -1 ? NaN : Number((value as string).slice(colon + 1));
+  const ok = colon !== -1 && /^\d+$/.test((value as string).slice(colon + 1)) && port <= PORT_MAX && parseAddress(`${(value as string).slice(0, colon)}:1`) !== undefined;
+  return ok ? (value as string) : c.fail(path, `expected host:port (port 0-${PORT_MAX}, 0 = any free port), got ${describeValue(value)}`);
 }
 
 function checkRaft(c: Checker, value: unknown): RaftSettings | undefined {
@@ -322,6 +335,17 @@ function checkWorkers(c: Checker, value: unknown): WorkerSettings | undefined {
   if (!record) return undefined;
   const threads = c.optional(record, 'threads', (v) => c.integer(v, ['workers', 'threads'], 0, WORKER_THREADS_MAX));
   return threads === undefined ? {} : { threads };
+}
+
+function checkLog(c: Checker, value: unknown): LogSettings | undefined {
+  const record = c.mapping(value, ['log'], LOG_FIELDS);
+  if (!record) return undefined;
+  const level = c.optional(record, 'level', (v) =>
+    typeof v === 'string' && (LOG_LEVEL_NAMES as readonly string[]).includes(v)
+      ? (v as NonNullable<LogSettings['level']>)
+      : c.fail(['log', 'level'], `expected one of ${LOG_LEVEL_NAMES.join(', ')}, got ${describeValue(v)}`),
+  );
+  return level === undefined ? {} : { level };
 }
 
 function checkAdminToken(c: Checker, value: unknown): string | undefined {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { NumaNodeInfo, PinnedRegion } from './types.js';
 
 /** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
-export const NATIVE_API_VERSION = 2;
+export const NATIVE_API_VERSION = 3;
 
 /** CPU features the addon's kernels use, as detected at run time. */
 export interface CpuFeatures {
@@ -56,6 +56,14 @@ export interface RawAddon {
   copyShared(handle: unknown, offset: number, dst: Uint8Array): void;
   /** Unmaps now; true when this call did (the handle's finalizer does it otherwise). */
   closeShared(handle: unknown): boolean;
+  /** glibc mallopt of the mmap threshold, trim threshold and top pad (bytes, 1 .. 2^31-1). */
+  tuneAllocator(mmapThresholdBytes: number, trimThresholdBytes: number, topPadBytes: number): AllocatorTuning;
+}
+
+export interface AllocatorTuning {
+  applied: boolean;
+  /** One line: what was set, or why nothing was. */
+  note: string;
 }
 
 export interface LoadedAddon {

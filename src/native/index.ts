@@ -12,10 +12,15 @@ import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
 export type { NativeStatus, NumaNodeInfo, PinnedRegion, SharedRegionFile } from './types.js';
 export type { SharedFileReader } from './shared-file.js';
 export type { NativeCodec } from './api.js';
-export { DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX, SHARED_DATA_OFFSET } from './api.js';
+export { ALLOCATOR_TUNING, DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX, SHARED_DATA_OFFSET } from './api.js';
 export { CPU_ID_MAX } from './numa.js';
 
 const api = new NativeApi(loaded);
+
+/** Tunes glibc malloc for MiB-sized buffers (ALLOCATOR_TUNING); once, at the start of a process. */
+export function tuneAllocator(env: NodeJS.ProcessEnv = process.env): { applied: boolean; note: string } {
+  return api.tuneAllocator(env);
+}
 
 /** Whether the addon is loaded (and if not, why) and what the CPU offers its kernels. */
 export function nativeStatus(): NativeStatus {

@@ -3,7 +3,8 @@
 // The loop, in the fixed order that makes acknowledgements safe (CONVENTIONS, after etcd):
 //   1. step what arrived (ticks, peer messages, proposals, reads) into the core;
 //   2. take a Ready; persist its hard state and entries in the WAL with one fdatasync;
-//   3. only then send its messages (votes and acks leave after they are durable);
+//   3. only then send its messages (votes and acks leave after they are durable); a leader's
+//      appends and heartbeats are the exception: they leave before step 2 (earlyMessages);
 //   4. apply committed entries to the store in one atomic batch; answer proposals and reads;
 //   5. advance(); compact the WAL when a trigger fires.
 // Inputs are queued and stepped only at the top of the loop, so nothing touches the core while a
@@ -25,6 +26,7 @@ import {
   type Entry,
   type Message,
   type NodeId,
+  type Ready,
 } from '../raft/index.js';
 import { Wal, type FileLayer } from '../wal/index.js';
 import {
@@ -46,8 +48,26 @@ import { CompactionPolicy, type CompactionOptions } from './compaction-policy.js
 import { ProposalRegistry, ReadRegistry } from './pending-requests.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
 import { decodeProposal, encodeProposal } from './proposal.js';
+import { notify, type NodeObserver } from './observer.js';
 import { StoreGate } from './store-gate.js';
 import type { Transport } from './transport.js';
+
+/**
+ * The messages of a Ready that may be sent before it is persisted: a leader's appends and
+ * heartbeats, whose safety does not rest on this member's disk (a follower acknowledges what *it*
+ * wrote). Two exceptions keep everything else after the fdatasync: a Ready that changes the term or
+ * vote (it is not the leader of a settled term yet), and a commit index that counts entries of this
+ * very Ready. The leader counts its own append toward the quorum at once, so with a single voter
+ * the commit can move over entries that are not on its disk yet, and a learner must not apply
+ * those before they are. With more voters a quorum's acknowledgements of this Ready's entries can
+ * only be stepped after it is persisted, so their commit indexes never pass what is durable.
+ */
+function earlyMessages(rd: Ready, durable: { term: number; vote: NodeId }): Message[] {
+  if (rd.snapshot !== undefined) return [];
+  if (rd.hardState !== undefined && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return [];
+  const durableLast = rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Number.MAX_SAFE_INTEGER;
+  return rd.messages.filter((m) => (m.type === MessageType.App || m.type === MessageType.Heartbeat) && m.commit <= durableLast);
+}
 
 export interface NodeConfig {
   id: NodeId;
@@ -99,6 +119,8 @@ export interface NodeConfig {
    */
   unsafeAckBeforeCommit?: boolean;
   logger?: (line: string) => void;
+  /** Told of WAL saves, proposals, leader changes and snapshots (metrics). */
+  observer?: NodeObserver;
 }
 
 export interface NodeStatus {
@@ -161,6 +183,10 @@ export class ClusterNode {
   /** Files closed (by stop or crash); #stopped alone may come from a fatal error. */
   #closed = false;
   #loopDone: Promise<void> = Promise.resolve();
+  /** The leader as of the last Ready (for the observer's leader changes). */
+  #seenLeader: NodeId = NONE;
+  /** The term and vote on disk (what the WAL opened with, then each saved Ready's). */
+  #durableTermVote: { term: number; vote: NodeId };
   #ticker: NodeJS.Timeout | undefined = undefined;
   readonly #proposals = new ProposalRegistry();
   readonly #reads: ReadRegistry;
@@ -180,6 +206,8 @@ export class ClusterNode {
     this.#store = store;
     this.#tier = tier;
     this.#rn = rn;
+    const hard = rn.status().hardState;
+    this.#durableTermVote = { term: hard.term, vote: hard.vote };
     this.#log = config.logger ?? (() => {});
     this.#compaction = new CompactionPolicy({
       walBytes: config.compaction?.walBytes ?? LIMITS.compaction.triggerWalBytes,
@@ -199,6 +227,7 @@ export class ClusterNode {
       reportSent: (to, ok) => this.#enqueue({ kind: 'snapshot-status', to, ok }),
       replaceStore: (install) => this.#replaceStore(install),
       log: this.#log,
+      observer: config.observer,
     });
     this.#capacity = new CapacityKeeper(
       {
@@ -383,7 +412,21 @@ export class ClusterNode {
   #propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<ApplyResult> {
     if (this.#stopped) return Promise.reject(this.#stoppedError());
     if (!this.isLeader()) return Promise.reject(this.#notLeaderError());
-    return this.#proposals.add(timeoutMs, (seq) => this.#enqueue({ kind: 'propose', seq, command }));
+    const observer = this.#config.observer;
+    const proposal = this.#proposals.add(timeoutMs, (seq) => this.#enqueue({ kind: 'propose', seq, command }));
+    if (observer === undefined) return proposal;
+    const started = performance.now();
+    const done = (outcome: 'applied' | 'dropped' | 'failed'): void => notify(observer, (o) => o.proposalDone?.((performance.now() - started) / 1000, outcome));
+    return proposal.then(
+      (result) => {
+        done('applied');
+        return result;
+      },
+      (error: unknown) => {
+        done(error instanceof KvcError && error.code === 'KVC_PROPOSAL_DROPPED' ? 'dropped' : 'failed');
+        throw error;
+      },
+    );
   }
 
   /** Resolves once this member has applied everything committed when the read was asked (ReadIndex). */
@@ -572,6 +615,11 @@ export class ClusterNode {
 
   async #handleReady(): Promise<void> {
     const rd = this.#rn.ready();
+    // Appends and heartbeats leave before this Ready is persisted, so the followers write while
+    // the leader does (Raft thesis §10.2.1); everything else waits for the fdatasync below.
+    const early = earlyMessages(rd, this.#durableTermVote);
+    if (early.length > 0) this.#config.transport.send(early);
+    const saveStart = performance.now();
     await this.#wal.save({
       ...(rd.hardState ? { hardState: rd.hardState } : {}),
       entries: rd.entries,
@@ -580,10 +628,19 @@ export class ClusterNode {
       // leave; a Ready that only moves the commit index is written without an fdatasync.
       sync: rd.mustSync,
     });
+    if (rd.hardState !== undefined) this.#durableTermVote = { term: rd.hardState.term, vote: rd.hardState.vote };
+    if (rd.entries.length > 0 || rd.hardState !== undefined) {
+      const seconds = (performance.now() - saveStart) / 1000;
+      notify(this.#config.observer, (o) => o.walSaved?.(seconds, rd.entries.reduce((sum, e) => sum + e.data.byteLength, 0), rd.mustSync));
+    }
+    if (rd.softState !== undefined && rd.softState.leader !== this.#seenLeader) {
+      const leader = (this.#seenLeader = rd.softState.leader);
+      notify(this.#config.observer, (o) => o.leaderChanged?.(leader));
+    }
     if (rd.softState && rd.softState.state !== StateType.Leader) this.#failPendingOnLeadershipLoss();
     // After this Ready is handled the core accepts proposals as leader.
     if (rd.softState?.state === StateType.Leader) queueMicrotask(() => this.#capacity.becameLeader());
-    this.#sendMessages(rd.messages);
+    this.#sendMessages(early.length === 0 ? rd.messages : rd.messages.filter((m) => !early.includes(m)));
     await this.#apply(rd.committedEntries);
     this.#reads.noteReadStates(rd.readStates);
     this.#rn.advance();

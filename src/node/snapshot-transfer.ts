@@ -6,6 +6,7 @@
 import type { ConfState, Message, NodeId } from '../raft/index.js';
 import { PageStore, type ChunkChecksums, type SnapshotChunk } from '../store/index.js';
 import type { Wal } from '../wal/index.js';
+import { notify, type NodeObserver } from './observer.js';
 import type { Transport } from './transport.js';
 
 export interface SnapshotHost {
@@ -23,6 +24,7 @@ export interface SnapshotHost {
    */
   replaceStore(install: (dir: string, minAppliedIndex: number) => Promise<void>): Promise<void>;
   log(line: string): void;
+  observer: NodeObserver | undefined;
 }
 
 export class SnapshotTransfer {
@@ -57,6 +59,7 @@ export class SnapshotTransfer {
 
   async #send(m: Message): Promise<void> {
     const id = this.#host.id;
+    const started = performance.now();
     let ok = false;
     const reader = this.#host.store().snapshotReader();
     try {
@@ -69,6 +72,7 @@ export class SnapshotTransfer {
       await reader.close().catch(() => undefined);
     }
     if (ok) this.sent++;
+    notify(this.#host.observer, (o) => o.snapshotSent?.((performance.now() - started) / 1000, ok));
     this.#host.log(`member ${id}: snapshot to ${m.to} ${ok ? 'installed' : 'failed; will retry'}`);
     this.#host.reportSent(m.to, ok);
   }
@@ -76,10 +80,17 @@ export class SnapshotTransfer {
   /** Installs a leader's image; the caller steps its MsgSnap afterwards. */
   async receive(chunks: AsyncIterable<SnapshotChunk>): Promise<void> {
     const checksums = this.#host.checksums;
-    await this.#host.replaceStore(async (dir, minAppliedIndex) => {
-      // Never go back: an image older than what we hold would lose applied entries.
-      const result = await PageStore.installSnapshot(dir, chunks, { minAppliedIndex, logger: (line) => this.#host.log(line), ...(checksums ? { checksums } : {}) });
-      if (result.installed) this.installed++;
-    });
+    const started = performance.now();
+    let installed = false;
+    try {
+      await this.#host.replaceStore(async (dir, minAppliedIndex) => {
+        // Never go back: an image older than what we hold would lose applied entries.
+        const result = await PageStore.installSnapshot(dir, chunks, { minAppliedIndex, logger: (line) => this.#host.log(line), ...(checksums ? { checksums } : {}) });
+        installed = result.installed;
+        if (result.installed) this.installed++;
+      });
+    } finally {
+      notify(this.#host.observer, (o) => o.snapshotInstalled?.((performance.now() - started) / 1000, installed));
+    }
   }
 }

@@ -154,6 +154,8 @@ export interface StatusResponse {
   blobGarbageBytes: number;
   blobFiles: number;
   blobGcRuns: number;
+  /** http://host:port/metrics, or '' when the member serves no metrics. */
+  metricsUrl: string;
 }
 
 export interface ClusterSettingsMessage {
@@ -216,6 +218,14 @@ export interface ListRemovalsResponse {
   oldestIndex: number;
   appliedIndex: number;
   more: boolean;
+}
+
+export interface ProfileRequest {
+  seconds: number;
+}
+
+export interface ProfileChunk {
+  data: Uint8Array;
 }
 
 export interface AddMemberRequest {

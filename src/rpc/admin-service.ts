@@ -14,7 +14,7 @@ import type { ClusterNode, NodeStatus } from '../node/index.js';
 import type { NodeId } from '../raft/index.js';
 import { proposeOk } from './cache-service.js';
 import { listNamespaces, listRemovals, namespaceMessages, setConfig, setNamespaceConfig, settingsMessage } from './capacity-admin.js';
-import { unary } from './handlers.js';
+import { serverStream, unary } from './handlers.js';
 import type { MemberContext } from './member-context.js';
 import type {
   AddMemberRequest,
@@ -37,7 +37,10 @@ import type {
   StatusResponse,
   TransferLeaderRequest,
   TransferLeaderResponse,
+  ProfileChunk,
+  ProfileRequest,
 } from './proto-types.js';
+import { profile } from './profile.js';
 import { validateNamespace } from './validate.js';
 
 /** How often a membership or transfer call looks whether its change has taken effect. */
@@ -76,6 +79,10 @@ export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
     SetNamespaceConfig: admin<SetNamespaceConfigRequest, Empty>('SetNamespaceConfig', (request, call) => setNamespaceConfig(ctx, request, call)),
     ListNamespaces: admin<Empty, ListNamespacesResponse>('ListNamespaces', async () => listNamespaces(ctx)),
     ListRemovals: admin<ListRemovalsRequest, ListRemovalsResponse>('ListRemovals', (request) => listRemovals(ctx, request)),
+    Profile: serverStream<ProfileRequest, ProfileChunk>(ctx, 'Profile', async (call) => {
+      authorize(ctx, call.metadata);
+      await profile(call.request, call);
+    }),
   };
 }
 
@@ -130,6 +137,7 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     settings: settingsMessage(node.store.settings()),
     namespaces: namespaceMessages(node),
     ...blobMessage(node),
+    metricsUrl: ctx.metricsUrl,
   };
 }
 

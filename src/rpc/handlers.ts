@@ -11,16 +11,22 @@ export function unary<Request, Response>(
   fn: (request: Request, call: grpc.ServerUnaryCall<Request, Response>) => Promise<Response>,
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
+    const started = performance.now();
+    const fail = (error: unknown): void => {
+      const serviceError = ctx.serviceError(error, what);
+      ctx.callDone(what, started, serviceError);
+      callback(serviceError);
+    };
     let running: Promise<Response>;
     try {
       running = fn(call.request, call);
     } catch (error) {
-      return callback(ctx.serviceError(error, what));
+      return fail(error);
     }
-    return void running.then(
-      (response) => callback(null, response),
-      (error: unknown) => callback(ctx.serviceError(error, what)),
-    );
+    return void running.then((response) => {
+      ctx.callDone(what, started);
+      callback(null, response);
+    }, fail);
   };
 }
 
@@ -30,16 +36,22 @@ export function clientStream<Request, Response>(
   fn: (call: grpc.ServerReadableStream<Request, Response>) => Promise<Response>,
 ): grpc.handleClientStreamingCall<Request, Response> {
   return (call, callback) => {
+    const started = performance.now();
     // A client stream's 'error' (its connection reset) must not become an uncaught exception.
     call.on('error', () => undefined);
     return void Promise.resolve()
       .then(() => fn(call))
       .then(
-        (response) => callback(null, response),
+        (response) => {
+          ctx.callDone(what, started);
+          callback(null, response);
+        },
         (error: unknown) => {
           // A cancelled call has no one to answer; the status is dropped by grpc-js.
-          if (!call.cancelled) return callback(ctx.serviceError(error, what));
-          return undefined;
+          if (call.cancelled) return ctx.callDone(what, started, 'CANCELLED');
+          const serviceError = ctx.serviceError(error, what);
+          ctx.callDone(what, started, serviceError);
+          return callback(serviceError);
         },
       );
   };
@@ -51,16 +63,20 @@ export function serverStream<Request, Response>(
   fn: (call: grpc.ServerWritableStream<Request, Response>) => Promise<void>,
 ): grpc.handleServerStreamingCall<Request, Response> {
   return (call) => {
+    const started = performance.now();
     return void Promise.resolve()
       .then(() => fn(call))
       .then(
         () => {
+          ctx.callDone(what, started);
           if (!call.cancelled && !call.writableEnded) call.end();
         },
         (error: unknown) => {
-          if (call.cancelled || call.writableEnded) return;
+          if (call.cancelled || call.writableEnded) return ctx.callDone(what, started, 'CANCELLED');
+          const serviceError = ctx.serviceError(error, what);
+          ctx.callDone(what, started, serviceError);
           // grpc-js turns an 'error' event on a server stream into the call's final status.
-          call.emit('error', ctx.serviceError(error, what));
+          return void call.emit('error', serviceError);
         },
       );
   };

@@ -9,7 +9,7 @@ import { NONE, type NodeId } from '../raft/index.js';
 import { KvcError } from '../errors.js';
 import { WorkPool } from '../native/pool.js';
 import type { SharedArena, SharedLeases } from '../store/index.js';
-import { toServiceError, type ServiceErrorObject } from './errors.js';
+import { KVC_CODE_TRAILER, toServiceError, type ServiceErrorObject } from './errors.js';
 
 /** How long a request may wait for a proposal or a read index when its call has no deadline. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -28,6 +28,8 @@ export interface MemberContextOptions {
   pool?: WorkPool;
   /** Leases of same-host readers (shared-transfer.ts); absent when the arena is not shared. */
   sharedLeases?: SharedLeases;
+  /** Told of every finished call: method, `OK` or its KVC_* code, seconds (metrics). */
+  onCall?: (method: string, code: string, seconds: number) => void;
 }
 
 export class MemberContext {
@@ -40,6 +42,8 @@ export class MemberContext {
   #sharedArena: SharedArena | null | undefined;
   #node: ClusterNode | undefined;
   readonly startedAtMs = Date.now();
+  /** Where this member serves /metrics ('' when it does not); set once its listener is up. */
+  metricsUrl = '';
 
   constructor(options: MemberContextOptions) {
     this.id = options.id;
@@ -118,5 +122,20 @@ export class MemberContext {
 
   serviceError(error: unknown, what: string): ServiceErrorObject {
     return toServiceError(error, { leaderAddress: () => this.leaderAddress(), log: this.log, what });
+  }
+
+  /**
+   * Records a finished call of `method` begun at `startedMs` (performance.now()): `OK`, its KVC_*
+   * code, or CANCELLED when the client went away first. Never throws.
+   */
+  callDone(method: string, startedMs: number, outcome?: ServiceErrorObject | 'CANCELLED'): void {
+    const onCall = this.#options.onCall;
+    if (onCall === undefined) return;
+    const code = outcome === undefined ? 'OK' : outcome === 'CANCELLED' ? outcome : String(outcome.metadata.get(KVC_CODE_TRAILER)[0] ?? 'KVC_INTERNAL');
+    try {
+      onCall(method, code, (performance.now() - startedMs) / 1000);
+    } catch {
+      // Metrics must never fail a call.
+    }
   }
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import { MemberMetrics, type MetricsServer } from '../metrics/member-metrics.js';
 import { warnOnceIfFallback } from '../native/index.js';
 import { WorkPool, defaultWorkerThreads } from '../native/pool.js';
 import { ClusterNode, type NodeConfig } from '../node/index.js';
@@ -39,6 +40,11 @@ export interface MemberOptions {
   node?: Partial<Omit<NodeConfig, 'id' | 'dataDir' | 'transport' | 'initialVoters'>>;
   /** When set, AdminService calls need metadata `authorization: Bearer <token>`. */
   adminToken?: string;
+  /**
+   * "host:port" to serve Prometheus metrics on (GET /metrics; port 0 picks a free one, reported
+   * in Status as metricsUrl). Unset: no metrics listener and no metric bookkeeping.
+   */
+  metricsAddress?: string;
   logger?: (line: string) => void;
   /**
    * Worker threads for the CPU-heavy steps of puts (checksums and dtype conversion of large
@@ -94,6 +100,8 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   const transport = new GrpcTransport({ addresses: book, logger: log });
   // Workers pin themselves to the CPUs of the arena's NUMA node (node 0 when the arena has none).
   const pool = new WorkPool({ threads: o.workerThreads ?? defaultWorkerThreads(), numaNode: o.memoryTier?.numaNode ?? 0, log });
+  let node: ClusterNode | undefined;
+  const metrics = o.metricsAddress === undefined ? undefined : new MemberMetrics({ id: o.id, node: () => node, peers: () => transport.counters });
   let address = '';
   const sharedLeases = o.memoryTier?.sharedMemory === undefined ? undefined : new SharedLeases({ ...LIMITS.sharedMemory, ...o.sharedLeases });
   const ctx = new MemberContext({
@@ -105,6 +113,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     pool,
     ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
     ...(sharedLeases !== undefined ? { sharedLeases } : {}),
+    ...(metrics !== undefined ? { onCall: (method: string, code: string, seconds: number) => metrics.callDone(method, code, seconds) } : {}),
   });
   const { server, health, peer } = buildServer(ctx, transport);
   const port = await bind(server, o.listen).catch(async (error: unknown) => {
@@ -115,29 +124,35 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   address = o.advertise ?? `${hostOf(o.listen)}:${port}`;
   transport.setSelfAddress(address);
   book.set(o.id, address);
-  let node: ClusterNode;
+  let metricsServer: MetricsServer | undefined;
   try {
-    node = await ClusterNode.start(nodeConfig(o, transport, book, pool));
+    if (metrics !== undefined) {
+      metricsServer = await metrics.listen(o.metricsAddress!);
+      ctx.metricsUrl = metricsServer.url;
+    }
+    node = await ClusterNode.start({ ...nodeConfig(o, transport, book, pool), ...(metrics !== undefined ? { observer: metrics.observer } : {}) });
   } catch (error) {
     transport.close();
     server.forceShutdown();
+    await metricsServer?.close();
     await pool.close();
     throw error;
   }
-  ctx.setNode(node);
+  const started = node;
+  ctx.setNode(started);
   setHealth(health, 'SERVING');
   // A node stops on its own after a fatal error (a failed disk write); health must say so.
   const watch = setInterval(() => {
-    if (!node.stopped) return;
+    if (!started.stopped) return;
     clearInterval(watch);
     setHealth(health, 'NOT_SERVING');
-    log(`member ${o.id} is NOT_SERVING: its node stopped${node.fatalError ? ` (${node.fatalError.message})` : ''}`);
+    log(`member ${o.id} is NOT_SERVING: its node stopped${started.fatalError ? ` (${started.fatalError.message})` : ''}`);
   }, HEALTH_WATCH_MS);
   watch.unref();
   // Leases also expire on every grant and release; the timer ends those of an idle member.
   const expiry = sharedLeases === undefined ? undefined : setInterval(() => sharedLeases.expire(), Math.max(50, Math.floor(sharedLeases.leaseMs / 4)));
   expiry?.unref();
-  log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port})`);
+  log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -146,17 +161,18 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
       setHealth(health, 'NOT_SERVING');
       // The arena's memory goes back only once no lease holds a slot of it.
       sharedLeases?.close();
-      await node.stop();
+      await started.stop();
       transport.close();
       peer.endStreams();
       await book.flushed();
       await shutdown(server);
+      await metricsServer?.close();
       await pool.close();
       log(`member ${o.id} stopped`);
     })();
     return stopping;
   };
-  return { id: o.id, address, node, transport, stop };
+  return { id: o.id, address, node: started, transport, stop };
 }
 
 function checkOptions(o: MemberOptions): void {

@@ -14,6 +14,8 @@ export type {
   ProtoTransfer,
   SharedMemoryStatusMessage,
   SharedPageMessage,
+  ProfileChunk,
+  ProfileRequest,
   AddMemberRequest,
   ClusterSettingsMessage,
   ListNamespacesResponse,

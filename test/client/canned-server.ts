@@ -277,6 +277,7 @@ export class CannedMember {
       blobGarbageBytes: 0,
       blobFiles: 0,
       blobGcRuns: 0,
+      metricsUrl: '',
     };
   }
 }

@@ -1,13 +1,15 @@
 // Proves that hashBlocks produces the documented keys and only those: golden vectors pin the exact
-// bytes (the same vectors come out of the Python reference in docs/CLIENT.md, so any language can
-// check itself against them); a from-the-spec re-derivation in this file agrees on random inputs;
-// a separate Node process computes the same keys; namespace, salt, extra and block size each
+// bytes (read from hash-vectors.json, which the Python client's tests read too, and which the
+// Python reference in docs/CLIENT.md reproduces, so any language can check itself against them);
+// a from-the-spec re-derivation in this file agrees on random inputs; a separate Node process
+// computes the same keys; namespace, salt, extra and block size each
 // change every key; the chain property holds (a shared prefix of blocks shares its keys, and a
 // change in block i changes keys i.. but not the ones before); partial blocks get no key; inputs
 // that cannot be encoded are refused.
 
 import t from 'tap';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -17,32 +19,21 @@ import { childEnv } from '../cli/helpers.js';
 const hex = (keys: Uint8Array[]): string[] => keys.map((k) => Buffer.from(k).toString('hex'));
 const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 
-const GOLDEN: { name: string; tokens: number[]; options: HashBlocksOptions; keys: string[] }[] = [
-  {
-    name: '32 tokens in blocks of 16, no salt',
-    tokens: range(32),
-    options: { blockTokens: 16, namespace: 'llama-3-8b' },
-    keys: ['b7770775520cbfa61cd72a4d13449e4b', 'e1f43655ed6775e0772975909ad58d89'],
-  },
-  {
-    name: 'the same with a string salt',
-    tokens: range(32),
-    options: { blockTokens: 16, namespace: 'llama-3-8b', salt: 'tenant-a' },
-    keys: ['4cbc97a54d279539c77b4f7c5a7049a3', '957f5deafb704977b8c9ab25a637d790'],
-  },
-  {
-    name: 'byte salt, extra bytes and a trailing partial block',
-    tokens: [1, 2, 3, 4, 5, 6, 7, 8, 9],
-    options: { blockTokens: 4, namespace: 'm', salt: new Uint8Array([1, 2, 3]), extra: new Uint8Array([0xde, 0xad]) },
-    keys: ['76d8c05833a9fdea0c0551b6596ab31d', 'd1865e655ba09b6cab06c673c387b0e7'],
-  },
-  {
-    name: 'extreme token ids and a non-ASCII namespace',
-    tokens: [0xffff_ffff, 0, 65536, 1],
-    options: { blockTokens: 2, namespace: 'ns/ü' },
-    keys: ['9b471e9a65adbc803878a93b3df834c4', '518acd1605043e38c358bb91002b1da3'],
-  },
-];
+interface VectorFile {
+  vectors: { name: string; tokens: number[]; blockTokens: number; namespace: string; salt?: { utf8: string } | { hex: string }; extra?: string; keys: string[] }[];
+}
+
+/**
+ * The golden vectors, shared with the Python client's tests (python/tests/test_hash.py) through one
+ * file, so both languages are held to the same bytes.
+ */
+const VECTOR_FILE = JSON.parse(readFileSync(new URL('./hash-vectors.json', import.meta.url), 'utf8')) as VectorFile;
+const GOLDEN: { name: string; tokens: number[]; options: HashBlocksOptions; keys: string[] }[] = VECTOR_FILE.vectors.map((v) => {
+  const options: HashBlocksOptions = { blockTokens: v.blockTokens, namespace: v.namespace };
+  if (v.salt !== undefined) options.salt = 'utf8' in v.salt ? v.salt.utf8 : new Uint8Array(Buffer.from(v.salt.hex, 'hex'));
+  if (v.extra !== undefined) options.extra = new Uint8Array(Buffer.from(v.extra, 'hex'));
+  return { name: v.name, tokens: v.tokens, options, keys: v.keys };
+});
 
 /** The layout of docs/CLIENT.md written out naively, independent of src/client/hash.ts. */
 function referenceKeys(tokens: number[], o: HashBlocksOptions): string[] {
@@ -65,6 +56,7 @@ function referenceKeys(tokens: number[], o: HashBlocksOptions): string[] {
 }
 
 t.test('golden vectors', async (t) => {
+  t.equal(GOLDEN.length, 4, 'the shared vector file holds the four documented vectors');
   for (const vector of GOLDEN) {
     t.same(hex(hashBlocks(vector.tokens, vector.options)), vector.keys, vector.name);
     t.same(referenceKeys(vector.tokens, vector.options), vector.keys, `${vector.name}: the written-out layout agrees`);

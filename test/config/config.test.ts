@@ -63,7 +63,7 @@ t.test('memberOptions maps every section onto the member and node options', asyn
       'cluster: full',
       'dataDir: /var/lib/kvc',
       'members:',
-      '  - { id: 1, address: 10.0.0.1:7401, listen: 0.0.0.0:7401 }',
+      '  - { id: 1, address: 10.0.0.1:7401, listen: 0.0.0.0:7401, metricsAddress: "0.0.0.0:9401" }',
       '  - { id: 2, address: "[::1]:7402" }',
       '  - { id: 7, address: node7.example.com:7401 }',
       'raft: { tickMs: 50, electionTick: 20, heartbeatTick: 2 }',
@@ -99,7 +99,9 @@ t.test('memberOptions maps every section onto the member and node options', asyn
     memoryTier: { arenaBytes: 1024 ** 3, numaNode: 1, sharedMemory: { dir: '/mnt/huge' } },
     workerThreads: 3,
     adminToken: 's3cret-token',
+    metricsAddress: '0.0.0.0:9401',
   });
+  t.notOk('metricsAddress' in memberOptions(config, 2), 'no metrics listener unless configured');
   t.equal(memberOptions(config, 7, { join: true }).join, true, 'a joining member says so');
   t.notOk('join' in memberOptions(config, 2), 'an initial member does not join');
   t.throws(() => memberOptions(config, 3, { source: 'full.yaml' }), { message: 'full.yaml: members: no member with id 3 (ids: 1, 2, 7)' });
@@ -127,6 +129,8 @@ const BAD_FIELDS: [string, string, string, RegExp][] = [
   ['port out of range', 'cluster: c\nmembers: [{ id: 1, address: "h:70000" }]', 'members[0].address', /port 1-65535/],
   ['missing address', 'cluster: c\nmembers: [{ id: 1 }]', 'members[0].address', /required/],
   ['bad listen', 'cluster: c\nmembers: [{ id: 1, address: h:1, listen: ":1" }]', 'members[0].listen', /expected host:port/],
+  ['bad metricsAddress', 'cluster: c\nmembers: [{ id: 1, address: h:1, metricsAddress: "h:70000" }]', 'members[0].metricsAddress', /port 0-65535, 0 = any free port/],
+  ['metricsAddress without a port', 'cluster: c\nmembers: [{ id: 1, address: h:1, metricsAddress: "h" }]', 'members[0].metricsAddress', /expected host:port/],
   ['zero id', 'cluster: c\nmembers: [{ id: 0, address: h:1 }]', 'members[0].id', /expected an integer >= 1, got 0/],
   ['string id', 'cluster: c\nmembers: [{ id: "n1", address: h:1 }]', 'members[0].id', /got "n1"/],
   ['duplicate id', 'cluster: c\nmembers: [{ id: 1, address: h:1 }, { id: 1, address: h:2 }]', 'members[1].id', /duplicate id 1 \(also members\[0\]\)/],
@@ -228,9 +232,9 @@ t.test('byte sizes', async (t) => {
 t.test('the dev config: consecutive loopback ports, rendered and read back equal', async (t) => {
   const config = devClusterConfig({ nodes: 3, basePort: 9000, dataDir: '/tmp/kvc-dev-x' });
   t.same(config.members, [
-    { id: 1, address: '127.0.0.1:9000' },
-    { id: 2, address: '127.0.0.1:9001' },
-    { id: 3, address: '127.0.0.1:9002' },
+    { id: 1, address: '127.0.0.1:9000', metricsAddress: '127.0.0.1:0' },
+    { id: 2, address: '127.0.0.1:9001', metricsAddress: '127.0.0.1:0' },
+    { id: 3, address: '127.0.0.1:9002', metricsAddress: '127.0.0.1:0' },
   ]);
   const text = renderClusterConfig(config, 'a header\nof two lines');
   t.match(text, /^# a header\n# of two lines\ncluster: dev\n/);

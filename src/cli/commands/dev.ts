@@ -9,9 +9,10 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { devClusterConfig, isConfigError, loadClusterConfig, renderClusterConfig, MEMBERS_MAX, type ClusterConfig } from '../../config/index.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
+import { LOG_LEVELS, type LogLevel } from '../log-options.js';
 import { integerIn } from '../options.js';
 import { printJson, printLine, renderTable } from '../output.js';
 import { StopSignal, unlessStopped } from '../stop-signal.js';
@@ -36,6 +37,7 @@ interface DevOptions {
   dir: string;
   basePort: number;
   json?: boolean;
+  logLevel: LogLevel;
 }
 
 export function registerDev(program: Command): void {
@@ -46,6 +48,7 @@ export function registerDev(program: Command): void {
     .option('--dir <dir>', 'data dir (reused: a restart keeps the pages)', DEV_DEFAULT_DIR)
     .option('--base-port <port>', 'port of member 1; member N listens on base+N-1', integerIn(1, PORT_MAX), DEV_DEFAULT_BASE_PORT)
     .option('--json', 'print one JSON line {"endpoints": [...], "pids": [...]} once there is a leader')
+    .addOption(new Option('--log-level <level>', "the members' lowest level logged").choices(LOG_LEVELS).default('info'))
     .action(async (o: DevOptions) => {
       if (o.basePort + o.nodes - 1 > PORT_MAX) throw new CliError(`--base-port ${o.basePort} leaves no room for ${o.nodes} ports`);
       await runDev(o);
@@ -75,7 +78,10 @@ async function runDev(o: DevOptions): Promise<void> {
   };
   try {
     for (const member of config.members) {
-      supervisor.spawn({ id: member.id, command: process.execPath, args: [KVC_BIN, 'start', '--config', configFile, '--id', String(member.id)] });
+      // Readable lines on a terminal, JSON lines otherwise (a member's own KVC_LOG_FORMAT wins).
+      const format = process.env.KVC_LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
+      const args = [KVC_BIN, 'start', '--config', configFile, '--id', String(member.id), '--log-level', o.logLevel, '--log-format', format];
+      supervisor.spawn({ id: member.id, command: process.execPath, args });
     }
     await startup(supervisor, stop, config, configFile, o.json === true);
     up = true;

@@ -1,14 +1,16 @@
 // `kvc start --config FILE --id ID`: runs one member in this process until SIGINT or SIGTERM, then
-// stops it cleanly (the member flushes and closes its WAL and store). Log lines go to stderr,
-// each prefixed with the time, the member id and its current term.
+// stops it cleanly (the member flushes and closes its WAL and store). Its log goes to stderr as
+// JSON lines, or readable lines with --log-format pretty (member-log.ts), at the level of
+// --log-level, else the config's log.level, else info.
 //
 // When started by `kvc dev` the process has an IPC channel to its parent: it reports `ready`
 // through it, and stops by itself when the channel closes, so a parent killed with SIGKILL leaves
 // no orphan member behind.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadClusterConfig, memberOptions } from '../../config/index.js';
 import type { RunningMember } from '../../rpc/index.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log-options.js';
 import { parseMemberId } from '../options.js';
 import { StopSignal } from '../stop-signal.js';
 
@@ -30,6 +32,8 @@ interface StartOptions {
   id: number;
   join?: boolean;
   repair?: boolean;
+  logLevel?: LogLevel;
+  logFormat: LogFormat;
 }
 
 export function registerStart(program: Command): void {
@@ -40,6 +44,8 @@ export function registerStart(program: Command): void {
     .requiredOption('--id <id>', 'id of the member to run, as listed in the config (2 or n2)', parseMemberId)
     .option('--join', 'the member was added to a running cluster (kvc members add): start with no membership')
     .option('--repair', 'truncate a damaged WAL at the damage instead of refusing to start (loses the entries after it)')
+    .addOption(new Option('--log-level <level>', 'lowest level logged (default: the config\'s log.level, else info)').choices(LOG_LEVELS))
+    .addOption(new Option('--log-format <format>', 'json: one JSON object per line; pretty: readable lines').choices(LOG_FORMATS).default('json').env('KVC_LOG_FORMAT'))
     .action(async (o: StartOptions) => {
       process.exitCode = await runStart(o);
     });
@@ -56,7 +62,9 @@ async function runStart(o: StartOptions): Promise<number> {
     process.stderr.write(`kvc start: ${UNSAFE_ACK_ENV}=1: TEST-ONLY fault switch on, puts are acknowledged before they are durable\n`);
   }
   let member: RunningMember | undefined;
-  const log = memberLogger(o.id, () => member);
+  const { memberLog } = await import('../member-log.js');
+  const logs = memberLog(o.id, () => member, { level: o.logLevel ?? config.log?.level ?? 'info', format: o.logFormat });
+  const log = logs.info;
   // Listening from the start, so a signal during startup still ends in a clean stop. A signal
   // repeated while the member stops means "now": exit without the clean stop.
   const stop = new StopSignal({ onRepeat: () => process.exit(EXIT_FAILURE) });
@@ -76,7 +84,7 @@ async function runStart(o: StartOptions): Promise<number> {
     log(`serving at ${member.address} (pid ${process.pid}, data ${options.dataDir})`);
     if (process.send && process.connected) process.send({ type: 'ready', id: o.id, address: member.address, pid: process.pid } satisfies ReadyMessage);
     const reason = await stopRequested(member, stop);
-    log(`stopping: ${reason.why}`);
+    (reason.exitCode === 0 ? logs.info : logs.error)(`stopping: ${reason.why}`);
     const stopped = await Promise.race([
       member.stop().then(() => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), MEMBER_STOP_TIMEOUT_MS).unref()),
@@ -89,21 +97,6 @@ async function runStart(o: StartOptions): Promise<number> {
     process.off('disconnect', onDisconnect);
     if (process.connected) process.disconnect();
   }
-}
-
-/** Writes `<time> n<id> t<term> <line>` to stderr; the term is read when the line is written. */
-function memberLogger(id: number, member: () => RunningMember | undefined): (line: string) => void {
-  // The last term seen stays in the prefix once the node has stopped and cannot be asked.
-  let term = '-';
-  return (line) => {
-    try {
-      const running = member();
-      if (running && !running.node.stopped) term = String(running.node.status().term);
-    } catch {
-      // A member halting mid-status keeps the last term seen; the line itself matters more.
-    }
-    process.stderr.write(`${new Date().toISOString()} n${id} t${term} ${line}\n`);
-  };
 }
 
 /** Resolves when the process should stop: `stop` fired (a signal, the parent gone) or the member halted. */

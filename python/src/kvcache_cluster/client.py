@@ -1,0 +1,420 @@
+"""Client: what an inference worker embeds to use a kvcache cluster, with the semantics of the
+TypeScript client (src/client/client.ts, docs/CLIENT.md). It starts from any member address and
+finds the leader from `kvcache-leader` trailers; writes go to the leader, reads rotate over every
+known member (pages are immutable, so any replica that has a page serves the same bytes, and a
+lagging one can only under-report a Lookup). Every attempt has a deadline; failed attempts are
+retried by the idempotency rules below. Pages travel in chunks of at most 1 MiB and are checked
+on arrival (pages.py).
+
+Blocking calls, safe to share between threads (the engine adapters call it from executors).
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any, Callable, Generator, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
+
+import grpc
+
+from . import errors
+from ._pool import EndpointPool
+from ._wire import ADMIN_SERVICE, CACHE_SERVICE, admin_pb2, cache_pb2, decode_get_pages_response, wire_dtype
+from .buffers import normalize_dtype, writable_bytes
+from .errors import KvcError
+from .pages import (
+    KEYS_PER_REQUEST_MAX, UINT32_MAX, PageAssembler, PageMeta, PreparedPage, PutResult, _uint, batches,
+    check_keys, check_namespace, encode_put_pages_request, page_messages, prepare_page,
+)
+
+DEFAULT_DEADLINE_MS = 10_000
+DEFAULT_RETRIES = 5
+DEFAULT_BACKOFF_BASE_MS = 100
+# A Raft election takes one to two election timeouts (1 to 2 s with the default tick).
+DEFAULT_BACKOFF_MAX_MS = 2_000
+# Most page bytes in one PutPages stream; larger batches are split, so a retry resends at most this.
+PUT_STREAM_BYTES_MAX = 256 * 1024 * 1024
+LEASE_MS_MAX = 60_000
+PIN_TTL_MS_MAX = 60 * 60 * 1000
+
+# The server refused before doing anything: any request may be retried.
+_REFUSED = frozenset({"KVC_NOT_LEADER", "KVC_NO_LEADER"})
+# The request may or may not have taken effect: only idempotent requests are retried.
+_AMBIGUOUS = frozenset({"KVC_PROPOSAL_DROPPED", "KVC_DEADLINE_EXCEEDED", "KVC_UNAVAILABLE"})
+# gRPC C-core's wording when no connection to the member could be made: the request never left
+# this process, so even a non-idempotent one may be retried. A miss only makes the client more
+# conservative. (grpc-js says "No connection established" for the same case.)
+_NEVER_SENT_DETAIL = "failed to connect to all addresses"
+# A stream that failed the client's own checks: reads change nothing, so another try is worth it.
+_DAMAGED_READ = frozenset({errors.KVC_CHECKSUM_MISMATCH, errors.KVC_INCOMPLETE_PAGE, errors.KVC_PROTOCOL})
+
+T = TypeVar("T")
+_LEADER = "leader"
+_REPLICA = "replica"
+
+
+def _decide(error: KvcError, idempotent: bool, endpoint: str) -> Tuple[str, Optional[str]]:
+    """('redirect', leader) | ('backoff', None) | ('fail', None), as src/client/retry.ts decides."""
+    if error.code in _REFUSED:
+        # A member naming itself as leader while refusing is not progress: back off instead.
+        if error.leader is not None and error.leader != endpoint:
+            return "redirect", error.leader
+        return "backoff", None
+    if error.code not in _AMBIGUOUS:
+        return "fail", None
+    if idempotent or (error.code == errors.KVC_UNAVAILABLE and _NEVER_SENT_DETAIL in str(error)):
+        return "backoff", None
+    return "fail", None
+
+
+def _positive_int(value: Any, name: str, minimum: int) -> int:
+    if type(value) is not int or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+class Client:
+    """Client(endpoints, token=None): endpoints are host:port strings (a list, or one string with
+    commas); token is the admin token sent as `authorization: Bearer` on AdminService calls."""
+
+    def __init__(self, endpoints: Union[str, Iterable[str]], token: Optional[str] = None, *,
+                 deadline_ms: int = DEFAULT_DEADLINE_MS, retries: int = DEFAULT_RETRIES,
+                 backoff_base_ms: int = DEFAULT_BACKOFF_BASE_MS, backoff_max_ms: int = DEFAULT_BACKOFF_MAX_MS,
+                 verify_checksums: bool = True):
+        if isinstance(endpoints, str):
+            endpoints = [e.strip() for e in endpoints.split(",") if e.strip()]
+        elif isinstance(endpoints, (bytes, bytearray)) or not isinstance(endpoints, Iterable):
+            raise TypeError("endpoints must be host:port strings")
+        endpoints = list(endpoints)
+        if not all(isinstance(e, str) for e in endpoints):
+            raise TypeError("endpoints must be host:port strings")
+        if token is not None and not isinstance(token, str):
+            raise TypeError("token must be a str")
+        self._pool = EndpointPool(endpoints)
+        self._token = token
+        self._deadline_ms = _positive_int(deadline_ms, "deadline_ms", 1)
+        self._retries = _positive_int(retries, "retries", 0)
+        self._backoff_base_ms = _positive_int(backoff_base_ms, "backoff_base_ms", 0)
+        self._backoff_max_ms = _positive_int(backoff_max_ms, "backoff_max_ms", 0)
+        self._verify = bool(verify_checksums)
+        self._random = random.Random()
+        self._random_lock = threading.Lock()
+
+    # -- surface -----------------------------------------------------------------------------
+
+    def endpoints(self) -> List[str]:
+        """Every member address the client knows, in the order it learned them."""
+        return self._pool.known()
+
+    @property
+    def leader(self) -> Optional[str]:
+        """Where the client believes the leader is (None until a redirect or a write told it)."""
+        return self._pool.leader
+
+    def lookup(self, ns: str, keys: Iterable[bytes], lease_ms: int = 0, linearizable: bool = False,
+               *, endpoint: Optional[str] = None) -> int:
+        """How many leading keys are cached: the longest cached prefix, in pages. A lease protects
+        the matched pages from eviction for lease_ms (at most 60 000); it only extends protection,
+        so a lookup stays idempotent."""
+        self._check_open()
+        ns = check_namespace(ns)
+        keys = check_keys(keys)
+        lease_ms = _uint(lease_ms, "lease_ms", LEASE_MS_MAX)
+        matched = 0
+        for batch in batches(keys, KEYS_PER_REQUEST_MAX):
+            request = cache_pb2.LookupRequest(namespace=ns, keys=batch, linearizable=bool(linearizable), lease_ms=lease_ms)
+
+            def attempt(at: str, batch: List[bytes] = batch, request: Any = request) -> int:
+                answer = self._unary(at, CACHE_SERVICE + "Lookup", request, cache_pb2.LookupResponse)
+                if not 0 <= answer.matched <= len(batch):
+                    raise errors.local_error(errors.KVC_PROTOCOL, f"Lookup matched {answer.matched} of {len(batch)} keys", at)
+                return answer.matched
+
+            found = self._with_retry(_target(endpoint), True, attempt)
+            matched += found
+            if found < len(batch):
+                break
+        return matched
+
+    def get_pages(self, ns: str, keys: Iterable[bytes], out: Any = None, as_dtype: Any = None, *,
+                  allow_partial: bool = False, layer_begin: int = 0, layer_end: int = 0,
+                  endpoint: Optional[str] = None, deadline_ms: Optional[int] = None) -> Iterator[Tuple[PageMeta, memoryview]]:
+        """Streams the pages of `keys` in order, each whole and verified, as (meta, memoryview).
+
+        Without `out` each page's bytes are a fresh bytearray. With `out` (a writable buffer, a
+        numpy array or a CPU torch tensor) the pages are written into it back to back and each
+        memoryview is the page's slice of it, so `out` holds the prefix when iteration ends; a
+        page that does not fit raises ValueError. `out` may also be a callable taking a page's
+        PageMeta and returning a writable buffer of exactly meta.bytes for it (an engine's
+        allocator): the page is received straight into it. `as_dtype` ('fp32' from stored fp16, or a
+        numpy/torch dtype) converts on the server. A key no member has ends the iteration with
+        KvcError KVC_NOT_FOUND after the pages before it, or quietly with allow_partial.
+
+        Arguments are checked when this is called; the request is sent on the first next()."""
+        self._check_open()
+        ns = check_namespace(ns)
+        keys = check_keys(keys)
+        if endpoint is not None:
+            _target(endpoint)  # checks its type
+        as_wire = wire_dtype(None if as_dtype is None else normalize_dtype(as_dtype, "as_dtype"))
+        target = None if out is None or callable(out) else writable_bytes(out)
+        allocate = out if callable(out) else None
+        request = dict(namespace=ns, as_dtype=as_wire, layer_begin=_uint(layer_begin, "layer_begin", UINT32_MAX),
+                       layer_end=_uint(layer_end, "layer_end", UINT32_MAX))
+        deadline = self._deadline_ms if deadline_ms is None else _positive_int(deadline_ms, "deadline_ms", 1)
+        return self._get_pages(keys, request, target, allocate, bool(allow_partial), endpoint, deadline)
+
+    def put_pages(self, pages: Iterable[Any], *, deadline_ms: Optional[int] = None) -> List[PutResult]:
+        """Stores pages and returns one PutResult per page, in order (code '' = stored, or already
+        there with the same crc32c). A page is a mapping {"meta": {...}, "data": buffer} or a
+        PageInput; byte counts and crc32c are computed here. Puts are idempotent, so a batch is
+        resent whole after an ambiguous failure."""
+        self._check_open()
+        if isinstance(pages, (bytes, bytearray, memoryview, str, dict)):
+            raise TypeError("pages must be a list of pages")
+        prepared = [prepare_page(page, i) for i, page in enumerate(pages)]
+        deadline = self._deadline_ms if deadline_ms is None else _positive_int(deadline_ms, "deadline_ms", 1)
+        results: List[PutResult] = []
+        for batch in _put_batches(prepared):
+            results += self._with_retry(_LEADER, True, lambda at, batch=batch: self._put_stream(at, batch, deadline))
+        return results
+
+    def delete(self, ns: str, keys: Iterable[bytes]) -> None:
+        """Deletes pages (absent ones are fine: deletes are idempotent)."""
+        self._keys_write("DeletePages", cache_pb2.DeletePagesRequest, cache_pb2.DeletePagesResponse, ns, keys)
+
+    def pin(self, ns: str, keys: Iterable[bytes], ttl_ms: int) -> None:
+        """Protects pages from eviction and expiry for ttl_ms (1 ms to 1 hour); a pin only
+        refreshes its expiry, so it is retried like any idempotent write."""
+        ttl_ms = _uint(ttl_ms, "ttl_ms", PIN_TTL_MS_MAX, 1)
+        self._keys_write("PinPages", cache_pb2.PinPagesRequest, cache_pb2.PinPagesResponse, ns, keys, ttl_ms=ttl_ms)
+
+    def unpin(self, ns: str, keys: Iterable[bytes]) -> None:
+        self._keys_write("UnpinPages", cache_pb2.UnpinPagesRequest, cache_pb2.UnpinPagesResponse, ns, keys)
+
+    def status(self, endpoint: Optional[str] = None) -> Any:
+        """One member's admin_pb2.StatusResponse (`endpoint`'s, or any member's); learns the
+        members it lists and the leader it names."""
+        self._check_open()
+        answer = self._with_retry(_target(endpoint), True, lambda at: self._unary(
+            at, ADMIN_SERVICE + "Status", admin_pb2.StatusRequest(), admin_pb2.StatusResponse, admin=True))
+        for member in answer.members:
+            self._pool.add(member.address)
+        if answer.leader_address:
+            self._pool.set_leader(answer.leader_address)
+        return answer
+
+    def close(self) -> None:
+        """Closes every channel; calls made afterwards raise ValueError."""
+        self._pool.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.close()
+
+    # -- calls and retries -------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._pool.closed:
+            raise ValueError("the client is closed")
+
+    def _metadata(self, admin: bool) -> Optional[List[Tuple[str, str]]]:
+        if admin and self._token is not None:
+            return [("authorization", f"Bearer {self._token}")]
+        return None
+
+    def _unary(self, endpoint: str, path: str, request: Any, response_type: Any, admin: bool = False) -> Any:
+        call = self._pool.channel(endpoint).unary_unary(
+            path, request_serializer=type(request).SerializeToString, response_deserializer=response_type.FromString)
+        return call(request, timeout=self._deadline_ms / 1000, metadata=self._metadata(admin))
+
+    def _keys_write(self, rpc: str, request_type: Any, response_type: Any, ns: str, keys: Iterable[bytes], **fields: Any) -> None:
+        self._check_open()
+        ns = check_namespace(ns)
+        keys = check_keys(keys)
+        for batch in batches(keys, KEYS_PER_REQUEST_MAX):
+            request = request_type(namespace=ns, keys=batch, **fields)
+            self._with_retry(_LEADER, True, lambda at, request=request: self._unary(at, CACHE_SERVICE + rpc, request, response_type))
+
+    def _with_retry(self, target: Any, idempotent: bool, attempt: Callable[[str], T]) -> T:
+        """Runs `attempt` against the right member until it succeeds or the rules say give up."""
+        redirect: Optional[str] = None
+        for retry in range(self._retries + 1):
+            endpoint = redirect or self._pick(target)
+            redirect = None
+            try:
+                result = attempt(endpoint)
+                # A member that accepted a write is the leader (or forwards to it): keep writing there.
+                if target == _LEADER:
+                    self._pool.set_leader(endpoint)
+                return result
+            except grpc.RpcError as thrown:
+                error = errors.from_rpc_error(thrown, endpoint)
+            except KvcError as thrown:
+                error = thrown
+            decision = ("fail", None) if isinstance(target, tuple) else _decide(error, idempotent, endpoint)
+            redirect = self._after_failure(error, decision, endpoint, retry)
+        raise AssertionError("unreachable: the last retry raises")  # pragma: no cover
+
+    def _after_failure(self, error: KvcError, decision: Tuple[str, Optional[str]], endpoint: str, retry: int) -> Optional[str]:
+        """Raises when giving up; otherwise returns where to go next after any backoff."""
+        kind, leader = decision
+        if kind == "fail" or retry >= self._retries:
+            error.attempts = retry + 1
+            raise error
+        if kind == "redirect":
+            self._pool.set_leader(leader)
+            return leader
+        if self._pool.leader == endpoint:
+            self._pool.set_leader(None)
+        time.sleep(self._backoff_ms(retry) / 1000)
+        return None
+
+    def _backoff_ms(self, retry: int) -> float:
+        """Exponential with equal jitter: half fixed, half random, never at once."""
+        ceiling = min(self._backoff_max_ms, self._backoff_base_ms * 2 ** min(retry, 30))
+        with self._random_lock:
+            return ceiling / 2 + self._random.random() * ceiling / 2
+
+    def _pick(self, target: Any) -> str:
+        if target == _LEADER:
+            return self._pool.leader_or_next()
+        if target == _REPLICA:
+            return self._pool.next_replica()
+        return target[1]
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def _put_stream(self, endpoint: str, batch: List[PreparedPage], deadline_ms: int) -> List[PutResult]:
+        call = self._pool.channel(endpoint).stream_unary(
+            CACHE_SERVICE + "PutPages", request_serializer=encode_put_pages_request,
+            response_deserializer=cache_pb2.PutPagesResponse.FromString)
+        messages = (message for page in batch for message in page_messages(page))
+        response = call(messages, timeout=deadline_ms / 1000)
+        results = response.results
+        if len(results) != len(batch) or any(r.key != page.key for r, page in zip(results, batch)):
+            raise errors.local_error(errors.KVC_PROTOCOL, f"PutPages answered {len(results)} results for {len(batch)} pages, or out of order", endpoint)
+        return [PutResult(bytes(r.key), r.code, r.message) for r in results]
+
+    def _get_pages(self, keys: List[bytes], request: dict, target: Optional[memoryview], allocate: Optional[Callable[[PageMeta], Any]],
+                   allow_partial: bool, endpoint: Optional[str], deadline_ms: int) -> Iterator[Tuple[PageMeta, memoryview]]:
+        offset = 0
+
+        def destination(meta: PageMeta, index: int) -> Optional[memoryview]:
+            if allocate is not None:
+                return writable_bytes(allocate(meta), f"out(meta) for page {index}")
+            if target is None:
+                return None
+            if offset + meta.bytes > len(target):
+                raise ValueError(f"out has {len(target)} bytes; page {index} needs {meta.bytes} more after {offset}")
+            return target[offset:offset + meta.bytes]
+
+        for batch in batches(keys, KEYS_PER_REQUEST_MAX):
+            pages = self._get_batch(batch, request, destination, allow_partial, endpoint, deadline_ms)
+            while True:
+                try:
+                    meta, data = next(pages)
+                except StopIteration as done:
+                    complete = done.value
+                    break
+                offset += meta.bytes
+                yield meta, data
+            if not complete:
+                return
+
+    def _get_batch(self, keys: List[bytes], request: dict, destination: Any, allow_partial: bool,
+                   endpoint: Optional[str], deadline_ms: int) -> Generator[Tuple[PageMeta, memoryview], None, bool]:
+        """One batch of a get, resumed after failures from the first page not yet delivered. A
+        member that lacks a page (it may lag) is not the last word: the others are asked, the
+        leader first, before KVC_NOT_FOUND is final. Returns False when allow_partial cut the
+        batch short."""
+        delivered = 0
+        lacking: set = set()
+        following: Optional[str] = None
+        for retry in range(self._retries + 1):
+            at = endpoint or following or self._pool.next_replica()
+            following = None
+            try:
+                for page in self._read_pages(at, keys[delivered:], request, destination, deadline_ms):
+                    delivered += 1
+                    lacking.clear()
+                    yield page
+                return True
+            except grpc.RpcError as thrown:
+                error = errors.from_rpc_error(thrown, at)
+            except KvcError as thrown:
+                error = thrown
+            if error.code == errors.KVC_NOT_FOUND:
+                lacking.add(at)
+                following = None if endpoint is not None else self._member_not_in(lacking)
+                if following is not None and retry < self._retries:
+                    continue
+                if allow_partial:
+                    return False
+                error.attempts = retry + 1
+                raise error
+            decision = ("fail", None) if endpoint is not None else (
+                ("backoff", None) if error.code in _DAMAGED_READ else _decide(error, True, at))
+            following = self._after_failure(error, decision, at, retry)
+        raise AssertionError("unreachable: the last retry raises")  # pragma: no cover
+
+    def _read_pages(self, endpoint: str, keys: List[bytes], request: dict, destination: Any,
+                    deadline_ms: int) -> Iterator[Tuple[PageMeta, memoryview]]:
+        """How the pages of one attempt travel from `endpoint`.
+
+        TODO(issue 12): same-host shared-memory read path. When the member runs on this host and
+        offers its shared-memory transfer, map the region with `mmap` here and copy each page
+        from it into `destination` (checking key, size and crc32c exactly as PageAssembler does),
+        falling back to _stream_pages when the member does not offer it or the mapping fails.
+        Everything above this method (batching, resume after failure, NOT_FOUND failover,
+        allow_partial, `out` placement) is shared by both transports."""
+        return self._stream_pages(endpoint, keys, request, destination, deadline_ms)
+
+    def _stream_pages(self, endpoint: str, keys: List[bytes], request: dict, destination: Any,
+                      deadline_ms: int) -> Iterator[Tuple[PageMeta, memoryview]]:
+        message = cache_pb2.GetPagesRequest(keys=keys, **request)
+        call = self._pool.channel(endpoint).unary_stream(
+            CACHE_SERVICE + "GetPages", request_serializer=cache_pb2.GetPagesRequest.SerializeToString,
+            response_deserializer=decode_get_pages_response)(message, timeout=deadline_ms / 1000)
+        assembler = PageAssembler(keys, endpoint, destination, self._verify)
+        try:
+            for chunk in call:
+                page = assembler.push(chunk)
+                if page is not None:
+                    yield page
+            assembler.finish()
+            if assembler.completed != len(keys):
+                raise errors.local_error(errors.KVC_PROTOCOL, f"GetPages ended after {assembler.completed} of {len(keys)} pages without an error", endpoint)
+        finally:
+            # Ends the call when the consumer stopped early or a check failed; a no-op once done.
+            call.cancel()
+
+    def _member_not_in(self, lacking: set) -> Optional[str]:
+        leader = self._pool.leader
+        if leader is not None and leader not in lacking:
+            return leader
+        return next((a for a in self._pool.known() if a not in lacking), None)
+
+
+def _target(endpoint: Optional[str]) -> Any:
+    if endpoint is None:
+        return _REPLICA
+    if not isinstance(endpoint, str):
+        raise TypeError("endpoint must be a host:port string")
+    return ("endpoint", endpoint)
+
+
+def _put_batches(pages: List[PreparedPage]) -> Iterator[List[PreparedPage]]:
+    """Streams of at most KEYS_PER_REQUEST_MAX pages and PUT_STREAM_BYTES_MAX bytes."""
+    batch: List[PreparedPage] = []
+    size = 0
+    for page in pages:
+        if batch and (len(batch) >= KEYS_PER_REQUEST_MAX or size + len(page.data) > PUT_STREAM_BYTES_MAX):
+            yield batch
+            batch, size = [], 0
+        batch.append(page)
+        size += len(page.data)
+    if batch:
+        yield batch

@@ -1,0 +1,60 @@
+// Proves how bin/kvc.js picks what to run: the compiled dist/ while no file under src/ is newer
+// than dist/BUILD-STAMP, the TypeScript sources through tsx when a source is newer, when there
+// is no stamp, or when KVC_FROM_SOURCE=1. Runs the real bin/kvc.js from a copy in a temp tree
+// whose dist/ and src/ entry points only say which one ran; node_modules is linked to ours (tsx).
+// Then, when this checkout's dist/ is built and fresh (CI: `npm ci` builds it), the real
+// `kvc --version` runs from it.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function runBin(bin: string, env: NodeJS.ProcessEnv, args: string[] = []): { stdout: string; stderr: string; status: number | null } {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, KVC_DEBUG_ENTRY: '1', ...env };
+  if (env.KVC_FROM_SOURCE === undefined) delete childEnv.KVC_FROM_SOURCE;
+  const result = spawnSync(process.execPath, [bin, ...args], { env: childEnv, encoding: 'utf8', timeout: 60_000 });
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+t.test('dist/ while it is fresh, src/ otherwise', async (t) => {
+  const tree = mkdtempSync(path.join(os.tmpdir(), 'kvc-entry-'));
+  t.teardown(() => rmSync(tree, { recursive: true, force: true }));
+  mkdirSync(path.join(tree, 'bin'));
+  mkdirSync(path.join(tree, 'src', 'cli'), { recursive: true });
+  mkdirSync(path.join(tree, 'dist', 'cli'), { recursive: true });
+  copyFileSync(path.join(ROOT, 'bin', 'kvc.js'), path.join(tree, 'bin', 'kvc.js'));
+  writeFileSync(path.join(tree, 'package.json'), '{ "type": "module" }\n');
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
+  const source = path.join(tree, 'src', 'cli', 'main.ts');
+  writeFileSync(source, "const from: string = 'src';\nconsole.log(from);\n");
+  writeFileSync(path.join(tree, 'dist', 'cli', 'main.js'), "console.log('dist');\n");
+  const bin = path.join(tree, 'bin', 'kvc.js');
+
+  const noStamp = runBin(bin, {});
+  t.equal(noStamp.stdout, 'src\n', 'no stamp: the sources');
+  t.match(noStamp.stderr, /running src\/ through tsx/);
+
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(source, old, old);
+  writeFileSync(path.join(tree, 'dist', 'BUILD-STAMP'), JSON.stringify({ sourcesMtimeMs: Date.now() - 30_000 }));
+  const fresh = runBin(bin, {});
+  t.equal(fresh.stdout, 'dist\n', 'sources older than the stamp: dist/');
+  t.match(fresh.stderr, /running dist\//);
+  t.equal(runBin(bin, { KVC_FROM_SOURCE: '1' }).stdout, 'src\n', 'KVC_FROM_SOURCE=1 forces the sources');
+
+  utimesSync(source, new Date(), new Date());
+  t.equal(runBin(bin, {}).stdout, 'src\n', 'an edited source is never shadowed by stale JavaScript');
+});
+
+const stampFile = path.join(ROOT, 'dist', 'BUILD-STAMP');
+t.test('this checkout\'s compiled kvc runs', { skip: existsSync(stampFile) ? false : 'dist/ is not built here (npm run build builds it)' }, async (t) => {
+  const result = runBin(path.join(ROOT, 'bin', 'kvc.js'), {}, ['--version']);
+  t.equal(result.status, 0, result.stderr);
+  t.equal(result.stdout, '0.1.0\n');
+  if (/running dist\//.test(result.stderr)) t.pass('ran from dist/');
+  else t.match(result.stderr, /running src\//, 'a source edited since the build: ran from src/');
+});

@@ -1,0 +1,90 @@
+// A leader sends its appends before its own WAL write is durable (Raft thesis §10.2.1): with the
+// leader's WAL writes held, a new entry still reaches both followers' WALs, nothing commits past
+// what the leader has on disk, and once the write goes through the put is applied everywhere.
+import t from 'tap';
+import { nodeFileLayer, type FileLayer, type OpenMode } from '../../src/wal/index.js';
+import { eventually, makeCluster, putCommand, putWithRetry } from './helpers.js';
+
+/** The real file layer; writes to files under `heldDir` wait while it is set. */
+class HoldingFileLayer implements FileLayer {
+  heldDir: string | undefined;
+  readonly #paths = new Map<number, string>();
+  #release: (() => void) | undefined;
+  #released: Promise<void> = Promise.resolve();
+
+  hold(dir: string): void {
+    this.heldDir = dir;
+    this.#released = new Promise((resolve) => (this.#release = resolve));
+  }
+
+  release(): void {
+    this.heldDir = undefined;
+    this.#release?.();
+  }
+
+  mkdirp(dir: string): Promise<void> {
+    return nodeFileLayer.mkdirp(dir);
+  }
+  readdir(dir: string): Promise<string[]> {
+    return nodeFileLayer.readdir(dir);
+  }
+  async open(path: string, mode: OpenMode): Promise<number> {
+    const fd = await nodeFileLayer.open(path, mode);
+    this.#paths.set(fd, path);
+    return fd;
+  }
+  close(fd: number): Promise<void> {
+    this.#paths.delete(fd);
+    return nodeFileLayer.close(fd);
+  }
+  size(fd: number): Promise<number> {
+    return nodeFileLayer.size(fd);
+  }
+  read(fd: number, into: Uint8Array, position: number): Promise<number> {
+    return nodeFileLayer.read(fd, into, position);
+  }
+  readSync(fd: number, into: Uint8Array, position: number): number {
+    return nodeFileLayer.readSync(fd, into, position);
+  }
+  async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
+    if (this.heldDir !== undefined && this.#paths.get(fd)?.startsWith(this.heldDir) === true) await this.#released;
+    return nodeFileLayer.write(fd, chunks, position);
+  }
+  fdatasync(fd: number): Promise<void> {
+    return nodeFileLayer.fdatasync(fd);
+  }
+  fsyncDir(dir: string): Promise<void> {
+    return nodeFileLayer.fsyncDir(dir);
+  }
+  truncate(fd: number, length: number): Promise<void> {
+    return nodeFileLayer.truncate(fd, length);
+  }
+  unlink(path: string): Promise<void> {
+    return nodeFileLayer.unlink(path);
+  }
+}
+
+t.test('followers write a new entry while the leader is still writing it', async (t) => {
+  const files = new HoldingFileLayer();
+  // Long election timeouts: the held leader sends no heartbeats, and the test must end before anyone campaigns.
+  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick: 200 });
+  t.teardown(() => {
+    files.release();
+    return cluster.stopAll();
+  });
+  await putWithRetry(cluster, putCommand(1, 4096));
+  const leader = await cluster.waitForLeader();
+  const followers = [...cluster.nodes.values()].filter((node) => node !== leader);
+  await eventually(() => followers.every((f) => f.status().appliedIndex === leader.status().appliedIndex), 5_000, 'followers to catch up');
+  const next = leader.status().walLastIndex + 1;
+
+  files.hold(cluster.dirs.get(leader.id)!);
+  const put = leader.propose(putCommand(2, 4096));
+  await eventually(() => followers.every((f) => f.status().walLastIndex >= next), 5_000, 'the entry in both followers\' WALs');
+  t.equal(leader.status().walLastIndex, next - 1, 'the leader has not written the entry yet');
+  for (const f of followers) t.ok(f.status().commitIndex < next, `member ${f.id} has not seen it committed`);
+
+  files.release();
+  t.same(await put, { ok: true });
+  await eventually(() => [...cluster.nodes.values()].every((n) => n.status().appliedIndex >= next), 5_000, 'every member to apply it');
+});

@@ -1,0 +1,80 @@
+// Proves a member's Prometheus endpoint (src/metrics): a real member with metricsAddress
+// 127.0.0.1:0 serves GET /metrics in the text format, says where in Status (and `kvc status
+// --json`), and the figures move with traffic: gRPC calls by method and outcome (a bad request
+// counted under its KVC_* code), WAL saves, proposals, the leader change, pages per namespace,
+// lookups, memory-tier hits, plus prom-client's process and Node.js metrics. Anything but
+// GET /metrics is a 404, and the listener closes with the member.
+import t from 'tap';
+import { gatherClusterView } from '../../src/cli/cluster-status.js';
+import { NS, RawClient, type CallError, pageKey, putPages, startCluster, u8Page } from './helpers.js';
+
+const KIB = 1024;
+
+/** Sample value of `name` with exactly these labels (member label aside); 0 when absent. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const open = line.indexOf('{');
+    const labelText = open === -1 ? '' : line.slice(open + 1, line.lastIndexOf('}'));
+    const found = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    delete found.member;
+    if (JSON.stringify(Object.entries(found).sort()) !== JSON.stringify(Object.entries(labels).sort())) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
+
+async function scrape(url: string): Promise<string> {
+  const response = await fetch(url);
+  if (response.status !== 200) throw new Error(`GET ${url}: ${response.status}`);
+  return response.text();
+}
+
+t.test('a live member exports metrics that move with its traffic', async (t) => {
+  const cluster = await startCluster([1], { metricsAddress: '127.0.0.1:0' });
+  t.teardown(() => cluster.stopAll());
+  const member = await cluster.leader();
+  const client = new RawClient(member.address);
+  t.teardown(() => client.close());
+
+  const view = await gatherClusterView([member.address]);
+  const url = view.members[0]!.metricsUrl!;
+  t.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, 'Status says where the metrics are');
+  const before = await scrape(url);
+  t.match(before, /# TYPE kvc_grpc_requests_total counter/);
+  t.ok(sample(before, 'kvc_leader_changes_total') >= 1, 'the election counted');
+  t.ok(sample(before, 'kvc_raft_is_leader') === 1 && sample(before, 'kvc_raft_term') >= 1, 'Raft state');
+  t.ok(sample(before, 'process_resident_memory_bytes') > 0, 'prom-client process metrics');
+  t.match(before, /nodejs_eventloop_lag_seconds/, 'and Node.js ones');
+  t.match(before, /kvc_snapshot_install_seconds_count\{[^}]*\} 0|# TYPE kvc_snapshot_install_seconds histogram/, 'snapshot histograms exist');
+
+  const pages = [1, 2, 3].map((i) => u8Page(i, 96 * KIB));
+  await putPages(client, pages);
+  await client.unary('cache', 'Lookup', { namespace: NS, keys: [pageKey(1), pageKey(2), pageKey(9)] });
+  for (let i = 0; i < 2; i++) await client.serverStream('cache', 'GetPages', { namespace: NS, keys: [pageKey(1)] });
+  const bad = await client.unary('cache', 'Lookup', { namespace: NS, keys: [new Uint8Array(3)] }).catch((error: CallError) => error);
+  t.match(bad, { kvcCode: 'KVC_INVALID_KEY' }, 'a key that is too short is refused');
+
+  const after = await scrape(url);
+  t.equal(sample(after, 'kvc_grpc_requests_total', { method: 'PutPages', code: 'OK' }), 1, 'one PutPages call');
+  t.equal(sample(after, 'kvc_grpc_requests_total', { method: 'Lookup', code: 'OK' }), 1, 'one good Lookup');
+  t.equal(sample(after, 'kvc_grpc_requests_total', { method: 'Lookup', code: 'KVC_INVALID_KEY' }), 1, 'the bad one under its code');
+  t.equal(sample(after, 'kvc_grpc_requests_total', { method: 'GetPages', code: 'OK' }), 2);
+  t.equal(sample(after, 'kvc_grpc_request_seconds_count', { method: 'Lookup' }), 2, 'latency histogram per method');
+  t.ok(sample(after, 'kvc_wal_save_seconds_count', { synced: 'true' }) > sample(before, 'kvc_wal_save_seconds_count', { synced: 'true' }), 'WAL saves');
+  t.ok(sample(after, 'kvc_wal_entry_bytes_total') >= sample(before, 'kvc_wal_entry_bytes_total') + 3 * 96 * KIB, 'WAL bytes');
+  t.ok(sample(after, 'kvc_proposal_seconds_count', { outcome: 'applied' }) >= 3, 'proposals applied');
+  t.equal(sample(after, 'kvc_namespace_pages', { namespace: NS }), 3, 'pages per namespace');
+  t.equal(sample(after, 'kvc_namespace_bytes', { namespace: NS }), 3 * 96 * KIB);
+  t.equal(sample(after, 'kvc_lookup_keys_total', { namespace: NS }), 3);
+  t.equal(sample(after, 'kvc_lookup_hits_total', { namespace: NS }), 2, 'the matched prefix');
+  t.equal(sample(after, 'kvc_lookup_misses_total', { namespace: NS }), 1);
+  t.ok(sample(after, 'kvc_memory_tier_hits_total') >= 1, 'the second read hit the memory tier');
+  t.ok(sample(after, 'kvc_raft_applied_index') > sample(before, 'kvc_raft_applied_index'), 'applied index moved');
+  t.ok(sample(after, 'kvc_blob_bytes') >= 3 * 96 * KIB, 'pages of 96 KiB went to blob files');
+  t.equal(sample(await scrape(url), 'kvc_lookup_keys_total', { namespace: NS }), 3, 'counters read as totals do not double on a second scrape');
+
+  t.equal((await fetch(url.replace('/metrics', '/other'))).status, 404, 'only /metrics is served');
+  await member.stop();
+  await t.rejects(fetch(url), 'the listener closes with the member');
+});
