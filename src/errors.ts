@@ -16,6 +16,8 @@ export type GrpcStatusName =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'FAILED_PRECONDITION'
   | 'INTERNAL';
 
 export interface ErrorDefinition {
@@ -45,6 +47,13 @@ export const ERROR_CODES = Object.freeze({
   KVC_SNAPSHOT_INVALID: { message: 'snapshot stream is incomplete or damaged', grpcStatus: 'DATA_LOSS' },
   KVC_WAL_CORRUPT: { message: 'the write-ahead log is damaged before its tail', grpcStatus: 'DATA_LOSS' },
   KVC_CODEC: { message: 'malformed encoded message', grpcStatus: 'INVALID_ARGUMENT' },
+  KVC_SHM_NOT_ON_HOST: {
+    message: "shared-memory transfer needs the nonce of this member's current arena file",
+    grpcStatus: 'FAILED_PRECONDITION',
+  },
+  KVC_LEASE_UNKNOWN: { message: 'unknown or expired shared-memory lease', grpcStatus: 'NOT_FOUND' },
+  KVC_LEASE_NOT_OWNED: { message: 'the shared-memory lease belongs to another client', grpcStatus: 'PERMISSION_DENIED' },
+  KVC_TOO_MANY_LEASES: { message: 'the client holds the most shared-memory leases allowed', grpcStatus: 'RESOURCE_EXHAUSTED' },
   KVC_BUSY: { message: 'the member is already doing this; one at a time', grpcStatus: 'RESOURCE_EXHAUSTED' },
   KVC_INTERNAL: { message: 'internal error', grpcStatus: 'INTERNAL' },
 } as const satisfies Record<string, ErrorDefinition>);

@@ -129,6 +129,18 @@ export interface StoreLimits {
   blobGcIntervalMs: number;
 }
 
+/** The same-host shared-memory read path (src/store/shared-leases.ts, docs/CLIENT.md). */
+export interface SharedMemoryLimits {
+  /** Leases held at once on one member; past it, pages are streamed instead. */
+  leasesMax: number;
+  /** Leases one client id may hold at once on one member (KVC_TOO_MANY_LEASES past it). */
+  leasesPerClientMax: number;
+  /** A lease ends this long after it was granted unless released first. */
+  leaseMs: number;
+  /** Bytes of a client id (GetPagesRequest.client_id, ReleasePagesRequest.client_id). */
+  clientIdBytesMax: number;
+}
+
 export interface Limits {
   raft: RaftLimits;
   page: PageLimits;
@@ -138,6 +150,7 @@ export interface Limits {
   compaction: CompactionLimits;
   eviction: EvictionLimits;
   store: StoreLimits;
+  sharedMemory: SharedMemoryLimits;
 }
 
 /** Operator overrides: any field of any section. */
@@ -161,6 +174,10 @@ export function assertLimitRelations(limits: ReadonlyLimits): void {
   assert.ok(eviction.highWatermarkRatio <= 1, 'eviction.highWatermarkRatio must be at most 1');
   assert.ok(eviction.commandKeysMax <= limits.page.keysPerRequestMax, 'eviction.commandKeysMax must not exceed page.keysPerRequestMax');
   assert.ok(eviction.accessReportIntervalMs <= 1000, 'eviction.accessReportIntervalMs must be at most one second');
+  const shm = limits.sharedMemory;
+  assert.ok(shm.leasesPerClientMax <= shm.leasesMax, 'sharedMemory.leasesPerClientMax must not exceed leasesMax');
+  // A client releases the leases of one GetPages in one ReleasePages.
+  assert.ok(shm.leasesPerClientMax <= limits.page.keysPerRequestMax, 'sharedMemory.leasesPerClientMax must not exceed page.keysPerRequestMax');
 }
 
 function assertPositiveIntegers(limits: ReadonlyLimits): void {
@@ -269,6 +286,14 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     blobGcBytesPerSecond: 64 * MIB,
     blobGcIntervalMs: 10_000,
   },
+  sharedMemory: {
+    leasesMax: 4096,
+    leasesPerClientMax: 1024,
+    // Long enough to copy a batch of 32 MiB pages on a loaded host, short enough that a dead
+    // client's leases come back soon.
+    leaseMs: 10_000,
+    clientIdBytesMax: 64,
+  },
 });
 assertLimitRelations(LIMITS);
 
@@ -283,6 +308,7 @@ export function resolveLimits(overrides: LimitOverrides = {}): ReadonlyLimits {
     compaction: { ...LIMITS.compaction, ...overrides.compaction },
     eviction: { ...LIMITS.eviction, ...overrides.eviction },
     store: { ...LIMITS.store, ...overrides.store },
+    sharedMemory: { ...LIMITS.sharedMemory, ...overrides.sharedMemory },
   };
   assertLimitRelations(limits);
   return deepFreeze(limits);

@@ -10,7 +10,10 @@
 // the addon too, lets freePinned find a region from its ArrayBuffer.
 #include <napi.h>
 
+#include <sys/mman.h>
+
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -29,12 +32,14 @@ namespace kvc {
 namespace {
 
 // Bumped whenever the exports change, so src/native/index.ts can refuse a stale build.
-constexpr int kApiVersion = 2;
+constexpr int kApiVersion = 3;
 // The largest region allocPinned accepts (1 TiB): a typo in a size must not map the address space.
 constexpr double kPinnedBytesMax = 1099511627776.0;
 
 struct Region {
   PinnedMapping mapping;
+  // The registry key: the ArrayBuffer's first byte (mapping.base, or past a shared file's header).
+  void* data = nullptr;
   bool released = false;
 };
 
@@ -177,7 +182,7 @@ bool TakeForRelease(Region* region) {
   std::lock_guard<std::mutex> lock(registry_mutex);
   if (region->released) return false;
   region->released = true;
-  registry.erase(region->mapping.base);
+  registry.erase(region->data);
   return true;
 }
 
@@ -199,6 +204,14 @@ void FinalizeRegion(napi_env env, void* /*data*/, void* hint) {
   throw error;
 }
 
+[[noreturn]] void ThrowSharedError(Napi::Env env, const std::string& what, int errno_value, const char* syscall) {
+  const std::string code = ErrnoName(errno_value);
+  Napi::Error error = Napi::Error::New(env, what + ": " + syscall + " failed (" + code + ")");
+  error.Set("code", code);
+  error.Set("syscall", syscall);
+  throw error;
+}
+
 Napi::Object DescribeRegion(Napi::Env env, napi_value buffer, size_t bytes, const PinnedOutcome& outcome) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("buffer", Napi::Value(env, buffer));
@@ -211,6 +224,26 @@ Napi::Object DescribeRegion(Napi::Env env, napi_value buffer, size_t bytes, cons
   return result;
 }
 
+// Wraps a mapped region in an external ArrayBuffer of `bytes` starting at `data` and registers it.
+Napi::Value ExposeRegion(Napi::Env env, const PinnedOutcome& outcome, void* data, size_t bytes) {
+  Region* region = new Region{outcome.mapping, data, false};
+  napi_value buffer = nullptr;
+  // The ArrayBuffer is exactly `bytes` long; the rest of the last huge page stays unreachable.
+  if (napi_create_external_arraybuffer(env, data, bytes, FinalizeRegion, region, &buffer) != napi_ok) {
+    UnmapPinned(outcome.mapping);
+    delete region;
+    Napi::Error error = Napi::Error::New(env, "allocPinned: this runtime refuses external ArrayBuffers");
+    error.Set("code", "ERR_KVC_NO_EXTERNAL_BUFFERS");
+    throw error;
+  }
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex);
+    registry[data] = region;
+  }
+  AdjustExternalMemory(env, static_cast<int64_t>(outcome.mapping.mapped_bytes));
+  return DescribeRegion(env, buffer, bytes, outcome);
+}
+
 Napi::Value AllocPinnedJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const double bytes_number = IntegerArgument(env, info[0], "allocPinned: bytes");
@@ -220,22 +253,91 @@ Napi::Value AllocPinnedJs(const Napi::CallbackInfo& info) {
   const size_t bytes = static_cast<size_t>(bytes_number);
   const PinnedOutcome outcome = MapPinned(bytes, static_cast<int>(node_number));
   if (outcome.mapping.base == nullptr) ThrowSystemError(env, outcome, bytes);
-  Region* region = new Region{outcome.mapping, false};
-  napi_value buffer = nullptr;
-  // The ArrayBuffer is exactly `bytes` long; the rest of the last huge page stays unreachable.
-  if (napi_create_external_arraybuffer(env, outcome.mapping.base, bytes, FinalizeRegion, region, &buffer) != napi_ok) {
-    UnmapPinned(outcome.mapping);
-    delete region;
-    Napi::Error error = Napi::Error::New(env, "allocPinned: this runtime refuses external ArrayBuffers");
-    error.Set("code", "ERR_KVC_NO_EXTERNAL_BUFFERS");
-    throw error;
+  return ExposeRegion(env, outcome, outcome.mapping.base, bytes);
+}
+
+// allocShared(path, bytes, numaNode, header): a pinned region in a new shared-memory file
+// (MapSharedPinned). The ArrayBuffer covers the payload bytes only, not the header.
+Napi::Value AllocSharedJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) ThrowType(env, "allocShared: path must be a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (path.empty() || path[0] != '/') ThrowRange(env, "allocShared: path must be absolute");
+  const double bytes_number = IntegerArgument(env, info[1], "allocShared: bytes");
+  if (bytes_number < 1 || bytes_number > kPinnedBytesMax) ThrowRange(env, "allocShared: bytes must be 1 to 1 TiB");
+  const double node_number = IntegerArgument(env, info[2], "allocShared: numaNode");
+  if (node_number < -1 || node_number > kNumaNodeIdMax) ThrowRange(env, "allocShared: numaNode must be -1 (none) to 1023");
+  size_t header_bytes = 0;
+  const void* header = TypedArrayData(env, info[3], napi_uint8_array, "allocShared: header", header_bytes);
+  if (header_bytes > kSharedDataOffset) ThrowRange(env, "allocShared: header is larger than the data offset");
+  const size_t bytes = static_cast<size_t>(bytes_number);
+  const PinnedOutcome outcome = MapSharedPinned(path, bytes, static_cast<int>(node_number),
+                                                static_cast<const unsigned char*>(header), header_bytes);
+  if (outcome.mapping.base == nullptr) ThrowSharedError(env, "allocShared " + path, outcome.error, outcome.syscall);
+  Napi::Object region = ExposeRegion(env, outcome, static_cast<char*>(outcome.mapping.base) + kSharedDataOffset, bytes).As<Napi::Object>();
+  region.Set("fileBytes", Napi::Number::New(env, static_cast<double>(outcome.mapping.mapped_bytes)));
+  region.Set("dataOffset", Napi::Number::New(env, static_cast<double>(kSharedDataOffset)));
+  return region;
+}
+
+// A reader's read-only mapping of another process's shared region (openShared). JavaScript never
+// gets a view of it: a write through one would kill the process, and the owner may rewrite any
+// byte not under a lease, so every read is an explicit, bounds-checked copy (copyShared).
+struct SharedView {
+  void* base = nullptr;
+  size_t bytes = 0;
+};
+
+void FinalizeSharedView(Napi::Env /*env*/, SharedView* view) {
+  if (view->base != nullptr) ::munmap(view->base, view->bytes);
+  delete view;
+}
+
+SharedView* ViewArgument(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsExternal()) ThrowType(env, std::string(what) + ": handle must come from openShared");
+  SharedView* view = value.As<Napi::External<SharedView>>().Data();
+  if (view->base == nullptr) ThrowRange(env, std::string(what) + ": the mapping is closed");
+  return view;
+}
+
+Napi::Value OpenSharedJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) ThrowType(env, "openShared: path must be a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  void* base = nullptr;
+  size_t bytes = 0;
+  const char* syscall = "";
+  const int error = MapReadOnly(path, base, bytes, syscall);
+  if (error != 0) ThrowSharedError(env, "openShared " + path, error, syscall);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("handle", Napi::External<SharedView>::New(env, new SharedView{base, bytes}, FinalizeSharedView));
+  result.Set("bytes", Napi::Number::New(env, static_cast<double>(bytes)));
+  return result;
+}
+
+// copyShared(handle, offset, dst): copies dst.length bytes from `offset` of the mapping.
+Napi::Value CopySharedJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SharedView* view = ViewArgument(env, info[0], "copyShared");
+  const double offset = IntegerArgument(env, info[1], "copyShared: offset");
+  size_t length = 0;
+  void* dst = TypedArrayData(env, info[2], napi_uint8_array, "copyShared: dst", length);
+  if (offset < 0 || offset > static_cast<double>(view->bytes) || length > view->bytes - static_cast<size_t>(offset)) {
+    ThrowRange(env, "copyShared: [" + std::to_string(static_cast<uint64_t>(offset)) + ", +" + std::to_string(length) +
+                        ") is outside the " + std::to_string(view->bytes) + "-byte mapping");
   }
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex);
-    registry[outcome.mapping.base] = region;
-  }
-  AdjustExternalMemory(env, static_cast<int64_t>(outcome.mapping.mapped_bytes));
-  return DescribeRegion(env, buffer, bytes, outcome);
+  std::memcpy(dst, static_cast<const char*>(view->base) + static_cast<size_t>(offset), length);
+  return env.Undefined();
+}
+
+Napi::Value CloseSharedJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsExternal()) ThrowType(env, "closeShared: handle must come from openShared");
+  SharedView* view = info[0].As<Napi::External<SharedView>>().Data();
+  if (view->base == nullptr) return Napi::Boolean::New(env, false);
+  ::munmap(view->base, view->bytes);
+  view->base = nullptr;
+  return Napi::Boolean::New(env, true);
 }
 
 // Releases a region now; true when this call released it, false when it was released before.
@@ -295,6 +397,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threadAffinity", Napi::Function::New(env, ThreadAffinityJs, "threadAffinity"));
   exports.Set("allocPinned", Napi::Function::New(env, AllocPinnedJs, "allocPinned"));
   exports.Set("freePinned", Napi::Function::New(env, FreePinnedJs, "freePinned"));
+  exports.Set("sharedDataOffset", Napi::Number::New(env, static_cast<double>(kSharedDataOffset)));
+  exports.Set("allocShared", Napi::Function::New(env, AllocSharedJs, "allocShared"));
+  exports.Set("openShared", Napi::Function::New(env, OpenSharedJs, "openShared"));
+  exports.Set("copyShared", Napi::Function::New(env, CopySharedJs, "copyShared"));
+  exports.Set("closeShared", Napi::Function::New(env, CloseSharedJs, "closeShared"));
   exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocatorJs, "tuneAllocator"));
   return exports;
 }

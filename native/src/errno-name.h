@@ -21,6 +21,12 @@ inline std::string ErrnoName(int error) {
     case ENODEV: return "ENODEV";
     case EIO: return "EIO";
     case ESRCH: return "ESRCH";
+    case EEXIST: return "EEXIST";
+    case ENOENT: return "ENOENT";
+    case ENOSPC: return "ENOSPC";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EROFS: return "EROFS";
+    case EBADF: return "EBADF";
     default: return "errno " + std::to_string(error);
   }
 }

@@ -4,7 +4,9 @@
 #include "pinned.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -177,6 +179,109 @@ PinnedOutcome MapPinned(size_t bytes, int numa_node) {
   outcome.mapping.mapped_bytes = mapped_bytes;
   Pin(outcome);
   return outcome;
+}
+
+namespace {
+
+// Maps `fd` (already sized to `bytes`) shared and writable at a kHugePageBytes-aligned address:
+// an aligned anonymous reservation replaced by the file mapping (MAP_FIXED).
+void* MapFileAligned(int fd, size_t bytes, int& error) {
+  void* reserved = MapAligned(bytes, error);
+  if (reserved == nullptr) return nullptr;
+  void* mapped = ::mmap(reserved, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+  if (mapped == MAP_FAILED) {
+    error = errno;
+    ::munmap(reserved, bytes);
+    return nullptr;
+  }
+  return mapped;
+}
+
+PinnedOutcome SharedFailure(PinnedOutcome outcome, const std::string& path, int fd, void* base, size_t bytes,
+                            int error, const char* syscall) {
+  if (base != nullptr) ::munmap(base, bytes);
+  if (fd >= 0) ::close(fd);
+  ::unlink(path.c_str());
+  outcome.error = error;
+  outcome.syscall = syscall;
+  return outcome;
+}
+
+}  // namespace
+
+PinnedOutcome MapSharedPinned(const std::string& path, size_t bytes, int numa_node, const unsigned char* header,
+                              size_t header_bytes) {
+  PinnedOutcome outcome;
+  const size_t file_bytes = kSharedDataOffset + RoundUp(bytes, kHugePageBytes);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    outcome.error = errno;
+    outcome.syscall = "open";
+    return outcome;  // nothing of ours to remove: the file existed or could not be made
+  }
+  // The umask can only take bits away from 0600; fchmod makes the mode exact all the same.
+  if (::fchmod(fd, 0600) != 0) return SharedFailure(outcome, path, fd, nullptr, 0, errno, "fchmod");
+  if (::ftruncate(fd, static_cast<off_t>(file_bytes)) != 0) return SharedFailure(outcome, path, fd, nullptr, 0, errno, "ftruncate");
+  int error = 0;
+  void* base = MapFileAligned(fd, file_bytes, error);
+  if (base == nullptr) return SharedFailure(outcome, path, fd, nullptr, 0, error, "mmap");
+  // tmpfs honours it where shmem huge pages are enabled; hugetlbfs is huge already (EINVAL there).
+  ::madvise(base, file_bytes, MADV_HUGEPAGE);
+  if (numa_node >= 0) {
+    // On a shared mapping mbind sets the file's own policy, which fallocate below allocates by.
+    const int bind_error = Bind(base, file_bytes, numa_node);
+    if (bind_error == 0) {
+      outcome.numa_node = numa_node;
+    } else {
+      AppendNote(outcome.note, std::string("not bound to NUMA node ") + std::to_string(numa_node) + ": mbind failed (" +
+                                   ErrnoName(bind_error) + ")");
+    }
+  }
+#if defined(__linux__)
+  if (::fallocate(fd, 0, 0, static_cast<off_t>(file_bytes)) != 0 && errno != EOPNOTSUPP) {
+    return SharedFailure(outcome, path, fd, base, file_bytes, errno, "fallocate");
+  }
+#endif
+  ::close(fd);
+  const int populate_error = Populate(base, file_bytes);
+  if (populate_error != 0) return SharedFailure(outcome, path, -1, base, file_bytes, populate_error, "madvise(MADV_POPULATE_WRITE)");
+  if (header_bytes > 0) std::memcpy(base, header, header_bytes < kSharedDataOffset ? header_bytes : kSharedDataOffset);
+  outcome.mapping.base = base;
+  outcome.mapping.mapped_bytes = file_bytes;
+  Pin(outcome);
+  return outcome;
+}
+
+int MapReadOnly(const std::string& path, void*& base, size_t& bytes, const char*& syscall) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    syscall = "open";
+    return errno;
+  }
+  struct stat info;
+  if (::fstat(fd, &info) != 0 || info.st_size <= 0) {
+    const int error = info.st_size <= 0 ? EINVAL : errno;
+    ::close(fd);
+    syscall = "fstat";
+    return error;
+  }
+  bytes = static_cast<size_t>(info.st_size);
+  // MAP_POPULATE: the member keeps the whole file resident, so fault its page tables in now
+  // rather than at the first read of every page.
+#if defined(MAP_POPULATE)
+  constexpr int kPopulate = MAP_POPULATE;
+#else
+  constexpr int kPopulate = 0;  // not Linux: pages fault in at first read instead
+#endif
+  void* mapped = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED | kPopulate, fd, 0);
+  const int error = mapped == MAP_FAILED ? errno : 0;
+  ::close(fd);
+  if (error != 0) {
+    syscall = "mmap";
+    return error;
+  }
+  base = mapped;
+  return 0;
 }
 
 void UnmapPinned(const PinnedMapping& mapping) {

@@ -36,6 +36,24 @@ PinnedOutcome MapPinned(size_t bytes, int numa_node);
 // Undoes MapPinned: cudaHostUnregister, munlock, munmap.
 void UnmapPinned(const PinnedMapping& mapping);
 
+// The same kind of region in a shared-memory file, so that other processes of the host can map it
+// (the same-host read path, docs/ARCHITECTURE.md). `path` is created here, exclusively (an
+// existing file is EEXIST: the caller removes stale files first) with mode 0600, sized to
+// kSharedDataOffset + `bytes` rounded up to kHugePageBytes, and allocated with fallocate, so a
+// full /dev/shm (or a hugetlbfs pool without free pages) fails here with ENOSPC instead of
+// killing the process with SIGBUS at a later first touch. The mapping covers the whole file
+// (mapping.base is the file's start); `header` (at most kSharedDataOffset bytes) is written at
+// its start and the payload bytes begin kSharedDataOffset bytes in, so they stay huge-page
+// aligned. On failure the file is removed again. Removing it when no new reader should map it is
+// the caller's job; unmapping is UnmapPinned's.
+constexpr size_t kSharedDataOffset = kHugePageBytes;
+PinnedOutcome MapSharedPinned(const std::string& path, size_t bytes, int numa_node, const unsigned char* header,
+                              size_t header_bytes);
+
+// A read-only, shared mapping of a whole file (a reader of another process's shared region),
+// pre-faulted with MAP_POPULATE. Returns 0 and fills `base`/`bytes`, or an errno with `syscall`.
+int MapReadOnly(const std::string& path, void*& base, size_t& bytes, const char*& syscall);
+
 }  // namespace kvc
 
 #endif  // KVC_NATIVE_PINNED_H_

@@ -32,8 +32,12 @@ export const CHAOS_EVICTION_GRACE_MS = 0;
  * that was down or wiped catches up from a snapshot instead of from the log alone.
  */
 export const CHAOS_COMPACTION = Object.freeze({ entries: 2_000, keepEntries: 500 });
-/** A small memory tier: five members stay light, and pages still move between the tiers. */
-export const CHAOS_MEMORY = Object.freeze({ arenaBytes: '32MiB' });
+/**
+ * A small memory tier: five members stay light, and pages still move between the tiers. Private,
+ * not shared: chaos kills members with SIGKILL, and a killed member's /dev/shm file stays until
+ * that member starts again, which the last kill of a run never sees.
+ */
+export const CHAOS_MEMORY = Object.freeze({ arenaBytes: '32MiB', sharedMemory: false });
 const CLUSTER_NAME = 'chaos';
 
 export interface ChaosClusterOptions {

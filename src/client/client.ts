@@ -13,10 +13,12 @@ import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
 import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
 import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
-import type { Page, PageDestination, PageInput, PageMetaOut } from './pages.js';
+import type { Page, PageDestination, PageInput, PageMetaOut, SharedCopy } from './pages.js';
+import { SharedMemoryReads, type MemberArena } from './shared-memory.js';
 import { clientRpcs, type Rpc } from './protos.js';
 import type {
   ClusterSettingsMessage,
+  GetPagesRequest,
   GetPagesResponse,
   ListRemovalsResponse,
   LookupRequest,
@@ -63,7 +65,7 @@ export interface ClientOptions {
   /** First backoff step in ms (default 100), doubled per retry up to backoffMaxMs (default 2000). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** Check each received page against its crc32c (default true). */
+  /** Check each received page against its crc32c (default true; always on for shared memory). */
   verifyChecksums?: boolean;
   /**
    * Lookup calls in flight at once (default 2); lookups of concurrent callers beyond them are sent
@@ -74,7 +76,16 @@ export interface ClientOptions {
   connectionsPerMember?: number;
   /** gRPC channel options laid over CLIENT_CHANNEL_OPTIONS (e.g. 'grpc-node.flow_control_window'). */
   channelOptions?: grpc.ChannelOptions;
+  /**
+   * How getPages receives page bytes unless its options say otherwise (default 'grpc'):
+   * 'shared-memory' copies them from the member's shared arena when the member is on this host
+   * and shares it, and streams them otherwise (docs/CLIENT.md "Same-host shared memory").
+   */
+  transfer?: Transfer;
 }
+
+/** How page bytes travel on a get: the gRPC stream, or the same host's shared memory. */
+export type Transfer = 'grpc' | 'shared-memory';
 
 export interface GetPagesOptions {
   /** Return payloads in this dtype (fp32 from a stored fp16). */
@@ -88,6 +99,8 @@ export interface GetPagesOptions {
   deadlineMs?: number;
   /** A missing page ends the result early instead of throwing KVC_NOT_FOUND. */
   allowPartial?: boolean;
+  /** Overrides the client's `transfer` for this call. */
+  transfer?: Transfer;
 }
 
 export interface PutOutcome {
@@ -187,8 +200,10 @@ export class KvcClient {
   readonly #deadlineMs: number;
   readonly #adminToken: string | undefined;
   readonly #verifyChecksums: boolean;
+  readonly #transfer: Transfer;
   readonly #rpcs = clientRpcs();
   readonly #lookups: LookupBatcher;
+  readonly #shm = new SharedMemoryReads((endpoint) => this.status(endpoint));
 
   constructor(o: ClientOptions) {
     this.#pool = new EndpointPool(o.endpoints, {
@@ -208,6 +223,7 @@ export class KvcClient {
       keysMax: LIMITS.page.keysPerRequestMax,
       promptsMax: LOOKUP_PROMPTS_PER_CALL_MAX,
     });
+    this.#transfer = checkTransfer(o.transfer ?? 'grpc');
   }
 
   /** Every member address the client knows, in the order it learned them. */
@@ -488,8 +504,17 @@ export class KvcClient {
     return { ...page, removals };
   }
 
-  /** Closes every channel; calls made afterwards fail. */
+  /**
+   * Whether reads from `endpoint` can use shared memory; '' when they do, else why not (the
+   * member is on another host, does not share its arena, ...). Asks the member when not known yet.
+   */
+  async sharedMemoryProblem(endpoint: string): Promise<string> {
+    return (await this.#shm.arena(endpoint)) === undefined ? await this.#shm.whyStreamed(endpoint) : '';
+  }
+
+  /** Closes every channel and unmaps the shared arenas; calls made afterwards fail. */
   close(): void {
+    this.#shm.close();
     this.#pool.close();
   }
 
@@ -583,18 +608,49 @@ export class KvcClient {
     }
   }
 
+  /**
+   * The pages of `keys` from `endpoint`: over shared memory when asked for and the member's arena
+   * is readable here (in streams of at most the keys one client may lease), else over gRPC. A
+   * member that refuses the shared-memory proof (it restarted: KVC_SHM_NOT_ON_HOST) or this
+   * client's lease count (KVC_TOO_MANY_LEASES) gets the rest of the keys as a gRPC stream.
+   */
   async *#streamPages(endpoint: string, ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination): AsyncGenerator<Page> {
-    const request = {
+    const arena = (o.transfer ?? this.#transfer) === 'shared-memory' ? await this.#shm.arena(endpoint) : undefined;
+    if (arena === undefined) return yield* this.#streamOnce(endpoint, ns, keys, o, destination, undefined);
+    let delivered = 0;
+    try {
+      for (const batch of batches(keys, arena.leasesPerClientMax)) {
+        for await (const page of this.#streamOnce(endpoint, ns, batch, o, destination, arena)) {
+          delivered++;
+          yield page;
+        }
+      }
+    } catch (thrown) {
+      const error = toClientError(thrown, endpoint);
+      if (error.code === 'KVC_SHM_NOT_ON_HOST') this.#shm.forget(endpoint);
+      else if (error.code !== 'KVC_TOO_MANY_LEASES') throw error;
+      yield* this.#streamOnce(endpoint, ns, keys.slice(delivered), o, destination, undefined);
+    }
+  }
+
+  /** One GetPages stream; with `arena`, a TRANSFER_SHARED_MEMORY one whose leases it releases at its end. */
+  async *#streamOnce(endpoint: string, ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination, arena: MemberArena | undefined): AsyncGenerator<Page> {
+    const request: GetPagesRequest = {
       namespace: ns,
       keys,
       asDtype: toWireDtype(o.asDtype),
       layerBegin: o.layerBegin ?? 0,
       layerEnd: o.layerEnd ?? 0,
+      ...(arena === undefined ? {} : { transfer: 'TRANSFER_SHARED_MEMORY', shmNonce: arena.nonce, clientId: this.#shm.clientId }),
     };
     const call = serverStream(this.#pool.client(endpoint), this.#rpcs.getPages, request, new grpc.Metadata(), o.deadlineMs ?? this.#deadlineMs);
-    const assembler = new PageAssembler(keys, endpoint, destination, this.#verifyChecksums);
+    const copy = arena === undefined ? undefined : sharedCopy(arena);
+    const assembler = new PageAssembler(keys, endpoint, destination, this.#verifyChecksums, copy);
+    const leaseIds: number[] = [];
     try {
       for await (const message of call as AsyncIterable<GetPagesResponse>) {
+        // Noted before the copy, so a failed copy's lease is released too.
+        if (message.shared) leaseIds.push(message.shared.leaseId);
         const page = assembler.push(message);
         if (page !== undefined) yield page;
       }
@@ -605,7 +661,20 @@ export class KvcClient {
     } finally {
       // Ends the call when the consumer stopped early or a check failed; a no-op once it finished.
       call.cancel();
+      // Not awaited: the bytes are copied and checked, so the caller need not wait a round trip
+      // for the member to take its slots back.
+      if (arena !== undefined && leaseIds.length > 0) void this.#releaseLeases(endpoint, arena, leaseIds);
     }
+  }
+
+  /**
+   * Ends leases whose bytes were copied. Best effort: the copies were checked against their
+   * crc32c already, and a lease not released (the member restarted, it expired, the call failed)
+   * ends by itself within its lease time.
+   */
+  async #releaseLeases(endpoint: string, arena: MemberArena, leaseIds: number[]): Promise<void> {
+    const request = { shmNonce: arena.nonce, clientId: this.#shm.clientId, leaseIds };
+    await unaryCall(this.#pool.client(endpoint), this.#rpcs.releasePages, request, new grpc.Metadata(), this.#deadlineMs).catch(() => undefined);
   }
 
   /** A member to ask next for a page `lacking` do not have: the leader if known, else any other. */
@@ -694,6 +763,20 @@ function checkPutResults(response: PutPagesResponse, batch: PreparedPage[], endp
     throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `PutPages answered ${results.length} results for ${batch.length} pages, or out of order`, endpoint);
   }
   return results.map((r) => ({ key: new Uint8Array(r.key), code: r.code, message: r.message }));
+}
+
+function checkTransfer(transfer: string): Transfer {
+  if (transfer !== 'grpc' && transfer !== 'shared-memory') throw new RangeError(`transfer must be 'grpc' or 'shared-memory', got ${transfer}`);
+  return transfer;
+}
+
+/** Copies a shared page from the arena's file named by its region. */
+function sharedCopy(arena: MemberArena): SharedCopy {
+  return (shared, target) => {
+    const file = arena.files[shared.region];
+    if (file === undefined) throw new RangeError(`region ${shared.region} is not one of the ${arena.files.length} files`);
+    file.read(shared.offset, target);
+  };
 }
 
 function nonNegativeInteger(value: number, name: string): number {

@@ -22,7 +22,9 @@ export {
   type PutOutcome,
   type Removal,
   type RemovalList,
+  type Transfer,
 } from './client.js';
+export { PROBE_AGAIN_MS } from './shared-memory.js';
 export { KvcClientError, isKvcClientError, CLIENT_ERROR_CODES, KVC_CODE_TRAILER, LEADER_TRAILER } from './client-error.js';
 export type { Page, PageInput, PageInputMeta, PageMetaOut } from './pages.js';
 export { CLIENT_CHANNEL_OPTIONS } from './endpoint-pool.js';

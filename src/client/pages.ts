@@ -9,7 +9,7 @@
 import { crc32c, isDtype, type Dtype } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, localError } from './client-error.js';
-import type { GetPagesResponse, PutPagesRequest, ProtoDtype, WirePageMeta } from './proto-types.js';
+import type { GetPagesResponse, PutPagesRequest, ProtoDtype, SharedPageMessage, WirePageMeta } from './proto-types.js';
 
 export interface PageInputMeta {
   namespace: string;
@@ -122,20 +122,30 @@ interface PageInProgress {
   filled: number;
 }
 
-/** Reassembles one GetPages stream, answered by `endpoint`, for `keys` in order. */
+/** Copies a page answered from the shared arena into `target` (shared-memory.ts). */
+export type SharedCopy = (shared: SharedPageMessage, target: Uint8Array) => void;
+
+/**
+ * Reassembles one GetPages stream, answered by `endpoint`, for `keys` in order. With `copyShared`
+ * (a TRANSFER_SHARED_MEMORY stream) a page may also come as one message with `shared` set: its
+ * bytes are copied from the arena and their crc32c is always checked, whatever
+ * `verifyChecksum` says, since a copy made after its lease expired may be of a reused slot.
+ */
 export class PageAssembler {
   readonly #keys: readonly Uint8Array[];
   readonly #endpoint: string;
   readonly #destination: PageDestination;
   readonly #verifyChecksum: boolean;
+  readonly #copyShared: SharedCopy | undefined;
   #current: PageInProgress | undefined;
   #completed = 0;
 
-  constructor(keys: readonly Uint8Array[], endpoint: string, destination: PageDestination, verifyChecksum: boolean) {
+  constructor(keys: readonly Uint8Array[], endpoint: string, destination: PageDestination, verifyChecksum: boolean, copyShared?: SharedCopy) {
     this.#keys = keys;
     this.#endpoint = endpoint;
     this.#destination = destination;
     this.#verifyChecksum = verifyChecksum;
+    this.#copyShared = copyShared;
   }
 
   /** Pages completed so far. */
@@ -145,6 +155,7 @@ export class PageAssembler {
 
   /** Takes one message; returns the page it completes, if any. Throws KvcClientError on a violation. */
   push(message: GetPagesResponse): Page | undefined {
+    if (message.shared) return this.#shared(message);
     const page = message.meta ? this.#begin(message.meta) : this.#current;
     if (page === undefined) throw this.#protocol(`a chunk arrived without page metadata (after page ${this.#completed})`);
     const data = message.data ?? EMPTY;
@@ -185,6 +196,22 @@ export class PageAssembler {
     return this.#current;
   }
 
+  #shared(message: GetPagesResponse): Page {
+    const shared = message.shared!;
+    if (this.#copyShared === undefined) throw this.#protocol('a shared-memory answer to a stream that did not ask for one');
+    if (!message.meta) throw this.#protocol(`a shared-memory answer without page metadata (after page ${this.#completed})`);
+    const page = this.#begin(message.meta);
+    if (shared.length !== page.meta.bytes) throw this.#protocol(`page ${this.#completed} is ${page.meta.bytes} bytes, its shared copy ${shared.length}`);
+    page.target ??= new Uint8Array(page.meta.bytes);
+    try {
+      this.#copyShared(shared, page.target);
+    } catch (error) {
+      throw this.#protocol(`page ${this.#completed} cannot be copied from the shared arena: ${(error as Error).message}`);
+    }
+    page.filled = page.meta.bytes;
+    return this.#complete(page, true);
+  }
+
   #store(page: PageInProgress, data: Uint8Array): void {
     // Even a page that arrived in one chunk is copied: the decoded chunk is an unaligned view
     // into its gRPC message, and a fresh buffer is what lets callers view it as fp16/fp32.
@@ -193,14 +220,15 @@ export class PageAssembler {
     page.filled += data.byteLength;
   }
 
-  #complete(page: PageInProgress): Page {
+  #complete(page: PageInProgress, shared = false): Page {
     const index = this.#completed;
     if (page.filled !== page.meta.bytes) {
       throw this.#protocol(`page ${index} ended after ${page.filled} of ${page.meta.bytes} bytes`);
     }
     const data = page.target ?? EMPTY;
-    if (this.#verifyChecksum && crc32c(data) !== page.meta.crc32c) {
-      throw localError('KVC_CHECKSUM_MISMATCH', `page ${index} does not match its crc32c`, this.#endpoint);
+    if ((shared || this.#verifyChecksum) && crc32c(data) !== page.meta.crc32c) {
+      const where = shared ? ' (copied from the shared arena: its lease may have expired first)' : '';
+      throw localError('KVC_CHECKSUM_MISMATCH', `page ${index} does not match its crc32c${where}`, this.#endpoint);
     }
     this.#current = undefined;
     this.#completed++;

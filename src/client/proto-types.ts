@@ -6,9 +6,12 @@
 // embeddable on its own). Request shapes list what the client sets; absent fields take the
 // proto3 defaults.
 
-import type { ProtoDtype } from '../proto/index.js';
+import type { ProtoDtype, ProtoTransfer, SharedPageMessage } from '../proto/index.js';
 
 export type {
+  ProtoTransfer,
+  SharedMemoryStatusMessage,
+  SharedPageMessage,
   ProfileChunk,
   ProfileRequest,
   AddMemberRequest,
@@ -64,6 +67,9 @@ export interface GetPagesRequest {
   asDtype: ProtoDtype;
   layerBegin: number;
   layerEnd: number;
+  transfer?: ProtoTransfer;
+  shmNonce?: Uint8Array;
+  clientId?: Uint8Array;
 }
 
 export interface GetPagesResponse {
@@ -72,6 +78,14 @@ export interface GetPagesResponse {
   data: Uint8Array;
   offset: number;
   last: boolean;
+  /** Null unless the page is answered from the shared arena (TRANSFER_SHARED_MEMORY). */
+  shared?: SharedPageMessage | null;
+}
+
+export interface ReleasePagesRequest {
+  shmNonce: Uint8Array;
+  clientId: Uint8Array;
+  leaseIds: number[];
 }
 
 export interface PutPagesRequest {

@@ -23,6 +23,7 @@ import type {
   LookupResponse,
   PinPagesRequest,
   PutPagesRequest,
+  ReleasePagesRequest,
   StatusRequest,
   PutPagesResponse,
   RemoveMemberRequest,
@@ -52,6 +53,7 @@ export interface ClientRpcs {
   deletePages: Rpc<KeysRequest, Empty>;
   pinPages: Rpc<PinPagesRequest, Empty>;
   unpinPages: Rpc<KeysRequest, Empty>;
+  releasePages: Rpc<ReleasePagesRequest, Empty>;
   status: Rpc<StatusRequest, StatusResponse>;
   addMember: Rpc<AddMemberRequest, Empty>;
   removeMember: Rpc<RemoveMemberRequest, Empty>;
@@ -85,6 +87,7 @@ function loadClientRpcs(): ClientRpcs {
     deletePages: rpc(cache, 'DeletePages'),
     pinPages: rpc(cache, 'PinPages'),
     unpinPages: rpc(cache, 'UnpinPages'),
+    releasePages: rpc(cache, 'ReleasePages'),
     status: rpc(admin, 'Status'),
     addMember: rpc(admin, 'AddMember'),
     removeMember: rpc(admin, 'RemoveMember'),

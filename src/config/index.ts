@@ -16,6 +16,9 @@
 //   memory: { arenaBytes: 256MiB, numaNode: 0 }  # memory tier per member: pinned arena of hot pages
 //                                         # (default 256MiB; 0 = none, at least 4MiB otherwise);
 //                                         # numaNode: all on one node (default: split over all)
+//   memory: { sharedMemory: true, sharedMemoryDir: /dev/shm }  # arena in shared-memory files that
+//                                         # same-host clients read (default on; a hugetlbfs mount
+//                                         # of 2 MiB pages for huge pages; false = private)
 //   workers: { threads: 2 }               # threads for put conversions/checksums (0 = inline)
 //   adminToken: s3cret                    # AdminService calls then need `authorization: Bearer s3cret`
 //   log: { level: info }                  # a member's lowest log level (kvc start --log-level overrides)

@@ -19,6 +19,9 @@ export type MemberSettings = Omit<MemberOptions, 'logger'>;
  */
 export const CONFIG_ARENA_BYTES_DEFAULT = 256 * 1024 * 1024;
 
+/** Where a member run from a config puts its shared arena files unless `memory.sharedMemoryDir` says. */
+export const SHARED_MEMORY_DIR_DEFAULT = '/dev/shm';
+
 export interface MemberOverrides {
   /** The member was added to a running cluster (`kvc members add`): it starts with no membership. */
   join?: boolean;
@@ -50,13 +53,22 @@ export function memberOptions(config: ClusterConfig, id: number, overrides: Memb
     ...(overrides.join ? { join: true } : {}),
     dataDir: path.resolve(config.dataDir, `n${id}`),
     ...(Object.keys(node).length > 0 ? { node } : {}),
-    memoryTier: {
-      arenaBytes: config.memory?.arenaBytes ?? CONFIG_ARENA_BYTES_DEFAULT,
-      ...(config.memory?.numaNode === undefined ? {} : { numaNode: config.memory.numaNode }),
-    },
+    memoryTier: memoryTier(config),
     ...(config.workers?.threads === undefined ? {} : { workerThreads: config.workers.threads }),
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
     ...(member.metricsAddress === undefined ? {} : { metricsAddress: member.metricsAddress }),
+  };
+}
+
+/** The memory tier of a member: the arena, on one NUMA node if asked, in shared files unless turned off. */
+function memoryTier(config: ClusterConfig): NonNullable<MemberSettings['memoryTier']> {
+  const memory = config.memory ?? {};
+  const arenaBytes = memory.arenaBytes ?? CONFIG_ARENA_BYTES_DEFAULT;
+  const shared = arenaBytes > 0 && memory.sharedMemory !== false;
+  return {
+    arenaBytes,
+    ...(memory.numaNode === undefined ? {} : { numaNode: memory.numaNode }),
+    ...(shared ? { sharedMemory: { dir: memory.sharedMemoryDir ?? SHARED_MEMORY_DIR_DEFAULT } } : {}),
   };
 }
 

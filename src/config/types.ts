@@ -40,6 +40,13 @@ export interface MemorySettings {
   arenaBytes?: number;
   /** Put the whole arena on this NUMA node (default: split over every node). */
   numaNode?: number;
+  /**
+   * Keep the arena in shared-memory files that clients on the same host read directly (the
+   * same-host read path, docs/CLIENT.md). Default true.
+   */
+  sharedMemory?: boolean;
+  /** Where those files go: a tmpfs (default /dev/shm) or a hugetlbfs mount for huge pages. */
+  sharedMemoryDir?: string;
 }
 
 export interface WorkerSettings {

@@ -46,7 +46,7 @@ const STORAGE_FIELDS = ['fsync', 'budgetBytes', 'walSegmentBytes', 'highWatermar
 const EVICTION_GRACE_MS_MAX = 24 * 60 * 60 * 1000;
 const TTL_MS_MAX = 365 * 24 * 60 * 60 * 1000;
 const COMPACTION_FIELDS = ['entries', 'walBytes', 'intervalMs', 'keepEntries'] as const;
-const MEMORY_FIELDS = ['arenaBytes', 'numaNode'] as const;
+const MEMORY_FIELDS = ['arenaBytes', 'numaNode', 'sharedMemory', 'sharedMemoryDir'] as const;
 const WORKER_FIELDS = ['threads'] as const;
 
 /** `members[2].address` for ['members', 2, 'address']. */
@@ -301,10 +301,22 @@ function checkMemory(c: Checker, value: unknown): MemorySettings | undefined {
   const settings: MemorySettings = {};
   const arenaBytes = c.optional(record, 'arenaBytes', (v) => checkArenaBytes(c, v));
   const numaNode = c.optional(record, 'numaNode', (v) => c.integer(v, ['memory', 'numaNode'], 0, NUMA_NODE_ID_MAX));
+  const sharedMemory = c.optional(record, 'sharedMemory', (v) => c.boolean(v, ['memory', 'sharedMemory']));
+  const sharedMemoryDir = c.optional(record, 'sharedMemoryDir', (v) => checkAbsolutePath(c, v, ['memory', 'sharedMemoryDir']));
   if (arenaBytes !== undefined) settings.arenaBytes = arenaBytes;
+  if (sharedMemory !== undefined) settings.sharedMemory = sharedMemory;
+  if (sharedMemoryDir !== undefined) settings.sharedMemoryDir = sharedMemoryDir;
   // Whether the node exists is checked where the member runs (a config may serve many machines).
   if (numaNode !== undefined) settings.numaNode = numaNode;
   return settings;
+}
+
+/** An absolute directory path (whether it exists is the member's business when it starts). */
+function checkAbsolutePath(c: Checker, value: unknown, field: FieldPath): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.includes('\0')) {
+    return c.fail(field, `expected an absolute directory path, got ${describeValue(value)}`);
+  }
+  return value;
 }
 
 /** 0 (no memory tier), or one slab up to the allocator's limit. */

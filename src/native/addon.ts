@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { NumaNodeInfo, PinnedRegion } from './types.js';
 
 /** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
-export const NATIVE_API_VERSION = 2;
+export const NATIVE_API_VERSION = 3;
 
 /** CPU features the addon's kernels use, as detected at run time. */
 export interface CpuFeatures {
@@ -43,6 +43,19 @@ export interface RawAddon {
   allocPinned(bytes: number, numaNode: number): PinnedRegion;
   /** True when this call released the region, false when it was already released. */
   freePinned(buffer: ArrayBuffer): boolean;
+  /** Where a shared region's payload starts in its file (kSharedDataOffset, 2 MiB). */
+  sharedDataOffset: number;
+  /**
+   * A pinned region in a new shared-memory file at `path` (created exclusively, mode 0600),
+   * `header` written at its start; freed with freePinned. Throws an Error with an errno `code`.
+   */
+  allocShared(path: string, bytes: number, numaNode: number, header: Uint8Array): PinnedRegion & { fileBytes: number; dataOffset: number };
+  /** A read-only mapping of a whole file; the handle is opaque. Throws an Error with an errno `code`. */
+  openShared(path: string): { handle: unknown; bytes: number };
+  /** Copies dst.length bytes from `offset` of the mapping; RangeError outside it or once closed. */
+  copyShared(handle: unknown, offset: number, dst: Uint8Array): void;
+  /** Unmaps now; true when this call did (the handle's finalizer does it otherwise). */
+  closeShared(handle: unknown): boolean;
   /** glibc mallopt of the mmap threshold, trim threshold and top pad (bytes, 1 .. 2^31-1). */
   tuneAllocator(mmapThresholdBytes: number, trimThresholdBytes: number, topPadBytes: number): AllocatorTuning;
 }

@@ -2,8 +2,10 @@
 // from the addon loaded at import; the tests also build one with no addon, to run the fallback
 // paths in the same process. Arguments are checked here, before the addon sees them, so a bad
 // call throws the same TypeError or RangeError with and without it.
+import assert from 'node:assert/strict';
 import os from 'node:os';
 import type { LoadedAddon, RawAddon } from './addon.js';
+import { MappedReader, PreadReader, type SharedFileReader } from './shared-file.js';
 import { CPU_ID_MAX, readNumaTopology } from './numa.js';
 import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
 
@@ -14,6 +16,8 @@ export const PINNED_BYTES_MAX = 2 ** 40;
 /** Node ids the addon can bind to (kNumaNodeIdMax in native/src/pinned.h). */
 const NUMA_NODE_ID_MAX = 1023;
 const NO_NUMA_NODE = -1;
+/** kSharedDataOffset in native/src/pinned.h: a shared file's payload starts one huge page in. */
+export const SHARED_DATA_OFFSET = 2 * 1024 * 1024;
 const NO_FEATURES = Object.freeze({ sse42: false, f16c: false, avx2: false });
 
 /** The addon's conversions and checksum for src/codec. */
@@ -143,6 +147,38 @@ export class NativeApi {
     }
     this.#nativeBuffers.add(region.buffer);
     return region;
+  }
+
+  /**
+   * A pinned region in a new shared-memory file (see index.ts allocShared). Needs the addon:
+   * without it this throws an Error with code ERR_KVC_NO_ADDON (plain JavaScript memory cannot be
+   * shared with other processes).
+   */
+  allocShared(path: string, bytes: number, options: { numaNode?: number } | undefined, header: Uint8Array): PinnedRegion {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError('allocShared: path must be an absolute path');
+    const checkedBytes = checkBytes(bytes);
+    const numaNode = this.#checkNumaNode(options);
+    if (!(header instanceof Uint8Array)) throw new TypeError('allocShared: header must be a Uint8Array');
+    if (this.#addon === null) {
+      throw Object.assign(new Error(`allocShared: native addon not loaded (${this.#reason})`), { code: 'ERR_KVC_NO_ADDON' });
+    }
+    const raw = this.#addon.allocShared(path, checkedBytes, numaNode ?? NO_NUMA_NODE, header);
+    const { fileBytes, dataOffset, ...region } = raw;
+    this.#nativeBuffers.add(region.buffer);
+    // The header that pinned-memory.ts wrote names this offset; the two must agree.
+    assert.equal(dataOffset, SHARED_DATA_OFFSET, 'allocShared: the addon\'s data offset differs from SHARED_DATA_OFFSET');
+    return { ...region, shared: { path, fileBytes, dataOffset } };
+  }
+
+  /** Where a shared region's payload starts in its file; the addon's constant, or its value without it. */
+  sharedDataOffset(): number {
+    return this.#addon?.sharedDataOffset ?? SHARED_DATA_OFFSET;
+  }
+
+  /** A reader of a shared-memory file: the addon's read-only mapping, or pread without it. */
+  openSharedFile(path: string): SharedFileReader {
+    if (typeof path !== 'string') throw new TypeError('openSharedFile: path must be a string');
+    return this.#addon === null ? new PreadReader(path) : new MappedReader(this.#addon, path);
   }
 
   freePinned(region: PinnedRegion): void {

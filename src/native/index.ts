@@ -6,11 +6,13 @@
 // The work pool (pool*.ts) lives in this folder too and has its own entry points.
 import { loaded } from './addon.js';
 import { NativeApi, type NativeCodec } from './api.js';
+import type { SharedFileReader } from './shared-file.js';
 import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
 
-export type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
+export type { NativeStatus, NumaNodeInfo, PinnedRegion, SharedRegionFile } from './types.js';
+export type { SharedFileReader } from './shared-file.js';
 export type { NativeCodec } from './api.js';
-export { ALLOCATOR_TUNING, DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX } from './api.js';
+export { ALLOCATOR_TUNING, DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX, SHARED_DATA_OFFSET } from './api.js';
 export { CPU_ID_MAX } from './numa.js';
 
 const api = new NativeApi(loaded);
@@ -45,6 +47,27 @@ export function allocPinned(bytes: number, options?: { numaNode?: number }): Pin
  */
 export function freePinned(region: PinnedRegion): void {
   api.freePinned(region);
+}
+
+/**
+ * Like allocPinned, but the region lives in a new file at `path` (tmpfs such as /dev/shm, or
+ * hugetlbfs) that other processes of the host can map: created exclusively (EEXIST when it
+ * exists: remove a stale one first) with mode 0600, fully allocated up front (ENOSPC when the
+ * file system is full, rather than SIGBUS later), `header` written at its start, the payload from
+ * `region.shared.dataOffset` on. Removed on failure; otherwise removing it is the caller's job
+ * (freePinned only unmaps). Needs the addon: without it, an Error with code ERR_KVC_NO_ADDON.
+ */
+export function allocShared(path: string, bytes: number, options: { numaNode?: number } | undefined, header: Uint8Array): PinnedRegion {
+  return api.allocShared(path, bytes, options, header);
+}
+
+/**
+ * Opens another process's shared-memory file for reading: the addon's read-only mapping, or
+ * pread without the addon (same results). Throws the system error (ENOENT, EACCES) when the file
+ * cannot be opened.
+ */
+export function openSharedFile(path: string): SharedFileReader {
+  return api.openSharedFile(path);
 }
 
 /**

@@ -27,6 +27,17 @@ export interface PinnedRegion {
   cudaRegistered: boolean;
   /** '' or, in one line, why the region is not mlocked, not bound or not native at all. */
   note: string;
+  /** Set when the region lives in a shared-memory file (allocShared). */
+  shared?: SharedRegionFile;
+}
+
+/** Where a shared region lives: its payload is `bytes` bytes of `path` from `dataOffset` on. */
+export interface SharedRegionFile {
+  path: string;
+  /** The file's size (header page plus the payload rounded up to 2 MiB). */
+  fileBytes: number;
+  /** Where the payload starts in the file (2 MiB: the header's huge page). */
+  dataOffset: number;
 }
 
 export interface NativeStatus {

@@ -83,6 +83,39 @@ export interface MemoryTierStatusMessage {
   hugePageAligned: boolean;
   cudaRegistered: boolean;
   note: string;
+  /** Absent (null) when the arena is not in shared-memory files. */
+  sharedMemory?: SharedMemoryStatusMessage | null;
+}
+
+export interface SharedMemoryFileMessage {
+  path: string;
+  fileBytes: number;
+  dataOffset: number;
+}
+
+export interface SharedMemoryStatusMessage {
+  files: SharedMemoryFileMessage[];
+  /** SHA-256 of the nonce in every file's header. */
+  nonceSha256: Uint8Array;
+  leasesHeld: number;
+  leasesMax: number;
+  leasesPerClientMax: number;
+  leaseMs: number;
+  leasesGranted: number;
+  leasesExpired: number;
+  streamedLeasesFull: number;
+}
+
+/** The `Transfer` enum of cache.proto, by name. */
+export type ProtoTransfer = 'TRANSFER_UNSPECIFIED' | 'TRANSFER_GRPC' | 'TRANSFER_SHARED_MEMORY';
+
+/** cache.proto SharedPage: where a page is in the shared arena, under a lease. */
+export interface SharedPageMessage {
+  region: number;
+  offset: number;
+  length: number;
+  leaseId: number;
+  expiresInMs: number;
 }
 
 export interface StatusRequest {

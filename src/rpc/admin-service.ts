@@ -5,7 +5,7 @@
 // Membership and transfer calls answer once the change has taken effect on this member (the
 // conf change applied, the leadership moved), not merely once it was proposed, so a script can
 // run the next step right after.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
@@ -30,6 +30,7 @@ import type {
   SetNamespaceConfigRequest,
   MemoryTierStatusMessage,
   NativeStatusMessage,
+  SharedMemoryStatusMessage,
   RemoveMemberRequest,
   SnapshotResponse,
   StatusRequest,
@@ -129,7 +130,7 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     uptimeMs: Math.round(process.uptime() * 1000),
     digest,
     native: nativeMessage(),
-    memoryTier: memoryTierMessage(node),
+    memoryTier: memoryTierMessage(ctx, node),
     evictedPages: st.evictedPages,
     evictedBytes: st.evictedBytes,
     expiredPages: st.expiredPages,
@@ -150,9 +151,27 @@ function nativeMessage(): NativeStatusMessage {
   return { loaded: native.loaded, reason: native.reason, ...native.features };
 }
 
-function memoryTierMessage(node: ClusterNode): MemoryTierStatusMessage {
+function memoryTierMessage(ctx: MemberContext, node: ClusterNode): MemoryTierStatusMessage {
   const tier = node.memoryTierStats();
+  const leases = ctx.sharedLeases;
+  const leaseStats = leases?.stats() ?? { held: 0, granted: 0, expired: 0, refusedFull: 0 };
+  // Only a member that hands out leases offers the files: without leases no read could use them.
+  const sharedMemory: SharedMemoryStatusMessage | null =
+    tier.shared === null || leases === undefined
+      ? null
+      : {
+          files: tier.shared.files.map((file) => ({ path: file.path, fileBytes: file.fileBytes, dataOffset: file.dataOffset })),
+          nonceSha256: createHash('sha256').update(tier.shared.nonce).digest(),
+          leasesHeld: leaseStats.held,
+          leasesMax: leases.leasesMax,
+          leasesPerClientMax: leases.leasesPerClientMax,
+          leaseMs: leases.leaseMs,
+          leasesGranted: leaseStats.granted,
+          leasesExpired: leaseStats.expired,
+          streamedLeasesFull: leaseStats.refusedFull,
+        };
   return {
+    sharedMemory,
     arenaBytes: tier.arenaBytes,
     usedBytes: tier.usedBytes,
     mlocked: tier.mlocked,

@@ -23,7 +23,9 @@ import type {
   PutPagesRequest,
   PutPagesResponse,
   PutResult,
+  ReleasePagesRequest,
 } from './proto-types.js';
+import { releasePages } from './shared-transfer.js';
 import { checksumMismatch, validateKeyCount, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs } from './validate.js';
 
 /**
@@ -53,6 +55,7 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
       const ns = validateNamespace(request.namespace);
       return proposeOk(ctx, call, { op: 'unpin', ns, keys: validateKeys(request.keys) });
     }),
+    ReleasePages: unary<ReleasePagesRequest, Empty>(ctx, 'ReleasePages', (request) => Promise.resolve().then(() => releasePages(ctx, request))),
   };
 }
 

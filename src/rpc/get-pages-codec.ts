@@ -57,9 +57,11 @@ function writeVarint(target: Buffer, at: number, value: number): number {
 export function getPagesResponseSerializer(encodeGeneric: Serializer): Serializer {
   let scratch = Buffer.allocUnsafe(LIMITS.page.chunkBytes + FIELD_HEADROOM_BYTES);
   return (value) => {
-    const data = value.data ?? EMPTY;
-    // Only `meta` set: protobufjs encodes nothing else (it skips fields a message does not own).
-    const meta = value.meta ? encodeGeneric({ meta: value.meta } as GetPagesResponse) : EMPTY;
+    const { data: chunk, offset: _offset, last: _last, ...small } = value;
+    const data = chunk ?? EMPTY;
+    // Every other field (the metadata, a shared-memory answer, any field added later) through
+    // protobufjs, which skips the fields a message does not own; only when one of them is set.
+    const meta = Object.values(small).some((field) => field !== null && field !== undefined) ? encodeGeneric(small as GetPagesResponse) : EMPTY;
     const bytes =
       meta.byteLength +
       (data.byteLength > 0 ? 1 + varintBytes(data.byteLength) + data.byteLength : 0) +
@@ -68,7 +70,8 @@ export function getPagesResponseSerializer(encodeGeneric: Serializer): Serialize
     // Messages never exceed the client message limit (grpc-js refuses them); larger scratch is a bug.
     assert.ok(bytes <= LIMITS.rpc.clientMessageBytesMax, `GetPagesResponse of ${bytes} bytes`);
     if (scratch.byteLength < bytes) scratch = Buffer.allocUnsafe(bytes);
-    // The meta field (field 1) as protobufjs wrote it, then the others in field order.
+    // The small fields as protobufjs wrote them, then data, offset and last (protobuf readers
+    // accept fields in any order; with only `meta` among them the bytes are protobufjs' own).
     scratch.set(meta, 0);
     let at = meta.byteLength;
     if (data.byteLength > 0) {

@@ -11,6 +11,9 @@
 // as the stream is over (cancelled or closed: grpc-js serializes nothing after that). A failed
 // handler does not release early: grpc-js still sends the messages buffered before the error.
 // A conversion or a layer slice that produces new bytes releases the lease at once.
+//
+// TRANSFER_SHARED_MEMORY (shared-transfer.ts): a page in the shared arena is answered with its
+// place instead of chunks, and its lease passes to the member's shared-lease registry.
 import type * as grpc from '@grpc/grpc-js';
 import { crc32c, type Dtype, type PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
@@ -19,6 +22,7 @@ import type { PageLease } from '../store/index.js';
 import { convertForRead } from './dtype-convert.js';
 import type { MemberContext } from './member-context.js';
 import type { GetPagesRequest, GetPagesResponse, PageMetaOut } from './proto-types.js';
+import { sharedTransferFor } from './shared-transfer.js';
 import { dtypeToProto, optionalDtypeFromProto, validateKeys, validateNamespace } from './validate.js';
 
 type GetPagesCall = grpc.ServerWritableStream<GetPagesRequest, GetPagesResponse>;
@@ -35,6 +39,7 @@ export async function getPages(ctx: MemberContext, call: GetPagesCall): Promise<
   const asDtype = optionalDtypeFromProto(request.asDtype, 'as_dtype');
   const range = layerRange(request.layerBegin, request.layerEnd);
   const node = ctx.requireNode();
+  const shared = sharedTransferFor(ctx, request, keys.length);
   const leases = new StreamLeases(call);
   for (const key of keys) {
     if (call.cancelled) return;
@@ -49,6 +54,17 @@ export async function getPages(ctx: MemberContext, call: GetPagesCall): Promise<
     } catch (error) {
       leases.done(lease);
       throw error;
+    }
+    if (shared !== undefined && leases.handOver(lease)) {
+      let answered: boolean;
+      try {
+        answered = await shared.answer(call, lease, payload.meta, payload.data);
+      } catch (error) {
+        lease.release();
+        throw error;
+      }
+      if (answered) continue;
+      leases.hold(lease);
     }
     // Converted bytes are a new buffer: the page's own bytes are no longer needed.
     if (payload.data.buffer !== lease.data.buffer) leases.done(lease);
@@ -82,6 +98,11 @@ class StreamLeases {
   done(lease: PageLease): void {
     this.#held.delete(lease);
     lease.release();
+  }
+
+  /** Stops tracking `lease` without releasing it; false when the stream is over (it was released). */
+  handOver(lease: PageLease): boolean {
+    return this.#held.delete(lease);
   }
 }
 

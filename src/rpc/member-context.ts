@@ -8,6 +8,7 @@ import type { ClusterNode } from '../node/index.js';
 import { NONE, type NodeId } from '../raft/index.js';
 import { KvcError } from '../errors.js';
 import { WorkPool } from '../native/pool.js';
+import type { SharedArena, SharedLeases } from '../store/index.js';
 import { KVC_CODE_TRAILER, toServiceError, type ServiceErrorObject } from './errors.js';
 
 /** How long a request may wait for a proposal or a read index when its call has no deadline. */
@@ -25,6 +26,8 @@ export interface MemberContextOptions {
   adminToken?: string;
   /** Worker threads for put preparation (checksums, dtype conversion); default: none, all inline. */
   pool?: WorkPool;
+  /** Leases of same-host readers (shared-transfer.ts); absent when the arena is not shared. */
+  sharedLeases?: SharedLeases;
   /** Told of every finished call: method, `OK` or its KVC_* code, seconds (metrics). */
   onCall?: (method: string, code: string, seconds: number) => void;
 }
@@ -34,7 +37,9 @@ export class MemberContext {
   readonly log: (line: string) => void;
   readonly adminToken: string | undefined;
   readonly pool: WorkPool;
+  readonly sharedLeases: SharedLeases | undefined;
   readonly #options: MemberContextOptions;
+  #sharedArena: SharedArena | null | undefined;
   #node: ClusterNode | undefined;
   readonly startedAtMs = Date.now();
   /** Where this member serves /metrics ('' when it does not); set once its listener is up. */
@@ -45,7 +50,18 @@ export class MemberContext {
     this.log = options.log;
     this.adminToken = options.adminToken;
     this.pool = options.pool ?? WorkPool.inline();
+    this.sharedLeases = options.sharedLeases;
     this.#options = options;
+  }
+
+  /**
+   * The node's shared arena (nonce and files), or null when its arena is not shared or there are
+   * no leases to hand out. Read once: the tier, and so its files, live as long as the node.
+   */
+  sharedArena(node: ClusterNode): SharedArena | null {
+    if (this.sharedLeases === undefined) return null;
+    this.#sharedArena ??= node.memoryTierStats().shared;
+    return this.#sharedArena;
   }
 
   setNode(node: ClusterNode): void {

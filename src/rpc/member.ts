@@ -5,6 +5,7 @@
 // Start order: bind the server first (with port 0 the real port is only known then, and peers
 // must be told the advertised address), then open the node. Requests that arrive in between are
 // answered UNAVAILABLE and peer messages dropped; health says NOT_SERVING until the node is up.
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -14,7 +15,8 @@ import { MemberMetrics, type MetricsServer } from '../metrics/member-metrics.js'
 import { warnOnceIfFallback } from '../native/index.js';
 import { WorkPool, defaultWorkerThreads } from '../native/pool.js';
 import { ClusterNode, type NodeConfig } from '../node/index.js';
-import type { MemoryTierConfig } from '../store/index.js';
+import { SharedLeases, type MemoryTierConfig, type SharedLeaseOptions } from '../store/index.js';
+import { LIMITS } from '../limits.js';
 import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from '../raft/index.js';
 import { ADDRESS_BOOK_FILE, AddressBook } from './address-book.js';
 import { adminServiceHandlers } from './admin-service.js';
@@ -56,8 +58,20 @@ export interface MemberOptions {
    * DEFAULT_ARENA_BYTES (32 MiB), so tests that start many members stay light; `kvc start` passes
    * the config's value (256 MiB unless set).
    */
-  memoryTier?: MemoryTierConfig;
+  memoryTier?: MemberMemoryTier;
+  /**
+   * Bounds of the same-host leases when the arena is shared (default LIMITS.sharedMemory; tests
+   * shorten leaseMs and the bounds).
+   */
+  sharedLeases?: Partial<Pick<SharedLeaseOptions, 'leasesMax' | 'leasesPerClientMax' | 'leaseMs'>>;
 }
+
+/**
+ * The memory tier of a member: MemoryTierConfig, where the shared-memory file name may be left
+ * out (it is then derived from the member id and data directory, so it is the same at every
+ * start of this member and a crashed run's file is found and replaced).
+ */
+export type MemberMemoryTier = Omit<MemoryTierConfig, 'sharedMemory'> & { sharedMemory?: { dir: string; name?: string } };
 
 export interface RunningMember {
   id: number;
@@ -89,6 +103,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   let node: ClusterNode | undefined;
   const metrics = o.metricsAddress === undefined ? undefined : new MemberMetrics({ id: o.id, node: () => node, peers: () => transport.counters });
   let address = '';
+  const sharedLeases = o.memoryTier?.sharedMemory === undefined ? undefined : new SharedLeases({ ...LIMITS.sharedMemory, ...o.sharedLeases });
   const ctx = new MemberContext({
     id: o.id,
     address: () => address,
@@ -97,6 +112,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     config: () => describeConfig(o, address, book),
     pool,
     ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
+    ...(sharedLeases !== undefined ? { sharedLeases } : {}),
     ...(metrics !== undefined ? { onCall: (method: string, code: string, seconds: number) => metrics.callDone(method, code, seconds) } : {}),
   });
   const { server, health, peer } = buildServer(ctx, transport);
@@ -133,12 +149,18 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     log(`member ${o.id} is NOT_SERVING: its node stopped${started.fatalError ? ` (${started.fatalError.message})` : ''}`);
   }, HEALTH_WATCH_MS);
   watch.unref();
+  // Leases also expire on every grant and release; the timer ends those of an idle member.
+  const expiry = sharedLeases === undefined ? undefined : setInterval(() => sharedLeases.expire(), Math.max(50, Math.floor(sharedLeases.leaseMs / 4)));
+  expiry?.unref();
   log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(watch);
+      clearInterval(expiry);
       setHealth(health, 'NOT_SERVING');
+      // The arena's memory goes back only once no lease holds a slot of it.
+      sharedLeases?.close();
       await started.stop();
       transport.close();
       peer.endStreams();
@@ -181,7 +203,7 @@ function nodeConfig(o: MemberOptions, transport: GrpcTransport, book: AddressBoo
     dataDir: o.dataDir,
     transport,
     initialVoters: o.join ? [] : o.members.map((m) => m.id),
-    ...(o.memoryTier !== undefined ? { memoryTier: o.memoryTier } : {}),
+    ...(o.memoryTier !== undefined ? { memoryTier: memoryTierConfig(o.id, o.dataDir, o.memoryTier) } : {}),
     snapshotChecksums: pool,
     // Addresses of members added at run time travel in their ConfChange's context.
     onConfChange: (cc: ConfChange, cs: ConfState) => {
@@ -194,6 +216,14 @@ function nodeConfig(o: MemberOptions, transport: GrpcTransport, book: AddressBoo
     },
     ...(logger !== undefined ? { logger } : {}),
   };
+}
+
+/** Fills in the shared-memory file name: `kvc-n<id>-<first 12 hex of sha256(data dir)>`. */
+export function memoryTierConfig(id: number, dataDir: string, tier: MemberMemoryTier): MemoryTierConfig {
+  const { sharedMemory, ...rest } = tier;
+  if (sharedMemory === undefined) return rest;
+  const name = sharedMemory.name ?? `kvc-n${id}-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
+  return { ...rest, sharedMemory: { dir: sharedMemory.dir, name } };
 }
 
 function buildServer(ctx: MemberContext, transport: GrpcTransport): { server: grpc.Server; health: HealthImplementation; peer: PeerService } {

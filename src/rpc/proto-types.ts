@@ -8,9 +8,12 @@
 // The wire contract itself is proto/kvcache/v1/*.proto; shapes both ends share are in src/proto,
 // re-exported here. A field added to a .proto file is added here too.
 
-import type { ProtoDtype } from '../proto/index.js';
+import type { ProtoDtype, ProtoTransfer, SharedPageMessage } from '../proto/index.js';
 
 export type {
+  ProtoTransfer,
+  SharedMemoryStatusMessage,
+  SharedPageMessage,
   ProfileChunk,
   ProfileRequest,
   AddMemberRequest,
@@ -88,6 +91,10 @@ export interface GetPagesRequest {
   asDtype: ProtoDtypeIn;
   layerBegin: number;
   layerEnd: number;
+  /** Absent from a client that predates it (read as TRANSFER_UNSPECIFIED). */
+  transfer?: ProtoTransfer | number;
+  shmNonce?: Buffer;
+  clientId?: Buffer;
 }
 
 export interface GetPagesResponse {
@@ -96,6 +103,14 @@ export interface GetPagesResponse {
   data: Uint8Array;
   offset: number;
   last: boolean;
+  /** Set instead of data for a page answered from the shared arena. */
+  shared?: SharedPageMessage | null;
+}
+
+export interface ReleasePagesRequest {
+  shmNonce: Buffer;
+  clientId: Buffer;
+  leaseIds: number[];
 }
 
 export interface PutPagesRequest {

@@ -18,9 +18,21 @@ export type { ClusterSettings, NamespaceSettings } from './settings.js';
 export type { RemovalCounters, RemovalReason, RemovalRecord } from './records.js';
 export type { ApplyRefusalCode, ApplyResult } from './apply-batch.js';
 export { MemoryTier } from './memory-tier.js';
-export type { ArenaMemory, ArenaRegion, MemoryTierOptions, MemoryTierStats, PageLease } from './memory-tier.js';
+export type { ArenaMemory, ArenaRegion, MemoryTierOptions, MemoryTierStats, PageLease, SharedArena, SlotLocation } from './memory-tier.js';
 export { SLAB_BYTES_DEFAULT } from './slab-arena.js';
-export { openMemoryTier, pinnedArenaMemory } from './pinned-memory.js';
-export type { MemoryTierConfig, PinnedArenaOptions } from './pinned-memory.js';
+export {
+  openMemoryTier,
+  pinnedArenaMemory,
+  sharedArenaPath,
+  sharedHeader,
+  SHARED_HEADER_BYTES,
+  SHARED_HEADER_MAGIC,
+  SHARED_HEADER_OFFSETS,
+  SHARED_HEADER_VERSION,
+  SHARED_NONCE_BYTES,
+} from './pinned-memory.js';
+export type { MemoryTierConfig, PinnedArenaOptions, SharedMemoryConfig } from './pinned-memory.js';
+export { SharedLeases } from './shared-leases.js';
+export type { SharedLeaseOptions, SharedLeaseStats } from './shared-leases.js';
 export { SNAPSHOT_CHUNK_BYTES, SnapshotStreamError } from './snapshot-stream.js';
 export type { ChunkChecksums, SnapshotChunk } from './snapshot-stream.js';

@@ -19,8 +19,13 @@
 //   while such a change is applied may have read the old state; it is marked and not promoted (its
 //   own answer, a read ordered before the change, is still correct). So a page gone from LevelDB
 //   is never served from the tier afterwards.
+// - Shared memory: when the arena's regions are shared-memory files (pinned-memory.ts), a lease
+//   also says where its bytes are (`location`: region and offset), so a reader on this host can
+//   copy them from its own mapping while the lease keeps the slot from being reused
+//   (src/store/shared-leases.ts holds such leases for remote processes). The files are removed
+//   when the tier closes; mappings that readers still hold stay valid until they unmap.
 import { crc32c, type PageMeta } from '../codec/index.js';
-import type { PinnedRegion } from '../native/index.js';
+import type { PinnedRegion, SharedRegionFile } from '../native/index.js';
 import { SlabArena, type SlabArenaStats, type Slot } from './slab-arena.js';
 
 /** A page being read: its bytes stay valid and unchanged until `release()`. */
@@ -30,8 +35,22 @@ export interface PageLease {
   readonly data: Uint8Array;
   /** Served from the memory tier (a hit, or a miss just promoted). */
   readonly fromTier: boolean;
+  /** Where `data` is in the arena (set when fromTier): region index and byte offset in it. */
+  readonly location?: SlotLocation;
   /** Ends the lease; the slot may be reused afterwards. Safe to call more than once. */
   release(): void;
+}
+
+export interface SlotLocation {
+  readonly region: number;
+  readonly offset: number;
+}
+
+/** An arena whose regions are shared-memory files: one per region, in region order. */
+export interface SharedArena {
+  /** Drawn at every start, written at each file's start (pinned-memory.ts SHARED_HEADER_OFFSETS). */
+  readonly nonce: Uint8Array;
+  readonly files: readonly SharedRegionFile[];
 }
 
 /** One region of the arena: src/native's PinnedRegion (the addon's, or the fallback's plain memory). */
@@ -40,6 +59,10 @@ export type ArenaRegion = PinnedRegion;
 /** Where the arena's memory comes from (pinned-memory.ts in a member; plain buffers in tests). */
 export interface ArenaMemory {
   regions: ArenaRegion[];
+  /** Set when the regions are shared-memory files. */
+  shared?: SharedArena;
+  /** Removes the shared files (no new reader can map them); mappings stay valid. Idempotent. */
+  unlinkFiles?: () => void;
   /** Gives the memory back. Called once, when no view into it is in use any more. */
   release(): void;
 }
@@ -89,6 +112,8 @@ export interface MemoryTierStats {
   note: string;
   /** The largest page the arena can cache. */
   pageBytesMax: number;
+  /** The shared-memory files of the arena; null when it is private memory (or off). */
+  shared: SharedArena | null;
 }
 
 interface Entry {
@@ -232,6 +257,7 @@ export class MemoryTier {
     if (this.#closed) return;
     this.clear();
     this.#closed = true;
+    this.#memory.unlinkFiles?.();
     this.#maybeReleaseMemory();
   }
 
@@ -260,6 +286,7 @@ export class MemoryTier {
       cudaRegistered: regions.length > 0 && regions.every((r) => r.cudaRegistered),
       note: [...new Set(regions.map((r) => r.note).filter((n) => n !== ''))].join('; '),
       pageBytesMax: this.#arena.maxAllocBytes,
+      shared: this.#closed ? null : (this.#memory.shared ?? null),
     };
   }
 
@@ -280,6 +307,7 @@ export class MemoryTier {
       meta: entry.meta,
       data: slot.data,
       fromTier: true,
+      location: { region: slot.region, offset: slot.offset },
       release: () => {
         if (released) return;
         released = true;

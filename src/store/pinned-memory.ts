@@ -4,11 +4,24 @@
 // ArrayBuffers when the addon is not loaded, see src/native). Each region is a whole number of
 // slabs. The regions are released with freePinned when the tier no longer needs them.
 //
+// Shared memory (the same-host read path, docs/ARCHITECTURE.md): with `sharedMemory` set, each
+// region is a file `<dir>/<name>-<region>.arena` (tmpfs /dev/shm by default, or a hugetlbfs mount)
+// that readers of this host map read-only. Each file starts with a header page (SHARED_HEADER_*
+// below) holding a random nonce drawn at every start, so a reader can tell this member's live
+// file from a stale one left by a crashed process and prove to the member that it reads the
+// same file. A file at the same path is a leftover of an earlier run of this member (the name
+// comes from its data directory) and is removed first. When the files cannot be made (no addon,
+// /dev/shm full or missing) the arena is allocated as private memory instead and `note` says
+// why: reads then stream over gRPC, nothing fails.
+//
 // Why split rather than place pages by the reader's node: the event loop that serves GetPages is
 // not pinned to a node, so no node is "local" to a read; splitting keeps each node's share of the
 // memory bounded and local to the worker threads pinned there (src/native/pool.ts).
-import { allocPinned, freePinned, numaTopology, type PinnedRegion } from '../native/index.js';
-import { MemoryTier, type ArenaMemory, type ArenaRegion } from './memory-tier.js';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { allocPinned, allocShared, freePinned, numaTopology, SHARED_DATA_OFFSET, type PinnedRegion } from '../native/index.js';
+import { MemoryTier, type ArenaMemory, type ArenaRegion, type SharedArena } from './memory-tier.js';
 import { SLAB_BYTES_DEFAULT } from './slab-arena.js';
 
 export interface PinnedArenaOptions {
@@ -16,6 +29,47 @@ export interface PinnedArenaOptions {
   /** Put the whole arena on this node (default: split over every node). */
   numaNode?: number;
   slabBytes: number;
+  /** Put the regions in shared-memory files (see the file comment). */
+  sharedMemory?: SharedMemoryConfig;
+  log?: (line: string) => void;
+}
+
+export interface SharedMemoryConfig {
+  /** A tmpfs (default /dev/shm) or hugetlbfs directory. */
+  dir: string;
+  /** File name stem, unique per member on the host (src/rpc derives it from the data directory). */
+  name: string;
+}
+
+/** The header at the start of every shared arena file; all integers little-endian. */
+export const SHARED_HEADER_MAGIC = 'KVCARENA';
+export const SHARED_HEADER_VERSION = 1;
+export const SHARED_NONCE_BYTES = 16;
+/** Bytes of the header written (the rest of its page is zero). Offsets: */
+export const SHARED_HEADER_BYTES = 64;
+// 0 magic (8 ASCII bytes) | 8 version u32 | 12 region index u32 | 16 nonce (16 bytes) |
+// 32 data offset u64 | 40 data bytes u64 | 48 writer pid u32 | 52 region count u32 | 56 zero
+export const SHARED_HEADER_OFFSETS = Object.freeze({ magic: 0, version: 8, region: 12, nonce: 16, dataOffset: 32, dataBytes: 40, pid: 48, regionCount: 52 });
+
+/** The header of region `region` of `count` (dataOffset is the addon's, 2 MiB). */
+export function sharedHeader(nonce: Uint8Array, region: number, count: number, dataOffset: number, dataBytes: number): Uint8Array {
+  const header = new Uint8Array(SHARED_HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  const o = SHARED_HEADER_OFFSETS;
+  header.set(Buffer.from(SHARED_HEADER_MAGIC, 'ascii'), o.magic);
+  view.setUint32(o.version, SHARED_HEADER_VERSION, true);
+  view.setUint32(o.region, region, true);
+  header.set(nonce, o.nonce);
+  view.setBigUint64(o.dataOffset, BigInt(dataOffset), true);
+  view.setBigUint64(o.dataBytes, BigInt(dataBytes), true);
+  view.setUint32(o.pid, process.pid, true);
+  view.setUint32(o.regionCount, count, true);
+  return header;
+}
+
+/** Where region `region` of a member's arena lives. */
+export function sharedArenaPath(config: SharedMemoryConfig, region: number): string {
+  return path.join(config.dir, `${config.name}-${region}.arena`);
 }
 
 /** Allocates the arena's regions now; throws when `numaNode` is not a node of this machine. */
@@ -31,27 +85,77 @@ export function pinnedArenaMemory(o: PinnedArenaOptions): ArenaMemory {
   const regionBytes = Math.floor(o.arenaBytes / count / o.slabBytes) * o.slabBytes;
   // Binding matters only where there is a choice, or where the operator asked for a node.
   const bind = nodes.length > 1 || o.numaNode !== undefined;
+  const placement = candidates.slice(0, count).map((node) => (bind ? { numaNode: node } : {}));
+  const shared = o.sharedMemory === undefined ? undefined : allocSharedRegions(o.sharedMemory, regionBytes, placement, o.log);
+  const pinned = shared?.regions ?? allocRegions(regionBytes, placement);
+  // On a one-node machine all memory is on that node, bound or not: report where it is.
+  const regions: ArenaRegion[] = pinned.map((region) => (nodes.length === 1 ? { ...region, numaNode: region.numaNode ?? nodes[0]! } : region));
+  if (shared === undefined) return { regions, release: () => pinned.forEach((region) => freePinned(region)) };
+  const unlinkFiles = (): void => shared.paths.forEach((file) => rmSync(file, { force: true }));
+  // A member that exits without closing its tier (process.exit after a fatal error) still takes
+  // its files with it; only a killed process leaves them, for its next start to remove.
+  process.once('exit', unlinkFiles);
+  return {
+    regions,
+    shared: shared.arena,
+    unlinkFiles: () => {
+      process.off('exit', unlinkFiles);
+      unlinkFiles();
+    },
+    release: () => pinned.forEach((region) => freePinned(region)),
+  };
+}
+
+function allocRegions(regionBytes: number, placement: { numaNode?: number }[]): PinnedRegion[] {
   const pinned: PinnedRegion[] = [];
   try {
-    for (const node of candidates.slice(0, count)) pinned.push(allocPinned(regionBytes, bind ? { numaNode: node } : {}));
+    for (const where of placement) pinned.push(allocPinned(regionBytes, where));
   } catch (error) {
     pinned.forEach((region) => freePinned(region));
     throw error;
   }
-  // On a one-node machine all memory is on that node, bound or not: report where it is.
-  const regions: ArenaRegion[] = pinned.map((region) => (nodes.length === 1 ? { ...region, numaNode: region.numaNode ?? nodes[0]! } : region));
-  return { regions, release: () => pinned.forEach((region) => freePinned(region)) };
+  return pinned;
+}
+
+/**
+ * The regions as shared-memory files with one fresh nonce, or undefined (logged, and the caller
+ * allocates private memory) when a file cannot be made. Stale files at the same paths go first.
+ */
+function allocSharedRegions(
+  config: SharedMemoryConfig,
+  regionBytes: number,
+  placement: { numaNode?: number }[],
+  log: ((line: string) => void) | undefined,
+): { regions: PinnedRegion[]; paths: string[]; arena: SharedArena } | undefined {
+  const nonce = new Uint8Array(randomBytes(SHARED_NONCE_BYTES));
+  const regions: PinnedRegion[] = [];
+  const paths = placement.map((_, i) => sharedArenaPath(config, i));
+  try {
+    for (const [i, where] of placement.entries()) {
+      rmSync(paths[i]!, { force: true });
+      const header = sharedHeader(nonce, i, placement.length, SHARED_DATA_OFFSET, regionBytes);
+      regions.push(allocShared(paths[i]!, regionBytes, where, header));
+    }
+  } catch (error) {
+    regions.forEach((region) => freePinned(region));
+    paths.forEach((file) => rmSync(file, { force: true }));
+    log?.(`memory tier: the arena is not shared (same-host reads stream over gRPC instead): ${(error as Error).message}`);
+    return undefined;
+  }
+  return { regions, paths, arena: { nonce, files: regions.map((region) => region.shared!) } };
 }
 
 export interface MemoryTierConfig {
   /** Bytes of the arena; 0 disables the tier (every read goes to LevelDB). */
   arenaBytes: number;
   numaNode?: number;
+  /** Put the arena in shared-memory files for same-host readers (default: private memory). */
+  sharedMemory?: SharedMemoryConfig;
 }
 
 /** A member's memory tier: pinned regions carved into slabs of SLAB_BYTES_DEFAULT. */
 export function openMemoryTier(config: MemoryTierConfig, log?: (line: string) => void): MemoryTier {
   if (config.arenaBytes === 0) return MemoryTier.disabled();
-  const memory = pinnedArenaMemory({ ...config, slabBytes: SLAB_BYTES_DEFAULT });
+  const memory = pinnedArenaMemory({ ...config, slabBytes: SLAB_BYTES_DEFAULT, ...(log === undefined ? {} : { log }) });
   return new MemoryTier({ memory, ...(log === undefined ? {} : { log }) });
 }

@@ -52,7 +52,7 @@ t.test('every shipped config validates and names its members', async (t) => {
       t.equal(options.dataDir, path.resolve(config.dataDir, `n${member.id}`));
       t.equal(options.members.length, config.members.length);
       t.equal(options.node?.fsync, true, `${file}: fsync stays on`);
-      t.same(options.memoryTier, { arenaBytes: 256 * 1024 ** 2 }, `${file}: a 256 MiB memory tier`);
+      t.same(options.memoryTier, { arenaBytes: 256 * 1024 ** 2, sharedMemory: { dir: '/dev/shm' } }, `${file}: a 256 MiB memory tier, shared in /dev/shm`);
     });
   }
 });
@@ -69,7 +69,7 @@ t.test('memberOptions maps every section onto the member and node options', asyn
       'raft: { tickMs: 50, electionTick: 20, heartbeatTick: 2 }',
       'storage: { fsync: false, budgetBytes: 1.5GiB, walSegmentBytes: 128MiB }',
       'compaction: { entries: 500, walBytes: 256 MiB, intervalMs: 60000, keepEntries: 0 }',
-      'memory: { arenaBytes: 1GiB, numaNode: 1 }',
+      'memory: { arenaBytes: 1GiB, numaNode: 1, sharedMemoryDir: /mnt/huge }',
       'workers: { threads: 3 }',
       'adminToken: s3cret-token',
     ].join('\n'),
@@ -96,7 +96,7 @@ t.test('memberOptions maps every section onto the member and node options', asyn
       compaction: { entries: 500, walBytes: 256 * 1024 ** 2, intervalMs: 60_000, keepEntries: 0 },
       walRepair: true,
     },
-    memoryTier: { arenaBytes: 1024 ** 3, numaNode: 1 },
+    memoryTier: { arenaBytes: 1024 ** 3, numaNode: 1, sharedMemory: { dir: '/mnt/huge' } },
     workerThreads: 3,
     adminToken: 's3cret-token',
     metricsAddress: '0.0.0.0:9401',
@@ -108,7 +108,9 @@ t.test('memberOptions maps every section onto the member and node options', asyn
   const minimal = parseClusterConfig(MINIMAL, 'm.yaml');
   t.equal(minimal.dataDir, './.kvc/c1', 'dataDir defaults to ./.kvc/<cluster>');
   t.same(Object.keys(memberOptions(minimal, 1)).sort(), ['advertise', 'dataDir', 'id', 'listen', 'members', 'memoryTier'], 'absent sections stay absent');
-  t.same(memberOptions(minimal, 1).memoryTier, { arenaBytes: CONFIG_ARENA_BYTES_DEFAULT }, 'a config without memory gets the 256 MiB arena');
+  t.same(memberOptions(minimal, 1).memoryTier, { arenaBytes: CONFIG_ARENA_BYTES_DEFAULT, sharedMemory: { dir: '/dev/shm' } }, 'a config without memory gets the 256 MiB arena, shared');
+  const unshared = parseClusterConfig(`${MINIMAL}memory: { sharedMemory: false }\n`, 'unshared.yaml');
+  t.same(memberOptions(unshared, 1).memoryTier, { arenaBytes: CONFIG_ARENA_BYTES_DEFAULT }, 'sharedMemory false: private memory');
   const off = parseClusterConfig(`${MINIMAL}memory: { arenaBytes: 0 }\nworkers: { threads: 0 }\n`, 'off.yaml');
   t.same(memberOptions(off, 1).memoryTier, { arenaBytes: 0 }, 'arenaBytes 0 turns the tier off');
   t.equal(memberOptions(off, 1).workerThreads, 0, 'threads 0: no pool');
@@ -152,7 +154,9 @@ const BAD_FIELDS: [string, string, string, RegExp][] = [
   ['arena below one slab', `${MINIMAL}memory: { arenaBytes: 1MiB }`, 'memory.arenaBytes', /must be 0 \(no memory tier\) or 4\.0 MiB \(one slab\) to 1\.0 TiB, got 1\.0 MiB/],
   ['arena decimal unit', `${MINIMAL}memory: { arenaBytes: 256MB }`, 'memory.arenaBytes', /expected a size/],
   ['negative NUMA node', `${MINIMAL}memory: { numaNode: -1 }`, 'memory.numaNode', /expected an integer 0\.\.1023, got -1/],
-  ['unknown memory field', `${MINIMAL}memory: { bytes: 1 }`, 'memory.bytes', /unknown field \(expected one of arenaBytes, numaNode\)/],
+  ['unknown memory field', `${MINIMAL}memory: { bytes: 1 }`, 'memory.bytes', /unknown field \(expected one of arenaBytes, numaNode, sharedMemory, sharedMemoryDir\)/],
+  ['shared memory not a boolean', `${MINIMAL}memory: { sharedMemory: yes please }`, 'memory.sharedMemory', /expected true or false/],
+  ['shared memory dir relative', `${MINIMAL}memory: { sharedMemoryDir: shm }`, 'memory.sharedMemoryDir', /expected an absolute directory path, got "shm"/],
   ['threads not an integer', `${MINIMAL}workers: { threads: two }`, 'workers.threads', /expected an integer 0\.\.256, got "two"/],
   ['unknown workers field', `${MINIMAL}workers: { count: 2 }`, 'workers.count', /unknown field/],
   ['token with spaces', `${MINIMAL}adminToken: "not secret"`, 'adminToken', /without spaces, got a string of 10 characters/],

@@ -1,7 +1,7 @@
 // Proves the GetPagesResponse serializer of the members (src/rpc/get-pages-codec.ts) against
 // proto-loader's own: a chunk with metadata, offset and flag set encodes to the very same bytes;
-// chunks with fields at their zero values (which the fast path leaves out) decode to the same
-// message; a chunk as large as LIMITS.page.chunkBytes fits its reused buffer; and each call's
+// chunks with fields at their zero values (which the fast path leaves out), and a shared-memory
+// answer, decode to the same message; a chunk as large as LIMITS.page.chunkBytes fits its reused buffer; and each call's
 // output is its own message even though the buffer is reused (the caller copies it at once, as
 // grpc-js does). Real protos, no mocks.
 import t from 'tap';
@@ -45,6 +45,7 @@ t.test('zero values left out decode to the same message', async (t) => {
     { meta: null, data: bytesOf(70_000, 3), offset: 0, last: false },
     { meta: null, data: bytesOf(5, 4), offset: 300, last: true },
     { meta, data: new Uint8Array(0), offset: 0, last: true },
+    { meta, data: new Uint8Array(0), offset: 0, last: true, shared: { region: 1, offset: 4096, length: 65_536, leaseId: 77, expiresInMs: 10_000 } } as GetPagesResponse,
   ];
   for (const message of cases) t.same(decode(Buffer.from(fast(message))), decode(encodeGeneric(message)));
 });

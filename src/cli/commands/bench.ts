@@ -3,17 +3,19 @@
 // time; 1 by default). Bounded by its counts: it stops by itself. Reports MB/s and pages/s for put
 // and get and p50/p99 lookup latency, as a table or as JSON {"put": {"MBps", "pagesPerSec"},
 // "get": {...}, "getWarm": {...}, "lookup": {"p50Ms", "p99Ms"}, "params": {..., "transfer",
-// "lookupConcurrency"}}. Pages travel over gRPC (`params.transfer` is "grpc").
+// "lookupConcurrency"}}.
 // `get` is the first read of every page (a member reads LevelDB and promotes the page into its
 // memory tier). The client spreads reads over the members, so a page is in every member's tier
 // only once each member has served it: `getWarm` times the rounds after the first one per
-// endpoint (--get-rounds in all), which the tiers serve.
+// endpoint (--get-rounds in all), which the tiers serve. `--transfer shared-memory` reads through
+// the members' shared arenas where this process is on their host (docs/CLIENT.md); a member it
+// cannot read that way is streamed, and a line on stderr says which and why.
 import { randomBytes, randomFillSync } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { formatBytes, parseByteSize } from '../../config/index.js';
 import { LIMITS } from '../../limits.js';
-import type { KvcClient, PageInput } from '../../client/index.js';
+import type { KvcClient, PageInput, Transfer } from '../../client/index.js';
 import { CliError } from '../cli-error.js';
 import { withClient } from '../connect.js';
 import { addConnectionOptions, integerIn, type ConnectionOptions } from '../options.js';
@@ -33,8 +35,6 @@ const LOOKUPS_MAX = 1_000_000;
 /** Callers looking up at once; 100 is what an engine's scheduler may have waiting (issue 12). */
 const DEFAULT_LOOKUP_CONCURRENCY = 1;
 const LOOKUP_CONCURRENCY_MAX = 1_000;
-/** How pages travel from the members to this process. Only gRPC streaming so far. */
-const TRANSFER = 'grpc';
 /** Keys per timed Lookup: a prompt of 16 blocks (256 tokens in 16-token pages). */
 const LOOKUP_CHAIN_KEYS = 16;
 /** Distinct payloads cycled over the pages: enough to defeat caching of one buffer, little memory. */
@@ -51,6 +51,7 @@ interface BenchOptions extends ConnectionOptions {
   getRounds: number;
   ns: string;
   keep?: boolean;
+  transfer: Transfer;
 }
 
 interface Phase {
@@ -71,9 +72,14 @@ export interface BenchResult {
     concurrency: number;
     getRounds: number;
     lookupConcurrency: number;
-    transfer: typeof TRANSFER;
+    transfer: Transfer;
     endpoints: string[];
   };
+}
+
+function parseTransfer(text: string): Transfer {
+  if (text !== 'grpc' && text !== 'shared-memory') throw new InvalidArgumentError(`expected grpc or shared-memory, got "${text}"`);
+  return text;
 }
 
 function parsePageBytes(text: string): number {
@@ -94,6 +100,7 @@ export function registerBench(program: Command): void {
     .option('--get-rounds <n>', 'times every page is read; the rounds after one per endpoint are timed as memory-tier reads', integerIn(1, GET_ROUNDS_MAX), DEFAULT_GET_ROUNDS)
     .option('--ns <namespace>', 'namespace to write into', 'bench')
     .option('--keep', 'keep the pages (default: drop the namespace afterwards)')
+    .option('--transfer <how>', 'how gets receive page bytes: grpc, or shared-memory (same host)', parseTransfer, 'grpc' as Transfer)
     .action(async (o: BenchOptions) => {
       const result = await withClient(o, (client) => bench(client, o));
       if (o.json) printJson(result);
@@ -111,6 +118,7 @@ async function bench(client: KvcClient, o: BenchOptions): Promise<BenchResult> {
   });
   const payloads = Array.from({ length: Math.min(PAYLOAD_POOL_SIZE, o.pages) }, () => randomFillSync(new Uint8Array(o.pageBytes)));
   await client.status(); // Connects before the clock starts.
+  if (o.transfer === 'shared-memory') await reportSharedMemory(client, o.endpoints);
   const put = await putPhase(client, o, keys, payloads);
   const get = await getPhase(client, o, keys, payloads);
   const warm: Phase = { pages: 0, bytes: 0, elapsedMs: 0 };
@@ -137,10 +145,18 @@ async function bench(client: KvcClient, o: BenchOptions): Promise<BenchResult> {
       concurrency: o.concurrency,
       getRounds: o.getRounds,
       lookupConcurrency: o.lookupConcurrency,
-      transfer: TRANSFER,
+      transfer: o.transfer,
       endpoints: o.endpoints,
     },
   };
+}
+
+/** One stderr line per member that shared-memory reads cannot use (those reads are streamed). */
+async function reportSharedMemory(client: KvcClient, endpoints: string[]): Promise<void> {
+  for (const endpoint of endpoints) {
+    const problem = await client.sharedMemoryProblem(endpoint);
+    if (problem !== '') process.stderr.write(`kvc bench: ${endpoint} is read over gRPC, not shared memory: ${problem}\n`);
+  }
 }
 
 function rateDetail(pageBytes: number): (done: number, elapsedMs: number) => string {
@@ -170,7 +186,7 @@ async function getPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[], 
   const start = performance.now();
   await forEachConcurrently(keys.length, o.concurrency, async (i, worker) => {
     const target = buffers[worker]!;
-    const { bytes } = await client.getPagesInto(o.ns, [keys[i]!], target);
+    const { bytes } = await client.getPagesInto(o.ns, [keys[i]!], target, { transfer: o.transfer });
     const expected = payloads[i % payloads.length]!;
     if (bytes !== expected.byteLength || Buffer.compare(target, expected) !== 0) {
       throw new CliError(`page ${i} came back different from what was put (${bytes} bytes)`);
@@ -230,7 +246,7 @@ function barEnabled(o: BenchOptions): boolean {
 function printResult(r: BenchResult): void {
   const { params } = r;
   printLine(
-    `kvc bench: ${params.pages} pages of ${formatBytes(params.pageBytes)}, ${params.concurrency} in flight over ${params.transfer}, ` +
+    `kvc bench: ${params.pages} pages of ${formatBytes(params.pageBytes)}, ${params.concurrency} in flight, gets over ${params.transfer}, ` +
       `${params.lookupConcurrency} lookup caller(s), against ${params.endpoints.join(',')}`,
   );
   printLine();
