@@ -11,7 +11,8 @@ workload through the TypeScript client, and reports both side by side (scripts/b
 Workload: --pages pages of --page-bytes random bytes, put --batch pages per put_pages call, one
 call at a time (each call waits for a majority commit); then every page read back --reads times
 with get_pages into one preallocated buffer, with crc32c verification on and then off (to show
-its cost); then --lookups Lookups of a --chain-key chain whose first half is cached, one at a time.
+its cost), and copied from the members' shared-memory arenas (getMBpsSharedMemory; a member that
+cannot be read that way is streamed and named in sharedMemoryProblem); then --lookups Lookups of a --chain-key chain whose first half is cached, one at a time.
 """
 from __future__ import annotations
 
@@ -54,8 +55,15 @@ def run(endpoints, pages, page_bytes, batch, reads, lookups, chain_keys):
         while time.monotonic() < deadline and not all(client.lookup(ns, keys, endpoint=e) == pages for e in client.endpoints()):
             time.sleep(0.05)
         out = bytearray(pages * page_bytes)
-        for label, verify in (("getMBps", True), ("getMBpsNoVerify", False)):
-            with Client(endpoints, deadline_ms=60_000, verify_checksums=verify) as reader:
+        # Over gRPC with and without crc32c checks, then copied from the members' shared arenas
+        # (transfer="shared-memory": same host only; crc32c always checked), in the same run.
+        for label, verify, transfer in (("getMBps", True, "grpc"), ("getMBpsNoVerify", False, "grpc"),
+                                        ("getMBpsSharedMemory", True, "shared-memory")):
+            with Client(endpoints, deadline_ms=60_000, verify_checksums=verify, transfer=transfer) as reader:
+                if transfer == "shared-memory":
+                    problems = {e: reader.shared_memory_problem(e) for e in reader.endpoints()}
+                    if any(problems.values()):
+                        result["sharedMemoryProblem"] = "; ".join(f"{e}: {why}" for e, why in problems.items() if why)
                 started = time.perf_counter()
                 for _ in range(reads):
                     got = sum(1 for _ in reader.get_pages(ns, keys, out=out))
@@ -96,7 +104,7 @@ def main() -> int:
         print(json.dumps(result))
     else:
         for name, value in result.items():
-            print(f"{name:>18}  {value}")
+            print(f"{name:>20}  {value}")
     return 0
 
 

@@ -39,6 +39,10 @@ class GetPagesDecoder(unittest.TestCase):
             if rng.random() < 0.5:
                 message.meta.CopyFrom(cache_pb2.PageMeta(namespace="ns", key=rng.randbytes(16), dtype=cache_pb2.FP16,
                                                          shape=[2, 3], bytes=12, crc32c=rng.randrange(2 ** 32)))
+            if i % 4 == 1:  # a page answered by its place in the shared arena
+                message.shared.CopyFrom(cache_pb2.SharedPage(region=rng.randrange(4), offset=rng.randrange(2 ** 40),
+                                                             length=rng.randrange(2 ** 25), lease_id=rng.randrange(2 ** 50),
+                                                             expires_in_ms=10_000))
             wire = message.SerializeToString()
             if i % 3 == 0:  # unknown fields of every wire type are skipped
                 wire += b"\x28\x96\x01" + b"\x31" + bytes(8) + b"\x3a\x03abc" + b"\x45" + bytes(4)
@@ -47,6 +51,7 @@ class GetPagesDecoder(unittest.TestCase):
             self.assertEqual(chunk.offset, message.offset)
             self.assertEqual(chunk.last, message.last)
             self.assertEqual(chunk.meta, message.meta if message.HasField("meta") else None)
+            self.assertEqual(chunk.shared, message.shared if message.HasField("shared") else None)
             if message.data:
                 self.assertIs(chunk.data.obj, wire, "the payload is a view into the received message")
 

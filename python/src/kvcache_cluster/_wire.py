@@ -35,11 +35,13 @@ def dtype_name(wire: int) -> Optional[str]:
 
 class Chunk(NamedTuple):
     """One GetPagesResponse: `meta` is a cache_pb2.PageMeta on a page's first chunk, else None;
-    `data` a memoryview into the received message."""
+    `data` a memoryview into the received message; `shared` a cache_pb2.SharedPage when the page
+    is answered by its place in the member's shared arena (TRANSFER_SHARED_MEMORY), else None."""
     meta: Any
     data: memoryview
     offset: int
     last: bool
+    shared: Any = None
 
 
 def _varint(buf: memoryview, pos: int) -> Tuple[int, int]:
@@ -57,10 +59,11 @@ def _varint(buf: memoryview, pos: int) -> Tuple[int, int]:
 
 
 def decode_get_pages_response(message: bytes) -> Chunk:
-    """Parses one GetPagesResponse (fields: 1 meta, 2 data, 3 offset, 4 last); unknown fields are
+    """Parses one GetPagesResponse (fields: 1 meta, 2 data, 3 offset, 4 last, 5 shared); unknown fields are
     skipped as proto3 requires. Raises ValueError on malformed bytes."""
     buf = memoryview(message)
     meta = None
+    shared = None
     data = buf[0:0]
     offset = 0
     last = False
@@ -83,6 +86,8 @@ def decode_get_pages_response(message: bytes) -> Chunk:
                 meta = cache_pb2.PageMeta.FromString(bytes(buf[pos:end]))
             elif field == 2:
                 data = buf[pos:end]
+            elif field == 5:
+                shared = cache_pb2.SharedPage.FromString(bytes(buf[pos:end]))
             pos = end
         elif wire_type == 1:
             pos += 8
@@ -92,4 +97,4 @@ def decode_get_pages_response(message: bytes) -> Chunk:
             raise ValueError(f"unsupported wire type {wire_type}")
     if pos != len(buf):
         raise ValueError("a fixed-width field overruns the message")
-    return Chunk(meta, data, offset, last)
+    return Chunk(meta, data, offset, last, shared)

@@ -4,7 +4,8 @@ finds the leader from `kvcache-leader` trailers; writes go to the leader, reads 
 known member (pages are immutable, so any replica that has a page serves the same bytes, and a
 lagging one can only under-report a Lookup). Every attempt has a deadline; failed attempts are
 retried by the idempotency rules below. Pages travel in chunks of at most 1 MiB and are checked
-on arrival (pages.py).
+on arrival (pages.py). With transfer="shared-memory" a get from a member on this host copies the
+pages straight from the member's shared arena instead (shared_memory.py).
 
 Blocking calls, safe to share between threads (the engine adapters call it from executors).
 """
@@ -26,6 +27,7 @@ from .pages import (
     KEYS_PER_REQUEST_MAX, UINT32_MAX, PageAssembler, PageMeta, PreparedPage, PutResult, _uint, batches,
     check_keys, check_namespace, encode_put_pages_request, page_messages, prepare_page,
 )
+from .shared_memory import MemberArena, SharedMemoryReads
 
 DEFAULT_DEADLINE_MS = 10_000
 DEFAULT_RETRIES = 5
@@ -36,6 +38,9 @@ DEFAULT_BACKOFF_MAX_MS = 2_000
 PUT_STREAM_BYTES_MAX = 256 * 1024 * 1024
 LEASE_MS_MAX = 60_000
 PIN_TTL_MS_MAX = 60 * 60 * 1000
+# How page bytes travel on a get: the gRPC stream, or the same host's shared memory.
+TRANSFERS = ("grpc", "shared-memory")
+DEFAULT_TRANSFER = "grpc"
 
 # The server refused before doing anything: any request may be retried.
 _REFUSED = frozenset({"KVC_NOT_LEADER", "KVC_NO_LEADER"})
@@ -67,6 +72,12 @@ def _decide(error: KvcError, idempotent: bool, endpoint: str) -> Tuple[str, Opti
     return "fail", None
 
 
+def _check_transfer(transfer: Any) -> str:
+    if transfer not in TRANSFERS:
+        raise ValueError(f"transfer must be 'grpc' or 'shared-memory', got {transfer!r}")
+    return transfer
+
+
 def _positive_int(value: Any, name: str, minimum: int) -> int:
     if type(value) is not int or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
@@ -75,12 +86,17 @@ def _positive_int(value: Any, name: str, minimum: int) -> int:
 
 class Client:
     """Client(endpoints, token=None): endpoints are host:port strings (a list, or one string with
-    commas); token is the admin token sent as `authorization: Bearer` on AdminService calls."""
+    commas); token is the admin token sent as `authorization: Bearer` on AdminService calls.
+
+    transfer: how get_pages receives page bytes ('grpc', the default, or 'shared-memory'); each
+    get_pages call may override it. 'shared-memory' copies them from the member's shared arena when
+    the member is on this host and shares it (docs/CLIENT.md "Same-host shared memory"), and
+    streams them otherwise."""
 
     def __init__(self, endpoints: Union[str, Iterable[str]], token: Optional[str] = None, *,
                  deadline_ms: int = DEFAULT_DEADLINE_MS, retries: int = DEFAULT_RETRIES,
                  backoff_base_ms: int = DEFAULT_BACKOFF_BASE_MS, backoff_max_ms: int = DEFAULT_BACKOFF_MAX_MS,
-                 verify_checksums: bool = True):
+                 verify_checksums: bool = True, transfer: str = DEFAULT_TRANSFER):
         if isinstance(endpoints, str):
             endpoints = [e.strip() for e in endpoints.split(",") if e.strip()]
         elif isinstance(endpoints, (bytes, bytearray)) or not isinstance(endpoints, Iterable):
@@ -97,6 +113,11 @@ class Client:
         self._backoff_base_ms = _positive_int(backoff_base_ms, "backoff_base_ms", 0)
         self._backoff_max_ms = _positive_int(backoff_max_ms, "backoff_max_ms", 0)
         self._verify = bool(verify_checksums)
+        self._transfer = _check_transfer(transfer)
+        self._shm = SharedMemoryReads(self.status)
+        # ReleasePages calls in flight: gRPC cancels a call whose future is garbage-collected.
+        self._releases: set = set()
+        self._releases_lock = threading.Lock()
         self._random = random.Random()
         self._random_lock = threading.Lock()
 
@@ -138,7 +159,8 @@ class Client:
 
     def get_pages(self, ns: str, keys: Iterable[bytes], out: Any = None, as_dtype: Any = None, *,
                   allow_partial: bool = False, layer_begin: int = 0, layer_end: int = 0,
-                  endpoint: Optional[str] = None, deadline_ms: Optional[int] = None) -> Iterator[Tuple[PageMeta, memoryview]]:
+                  endpoint: Optional[str] = None, deadline_ms: Optional[int] = None,
+                  transfer: Optional[str] = None) -> Iterator[Tuple[PageMeta, memoryview]]:
         """Streams the pages of `keys` in order, each whole and verified, as (meta, memoryview).
 
         Without `out` each page's bytes are a fresh bytearray. With `out` (a writable buffer, a
@@ -149,6 +171,9 @@ class Client:
         allocator): the page is received straight into it. `as_dtype` ('fp32' from stored fp16, or a
         numpy/torch dtype) converts on the server. A key no member has ends the iteration with
         KvcError KVC_NOT_FOUND after the pages before it, or quietly with allow_partial.
+        `transfer` overrides the client's for this call ('grpc' or 'shared-memory'); pages copied
+        from shared memory land in the same destinations and are always checked against their
+        crc32c.
 
         Arguments are checked when this is called; the request is sent on the first next()."""
         self._check_open()
@@ -162,7 +187,8 @@ class Client:
         request = dict(namespace=ns, as_dtype=as_wire, layer_begin=_uint(layer_begin, "layer_begin", UINT32_MAX),
                        layer_end=_uint(layer_end, "layer_end", UINT32_MAX))
         deadline = self._deadline_ms if deadline_ms is None else _positive_int(deadline_ms, "deadline_ms", 1)
-        return self._get_pages(keys, request, target, allocate, bool(allow_partial), endpoint, deadline)
+        shared = (self._transfer if transfer is None else _check_transfer(transfer)) == "shared-memory"
+        return self._get_pages(keys, request, target, allocate, bool(allow_partial), endpoint, deadline, shared)
 
     def put_pages(self, pages: Iterable[Any], *, deadline_ms: Optional[int] = None) -> List[PutResult]:
         """Stores pages and returns one PutResult per page, in order (code '' = stored, or already
@@ -204,8 +230,15 @@ class Client:
             self._pool.set_leader(answer.leader_address)
         return answer
 
+    def shared_memory_problem(self, endpoint: str) -> str:
+        """Whether reads from `endpoint` can use shared memory: '' when they do, else why not (the
+        member is on another host, does not share its arena, ...). Asks the member when not known yet."""
+        self._check_open()
+        return "" if self._shm.arena(_target(endpoint)[1]) is not None else self._shm.why_streamed(endpoint)
+
     def close(self) -> None:
-        """Closes every channel; calls made afterwards raise ValueError."""
+        """Closes every channel and unmaps the shared arenas; calls made afterwards raise ValueError."""
+        self._shm.close()
         self._pool.close()
 
     def __enter__(self) -> "Client":
@@ -299,7 +332,7 @@ class Client:
         return [PutResult(bytes(r.key), r.code, r.message) for r in results]
 
     def _get_pages(self, keys: List[bytes], request: dict, target: Optional[memoryview], allocate: Optional[Callable[[PageMeta], Any]],
-                   allow_partial: bool, endpoint: Optional[str], deadline_ms: int) -> Iterator[Tuple[PageMeta, memoryview]]:
+                   allow_partial: bool, endpoint: Optional[str], deadline_ms: int, shared: bool) -> Iterator[Tuple[PageMeta, memoryview]]:
         offset = 0
 
         def destination(meta: PageMeta, index: int) -> Optional[memoryview]:
@@ -312,7 +345,7 @@ class Client:
             return target[offset:offset + meta.bytes]
 
         for batch in batches(keys, KEYS_PER_REQUEST_MAX):
-            pages = self._get_batch(batch, request, destination, allow_partial, endpoint, deadline_ms)
+            pages = self._get_batch(batch, request, destination, allow_partial, endpoint, deadline_ms, shared)
             while True:
                 try:
                     meta, data = next(pages)
@@ -325,7 +358,7 @@ class Client:
                 return
 
     def _get_batch(self, keys: List[bytes], request: dict, destination: Any, allow_partial: bool,
-                   endpoint: Optional[str], deadline_ms: int) -> Generator[Tuple[PageMeta, memoryview], None, bool]:
+                   endpoint: Optional[str], deadline_ms: int, shared: bool) -> Generator[Tuple[PageMeta, memoryview], None, bool]:
         """One batch of a get, resumed after failures from the first page not yet delivered. A
         member that lacks a page (it may lag) is not the last word: the others are asked, the
         leader first, before KVC_NOT_FOUND is final. Returns False when allow_partial cut the
@@ -337,7 +370,7 @@ class Client:
             at = endpoint or following or self._pool.next_replica()
             following = None
             try:
-                for page in self._read_pages(at, keys[delivered:], request, destination, deadline_ms):
+                for page in self._read_pages(at, keys[delivered:], request, destination, deadline_ms, shared):
                     delivered += 1
                     lacking.clear()
                     yield page
@@ -361,26 +394,53 @@ class Client:
         raise AssertionError("unreachable: the last retry raises")  # pragma: no cover
 
     def _read_pages(self, endpoint: str, keys: List[bytes], request: dict, destination: Any,
-                    deadline_ms: int) -> Iterator[Tuple[PageMeta, memoryview]]:
-        """How the pages of one attempt travel from `endpoint`.
-
-        TODO(issue 12): same-host shared-memory read path. When the member runs on this host and
-        offers its shared-memory transfer, map the region with `mmap` here and copy each page
-        from it into `destination` (checking key, size and crc32c exactly as PageAssembler does),
-        falling back to _stream_pages when the member does not offer it or the mapping fails.
-        Everything above this method (batching, resume after failure, NOT_FOUND failover,
-        allow_partial, `out` placement) is shared by both transports."""
-        return self._stream_pages(endpoint, keys, request, destination, deadline_ms)
+                    deadline_ms: int, shared: bool) -> Iterator[Tuple[PageMeta, memoryview]]:
+        """How the pages of one attempt travel from `endpoint`: over shared memory when asked for
+        and the member's arena is readable here (in streams of at most the keys one client may
+        lease), else over gRPC. A member that refuses the shared-memory proof (it restarted:
+        KVC_SHM_NOT_ON_HOST) or this client's lease count (KVC_TOO_MANY_LEASES) gets the rest of
+        the keys as a gRPC stream. Everything above this method (batching, resume after failure,
+        NOT_FOUND failover, allow_partial, `out` placement) is shared by both transports."""
+        arena = self._shm.arena(endpoint) if shared else None
+        if arena is None:
+            yield from self._stream_pages(endpoint, keys, request, destination, deadline_ms, None)
+            return
+        delivered = 0
+        try:
+            for batch in batches(keys, arena.leases_per_client_max):
+                for page in self._stream_pages(endpoint, batch, request, destination, deadline_ms, arena):
+                    delivered += 1
+                    yield page
+        except (grpc.RpcError, KvcError) as thrown:
+            error = errors.from_rpc_error(thrown, endpoint) if isinstance(thrown, grpc.RpcError) else thrown
+            if error.code == errors.KVC_SHM_NOT_ON_HOST:
+                self._shm.forget(endpoint, arena)
+            elif error.code != errors.KVC_TOO_MANY_LEASES:
+                raise
+        else:
+            return
+        yield from self._stream_pages(endpoint, keys[delivered:], request, destination, deadline_ms, None)
 
     def _stream_pages(self, endpoint: str, keys: List[bytes], request: dict, destination: Any,
-                      deadline_ms: int) -> Iterator[Tuple[PageMeta, memoryview]]:
-        message = cache_pb2.GetPagesRequest(keys=keys, **request)
+                      deadline_ms: int, arena: Optional[MemberArena]) -> Iterator[Tuple[PageMeta, memoryview]]:
+        """One GetPages stream; with `arena`, a TRANSFER_SHARED_MEMORY one whose leases it
+        releases at its end."""
+        if arena is None:
+            message = cache_pb2.GetPagesRequest(keys=keys, **request)
+        else:
+            message = cache_pb2.GetPagesRequest(keys=keys, transfer=cache_pb2.TRANSFER_SHARED_MEMORY,
+                                                shm_nonce=arena.nonce, client_id=self._shm.client_id, **request)
         call = self._pool.channel(endpoint).unary_stream(
             CACHE_SERVICE + "GetPages", request_serializer=cache_pb2.GetPagesRequest.SerializeToString,
             response_deserializer=decode_get_pages_response)(message, timeout=deadline_ms / 1000)
-        assembler = PageAssembler(keys, endpoint, destination, self._verify)
+        copy = None if arena is None else (lambda shared, target: arena.copy(shared.region, shared.offset, target))
+        assembler = PageAssembler(keys, endpoint, destination, self._verify, copy)
+        lease_ids: List[int] = []
         try:
             for chunk in call:
+                # Noted before the copy, so a failed copy's lease is released too.
+                if chunk.shared is not None:
+                    lease_ids.append(chunk.shared.lease_id)
                 page = assembler.push(chunk)
                 if page is not None:
                     yield page
@@ -390,6 +450,29 @@ class Client:
         finally:
             # Ends the call when the consumer stopped early or a check failed; a no-op once done.
             call.cancel()
+            if arena is not None and lease_ids:
+                self._release_leases(endpoint, arena, lease_ids)
+
+    def _release_leases(self, endpoint: str, arena: MemberArena, lease_ids: List[int]) -> None:
+        """Ends leases whose bytes were copied, without waiting for the answer. Best effort: the
+        copies were checked against their crc32c already, and a lease not released (the member
+        restarted, it expired, the call failed) ends by itself within its lease time."""
+        if self._pool.closed:
+            return
+        request = cache_pb2.ReleasePagesRequest(shm_nonce=arena.nonce, client_id=self._shm.client_id, lease_ids=lease_ids)
+        try:
+            future = self._pool.channel(endpoint).unary_unary(
+                CACHE_SERVICE + "ReleasePages", request_serializer=cache_pb2.ReleasePagesRequest.SerializeToString,
+                response_deserializer=cache_pb2.ReleasePagesResponse.FromString).future(request, timeout=self._deadline_ms / 1000)
+        except (ValueError, RuntimeError):  # the client was closed meanwhile
+            return
+        with self._releases_lock:
+            self._releases.add(future)
+        future.add_done_callback(self._release_done)
+
+    def _release_done(self, future: Any) -> None:
+        with self._releases_lock:
+            self._releases.discard(future)
 
     def _member_not_in(self, lacking: set) -> Optional[str]:
         leader = self._pool.leader

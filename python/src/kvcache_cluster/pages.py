@@ -210,6 +210,10 @@ def from_wire_meta(wire: Any, endpoint: str) -> PageMeta:
 # fresh bytearray.
 Destination = Callable[[PageMeta, int], Optional[memoryview]]
 
+# Copies a page answered from the shared arena (a cache_pb2.SharedPage) into a writable byte view
+# of exactly its length (shared_memory.MemberArena.copy).
+SharedCopy = Callable[[Any, memoryview], None]
+
 
 class _InProgress:
     __slots__ = ("meta", "target", "filled")
@@ -221,17 +225,24 @@ class _InProgress:
 
 
 class PageAssembler:
-    """Reassembles one GetPages stream, answered by `endpoint`, for `keys` in order."""
+    """Reassembles one GetPages stream, answered by `endpoint`, for `keys` in order. With
+    `copy_shared` (a TRANSFER_SHARED_MEMORY stream) a page may also come as one message with
+    `shared` set: its bytes are copied from the arena into the same destination a streamed page
+    would get, and checked against its crc32c whatever `verify_checksum` says."""
 
-    def __init__(self, keys: Sequence[bytes], endpoint: str, destination: Destination, verify_checksum: bool):
+    def __init__(self, keys: Sequence[bytes], endpoint: str, destination: Destination, verify_checksum: bool,
+                 copy_shared: Optional[SharedCopy] = None):
         self._keys = keys
         self._endpoint = endpoint
         self._destination = destination
         self._verify = verify_checksum
+        self._copy_shared = copy_shared
         self._current: Optional[_InProgress] = None
         self.completed = 0
 
     def push(self, chunk: Chunk) -> Optional[Tuple[PageMeta, memoryview]]:
+        if chunk.shared is not None:
+            return self._shared(chunk)
         page = self._begin(chunk.meta) if chunk.meta is not None else self._current
         if page is None:
             raise self._protocol(f"a chunk arrived without page metadata (after page {self.completed})")
@@ -272,12 +283,29 @@ class PageAssembler:
         self._current = _InProgress(meta, target)
         return self._current
 
-    def _complete(self, page: _InProgress) -> Tuple[PageMeta, memoryview]:
+    def _shared(self, chunk: Chunk) -> Tuple[PageMeta, memoryview]:
+        shared = chunk.shared
+        if self._copy_shared is None:
+            raise self._protocol("a shared-memory answer to a stream that did not ask for one")
+        if chunk.meta is None:
+            raise self._protocol(f"a shared-memory answer without page metadata (after page {self.completed})")
+        page = self._begin(chunk.meta)
+        if shared.length != page.meta.bytes:
+            raise self._protocol(f"page {self.completed} is {page.meta.bytes} bytes, its shared copy {shared.length}")
+        try:
+            self._copy_shared(shared, page.target)
+        except (ValueError, IndexError, OSError) as error:
+            raise self._protocol(f"page {self.completed} cannot be copied from the shared arena: {error}") from None
+        page.filled = page.meta.bytes
+        return self._complete(page, True)
+
+    def _complete(self, page: _InProgress, shared: bool = False) -> Tuple[PageMeta, memoryview]:
         index = self.completed
         if page.filled != page.meta.bytes:
             raise self._protocol(f"page {index} ended after {page.filled} of {page.meta.bytes} bytes")
-        if self._verify and crc32c(page.target) != page.meta.crc32c:
-            raise errors.local_error(errors.KVC_CHECKSUM_MISMATCH, f"page {index} does not match its crc32c", self._endpoint)
+        if (shared or self._verify) and crc32c(page.target) != page.meta.crc32c:
+            where = " (copied from the shared arena: its lease may have expired first)" if shared else ""
+            raise errors.local_error(errors.KVC_CHECKSUM_MISMATCH, f"page {index} does not match its crc32c{where}", self._endpoint)
         self._current = None
         self.completed += 1
         return page.meta, page.target
