@@ -10,7 +10,8 @@
 // below) holding a random nonce drawn at every start, so a reader can tell this member's live
 // file from a stale one left by a crashed process and prove to the member that it reads the
 // same file. A file at the same path is a leftover of an earlier run of this member (the name
-// comes from its data directory) and is removed first. When the files cannot be made (no addon,
+// comes from its data directory) and is removed first; so is any arena file in the directory whose
+// writer pid (in its header) no longer exists (sweepStaleArenaFiles: members killed with SIGKILL). When the files cannot be made (no addon,
 // /dev/shm full or missing) the arena is allocated as private memory instead and `note` says
 // why: reads then stream over gRPC, nothing fails.
 //
@@ -18,7 +19,7 @@
 // not pinned to a node, so no node is "local" to a read; splitting keeps each node's share of the
 // memory bounded and local to the worker threads pinned there (src/native/pool.ts).
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { allocPinned, allocShared, freePinned, numaTopology, SHARED_DATA_OFFSET, type PinnedRegion } from '../native/index.js';
 import { MemoryTier, type ArenaMemory, type ArenaRegion, type SharedArena } from './memory-tier.js';
@@ -65,6 +66,61 @@ export function sharedHeader(nonce: Uint8Array, region: number, count: number, d
   view.setUint32(o.pid, process.pid, true);
   view.setUint32(o.regionCount, count, true);
   return header;
+}
+
+/** Names of shared arena files (`<name>-<region>.arena`; members name theirs `kvc-…`). */
+const ARENA_FILE_PATTERN = /^kvc-.*\.arena$/;
+
+/**
+ * Removes the arena files in `dir` whose writer process is gone: a member killed with SIGKILL
+ * cannot remove its own, and each holds its whole arena in RAM (tmpfs) until someone does. A file
+ * is removed only when its header is an arena header and the pid in it does not exist (ESRCH);
+ * a live or unknown writer (EPERM: another user's process) keeps its file. Returns the paths
+ * removed. (Hosts that share one /dev/shm across pid namespaces should give each member its own
+ * `memory.sharedMemoryDir`.)
+ */
+export function sweepStaleArenaFiles(dir: string, log?: (line: string) => void): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => ARENA_FILE_PATTERN.test(name));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const pid = arenaWriterPid(file);
+    if (pid === undefined || processExists(pid)) continue;
+    rmSync(file, { force: true });
+    removed.push(file);
+  }
+  if (removed.length > 0) log?.(`memory tier: removed ${removed.length} arena file(s) of members that are gone: ${removed.join(', ')}`);
+  return removed;
+}
+
+function arenaWriterPid(file: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const header = new Uint8Array(SHARED_HEADER_BYTES);
+    if (readSync(fd, header, 0, header.byteLength, 0) < SHARED_HEADER_BYTES) return undefined;
+    if (Buffer.from(header.subarray(0, 8)).toString('ascii') !== SHARED_HEADER_MAGIC) return undefined;
+    const pid = new DataView(header.buffer).getUint32(SHARED_HEADER_OFFSETS.pid, true);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** Where region `region` of a member's arena lives. */
@@ -130,6 +186,7 @@ function allocSharedRegions(
   const nonce = new Uint8Array(randomBytes(SHARED_NONCE_BYTES));
   const regions: PinnedRegion[] = [];
   const paths = placement.map((_, i) => sharedArenaPath(config, i));
+  sweepStaleArenaFiles(config.dir, log);
   try {
     for (const [i, where] of placement.entries()) {
       rmSync(paths[i]!, { force: true });

@@ -1,0 +1,41 @@
+// Proves the sweep of shared arena files left by members that are gone (sweepStaleArenaFiles): a
+// file whose header names a pid that no longer exists is removed; a live writer's file, a file
+// without an arena header, and files not named like member arenas are kept.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { SHARED_HEADER_BYTES, SHARED_HEADER_OFFSETS, sharedHeader, sweepStaleArenaFiles } from '../../src/store/pinned-memory.js';
+
+function headerWithPid(pid: number): Uint8Array {
+  const header = sharedHeader(new Uint8Array(16), 0, 1, 2 * 1024 * 1024, 4096);
+  new DataView(header.buffer).setUint32(SHARED_HEADER_OFFSETS.pid, pid, true);
+  return header;
+}
+
+t.test('arena files of dead writers go, everything else stays', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kvc-sweep-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const exited = spawnSync(process.execPath, ['-e', '0']);
+  const deadPid = exited.pid!;
+  t.throws(() => process.kill(deadPid, 0), { code: 'ESRCH' }, 'the child is gone');
+
+  const dead = path.join(dir, 'kvc-n1-dead-0.arena');
+  const live = path.join(dir, 'kvc-n2-live-0.arena');
+  const junk = path.join(dir, 'kvc-n3-junk-0.arena');
+  const short = path.join(dir, 'kvc-n4-short-0.arena');
+  const foreign = path.join(dir, 'other-0.arena');
+  writeFileSync(dead, headerWithPid(deadPid));
+  writeFileSync(live, headerWithPid(process.pid));
+  writeFileSync(junk, new Uint8Array(SHARED_HEADER_BYTES));
+  writeFileSync(short, new Uint8Array(8));
+  writeFileSync(foreign, headerWithPid(deadPid));
+
+  const lines: string[] = [];
+  t.same(sweepStaleArenaFiles(dir, (line) => lines.push(line)), [dead]);
+  t.notOk(existsSync(dead), 'the dead writer\'s file is removed');
+  for (const kept of [live, junk, short, foreign]) t.ok(existsSync(kept), `${path.basename(kept)} is kept`);
+  t.match(lines.join('\n'), /removed 1 arena file\(s\) of members that are gone/);
+  t.same(sweepStaleArenaFiles(path.join(dir, 'missing')), [], 'a missing directory sweeps nothing');
+});
