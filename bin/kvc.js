@@ -3,9 +3,8 @@
 // scripts/build-dist.mjs during `npm ci`, `npm test` and `npm start`) while that is up to date:
 // no file under src/ is newer than dist/BUILD-STAMP. Otherwise, or with KVC_FROM_SOURCE=1, it
 // registers tsx's loader and runs the TypeScript sources. KVC_DEBUG_ENTRY=1 prints which one it
-// chose on stderr. `npm test` sets KVC_FROM_SOURCE=1: the coverage of the tests' kvc child
-// processes is counted against src/ only when they run the sources (with dist/ the suite fell from
-// 95 % to 92.6 % of lines).
+// chose on stderr. The tests' kvc child processes run whichever this picks; their coverage is not
+// counted (test/cli/helpers.ts childEnv).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';

@@ -10,13 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { childEnv } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function runBin(bin: string, env: NodeJS.ProcessEnv, args: string[] = []): { stdout: string; stderr: string; status: number | null } {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, KVC_DEBUG_ENTRY: '1', ...env };
-  if (env.KVC_FROM_SOURCE === undefined) delete childEnv.KVC_FROM_SOURCE;
-  const result = spawnSync(process.execPath, [bin, ...args], { env: childEnv, encoding: 'utf8', timeout: 60_000 });
+  // childEnv: this child's coverage must not count (it loads every module for --version).
+  const envOfChild = childEnv({ KVC_DEBUG_ENTRY: '1', ...env });
+  if (env.KVC_FROM_SOURCE === undefined) delete envOfChild.KVC_FROM_SOURCE;
+  const result = spawnSync(process.execPath, [bin, ...args], { env: envOfChild, encoding: 'utf8', timeout: 60_000 });
   return { stdout: result.stdout, stderr: result.stderr, status: result.status };
 }
 
