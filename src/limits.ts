@@ -111,6 +111,8 @@ export interface EvictionLimits {
   accessReportKeysMax: number;
   /** Removal records the store keeps (ListRemovals); older ones are trimmed on every replica alike. */
   removalRecordEntries: number;
+  /** Most removals one ListRemovals call returns (the server's cap; the client pages by it). */
+  removalsPerCallMax: number;
 }
 
 export interface StoreLimits {
@@ -278,6 +280,7 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     accessReportIntervalMs: 500,
     accessReportKeysMax: 65_536,
     removalRecordEntries: 100_000,
+    removalsPerCallMax: 10_000,
   },
   store: {
     blobThresholdBytes: 64 * KIB,

@@ -2,7 +2,7 @@
 // the given endpoints and the member lists they report, with the replication lag worked out
 // against the leader's commit index, each member's native addon and memory tier, its removal
 // counters and capacity settings, and (when asked) its state digest.
-import { KvcClient, type ClusterSettings, type MemberStatus } from '../client/index.js';
+import type { ClusterSettings, MemberStatus } from '../client/index.js';
 import { CliError } from './cli-error.js';
 import { sleep } from './stop-signal.js';
 
@@ -68,6 +68,8 @@ const LEADER_POLL_MS = 100;
  * state digests too (each member reads its whole store for it).
  */
 export async function gatherClusterView(endpoints: string[], token?: string, deadlineMs = STATUS_DEADLINE_MS, includeDigest = false): Promise<ClusterView> {
+  // Loaded here: importing this file (kvc dev, kvc status) must not load grpc-js up front.
+  const { KvcClient } = await import('../client/index.js');
   const client = new KvcClient({ endpoints, deadlineMs, retries: 0, ...(token === undefined ? {} : { adminToken: token }) });
   try {
     const status = await client.clusterStatus({ includeDigest });

@@ -49,7 +49,7 @@ export const DEFAULT_LOOKUP_CALLS_MAX = 2;
 export const LOOKUP_PROMPTS_PER_CALL_MAX = 512;
 
 /** Most removals one ListRemovals answer holds (admin.proto: a larger limit is cut to this). */
-export const REMOVALS_PER_CALL_MAX = 10_000;
+export const REMOVALS_PER_CALL_MAX = LIMITS.eviction.removalsPerCallMax;
 /** Removals asked for per call by listAllRemovals unless told otherwise. */
 export const DEFAULT_REMOVALS_PAGE = 1_000;
 

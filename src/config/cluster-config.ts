@@ -2,10 +2,21 @@
 // as `file: field: problem (line N)`. Also the reverse (a config rendered as YAML), which
 // `kvc dev` uses to write the config of the cluster it spawns next to the cluster's data.
 import { readFile } from 'node:fs/promises';
-import { LineCounter, isNode, parseDocument, stringify, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { fieldName, validateClusterConfig, type FieldPath } from './validate.js';
 import type { ClusterConfig } from './types.js';
+
+/**
+ * The yaml package, loaded by the first parse or render: every `kvc` command imports this folder
+ * (sizes, addresses), few read a config, and loading yaml costs ~75 ms of a CLI call's start.
+ */
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
 
 /** Config files are small; anything larger is not a config (and would be slow to parse). */
 export const CONFIG_FILE_BYTES_MAX = 1024 * 1024;
@@ -14,6 +25,7 @@ const YAML_ALIAS_COUNT_MAX = 100;
 
 /** Parses and validates config `text`; `source` names it in messages (usually the file path). */
 export function parseClusterConfig(text: string, source: string): ClusterConfig {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, version: '1.2' });
   if (doc.errors.length > 0) {
@@ -68,16 +80,16 @@ export function renderClusterConfig(config: ClusterConfig, header?: string): str
   if (config.workers !== undefined) body.workers = config.workers;
   if (config.adminToken !== undefined) body.adminToken = config.adminToken;
   if (config.log !== undefined) body.log = config.log;
-  const yaml = stringify(body, { version: '1.2', lineWidth: 0, collectionStyle: 'any' });
+  const text = yaml().stringify(body, { version: '1.2', lineWidth: 0, collectionStyle: 'any' });
   const comment = header === undefined ? '' : header.split('\n').map((line) => `# ${line}`.trimEnd()).join('\n') + '\n';
-  return comment + yaml;
+  return comment + text;
 }
 
 /** Line of the node at `path`, or of its nearest ancestor that exists in the document. */
 function lineOf(doc: Document, lineCounter: LineCounter, path: FieldPath): number | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
     const node: unknown = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+    if (yaml().isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
   }
   return undefined;
 }

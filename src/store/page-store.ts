@@ -63,7 +63,7 @@ const SCAN_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 /** Removal records kept (ListRemovals); older ones are trimmed, the same way on every replica. */
 export const REMOVAL_RECORD_ENTRIES_MAX = LIMITS.eviction.removalRecordEntries;
 /** Most removal records one ListRemovals answer returns. */
-export const REMOVALS_PER_CALL_MAX = 10_000;
+export const REMOVALS_PER_CALL_MAX = LIMITS.eviction.removalsPerCallMax;
 
 export interface PageStoreOptions {
   dir: string;

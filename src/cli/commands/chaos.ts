@@ -14,7 +14,8 @@ import { LIMITS } from '../../limits.js';
 import type { ChaosSummary } from '../../chaos/index.js';
 // Only the names at load time: the harness itself (processes, proxies, checkers) is loaded when
 // the command runs, so every other command starts without it.
-import { NEMESIS_NAMES, type NemesisName } from '../../chaos/nemesis/index.js';
+// The names only (types.ts imports nothing at run time): the nemeses themselves load with the run.
+import { NEMESIS_NAMES, type NemesisName } from '../../chaos/nemesis/types.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { integerIn } from '../options.js';
 import { printJson, printLine } from '../output.js';

@@ -2,7 +2,8 @@
 // their namespace), oldest first, from one member. It tells an evicted page from a lost one, for
 // operators and for the chaos checker. One page of the record by default; --all reads it all.
 import type { Command } from 'commander';
-import { REMOVALS_PER_CALL_MAX, type RemovalList } from '../../client/index.js';
+import type { RemovalList } from '../../client/index.js';
+import { LIMITS } from '../../limits.js';
 import { withClient } from '../connect.js';
 import { addConnectionOptions, integerIn, parseEndpoint, type ConnectionOptions } from '../options.js';
 import { printJson, printLine, renderTable, toHex } from '../output.js';
@@ -20,7 +21,7 @@ interface RemovalsOptions extends ConnectionOptions {
 export function registerRemovals(program: Command): void {
   addConnectionOptions(program.command('removals').description('list removed pages (evicted, expired, deleted, dropped), oldest first'))
     .option('--from <index>', 'first log index to list (0 = the oldest kept)', integerIn(0, Number.MAX_SAFE_INTEGER), 0)
-    .option('--limit <n>', 'most removals to list', integerIn(1, REMOVALS_PER_CALL_MAX), DEFAULT_LIMIT)
+    .option('--limit <n>', 'most removals to list', integerIn(1, LIMITS.eviction.removalsPerCallMax), DEFAULT_LIMIT)
     .option('--all', 'list every removal from --from on (ignores --limit)')
     .option('--endpoint <host:port>', 'ask this member only', parseEndpoint)
     .action(async (o: RemovalsOptions) => {

@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { formatBytes, parseByteSize } from '../../config/index.js';
 import { LIMITS } from '../../limits.js';
-import { isKvcClientError, type KvcClient, type PageInput } from '../../client/index.js';
+import type { KvcClient, PageInput } from '../../client/index.js';
 import { CliError, describeError } from '../cli-error.js';
 import { withClient } from '../connect.js';
 import { addConnectionOptions, integerIn, type ConnectionOptions } from '../options.js';
@@ -209,7 +209,7 @@ async function replayRequest(client: KvcClient, request: TraceRequest, o: TraceO
     await putRest(client, request, keys, served, o, stats);
   } catch (error) {
     // The client's errors name the code and member; the request's line says where in the trace.
-    if (isKvcClientError(error)) throw new CliError(`request on line ${request.line}: ${describeError(error)}`);
+    if ((await import('../../client/index.js')).isKvcClientError(error)) throw new CliError(`request on line ${request.line}: ${describeError(error)}`);
     throw error;
   }
 }
