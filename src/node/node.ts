@@ -4,7 +4,7 @@
 //   1. step what arrived (ticks, peer messages, proposals, reads) into the core;
 //   2. take a Ready; persist its hard state and entries in the WAL with one fdatasync;
 //   3. only then send its messages (votes and acks leave after they are durable); a leader's
-//      appends and heartbeats are the exception: they leave before step 2 (earlyMessages);
+//      appends and heartbeats are the exception: they leave before step 2 (splitEarlyMessages);
 //   4. apply committed entries to the store in one atomic batch; answer proposals and reads;
 //   5. advance(); compact the WAL when a trigger fires.
 // Inputs are queued and stepped only at the top of the loop, so nothing touches the core while a
@@ -53,20 +53,27 @@ import { StoreGate } from './store-gate.js';
 import type { Transport } from './transport.js';
 
 /**
- * The messages of a Ready that may be sent before it is persisted: a leader's appends and
- * heartbeats, whose safety does not rest on this member's disk (a follower acknowledges what *it*
- * wrote). Two exceptions keep everything else after the fdatasync: a Ready that changes the term or
+ * Splits a Ready's messages into those that may be sent before it is persisted (`early`: a
+ * leader's appends and heartbeats, whose safety does not rest on this member's disk, since a
+ * follower acknowledges what *it* wrote) and the rest (`late`), in one pass. Two exceptions keep
+ * everything after the fdatasync: a Ready that changes the term or
  * vote (it is not the leader of a settled term yet), and a commit index that counts entries of this
  * very Ready. The leader counts its own append toward the quorum at once, so with a single voter
  * the commit can move over entries that are not on its disk yet, and a learner must not apply
  * those before they are. With more voters a quorum's acknowledgements of this Ready's entries can
  * only be stepped after it is persisted, so their commit indexes never pass what is durable.
  */
-function earlyMessages(rd: Ready, durable: { term: number; vote: NodeId }): Message[] {
-  if (rd.snapshot !== undefined) return [];
-  if (rd.hardState !== undefined && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return [];
+function splitEarlyMessages(rd: Ready, durable: { term: number; vote: NodeId }): { early: Message[]; late: Message[] } {
+  if (rd.snapshot !== undefined) return { early: [], late: rd.messages };
+  if (rd.hardState !== undefined && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return { early: [], late: rd.messages };
   const durableLast = rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Number.MAX_SAFE_INTEGER;
-  return rd.messages.filter((m) => (m.type === MessageType.App || m.type === MessageType.Heartbeat) && m.commit <= durableLast);
+  const early: Message[] = [];
+  const late: Message[] = [];
+  for (const m of rd.messages) {
+    if ((m.type === MessageType.App || m.type === MessageType.Heartbeat) && m.commit <= durableLast) early.push(m);
+    else late.push(m);
+  }
+  return { early, late };
 }
 
 export interface NodeConfig {
@@ -617,7 +624,7 @@ export class ClusterNode {
     const rd = this.#rn.ready();
     // Appends and heartbeats leave before this Ready is persisted, so the followers write while
     // the leader does (Raft thesis §10.2.1); everything else waits for the fdatasync below.
-    const early = earlyMessages(rd, this.#durableTermVote);
+    const { early, late } = splitEarlyMessages(rd, this.#durableTermVote);
     if (early.length > 0) this.#config.transport.send(early);
     const saveStart = performance.now();
     await this.#wal.save({
@@ -640,7 +647,7 @@ export class ClusterNode {
     if (rd.softState && rd.softState.state !== StateType.Leader) this.#failPendingOnLeadershipLoss();
     // After this Ready is handled the core accepts proposals as leader.
     if (rd.softState?.state === StateType.Leader) queueMicrotask(() => this.#capacity.becameLeader());
-    this.#sendMessages(early.length === 0 ? rd.messages : rd.messages.filter((m) => !early.includes(m)));
+    this.#sendMessages(late);
     await this.#apply(rd.committedEntries);
     this.#reads.noteReadStates(rd.readStates);
     this.#rn.advance();
