@@ -2,11 +2,11 @@
 // an operator would start them) in a temp dir on loopback ports picked here, with the byte budget
 // raised so that nothing is evicted, and a client (src/client) talking to it. Stopping it is
 // bounded in time: SIGTERM to `kvc dev` (which stops its members), then SIGKILL to everything.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KvcClient } from '../../src/client/index.js';
 import { BENCH_BUDGET_BYTES } from './bench-cluster.js';
-import { TailBuffer, forgetOnExit, freePortRange, killOnExit, pidAlive, stopChild } from './processes.js';
+import { TailBuffer, forgetOnExit, freePortRange, killOnExit, pidAlive, readFirstJsonLine, stopChild } from './processes.js';
 
 const KVC_BIN = fileURLToPath(new URL('../../bin/kvc.js', import.meta.url));
 const MEMBERS = 3;
@@ -31,28 +31,6 @@ export interface KvcDevCluster {
   stop(): Promise<void>;
 }
 
-function readDevLine(child: ChildProcess, log: TailBuffer): Promise<DevLine> {
-  let stdout = '';
-  return new Promise<DevLine>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kvc dev printed no line in ${DEV_UP_TIMEOUT_MS} ms:\n${log.text()}`)), DEV_UP_TIMEOUT_MS);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const newline = stdout.indexOf('\n');
-      if (newline === -1) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(stdout.slice(0, newline)) as DevLine);
-      } catch (error) {
-        reject(error as Error);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`kvc dev exited (${code ?? signal}) before it was up:\n${log.text()}`));
-    });
-  });
-}
-
 /** Starts `kvc dev` with its data under `dir`; resolves once there is a leader and the budget is raised. */
 export async function startKvcDev(dir: string): Promise<KvcDevCluster> {
   const basePort = await freePortRange(MEMBERS);
@@ -69,7 +47,7 @@ export async function startKvcDev(dir: string): Promise<KvcDevCluster> {
     for (const pid of [child.pid!, ...memberPids]) forgetOnExit(pid);
   };
   try {
-    const line = await readDevLine(child, log);
+    const line = await readFirstJsonLine<DevLine>(child, log, 'kvc dev', DEV_UP_TIMEOUT_MS);
     memberPids = line.pids;
     for (const pid of memberPids) killOnExit(pid);
     const client = new KvcClient({ endpoints: line.endpoints, deadlineMs: PUT_DEADLINE_MS });

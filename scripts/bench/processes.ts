@@ -9,6 +9,33 @@ import { pidAlive } from './ports.js';
 
 export { freePortRange, pidAlive } from './ports.js';
 
+/**
+ * The first line `child` prints on stdout, parsed as JSON: how a server started here says it is up
+ * (`kvc dev --json`, raw-server.ts). Rejects, with the tail of its stderr, when it prints nothing
+ * within `timeoutMs`, exits first, or the line is not JSON.
+ */
+export function readFirstJsonLine<T>(child: ChildProcess, log: TailBuffer, what: string, timeoutMs: number): Promise<T> {
+  let stdout = '';
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} printed no line in ${timeoutMs} ms:\n${log.text()}`)), timeoutMs);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const newline = stdout.indexOf('\n');
+      if (newline === -1) return;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(stdout.slice(0, newline)) as T);
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code ?? signal}) before it was up:\n${log.text()}`));
+    });
+  });
+}
+
 /** Lines of a child's stderr kept to explain a failure. */
 const STDERR_TAIL_LINES = 40;
 

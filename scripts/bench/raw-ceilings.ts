@@ -4,12 +4,12 @@
 // (raw-server.ts tcp), and a memcpy of the same bytes within one process. Each is bounded in
 // count and seconds, and every server process is stopped in bounded time.
 import * as grpc from '@grpc/grpc-js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/client/endpoint-pool.js';
 import { driveInflight, type InflightPlan, type InflightRun } from './peers-helpers.js';
-import { TailBuffer, cpuMeter, forgetOnExit, killOnExit, stopChild } from './processes.js';
+import { TailBuffer, cpuMeter, forgetOnExit, killOnExit, readFirstJsonLine, stopChild } from './processes.js';
 import { RAW_PAGE_BYTES, RAW_STREAM_PATH } from './raw-server.js';
 
 const RAW_SERVER = fileURLToPath(new URL('./raw-server.ts', import.meta.url));
@@ -27,24 +27,6 @@ interface RawServer {
   stop(): Promise<void>;
 }
 
-function readPortLine(child: ChildProcess, log: TailBuffer): Promise<number> {
-  let stdout = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`raw server printed no port in ${SERVER_UP_TIMEOUT_MS} ms:\n${log.text()}`)), SERVER_UP_TIMEOUT_MS);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const newline = stdout.indexOf('\n');
-      if (newline === -1) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(stdout.slice(0, newline)) as { port: number }).port);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`raw server exited (${code ?? signal}) before it was up:\n${log.text()}`));
-    });
-  });
-}
-
 /** Starts raw-server.ts in its own process; its stdin is a pipe, so it also ends when this process does. */
 async function startRawServer(kind: 'grpc' | 'tcp'): Promise<RawServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', RAW_SERVER, kind], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -57,7 +39,7 @@ async function startRawServer(kind: 'grpc' | 'tcp'): Promise<RawServer> {
     forgetOnExit(child.pid!);
   };
   try {
-    return { port: await readPortLine(child, log), pid: child.pid, stop };
+    return { port: (await readFirstJsonLine<{ port: number }>(child, log, 'raw server', SERVER_UP_TIMEOUT_MS)).port, pid: child.pid, stop };
   } catch (error) {
     await stop();
     throw error;
