@@ -5,10 +5,11 @@
 // registers tsx's loader and runs the TypeScript sources. KVC_DEBUG_ENTRY=1 prints which one it
 // chose on stderr. The tests' kvc child processes run whichever this picks; their coverage is not
 // counted (test/cli/helpers.ts childEnv).
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { newestMtimeMs } from '../scripts/build-dist.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,11 +20,8 @@ function distIsFresh() {
   } catch {
     return false;
   }
-  const src = path.join(ROOT, 'src');
-  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs > stamp.sourcesMtimeMs) return false;
-  }
-  return true;
+  // The same walk the build stamped (scripts/build-dist.mjs).
+  return newestMtimeMs(path.join(ROOT, 'src')) <= stamp.sourcesMtimeMs;
 }
 
 const fromSource = process.env.KVC_FROM_SOURCE === '1' || !distIsFresh();
