@@ -12,20 +12,11 @@
 // nonce that does not match, Status refused) is remembered as "stream" for PROBE_AGAIN_MS and read
 // over gRPC as usual.
 import { createHash, randomBytes } from 'node:crypto';
-import { openSharedFile, type SharedFileReader } from '../native/index.js';
+import { openSharedFile, SHARED_ARENA_HEADER, type SharedFileReader } from '../native/index.js';
 import type { MemberStatus } from './client.js';
 
 /** How long a member found unusable for shared memory is read over gRPC before looking again. */
 export const PROBE_AGAIN_MS = 30_000;
-
-/** The arena file header (src/store/pinned-memory.ts writes it; all integers little-endian). */
-export const SHARED_HEADER = Object.freeze({
-  magic: 'KVCARENA',
-  version: 1,
-  bytes: 64,
-  offsets: Object.freeze({ magic: 0, version: 8, region: 12, nonce: 16, dataOffset: 32, dataBytes: 40, pid: 48, regionCount: 52 }),
-  nonceBytes: 16,
-});
 
 /** A member's shared arena as this process sees it: verified and mapped. */
 export interface MemberArena {
@@ -109,14 +100,14 @@ export class SharedMemoryReads {
 
 /** The nonce of an arena file's header, after checking its magic, version and region index. */
 export function readHeaderNonce(reader: SharedFileReader, region: number): Uint8Array {
-  const header = new Uint8Array(SHARED_HEADER.bytes);
+  const header = new Uint8Array(SHARED_ARENA_HEADER.bytes);
   reader.read(0, header);
   const view = new DataView(header.buffer);
-  const o = SHARED_HEADER.offsets;
+  const o = SHARED_ARENA_HEADER.offsets;
   const magic = Buffer.from(header.subarray(o.magic, o.magic + 8)).toString('latin1');
-  if (magic !== SHARED_HEADER.magic) throw new Error(`${reader.path} is not an arena file`);
+  if (magic !== SHARED_ARENA_HEADER.magic) throw new Error(`${reader.path} is not an arena file`);
   const version = view.getUint32(o.version, true);
-  if (version !== SHARED_HEADER.version) throw new Error(`${reader.path} has header version ${version}, ${SHARED_HEADER.version} is known`);
+  if (version !== SHARED_ARENA_HEADER.version) throw new Error(`${reader.path} has header version ${version}, ${SHARED_ARENA_HEADER.version} is known`);
   if (view.getUint32(o.region, true) !== region) throw new Error(`${reader.path} is not region ${region}`);
-  return header.slice(o.nonce, o.nonce + SHARED_HEADER.nonceBytes);
+  return header.slice(o.nonce, o.nonce + SHARED_ARENA_HEADER.nonceBytes);
 }

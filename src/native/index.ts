@@ -11,6 +11,7 @@ import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
 
 export type { NativeStatus, NumaNodeInfo, PinnedRegion, SharedRegionFile } from './types.js';
 export type { SharedFileReader } from './shared-file.js';
+export { SHARED_ARENA_HEADER } from './shared-file.js';
 export type { NativeCodec } from './api.js';
 export { ALLOCATOR_TUNING, DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX, SHARED_DATA_OFFSET } from './api.js';
 export { CPU_ID_MAX } from './numa.js';

@@ -7,6 +7,21 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { RawAddon } from './addon.js';
 
+/**
+ * The header at the start of every shared arena file (src/store/pinned-memory.ts writes it, the
+ * client's same-host reads check it); all integers little-endian. Bytes written: 64 (the rest of
+ * its page is zero). Layout: 0 magic (8 ASCII bytes) | 8 version u32 | 12 region index u32 |
+ * 16 nonce (16 bytes) | 32 data offset u64 | 40 data bytes u64 | 48 writer pid u32 |
+ * 52 region count u32 | 56 zero.
+ */
+export const SHARED_ARENA_HEADER = Object.freeze({
+  magic: 'KVCARENA',
+  version: 1,
+  bytes: 64,
+  offsets: Object.freeze({ magic: 0, version: 8, region: 12, nonce: 16, dataOffset: 32, dataBytes: 40, pid: 48, regionCount: 52 }),
+  nonceBytes: 16,
+});
+
 export interface SharedFileReader {
   readonly path: string;
   /** The file's size when it was opened. */

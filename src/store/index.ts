@@ -25,11 +25,6 @@ export {
   pinnedArenaMemory,
   sharedArenaPath,
   sharedHeader,
-  SHARED_HEADER_BYTES,
-  SHARED_HEADER_MAGIC,
-  SHARED_HEADER_OFFSETS,
-  SHARED_HEADER_VERSION,
-  SHARED_NONCE_BYTES,
 } from './pinned-memory.js';
 export type { MemoryTierConfig, PinnedArenaOptions, SharedMemoryConfig } from './pinned-memory.js';
 export { SharedLeases } from './shared-leases.js';

@@ -48,7 +48,7 @@ export interface SlotLocation {
 
 /** An arena whose regions are shared-memory files: one per region, in region order. */
 export interface SharedArena {
-  /** Drawn at every start, written at each file's start (pinned-memory.ts SHARED_HEADER_OFFSETS). */
+  /** Drawn at every start, written at each file's start (SHARED_ARENA_HEADER of src/native/shared-file.ts). */
   readonly nonce: Uint8Array;
   readonly files: readonly SharedRegionFile[];
 }

@@ -6,10 +6,10 @@
 //
 // Shared memory (the same-host read path, docs/ARCHITECTURE.md): with `sharedMemory` set, each
 // region is a file `<dir>/<name>-<region>.arena` (tmpfs /dev/shm by default, or a hugetlbfs mount)
-// that readers of this host map read-only. Each file starts with a header page (SHARED_HEADER_*
-// below) holding a random nonce drawn at every start, so a reader can tell this member's live
-// file from a stale one left by a crashed process and prove to the member that it reads the
-// same file. A file at the same path is a leftover of an earlier run of this member (the name
+// that readers of this host map read-only. Each file starts with a header page
+// (SHARED_ARENA_HEADER in src/native/shared-file.ts) holding a random nonce drawn at every start,
+// so a reader can tell this member's live file from a stale one left by a crashed process and
+// prove to the member that it reads the same file. A file at the same path is a leftover of an earlier run of this member (the name
 // comes from its data directory) and is removed first; so is any arena file in the directory whose
 // writer pid (in its header) no longer exists (sweepStaleArenaFiles: members killed with SIGKILL). When the files cannot be made (no addon,
 // /dev/shm full or missing) the arena is allocated as private memory instead and `note` says
@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { allocPinned, allocShared, freePinned, numaTopology, SHARED_DATA_OFFSET, type PinnedRegion } from '../native/index.js';
+import { allocPinned, allocShared, freePinned, numaTopology, SHARED_ARENA_HEADER, SHARED_DATA_OFFSET, type PinnedRegion } from '../native/index.js';
 import { MemoryTier, type ArenaMemory, type ArenaRegion, type SharedArena } from './memory-tier.js';
 import { SLAB_BYTES_DEFAULT } from './slab-arena.js';
 
@@ -42,23 +42,14 @@ export interface SharedMemoryConfig {
   name: string;
 }
 
-/** The header at the start of every shared arena file; all integers little-endian. */
-export const SHARED_HEADER_MAGIC = 'KVCARENA';
-export const SHARED_HEADER_VERSION = 1;
-export const SHARED_NONCE_BYTES = 16;
-/** Bytes of the header written (the rest of its page is zero). Offsets: */
-export const SHARED_HEADER_BYTES = 64;
-// 0 magic (8 ASCII bytes) | 8 version u32 | 12 region index u32 | 16 nonce (16 bytes) |
-// 32 data offset u64 | 40 data bytes u64 | 48 writer pid u32 | 52 region count u32 | 56 zero
-export const SHARED_HEADER_OFFSETS = Object.freeze({ magic: 0, version: 8, region: 12, nonce: 16, dataOffset: 32, dataBytes: 40, pid: 48, regionCount: 52 });
 
 /** The header of region `region` of `count` (dataOffset is the addon's, 2 MiB). */
 export function sharedHeader(nonce: Uint8Array, region: number, count: number, dataOffset: number, dataBytes: number): Uint8Array {
-  const header = new Uint8Array(SHARED_HEADER_BYTES);
+  const header = new Uint8Array(SHARED_ARENA_HEADER.bytes);
   const view = new DataView(header.buffer);
-  const o = SHARED_HEADER_OFFSETS;
-  header.set(Buffer.from(SHARED_HEADER_MAGIC, 'ascii'), o.magic);
-  view.setUint32(o.version, SHARED_HEADER_VERSION, true);
+  const o = SHARED_ARENA_HEADER.offsets;
+  header.set(Buffer.from(SHARED_ARENA_HEADER.magic, 'ascii'), o.magic);
+  view.setUint32(o.version, SHARED_ARENA_HEADER.version, true);
   view.setUint32(o.region, region, true);
   header.set(nonce, o.nonce);
   view.setBigUint64(o.dataOffset, BigInt(dataOffset), true);
@@ -102,10 +93,10 @@ function arenaWriterPid(file: string): number | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
-    const header = new Uint8Array(SHARED_HEADER_BYTES);
-    if (readSync(fd, header, 0, header.byteLength, 0) < SHARED_HEADER_BYTES) return undefined;
-    if (Buffer.from(header.subarray(0, 8)).toString('ascii') !== SHARED_HEADER_MAGIC) return undefined;
-    const pid = new DataView(header.buffer).getUint32(SHARED_HEADER_OFFSETS.pid, true);
+    const header = new Uint8Array(SHARED_ARENA_HEADER.bytes);
+    if (readSync(fd, header, 0, header.byteLength, 0) < header.byteLength) return undefined;
+    if (Buffer.from(header.subarray(0, 8)).toString('ascii') !== SHARED_ARENA_HEADER.magic) return undefined;
+    const pid = new DataView(header.buffer).getUint32(SHARED_ARENA_HEADER.offsets.pid, true);
     return pid > 0 ? pid : undefined;
   } catch {
     return undefined;
@@ -183,7 +174,7 @@ function allocSharedRegions(
   placement: { numaNode?: number }[],
   log: ((line: string) => void) | undefined,
 ): { regions: PinnedRegion[]; paths: string[]; arena: SharedArena } | undefined {
-  const nonce = new Uint8Array(randomBytes(SHARED_NONCE_BYTES));
+  const nonce = new Uint8Array(randomBytes(SHARED_ARENA_HEADER.nonceBytes));
   const regions: PinnedRegion[] = [];
   const paths = placement.map((_, i) => sharedArenaPath(config, i));
   sweepStaleArenaFiles(config.dir, log);

@@ -6,11 +6,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { SHARED_HEADER_BYTES, SHARED_HEADER_OFFSETS, sharedHeader, sweepStaleArenaFiles } from '../../src/store/pinned-memory.js';
+import { SHARED_ARENA_HEADER } from '../../src/native/index.js';
+import { sharedHeader, sweepStaleArenaFiles } from '../../src/store/pinned-memory.js';
 
 function headerWithPid(pid: number): Uint8Array {
   const header = sharedHeader(new Uint8Array(16), 0, 1, 2 * 1024 * 1024, 4096);
-  new DataView(header.buffer).setUint32(SHARED_HEADER_OFFSETS.pid, pid, true);
+  new DataView(header.buffer).setUint32(SHARED_ARENA_HEADER.offsets.pid, pid, true);
   return header;
 }
 
@@ -28,7 +29,7 @@ t.test('arena files of dead writers go, everything else stays', async (t) => {
   const foreign = path.join(dir, 'other-0.arena');
   writeFileSync(dead, headerWithPid(deadPid));
   writeFileSync(live, headerWithPid(process.pid));
-  writeFileSync(junk, new Uint8Array(SHARED_HEADER_BYTES));
+  writeFileSync(junk, new Uint8Array(SHARED_ARENA_HEADER.bytes));
   writeFileSync(short, new Uint8Array(8));
   writeFileSync(foreign, headerWithPid(deadPid));
 

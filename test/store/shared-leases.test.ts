@@ -18,9 +18,8 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import t, { type Test } from 'tap';
 import { crc32c, type PageMeta } from '../../src/codec/index.js';
-import { nativeStatus, openSharedFile, type SharedFileReader } from '../../src/native/index.js';
+import { nativeStatus, openSharedFile, SHARED_ARENA_HEADER, type SharedFileReader } from '../../src/native/index.js';
 import { MemoryTier, pinnedArenaMemory, SharedLeases, sharedArenaPath, type PageLease } from '../../src/store/index.js';
-import { SHARED_HEADER_OFFSETS } from '../../src/store/index.js';
 import { prng } from '../codec/prng.js';
 import { key, payload } from './helpers.js';
 
@@ -204,7 +203,7 @@ t.test('the files: mode 0600, the nonce in the header, a stale file replaced, an
   reader.read(0, header);
   t.equal(Buffer.from(header.subarray(0, 8)).toString(), 'KVCARENA', 'the header replaced the stale bytes');
   const nonce = tier.stats().shared!.nonce;
-  t.same(header.subarray(SHARED_HEADER_OFFSETS.nonce, SHARED_HEADER_OFFSETS.nonce + 16), nonce, 'the header holds the nonce');
+  t.same(header.subarray(SHARED_ARENA_HEADER.offsets.nonce, SHARED_ARENA_HEADER.offsets.nonce + 16), nonce, 'the header holds the nonce');
   reader.close();
   tier.close();
   t.notOk(existsSync(path), 'removed at close');
