@@ -30,6 +30,9 @@ export const TAIL_MS = 1_000;
 
 export type { Verdict };
 
+/** Nemeses that reach into a running member through its test fault switch (src/faults). */
+const TEST_SWITCH_NEMESES: ReadonlySet<NemesisName> = new Set(['slow-fsync', 'clock-jump', 'disk-full']);
+
 /** The checkers (checkHistory of src/chaos/checkers); a parameter so tests can run the harness with others. */
 export type CheckHistory = (history: History) => Verdict | Promise<Verdict>;
 
@@ -93,6 +96,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
       log: o.log,
       ...(o.extraConfig ? { extraConfig: o.extraConfig } : {}),
       ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }),
+      ...(o.nemeses.some((name) => TEST_SWITCH_NEMESES.has(name)) ? { testFaults: true } : {}),
     });
     cluster.mesh.setDelay(o.linkDelayMs);
     const result = await runOn(cluster, o, started);

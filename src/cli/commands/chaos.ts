@@ -15,7 +15,7 @@ import type { ChaosSummary } from '../../chaos/index.js';
 // Only the names at load time: the harness itself (processes, proxies, checkers) is loaded when
 // the command runs, so every other command starts without it.
 // The names only (types.ts imports nothing at run time): the nemeses themselves load with the run.
-import { NEMESIS_NAMES, type NemesisName } from '../../chaos/nemesis/types.js';
+import { ALL_NEMESIS_NAMES, NEMESIS_NAMES, type NemesisName } from '../../chaos/nemesis/types.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { integerIn } from '../options.js';
 import { printJson, printLine } from '../output.js';
@@ -155,7 +155,7 @@ function parseNemeses(text: string): NemesisName[] {
     .map((name) => name.trim())
     .filter((name) => name !== '' && name !== 'none');
   for (const name of names) {
-    if (!(NEMESIS_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown nemesis "${name}" (expected ${NEMESIS_NAMES.join(', ')} or none)`);
+    if (!(ALL_NEMESIS_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown nemesis "${name}" (expected ${ALL_NEMESIS_NAMES.join(', ')} or none)`);
   }
   return [...new Set(names)] as NemesisName[];
 }
