@@ -4,7 +4,7 @@
 // everything is (ports, configs, data and WAL directories, logs) and offers the operations the
 // nemeses compose: start (plain, --join, --repair), kill, stop, pause, resume, wipe, and Status
 // of every member.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { renderClusterConfig, type ClusterConfig } from '../config/index.js';
@@ -217,7 +217,9 @@ export class ChaosCluster {
   /** Removes a stopped member's data directory (WAL, store, saved address book). */
   async wipe(id: number): Promise<void> {
     if (this.isUp(id)) throw new Error(`member ${id} is running; stop it before wiping its data`);
-    await rm(this.dataDir(id), { recursive: true, force: true });
+    // Its contents, not the directory: that may be a mount point (the disk-full nemesis's tmpfs).
+    const dir = this.dataDir(id);
+    for (const name of await readdir(dir).catch(() => [])) await rm(path.join(dir, name), { recursive: true, force: true });
   }
 
   /** Status of every member that answers (by id); members that do not answer are absent. */

@@ -17,6 +17,7 @@ import { awaitConvergence, readFinals, readRemovalEvidence, type Convergence } f
 import type { Verdict } from './checkers/index.js';
 import type { FaultEvent, History, MemberFinalState, RemovalEvidence } from './history.js';
 import { NEMESES, type NemesisContext, type NemesisName } from './nemesis/index.js';
+import { mountDataDirs } from './nemesis/disk-full.js';
 import { LeaderObserver } from './observer.js';
 import { planSchedule, GAP_MS_MIN, type PlannedFault } from './schedule.js';
 import { Workload } from './workload.js';
@@ -98,6 +99,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
       ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }),
       ...(o.nemeses.some((name) => TEST_SWITCH_NEMESES.has(name)) ? { testFaults: true } : {}),
     });
+    if (o.nemeses.includes('disk-full') && (await mountDataDirs(cluster))) o.log('disk-full: every member\'s data directory is a tmpfs of its own');
     cluster.mesh.setDelay(o.linkDelayMs);
     const result = await runOn(cluster, o, started);
     keptDir = o.keep === true ? root : undefined;

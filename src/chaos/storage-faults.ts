@@ -1,8 +1,8 @@
 // What the storage nemeses do to a member's files and filesystem (nemesis/disk-full.ts,
-// nemesis/bit-rot.ts): put its data directory on a size-limited tmpfs and take it off again,
-// flip bytes in files, and find what the member logged about it since its last start.
+// nemesis/bit-rot.ts): mount, shrink, grow and unmount a tmpfs under a member's data, flip bytes
+// in files, and find what the member logged since its last start.
 import { execFile, execFileSync } from 'node:child_process';
-import { cp, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Prng } from '../sim/index.js';
@@ -26,22 +26,12 @@ export async function dirBytes(dir: string): Promise<number> {
 }
 
 /**
- * Moves the (stopped) member's data directory `dir` onto a new tmpfs of `bytes`: the old
- * directory goes to `<dir>.disk`, the tmpfs is mounted at `dir` and the data copied onto it.
- * Returns the undo (copy back, unmount), which is also run by an 'exit' hook if the harness dies
- * first (then unmounting lazily, without copying).
+ * Mounts a tmpfs of `bytes` at `dir` (an empty directory, made here) and returns how to resize
+ * and unmount it. An 'exit' hook unmounts it lazily if the harness dies before `unmount`.
  */
-export async function moveOntoTmpfs(dir: string, bytes: number): Promise<{ undo(): Promise<void> }> {
-  const aside = `${dir}.disk`;
-  await rename(dir, aside);
-  await mkdir(dir);
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'kvc-chaos-disk-full', dir]);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    await rename(aside, dir);
-    throw error;
-  }
+export async function mountTmpfs(dir: string, bytes: number): Promise<{ resize(bytes: number): Promise<void>; unmount(): Promise<void> }> {
+  await mkdir(dir, { recursive: true });
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'kvc-chaos', dir]);
   const onExit = (): void => {
     try {
       execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
@@ -50,22 +40,15 @@ export async function moveOntoTmpfs(dir: string, bytes: number): Promise<{ undo(
     }
   };
   process.on('exit', onExit);
-  let undone: Promise<void> | undefined;
-  const undo = async (): Promise<void> => {
-    await rm(aside, { recursive: true, force: true });
-    await cp(dir, aside, { recursive: true });
-    await run('umount', [dir]);
-    process.off('exit', onExit);
-    await rm(dir, { recursive: true, force: true });
-    await rename(aside, dir);
+  return {
+    resize: async (size) => {
+      await run('mount', ['-o', `remount,size=${size}`, dir]);
+    },
+    unmount: async () => {
+      await run('umount', [dir]);
+      process.off('exit', onExit);
+    },
   };
-  try {
-    await cp(aside, dir, { recursive: true });
-  } catch (error) {
-    await undo();
-    throw error;
-  }
-  return { undo: () => (undone ??= undo()) };
 }
 
 /** Flips one random bit pattern in each of `count` random bytes of `file`; returns how many it flipped. */

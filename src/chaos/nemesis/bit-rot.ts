@@ -1,4 +1,4 @@
-// bit-rot: while one member is stopped (a clean stop), flip random bytes in its blob files (the
+// bit-rot: while one member is stopped (SIGKILL), flip random bytes in its blob files (the
 // page payloads), then start it. The member must never serve a damaged page (every read checks
 // the page's crc32c) and must repair it: its start-up scrub (src/rpc/payload-repair.ts) finds the
 // payloads that fail their crc32c and replaces them with a peer's copy. The heal waits (bounded)
@@ -22,13 +22,13 @@ const SCRUB_POLL_MS = 200;
 
 export async function bitRot(ctx: NemesisContext): Promise<ActiveFault> {
   const target = await pickTarget(ctx, BIT_ROT_LEADER_BIAS);
-  await ctx.cluster.stop(target.id);
+  await ctx.cluster.kill(target.id);
   const blobs = path.join(ctx.cluster.dataDir(target.id), 'store', 'blobs');
   const files = (await readdir(blobs).catch(() => [] as string[])).filter((name) => name.endsWith('.blob'));
   let flipped = 0;
   const chosen = ctx.prng.shuffle(files).slice(0, BIT_ROT_FILES_MAX);
   for (const name of chosen) flipped += await flipBytes(path.join(blobs, name), BIT_ROT_BYTES_PER_FILE, ctx.prng);
-  const what = `stop ${describeTarget(target)}, flip ${flipped} bytes in ${chosen.length} of its ${files.length} blob files, restart`;
+  const what = `kill ${describeTarget(target)}, flip ${flipped} bytes in ${chosen.length} of its ${files.length} blob files, restart`;
   return { detail: what, members: [target.id], heal: () => heal(ctx, target.id, what) };
 }
 
