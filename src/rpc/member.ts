@@ -152,6 +152,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   watch.unref();
   const repair = new PayloadRepair({ node: started, peers: () => book.entries().filter(([id]) => id !== o.id).map(([, peerAddress]) => peerAddress), log });
   repair.start();
+  ctx.onDamagedPage = (ns, key) => repair.report(ns, key);
   // Leases also expire on every grant and release; the timer ends those of an idle member.
   const expiry = sharedLeases === undefined ? undefined : setInterval(() => sharedLeases.expire(), Math.max(50, Math.floor(sharedLeases.leaseMs / 4)));
   expiry?.unref();

@@ -1,18 +1,21 @@
-// Payload repair: a page whose own payload copy is damaged (bit rot in a blob file, found by its
-// crc32c) is never served - every read verifies and answers KVC_CHECKSUM_MISMATCH - and is
-// repaired from a peer's copy. After every start the member scrubs its blob payloads in the
-// background, one at a time (PageStore.scrubBlobs); each damaged page is fetched from the other
-// members in turn with GetPages (the client library verifies the copy's crc32c), and the store
-// keeps it only when its length and crc32c match the page's own metadata (pages are immutable),
-// appended anew, its ref swapped (PageStore.repairPayload). Nothing replicated changes, so the
-// digest does not. A page no peer can serve yet is tried again after REPAIR_RETRY_MS, for at most
-// REPAIR_ROUNDS_MAX rounds; a page deleted meanwhile needs nothing.
+// Payload repair: a page whose own payload copy is damaged (bit rot in a blob file or a LevelDB
+// record, found by its crc32c) is never served - every read verifies and answers
+// KVC_CHECKSUM_MISMATCH - and is repaired from a peer's copy. After every start the member scrubs
+// its blob payloads in the background, one at a time (PageStore.scrubBlobs), and a read that finds
+// a damaged page reports it (`report`). Each damaged page is fetched from the other members in
+// turn with GetPages (the client library verifies the copy's crc32c), and the store keeps it only
+// when its length and crc32c match the page's own metadata (pages are immutable), appended anew,
+// its ref swapped (PageStore.repairPayload). Nothing replicated changes, so the digest does not.
+// A page no peer can serve yet is tried again after REPAIR_RETRY_MS, for at most REPAIR_ROUNDS_MAX
+// rounds; a page deleted meanwhile needs nothing.
 import { KvcClient } from '../client/index.js';
 import type { ClusterNode } from '../node/index.js';
 
 /** Rounds over the damaged pages before the repair gives up (and says so in the log). */
 export const REPAIR_ROUNDS_MAX = 60;
 export const REPAIR_RETRY_MS = 1_000;
+/** Damaged pages waiting for repair; reports beyond it are dropped (the next read reports again). */
+export const REPAIR_PENDING_MAX = 1_024;
 /** One peer's answer for one page. */
 const FETCH_DEADLINE_MS = 5_000;
 
@@ -23,10 +26,17 @@ export interface PayloadRepairOptions {
   log: (line: string) => void;
 }
 
+interface DamagedPage {
+  ns: string;
+  key: Uint8Array;
+}
+
 export class PayloadRepair {
   readonly #o: PayloadRepairOptions;
+  readonly #pending = new Map<string, DamagedPage>();
   #stopped = false;
-  #done: Promise<void> | undefined;
+  #scrub: Promise<void> | undefined;
+  #draining: Promise<void> | undefined;
   /** Pages repaired since the start, for tests and the log. */
   repaired = 0;
 
@@ -34,24 +44,35 @@ export class PayloadRepair {
     this.#o = o;
   }
 
-  /** Starts the scrub and the repair in the background; `stop()` ends them. */
+  /** Starts the scrub, and the repair of what it finds, in the background; `stop()` ends them. */
   start(): void {
-    this.#done ??= this.#run().catch((error: unknown) => {
+    this.#scrub ??= this.#scrubAndRepair().catch((error: unknown) => {
       if (!this.#stopped) this.#o.log(`payload scrub failed: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
 
-  /** Resolves when the scrub and repair have ended (done, given up or stopped). */
-  get done(): Promise<void> {
-    return this.#done ?? Promise.resolve();
+  /** A read found this page damaged: repair it (once per report while it waits). */
+  report(ns: string, key: Uint8Array): void {
+    if (this.#stopped || this.#pending.size >= REPAIR_PENDING_MAX) return;
+    const id = `${ns}\u0000${Buffer.from(key).toString('hex')}`;
+    if (this.#pending.has(id)) return;
+    this.#pending.set(id, { ns, key });
+    this.#o.log(`payload repair: a read found page ${Buffer.from(key).toString('hex')} in namespace ${ns} damaged; repairing from peers`);
+    void this.#drain();
+  }
+
+  /** Resolves when the scrub and every repair so far have ended (done, given up or stopped). */
+  async settled(): Promise<void> {
+    await this.#scrub;
+    while (this.#draining !== undefined) await this.#draining;
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#done;
+    await this.settled();
   }
 
-  async #run(): Promise<void> {
+  async #scrubAndRepair(): Promise<void> {
     const damaged = await this.#o.node.scrubBlobs();
     if (this.#stopped) return;
     if (damaged.length === 0) {
@@ -59,24 +80,35 @@ export class PayloadRepair {
       return;
     }
     this.#o.log(`payload scrub: ${damaged.length} page(s) with a damaged blob payload; never served, repairing from peers`);
-    let pending = damaged;
+    for (const page of damaged) this.#pending.set(`${page.ns}\u0000${Buffer.from(page.key).toString('hex')}`, page);
+    await this.#drain();
+  }
+
+  #drain(): Promise<void> {
+    this.#draining ??= this.#drainNow().finally(() => (this.#draining = undefined));
+    return this.#draining;
+  }
+
+  async #drainNow(): Promise<void> {
+    let repaired = 0;
     let gone = 0;
-    for (let round = 0; round < REPAIR_ROUNDS_MAX && pending.length > 0 && !this.#stopped; round++) {
+    for (let round = 0; round < REPAIR_ROUNDS_MAX && this.#pending.size > 0 && !this.#stopped; round++) {
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, REPAIR_RETRY_MS));
-      const left: typeof pending = [];
-      for (const page of pending) {
+      for (const [id, page] of [...this.#pending]) {
         if (this.#stopped) return;
         const outcome = await this.#repairOne(page.ns, page.key);
-        if (outcome === 'repaired') this.repaired++;
-        else if (outcome === 'gone') gone++;
-        else left.push(page);
+        if (outcome === 'failed') continue;
+        this.#pending.delete(id);
+        if (outcome === 'repaired') repaired++;
+        else gone++;
       }
-      pending = left;
     }
     if (this.#stopped) return;
-    const summary = `${this.repaired} repaired from peers, ${gone} removed meanwhile`;
-    if (pending.length === 0) this.#o.log(`payload repair: done, ${summary}`);
-    else this.#o.log(`payload repair: gave up on ${pending.length} page(s) after ${REPAIR_ROUNDS_MAX} rounds (${summary}); they stay unserved`);
+    this.repaired += repaired;
+    const summary = `${repaired} repaired from peers, ${gone} removed meanwhile`;
+    if (this.#pending.size === 0) this.#o.log(`payload repair: done, ${summary}`);
+    else this.#o.log(`payload repair: gave up on ${this.#pending.size} page(s) after ${REPAIR_ROUNDS_MAX} rounds (${summary}); they stay unserved`);
+    this.#pending.clear();
   }
 
   /** Tries every peer in turn; 'failed' when none had a good copy now. */
