@@ -4,7 +4,7 @@
 // everything is (ports, configs, data and WAL directories, logs) and offers the operations the
 // nemeses compose: start (plain, --join, --repair), kill, stop, pause, resume, wipe, and Status
 // of every member.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { renderClusterConfig, type ClusterConfig } from '../config/index.js';
@@ -51,6 +51,8 @@ export interface ChaosClusterOptions {
   extraConfig?: Record<string, unknown>;
   /** The cluster's byte budget (`storage.budgetBytes`, with no eviction grace); default CHAOS_BUDGET_BYTES. */
   budgetBytes?: number;
+  /** Start members with the test fault switch (KVC_TEST_FAULTS + --unsafe-test-faults), controlled through `setTestFaults`. */
+  testFaults?: boolean;
 }
 
 export class ChaosCluster {
@@ -61,6 +63,13 @@ export class ChaosCluster {
   readonly incidents: string[] = [];
   /** Members removed from the configuration and not (yet) added back: never restarted as plain members. */
   readonly excluded = new Set<number>();
+  /**
+   * Members whose exit on their own is part of the fault in force (a member that stops itself on
+   * a full disk): logged, not an incident. The nemesis that sets it checks why the member exited.
+   */
+  readonly exitAllowed = new Set<number>();
+  /** Undo steps of faults that changed the machine (a mounted filesystem), run by `shutdown` whatever happened. */
+  readonly cleanups = new Map<string, () => Promise<void>>();
   readonly #o: ChaosClusterOptions;
   readonly #admin = new Map<number, AdminLink>();
   /** Members (re-)added at run time: every later start of theirs passes --join too. */
@@ -72,6 +81,7 @@ export class ChaosCluster {
     this.mesh = mesh;
     for (const id of ids) this.#admin.set(id, new AdminLink(id, mesh.realAddress(id)));
     this.supervisor.onUnexpectedExit = (member, exit) => {
+      if (this.exitAllowed.has(member.id)) return o.log(`member ${member.id} exited ${describeExit(exit)} during a fault that allows it`);
       this.incident(`member ${member.id} (pid ${member.pid}) exited on its own ${describeExit(exit)}; see ${this.logFile(member.id)}`);
     };
   }
@@ -91,6 +101,7 @@ export class ChaosCluster {
     try {
       await mkdir(path.join(o.root, 'config'), { recursive: true });
       await mkdir(o.logDir, { recursive: true });
+      if (o.testFaults === true) await mkdir(path.join(o.root, 'faults'), { recursive: true });
       for (const id of ids) await writeFile(cluster.configFile(id), cluster.#configText(id));
     } catch (error) {
       await mesh.close();
@@ -109,6 +120,17 @@ export class ChaosCluster {
 
   walDir(id: number): string {
     return path.join(this.dataDir(id), 'wal');
+  }
+
+  /** The control file of member `id`'s test fault switch (src/faults). */
+  testFaultFile(id: number): string {
+    return path.join(this.#o.root, 'faults', `n${id}.json`);
+  }
+
+  /** Sets the test faults of member `id` (it applies them within about 100 ms); `{}` clears them. */
+  async setTestFaults(id: number, faults: { syncDelayMs?: number; clockOffsetMs?: number; enospc?: boolean }): Promise<void> {
+    if (this.#o.testFaults !== true) throw new Error('the members run without the test fault switch');
+    await writeFile(this.testFaultFile(id), JSON.stringify(faults));
   }
 
   logFile(id: number): string {
@@ -148,12 +170,14 @@ export class ChaosCluster {
     const join = this.#joined.has(id);
     const args = ['--config', this.configFile(id), '--id', String(id), ...(join ? ['--join'] : [])];
     await this.#appendLog(id, `==== chaos: starting member ${id} ${args.slice(4).join(' ')}`.trimEnd());
+    const faults = this.#o.testFaults === true ? { env: { KVC_TEST_FAULTS: this.testFaultFile(id) } } : {};
+    if (this.#o.testFaults === true) args.push('--unsafe-test-faults');
     try {
-      await this.supervisor.start({ id, args, logFile: this.logFile(id) });
+      await this.supervisor.start({ id, args, logFile: this.logFile(id), ...faults });
     } catch (error) {
       if (!(error instanceof MemberStartError) || !error.logTail.includes('KVC_WAL_CORRUPT')) throw error;
       this.incident(`member ${id} refused to start: its WAL is corrupt beyond a torn tail; restarted with --repair (see ${this.logFile(id)})`);
-      await this.supervisor.start({ id, args: [...args, '--repair'], logFile: this.logFile(id) });
+      await this.supervisor.start({ id, args: [...args, '--repair'], logFile: this.logFile(id), ...faults });
     }
   }
 
@@ -193,7 +217,9 @@ export class ChaosCluster {
   /** Removes a stopped member's data directory (WAL, store, saved address book). */
   async wipe(id: number): Promise<void> {
     if (this.isUp(id)) throw new Error(`member ${id} is running; stop it before wiping its data`);
-    await rm(this.dataDir(id), { recursive: true, force: true });
+    // Its contents, not the directory: that may be a mount point (the disk-full nemesis's tmpfs).
+    const dir = this.dataDir(id);
+    for (const name of await readdir(dir).catch(() => [])) await rm(path.join(dir, name), { recursive: true, force: true });
   }
 
   /** Status of every member that answers (by id); members that do not answer are absent. */
@@ -229,6 +255,10 @@ export class ChaosCluster {
   /** Stops everything: members (clean stop, SIGKILL after the grace), proxies, admin channels. */
   async shutdown(): Promise<void> {
     await this.supervisor.stopAll();
+    for (const [what, cleanup] of this.cleanups) {
+      await cleanup().catch((error: unknown) => this.#o.log(`cleanup of ${what} failed: ${error instanceof Error ? error.message : String(error)}`));
+    }
+    this.cleanups.clear();
     await this.mesh.close();
     for (const link of this.#admin.values()) link.close();
   }

@@ -17,6 +17,7 @@ import { awaitConvergence, readFinals, readRemovalEvidence, type Convergence } f
 import type { Verdict } from './checkers/index.js';
 import type { FaultEvent, History, MemberFinalState, RemovalEvidence } from './history.js';
 import { NEMESES, type NemesisContext, type NemesisName } from './nemesis/index.js';
+import { mountDataDirs } from './nemesis/disk-full.js';
 import { LeaderObserver } from './observer.js';
 import { planSchedule, GAP_MS_MIN, type PlannedFault } from './schedule.js';
 import { Workload } from './workload.js';
@@ -29,6 +30,9 @@ export const RECOVERY_WAIT_MS = 20_000;
 export const TAIL_MS = 1_000;
 
 export type { Verdict };
+
+/** Nemeses that reach into a running member through its test fault switch (src/faults). */
+const TEST_SWITCH_NEMESES: ReadonlySet<NemesisName> = new Set(['slow-fsync', 'clock-jump', 'disk-full']);
 
 /** The checkers (checkHistory of src/chaos/checkers); a parameter so tests can run the harness with others. */
 export type CheckHistory = (history: History) => Verdict | Promise<Verdict>;
@@ -93,7 +97,9 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
       log: o.log,
       ...(o.extraConfig ? { extraConfig: o.extraConfig } : {}),
       ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }),
+      ...(o.nemeses.some((name) => TEST_SWITCH_NEMESES.has(name)) ? { testFaults: true } : {}),
     });
+    if (o.nemeses.includes('disk-full') && (await mountDataDirs(cluster))) o.log('disk-full: every member\'s data directory is a tmpfs of its own');
     cluster.mesh.setDelay(o.linkDelayMs);
     const result = await runOn(cluster, o, started);
     keptDir = o.keep === true ? root : undefined;

@@ -58,6 +58,8 @@ export interface StartSpec {
   /** Arguments after `kvc start`. */
   args: string[];
   logFile: string;
+  /** Extra environment variables of the member process. */
+  env?: Record<string, string>;
 }
 
 export class ProcessSupervisor {
@@ -81,7 +83,7 @@ export class ProcessSupervisor {
     const logFd = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [KVC_BIN, 'start', ...spec.args], { stdio: ['ignore', logFd, logFd, 'ipc'], detached: true, env: process.env });
+      child = spawn(process.execPath, [KVC_BIN, 'start', ...spec.args], { stdio: ['ignore', logFd, logFd, 'ipc'], detached: true, env: spec.env === undefined ? process.env : { ...process.env, ...spec.env } });
     } finally {
       closeSync(logFd);
     }

@@ -15,6 +15,7 @@
 // follower sends those accesses to the leader at least once a second, at once when a lease was
 // taken. A member never deletes anything on its own clock.
 
+import { steadyWallClockMs } from '../clock.js';
 import type { AccessReport, Command, PageMeta, SettingChange, SettingKey } from '../codec/index.js';
 import { decodeAccessReport, encodeAccessReport, SETTING_KEYS } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
@@ -86,7 +87,7 @@ export class CapacityKeeper {
   readonly #pendingAccesses = new Map<string, PendingAccess>();
   readonly counters: CapacityCounters = { accessesDropped: 0, reportsRejected: 0 };
 
-  constructor(host: CapacityHost, configured: CapacityConfig, now: () => number = Date.now) {
+  constructor(host: CapacityHost, configured: CapacityConfig, now: () => number = steadyWallClockMs) {
     this.#host = host;
     this.#configured = configured;
     this.#now = now;

@@ -21,7 +21,7 @@ export interface CompactionOptions {
 
 export class CompactionPolicy {
   readonly options: CompactionOptions;
-  #lastCompactionMs = Date.now();
+  #lastCompactionMs = performance.now();
   #walBytesAfterCompaction = 0;
   /** (index, payload bytes) of recently applied entries, to bound the kept WAL tail in bytes. */
   #recentSizes: [number, number][] = [];
@@ -38,7 +38,7 @@ export class CompactionPolicy {
     }
   }
 
-  due(stats: WalStats, nowMs = Date.now()): boolean {
+  due(stats: WalStats, nowMs = performance.now()): boolean {
     // Bytes count growth since the last compaction: the kept tail and the active segment stay
     // after compacting, and must not make the trigger fire again on every Ready.
     return (
@@ -49,7 +49,7 @@ export class CompactionPolicy {
   }
 
   /** A compaction started now (also when it then finds nothing to do). */
-  started(nowMs = Date.now()): void {
+  started(nowMs = performance.now()): void {
     this.#lastCompactionMs = nowMs;
   }
 

@@ -344,6 +344,16 @@ export class ClusterNode {
     return this.#gate.shared(() => this.#store.readPage(ns, key));
   }
 
+  /** The pages whose blob payload fails its crc32c (PageStore.scrubBlobs); waits out a snapshot install. */
+  scrubBlobs(): ReturnType<PageStore['scrubBlobs']> {
+    return this.#gate.shared(() => this.#store.scrubBlobs());
+  }
+
+  /** Replaces a damaged payload with a peer's copy (PageStore.repairPayload). */
+  repairPayload(ns: string, key: Uint8Array, data: Uint8Array): ReturnType<PageStore['repairPayload']> {
+    return this.#gate.shared(() => this.#store.repairPayload(ns, key, data));
+  }
+
   /** The memory tier's figures (arena size and use, hits, misses, pinning). */
   memoryTierStats(): MemoryTierStats {
     return this.#tier.stats();

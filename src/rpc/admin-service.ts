@@ -242,11 +242,11 @@ async function transferLeader(ctx: MemberContext, request: TransferLeaderRequest
 
 /** Polls the node until `done` holds, or fails with KVC_DEADLINE_EXCEEDED at the call's deadline. */
 async function waitFor(ctx: MemberContext, node: ClusterNode, call: Call, done: (st: NodeStatus) => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + ctx.timeoutMs(call);
+  const deadline = performance.now() + ctx.timeoutMs(call);
   for (;;) {
     if (node.stopped) throw new KvcError('KVC_NO_LEADER', { detail: `member ${node.id} stopped while waiting for ${what}` });
     if (done(node.status())) return;
-    if (Date.now() >= deadline) throw new KvcError('KVC_DEADLINE_EXCEEDED', { detail: `timed out waiting for ${what}` });
+    if (performance.now() >= deadline) throw new KvcError('KVC_DEADLINE_EXCEEDED', { detail: `timed out waiting for ${what}` });
     await new Promise((resolve) => setTimeout(resolve, CHANGE_POLL_MS));
   }
 }

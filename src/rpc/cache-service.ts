@@ -2,6 +2,7 @@
 // any member from its applied state; writes go through the leader's log. Every input is checked
 // here before it reaches the node (validate.ts), and every failure leaves as a gRPC status with
 // its KVC_* trailer (handlers.ts, errors.ts).
+import { steadyWallClockMs } from '../clock.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { Command, PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
@@ -48,7 +49,7 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
       const ns = validateNamespace(request.namespace);
       const keys = validateKeys(request.keys);
       // The pin's start time is the leader's clock, carried in the command so every replica agrees.
-      const command: Command = { op: 'pin', ns, keys, ttlMs: validatePinTtlMs(request.ttlMs), nowMs: Date.now() };
+      const command: Command = { op: 'pin', ns, keys, ttlMs: validatePinTtlMs(request.ttlMs), nowMs: steadyWallClockMs() };
       return proposeOk(ctx, call, command);
     }),
     UnpinPages: unary<KeysRequest, Empty>(ctx, 'UnpinPages', (request, call) => {
@@ -141,7 +142,7 @@ function prepareForStore(pool: WorkPool, page: AssembledPage): Promise<StoredPag
       tokens: m.tokens,
       bytes: prepared.data.byteLength,
       crc32c: prepared.crc32c,
-      createdAtMs: Date.now(),
+      createdAtMs: steadyWallClockMs(),
     };
     if (m.parentKey !== undefined) meta.parentKey = m.parentKey;
     if (m.ttlMs !== undefined) meta.ttlMs = m.ttlMs;

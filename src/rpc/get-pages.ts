@@ -43,7 +43,11 @@ export async function getPages(ctx: MemberContext, call: GetPagesCall): Promise<
   const leases = new StreamLeases(call);
   for (const key of keys) {
     if (call.cancelled) return;
-    const lease = await node.readPage(ns, key);
+    const lease = await node.readPage(ns, key).catch((error: unknown) => {
+      // A damaged copy is refused here (never served) and repaired from a peer behind the answer.
+      if (error instanceof KvcError && error.code === 'KVC_CHECKSUM_MISMATCH') ctx.onDamagedPage(ns, key);
+      throw error;
+    });
     if (lease === undefined) {
       throw new KvcError('KVC_NOT_FOUND', { detail: `page ${Buffer.from(key).toString('hex')} in namespace ${ns}` });
     }

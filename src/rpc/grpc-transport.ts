@@ -211,7 +211,7 @@ export class GrpcTransport implements Transport {
       unsentBytes: 0,
       retryAtMs: 0,
       retryDelayMs: STREAM_RETRY_MS_MIN,
-      lastLogMs: 0,
+      lastLogMs: -Infinity,
       waitingSinceMs: undefined,
       watching: false,
     };
@@ -268,13 +268,14 @@ export class GrpcTransport implements Transport {
     const channel = link.client.getChannel();
     const state = channel.getConnectivityState(false);
     const connecting = state === grpc.connectivityState.IDLE || state === grpc.connectivityState.CONNECTING;
-    const now = Date.now();
+    const now = performance.now();
     link.waitingSinceMs ??= now;
     const deadlineMs = link.waitingSinceMs + PEER_CONNECT_GRACE_MS;
     if (!connecting || now >= deadlineMs || this.#closed) return false;
     if (!link.watching) {
       link.watching = true;
-      channel.watchConnectivityState(state, deadlineMs, () => {
+      // grpc-js takes a wall-clock deadline; the grace itself is timed on the monotonic clock.
+      channel.watchConnectivityState(state, Date.now() + (deadlineMs - now), () => {
         link.watching = false;
         if (this.#links.get(link.id) === link) this.#flush(link);
       });
@@ -284,7 +285,7 @@ export class GrpcTransport implements Transport {
 
   #streamFor(link: PeerLink): grpc.ClientWritableStream<RaftBatchOut> | undefined {
     if (link.stream !== undefined) return link.stream;
-    if (Date.now() < link.retryAtMs || !this.#connected(link)) return undefined;
+    if (performance.now() < link.retryAtMs || !this.#connected(link)) return undefined;
     const method = loadProtos().peer.Raft!;
     const stream = link.client.makeClientStreamRequest<RaftBatchOut, unknown>(
       method.path,
@@ -295,7 +296,7 @@ export class GrpcTransport implements Transport {
     // Errors arrive through the callback; this listener only keeps a late 'error' event harmless.
     stream.on('error', () => undefined);
     link.stream = stream;
-    link.streamOpenedAtMs = Date.now();
+    link.streamOpenedAtMs = performance.now();
     return stream;
   }
 
@@ -303,7 +304,7 @@ export class GrpcTransport implements Transport {
     if (link.stream !== stream) return;
     link.stream = undefined;
     link.unsentBytes = 0;
-    const now = Date.now();
+    const now = performance.now();
     link.retryDelayMs = now - link.streamOpenedAtMs >= STREAM_HEALTHY_MS ? STREAM_RETRY_MS_MIN : Math.min(link.retryDelayMs * 2, STREAM_RETRY_MS_MAX);
     link.retryAtMs = now + link.retryDelayMs;
     if (error !== null && !this.#closed) this.#rateLimitedLog(link, `Raft stream to member ${link.id} at ${link.address} ended: ${error.message}`);
@@ -315,7 +316,7 @@ export class GrpcTransport implements Transport {
   }
 
   #rateLimitedLog(link: PeerLink, line: string): void {
-    const now = Date.now();
+    const now = performance.now();
     if (now - link.lastLogMs < LOG_INTERVAL_MS) return;
     link.lastLogMs = now;
     this.#log(line);

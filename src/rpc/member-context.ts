@@ -44,6 +44,8 @@ export class MemberContext {
   readonly startedAtMs = Date.now();
   /** Where this member serves /metrics ('' when it does not); set once its listener is up. */
   metricsUrl = '';
+  /** Told of a page a read found damaged (KVC_CHECKSUM_MISMATCH), so it is repaired from a peer. */
+  onDamagedPage: (ns: string, key: Uint8Array) => void = () => undefined;
 
   constructor(options: MemberContextOptions) {
     this.id = options.id;

@@ -5,6 +5,7 @@
 // Start order: bind the server first (with port 0 the real port is only known then, and peers
 // must be told the advertised address), then open the node. Requests that arrive in between are
 // answered UNAVAILABLE and peer messages dropped; health says NOT_SERVING until the node is up.
+import { PayloadRepair } from './payload-repair.js';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -149,6 +150,9 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     log(`member ${o.id} is NOT_SERVING: its node stopped${started.fatalError ? ` (${started.fatalError.message})` : ''}`);
   }, HEALTH_WATCH_MS);
   watch.unref();
+  const repair = new PayloadRepair({ node: started, peers: () => book.entries().filter(([id]) => id !== o.id).map(([, peerAddress]) => peerAddress), log });
+  repair.start();
+  ctx.onDamagedPage = (ns, key) => repair.report(ns, key);
   // Leases also expire on every grant and release; the timer ends those of an idle member.
   const expiry = sharedLeases === undefined ? undefined : setInterval(() => sharedLeases.expire(), Math.max(50, Math.floor(sharedLeases.leaseMs / 4)));
   expiry?.unref();
@@ -161,6 +165,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
       setHealth(health, 'NOT_SERVING');
       // The arena's memory goes back only once no lease holds a slot of it.
       sharedLeases?.close();
+      await repair.stop();
       await started.stop();
       transport.close();
       peer.endStreams();

@@ -24,7 +24,7 @@ export class PeerService {
   readonly #transport: GrpcTransport;
   /** Open inbound Raft streams and how to answer each; ended on shutdown so the server can close. */
   readonly #streams = new Map<grpc.ServerReadableStream<RaftBatchIn, RaftAck>, () => void>();
-  #lastRejectLogMs = 0;
+  #lastRejectLogMs = -Infinity;
 
   constructor(ctx: MemberContext, transport: GrpcTransport) {
     this.#ctx = ctx;
@@ -71,7 +71,7 @@ export class PeerService {
   readonly #reject = (why: string): void => {
     const counters = this.#transport.counters;
     counters.rejected++;
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.#lastRejectLogMs < REJECT_LOG_INTERVAL_MS) return;
     this.#lastRejectLogMs = now;
     this.#ctx.log(`member ${this.#ctx.id} dropped a peer message: ${why} (${counters.rejected} dropped so far)`);

@@ -42,7 +42,7 @@ import {
   removalKey,
   withFamily,
 } from './keys.js';
-import { BlobFiles, decodeBlobRef } from './blob/index.js';
+import { BlobFiles, decodeBlobRef, encodeBlobRef } from './blob/index.js';
 import type { BlobStats } from './blob/index.js';
 import { collectOneFile } from './blob/blob-gc.js';
 import { openLevel } from './level.js';
@@ -380,6 +380,68 @@ export class PageStore {
       return undefined;
     }
     return this.#tier.finishMiss(ticket, page.meta, page.data);
+  }
+
+  /**
+   * Reads every payload kept in a blob file and checks it against its crc32c (bit rot, a torn
+   * copy): the pages whose payload fails, for `repairPayload` with a good copy from a peer. Such a
+   * page is never served meanwhile (every read verifies; a failed one is KVC_CHECKSUM_MISMATCH).
+   * Inline payloads live in LevelDB records and are checked on every read the same way.
+   */
+  async scrubBlobs(): Promise<{ ns: string; key: Uint8Array }[]> {
+    const damaged: { ns: string; key: Uint8Array }[] = [];
+    // One pin for the whole scan, taken before its iterator: every file a ref of it names stays.
+    const epoch = this.#blobs.pin();
+    try {
+      for await (const [dbKey, value] of this.#db.iterator({ ...familyRange(FAMILY_BLOB), fillCache: false })) {
+        if (this.#closing) break;
+        try {
+          await this.#blobs.read(decodeBlobRef(value));
+        } catch (error) {
+          if (!(error instanceof KvcError) || error.code !== 'KVC_CHECKSUM_MISMATCH') throw error;
+          const ns = nsOfPageKey(dbKey);
+          damaged.push({ ns, key: pageKeyOf(dbKey, ns) });
+        }
+      }
+    } finally {
+      this.#blobs.unpin(epoch);
+    }
+    return damaged;
+  }
+
+  /**
+   * Replaces the stored payload of a page whose own copy is damaged with `data`, a copy from a
+   * peer: only when the page is still here and `data` has the length and crc32c its metadata
+   * records (pages are immutable, so that is the same page). Local and not replicated: the
+   * metadata, and with it the digest, do not change. A blob payload is appended anew (synced)
+   * and its ref swapped in the apply queue, the way blob GC moves one. False when the page is
+   * gone ('gone') or `data` is not its payload ('mismatch').
+   */
+  async repairPayload(ns: string, key: Uint8Array, data: Uint8Array): Promise<'repaired' | 'gone' | 'mismatch'> {
+    const metaKey = pageKey(FAMILY_META, ns, key);
+    const blobKey = withFamily(FAMILY_BLOB, metaKey);
+    const [metaValue, refValue] = await this.#db.getMany([metaKey, blobKey], { fillCache: false });
+    if (metaValue === undefined) return 'gone';
+    const meta = decodeMeta(metaValue);
+    if (data.byteLength !== meta.bytes || crc32c(data) !== meta.crc32c) return 'mismatch';
+    const [to] = refValue === undefined ? [undefined] : await this.#blobs.append([{ data, crc32c: meta.crc32c }], true);
+    const repaired = await this.#queued(async () => {
+      const [m, b] = await this.#db.getMany([metaKey, blobKey], { fillCache: false });
+      if (m === undefined || decodeMeta(m).crc32c !== meta.crc32c) return false; // removed or replaced meanwhile
+      if (to === undefined) {
+        if (b !== undefined) return false;
+        await this.#db.put(withFamily(FAMILY_PAYLOAD, metaKey), data, { sync: true });
+        return true;
+      }
+      if (b === undefined) return false;
+      await this.#db.put(blobKey, encodeBlobRef(to), { sync: true });
+      this.#blobs.addLive(to);
+      this.#blobs.dropLive(decodeBlobRef(b));
+      return true;
+    });
+    if (!repaired) return 'gone';
+    this.#tier.invalidate(ns, [key]);
+    return 'repaired';
   }
 
   /** Invalidates the tier's copies of the pages that `items` delete, evict or drop. */

@@ -5,6 +5,7 @@
 // `readSync` exists; everything else is asynchronous to keep the event loop free during fsync.
 
 import fs from 'node:fs';
+import { beforeSync, beforeWrite } from '../faults/index.js';
 
 export type OpenMode =
   /** An existing file, for reading and positioned writes. */
@@ -72,6 +73,7 @@ export class NodeFileLayer implements FileLayer {
   }
 
   async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
+    beforeWrite('WAL write');
     let pending = chunks.filter((chunk) => chunk.byteLength > 0);
     let at = position;
     while (pending.length > 0) {
@@ -85,6 +87,7 @@ export class NodeFileLayer implements FileLayer {
   }
 
   async fdatasync(fd: number): Promise<void> {
+    await beforeSync();
     await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
   }
 

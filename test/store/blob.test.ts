@@ -5,7 +5,9 @@
 // indexed; GC reclaims a mostly-deleted file while reads and a snapshot stream in progress still
 // get the right bytes, and a delete that races a GC rewrite wins; a snapshot of a store with blobs
 // installs into a fresh store that reads every page, has the same digest and its own blob files;
-// and a stream of an unknown format version is refused with KVC_SNAPSHOT_INVALID.
+// a stream of an unknown format version is refused with KVC_SNAPSHOT_INVALID; and the start-up
+// scrub finds a damaged blob payload, which a good copy (only one with the page's crc32c)
+// repairs without changing the digest.
 
 import t from 'tap';
 import { existsSync, readdirSync } from 'node:fs';
@@ -72,6 +74,34 @@ t.test('a flipped byte in a blob file is refused, never served', async (t) => {
   await t.rejects(store.getPage(NS, key(2)), { code: 'KVC_CHECKSUM_MISMATCH' }, 'the damaged page is refused');
   await t.rejects(collect(store.snapshotReader()), { code: 'KVC_CHECKSUM_MISMATCH' }, 'and never streamed');
   t.ok(bytesEqual((await store.getPage(NS, key(1)))?.data, page(NS, 1, 1, LARGE).data), 'its neighbour still reads');
+});
+
+t.test('the scrub finds a damaged blob payload and a good copy repairs it; nothing replicated changes', async (t) => {
+  const dir = dirs.path('scrub');
+  const store = await openBlobStore(dir);
+  t.teardown(() => store.close());
+  const [one, two, small] = [page(NS, 1, 1, LARGE), page(NS, 2, 2, LARGE), page(NS, 3, 3, SMALL)];
+  await store.apply(items(1, put(one, two, small)));
+  t.same(await store.scrubBlobs(), [], 'an intact store has nothing to repair');
+  const digest = await store.digest();
+  const file = await open(join(dir, 'blobs', blobFiles(dir)[0]!), 'r+');
+  const byte = new Uint8Array(1);
+  await file.read(byte, 0, 1, LARGE + 10); // inside page 2
+  byte[0] = byte[0]! ^ 0x5a;
+  await file.write(byte, 0, 1, LARGE + 10);
+  await file.close();
+  const damaged = await store.scrubBlobs();
+  t.same(damaged.map((d) => [d.ns, Buffer.from(d.key).toString('hex')]), [[NS, Buffer.from(key(2)).toString('hex')]], 'the scrub names page 2 alone');
+  t.equal(await store.repairPayload(NS, key(2), one.data), 'mismatch', 'another page\'s bytes are refused');
+  t.equal(await store.repairPayload(NS, key(9), two.data), 'gone', 'a page that is not here needs nothing');
+  await t.rejects(store.getPage(NS, key(2)), { code: 'KVC_CHECKSUM_MISMATCH' }, 'still refused before the repair');
+  t.equal(await store.repairPayload(NS, key(2), two.data), 'repaired');
+  t.ok(bytesEqual((await store.getPage(NS, key(2)))?.data, two.data), 'the repaired page reads back whole');
+  t.same(await store.scrubBlobs(), [], 'and the scrub is clean');
+  t.equal(await store.repairPayload(NS, key(3), small.data), 'repaired', 'an inline payload is rewritten in place');
+  t.ok(bytesEqual((await store.getPage(NS, key(3)))?.data, small.data));
+  t.equal(await store.digest(), digest, 'the digest (metadata only) is unchanged');
+  t.ok(store.blobStats().garbageBytes >= LARGE, 'the damaged copy is garbage for GC');
 });
 
 t.test('bytes appended but never indexed (a crash before the batch) are only garbage', async (t) => {

@@ -5,8 +5,13 @@ import type { Prng } from '../../sim/index.js';
 import type { ChaosCluster } from '../cluster.js';
 import type { LeaderObserver } from '../observer.js';
 
+/** The default faults of `kvc chaos`. */
 export const NEMESIS_NAMES = ['kill', 'pause', 'partition', 'restart', 'wal-tail', 'membership', 'transfer'] as const;
-export type NemesisName = (typeof NEMESIS_NAMES)[number];
+/** Storage and clock faults (docs/CHAOS.md, "Storage faults"): chosen by name with --nemesis. */
+export const STORAGE_NEMESIS_NAMES = ['slow-fsync', 'clock-jump', 'disk-full', 'bit-rot'] as const;
+/** Every nemesis --nemesis accepts. */
+export const ALL_NEMESIS_NAMES = [...NEMESIS_NAMES, ...STORAGE_NEMESIS_NAMES] as const;
+export type NemesisName = (typeof ALL_NEMESIS_NAMES)[number];
 
 export interface NemesisContext {
   cluster: ChaosCluster;

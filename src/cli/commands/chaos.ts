@@ -15,7 +15,7 @@ import type { ChaosSummary } from '../../chaos/index.js';
 // Only the names at load time: the harness itself (processes, proxies, checkers) is loaded when
 // the command runs, so every other command starts without it.
 // The names only (types.ts imports nothing at run time): the nemeses themselves load with the run.
-import { NEMESIS_NAMES, type NemesisName } from '../../chaos/nemesis/types.js';
+import { ALL_NEMESIS_NAMES, NEMESIS_NAMES, STORAGE_NEMESIS_NAMES, type NemesisName } from '../../chaos/nemesis/types.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { integerIn } from '../options.js';
 import { printJson, printLine } from '../output.js';
@@ -61,7 +61,7 @@ export function registerChaos(program: Command): void {
     )
     .option('--clients <n>', 'concurrent workload clients', integerIn(1, CLIENTS_MAX), 8)
     .option('--seed <n>', 'seed of the schedule and the workload (default: random, printed)', integerIn(0, SEED_MAX))
-    .addOption(new Option('--nemesis <list>', 'faults to inject, comma-separated, or "none"').argParser(parseNemeses).default([...NEMESIS_NAMES], NEMESIS_NAMES.join(',')))
+    .addOption(new Option('--nemesis <list>', `faults to inject, comma-separated, or "none"; also: ${STORAGE_NEMESIS_NAMES.join(',')}`).argParser(parseNemeses).default([...NEMESIS_NAMES], NEMESIS_NAMES.join(',')))
     .option('--report <dir>', 'write history.jsonl, verdict.json, index.html (timeline) and the member logs there')
     .option('--json', 'print one JSON document with the verdict on stdout')
     .addOption(new Option('--link-delay <time>', 'latency added to every peer link (e.g. 200ms)').argParser(durationIn(0, LINK_DELAY_MS_MAX)).default(0, '0ms'))
@@ -155,7 +155,7 @@ function parseNemeses(text: string): NemesisName[] {
     .map((name) => name.trim())
     .filter((name) => name !== '' && name !== 'none');
   for (const name of names) {
-    if (!(NEMESIS_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown nemesis "${name}" (expected ${NEMESIS_NAMES.join(', ')} or none)`);
+    if (!(ALL_NEMESIS_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown nemesis "${name}" (expected ${ALL_NEMESIS_NAMES.join(', ')} or none)`);
   }
   return [...new Set(names)] as NemesisName[];
 }

@@ -8,6 +8,7 @@
 // no orphan member behind.
 import { Option, type Command } from 'commander';
 import { loadClusterConfig, memberOptions } from '../../config/index.js';
+import { TEST_FAULTS_ENV } from '../../faults/index.js';
 import type { RunningMember } from '../../rpc/index.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log-options.js';
@@ -32,6 +33,7 @@ interface StartOptions {
   id: number;
   join?: boolean;
   repair?: boolean;
+  unsafeTestFaults?: boolean;
   logLevel?: LogLevel;
   logFormat: LogFormat;
 }
@@ -44,6 +46,7 @@ export function registerStart(program: Command): void {
     .requiredOption('--id <id>', 'id of the member to run, as listed in the config (2 or n2)', parseMemberId)
     .option('--join', 'the member was added to a running cluster (kvc members add): start with no membership')
     .option('--repair', 'truncate a damaged WAL at the damage instead of refusing to start (loses the entries after it)')
+    .addOption(new Option('--unsafe-test-faults', `TEST ONLY: obey the storage and clock fault file named by ${TEST_FAULTS_ENV} (kvc chaos)`).hideHelp())
     .addOption(new Option('--log-level <level>', 'lowest level logged (default: the config\'s log.level, else info)').choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>', 'json: one JSON object per line; pretty: readable lines').choices(LOG_FORMATS).default('json').env('KVC_LOG_FORMAT'))
     .action(async (o: StartOptions) => {
@@ -61,12 +64,14 @@ async function runStart(o: StartOptions): Promise<number> {
     options.node = { ...options.node, unsafeAckBeforeCommit: true };
     process.stderr.write(`kvc start: ${UNSAFE_ACK_ENV}=1: TEST-ONLY fault switch on, puts are acknowledged before they are durable\n`);
   }
+  const faultFile = testFaultFile(o);
   let member: RunningMember | undefined;
   const { memberLog } = await import('../member-log.js');
   const logs = memberLog(o.id, () => member, { level: o.logLevel ?? config.log?.level ?? 'info', format: o.logFormat });
   const log = logs.info;
   // Listening from the start, so a signal during startup still ends in a clean stop. A signal
   // repeated while the member stops means "now": exit without the clean stop.
+  let faults: { stop(): void } | undefined;
   const stop = new StopSignal({ onRepeat: () => process.exit(EXIT_FAILURE) });
   // Started by `kvc dev`: a closed IPC channel means the parent is gone, however it ended.
   const onDisconnect = (): void => stop.trigger('parent process went away');
@@ -82,6 +87,7 @@ async function runStart(o: StartOptions): Promise<number> {
       throw new CliError(`member ${o.id} did not start: ${error.message}`);
     });
     log(`serving at ${member.address} (pid ${process.pid}, data ${options.dataDir})`);
+    if (faultFile !== undefined) faults = (await import('../../faults/index.js')).watchTestFaults(faultFile, logs.warn);
     if (process.send && process.connected) process.send({ type: 'ready', id: o.id, address: member.address, pid: process.pid } satisfies ReadyMessage);
     const reason = await stopRequested(member, stop);
     (reason.exitCode === 0 ? logs.info : logs.error)(`stopping: ${reason.why}`);
@@ -93,10 +99,27 @@ async function runStart(o: StartOptions): Promise<number> {
     log('stopped');
     return reason.exitCode;
   } finally {
+    faults?.stop();
     stop.dispose();
     process.off('disconnect', onDisconnect);
     if (process.connected) process.disconnect();
   }
+}
+
+/**
+ * The control file of the test fault switch, when both KVC_TEST_FAULTS and --unsafe-test-faults
+ * are given (with a loud warning); either alone is refused or ignored with a warning, so that a
+ * stray variable in a production environment switches nothing on.
+ */
+function testFaultFile(o: StartOptions): string | undefined {
+  const file = process.env[TEST_FAULTS_ENV];
+  if (o.unsafeTestFaults === true && (file === undefined || file === '')) throw new CliError(`--unsafe-test-faults needs ${TEST_FAULTS_ENV}=<control file>`);
+  if (o.unsafeTestFaults !== true) {
+    if (file !== undefined) process.stderr.write(`kvc start: ${TEST_FAULTS_ENV} is set but ignored: test faults need --unsafe-test-faults too\n`);
+    return undefined;
+  }
+  process.stderr.write(`kvc start: WARNING: TEST-ONLY fault switch on (--unsafe-test-faults, ${TEST_FAULTS_ENV}=${file}): this member stalls fsyncs, fails writes and shifts its clock on request. Never use it in production.\n`);
+  return file;
 }
 
 /** Resolves when the process should stop: `stop` fired (a signal, the parent gone) or the member halted. */

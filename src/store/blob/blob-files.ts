@@ -21,6 +21,7 @@ import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '../../codec/index.js';
 import { KvcError } from '../../errors.js';
+import { beforeSync, beforeWrite } from '../../faults/index.js';
 import type { BlobRef } from './blob-ref.js';
 
 /** Read handles kept open; older idle ones are closed (each costs one file descriptor). */
@@ -117,6 +118,7 @@ export class BlobFiles {
 
   async #appendNow(payloads: { data: Uint8Array; crc32c: number }[], sync: boolean): Promise<BlobRef[]> {
     if (payloads.length === 0) return [];
+    beforeWrite('blob append');
     const total = payloads.reduce((sum, p) => sum + p.data.byteLength, 0);
     if (this.#active === undefined || this.#active.file.size >= this.#fileBytes) await this.#rotate(sync);
     const { file, handle } = this.#active!;
@@ -129,7 +131,10 @@ export class BlobFiles {
       assert.ok(bytesWritten > 0, 'writev to a blob file wrote nothing');
       written += bytesWritten;
     }
-    if (sync) await handle.datasync();
+    if (sync) {
+      await beforeSync();
+      await handle.datasync();
+    }
     let offset = start;
     return payloads.map(({ data, crc32c: crc }) => {
       const ref = { fileId: file.id, offset, length: data.byteLength, crc32c: crc };
@@ -160,6 +165,7 @@ export class BlobFiles {
   async sync(): Promise<void> {
     await this.#appendTail;
     if (this.#active === undefined) return;
+    await beforeSync();
     await this.#active.handle.datasync();
     await fsyncDirectory(this.#dir);
   }

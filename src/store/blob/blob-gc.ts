@@ -71,7 +71,7 @@ async function refsInto(db: StoreDb, fileId: number): Promise<Move[]> {
 
 /** Copies one step's payloads (verified on read), syncs them, then swaps the refs in the apply queue. */
 async function moveStep(gc: GcContext, step: Move[]): Promise<void> {
-  const startedMs = Date.now();
+  const startedMs = performance.now();
   const payloads = [];
   for (const { from } of step) payloads.push({ data: await gc.blobs.read(from), crc32c: from.crc32c });
   // Always synced: the old file is deleted once the refs move, so the copies must be on disk first.
@@ -94,6 +94,6 @@ async function moveStep(gc: GcContext, step: Move[]): Promise<void> {
     }
   });
   const bytes = payloads.reduce((sum, p) => sum + p.data.byteLength, 0);
-  const dueMs = (bytes / gc.bytesPerSecond) * 1000 - (Date.now() - startedMs);
+  const dueMs = (bytes / gc.bytesPerSecond) * 1000 - (performance.now() - startedMs);
   if (dueMs > 0) await new Promise((resolve) => setTimeout(resolve, dueMs));
 }
