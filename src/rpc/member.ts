@@ -24,7 +24,7 @@ import { cacheServiceHandlers } from './cache-service.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { MemberContext } from './member-context.js';
 import { PeerService } from './peer-service.js';
-import { SERVICE_NAMES, loadProtos, reflectionPackageDefinition, serverOptions } from './protos.js';
+import { SERVICE_NAMES, createServer, loadProtos, reflectionPackageDefinition } from './protos.js';
 
 export interface MemberOptions {
   id: number;
@@ -228,7 +228,7 @@ export function memoryTierConfig(id: number, dataDir: string, tier: MemberMemory
 
 function buildServer(ctx: MemberContext, transport: GrpcTransport): { server: grpc.Server; health: HealthImplementation; peer: PeerService } {
   const protos = loadProtos();
-  const server = new grpc.Server(serverOptions());
+  const server = createServer();
   const peer = new PeerService(ctx, transport);
   server.addService(protos.cache, cacheServiceHandlers(ctx));
   server.addService(protos.admin, adminServiceHandlers(ctx));
