@@ -51,6 +51,8 @@ export interface ChaosClusterOptions {
   extraConfig?: Record<string, unknown>;
   /** The cluster's byte budget (`storage.budgetBytes`, with no eviction grace); default CHAOS_BUDGET_BYTES. */
   budgetBytes?: number;
+  /** Extra arguments of every member's `kvc start` (the flags of test-only switches). */
+  memberArgs?: string[];
 }
 
 export class ChaosCluster {
@@ -146,7 +148,7 @@ export class ChaosCluster {
   async start(id: number, o: { join?: boolean } = {}): Promise<void> {
     if (o.join === true) this.#joined.add(id);
     const join = this.#joined.has(id);
-    const args = ['--config', this.configFile(id), '--id', String(id), ...(join ? ['--join'] : [])];
+    const args = ['--config', this.configFile(id), '--id', String(id), ...(join ? ['--join'] : []), ...(this.#o.memberArgs ?? [])];
     await this.#appendLog(id, `==== chaos: starting member ${id} ${args.slice(4).join(' ')}`.trimEnd());
     try {
       await this.supervisor.start({ id, args, logFile: this.logFile(id) });

@@ -54,6 +54,8 @@ export interface ChaosRunOptions {
   budgetBytes?: number;
   /** Keys of the workload (default WORKLOAD_KEYS). */
   keys?: number;
+  /** Extra arguments of every member's `kvc start` (the flags of test-only switches, src/cli/unsafe-switches.ts). */
+  memberArgs?: string[];
 }
 
 export interface ChaosRunResult {
@@ -93,6 +95,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
       log: o.log,
       ...(o.extraConfig ? { extraConfig: o.extraConfig } : {}),
       ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }),
+      ...(o.memberArgs === undefined ? {} : { memberArgs: o.memberArgs }),
     });
     cluster.mesh.setDelay(o.linkDelayMs);
     const result = await runOn(cluster, o, started);

@@ -64,6 +64,8 @@ export interface MemberOptions {
    * shorten leaseMs and the bounds).
    */
   sharedLeases?: Partial<Pick<SharedLeaseOptions, 'leasesMax' | 'leasesPerClientMax' | 'leaseMs'>>;
+  /** Names of the test-only switches this member runs with (src/cli/unsafe-switches.ts), listed in Status. */
+  unsafeTestSwitches?: string[];
 }
 
 /**
@@ -111,6 +113,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     log,
     config: () => describeConfig(o, address, book),
     pool,
+    unsafeTestSwitches: o.unsafeTestSwitches ?? [],
     ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
     ...(sharedLeases !== undefined ? { sharedLeases } : {}),
     ...(metrics !== undefined ? { onCall: (method: string, code: string, seconds: number) => metrics.callDone(method, code, seconds) } : {}),
