@@ -84,6 +84,11 @@ export class MemberContext {
     return this.#options.config();
   }
 
+  /** The node once started (even if stopped since); undefined before. Never throws. */
+  get node(): ClusterNode | undefined {
+    return this.#node;
+  }
+
   /** The node once started, even if it has stopped since (Status reports a stopped member). */
   startedNode(): ClusterNode {
     const node = this.#node;

@@ -83,13 +83,9 @@ export class PeerService {
 
   /** Whether `id` may send this member Raft traffic (see the file comment). */
   readonly #knowsSender = (id: number): boolean => {
-    let configuration: { voters: number[]; learners: number[] };
-    try {
-      configuration = this.#ctx.startedNode().configuration();
-    } catch {
-      // Not started: its messages are dropped as "not serving" anyway.
-      return true;
-    }
+    // Not started: its messages are dropped as "not serving" anyway.
+    const configuration = this.#ctx.node?.configuration();
+    if (configuration === undefined) return true;
     if (configuration.voters.length === 0 && configuration.learners.length === 0) return true;
     return configuration.voters.includes(id) || configuration.learners.includes(id) || this.#transport.addresses.get(id) !== undefined;
   };
