@@ -7,7 +7,7 @@
 // - a Raft batch from a sender outside the configuration, with a huge term, is refused with
 //   KVC_UNKNOWN_PEER and leaves every member's term alone;
 // - the wire mutations (src/fuzz/wire.ts) make what they promise;
-// - a bounded fuzz round with a fixed seed (`npm run fuzz -- --requests 1200 --seed 20261205`)
+// - a bounded fuzz round with a fixed seed (`npm run fuzz -- --requests 1000 --seed 20261205`)
 //   passes: every answer a success or coded, every member up, baseline pages intact, digests
 //   converged.
 import * as grpc from '@grpc/grpc-js';
@@ -19,7 +19,7 @@ import { loadProtos } from '../../src/rpc/index.js';
 import { Prng } from '../../src/sim/index.js';
 
 const FUZZ_SEED = 20261205;
-const FUZZ_REQUESTS = 1200;
+const FUZZ_REQUESTS = 1000;
 
 const cluster = await startFuzzCluster();
 t.teardown(() => cluster.stop());
@@ -39,9 +39,9 @@ function unary(path: string, request: Buffer, metadata = new grpc.Metadata()): P
   return new Promise((resolve) => channel.makeUnaryRequest(path, identity, identity, request, metadata, { deadline: Date.now() + 5_000 }, (error) => resolve(error)));
 }
 
-function clientStream(path: string, messages: Buffer[]): Promise<grpc.ServiceError | null> {
+function clientStream(path: string, messages: Buffer[], via = channel): Promise<grpc.ServiceError | null> {
   return new Promise((resolve) => {
-    const call = channel.makeClientStreamRequest(path, identity, identity, new grpc.Metadata(), { deadline: Date.now() + 5_000 }, (error) => resolve(error));
+    const call = via.makeClientStreamRequest(path, identity, identity, new grpc.Metadata(), { deadline: Date.now() + 5_000 }, (error) => resolve(error));
     call.on('error', () => undefined);
     for (const m of messages) call.write(m);
     call.end();
@@ -80,7 +80,11 @@ t.test('a bad message mid-stream ends that stream with the coded error', async (
   const put = protos.cache.PutPages!;
   const data = Buffer.alloc(64, 7);
   const valid = put.requestSerialize({ meta: { namespace: 'fuzz/scratch', key: Buffer.alloc(16, 1), dtype: 'U8', shape: [1, 128], tokens: 1, bytes: 128, crc32c: 0 }, data, last: false });
-  const putError = await clientStream(put.path, [valid, JUNK]);
+  // To the leader: a follower may answer KVC_NOT_LEADER before the bad message arrives.
+  const leader = cluster.members.find((m) => m.node.isLeader())!;
+  const toLeader = new grpc.Client(leader.address, grpc.credentials.createInsecure());
+  t.teardown(() => toLeader.close());
+  const putError = await clientStream(put.path, [valid, JUNK], toLeader);
   t.equal(codeOf(putError), 'KVC_MALFORMED_REQUEST', 'PutPages: the stream ends coded');
 
   const raft = protos.peer.Raft!;
@@ -146,4 +150,19 @@ t.test(`a fuzz round of ${FUZZ_REQUESTS} requests (seed ${FUZZ_SEED}) passes`, a
   const coded = Object.values(summary.methods).reduce((n, m) => n + (m.coded.KVC_MALFORMED_REQUEST ?? 0), 0);
   t.ok(coded > 0, `malformed requests were answered coded (${coded})`);
   await assertServing(t);
+});
+
+t.test('a run with unanswered calls or a member reported down fails, and says why', async (t) => {
+  const summary = await runFuzz({
+    endpoints: cluster.endpoints,
+    requests: 30,
+    seed: 3,
+    adminToken: cluster.adminToken,
+    deadlineMs: 1,
+    memberFailed: () => true,
+  });
+  t.equal(summary.ok, false);
+  t.ok(summary.failures.some((f) => /answers without a KVC_\* code/.test(f)), 'calls past their deadline are uncoded');
+  t.ok(summary.failures.some((f) => /a member was down after/.test(f)), 'a member reported down counts as a crash');
+  t.ok(summary.failures.some((f) => /is not serving after the run/.test(f)), 'and fails the final check');
 });
