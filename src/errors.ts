@@ -54,6 +54,9 @@ export const ERROR_CODES = Object.freeze({
   KVC_LEASE_UNKNOWN: { message: 'unknown or expired shared-memory lease', grpcStatus: 'NOT_FOUND' },
   KVC_LEASE_NOT_OWNED: { message: 'the shared-memory lease belongs to another client', grpcStatus: 'PERMISSION_DENIED' },
   KVC_TOO_MANY_LEASES: { message: 'the client holds the most shared-memory leases allowed', grpcStatus: 'RESOURCE_EXHAUSTED' },
+  KVC_MALFORMED_REQUEST: { message: 'the request message does not decode', grpcStatus: 'INVALID_ARGUMENT' },
+  KVC_UNKNOWN_SERVICE: { message: 'no such service on this member', grpcStatus: 'NOT_FOUND' },
+  KVC_UNKNOWN_PEER: { message: 'peer message from a member that is not in the configuration', grpcStatus: 'PERMISSION_DENIED' },
   KVC_BUSY: { message: 'the member is already doing this; one at a time', grpcStatus: 'RESOURCE_EXHAUSTED' },
   KVC_INTERNAL: { message: 'internal error', grpcStatus: 'INTERNAL' },
 } as const satisfies Record<string, ErrorDefinition>);

@@ -53,6 +53,8 @@ export interface ChaosClusterOptions {
   budgetBytes?: number;
   /** Start members with the test fault switch (KVC_TEST_FAULTS + --unsafe-test-faults), controlled through `setTestFaults`. */
   testFaults?: boolean;
+  /** Extra arguments of every member's `kvc start` (the flags of test-only switches). */
+  memberArgs?: string[];
 }
 
 export class ChaosCluster {
@@ -168,10 +170,10 @@ export class ChaosCluster {
   async start(id: number, o: { join?: boolean } = {}): Promise<void> {
     if (o.join === true) this.#joined.add(id);
     const join = this.#joined.has(id);
-    const args = ['--config', this.configFile(id), '--id', String(id), ...(join ? ['--join'] : [])];
+    const args = ['--config', this.configFile(id), '--id', String(id), ...(join ? ['--join'] : []), ...(this.#o.memberArgs ?? [])];
     await this.#appendLog(id, `==== chaos: starting member ${id} ${args.slice(4).join(' ')}`.trimEnd());
     const faults = this.#o.testFaults === true ? { env: { KVC_TEST_FAULTS: this.testFaultFile(id) } } : {};
-    if (this.#o.testFaults === true) args.push('--unsafe-test-faults');
+    if (this.#o.testFaults === true && !args.includes('--unsafe-test-faults')) args.push('--unsafe-test-faults');
     try {
       await this.supervisor.start({ id, args, logFile: this.logFile(id), ...faults });
     } catch (error) {

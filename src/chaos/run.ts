@@ -58,6 +58,8 @@ export interface ChaosRunOptions {
   budgetBytes?: number;
   /** Keys of the workload (default WORKLOAD_KEYS). */
   keys?: number;
+  /** Extra arguments of every member's `kvc start` (the flags of test-only switches, src/cli/unsafe-switches.ts). */
+  memberArgs?: string[];
 }
 
 export interface ChaosRunResult {
@@ -98,6 +100,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
       ...(o.extraConfig ? { extraConfig: o.extraConfig } : {}),
       ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }),
       ...(o.nemeses.some((name) => TEST_SWITCH_NEMESES.has(name)) ? { testFaults: true } : {}),
+      ...(o.memberArgs === undefined ? {} : { memberArgs: o.memberArgs }),
     });
     if (o.nemeses.includes('disk-full') && (await mountDataDirs(cluster))) o.log('disk-full: every member\'s data directory is a tmpfs of its own');
     cluster.mesh.setDelay(o.linkDelayMs);

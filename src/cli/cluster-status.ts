@@ -49,6 +49,8 @@ export interface MemberRow {
   settings: ClusterSettings | null;
   /** sha256 of the member's whole store; null unless asked for (and answered). */
   digest: string | null;
+  /** Test-only fault switches the member runs with (empty in production); null when unreachable. */
+  unsafeTestSwitches: string[] | null;
   /** Why the member did not answer. */
   error?: string;
 }
@@ -106,6 +108,7 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
     expiredPages: s.expiredPages,
     settings: s.settings,
     digest: s.digest === '' ? null : s.digest,
+    unsafeTestSwitches: s.unsafeTestSwitches ?? [],
   }));
   const answered = new Set(statuses.map((s) => s.id));
   for (const down of unreachable) {
@@ -129,6 +132,7 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
       expiredPages: null,
       settings: null,
       digest: null,
+      unsafeTestSwitches: null,
       error: down.message,
     });
   }

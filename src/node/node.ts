@@ -491,6 +491,14 @@ export class ClusterNode {
     };
   }
 
+  /**
+   * The configuration this member has applied (voters and learners; both empty while it knows
+   * none, e.g. a joiner before the leader's first messages). Cheaper than status().
+   */
+  configuration(): ConfState {
+    return this.#rn.status().config;
+  }
+
   /** Compacts the WAL now (an operator's `kvc snapshot`). */
   async compactNow(): Promise<void> {
     await this.#compact();

@@ -158,6 +158,8 @@ export interface StatusResponse {
   blobGcRuns: number;
   /** http://host:port/metrics, or '' when the member serves no metrics. */
   metricsUrl: string;
+  /** Test-only fault switches the member runs with (src/cli/unsafe-switches.ts); empty in production. */
+  unsafeTestSwitches: string[];
 }
 
 export interface ClusterSettingsMessage {

@@ -138,6 +138,7 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     namespaces: namespaceMessages(node),
     ...blobMessage(node),
     metricsUrl: ctx.metricsUrl,
+    unsafeTestSwitches: [...ctx.unsafeTestSwitches],
   };
 }
 

@@ -7,6 +7,7 @@ export {
   loadProtos,
   reflectionPackageDefinition,
   serverOptions,
+  createServer,
   peerChannelOptions,
   clientChannelOptions,
   PROTO_DIR,

@@ -28,6 +28,8 @@ export interface MemberContextOptions {
   pool?: WorkPool;
   /** Leases of same-host readers (shared-transfer.ts); absent when the arena is not shared. */
   sharedLeases?: SharedLeases;
+  /** Names of the test-only switches that are on (Status lists them); default none. */
+  unsafeTestSwitches?: string[];
   /** Told of every finished call: method, `OK` or its KVC_* code, seconds (metrics). */
   onCall?: (method: string, code: string, seconds: number) => void;
 }
@@ -38,6 +40,7 @@ export class MemberContext {
   readonly adminToken: string | undefined;
   readonly pool: WorkPool;
   readonly sharedLeases: SharedLeases | undefined;
+  readonly unsafeTestSwitches: readonly string[];
   readonly #options: MemberContextOptions;
   #sharedArena: SharedArena | null | undefined;
   #node: ClusterNode | undefined;
@@ -53,6 +56,7 @@ export class MemberContext {
     this.adminToken = options.adminToken;
     this.pool = options.pool ?? WorkPool.inline();
     this.sharedLeases = options.sharedLeases;
+    this.unsafeTestSwitches = options.unsafeTestSwitches ?? [];
     this.#options = options;
   }
 
@@ -80,6 +84,11 @@ export class MemberContext {
 
   config(): Record<string, unknown> {
     return this.#options.config();
+  }
+
+  /** The node once started (even if stopped since); undefined before. Never throws. */
+  get node(): ClusterNode | undefined {
+    return this.#node;
   }
 
   /** The node once started, even if it has stopped since (Status reports a stopped member). */

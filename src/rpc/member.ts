@@ -25,7 +25,7 @@ import { cacheServiceHandlers } from './cache-service.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { MemberContext } from './member-context.js';
 import { PeerService } from './peer-service.js';
-import { SERVICE_NAMES, loadProtos, reflectionPackageDefinition, serverOptions } from './protos.js';
+import { SERVICE_NAMES, createServer, loadProtos, reflectionPackageDefinition } from './protos.js';
 
 export interface MemberOptions {
   id: number;
@@ -65,6 +65,8 @@ export interface MemberOptions {
    * shorten leaseMs and the bounds).
    */
   sharedLeases?: Partial<Pick<SharedLeaseOptions, 'leasesMax' | 'leasesPerClientMax' | 'leaseMs'>>;
+  /** Names of the test-only switches this member runs with (src/cli/unsafe-switches.ts), listed in Status. */
+  unsafeTestSwitches?: string[];
 }
 
 /**
@@ -112,6 +114,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     log,
     config: () => describeConfig(o, address, book),
     pool,
+    unsafeTestSwitches: o.unsafeTestSwitches ?? [],
     ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
     ...(sharedLeases !== undefined ? { sharedLeases } : {}),
     ...(metrics !== undefined ? { onCall: (method: string, code: string, seconds: number) => metrics.callDone(method, code, seconds) } : {}),
@@ -233,7 +236,7 @@ export function memoryTierConfig(id: number, dataDir: string, tier: MemberMemory
 
 function buildServer(ctx: MemberContext, transport: GrpcTransport): { server: grpc.Server; health: HealthImplementation; peer: PeerService } {
   const protos = loadProtos();
-  const server = new grpc.Server(serverOptions());
+  const server = createServer();
   const peer = new PeerService(ctx, transport);
   server.addService(protos.cache, cacheServiceHandlers(ctx));
   server.addService(protos.admin, adminServiceHandlers(ctx));

@@ -4,7 +4,11 @@
 // Everything here comes off the network, so nothing is trusted: a message that does not decode,
 // is of a local-only type, is not addressed to this member, or claims another sender than its
 // batch is dropped and counted (peers and raw TCP clients alike may send anything); it never
-// throws out of a handler.
+// throws out of a handler. A batch or snapshot from a sender that is neither in the applied
+// configuration nor in the address book is refused with KVC_UNKNOWN_PEER and ends its stream, so
+// a stranger's higher term never reaches Raft. A member that knows no configuration yet (a
+// joiner) takes every sender: it learns the configuration from the leader's messages. What a
+// plaintext sender can still do by claiming a member's id is what mTLS prevents (docs/FUZZ.md).
 import type * as grpc from '@grpc/grpc-js';
 import { decodeMessage } from '../codec/index.js';
 import { KvcError } from '../errors.js';
@@ -34,7 +38,7 @@ export class PeerService {
   handlers(): grpc.UntypedServiceImplementation {
     return {
       Raft: this.#raft,
-      Snapshot: clientStream<SnapshotPartIn, SnapshotAck>(this.#ctx, 'PeerService.Snapshot', (call) => receiveSnapshot(this.#transport, call)),
+      Snapshot: clientStream<SnapshotPartIn, SnapshotAck>(this.#ctx, 'PeerService.Snapshot', (call) => receiveSnapshot(this.#transport, call, this.#knowsSender)),
     };
   }
 
@@ -58,6 +62,15 @@ export class PeerService {
     call.on('error', () => undefined);
     call.on('close', () => this.#streams.delete(call));
     call.on('data', (batch: RaftBatchIn) => {
+      if (answered) return;
+      if (!this.#knowsSender(batch.from)) {
+        this.#reject(`a batch from member ${batch.from}, which is not in the configuration`);
+        this.#streams.delete(call);
+        answered = true;
+        const error = new KvcError('KVC_UNKNOWN_PEER', { detail: `member ${batch.from} sent a Raft batch to member ${this.#ctx.id}` });
+        callback(this.#ctx.serviceError(error, 'PeerService.Raft'));
+        return;
+      }
       try {
         receiveBatch(this.#transport, batch, this.#reject);
       } catch (error) {
@@ -66,6 +79,15 @@ export class PeerService {
       }
     });
     call.on('end', finish);
+  };
+
+  /** Whether `id` may send this member Raft traffic (see the file comment). */
+  readonly #knowsSender = (id: number): boolean => {
+    // Not started: its messages are dropped as "not serving" anyway.
+    const configuration = this.#ctx.node?.configuration();
+    if (configuration === undefined) return true;
+    if (configuration.voters.length === 0 && configuration.learners.length === 0) return true;
+    return configuration.voters.includes(id) || configuration.learners.includes(id) || this.#transport.addresses.get(id) !== undefined;
   };
 
   readonly #reject = (why: string): void => {
@@ -121,11 +143,17 @@ function invalidReason(m: Message, localId: number | undefined, batch: { from: n
   if (m.type === MessageType.Snap) return 'a snapshot message outside a snapshot stream';
   if (m.to !== localId || m.to !== batch.to) return `addressed to member ${m.to}, this is member ${localId ?? 'none'}`;
   if (m.from === NONE || m.from !== batch.from || m.from === localId) return `claims sender ${m.from} in a batch from ${batch.from}`;
+  // Raft steps a term-0 message as a local one; only forwarded proposals and reads travel without a term.
+  if (m.term === 0 && m.type !== MessageType.Prop && m.type !== MessageType.ReadIndex) return `${MessageType[m.type]} without a term`;
   return undefined;
 }
 
 /** Hands the stream to the node as SnapshotChunks; answers installed once the node installed it. */
-async function receiveSnapshot(transport: GrpcTransport, call: grpc.ServerReadableStream<SnapshotPartIn, SnapshotAck>): Promise<SnapshotAck> {
+async function receiveSnapshot(
+  transport: GrpcTransport,
+  call: grpc.ServerReadableStream<SnapshotPartIn, SnapshotAck>,
+  knowsSender: (id: number) => boolean,
+): Promise<SnapshotAck> {
   const parts = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SnapshotPartIn>;
   const first = await parts.next();
   if (first.done === true) throw new KvcError('KVC_SNAPSHOT_INVALID', { detail: 'empty snapshot stream' });
@@ -134,6 +162,7 @@ async function receiveSnapshot(transport: GrpcTransport, call: grpc.ServerReadab
   if (message.type !== MessageType.Snap || message.to !== localId || message.from === NONE || message.from === localId) {
     throw new KvcError('KVC_SNAPSHOT_INVALID', { detail: `first part carries ${MessageType[message.type]} from ${message.from} to ${message.to}` });
   }
+  if (!knowsSender(message.from)) throw new KvcError('KVC_UNKNOWN_PEER', { detail: `member ${message.from} sent a snapshot to member ${localId}` });
   const handler = transport.handlerFor(message.to);
   if (handler === undefined) throw new KvcError('KVC_NO_LEADER', { detail: `member ${message.to} is not serving` });
   await handler.onSnapshot(message, chunksOf(first.value, parts));

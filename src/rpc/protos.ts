@@ -7,6 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { LIMITS } from '../limits.js';
 import { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS } from '../proto/index.js';
 import { getPagesResponseSerializer, type Serializer } from './get-pages-codec.js';
+import { GuardedServer, malformedRequestInterceptor } from './malformed.js';
 
 /** Re-exported from src/proto, the one place that knows where the protos are and how to load them. */
 export { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS };
@@ -69,6 +70,15 @@ export function serverOptions(): grpc.ServerOptions {
     'grpc.max_send_message_length': LIMITS.rpc.clientMessageBytesMax,
     'grpc-node.flow_control_window': LIMITS.rpc.flowControlWindowBytes,
   };
+}
+
+/**
+ * A member's gRPC server: serverOptions(), every method's request deserializer guarded so bytes
+ * that do not decode are answered INVALID_ARGUMENT/KVC_MALFORMED_REQUEST instead of grpc-js'
+ * INTERNAL, on every service added to it, now or later (malformed.ts).
+ */
+export function createServer(): grpc.Server {
+  return new GuardedServer({ ...serverOptions(), interceptors: [malformedRequestInterceptor] });
 }
 
 /** Reconnect backoff of peer channels: a restarted member is reached again within about a second. */

@@ -293,6 +293,7 @@ export class CannedMember {
       blobFiles: 0,
       blobGcRuns: 0,
       metricsUrl: '',
+      unsafeTestSwitches: [],
     };
   }
 }

@@ -259,7 +259,8 @@ t.test('garbage on the peer port', async (t) => {
     call.write({});
     call.end();
   });
-  t.ok(junkProto !== null, `junk protobuf is refused (${junkProto?.code})`);
+  t.equal(junkProto?.code, grpc.status.INVALID_ARGUMENT, 'junk protobuf is refused as INVALID_ARGUMENT');
+  t.equal(junkProto?.metadata.get('kvc-code')[0], 'KVC_MALFORMED_REQUEST', 'with its code');
 
   const snapshot = loadProtos().peer.Snapshot!;
   const snapshotCall = (parts: object[]): Promise<grpc.ServiceError | null> =>

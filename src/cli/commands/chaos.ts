@@ -20,6 +20,7 @@ import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { integerIn } from '../options.js';
 import { printJson, printLine } from '../output.js';
 import { StopSignal } from '../stop-signal.js';
+import { unsafeSwitchArgs } from '../unsafe-switches.js';
 
 /** Exit status when the harness could not produce a verdict. */
 export const EXIT_HARNESS = 2;
@@ -104,6 +105,8 @@ async function runCommand(o: ChaosCliOptions): Promise<number> {
       ...(o.keep === true ? { keep: true } : {}),
       ...(o.budget === undefined ? {} : { budgetBytes: o.budget }),
       ...(keys === undefined ? {} : { keys }),
+      // The harness's own tests turn test-only switches on with their variables; the members get both.
+      memberArgs: unsafeSwitchArgs(),
     });
     const summary = summarize(result, { clients: o.clients, durationMs: o.duration, ...(o.report === undefined ? {} : { reportDir: o.report }) });
     if (o.report !== undefined) {

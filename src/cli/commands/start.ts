@@ -6,14 +6,17 @@
 // When started by `kvc dev` the process has an IPC channel to its parent: it reports `ready`
 // through it, and stops by itself when the channel closes, so a parent killed with SIGKILL leaves
 // no orphan member behind.
+//
+// Test-only fault switches (unsafe-switches.ts) are on only with both their flag and their
+// variable; either alone refuses the start.
 import { Option, type Command } from 'commander';
 import { loadClusterConfig, memberOptions } from '../../config/index.js';
-import { TEST_FAULTS_ENV } from '../../faults/index.js';
 import type { RunningMember } from '../../rpc/index.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log-options.js';
 import { parseMemberId } from '../options.js';
 import { StopSignal } from '../stop-signal.js';
+import { resolveUnsafeSwitches, unsafeSwitchNames, unsafeSwitchWarnings, addUnsafeSwitchOptions, type UnsafeSwitchValues } from '../unsafe-switches.js';
 
 /** How long a clean stop may take before the process gives up and exits anyway. */
 export const MEMBER_STOP_TIMEOUT_MS = 15_000;
@@ -33,42 +36,42 @@ interface StartOptions {
   id: number;
   join?: boolean;
   repair?: boolean;
-  unsafeTestFaults?: boolean;
   logLevel?: LogLevel;
   logFormat: LogFormat;
+  /** The flags of test-only switches (unsafe-switches.ts), by commander's key. */
+  [unsafeFlag: string]: unknown;
 }
 
 export function registerStart(program: Command): void {
-  program
+  const command = program
     .command('start')
     .description('run one cluster member until SIGINT/SIGTERM')
     .requiredOption('--config <file>', 'cluster config (YAML, see cluster-configs/README.md)')
     .requiredOption('--id <id>', 'id of the member to run, as listed in the config (2 or n2)', parseMemberId)
     .option('--join', 'the member was added to a running cluster (kvc members add): start with no membership')
     .option('--repair', 'truncate a damaged WAL at the damage instead of refusing to start (loses the entries after it)')
-    .addOption(new Option('--unsafe-test-faults', `TEST ONLY: obey the storage and clock fault file named by ${TEST_FAULTS_ENV} (kvc chaos)`).hideHelp())
     .addOption(new Option('--log-level <level>', 'lowest level logged (default: the config\'s log.level, else info)').choices(LOG_LEVELS))
-    .addOption(new Option('--log-format <format>', 'json: one JSON object per line; pretty: readable lines').choices(LOG_FORMATS).default('json').env('KVC_LOG_FORMAT'))
-    .action(async (o: StartOptions) => {
-      process.exitCode = await runStart(o);
-    });
+    .addOption(new Option('--log-format <format>', 'json: one JSON object per line; pretty: readable lines').choices(LOG_FORMATS).default('json').env('KVC_LOG_FORMAT'));
+  addUnsafeSwitchOptions(command).action(async (o: StartOptions) => {
+    process.exitCode = await runStart(o);
+  });
 }
 
-/** The test-only fault switch of the chaos harness's own tests (NodeConfig.unsafeAckBeforeCommit). */
-export const UNSAFE_ACK_ENV = 'KVC_TEST_UNSAFE_ACK';
-
 async function runStart(o: StartOptions): Promise<number> {
+  // Before anything else: a refused switch must not leave a half-started member behind.
+  const unsafe = resolveUnsafeSwitches(o);
   const config = await loadClusterConfig(o.config);
-  const options = memberOptions(config, o.id, { join: o.join === true, walRepair: o.repair === true, source: o.config });
-  if (process.env[UNSAFE_ACK_ENV] === '1') {
-    options.node = { ...options.node, unsafeAckBeforeCommit: true };
-    process.stderr.write(`kvc start: ${UNSAFE_ACK_ENV}=1: TEST-ONLY fault switch on, puts are acknowledged before they are durable\n`);
-  }
-  const faultFile = testFaultFile(o);
+  const options = { ...memberOptions(config, o.id, { join: o.join === true, walRepair: o.repair === true, source: o.config }), ...unsafeMemberOptions(unsafe) };
+  if (unsafe.ack !== undefined) options.node = { ...options.node, unsafeAckBeforeCommit: true };
+  const faultFile = unsafe.faults;
   let member: RunningMember | undefined;
   const { memberLog } = await import('../member-log.js');
   const logs = memberLog(o.id, () => member, { level: o.logLevel ?? config.log?.level ?? 'info', format: o.logFormat });
   const log = logs.info;
+  for (const warning of unsafeSwitchWarnings(unsafe)) {
+    process.stderr.write(`kvc start: ${warning}\n`);
+    logs.warn(warning);
+  }
   // Listening from the start, so a signal during startup still ends in a clean stop. A signal
   // repeated while the member stops means "now": exit without the clean stop.
   let faults: { stop(): void } | undefined;
@@ -106,22 +109,6 @@ async function runStart(o: StartOptions): Promise<number> {
   }
 }
 
-/**
- * The control file of the test fault switch, when both KVC_TEST_FAULTS and --unsafe-test-faults
- * are given (with a loud warning); either alone is refused or ignored with a warning, so that a
- * stray variable in a production environment switches nothing on.
- */
-function testFaultFile(o: StartOptions): string | undefined {
-  const file = process.env[TEST_FAULTS_ENV];
-  if (o.unsafeTestFaults === true && (file === undefined || file === '')) throw new CliError(`--unsafe-test-faults needs ${TEST_FAULTS_ENV}=<control file>`);
-  if (o.unsafeTestFaults !== true) {
-    if (file !== undefined) process.stderr.write(`kvc start: ${TEST_FAULTS_ENV} is set but ignored: test faults need --unsafe-test-faults too\n`);
-    return undefined;
-  }
-  process.stderr.write(`kvc start: WARNING: TEST-ONLY fault switch on (--unsafe-test-faults, ${TEST_FAULTS_ENV}=${file}): this member stalls fsyncs, fails writes and shifts its clock on request. Never use it in production.\n`);
-  return file;
-}
-
 /** Resolves when the process should stop: `stop` fired (a signal, the parent gone) or the member halted. */
 async function stopRequested(member: RunningMember, stop: StopSignal): Promise<{ why: string; exitCode: number }> {
   let exitCode = 0;
@@ -134,4 +121,10 @@ async function stopRequested(member: RunningMember, stop: StopSignal): Promise<{
   const why = await stop.promise;
   clearInterval(health);
   return { why, exitCode };
+}
+
+/** What the member reports in Status about the test-only switches that are on. */
+function unsafeMemberOptions(unsafe: UnsafeSwitchValues): { unsafeTestSwitches?: string[] } {
+  const names = unsafeSwitchNames(unsafe);
+  return names.length === 0 ? {} : { unsafeTestSwitches: names };
 }

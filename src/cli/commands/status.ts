@@ -158,7 +158,7 @@ function numa(m: MemberRow): string {
   return [...new Set(m.numaNodes.map((node) => (node >= 0 ? String(node) : '?')))].join(',');
 }
 
-/** Why a member runs without the addon, or with an arena that is not pinned (one line each). */
+/** Why a member runs without the addon, with an arena that is not pinned, or with test-only switches (one line each). */
 function notes(members: MemberRow[]): string[] {
   const lines: string[] = [];
   for (const m of members) {
@@ -166,6 +166,9 @@ function notes(members: MemberRow[]): string[] {
     if (m.native === false) lines.push(`${who}: native addon not loaded: ${m.nativeReason || 'no reason given'}`);
     // Without the addon the arena is plain memory, which the line above already implies.
     if (m.arenaNote && m.native !== false) lines.push(`${who}: arena: ${m.arenaNote}`);
+    if (m.unsafeTestSwitches !== null && m.unsafeTestSwitches.length > 0) {
+      lines.push(`${who}: WARNING: runs with TEST-ONLY fault switches, not fit for real data: ${m.unsafeTestSwitches.join(', ')}`);
+    }
   }
   return lines;
 }
