@@ -24,6 +24,10 @@ export const DISK_HEADROOM_BYTES = 1024 * 1024;
 export const FILL_WAIT_MS = 10_000;
 const FILL_POLL_MS = 100;
 const ENOSPC = /ENOSPC|no space left on device/;
+/** What a member logs once a failed write halted it: its process exits after its clean stop. */
+const HALTED = /stopped on a fatal error|the member halted/;
+/** How long the heal waits for a halted member's process to exit (its clean stop takes ~1 s). */
+const EXIT_WAIT_MS = 15_000;
 
 /** The tmpfs under each member's data directory, when the harness runs as root. */
 const tmpfsOf = new WeakMap<ChaosCluster, Map<number, { resize(bytes: number): Promise<void> }>>();
@@ -79,8 +83,15 @@ async function waitForFull(cluster: ChaosCluster, id: number): Promise<boolean> 
 
 async function heal(ctx: NemesisContext, id: number, how: string, undo: () => Promise<void>): Promise<string> {
   await undo();
+  // A member that halted on ENOSPC may still be stopping: its exit belongs to this fault, so wait
+  // for it before the exit stops being allowed.
+  let log = await logSinceStart(ctx.cluster.logFile(id));
+  const deadline = performance.now() + EXIT_WAIT_MS;
+  while (HALTED.test(log) && ctx.cluster.process(id)?.state !== 'exited' && performance.now() < deadline) {
+    await sleep(FILL_POLL_MS);
+    log = await logSinceStart(ctx.cluster.logFile(id));
+  }
   const stoppedItself = ctx.cluster.process(id)?.state === 'exited';
-  const log = await logSinceStart(ctx.cluster.logFile(id));
   ctx.cluster.exitAllowed.delete(id);
   if (stoppedItself && !ENOSPC.test(log)) ctx.cluster.incident(`member ${id} exited during disk-full, but its log does not say ENOSPC (see ${path.basename(ctx.cluster.logFile(id))})`);
   if (!ctx.cluster.isUp(id)) await ctx.cluster.start(id);
