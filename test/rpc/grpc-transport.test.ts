@@ -163,6 +163,8 @@ t.test('large messages: batches, bounded unsent bytes, bounded outbox', async (t
   await sleep(50);
   a.transport.send(Array.from({ length: 40 }, (_, i) => message(3, 4, 50 + i, MIB)));
   await eventually(() => a.transport.counters.sent >= sentBefore + 24, 10_000, 'writes to complete');
+  // Written is not yet received: under load the last written message may still be on its way.
+  await eventually(() => b.receiver.messages.filter((m) => m.index >= 10).length >= 24, 10_000, 'the written messages to arrive');
   await sleep(300);
   const delivered = b.receiver.messages.filter((m) => m.index >= 10);
   t.ok(delivered.length >= 24 && delivered.length < 80, `some delivered (${delivered.length}), not all`);
