@@ -1,11 +1,12 @@
 // Runs benchmark suites (scripts/bench/registry.ts) and reports them.
 //
-//   npm run bench -- <suite|all> [--json] [--seconds N] [--gib N] [--part write|read]
+//   npm run bench -- <suite|all> [--json] [--seconds N] [--gib N] [--part write|read] [--kills N]
 //
 // Suites: raft (the consensus core in memory), store (replicated puts through three real members
 // and the disk's ceiling), recovery (restart time of one member holding --gib GiB of pages), peers
 // (our puts through `kvc dev` processes beside a 3-member etcd it starts, and the disk's ceiling;
-// our reads beside a Redis it starts and the transports' ceilings; `--part` picks one side).
+// our reads beside a Redis it starts and the transports' ceilings; `--part` picks one side),
+// failover (SIGKILL the leader of a 5-member `kvc dev` cluster --kills times; elections under load).
 // Prints a markdown table per suite; with --json the last stdout line is the JSON document
 // ({"suite": ..., "results": [...]} for one suite, an array of them for `all`), except that a
 // single suite with a `summary` (native) prints that object after it, as the very last line. Progress lines go
@@ -26,6 +27,7 @@ const { values, positionals } = parseArgs({
     seconds: { type: 'string' },
     gib: { type: 'string' },
     part: { type: 'string' },
+    kills: { type: 'string' },
   },
   allowPositionals: true,
   strict: true,
@@ -33,7 +35,7 @@ const { values, positionals } = parseArgs({
 
 const requested = positionals[0];
 if (requested === undefined || (requested !== 'all' && !SUITES.has(requested))) {
-  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N] [--gib N] [--part NAME]`);
+  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N] [--gib N] [--part NAME] [--kills N]`);
   process.exit(2);
 }
 
@@ -49,8 +51,10 @@ const options: BenchOptions = {
 };
 const secondsPerCase = positiveOption('seconds', values.seconds);
 const gib = positiveOption('gib', values.gib);
+const kills = positiveOption('kills', values.kills);
 if (secondsPerCase !== undefined) options.secondsPerCase = secondsPerCase;
 if (gib !== undefined) options.gib = gib;
+if (kills !== undefined) options.kills = kills;
 if (values.part !== undefined) options.part = values.part;
 
 // The suites move pages through this process as a member or `kvc bench` does: the same allocator

@@ -241,7 +241,10 @@ function deepFreeze(limits: Limits): Readonly<Limits> {
 /** The defaults, checked and frozen. */
 export const LIMITS: ReadonlyLimits = deepFreeze({
   raft: {
-    tickMs: 100,
+    // Elections start 0.5-1 s after the last heartbeat (a new leader in ~0.6 s median after a
+    // leader dies; docs/BENCHMARKS.md, failover) with heartbeats every 50 ms: ten missed in a row
+    // before anyone campaigns, and a busy disk does not silence them (node.ts #heartbeatWhileBusy).
+    tickMs: 50,
     electionTick: 10,
     heartbeatTick: 1,
     maxSizePerMsgBytes: 1 * MIB,

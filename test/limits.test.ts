@@ -19,7 +19,7 @@ t.test('the defaults hold their relations and are frozen', async (t) => {
 
 t.test('the defaults are the documented values', async (t) => {
   t.match(LIMITS.raft, {
-    tickMs: 100, electionTick: 10, heartbeatTick: 1, maxInflightMsgs: 256,
+    tickMs: 50, electionTick: 10, heartbeatTick: 1, maxInflightMsgs: 256,
     maxInflightBytes: 64 * MIB, maxUncommittedEntriesBytes: 1024 * MIB,
   });
   t.ok(LIMITS.raft.entryBytesMax > 32 * MIB, 'an entry holds a 32 MiB page and its metadata');

@@ -10,7 +10,7 @@ import type { PageGenerator } from './pages.js';
 
 /** Generous: the benchmarks never fill a node near it, so no put is refused for space. */
 export const BENCH_BUDGET_BYTES = 64 * 1024 * 1024 * 1024;
-/** An election at the default tick (100 ms × 10..20 ticks) takes 1–2 s; this is ample. */
+/** An election at the default tick (50 ms × 10..20 ticks) takes 0.5–1 s; this is ample. */
 export const LEADER_TIMEOUT_MS = 15_000;
 /** A put that takes longer than this is a failure, not a slow sample. */
 const PUT_TIMEOUT_MS = 60_000;

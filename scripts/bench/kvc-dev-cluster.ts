@@ -8,7 +8,7 @@ import { KvcClient } from '../../src/client/index.js';
 import { BENCH_BUDGET_BYTES } from './bench-cluster.js';
 import { TailBuffer, forgetOnExit, freePortRange, killOnExit, pidAlive, readFirstJsonLine, stopChild } from './processes.js';
 
-const KVC_BIN = fileURLToPath(new URL('../../bin/kvc.js', import.meta.url));
+export const KVC_BIN = fileURLToPath(new URL('../../bin/kvc.js', import.meta.url));
 const MEMBERS = 3;
 /** `kvc dev` loads TypeScript in three processes and elects a leader; on 2 cores that takes seconds. */
 const DEV_UP_TIMEOUT_MS = 60_000;
@@ -31,10 +31,13 @@ export interface KvcDevCluster {
   stop(): Promise<void>;
 }
 
-/** Starts `kvc dev` with its data under `dir`; resolves once there is a leader and the budget is raised. */
-export async function startKvcDev(dir: string): Promise<KvcDevCluster> {
-  const basePort = await freePortRange(MEMBERS);
-  const args = [KVC_BIN, 'dev', '--json', '--nodes', String(MEMBERS), '--base-port', String(basePort), '--dir', dir];
+/**
+ * Starts `kvc dev` with its data under `dir` (`members` members, 3 by default); resolves once
+ * there is a leader and the budget is raised.
+ */
+export async function startKvcDev(dir: string, members = MEMBERS): Promise<KvcDevCluster> {
+  const basePort = await freePortRange(members);
+  const args = [KVC_BIN, 'dev', '--json', '--nodes', String(members), '--base-port', String(basePort), '--dir', dir];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start kvc dev');
   killOnExit(child.pid);

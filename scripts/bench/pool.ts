@@ -264,7 +264,7 @@ export const poolSuite: BenchSuite = {
       results: [...rows, ...prepared.map((r) => ({ case: 'prepare-only', ...r }))],
       table: `${table(rows)}\n\n${prepareTable(prepared)}`,
       notes: [
-        `Members started with startMember in this process (gRPC on 127.0.0.1, WAL fdatasync + LevelDB, default 100 ms ticks); 3 members share this process's event loop. The client runs in its own process (${INFLIGHT} puts of one page in flight, after 2 warm-up pages).`,
+        `Members started with startMember in this process (gRPC on 127.0.0.1, WAL fdatasync + LevelDB, default 50 ms ticks); 3 members share this process's event loop. The client runs in its own process (${INFLIGHT} puts of one page in flight, after 2 warm-up pages).`,
         `Event-loop delay: perf_hooks.monitorEventLoopDelay at ${LOOP_RESOLUTION_MS} ms resolution over the measured puts, in this (the members') process, less the resolution: how late a timer fires, i.e. how long Raft ticks, heartbeats and other streams wait.`,
         `The machine's load average when the suite ended: ${os.loadavg().map((load) => round(load, 1)).join(' / ')} (1 / 5 / 15 min) on ${os.availableParallelism()} CPUs; other processes' work shows up as delay too.`,
         `The native addon was ${native.loaded ? 'loaded' : `not loaded (${native.reason})`}: ${native.loaded ? 'conversion and crc32c run SIMD code' : 'conversion and crc32c run the TypeScript paths'}, wherever they run. Run with KVC_NATIVE=0 to compare.`,

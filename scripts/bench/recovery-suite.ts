@@ -151,7 +151,7 @@ export const recoverySuite: BenchSuite = {
       table: table(rows),
       notes: [
         'One member (initialVoters [1]) with its real WAL and LevelDB in a temp dir; the fill runs with fsync off (only to keep it short), the restarts with fsync on (the default).',
-        `Times run from calling ClusterNode.start: "start()" when it resolves (WAL recovered: every record read and checksummed; LevelDB opened), "leader" once it leads (one election timeout, 1–2 s at the default 100 ms tick), "serving" once a lookup of every page answers in full and the last page is read back with its crc32c checked.`,
+        `Times run from calling ClusterNode.start: "start()" when it resolves (WAL recovered: every record read and checksummed; LevelDB opened), "leader" once it leads (one election timeout, 0.5–1 s at the default 50 ms tick), "serving" once a lookup of every page answers in full and the last page is read back with its crc32c checked.`,
         `The crash case puts ${PUTS_BEFORE_CRASH} more pages with fsync on, then calls crash(): the WAL gets no final records and LevelDB replays its own log on open; the lookup checks those pages are there.`,
         'GiB/s = page payload GiB held / serving seconds. The files were just written, so they are in the page cache: a cold start (after a reboot) reads them from the disk instead.',
       ],

@@ -1,5 +1,6 @@
 // Benchmark suites by name (`npm run bench -- <name>`).
 import { evictionSuite } from './eviction-suite.js';
+import { failoverSuite } from './failover-suite.js';
 import { nativeSuite } from './native.js';
 import { peersSuite } from './peers-suite.js';
 import { poolSuite } from './pool.js';
@@ -18,4 +19,5 @@ export const SUITES: ReadonlyMap<string, BenchSuite> = new Map([
   [evictionSuite.name, evictionSuite],
   [peersSuite.name, peersSuite],
   [pythonSuite.name, pythonSuite],
+  [failoverSuite.name, failoverSuite],
 ]);

@@ -9,6 +9,8 @@ export interface BenchOptions {
   gib?: number;
   /** Which part of a suite to run (the `peers` suite: "write" or "read"); undefined: all of it. */
   part?: string;
+  /** Leader kills to time (the `failover` suite); undefined: its default. */
+  kills?: number;
   /** Receives progress lines (to stderr), so a long suite shows it is alive without touching stdout. */
   progress: (line: string) => void;
 }

@@ -135,7 +135,7 @@ export class AdminLink {
   }
 
   #client(deadlineMs: number): KvcClient {
-    return new KvcClient({ endpoints: [this.address], retries: 0, deadlineMs });
+    return new KvcClient({ endpoints: [this.address], retries: 0, leaderWaitMs: 0, deadlineMs });
   }
 
   /**

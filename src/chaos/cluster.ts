@@ -8,12 +8,13 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { renderClusterConfig, type ClusterConfig } from '../config/index.js';
+import { LIMITS } from '../limits.js';
 import { AdminLink, type MemberView } from './admin.js';
 import { ProxyMesh } from './network.js';
 import { MemberStartError, ProcessSupervisor, describeExit, type MemberProcess, type ProcessExit } from './supervisor.js';
 
-/** Raft timing of the members: the shipped defaults (100 ms ticks, elections after 1-2 s). */
-export const CHAOS_RAFT = Object.freeze({ tickMs: 100, electionTick: 10, heartbeatTick: 1 });
+/** Raft timing of the members: the shipped defaults (LIMITS.raft: 50 ms ticks, elections after 0.5-1 s). */
+export const CHAOS_RAFT = Object.freeze({ tickMs: LIMITS.raft.tickMs, electionTick: LIMITS.raft.electionTick, heartbeatTick: LIMITS.raft.heartbeatTick });
 /**
  * The budget without `--budget`: far above what a run writes (its default key space holds at
  * most 24 x 2 MiB), so that no page is evicted and every acknowledged put must survive as such.

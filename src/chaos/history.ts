@@ -79,6 +79,8 @@ export interface FaultEvent {
   /** Human description: "kill n3 (leader)", "partition {1,2} | {3,4,5}". */
   detail: string;
   startMs: number;
+  /** When the fault took effect, where the nemesis says (a kill: the SIGKILL); else it did at startMs. */
+  injectedMs?: number;
   /** When the fault was healed (undefined if it was still on at the end, which the harness never leaves). */
   endMs?: number;
   members: number[];

@@ -8,6 +8,7 @@ import { formatBytes } from '../config/index.js';
 import type { FaultEvent, History, LeaderObservation, Operation } from './history.js';
 import type { ChaosSummary, EvictionSummary } from './report.js';
 import type { Verdict } from './run.js';
+import { describeKillWindows } from './unavailability.js';
 
 const LANE_HEIGHT = 14;
 const LANE_GAP = 4;
@@ -66,6 +67,7 @@ ${row('linearizable', String(s.linearizable), s.linearizable !== true)}
 ${row('leaders per term (max)', String(s.leadersPerTermMax), s.leadersPerTermMax > 1)}
 ${row('converged', String(s.converged), !s.converged)}
 ${row('recovery after a heal (max)', `${s.recoverySecondsMax} s`)}
+${s.killUnavailability.length === 0 ? '' : row('unavailable after each kill (until a put is acknowledged)', describeKillWindows(s.killUnavailability))}
 ${row('faults', Object.entries(s.faults).map(([n, c]) => `${n} ${c}`).join(', '))}
 ${s.incidents.map((incident) => row('incident', incident, true)).join('\n')}
 </table>`;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { History } from './history.js';
 import { describeEvictions, renderReportHtml } from './report-html.js';
 import type { ChaosRunResult, Verdict } from './run.js';
+import { describeKillWindows, killWindows, type KillWindow } from './unavailability.js';
 
 export interface ChaosSummary {
   ok: boolean;
@@ -30,6 +31,8 @@ export interface ChaosSummary {
   incidents: string[];
   /** What eviction did and how the checkers accounted for it; null when no removal record was read. */
   evictions: EvictionSummary | null;
+  /** Per kill, how long clients could not write: from the SIGKILL to the first acknowledged put (unavailability.ts). */
+  killUnavailability: KillWindow[];
   report?: string;
 }
 
@@ -84,6 +87,7 @@ export function summarize(result: ChaosRunResult, context: SummaryContext): Chao
     outcomes,
     incidents: result.incidents,
     evictions: summarizeEvictions(history, verdict),
+    killUnavailability: killWindows(history),
     ...(context.reportDir === undefined ? {} : { report: path.resolve(context.reportDir) }),
   };
 }
@@ -121,6 +125,7 @@ export function renderVerdictTable(summary: ChaosSummary): string {
     ['leaders per term (max)', String(summary.leadersPerTermMax), mark(summary.leadersPerTermMax <= 1)],
     ['converged', String(summary.converged), mark(summary.converged)],
     ['recovery (max)', `${summary.recoverySecondsMax} s`, ''],
+    ...(summary.killUnavailability.length === 0 ? [] : [killRow(summary.killUnavailability)]),
     ['faults', String(Object.values(summary.faults).reduce((sum, n) => sum + n, 0)), Object.entries(summary.faults).map(([name, n]) => `${name} ${n}`).join(', ')],
     ['incidents', String(summary.incidents.length), mark(summary.incidents.length === 0)],
   ];
@@ -129,6 +134,12 @@ export function renderVerdictTable(summary: ChaosSummary): string {
   const lines = rows.map(([label, value, note]) => `${label.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}`.trimEnd());
   for (const incident of summary.incidents) lines.push(`  incident: ${incident.split('\n')[0]}`);
   return lines.join('\n');
+}
+
+/** The longest window after a kill, with every window in the note. */
+function killRow(windows: readonly KillWindow[]): [string, string, string] {
+  const longestMs = Math.max(...windows.map((w) => w.unavailableMs ?? 0));
+  return ['unavailable after kill (max)', `${(longestMs / 1000).toFixed(2)} s`, describeKillWindows(windows)];
 }
 
 function describeOutcomes(outcomes: ChaosSummary['outcomes']): string {

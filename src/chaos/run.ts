@@ -229,6 +229,7 @@ async function runFault(ctx: NemesisContext, planned: PlannedFault, run: Schedul
     const active = await NEMESES[planned.nemesis](ctx);
     event.detail = active.detail;
     event.members = active.members;
+    if (active.injectedMs !== undefined) event.injectedMs = active.injectedMs;
     ctx.log(`t+${at}s ${planned.nemesis}: ${active.detail}${active.instant === true ? '' : ` for ${planned.windowMs} ms`}`);
     if (active.instant !== true) await sleep(planned.windowMs, run.signal);
     const amended = await active.heal();

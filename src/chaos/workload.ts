@@ -282,8 +282,10 @@ export class Workload {
   #clientFor(id: number): KvcClient {
     let client = this.#clients.get(id);
     if (client === undefined) {
-      // One endpoint, no retries of its own, no checksum check (the harness checks what arrives).
-      client = new KvcClient({ endpoints: [this.#o.addressOf(id)], retries: 0, deadlineMs: ATTEMPT_DEADLINE_MS, verifyChecksums: false });
+      // One endpoint, no retries of its own (not even while waiting out an election: the harness
+      // classifies each attempt's error, and a later refusal must not hide an earlier attempt that
+      // may have taken effect), no checksum check (the harness checks what arrives).
+      client = new KvcClient({ endpoints: [this.#o.addressOf(id)], retries: 0, leaderWaitMs: 0, deadlineMs: ATTEMPT_DEADLINE_MS, verifyChecksums: false });
       this.#clients.set(id, client);
     }
     return client;

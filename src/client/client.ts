@@ -28,7 +28,7 @@ import type {
   PutPagesResponse,
   StatusResponse,
 } from './proto-types.js';
-import { backoffMs, decide, sleep, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_RETRIES } from './retry.js';
+import { backoffMs, decide, isRefusal, leaderPollMs, sleep, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_LEADER_WAIT_MS, DEFAULT_RETRIES } from './retry.js';
 import type { Decision, RetryPolicy } from './retry.js';
 
 /** Deadline of one attempt (one RPC) unless the options say otherwise. */
@@ -65,6 +65,11 @@ export interface ClientOptions {
   /** First backoff step in ms (default 100), doubled per retry up to backoffMaxMs (default 2000). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /**
+   * How long a write refused for want of a leader (an election is under way) keeps asking, every
+   * 20-40 ms and without spending `retries` (default 3000; 0: such refusals are ordinary retries).
+   */
+  leaderWaitMs?: number;
   /** Check each received page against its crc32c (default true; always on for shared memory). */
   verifyChecksums?: boolean;
   /**
@@ -188,6 +193,14 @@ export interface ClusterStatus {
 
 type Target = 'leader' | 'replica' | { endpoint: string };
 
+/** What one call (all its attempts) has learned. */
+interface CallState {
+  /** Members that answered KVC_UNAVAILABLE (no connection, or it broke). */
+  unreachable: Set<string>;
+  /** When the first refusal for want of a leader came (the election wait starts there). */
+  electionSinceMs?: number;
+}
+
 interface CallSpec {
   target: Target;
   /** Whether repeating the request after an ambiguous failure is harmless (retry.ts). */
@@ -214,6 +227,7 @@ export class KvcClient {
       retries: nonNegativeInteger(o.retries ?? DEFAULT_RETRIES, 'retries'),
       backoffBaseMs: nonNegativeInteger(o.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, 'backoffBaseMs'),
       backoffMaxMs: nonNegativeInteger(o.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, 'backoffMaxMs'),
+      leaderWaitMs: nonNegativeInteger(o.leaderWaitMs ?? DEFAULT_LEADER_WAIT_MS, 'leaderWaitMs'),
     };
     this.#deadlineMs = positiveInteger(o.deadlineMs ?? DEFAULT_DEADLINE_MS, 'deadlineMs');
     this.#adminToken = o.adminToken;
@@ -530,11 +544,17 @@ export class KvcClient {
     });
   }
 
-  /** Runs `attempt` against the right member until it succeeds or retry.ts says to give up. */
+  /**
+   * Runs `attempt` against the right member until it succeeds or retry.ts says to give up. Members
+   * that could not be reached during this call are avoided, and a redirect to one of them (a
+   * follower still naming the leader that just died) is not followed: the members are asked again
+   * until one names a live leader, as a wait for the election (#awaitsElection).
+   */
   async #withRetry<T>(spec: CallSpec, attempt: (endpoint: string) => Promise<T>): Promise<T> {
     let redirectTo: string | undefined;
+    const call: CallState = { unreachable: new Set() };
     for (let retry = 0; ; retry++) {
-      const endpoint = redirectTo ?? this.#pick(spec.target);
+      const endpoint = redirectTo ?? this.#pick(spec.target, call.unreachable);
       redirectTo = undefined;
       try {
         const result = await attempt(endpoint);
@@ -543,10 +563,26 @@ export class KvcClient {
         return result;
       } catch (thrown) {
         const error = toClientError(thrown, endpoint);
-        const decision: Decision = typeof spec.target === 'object' ? { kind: 'fail' } : decide(error, spec.idempotent, endpoint);
+        if (error.code === 'KVC_UNAVAILABLE') call.unreachable.add(endpoint);
+        let decision: Decision = typeof spec.target === 'object' ? { kind: 'fail' } : decide(error, spec.idempotent, endpoint);
+        if (decision.kind === 'redirect' && call.unreachable.has(decision.leader)) decision = { kind: 'backoff' };
+        if (this.#awaitsElection(spec, error, decision, call)) {
+          if (this.#pool.leader === endpoint || call.unreachable.has(this.#pool.leader ?? '')) this.#pool.setLeader(undefined);
+          await sleep(leaderPollMs());
+          retry--; // Waiting out an election spends time (leaderWaitMs), not retries.
+          continue;
+        }
         redirectTo = await this.#afterFailure(error, decision, endpoint, retry);
       }
     }
+  }
+
+  /** A write refused for want of a live leader, within the call's leaderWaitMs since the first such refusal. */
+  #awaitsElection(spec: CallSpec, error: KvcClientError, decision: Decision, call: CallState): boolean {
+    if (spec.target !== 'leader' || decision.kind !== 'backoff' || !isRefusal(error)) return false;
+    const now = performance.now();
+    call.electionSinceMs ??= now;
+    return now - call.electionSinceMs < this.#policy.leaderWaitMs;
   }
 
   /**
@@ -567,10 +603,16 @@ export class KvcClient {
     return undefined;
   }
 
-  #pick(target: Target): string {
-    if (target === 'leader') return this.#pool.leaderOrNext();
-    if (target === 'replica') return this.#pool.nextReplica();
-    return target.endpoint;
+  /** Where the next attempt goes, avoiding members this call could not reach while others remain. */
+  #pick(target: Target, unreachable: ReadonlySet<string> = new Set()): string {
+    if (typeof target === 'object') return target.endpoint;
+    const leader = this.#pool.leader;
+    if (target === 'leader' && leader !== undefined && !unreachable.has(leader)) return leader;
+    for (let tried = 1; tried < this.#pool.known().length; tried++) {
+      const next = this.#pool.nextReplica();
+      if (!unreachable.has(next)) return next;
+    }
+    return this.#pool.nextReplica();
   }
 
   /**

@@ -11,14 +11,29 @@ import type { KvcClientError } from './client-error.js';
 export const DEFAULT_RETRIES = 5;
 /** First backoff step; doubled per attempt up to DEFAULT_BACKOFF_MAX_MS. */
 export const DEFAULT_BACKOFF_BASE_MS = 100;
-/** A Raft election takes one to two election timeouts (1 to 2 s with the default tick). */
+/** A Raft election takes one to two election timeouts (0.5 to 1 s with the default tick). */
 export const DEFAULT_BACKOFF_MAX_MS = 2_000;
+/**
+ * How long a write keeps asking while the members know no live leader (an election is under way),
+ * without spending its retries: past two of the longest election timeouts (LIMITS.raft) and a
+ * split vote's second round.
+ */
+export const DEFAULT_LEADER_WAIT_MS = 3_000;
+/** The pause between those attempts: a new leader is found within about this much of its election. */
+export const LEADER_POLL_MS = 40;
+
+/** True for the answers that mean "no leader here to take it" (an election may be under way). */
+export function isRefusal(error: KvcClientError): boolean {
+  return REFUSED_CODES.has(error.code);
+}
 
 export interface RetryPolicy {
   /** Attempts after the first one; redirects count, so a redirect loop cannot spin forever. */
   retries: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** Writes refused for want of a leader are retried every LEADER_POLL_MS for this long, uncounted (0: off). */
+  leaderWaitMs: number;
 }
 
 export type Decision = { kind: 'redirect'; leader: string } | { kind: 'backoff' } | { kind: 'fail' };
@@ -49,12 +64,17 @@ export function decide(error: KvcClientError, idempotent: boolean, endpoint: str
   return { kind: 'fail' };
 }
 
+/** Half to all of LEADER_POLL_MS: clients waiting out one election do not ask in lockstep. */
+export function leaderPollMs(random: () => number = Math.random): number {
+  return LEADER_POLL_MS / 2 + random() * (LEADER_POLL_MS / 2);
+}
+
 /**
  * Delay before retry number `attempt` (0-based): exponential with "equal jitter", half fixed and
  * half random, so clients that failed together (a leader died) spread out instead of retrying in
  * lockstep, yet never retry at once.
  */
-export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffMs(policy: Pick<RetryPolicy, 'backoffBaseMs' | 'backoffMaxMs'>, attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.min(attempt, 30));
   return ceiling / 2 + random() * (ceiling / 2);
 }

@@ -10,7 +10,7 @@
 //     - { id: 1, address: 127.0.0.1:7401 }                    # address: what peers/clients dial
 //     - { id: 2, address: 10.0.0.2:7401, listen: 0.0.0.0:7401 } # listen: what to bind, if different
 //     - { id: 3, address: 127.0.0.1:7403, metricsAddress: 127.0.0.1:9403 } # Prometheus GET /metrics (port 0: any)
-//   raft: { tickMs: 100, electionTick: 10, heartbeatTick: 1 }  # heartbeatTick < electionTick
+//   raft: { tickMs: 50, electionTick: 10, heartbeatTick: 1 }  # heartbeatTick < electionTick
 //   storage: { fsync: true, budgetBytes: 4GiB, walSegmentBytes: 64MiB }
 //   compaction: { entries: 10000, walBytes: 64MiB, intervalMs: 300000, keepEntries: 1000 }
 //   memory: { arenaBytes: 256MiB, numaNode: 0 }  # memory tier per member: pinned arena of hot pages

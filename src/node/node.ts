@@ -76,6 +76,10 @@ function splitEarlyMessages(rd: Ready, durable: { term: number; vote: NodeId }):
   return { early, late };
 }
 
+function isHeartbeat(m: Message): boolean {
+  return m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp;
+}
+
 export interface NodeConfig {
   id: NodeId;
   /** Holds `wal/` and `store/`. */
@@ -185,6 +189,8 @@ export class ClusterNode {
   #rn: RawNode;
   #inbox: InboxItem[] = [];
   #ticks = 0;
+  /** True while the loop awaits #handleReady: ticks then keep heartbeats going (#heartbeatWhileBusy). */
+  #handlingReady = false;
   #wake: (() => void) | undefined = undefined;
   #stopped = false;
   /** Files closed (by stop or crash); #stopped alone may come from a fatal error. */
@@ -288,7 +294,8 @@ export class ClusterNode {
     }, LIMITS.eviction.checkIntervalMs);
     node.#ticker = setInterval(() => {
       node.#ticks++;
-      node.#notify();
+      if (node.#handlingReady) node.#heartbeatWhileBusy();
+      else node.#notify();
     }, config.tickMs ?? LIMITS.raft.tickMs);
     node.#loopDone = node.#loop();
     node.#campaignIfSoleVoter(rn.status().config);
@@ -561,14 +568,56 @@ export class ClusterNode {
           continue;
         }
         this.#drainInbox();
-        if (this.#rn.hasReady()) await this.#handleReady();
+        if (!this.#rn.hasReady()) continue;
+        this.#handlingReady = true;
+        try {
+          await this.#handleReady();
+        } finally {
+          this.#handlingReady = false;
+        }
       }
     } catch (err) {
-      // A failed write (disk full, injected fault) must stop the member: continuing after an
-      // unknown partial write could acknowledge what is not durable.
-      this.#fatal = err instanceof Error ? err : new Error(String(err));
-      this.#log(`member ${this.id} stopped on a fatal error: ${this.#fatal.message}`);
-      this.#halt(new KvcError('KVC_INTERNAL', { detail: `member ${this.id} stopped: ${this.#fatal.message}`, cause: err }));
+      this.#stopOnFatal(err);
+    }
+  }
+
+  /**
+   * A failed write (disk full, injected fault) must stop the member: continuing after an unknown
+   * partial write could acknowledge what is not durable.
+   */
+  #stopOnFatal(err: unknown): void {
+    if (this.#fatal !== undefined) return;
+    this.#fatal = err instanceof Error ? err : new Error(String(err));
+    this.#log(`member ${this.id} stopped on a fatal error: ${this.#fatal.message}`);
+    this.#halt(new KvcError('KVC_INTERNAL', { detail: `member ${this.id} stopped: ${this.#fatal.message}`, cause: err }));
+  }
+
+  /**
+   * Keeps heartbeats flowing while the loop persists and applies a Ready: an fdatasync of a large
+   * batch on a busy disk can take a second, and a member silent that long either loses its
+   * followers to an election (a leader) or, with check-quorum, counts against its leader's quorum
+   * (a follower). As etcd's node loop does between Ready and Advance, the ticks are stepped and the
+   * heartbeats received answered; the heartbeats and responses that result leave at once when
+   * their term is already durable (they carry no entries, and a heartbeat's commit never passes
+   * the follower's own match). Everything else queued waits for the next Ready.
+   */
+  #heartbeatWhileBusy(): void {
+    if (this.#stopped) return;
+    try {
+      const ticks = this.#ticks;
+      this.#ticks = 0;
+      for (let i = 0; i < ticks; i++) this.#rn.tick();
+      const rest: InboxItem[] = [];
+      for (const item of this.#inbox) {
+        if (item.kind === 'message' && isHeartbeat(item.message)) this.#stepItem(item);
+        else rest.push(item);
+      }
+      this.#inbox = rest;
+      const durableTerm = this.#durableTermVote.term;
+      const beats = this.#rn.takeMessages((m) => isHeartbeat(m) && m.term === durableTerm);
+      if (beats.length > 0) this.#config.transport.send(beats);
+    } catch (err) {
+      this.#stopOnFatal(err);
     }
   }
 

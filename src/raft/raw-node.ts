@@ -168,6 +168,19 @@ export class RawNode {
     return rd;
   }
 
+  /**
+   * Removes and returns the queued messages `pick` selects, ahead of the next ready(): for a
+   * driver that sends heartbeats and their responses while a Ready is still being persisted (as
+   * etcd's node loop ticks and steps between Ready and Advance). Whatever it takes must not depend
+   * on that Ready being durable; the rest waits for the next ready().
+   */
+  takeMessages(pick: (m: Message) => boolean): Message[] {
+    const r = this.#raft;
+    const taken = r.msgs.filter(pick);
+    if (taken.length > 0) r.msgs = r.msgs.filter((m) => !pick(m));
+    return taken;
+  }
+
   /** The last Ready was persisted, sent and applied. */
   advance(): void {
     const done = this.#inFlight;

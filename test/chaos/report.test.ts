@@ -2,7 +2,9 @@
 // fields with `ok` false as soon as there is an incident; the verdict table marks failed checks;
 // history.jsonl reads back into the same history and rejects unknown records; the HTML page is
 // self-contained (no script, no external URL), has a lane per client, the fault windows and the
-// leader per term, and escapes what it quotes; leader polls merge into spans per member and term.
+// leader per term, and escapes what it quotes; leader polls merge into spans per member and term;
+// each kill's unavailability window (kill to the first acknowledged put) is in the JSON, the table
+// and the page.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import type { History } from '../../src/chaos/history.js';
 import { historyJsonLines, parseHistoryJsonLines, renderVerdictTable, summarize, writeReport } from '../../src/chaos/report.js';
 import { leaderSpans, renderReportHtml } from '../../src/chaos/report-html.js';
 import type { ChaosRunResult, Verdict } from '../../src/chaos/run.js';
+import { killWindows } from '../../src/chaos/unavailability.js';
 
 const history: History = {
   seed: 9,
@@ -81,6 +84,34 @@ t.test('the summary has the issue fields; an incident fails it', async (t) => {
   t.match(table, /lost puts\s+2\s+FAIL/);
   t.match(table, /linearizable\s+unknown\s+FAIL/);
   t.match(table, /incident: member 2 exited on its own/);
+});
+
+t.test('each kill reports how long clients could not write: from the SIGKILL to the first acknowledged put', async (t) => {
+  const put = (id: number, invokeMs: number, completeMs: number, outcome: 'ok' | 'unknown' = 'ok') =>
+    ({ id, client: 0, kind: 'put', ns: 'chaos/model', key: 'bb', invokeMs, completeMs, outcome, value: { crc32c: 2, bytes: 10 }, result: 'stored', member: 2 }) as const;
+  const killed: History = {
+    ...history,
+    operations: [put(0, 1_900, 2_040), put(1, 2_050, 2_500, 'unknown'), put(2, 2_100, 2_600), put(3, 9_000, 9_010)],
+    faults: [
+      // The kill itself came after the target was picked: the window starts there.
+      { nemesis: 'kill', detail: 'kill -9 n1 (leader)', startMs: 2_000, injectedMs: 2_050, endMs: 3_000, members: [1] },
+      { nemesis: 'pause', detail: 'pause n2', startMs: 4_000, endMs: 5_000, members: [2] },
+      { nemesis: 'kill', detail: 'kill -9 n3', startMs: 8_000, endMs: 8_500, members: [3] },
+      { nemesis: 'kill', detail: 'kill -9 n2', startMs: 9_500, endMs: 9_900, members: [2] },
+    ],
+  };
+  t.same(killWindows(killed), [
+    { detail: 'kill -9 n1 (leader)', atSeconds: 1.1, unavailableMs: 550 },
+    { detail: 'kill -9 n3', atSeconds: 7, unavailableMs: 1_010 },
+    { detail: 'kill -9 n2', atSeconds: 8.5, unavailableMs: null },
+  ]);
+  const summary = summarize({ ...result(), history: killed }, { clients: 1, durationMs: 10_000 });
+  t.same(summary.killUnavailability.map((w) => w.unavailableMs), [550, 1_010, null], 'in the JSON document');
+  t.match(renderVerdictTable(summary), /unavailable after kill \(max\)\s+1\.01 s\s+n1 \(leader\) 0\.55 s, n3 1\.01 s, n2 no put after it/);
+  t.match(renderReportHtml(killed, summary, verdict), /unavailable after each kill[^<]*<\/td><td>n1 \(leader\) 0\.55 s, n3 1\.01 s, n2 no put after it</);
+  const noKills = summarize({ ...result(), history: { ...history, faults: [] } }, { clients: 1, durationMs: 1 });
+  t.same(noKills.killUnavailability, []);
+  t.notMatch(renderVerdictTable(noKills), /unavailable after kill/, 'no row without a kill');
 });
 
 t.test('history.jsonl reads back into the same history', async (t) => {

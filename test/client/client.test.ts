@@ -260,11 +260,32 @@ t.test('with no leader, writes back off and succeed once one is elected; bounded
 
   cluster.leaderId = undefined;
   const before = cluster.member(1).count('PutPages');
-  const bounded = new KvcClient({ endpoints: [cluster.member(1).address], retries: 3, backoffBaseMs: 10, backoffMaxMs: 40 });
+  const bounded = new KvcClient({ endpoints: [cluster.member(1).address], retries: 3, backoffBaseMs: 10, backoffMaxMs: 40, leaderWaitMs: 0 });
   t.teardown(() => bounded.close());
   const error = await bounded.putPages([page(1, 10)]).catch((e: unknown) => e);
   t.ok(error instanceof KvcClientError && error.code === 'KVC_NO_LEADER' && error.attempts === 4, 'KVC_NO_LEADER after 1 + 3 attempts');
   t.equal(cluster.member(1).count('PutPages') - before, 4, 'each attempt reached the member');
+});
+
+t.test('when the leader dies, followers naming it are not followed there; the election is waited out without spending retries', async (t) => {
+  const { cluster, client } = await setup(t, 3, { retries: 2 });
+  t.same((await client.putPages([page(0, 10)])).map((o) => o.code), ['']);
+  t.equal(client.leader, cluster.member(1).address);
+  // Members 2 and 3 still name member 1 (as followers do until their election timeout), then 3 wins.
+  cluster.member(1).stop();
+  setTimeout(() => (cluster.leaderId = 3), 200);
+  const started = Date.now();
+  t.same((await client.putPages([page(1, 10)])).map((o) => o.code), [''], 'more refusals than retries, yet it succeeds');
+  t.ok(Date.now() - started >= 190, 'waited for the election');
+  t.equal(client.leader, cluster.member(3).address);
+
+  cluster.leaderId = undefined;
+  const bounded = new KvcClient({ endpoints: [cluster.member(2).address], retries: 1, backoffBaseMs: 5, backoffMaxMs: 10, leaderWaitMs: 100 });
+  t.teardown(() => bounded.close());
+  const waitStarted = Date.now();
+  const error = await bounded.putPages([page(2, 10)]).catch((e: unknown) => e);
+  t.ok(error instanceof KvcClientError && error.code === 'KVC_NO_LEADER' && error.attempts === 2, 'KVC_NO_LEADER once leaderWaitMs and the retries are spent');
+  t.ok(Date.now() - waitStarted >= 100, 'after leaderWaitMs');
 });
 
 t.test('a dead endpoint is skipped for writes; all dead gives KVC_UNAVAILABLE', async (t) => {
@@ -399,6 +420,7 @@ t.test('argument checks and close', async (t) => {
   t.throws(() => new KvcClient({ endpoints: [] }), TypeError);
   t.throws(() => new KvcClient({ endpoints: ['a:1'], deadlineMs: 0 }), RangeError);
   t.throws(() => new KvcClient({ endpoints: ['a:1'], retries: -1 }), RangeError);
+  t.throws(() => new KvcClient({ endpoints: ['a:1'], leaderWaitMs: -1 }), RangeError);
   const { client } = await setup(t, 1);
   await t.rejects(client.putPages([{ meta: page(0, 1).meta, data: 'text' as never }]), TypeError, 'data must be bytes');
   client.close();

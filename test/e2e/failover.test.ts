@@ -1,5 +1,5 @@
 // Failover over real processes: 3 `kvc start` members on loopback with the default timing
-// (100 ms ticks, election after 10-20 ticks); writes run while the leader is killed with
+// (50 ms ticks, election after 10-20 ticks); writes run while the leader is killed with
 // SIGKILL. A new leader is elected within 3 s, no acknowledged page is lost, and the killed
 // member restarts on its files, catches up, and `kvc status --json` shows it with the others.
 import t from 'tap';

@@ -1,6 +1,7 @@
 // A leader sends its appends before its own WAL write is durable (Raft thesis §10.2.1): with the
 // leader's WAL writes held, a new entry still reaches both followers' WALs, nothing commits past
-// what the leader has on disk, and once the write goes through the put is applied everywhere.
+// what the leader has on disk, and once the write goes through the put is applied everywhere. And
+// while such a write hangs, the leader keeps sending heartbeats, so no follower campaigns.
 import t from 'tap';
 import { nodeFileLayer, type FileLayer, type OpenMode } from '../../src/wal/index.js';
 import { eventually, makeCluster, putCommand, putWithRetry } from './helpers.js';
@@ -83,6 +84,32 @@ t.test('followers write a new entry while the leader is still writing it', async
   await eventually(() => followers.every((f) => f.status().walLastIndex >= next), 5_000, 'the entry in both followers\' WALs');
   t.equal(leader.status().walLastIndex, next - 1, 'the leader has not written the entry yet');
   for (const f of followers) t.ok(f.status().commitIndex < next, `member ${f.id} has not seen it committed`);
+
+  files.release();
+  t.same(await put, { ok: true });
+  await eventually(() => [...cluster.nodes.values()].every((n) => n.status().appliedIndex >= next), 5_000, 'every member to apply it');
+});
+
+t.test('a leader whose WAL write hangs keeps its followers: heartbeats flow while it waits', async (t) => {
+  const files = new HoldingFileLayer();
+  // Elections after 300-600 ms; the write is held for several times that.
+  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick: 30 });
+  t.teardown(() => {
+    files.release();
+    return cluster.stopAll();
+  });
+  await putWithRetry(cluster, putCommand(1, 4096));
+  const leader = await cluster.waitForLeader();
+  const { term } = leader.status();
+  const next = leader.status().walLastIndex + 1;
+
+  files.hold(cluster.dirs.get(leader.id)!);
+  const put = leader.propose(putCommand(2, 4096));
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  t.equal(leader.status().walLastIndex, next - 1, 'the write is still held');
+  for (const node of cluster.nodes.values()) {
+    t.same([node.status().term, node.status().leader], [term, leader.id], `member ${node.id}: no election, same leader`);
+  }
 
   files.release();
   t.same(await put, { ok: true });

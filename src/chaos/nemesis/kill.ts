@@ -7,9 +7,11 @@ export const KILL_LEADER_BIAS = 2 / 3;
 
 export async function kill(ctx: NemesisContext): Promise<ActiveFault> {
   const target = await pickTarget(ctx, KILL_LEADER_BIAS);
+  const injectedMs = performance.now();
   await ctx.cluster.kill(target.id);
   return {
     detail: `kill -9 ${describeTarget(target)}`,
+    injectedMs,
     members: [target.id],
     heal: () => ctx.cluster.start(target.id),
   };

@@ -25,6 +25,8 @@ export interface ActiveFault {
   detail: string;
   /** The members the fault targets. */
   members: number[];
+  /** When the fault took effect (performance.now()), where that is later than the fault's start (a kill picks its target first). */
+  injectedMs?: number;
   /** True when the fault is over once injected (a transfer): the scheduler holds no window. */
   instant?: boolean;
   /** Undoes the fault; resolves once the cluster is whole again (members serving). May amend the detail. */

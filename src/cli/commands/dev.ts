@@ -26,7 +26,7 @@ export const DEV_DEFAULT_DIR = './.kvc/dev';
 const DEV_CONFIG_FILE = 'cluster.yaml';
 /** Starting a member process (loading the TypeScript sources, opening WAL and store) takes seconds. */
 const READY_TIMEOUT_MS = 60_000;
-/** An election takes one to two election timeouts (1-2 s by default); this leaves ample room. */
+/** An election takes one to two election timeouts (0.5-1 s by default); this leaves ample room. */
 const LEADER_TIMEOUT_MS = 30_000;
 /** SIGTERM → SIGKILL grace: a member's clean stop takes well under a second. */
 export const STOP_GRACE_MS = 10_000;
