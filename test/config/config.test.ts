@@ -72,6 +72,7 @@ t.test('memberOptions maps every section onto the member and node options', asyn
       'memory: { arenaBytes: 1GiB, numaNode: 1, sharedMemoryDir: /mnt/huge }',
       'workers: { threads: 3 }',
       'adminToken: s3cret-token',
+      'tls: { mode: insecure }',
     ].join('\n'),
     'full.yaml',
   );
