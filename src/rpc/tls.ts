@@ -67,9 +67,14 @@ export class MemberCertificates {
     for (const listener of this.#identityListeners) listener({ certificate: this.#cert, privateKey: this.#key });
   }
 
+  // A new listener hears the current files on the next microtask, not synchronously: grpc-js'
+  // server registers its secure-context watcher only after adding these listeners, and would miss
+  // a synchronous first update (it then drops every connection as "credentials not loaded").
   addCaCertificateListener(listener: CaListener): void {
     this.#caListeners.add(listener);
-    listener({ caCertificate: this.#ca });
+    queueMicrotask(() => {
+      if (this.#caListeners.has(listener)) listener({ caCertificate: this.#ca });
+    });
   }
 
   removeCaCertificateListener(listener: CaListener): void {
@@ -78,7 +83,9 @@ export class MemberCertificates {
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.#identityListeners.add(listener);
-    listener({ certificate: this.#cert, privateKey: this.#key });
+    queueMicrotask(() => {
+      if (this.#identityListeners.has(listener)) listener({ certificate: this.#cert, privateKey: this.#key });
+    });
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {

@@ -9,6 +9,7 @@
 //
 // Test-only fault switches (unsafe-switches.ts) are on only with both their flag and their
 // variable; either alone refuses the start.
+// SIGHUP makes a TLS member read its CA, certificate and key files again (new connections get them).
 import { Option, type Command } from 'commander';
 import { loadClusterConfig, memberOptions } from '../../config/index.js';
 import type { RunningMember } from '../../rpc/index.js';
@@ -65,6 +66,7 @@ async function runStart(o: StartOptions): Promise<number> {
   if (unsafe.ack !== undefined) options.node = { ...options.node, unsafeAckBeforeCommit: true };
   const faultFile = unsafe.faults;
   let member: RunningMember | undefined;
+  let onHangup: (() => void) | undefined;
   const { memberLog } = await import('../member-log.js');
   const logs = memberLog(o.id, () => member, { level: o.logLevel ?? config.log?.level ?? 'info', format: o.logFormat });
   const log = logs.info;
@@ -91,6 +93,8 @@ async function runStart(o: StartOptions): Promise<number> {
     });
     log(`serving at ${member.address} (pid ${process.pid}, data ${options.dataDir})`);
     if (faultFile !== undefined) faults = (await import('../../faults/index.js')).watchTestFaults(faultFile, logs.warn);
+    onHangup = reloadOnHangup(member, logs);
+    process.on('SIGHUP', onHangup);
     if (process.send && process.connected) process.send({ type: 'ready', id: o.id, address: member.address, pid: process.pid } satisfies ReadyMessage);
     const reason = await stopRequested(member, stop);
     (reason.exitCode === 0 ? logs.info : logs.error)(`stopping: ${reason.why}`);
@@ -103,10 +107,23 @@ async function runStart(o: StartOptions): Promise<number> {
     return reason.exitCode;
   } finally {
     faults?.stop();
+    if (onHangup !== undefined) process.off('SIGHUP', onHangup);
     stop.dispose();
     process.off('disconnect', onDisconnect);
     if (process.connected) process.disconnect();
   }
+}
+
+/** A SIGHUP listener: reloads the member's TLS files; a bad file is logged and the old ones stay. */
+function reloadOnHangup(member: RunningMember, logs: { info: (line: string) => void; error: (line: string) => void }): () => void {
+  return () => {
+    member.reloadCertificates().then(
+      (reloaded) => {
+        if (!reloaded) logs.info('SIGHUP: no TLS files to reload (plaintext member)');
+      },
+      (error: Error) => logs.error(`SIGHUP: TLS files not reloaded, the old ones stay in use: ${error.message}`),
+    );
+  };
 }
 
 /** Resolves when the process should stop: `stop` fired (a signal, the parent gone) or the member halted. */
