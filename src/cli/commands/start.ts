@@ -9,7 +9,9 @@
 //
 // Test-only fault switches (unsafe-switches.ts) are on only with both their flag and their
 // variable; either alone refuses the start.
-// SIGHUP makes a TLS member read its CA, certificate and key files again (new connections get them).
+//
+// SIGHUP makes a TLS member read its CA, certificate and key files again (new connections get them),
+// as daemons do; it does not stop the member (SIGINT and SIGTERM do).
 import { Option, type Command } from 'commander';
 import { loadClusterConfig, memberOptions } from '../../config/index.js';
 import type { RunningMember } from '../../rpc/index.js';
@@ -66,7 +68,6 @@ async function runStart(o: StartOptions): Promise<number> {
   if (unsafe.ack !== undefined) options.node = { ...options.node, unsafeAckBeforeCommit: true };
   const faultFile = unsafe.faults;
   let member: RunningMember | undefined;
-  let onHangup: (() => void) | undefined;
   const { memberLog } = await import('../member-log.js');
   const logs = memberLog(o.id, () => member, { level: o.logLevel ?? config.log?.level ?? 'info', format: o.logFormat });
   const log = logs.info;
@@ -77,7 +78,10 @@ async function runStart(o: StartOptions): Promise<number> {
   // Listening from the start, so a signal during startup still ends in a clean stop. A signal
   // repeated while the member stops means "now": exit without the clean stop.
   let faults: { stop(): void } | undefined;
-  const stop = new StopSignal({ onRepeat: () => process.exit(EXIT_FAILURE) });
+  const stop = new StopSignal({ onRepeat: () => process.exit(EXIT_FAILURE), signals: ['SIGINT', 'SIGTERM'] });
+  // Listening from the start too: SIGHUP's default action would end the process.
+  const onHangup = reloadOnHangup(() => member, logs);
+  process.on('SIGHUP', onHangup);
   // Started by `kvc dev`: a closed IPC channel means the parent is gone, however it ended.
   const onDisconnect = (): void => stop.trigger('parent process went away');
   if (typeof process.send === 'function') {
@@ -93,8 +97,6 @@ async function runStart(o: StartOptions): Promise<number> {
     });
     log(`serving at ${member.address} (pid ${process.pid}, data ${options.dataDir})`);
     if (faultFile !== undefined) faults = (await import('../../faults/index.js')).watchTestFaults(faultFile, logs.warn);
-    onHangup = reloadOnHangup(member, logs);
-    process.on('SIGHUP', onHangup);
     if (process.send && process.connected) process.send({ type: 'ready', id: o.id, address: member.address, pid: process.pid } satisfies ReadyMessage);
     const reason = await stopRequested(member, stop);
     (reason.exitCode === 0 ? logs.info : logs.error)(`stopping: ${reason.why}`);
@@ -107,7 +109,7 @@ async function runStart(o: StartOptions): Promise<number> {
     return reason.exitCode;
   } finally {
     faults?.stop();
-    if (onHangup !== undefined) process.off('SIGHUP', onHangup);
+    process.off('SIGHUP', onHangup);
     stop.dispose();
     process.off('disconnect', onDisconnect);
     if (process.connected) process.disconnect();
@@ -115,9 +117,11 @@ async function runStart(o: StartOptions): Promise<number> {
 }
 
 /** A SIGHUP listener: reloads the member's TLS files; a bad file is logged and the old ones stay. */
-function reloadOnHangup(member: RunningMember, logs: { info: (line: string) => void; error: (line: string) => void }): () => void {
+function reloadOnHangup(member: () => RunningMember | undefined, logs: { info: (line: string) => void; error: (line: string) => void }): () => void {
   return () => {
-    member.reloadCertificates().then(
+    const running = member();
+    if (running === undefined) return logs.info('SIGHUP: the member is not serving yet; nothing to reload');
+    void running.reloadCertificates().then(
       (reloaded) => {
         if (!reloaded) logs.info('SIGHUP: no TLS files to reload (plaintext member)');
       },
