@@ -3,18 +3,23 @@
 // sha256); `kvc put`/`status` work against it with --ca/--cert/--cert-key/--token and a lookup
 // without the token gets KVC_UNAUTHENTICATED; member 1's certificate re-issued in place (kvc
 // certs' code, in this process: test/cli/certs.test.ts runs the command itself) is served after
-// SIGHUP to that real `kvc start` process, which keeps running.
+// SIGHUP to that real `kvc start` process, which keeps running. The Python client (when
+// /usr/bin/python3 has grpcio) reads over TLS with ca/cert/key and token, and without the token
+// gets KVC_UNAUTHENTICATED.
 import t from 'tap';
 import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { eventually } from '../wait.js';
 import { issueFiles } from '../../src/cli/certs.js';
-import { freePortRange, pidAlive, runKvc, startDev } from './helpers.js';
+import { childEnv, freePortRange, pidAlive, runKvc, startDev } from './helpers.js';
 
 const NODES = 1;
+const PYTHON_SRC = fileURLToPath(new URL('../../python/src', import.meta.url));
 const KEY = '6b7663746c732d6b65792d30303031';
 
 interface TlsDevLine {
@@ -51,6 +56,28 @@ t.test('kvc dev --tls, kvc commands with --ca/--cert/--cert-key/--token, SIGHUP 
   const anonymous = await runKvc(['lookup', ...E, '--ns', 'tls-test', '--keys', KEY, '--deadline-ms', '3000']);
   t.equal(anonymous.code, 1, 'a lookup without the token fails');
   t.match(anonymous.stderr, /KVC_UNAUTHENTICATED/, 'with the coded error');
+
+  const python = process.env.KVC_PYTHON ?? '/usr/bin/python3';
+  const noPython = spawnSync(python, ['-c', 'import grpc, google.protobuf'], { timeout: 30_000 }).status === 0 ? false : `${python} cannot import grpc`;
+  await t.test('the Python client over TLS', { skip: noPython }, async (t) => {
+    const script = [
+      'import json, sys',
+      'from kvcache_cluster import Client, KvcError',
+      'e, ca, cert, key, token, k = sys.argv[1:]',
+      'with Client(e, token, ca=ca, cert=cert, key=key, retries=1) as c: matched = c.lookup("tls-test", [bytes.fromhex(k)])',
+      'try:',
+      '    with Client(e, ca=open(ca, "rb").read(), retries=0) as c: c.lookup("tls-test", [bytes.fromhex(k)]); code = "OK"',
+      'except KvcError as error: code = error.code',
+      'print(json.dumps({"matched": matched, "anonymous": code}))',
+    ].join('\n');
+    const ran = spawnSync(python, ['-c', script, line.endpoints.join(','), line.ca, line.clientCert, line.clientKey, line.token, KEY], {
+      timeout: 60_000,
+      encoding: 'utf8',
+      env: childEnv({ PYTHONPATH: PYTHON_SRC, PYTHONDONTWRITEBYTECODE: '1' }),
+    });
+    t.equal(ran.status, 0, `python exits 0 (${ran.stderr})`);
+    t.same(JSON.parse(ran.stdout), { matched: 1, anonymous: 'KVC_UNAUTHENTICATED' }, 'it reads the page with the token, and is refused without');
+  });
 
   const certs = path.dirname(line.ca);
   const before = await servedSerial(line.endpoints[0]!, line.ca);
