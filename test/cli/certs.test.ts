@@ -11,6 +11,7 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { clientAccess } from '../../src/cli/connect.js';
 import { run } from '../../src/cli/program.js';
 import { isConfigError, parseClusterConfig } from '../../src/config/index.js';
 
@@ -67,6 +68,17 @@ t.test('kvc certs init and issue', async (t) => {
   const clientCert = new X509Certificate(await readFile(path.join(dir, 'client-worker-1.pem')));
   t.equal(clientCert.subjectAltName, undefined, 'a client certificate names no member id');
   t.ok(clientCert.verify(newCa.publicKey), 'signed by the CA');
+
+  // What every cluster command makes of --ca/--cert/--cert-key/--token (src/cli/connect.ts).
+  const access = await clientAccess({ token: 'tk', ca: caFiles.cert, cert: path.join(dir, 'client-worker-1.pem'), certKey: path.join(dir, 'client-worker-1-key.pem') });
+  t.equal(access.token, 'tk');
+  t.match(String(access.tls?.ca), /BEGIN CERTIFICATE/, 'the CA file is read');
+  t.match(String(access.tls?.key), /BEGIN PRIVATE KEY/, 'and the client key');
+  t.same(await clientAccess({}), {}, 'nothing given: plaintext, no token');
+  t.same(Object.keys((await clientAccess({ ca: caFiles.cert })).tls ?? {}), ['ca'], 'a CA alone: TLS without a client certificate');
+  await t.rejects(clientAccess({ cert: caFiles.cert, certKey: caFiles.key }), /--cert and --cert-key need --ca/);
+  await t.rejects(clientAccess({ ca: caFiles.cert, cert: caFiles.cert }), /give both --cert and --cert-key, or neither/);
+  await t.rejects(clientAccess({ ca: path.join(dir, 'nope.pem') }), /--ca .*nope\.pem: cannot read it \(ENOENT\)/);
 
   for (const [what, args, message] of [
     ['both', ['--member', '1', '--client', 'x'], /exactly one of --member ID and --client NAME/],

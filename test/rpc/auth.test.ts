@@ -19,7 +19,7 @@ import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { createCa, issueCertificate, type CertificateAndKey } from '../../src/cli/certs.js';
 import { KvcClient, type ClientTls } from '../../src/client/index.js';
-import { hashToken, memberIdsOf, type TokenGrant } from '../../src/rpc/index.js';
+import { AccessPolicy, hashToken, memberIdsOf, type TokenGrant } from '../../src/rpc/index.js';
 import { RawClient, eventually, pageKey, startCluster, type CallError } from './helpers.js';
 
 const NS = 'tenant-a';
@@ -148,6 +148,12 @@ t.test('mutual TLS between members and tokens on every service', async (t) => {
     t.equal(outcome!.code, '', 'the cluster still takes writes');
     await eventually(() => follower.node.lookup(NS, [pageKey(3)], 0) === 1, 10_000, 'the follower to apply page 3');
   });
+});
+
+t.test('a token digest that is not a sha256 is refused when the member starts', async (t) => {
+  t.throws(() => new AccessPolicy({ tokens: [{ sha256: 'abcd', scopes: ['read'], namespaces: ['*'] }] }), /sha256 must be 64 hex digits/);
+  t.same(memberIdsOf({ subjectaltname: 'URI:kvc://member/0, URI:kvc://member/x, URI:https://a, DNS:kvc://member/4, URI:kvc://member/7' }), [7], 'only positive ids in kvc:// URI SANs count');
+  t.same(memberIdsOf({}), [], 'no SANs: no ids');
 });
 
 function adminMetadata(): grpc.Metadata {
