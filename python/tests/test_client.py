@@ -202,6 +202,9 @@ class ClientAgainstCluster(unittest.TestCase):
             (ValueError, lambda: self.client.pin(ns, [key], 0)),
             (ValueError, lambda: Client([])),
             (TypeError, lambda: Client([7])),
+            (ValueError, lambda: Client(["127.0.0.1:1"], ca=b"pem", cert=b"pem")),  # cert without key
+            (ValueError, lambda: Client(["127.0.0.1:1"], cert=b"pem", key=b"pem")),  # a client cert needs ca
+            (TypeError, lambda: Client(["127.0.0.1:1"], ca=7)),
         ]
         for error, call in cases:
             with self.assertRaises(error):

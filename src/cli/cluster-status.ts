@@ -4,6 +4,7 @@
 // counters and capacity settings, and (when asked) its state digest.
 import type { ClusterSettings, MemberStatus } from '../client/index.js';
 import { CliError } from './cli-error.js';
+import type { ClientAccess } from './connect.js';
 import { sleep } from './stop-signal.js';
 
 export interface MemberRow {
@@ -69,10 +70,10 @@ const LEADER_POLL_MS = 100;
  * Asks `endpoints`, and every member they list, for their status; with `includeDigest`, for their
  * state digests too (each member reads its whole store for it).
  */
-export async function gatherClusterView(endpoints: string[], token?: string, deadlineMs = STATUS_DEADLINE_MS, includeDigest = false): Promise<ClusterView> {
+export async function gatherClusterView(endpoints: string[], access: ClientAccess = {}, deadlineMs = STATUS_DEADLINE_MS, includeDigest = false): Promise<ClusterView> {
   // Loaded here: importing this file (kvc dev, kvc status) must not load grpc-js up front.
   const { KvcClient } = await import('../client/index.js');
-  const client = new KvcClient({ endpoints, deadlineMs, retries: 0, ...(token === undefined ? {} : { adminToken: token }) });
+  const client = new KvcClient({ endpoints, deadlineMs, retries: 0, ...access });
   try {
     const status = await client.clusterStatus({ includeDigest });
     return toView(status.members, status.unreachable);
@@ -183,12 +184,12 @@ function nativeAndTier(s: MemberStatus): NativeAndTier {
  * Polls `endpoints` until every one answers and all agree on one leader; returns its id. Throws a
  * CliError after `timeoutMs`, or the abort reason when `signal` fires.
  */
-export async function waitForLeader(endpoints: string[], timeoutMs: number, signal?: AbortSignal): Promise<number> {
+export async function waitForLeader(endpoints: string[], timeoutMs: number, signal?: AbortSignal, access: ClientAccess = {}): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no member answered yet';
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
-    const view = await gatherClusterView(endpoints, undefined, Math.min(STATUS_DEADLINE_MS, Math.max(1, deadline - Date.now())));
+    const view = await gatherClusterView(endpoints, access, Math.min(STATUS_DEADLINE_MS, Math.max(1, deadline - Date.now())));
     const agreed = view.leader !== null && view.members.length === endpoints.length && view.members.every((m) => m.role !== 'unreachable');
     if (agreed) {
       const statuses = view.members;

@@ -15,6 +15,11 @@ const SHAPE_DIMENSIONS_MAX = 8;
 export interface ConnectionOptions {
   endpoints: string[];
   token?: string;
+  /** PEM files: the cluster CA, and a client certificate and key (TLS clusters). */
+  ca?: string;
+  cert?: string;
+  /** `--cert-key`: `--key` is the page key of kvc put/get. */
+  certKey?: string;
   deadlineMs: number;
   json?: boolean;
 }
@@ -85,7 +90,7 @@ export function parseShape(text: string): number[] {
   return dims.map(Number);
 }
 
-/** --endpoints, --token, --deadline-ms and --json: what every command that talks to a cluster takes. */
+/** --endpoints, --token, --ca/--cert/--cert-key, --deadline-ms and --json: what every command that talks to a cluster takes. */
 export function addConnectionOptions(command: Command): Command {
   return command
     .addOption(
@@ -94,7 +99,10 @@ export function addConnectionOptions(command: Command): Command {
         .default(parseEndpoints(DEFAULT_ENDPOINTS), DEFAULT_ENDPOINTS)
         .argParser(parseEndpoints),
     )
-    .addOption(new Option('--token <token>', 'admin token (AdminService calls)').env('KVC_ADMIN_TOKEN'))
+    .addOption(new Option('--token <token>', 'bearer token sent on every call (tokens, or the admin token)').env('KVC_TOKEN'))
+    .addOption(new Option('--ca <file>', 'PEM of the cluster CA: connect over TLS').env('KVC_CA'))
+    .addOption(new Option('--cert <file>', 'PEM of a client certificate (with --cert-key)').env('KVC_CERT'))
+    .addOption(new Option('--cert-key <file>', "PEM of the client certificate's private key").env('KVC_CERT_KEY'))
     .addOption(
       new Option('--deadline-ms <ms>', 'deadline of each call').default(DEFAULT_DEADLINE_MS).argParser(integerIn(1, DEADLINE_MS_MAX)),
     )

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, describeError } from './cli-error.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerBench } from './commands/bench.js';
+import { registerCerts } from './commands/certs.js';
 import { registerChaos } from './commands/chaos.js';
 import { registerConfig } from './commands/config.js';
 import { registerDev } from './commands/dev.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerTrace(program);
   registerChaos(program);
   registerProfile(program);
+  registerCerts(program);
   return program;
 }
 

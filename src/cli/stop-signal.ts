@@ -11,6 +11,8 @@ export const REPEATED_SIGNAL_GAP_MS = 1_000;
 export interface StopSignalOptions {
   /** Called for a signal that arrives at least REPEATED_SIGNAL_GAP_MS after the stop began. */
   onRepeat?: (signal: NodeJS.Signals) => void;
+  /** The signals that mean stop (default SIGINT, SIGTERM, SIGHUP; `kvc start` keeps SIGHUP for reloading its TLS files). */
+  signals?: readonly NodeJS.Signals[];
 }
 
 export class StopSignal {
@@ -26,7 +28,7 @@ export class StopSignal {
     let resolve: (reason: string) => void = () => {};
     this.promise = new Promise<string>((r) => (resolve = r));
     this.#controller.signal.addEventListener('abort', () => resolve(this.#reason), { once: true });
-    for (const name of STOP_SIGNALS) {
+    for (const name of o.signals ?? STOP_SIGNALS) {
       const handler = (): void => this.#onSignal(name);
       this.#handlers.set(name, handler);
       process.on(name, handler);

@@ -60,8 +60,18 @@ export interface ClientOptions {
   deadlineMs?: number;
   /** Attempts after the first (default 5). */
   retries?: number;
-  /** Sent as `authorization: Bearer <token>` on AdminService calls. */
+  /**
+   * Sent as `authorization: Bearer <token>` on every call (CacheService and AdminService), for
+   * members that configure tokens (docs/CLIENT.md "TLS and tokens").
+   */
+  token?: string;
+  /** Sent instead of `token` on AdminService calls (the older admin token, or a separate admin-scope token). */
   adminToken?: string;
+  /**
+   * Dial members over TLS: `ca` is the PEM of the cluster CA that members' certificates chain
+   * to; `cert` and `key` (PEM) a client certificate, for members that ask for one. Unset: plaintext.
+   */
+  tls?: ClientTls;
   /** First backoff step in ms (default 100), doubled per retry up to backoffMaxMs (default 2000). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -87,6 +97,12 @@ export interface ClientOptions {
    * and shares it, and streams them otherwise (docs/CLIENT.md "Same-host shared memory").
    */
   transfer?: Transfer;
+}
+
+export interface ClientTls {
+  ca: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
 }
 
 /** How page bytes travel on a get: the gRPC stream, or the same host's shared memory. */
@@ -212,6 +228,7 @@ export class KvcClient {
   readonly #policy: RetryPolicy;
   readonly #deadlineMs: number;
   readonly #adminToken: string | undefined;
+  readonly #token: string | undefined;
   readonly #verifyChecksums: boolean;
   readonly #transfer: Transfer;
   readonly #rpcs = clientRpcs();
@@ -222,6 +239,7 @@ export class KvcClient {
     this.#pool = new EndpointPool(o.endpoints, {
       ...(o.connectionsPerMember === undefined ? {} : { connectionsPerMember: o.connectionsPerMember }),
       ...(o.channelOptions === undefined ? {} : { channelOptions: o.channelOptions }),
+      ...(o.tls === undefined ? {} : { credentials: tlsCredentials(o.tls) }),
     });
     this.#policy = {
       retries: nonNegativeInteger(o.retries ?? DEFAULT_RETRIES, 'retries'),
@@ -230,7 +248,8 @@ export class KvcClient {
       leaderWaitMs: nonNegativeInteger(o.leaderWaitMs ?? DEFAULT_LEADER_WAIT_MS, 'leaderWaitMs'),
     };
     this.#deadlineMs = positiveInteger(o.deadlineMs ?? DEFAULT_DEADLINE_MS, 'deadlineMs');
-    this.#adminToken = o.adminToken;
+    this.#adminToken = o.adminToken ?? o.token;
+    this.#token = o.token;
     this.#verifyChecksums = o.verifyChecksums ?? true;
     this.#lookups = new LookupBatcher((batch) => this.#sendLookups(batch), {
       callsMax: positiveInteger(o.lookupCallsMax ?? DEFAULT_LOOKUP_CALLS_MAX, 'lookupCallsMax'),
@@ -262,7 +281,7 @@ export class KvcClient {
     for (const batch of batches(keys, LIMITS.page.keysPerRequestMax)) {
       const request = { namespace: ns, keys: batch, linearizable: o.linearizable === true, leaseMs };
       const response = await this.#withRetry({ target: readTarget(o.endpoint), idempotent: true }, async (endpoint) => {
-        const answer = await unaryCall(this.#pool.client(endpoint), this.#rpcs.lookup, request, new grpc.Metadata(), this.#deadlineMs);
+        const answer = await unaryCall(this.#pool.client(endpoint), this.#rpcs.lookup, request, this.#cacheMetadata(), this.#deadlineMs);
         if (!(answer.matched >= 0 && answer.matched <= batch.length)) {
           throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup matched ${answer.matched} of ${batch.length} keys`, endpoint);
         }
@@ -280,7 +299,7 @@ export class KvcClient {
     const request: LookupRequest = { namespace: batch.ns, keys, linearizable: batch.linearizable, leaseMs: batch.leaseMs };
     if (more.length > 0) request.morePrompts = more.map((prompt) => ({ keys: prompt }));
     return this.#withRetry({ target: 'replica', idempotent: true }, async (endpoint) => {
-      const answer = await unaryCall(this.#pool.client(endpoint), this.#rpcs.lookup, request, new grpc.Metadata(), this.#deadlineMs);
+      const answer = await unaryCall(this.#pool.client(endpoint), this.#rpcs.lookup, request, this.#cacheMetadata(), this.#deadlineMs);
       const matched = more.length === 0 ? [answer.matched] : [answer.matched, ...answer.moreMatched];
       if (matched.length !== batch.prompts.length) {
         throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup answered ${matched.length} of ${batch.prompts.length} prompts`, endpoint);
@@ -342,7 +361,7 @@ export class KvcClient {
       const messages: Iterable<PutPagesRequest> = { [Symbol.iterator]: () => batchMessages(batch) };
       const results = await this.#withRetry({ target: 'leader', idempotent: true }, async (endpoint) => {
         const deadlineMs = o.deadlineMs ?? this.#deadlineMs;
-        const response = await clientStreamCall(this.#pool.client(endpoint), this.#rpcs.putPages, messages, new grpc.Metadata(), deadlineMs);
+        const response = await clientStreamCall(this.#pool.client(endpoint), this.#rpcs.putPages, messages, this.#cacheMetadata(), deadlineMs);
         return checkPutResults(response, batch, endpoint);
       });
       outcomes.push(...results);
@@ -539,7 +558,7 @@ export class KvcClient {
   /** A unary call with retries, and which member finally answered (for its errors and reports). */
   #callAt<Req, Res>(target: Target, idempotent: boolean, rpc: Rpc<Req, Res>, request: Req, metadata?: grpc.Metadata): Promise<{ response: Res; answeredBy: string }> {
     return this.#withRetry({ target, idempotent }, async (endpoint) => {
-      const response = await unaryCall(this.#pool.client(endpoint), rpc, request, metadata?.clone() ?? new grpc.Metadata(), this.#deadlineMs);
+      const response = await unaryCall(this.#pool.client(endpoint), rpc, request, metadata?.clone() ?? this.#cacheMetadata(), this.#deadlineMs);
       return { response, answeredBy: endpoint };
     });
   }
@@ -685,7 +704,7 @@ export class KvcClient {
       layerEnd: o.layerEnd ?? 0,
       ...(arena === undefined ? {} : { transfer: 'TRANSFER_SHARED_MEMORY', shmNonce: arena.nonce, clientId: this.#shm.clientId }),
     };
-    const call = serverStream(this.#pool.client(endpoint), this.#rpcs.getPages, request, new grpc.Metadata(), o.deadlineMs ?? this.#deadlineMs);
+    const call = serverStream(this.#pool.client(endpoint), this.#rpcs.getPages, request, this.#cacheMetadata(), o.deadlineMs ?? this.#deadlineMs);
     const copy = arena === undefined ? undefined : sharedCopy(arena);
     const assembler = new PageAssembler(keys, endpoint, destination, this.#verifyChecksums, copy);
     const leaseIds: number[] = [];
@@ -716,7 +735,7 @@ export class KvcClient {
    */
   async #releaseLeases(endpoint: string, arena: MemberArena, leaseIds: number[]): Promise<void> {
     const request = { shmNonce: arena.nonce, clientId: this.#shm.clientId, leaseIds };
-    await unaryCall(this.#pool.client(endpoint), this.#rpcs.releasePages, request, new grpc.Metadata(), this.#deadlineMs).catch(() => undefined);
+    await unaryCall(this.#pool.client(endpoint), this.#rpcs.releasePages, request, this.#cacheMetadata(), this.#deadlineMs).catch(() => undefined);
   }
 
   /** A member to ask next for a page `lacking` do not have: the leader if known, else any other. */
@@ -736,6 +755,20 @@ export class KvcClient {
     if (this.#adminToken !== undefined) metadata.set('authorization', `Bearer ${this.#adminToken}`);
     return metadata;
   }
+
+  /** Metadata of a CacheService call: the token, when the client has one. */
+  #cacheMetadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.#token !== undefined) metadata.set('authorization', `Bearer ${this.#token}`);
+    return metadata;
+  }
+}
+
+/** Channel credentials for `tls`: the CA to check members against, and a client certificate if given. */
+function tlsCredentials(tls: ClientTls): grpc.ChannelCredentials {
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new TypeError('tls: give both cert and key, or neither');
+  const pem = (value: string | Buffer | undefined): Buffer | null => (value === undefined ? null : Buffer.from(value));
+  return grpc.credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert));
 }
 
 /**

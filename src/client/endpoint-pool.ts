@@ -40,6 +40,8 @@ export interface EndpointPoolOptions {
   connectionsPerMember?: number;
   /** Options laid over CLIENT_CHANNEL_OPTIONS (e.g. another flow-control window). */
   channelOptions?: grpc.ChannelOptions;
+  /** Credentials of every channel (TLS); default: plaintext. */
+  credentials?: grpc.ChannelCredentials;
 }
 
 export class EndpointPool {
@@ -50,6 +52,7 @@ export class EndpointPool {
   #closed = false;
   readonly #connectionsPerMember: number;
   readonly #channelOptions: grpc.ChannelOptions;
+  readonly #credentials: grpc.ChannelCredentials;
 
   constructor(endpoints: readonly string[], o: EndpointPoolOptions = {}) {
     if (endpoints.length === 0) throw new TypeError('at least one endpoint is required');
@@ -59,6 +62,7 @@ export class EndpointPool {
     }
     this.#connectionsPerMember = connections;
     this.#channelOptions = { ...CLIENT_CHANNEL_OPTIONS, ...o.channelOptions };
+    this.#credentials = o.credentials ?? grpc.credentials.createInsecure();
     for (const endpoint of endpoints) this.add(endpoint);
   }
 
@@ -104,7 +108,7 @@ export class EndpointPool {
       const separate = this.#connectionsPerMember > 1 ? { 'grpc.use_local_subchannel_pool': 1 } : {};
       const channels = Array.from(
         { length: this.#connectionsPerMember },
-        () => new grpc.Client(endpoint, grpc.credentials.createInsecure(), { ...this.#channelOptions, ...separate }),
+        () => new grpc.Client(endpoint, this.#credentials, { ...this.#channelOptions, ...separate }),
       );
       member = { channels, next: 0 };
       this.#clients.set(endpoint, member);

@@ -11,6 +11,7 @@ export {
   PUT_STREAM_BYTES_MAX,
   REMOVALS_PER_CALL_MAX,
   type ClientOptions,
+  type ClientTls,
   type ClusterSettings,
   type ClusterStatus,
   type GetPagesOptions,

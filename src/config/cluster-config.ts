@@ -79,6 +79,8 @@ export function renderClusterConfig(config: ClusterConfig, header?: string): str
   if (config.memory !== undefined) body.memory = config.memory;
   if (config.workers !== undefined) body.workers = config.workers;
   if (config.adminToken !== undefined) body.adminToken = config.adminToken;
+  if (config.tls !== undefined) body.tls = config.tls;
+  if (config.tokens !== undefined) body.tokens = config.tokens;
   if (config.log !== undefined) body.log = config.log;
   const text = yaml().stringify(body, { version: '1.2', lineWidth: 0, collectionStyle: 'any' });
   const comment = header === undefined ? '' : header.split('\n').map((line) => `# ${line}`.trimEnd()).join('\n') + '\n';

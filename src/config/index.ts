@@ -21,6 +21,17 @@
 //                                         # of 2 MiB pages for huge pages; false = private)
 //   workers: { threads: 2 }               # threads for put conversions/checksums (0 = inline)
 //   adminToken: s3cret                    # AdminService calls then need `authorization: Bearer s3cret`
+//                                         # (older form; a token with the admin scope does the same)
+//   tls:                                  # TLS on the member port, mutual TLS between members
+//     ca: certs/ca.pem                    # the cluster CA (kvc certs init); paths relative to the
+//     cert: certs/member-{id}.pem         # working dir; {id} is the member id; a member's cert
+//     key: certs/member-{id}-key.pem      # names its id as URI SAN kvc://member/<id> (kvc certs issue)
+//                                         # and the addresses clients dial; reloaded on SIGHUP
+//   tls: { mode: insecure }               # plaintext beyond loopback, said explicitly (without a
+//                                         # tls section every member must listen on loopback)
+//   tokens:                               # bearer tokens for CacheService and AdminService, stored
+//     - { name: worker, sha256: <64 hex>, scopes: [read, write], namespaces: ["*"] }   # as sha256
+//                                         # (kvc token create); none: CacheService is open
 //   log: { level: info }                  # a member's lowest log level (kvc start --log-level overrides)
 //
 // Unknown fields are errors (a misspelt `fsynk: false` must not pass silently). A member added to
@@ -28,6 +39,6 @@
 export { loadClusterConfig, parseClusterConfig, renderClusterConfig, CONFIG_FILE_BYTES_MAX } from './cluster-config.js';
 export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from './config-error.js';
 export { memberOptions, devClusterConfig, CONFIG_ARENA_BYTES_DEFAULT, type MemberSettings, type MemberOverrides, type DevClusterOptions } from './member-options.js';
-export { parseAddress, MEMBERS_MAX, ARENA_BYTES_MIN, ARENA_BYTES_MAX, WORKER_THREADS_MAX } from './validate.js';
+export { parseAddress, isLoopbackAddress, TOKENS_MAX, MEMBERS_MAX, ARENA_BYTES_MIN, ARENA_BYTES_MAX, WORKER_THREADS_MAX } from './validate.js';
 export { parseByteSize, formatBytes, SIZE_FORMS } from './size.js';
-export type { ClusterConfig, ClusterMember, RaftSettings, StorageSettings, CompactionSettings, MemorySettings, WorkerSettings } from './types.js';
+export type { ClusterConfig, ClusterMember, RaftSettings, StorageSettings, CompactionSettings, MemorySettings, WorkerSettings, TlsSettings, TokenSettings, TokenScope } from './types.js';

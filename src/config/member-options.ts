@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { MemberOptions } from '../rpc/index.js';
 import { ConfigError } from './config-error.js';
 import { MEMBERS_MAX, parseAddress } from './validate.js';
-import type { ClusterConfig } from './types.js';
+import type { ClusterConfig, TlsSettings } from './types.js';
 
 /**
  * What `startMember` needs (src/rpc's MemberOptions), minus the logger, which the process running
@@ -56,8 +56,16 @@ export function memberOptions(config: ClusterConfig, id: number, overrides: Memb
     memoryTier: memoryTier(config),
     ...(config.workers?.threads === undefined ? {} : { workerThreads: config.workers.threads }),
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    ...(config.tokens === undefined || config.tokens.length === 0 ? {} : { tokens: config.tokens }),
+    ...(config.tls?.mode === 'tls' ? { tls: tlsFiles(config.tls, id) } : {}),
     ...(member.metricsAddress === undefined ? {} : { metricsAddress: member.metricsAddress }),
   };
+}
+
+/** The member's TLS files, `{id}` replaced by its id, as absolute paths. */
+function tlsFiles(tls: TlsSettings, id: number): NonNullable<MemberSettings['tls']> {
+  const file = (template: string | undefined): string => path.resolve(template!.replaceAll('{id}', String(id)));
+  return { caFile: file(tls.ca), certFile: file(tls.cert), keyFile: file(tls.key) };
 }
 
 /** The memory tier of a member: the arena, on one NUMA node if asked, in shared files unless turned off. */

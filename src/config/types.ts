@@ -66,6 +66,10 @@ export interface ClusterConfig {
   memory?: MemorySettings;
   workers?: WorkerSettings;
   adminToken?: string;
+  /** Absent: plaintext, allowed only when every member listens on loopback. */
+  tls?: TlsSettings;
+  /** Bearer tokens, stored hashed; absent or empty: CacheService is open (src/rpc/auth.ts). */
+  tokens?: TokenSettings[];
   /** Absent when the file has no `log` section (`kvc start` then logs at info). */
   log?: LogSettings;
 }
@@ -73,4 +77,30 @@ export interface ClusterConfig {
 export interface LogSettings {
   /** Lowest level a member logs: trace, debug, info, warn, error, fatal or silent. */
   level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+export interface TlsSettings {
+  /**
+   * tls: serve TLS and talk to peers over mutual TLS with ca/cert/key. insecure: plaintext,
+   * said explicitly (needed for a member that listens beyond loopback without TLS).
+   */
+  mode: 'tls' | 'insecure';
+  /** PEM file of the cluster CA (mode tls). Relative paths resolve against the working directory. */
+  ca?: string;
+  /** PEM file of the member's certificate; `{id}` is replaced by the member id (mode tls). */
+  cert?: string;
+  /** PEM file of the member's private key; `{id}` as in cert (mode tls). */
+  key?: string;
+}
+
+export type TokenScope = 'read' | 'write' | 'admin';
+
+export interface TokenSettings {
+  /** A label for logs; not secret. */
+  name?: string;
+  /** sha256 of the token, 64 hex digits (`kvc token create` prints one). */
+  sha256: string;
+  scopes: TokenScope[];
+  /** Namespace names, or "*" for every namespace. */
+  namespaces: string[];
 }

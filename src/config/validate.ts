@@ -3,7 +3,7 @@
 // checker records every problem with its field path and keeps going, so one run reports them all.
 import { LIMITS, resolveLimits } from '../limits.js';
 import { SIZE_FORMS, formatBytes, parseByteSize } from './size.js';
-import type { ClusterConfig, ClusterMember, CompactionSettings, LogSettings, MemorySettings, RaftSettings, StorageSettings, WorkerSettings } from './types.js';
+import type { ClusterConfig, ClusterMember, CompactionSettings, LogSettings, MemorySettings, RaftSettings, StorageSettings, TlsSettings, TokenScope, TokenSettings, WorkerSettings } from './types.js';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -36,7 +36,16 @@ const NUMA_NODE_ID_MAX = 1023;
 export const WORKER_THREADS_MAX = 256;
 const PORT_MAX = 65_535;
 
-const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken', 'log'] as const;
+const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken', 'tls', 'tokens', 'log'] as const;
+const TLS_FIELDS = ['mode', 'ca', 'cert', 'key'] as const;
+const TLS_MODES = ['tls', 'insecure'] as const;
+const TOKEN_FIELDS = ['name', 'sha256', 'scopes', 'namespaces'] as const;
+const TOKEN_SCOPES = ['read', 'write', 'admin'] as const;
+/** More tokens than this is more likely a generated mistake than a deployment. */
+export const TOKENS_MAX = 1_024;
+const SHA256_HEX_PATTERN = /^[0-9a-fA-F]{64}$/;
+/** Hosts that are this machine only: plaintext is allowed there without saying so. */
+const LOOPBACK_HOST_PATTERN = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 const LOG_FIELDS = ['level'] as const;
 const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const MEMBER_FIELDS = ['id', 'address', 'listen', 'metricsAddress'] as const;
@@ -143,7 +152,10 @@ export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; i
   const memory = c.optional(top, 'memory', (v) => checkMemory(c, v));
   const workers = c.optional(top, 'workers', (v) => checkWorkers(c, v));
   const adminToken = c.optional(top, 'adminToken', (v) => checkAdminToken(c, v));
+  const tls = c.optional(top, 'tls', (v) => checkTls(c, v));
+  const tokens = c.optional(top, 'tokens', (v) => checkTokens(c, v));
   const log = c.optional(top, 'log', (v) => checkLog(c, v));
+  if (members !== undefined && tls === undefined && top.tls === undefined) checkPlaintextOnLoopback(c, members);
   if (c.issues.length > 0 || cluster === undefined || members === undefined) return { issues: c.issues };
   const config: ClusterConfig = {
     cluster,
@@ -155,6 +167,8 @@ export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; i
     ...(memory === undefined ? {} : { memory }),
     ...(workers === undefined ? {} : { workers }),
     ...(adminToken === undefined ? {} : { adminToken }),
+    ...(tls === undefined ? {} : { tls }),
+    ...(tokens === undefined ? {} : { tokens }),
     ...(log === undefined ? {} : { log }),
   };
   return { config, issues: [] };
@@ -355,4 +369,67 @@ function checkAdminToken(c: Checker, value: unknown): string | undefined {
     return c.fail(['adminToken'], `expected 1-${ADMIN_TOKEN_LENGTH_MAX} characters without spaces, got ${got}`);
   }
   return value;
+}
+
+/** Whether a member binding `hostPort` is reachable from this machine only. */
+export function isLoopbackAddress(hostPort: string): boolean {
+  const parsed = parseAddress(hostPort);
+  return parsed !== undefined && LOOPBACK_HOST_PATTERN.test(parsed.host);
+}
+
+/** Without a tls section, every member must listen on loopback: plaintext beyond it must be asked for. */
+function checkPlaintextOnLoopback(c: Checker, members: ClusterMember[]): void {
+  members.forEach((member, index) => {
+    const field = member.listen === undefined ? 'address' : 'listen';
+    const bound = member.listen ?? member.address;
+    if (isLoopbackAddress(bound)) return;
+    c.fail(['members', index, field], `${bound} is not a loopback address: configure tls (ca, cert, key), or say tls: { mode: insecure } to serve plaintext there`);
+  });
+}
+
+function checkTls(c: Checker, value: unknown): TlsSettings | undefined {
+  const record = c.mapping(value, ['tls'], TLS_FIELDS);
+  if (!record) return undefined;
+  const files = { ca: record.ca, cert: record.cert, key: record.key };
+  const given = Object.values(files).some((v) => v !== undefined);
+  const mode = c.optional(record, 'mode', (v) =>
+    (TLS_MODES as readonly unknown[]).includes(v) ? (v as TlsSettings['mode']) : c.fail(['tls', 'mode'], `expected one of ${TLS_MODES.join(', ')}, got ${describeValue(v)}`),
+  ) ?? (given ? 'tls' : undefined);
+  if (mode === undefined) return c.fail(['tls'], 'expected ca, cert and key (or mode: insecure)');
+  if (mode === 'insecure') {
+    if (given) return c.fail(['tls', 'mode'], 'insecure serves plaintext: leave out ca, cert and key, or set mode: tls');
+    return { mode };
+  }
+  const settings: TlsSettings = { mode };
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const v = files[key];
+    if (typeof v !== 'string' || v.trim() === '' || v.includes('\0')) c.fail(['tls', key], `required with mode tls: a PEM file path, got ${describeValue(v)}`);
+    else settings[key] = v;
+  }
+  return settings;
+}
+
+function checkTokens(c: Checker, value: unknown): TokenSettings[] | undefined {
+  if (!Array.isArray(value) || value.length > TOKENS_MAX) return c.fail(['tokens'], `expected a list of at most ${TOKENS_MAX} tokens, got ${describeValue(value)}`);
+  const tokens: TokenSettings[] = [];
+  value.forEach((item: unknown, index) => {
+    const path = ['tokens', index];
+    const record = c.mapping(item, path, TOKEN_FIELDS);
+    if (!record) return;
+    const name = c.optional(record, 'name', (v) => (typeof v === 'string' && v !== '' ? v : c.fail([...path, 'name'], `expected a label, got ${describeValue(v)}`)));
+    // A plaintext token here would be a leaked secret: only its sha256 is accepted.
+    const sha256 = typeof record.sha256 === 'string' && SHA256_HEX_PATTERN.test(record.sha256) ? record.sha256.toLowerCase() : c.fail([...path, 'sha256'], 'required: the sha256 of the token, 64 hex digits (kvc token create prints one); the token itself never goes in the config');
+    const scopes = stringList(c, record.scopes, [...path, 'scopes'], `a list of ${TOKEN_SCOPES.join(', ')}`, (s) => (TOKEN_SCOPES as readonly string[]).includes(s));
+    const namespaces = stringList(c, record.namespaces, [...path, 'namespaces'], 'a list of namespace names, or ["*"] for all', (s) => s !== '');
+    if (sha256 === undefined || scopes === undefined || namespaces === undefined) return;
+    tokens.push({ ...(name === undefined ? {} : { name }), sha256, scopes: scopes as TokenScope[], namespaces });
+  });
+  return tokens;
+}
+
+function stringList(c: Checker, value: unknown, path: FieldPath, expected: string, ok: (item: string) => boolean): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && ok(v))) {
+    return c.fail(path, `expected ${expected}, got ${describeValue(value)}`);
+  }
+  return [...new Set(value as string[])];
 }

@@ -1,17 +1,19 @@
 // AdminService: what operators call through `kvc` (admin.proto). Status and GetConfig are
 // answered by any member; membership, transfer, snapshot and drop need the leader. When the
-// member has an admin token, every call must carry `authorization: Bearer <token>`.
+// member has tokens or an admin token, every call must carry `authorization: Bearer <token>` of
+// a token with the admin scope (auth.ts; Status also takes the read scope).
 //
 // Membership and transfer calls answer once the change has taken effect on this member (the
 // conf change applied, the leadership moved), not merely once it was proposed, so a script can
 // run the next step right after.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { nativeStatus } from '../native/index.js';
 import type { ClusterNode, NodeStatus } from '../node/index.js';
 import type { NodeId } from '../raft/index.js';
+import { authorize, authorizeStatus } from './auth.js';
 import { proposeOk } from './cache-service.js';
 import { listNamespaces, listRemovals, namespaceMessages, setConfig, setNamespaceConfig, settingsMessage } from './capacity-admin.js';
 import { serverStream, unary } from './handlers.js';
@@ -45,8 +47,6 @@ import { validateNamespace } from './validate.js';
 
 /** How often a membership or transfer call looks whether its change has taken effect. */
 const CHANGE_POLL_MS = 10;
-const AUTHORIZATION_HEADER = 'authorization';
-const BEARER_PREFIX = 'Bearer ';
 /** host:port with a non-empty host and a port number (an IPv6 host in brackets). */
 const ADDRESS_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 
@@ -55,11 +55,14 @@ type Call = grpc.ServerUnaryCall<unknown, unknown>;
 export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImplementation {
   const admin = <Request, Response>(what: string, fn: (request: Request, call: Call) => Promise<Response>): grpc.handleUnaryCall<Request, Response> =>
     unary<Request, Response>(ctx, what, async (request, call) => {
-      authorize(ctx, call.metadata);
+      authorize(ctx, call, 'admin');
       return fn(request, call as Call);
     });
   return {
-    Status: admin<StatusRequest, StatusResponse>('Status', (request) => status(ctx, request.includeDigest === true)),
+    Status: unary<StatusRequest, StatusResponse>(ctx, 'Status', async (request, call) => {
+      authorizeStatus(ctx, call);
+      return status(ctx, request.includeDigest === true);
+    }),
     AddMember: admin<AddMemberRequest, Empty>('AddMember', (request, call) => addMember(ctx, request, call)),
     RemoveMember: admin<RemoveMemberRequest, Empty>('RemoveMember', (request, call) => removeMember(ctx, request, call)),
     TransferLeader: admin<TransferLeaderRequest, TransferLeaderResponse>('TransferLeader', (request, call) => transferLeader(ctx, request, call)),
@@ -80,22 +83,10 @@ export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
     ListNamespaces: admin<Empty, ListNamespacesResponse>('ListNamespaces', async () => listNamespaces(ctx)),
     ListRemovals: admin<ListRemovalsRequest, ListRemovalsResponse>('ListRemovals', (request) => listRemovals(ctx, request)),
     Profile: serverStream<ProfileRequest, ProfileChunk>(ctx, 'Profile', async (call) => {
-      authorize(ctx, call.metadata);
+      authorize(ctx, call, 'admin');
       await profile(call.request, call);
     }),
   };
-}
-
-function authorize(ctx: MemberContext, metadata: grpc.Metadata): void {
-  const token = ctx.adminToken;
-  if (token === undefined) return;
-  const presented = metadata.get(AUTHORIZATION_HEADER)[0];
-  const expected = Buffer.from(`${BEARER_PREFIX}${token}`);
-  const actual = Buffer.from(typeof presented === 'string' ? presented : '');
-  // Constant-time comparison, so response timing does not reveal how much of a guess was right.
-  if (actual.byteLength !== expected.byteLength || !timingSafeEqual(actual, expected)) {
-    throw new KvcError('KVC_UNAUTHENTICATED', { detail: presented === undefined ? 'no authorization metadata' : 'wrong admin token' });
-  }
 }
 
 /**

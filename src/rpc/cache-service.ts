@@ -1,13 +1,15 @@
 // CacheService: what inference workers call (cache.proto). Reads (Lookup, GetPages) are served by
 // any member from its applied state; writes go through the leader's log. Every input is checked
 // here before it reaches the node (validate.ts), and every failure leaves as a gRPC status with
-// its KVC_* trailer (handlers.ts, errors.ts).
+// its KVC_* trailer (handlers.ts, errors.ts). Every handler first passes auth.ts's authorize
+// with its scope (read or write) and namespace.
 import { steadyWallClockMs } from '../clock.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { Command, PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import type { WorkPool } from '../native/pool.js';
 import type { ApplyResult } from '../store/index.js';
+import { authorize } from './auth.js';
 import { storeConversionFor } from './dtype-convert.js';
 import { getPages } from './get-pages.js';
 import { clientStream, serverStream, unary } from './handlers.js';
@@ -38,14 +40,26 @@ export const PUT_STREAM_INFLIGHT_BYTES_MAX = 64 * 1024 * 1024;
 
 export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImplementation {
   return {
-    Lookup: unary<LookupRequest, LookupResponse>(ctx, 'Lookup', (request, call) => lookup(ctx, request, call)),
-    GetPages: serverStream<GetPagesRequest, GetPagesResponse>(ctx, 'GetPages', (call) => getPages(ctx, call)),
-    PutPages: clientStream<PutPagesRequest, PutPagesResponse>(ctx, 'PutPages', (call) => putPages(ctx, call)),
+    Lookup: unary<LookupRequest, LookupResponse>(ctx, 'Lookup', (request, call) => {
+      authorize(ctx, call, 'read', request.namespace);
+      return lookup(ctx, request, call);
+    }),
+    GetPages: serverStream<GetPagesRequest, GetPagesResponse>(ctx, 'GetPages', (call) => {
+      authorize(ctx, call, 'read', call.request.namespace);
+      return getPages(ctx, call);
+    }),
+    // Each page names its namespace; putPages checks it as the page completes.
+    PutPages: clientStream<PutPagesRequest, PutPagesResponse>(ctx, 'PutPages', (call) => {
+      authorize(ctx, call, 'write');
+      return putPages(ctx, call);
+    }),
     DeletePages: unary<KeysRequest, Empty>(ctx, 'DeletePages', (request, call) => {
+      authorize(ctx, call, 'write', request.namespace);
       const ns = validateNamespace(request.namespace);
       return proposeOk(ctx, call, { op: 'delete', ns, keys: validateKeys(request.keys) });
     }),
     PinPages: unary<PinPagesRequest, Empty>(ctx, 'PinPages', (request, call) => {
+      authorize(ctx, call, 'write', request.namespace);
       const ns = validateNamespace(request.namespace);
       const keys = validateKeys(request.keys);
       // The pin's start time is the leader's clock, carried in the command so every replica agrees.
@@ -53,10 +67,14 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
       return proposeOk(ctx, call, command);
     }),
     UnpinPages: unary<KeysRequest, Empty>(ctx, 'UnpinPages', (request, call) => {
+      authorize(ctx, call, 'write', request.namespace);
       const ns = validateNamespace(request.namespace);
       return proposeOk(ctx, call, { op: 'unpin', ns, keys: validateKeys(request.keys) });
     }),
-    ReleasePages: unary<ReleasePagesRequest, Empty>(ctx, 'ReleasePages', (request) => Promise.resolve().then(() => releasePages(ctx, request))),
+    ReleasePages: unary<ReleasePagesRequest, Empty>(ctx, 'ReleasePages', (request, call) => {
+      authorize(ctx, call, 'read');
+      return Promise.resolve().then(() => releasePages(ctx, request));
+    }),
   };
 }
 
@@ -109,6 +127,7 @@ async function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutP
     window.throwFirstError();
     const page = assembler.push(message);
     if (page === undefined) continue;
+    authorize(ctx, call, 'write', page.meta.ns);
     const prepared = prepareForStore(ctx.pool, page);
     settled.push(window.add(page.meta.bytes, order.propose(prepared, propose)));
     await window.waitBelowLimit();

@@ -21,6 +21,7 @@ import type { SnapshotChunk } from '../store/index.js';
 import { AddressBook } from './address-book.js';
 import type { RaftBatchOut, SnapshotAck, SnapshotPartOut } from './proto-types.js';
 import { loadProtos, peerChannelOptions } from './protos.js';
+import type { MemberCertificates } from './tls.js';
 
 /**
  * Encoded bytes one peer's outbox may hold while its stream is busy. Twice the bytes Raft keeps
@@ -87,6 +88,8 @@ export interface GrpcTransportOptions {
   outboxBytesMax?: number;
   /** Default PEER_STREAM_UNSENT_BYTES_MAX. */
   unsentBytesMax?: number;
+  /** Dial peers over mutual TLS with these (tls.ts); default: plaintext. */
+  certificates?: MemberCertificates;
 }
 
 export class GrpcTransport implements Transport {
@@ -95,6 +98,7 @@ export class GrpcTransport implements Transport {
   readonly #log: (line: string) => void;
   readonly #outboxBytesMax: number;
   readonly #unsentBytesMax: number;
+  readonly #certificates: MemberCertificates | undefined;
   readonly #links = new Map<NodeId, PeerLink>();
   #local: { id: NodeId; handler: TransportHandler } | undefined;
   #selfAddress = '';
@@ -106,6 +110,7 @@ export class GrpcTransport implements Transport {
     this.#log = options.logger ?? (() => undefined);
     this.#outboxBytesMax = options.outboxBytesMax ?? PEER_OUTBOX_BYTES_MAX;
     this.#unsentBytesMax = options.unsentBytesMax ?? PEER_STREAM_UNSENT_BYTES_MAX;
+    this.#certificates = options.certificates;
     // A member whose address changed or that was removed gets a fresh link on the next send.
     this.addresses.onChange((id) => this.#closeLink(id));
   }
@@ -203,7 +208,8 @@ export class GrpcTransport implements Transport {
     const link: PeerLink = {
       id,
       address,
-      client: new grpc.Client(address, grpc.credentials.createInsecure(), peerChannelOptions()),
+      // Over TLS, new connections take the certificates reloaded since (tls.ts).
+      client: new grpc.Client(address, this.#certificates?.peerCredentials(id) ?? grpc.credentials.createInsecure(), peerChannelOptions()),
       stream: undefined,
       streamOpenedAtMs: 0,
       outbox: [],

@@ -17,5 +17,7 @@ export {
   type LoadedProtos,
 } from './protos.js';
 export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObject } from './errors.js';
+export { authorize, authorizePeer, hashToken, AccessPolicy, SCOPES, ALL_NAMESPACES, type Scope, type TokenGrant } from './auth.js';
+export { MemberCertificates, memberIdsOf, MEMBER_URI_PREFIX, type TlsFiles } from './tls.js';
 export { PUT_STREAM_INFLIGHT_BYTES_MAX } from './cache-service.js';
 export type * from './proto-types.js';

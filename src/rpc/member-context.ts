@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { ClusterNode } from '../node/index.js';
 import { NONE, type NodeId } from '../raft/index.js';
 import { KvcError } from '../errors.js';
+import { AccessPolicy } from './auth.js';
 import { WorkPool } from '../native/pool.js';
 import type { SharedArena, SharedLeases } from '../store/index.js';
 import { KVC_CODE_TRAILER, toServiceError, type ServiceErrorObject } from './errors.js';
@@ -24,6 +25,10 @@ export interface MemberContextOptions {
   /** The member's effective configuration for GetConfig (never contains the admin token). */
   config: () => Record<string, unknown>;
   adminToken?: string;
+  /** Who may call CacheService and AdminService (auth.ts); default: everyone. */
+  access?: AccessPolicy;
+  /** The member serves TLS: PeerService calls must carry a member's certificate (auth.ts authorizePeer). */
+  peerCertificates?: boolean;
   /** Worker threads for put preparation (checksums, dtype conversion); default: none, all inline. */
   pool?: WorkPool;
   /** Leases of same-host readers (shared-transfer.ts); absent when the arena is not shared. */
@@ -38,6 +43,8 @@ export class MemberContext {
   readonly id: NodeId;
   readonly log: (line: string) => void;
   readonly adminToken: string | undefined;
+  readonly access: AccessPolicy;
+  readonly peerCertificates: boolean;
   readonly pool: WorkPool;
   readonly sharedLeases: SharedLeases | undefined;
   readonly unsafeTestSwitches: readonly string[];
@@ -54,6 +61,8 @@ export class MemberContext {
     this.id = options.id;
     this.log = options.log;
     this.adminToken = options.adminToken;
+    this.access = options.access ?? new AccessPolicy(options.adminToken === undefined ? {} : { adminToken: options.adminToken });
+    this.peerCertificates = options.peerCertificates ?? false;
     this.pool = options.pool ?? WorkPool.inline();
     this.sharedLeases = options.sharedLeases;
     this.unsafeTestSwitches = options.unsafeTestSwitches ?? [];
@@ -80,6 +89,20 @@ export class MemberContext {
 
   addressOf(id: NodeId): string | undefined {
     return id === this.id ? this.address : this.#options.addressOf(id);
+  }
+
+  /**
+   * Whether `id` is a member of the current configuration: a voter or learner of the node's
+   * applied configuration, or a member whose address this member knows (the config's members,
+   * and those added since; a removed member's address is forgotten).
+   */
+  isMember(id: NodeId): boolean {
+    if (id === NONE) return false;
+    if (this.addressOf(id) !== undefined) return true;
+    const node = this.#node;
+    if (node === undefined || node.stopped) return false;
+    const { voters, learners } = node.status();
+    return voters.includes(id) || learners.includes(id);
   }
 
   config(): Record<string, unknown> {

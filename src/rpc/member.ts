@@ -21,11 +21,13 @@ import { LIMITS } from '../limits.js';
 import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from '../raft/index.js';
 import { ADDRESS_BOOK_FILE, AddressBook } from './address-book.js';
 import { adminServiceHandlers } from './admin-service.js';
+import { AccessPolicy, type TokenGrant } from './auth.js';
 import { cacheServiceHandlers } from './cache-service.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { MemberContext } from './member-context.js';
 import { PeerService } from './peer-service.js';
 import { SERVICE_NAMES, createServer, loadProtos, reflectionPackageDefinition } from './protos.js';
+import { MemberCertificates, type TlsFiles } from './tls.js';
 
 export interface MemberOptions {
   id: number;
@@ -39,8 +41,21 @@ export interface MemberOptions {
   join?: boolean;
   dataDir: string;
   node?: Partial<Omit<NodeConfig, 'id' | 'dataDir' | 'transport' | 'initialVoters'>>;
-  /** When set, AdminService calls need metadata `authorization: Bearer <token>`. */
+  /**
+   * When set, AdminService calls need metadata `authorization: Bearer <token>` (or a token of
+   * `tokens` with the admin scope).
+   */
   adminToken?: string;
+  /**
+   * Bearer tokens (stored as sha256) with their scopes and namespaces (auth.ts). When there are
+   * any, every CacheService and AdminService call needs one; none: CacheService is open.
+   */
+  tokens?: TokenGrant[];
+  /**
+   * Serve TLS with these files and talk to peers over mutual TLS; PeerService then takes only
+   * members' certificates from this CA. Unset: plaintext (loopback, or a config that says so).
+   */
+  tls?: TlsFiles;
   /**
    * "host:port" to serve Prometheus metrics on (GET /metrics; port 0 picks a free one, reported
    * in Status as metricsUrl). Unset: no metrics listener and no metric bookkeeping.
@@ -84,6 +99,11 @@ export interface RunningMember {
   transport: GrpcTransport;
   /** Stops the node, the peer streams and the server. Safe to call more than once. */
   stop(): Promise<void>;
+  /**
+   * Reads the TLS files again: new connections (clients' and peers') get the new certificate.
+   * Resolves false for a plaintext member; throws (keeping the old files in use) on a bad file.
+   */
+  reloadCertificates(): Promise<boolean>;
 }
 
 /** How long stop() lets in-flight calls finish before it cuts them. */
@@ -100,7 +120,8 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   await mkdir(o.dataDir, { recursive: true });
   const book = await AddressBook.load(path.join(o.dataDir, ADDRESS_BOOK_FILE), log);
   for (const m of o.members) book.set(m.id, m.address);
-  const transport = new GrpcTransport({ addresses: book, logger: log });
+  const certificates = o.tls === undefined ? undefined : await MemberCertificates.load(o.tls);
+  const transport = new GrpcTransport({ addresses: book, logger: log, ...(certificates !== undefined ? { certificates } : {}) });
   // Workers pin themselves to the CPUs of the arena's NUMA node (node 0 when the arena has none).
   const pool = new WorkPool({ threads: o.workerThreads ?? defaultWorkerThreads(), numaNode: o.memoryTier?.numaNode ?? 0, log });
   let node: ClusterNode | undefined;
@@ -116,11 +137,14 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     pool,
     unsafeTestSwitches: o.unsafeTestSwitches ?? [],
     ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}),
+    access: new AccessPolicy({ ...(o.tokens !== undefined ? { tokens: o.tokens } : {}), ...(o.adminToken !== undefined ? { adminToken: o.adminToken } : {}) }),
+    peerCertificates: certificates !== undefined,
     ...(sharedLeases !== undefined ? { sharedLeases } : {}),
     ...(metrics !== undefined ? { onCall: (method: string, code: string, seconds: number) => metrics.callDone(method, code, seconds) } : {}),
   });
   const { server, health, peer } = buildServer(ctx, transport);
-  const port = await bind(server, o.listen).catch(async (error: unknown) => {
+  const credentials = certificates?.serverCredentials() ?? grpc.ServerCredentials.createInsecure();
+  const port = await bind(server, o.listen, credentials).catch(async (error: unknown) => {
     transport.close();
     await pool.close();
     throw error;
@@ -159,7 +183,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   // Leases also expire on every grant and release; the timer ends those of an idle member.
   const expiry = sharedLeases === undefined ? undefined : setInterval(() => sharedLeases.expire(), Math.max(50, Math.floor(sharedLeases.leaseMs / 4)));
   expiry?.unref();
-  log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`);
+  log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port}, ${certificates ? 'TLS' : 'plaintext'})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -180,7 +204,13 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     })();
     return stopping;
   };
-  return { id: o.id, address, node: started, transport, stop };
+  const reloadCertificates = async (): Promise<boolean> => {
+    if (certificates === undefined) return false;
+    await certificates.reload();
+    log(`member ${o.id} reloaded its TLS files: now serving certificate ${certificates.serial}`);
+    return true;
+  };
+  return { id: o.id, address, node: started, transport, stop, reloadCertificates };
 }
 
 function checkOptions(o: MemberOptions): void {
@@ -253,9 +283,9 @@ function setHealth(health: HealthImplementation, status: ServingStatus): void {
   for (const service of ['', ...Object.values(SERVICE_NAMES)]) health.setStatus(service, status);
 }
 
-function bind(server: grpc.Server, listen: string): Promise<number> {
+function bind(server: grpc.Server, listen: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, port) => {
+    server.bindAsync(listen, credentials, (error, port) => {
       if (error !== null) return reject(new Error(`cannot listen on ${listen}: ${error.message}`, { cause: error }));
       return resolve(port);
     });
@@ -288,6 +318,8 @@ function describeConfig(o: MemberOptions, address: string, book: AddressBook): R
     ...(o.memoryTier !== undefined ? { memoryTier: o.memoryTier } : {}),
     ...(o.workerThreads !== undefined ? { workerThreads: o.workerThreads } : {}),
     adminTokenSet: o.adminToken !== undefined,
+    tokens: (o.tokens ?? []).map((t) => ({ ...(t.name !== undefined ? { name: t.name } : {}), scopes: t.scopes, namespaces: t.namespaces })),
+    ...(o.tls !== undefined ? { tls: o.tls } : {}),
     pid: process.pid,
   };
 }

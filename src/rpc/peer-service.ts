@@ -9,6 +9,11 @@
 // a stranger's higher term never reaches Raft. A member that knows no configuration yet (a
 // joiner) takes every sender: it learns the configuration from the leader's messages. What a
 // plaintext sender can still do by claiming a member's id is what mTLS prevents (docs/FUZZ.md).
+//
+// In a TLS cluster a call must first show a member's certificate (auth.ts authorizePeer): a call
+// without one, or with one that names no member of the configuration, is answered with its coded
+// error and closed before anything is read; a batch whose sender is not a member id its
+// certificate names is dropped, and such a snapshot refused.
 import type * as grpc from '@grpc/grpc-js';
 import { decodeMessage } from '../codec/index.js';
 import { KvcError } from '../errors.js';
@@ -16,6 +21,7 @@ import { LIMITS } from '../limits.js';
 import { MessageType, NONE, isLocalMessage, type Message } from '../raft/index.js';
 import type { SnapshotChunk } from '../store/index.js';
 import type { GrpcTransport } from './grpc-transport.js';
+import { authorizePeer } from './auth.js';
 import { clientStream } from './handlers.js';
 import type { MemberContext } from './member-context.js';
 import type { RaftBatchIn, SnapshotAck, SnapshotPartIn } from './proto-types.js';
@@ -38,7 +44,9 @@ export class PeerService {
   handlers(): grpc.UntypedServiceImplementation {
     return {
       Raft: this.#raft,
-      Snapshot: clientStream<SnapshotPartIn, SnapshotAck>(this.#ctx, 'PeerService.Snapshot', (call) => receiveSnapshot(this.#transport, call, this.#knowsSender)),
+      Snapshot: clientStream<SnapshotPartIn, SnapshotAck>(this.#ctx, 'PeerService.Snapshot', (call) =>
+        receiveSnapshot(this.#transport, call, this.#knowsSender, authorizePeer(this.#ctx, call)),
+      ),
     };
   }
 
@@ -51,6 +59,14 @@ export class PeerService {
   }
 
   readonly #raft: grpc.handleClientStreamingCall<RaftBatchIn, RaftAck> = (call, callback) => {
+    let senders: ReadonlySet<number> | undefined;
+    try {
+      senders = authorizePeer(this.#ctx, call);
+    } catch (error) {
+      call.on('error', () => undefined);
+      this.#reject(`a Raft stream from ${call.getPeer()} refused: ${(error as Error).message}`);
+      return callback(this.#ctx.serviceError(error, 'PeerService.Raft'));
+    }
     let answered = false;
     const finish = (): void => {
       this.#streams.delete(call);
@@ -63,6 +79,7 @@ export class PeerService {
     call.on('close', () => this.#streams.delete(call));
     call.on('data', (batch: RaftBatchIn) => {
       if (answered) return;
+      if (senders !== undefined && !senders.has(batch.from)) return this.#reject(`a batch from member ${batch.from} on a stream whose certificate names ${[...senders].join(', ')}`);
       if (!this.#knowsSender(batch.from)) {
         this.#reject(`a batch from member ${batch.from}, which is not in the configuration`);
         this.#streams.delete(call);
@@ -153,6 +170,7 @@ async function receiveSnapshot(
   transport: GrpcTransport,
   call: grpc.ServerReadableStream<SnapshotPartIn, SnapshotAck>,
   knowsSender: (id: number) => boolean,
+  senders: ReadonlySet<number> | undefined,
 ): Promise<SnapshotAck> {
   const parts = call.iterator({ destroyOnReturn: false }) as AsyncIterator<SnapshotPartIn>;
   const first = await parts.next();
@@ -163,6 +181,9 @@ async function receiveSnapshot(
     throw new KvcError('KVC_SNAPSHOT_INVALID', { detail: `first part carries ${MessageType[message.type]} from ${message.from} to ${message.to}` });
   }
   if (!knowsSender(message.from)) throw new KvcError('KVC_UNKNOWN_PEER', { detail: `member ${message.from} sent a snapshot to member ${localId}` });
+  if (senders !== undefined && !senders.has(message.from)) {
+    throw new KvcError('KVC_PERMISSION_DENIED', { detail: `a snapshot from member ${message.from} on a stream whose certificate names ${[...senders].join(', ')}` });
+  }
   const handler = transport.handlerFor(message.to);
   if (handler === undefined) throw new KvcError('KVC_NO_LEADER', { detail: `member ${message.to} is not serving` });
   await handler.onSnapshot(message, chunksOf(first.value, parts));

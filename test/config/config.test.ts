@@ -39,8 +39,8 @@ function configError(text: string, source = 'x.yaml'): ConfigError {
 
 t.test('every shipped config validates and names its members', async (t) => {
   const files = (await readdir(CONFIG_DIR)).filter((f) => f.endsWith('.yaml')).sort();
-  t.same(files, ['dev-1node.yaml', 'local-3node.yaml', 'local-5node.yaml']);
-  const expectedMembers: Record<string, number> = { 'dev-1node.yaml': 1, 'local-3node.yaml': 3, 'local-5node.yaml': 5 };
+  t.same(files, ['dev-1node.yaml', 'local-3node.yaml', 'local-5node.yaml', 'tls-3node.yaml']);
+  const expectedMembers: Record<string, number> = { 'dev-1node.yaml': 1, 'local-3node.yaml': 3, 'local-5node.yaml': 5, 'tls-3node.yaml': 3 };
   for (const file of files) {
     const config = await loadClusterConfig(path.join(CONFIG_DIR.pathname, file));
     t.equal(config.members.length, expectedMembers[file], `${file}: member count`);
@@ -53,6 +53,9 @@ t.test('every shipped config validates and names its members', async (t) => {
       t.equal(options.members.length, config.members.length);
       t.equal(options.node?.fsync, true, `${file}: fsync stays on`);
       t.same(options.memoryTier, { arenaBytes: 256 * 1024 ** 2, sharedMemory: { dir: '/dev/shm' } }, `${file}: a 256 MiB memory tier, shared in /dev/shm`);
+      if (config.tls === undefined) return;
+      t.same(options.tls, { caFile: path.resolve('certs/ca.pem'), certFile: path.resolve(`certs/member-${member.id}.pem`), keyFile: path.resolve(`certs/member-${member.id}-key.pem`) }, `${file}: {id} in the TLS paths`);
+      t.equal(options.tokens?.length, 2, `${file}: its tokens`);
     });
   }
 });
@@ -72,6 +75,7 @@ t.test('memberOptions maps every section onto the member and node options', asyn
       'memory: { arenaBytes: 1GiB, numaNode: 1, sharedMemoryDir: /mnt/huge }',
       'workers: { threads: 3 }',
       'adminToken: s3cret-token',
+      'tls: { mode: insecure }',
     ].join('\n'),
     'full.yaml',
   );

@@ -40,7 +40,8 @@ export interface TestCluster {
   stopAll(): Promise<void>;
 }
 
-export async function startCluster(ids: number[], base: Partial<MemberOptions> = {}): Promise<TestCluster> {
+/** `each` adds options of one member (e.g. its own TLS files) over `base`. */
+export async function startCluster(ids: number[], base: Partial<MemberOptions> = {}, each: (id: number) => Partial<MemberOptions> = () => ({})): Promise<TestCluster> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'kvc-rpc-'));
   const ports = await reservePorts(ids.length);
   const addresses = new Map(ids.map((id, i) => [id, `127.0.0.1:${ports[i]}`]));
@@ -61,6 +62,7 @@ export async function startCluster(ids: number[], base: Partial<MemberOptions> =
         node: { tickMs: 10, fsync: false },
         logger: (line) => logs.push(line),
         ...base,
+        ...each(id),
         ...overrides,
       });
       members.set(id, member);
@@ -107,8 +109,8 @@ function withTrailers(error: grpc.ServiceError): CallError {
 export class RawClient {
   readonly client: grpc.Client;
 
-  constructor(address: string) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), clientChannelOptions());
+  constructor(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+    this.client = new grpc.Client(address, credentials, clientChannelOptions());
   }
 
   static method(service: ServiceName, name: string): grpc.MethodDefinition<unknown, unknown> {

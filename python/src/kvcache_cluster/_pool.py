@@ -38,7 +38,9 @@ CHANNEL_OPTIONS = (
 
 
 class EndpointPool:
-    def __init__(self, endpoints: List[str]):
+    def __init__(self, endpoints: List[str], credentials: Optional[grpc.ChannelCredentials] = None):
+        # With credentials every channel is TLS (Client's ca/cert/key); without, plaintext.
+        self._credentials = credentials
         self._lock = threading.Lock()
         self._order: List[str] = []
         self._channels: Dict[str, grpc.Channel] = {}
@@ -92,7 +94,10 @@ class EndpointPool:
                 raise ValueError("the client is closed")
             channel = self._channels.get(endpoint)
             if channel is None:
-                channel = grpc.insecure_channel(endpoint, options=CHANNEL_OPTIONS)
+                if self._credentials is None:
+                    channel = grpc.insecure_channel(endpoint, options=CHANNEL_OPTIONS)
+                else:
+                    channel = grpc.secure_channel(endpoint, self._credentials, options=CHANNEL_OPTIONS)
                 self._channels[endpoint] = channel
             return channel
 

@@ -84,9 +84,34 @@ def _positive_int(value: Any, name: str, minimum: int) -> int:
     return value
 
 
+def _pem(value: Optional[Union[str, bytes]], name: str) -> Optional[bytes]:
+    if value is None or isinstance(value, bytes):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be PEM bytes or the path of a PEM file")
+    with open(value, "rb") as file:
+        return file.read()
+
+
+def _tls_credentials(ca: Any, cert: Any, key: Any) -> Optional[grpc.ChannelCredentials]:
+    if (cert is None) != (key is None):
+        raise ValueError("give both cert and key, or neither")
+    if ca is None:
+        if cert is not None:
+            raise ValueError("cert and key need ca (the cluster CA)")
+        return None
+    return grpc.ssl_channel_credentials(root_certificates=_pem(ca, "ca"), private_key=_pem(key, "key"),
+                                        certificate_chain=_pem(cert, "cert"))
+
+
 class Client:
     """Client(endpoints, token=None): endpoints are host:port strings (a list, or one string with
-    commas); token is the admin token sent as `authorization: Bearer` on AdminService calls.
+    commas); token is sent as `authorization: Bearer` on every call (CacheService and
+    AdminService), for members that configure tokens or an admin token.
+
+    ca, cert, key: TLS. ca is the cluster CA that members' certificates chain to; cert and key a
+    client certificate, for members that ask for one. Each is PEM bytes or the path of a PEM file.
+    Without ca the channels are plaintext.
 
     transfer: how get_pages receives page bytes ('grpc', the default, or 'shared-memory'); each
     get_pages call may override it. 'shared-memory' copies them from the member's shared arena when
@@ -96,7 +121,9 @@ class Client:
     def __init__(self, endpoints: Union[str, Iterable[str]], token: Optional[str] = None, *,
                  deadline_ms: int = DEFAULT_DEADLINE_MS, retries: int = DEFAULT_RETRIES,
                  backoff_base_ms: int = DEFAULT_BACKOFF_BASE_MS, backoff_max_ms: int = DEFAULT_BACKOFF_MAX_MS,
-                 verify_checksums: bool = True, transfer: str = DEFAULT_TRANSFER):
+                 verify_checksums: bool = True, transfer: str = DEFAULT_TRANSFER,
+                 ca: Optional[Union[str, bytes]] = None, cert: Optional[Union[str, bytes]] = None,
+                 key: Optional[Union[str, bytes]] = None):
         if isinstance(endpoints, str):
             endpoints = [e.strip() for e in endpoints.split(",") if e.strip()]
         elif isinstance(endpoints, (bytes, bytearray)) or not isinstance(endpoints, Iterable):
@@ -106,7 +133,7 @@ class Client:
             raise TypeError("endpoints must be host:port strings")
         if token is not None and not isinstance(token, str):
             raise TypeError("token must be a str")
-        self._pool = EndpointPool(endpoints)
+        self._pool = EndpointPool(endpoints, _tls_credentials(ca, cert, key))
         self._token = token
         self._deadline_ms = _positive_int(deadline_ms, "deadline_ms", 1)
         self._retries = _positive_int(retries, "retries", 0)
@@ -253,8 +280,10 @@ class Client:
         if self._pool.closed:
             raise ValueError("the client is closed")
 
-    def _metadata(self, admin: bool) -> Optional[List[Tuple[str, str]]]:
-        if admin and self._token is not None:
+    def _metadata(self, admin: bool = False) -> Optional[List[Tuple[str, str]]]:
+        # One token for every service: its scopes decide what it may do (admin is kept for callers).
+        del admin
+        if self._token is not None:
             return [("authorization", f"Bearer {self._token}")]
         return None
 
@@ -325,7 +354,7 @@ class Client:
             CACHE_SERVICE + "PutPages", request_serializer=encode_put_pages_request,
             response_deserializer=cache_pb2.PutPagesResponse.FromString)
         messages = (message for page in batch for message in page_messages(page))
-        response = call(messages, timeout=deadline_ms / 1000)
+        response = call(messages, timeout=deadline_ms / 1000, metadata=self._metadata())
         results = response.results
         if len(results) != len(batch) or any(r.key != page.key for r, page in zip(results, batch)):
             raise errors.local_error(errors.KVC_PROTOCOL, f"PutPages answered {len(results)} results for {len(batch)} pages, or out of order", endpoint)
@@ -432,7 +461,7 @@ class Client:
                                                 shm_nonce=arena.nonce, client_id=self._shm.client_id, **request)
         call = self._pool.channel(endpoint).unary_stream(
             CACHE_SERVICE + "GetPages", request_serializer=cache_pb2.GetPagesRequest.SerializeToString,
-            response_deserializer=decode_get_pages_response)(message, timeout=deadline_ms / 1000)
+            response_deserializer=decode_get_pages_response)(message, timeout=deadline_ms / 1000, metadata=self._metadata())
         copy = None if arena is None else (lambda shared, target: arena.copy(shared.region, shared.offset, target))
         assembler = PageAssembler(keys, endpoint, destination, self._verify, copy)
         lease_ids: List[int] = []
@@ -463,7 +492,8 @@ class Client:
         try:
             future = self._pool.channel(endpoint).unary_unary(
                 CACHE_SERVICE + "ReleasePages", request_serializer=cache_pb2.ReleasePagesRequest.SerializeToString,
-                response_deserializer=cache_pb2.ReleasePagesResponse.FromString).future(request, timeout=self._deadline_ms / 1000)
+                response_deserializer=cache_pb2.ReleasePagesResponse.FromString).future(
+                    request, timeout=self._deadline_ms / 1000, metadata=self._metadata())
         except (ValueError, RuntimeError):  # the client was closed meanwhile
             return
         with self._releases_lock:

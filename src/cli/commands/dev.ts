@@ -4,6 +4,11 @@
 // the children until Ctrl-C/SIGTERM stops them all. Data in the dir is reused, so a restart keeps
 // the pages; the written config lets an operator restart one member by hand
 // (`kvc start --config <dir>/cluster.yaml --id N`).
+//
+// With --tls the cluster serves TLS and its members talk over mutual TLS: a fresh dev CA, member
+// certificates and a client certificate go to <dir>/certs on every start, and a fresh token with
+// read, write and admin scopes on every namespace is configured (only its sha256 is written).
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
@@ -18,6 +23,7 @@ import { printJson, printLine, renderTable } from '../output.js';
 import { StopSignal, unlessStopped } from '../stop-signal.js';
 import { Supervisor, describeExit } from '../supervisor.js';
 import { waitForLeader } from '../cluster-status.js';
+import type { ClientAccess } from '../connect.js';
 
 const KVC_BIN = fileURLToPath(new URL('../../../bin/kvc.js', import.meta.url));
 export const DEV_DEFAULT_NODES = 3;
@@ -31,6 +37,8 @@ const LEADER_TIMEOUT_MS = 30_000;
 /** SIGTERM → SIGKILL grace: a member's clean stop takes well under a second. */
 export const STOP_GRACE_MS = 10_000;
 const PORT_MAX = 65_535;
+const DEV_CERTS_DIR = 'certs';
+const DEV_TOKEN_BYTES = 32;
 
 interface DevOptions {
   nodes: number;
@@ -38,6 +46,15 @@ interface DevOptions {
   basePort: number;
   json?: boolean;
   logLevel: LogLevel;
+  tls?: boolean;
+}
+
+/** What a client of a `kvc dev --tls` cluster needs: the dev CA, a client certificate and key, a token. */
+interface DevCredentials {
+  ca: string;
+  clientCert: string;
+  clientKey: string;
+  token: string;
 }
 
 export function registerDev(program: Command): void {
@@ -48,6 +65,7 @@ export function registerDev(program: Command): void {
     .option('--dir <dir>', 'data dir (reused: a restart keeps the pages)', DEV_DEFAULT_DIR)
     .option('--base-port <port>', 'port of member 1; member N listens on base+N-1', integerIn(1, PORT_MAX), DEV_DEFAULT_BASE_PORT)
     .option('--json', 'print one JSON line {"endpoints": [...], "pids": [...]} once there is a leader')
+    .option('--tls', 'serve TLS, mutual TLS between members, a dev CA and a token (--json adds ca, clientCert, clientKey, token)')
     .addOption(new Option('--log-level <level>', "the members' lowest level logged").choices(LOG_LEVELS).default('info'))
     .action(async (o: DevOptions) => {
       if (o.basePort + o.nodes - 1 > PORT_MAX) throw new CliError(`--base-port ${o.basePort} leaves no room for ${o.nodes} ports`);
@@ -58,6 +76,7 @@ export function registerDev(program: Command): void {
 async function runDev(o: DevOptions): Promise<void> {
   const dir = path.resolve(o.dir);
   const config = devClusterConfig({ nodes: o.nodes, basePort: o.basePort, dataDir: dir });
+  const credentials = o.tls ? await secureDevCluster(config, dir) : undefined;
   const configFile = await writeDevConfig(dir, config);
   await assertPortsFree(config);
   const supervisor = new Supervisor();
@@ -83,7 +102,7 @@ async function runDev(o: DevOptions): Promise<void> {
       const args = [KVC_BIN, 'start', '--config', configFile, '--id', String(member.id), '--log-level', o.logLevel, '--log-format', format];
       supervisor.spawn({ id: member.id, command: process.execPath, args });
     }
-    await startup(supervisor, stop, config, configFile, o.json === true);
+    await startup(supervisor, stop, config, configFile, o.json === true, credentials);
     up = true;
     const reason = await stop.promise;
     process.stderr.write(`kvc dev: ${reason}: stopping ${supervisor.live().length} member(s)\n`);
@@ -99,7 +118,14 @@ async function runDev(o: DevOptions): Promise<void> {
   }
 }
 
-async function startup(supervisor: Supervisor, stop: StopSignal, config: ClusterConfig, configFile: string, json: boolean): Promise<void> {
+async function startup(
+  supervisor: Supervisor,
+  stop: StopSignal,
+  config: ClusterConfig,
+  configFile: string,
+  json: boolean,
+  credentials: DevCredentials | undefined,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CliError(`members not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
@@ -113,10 +139,11 @@ async function startup(supervisor: Supervisor, stop: StopSignal, config: Cluster
     clearTimeout(timer);
   }
   const endpoints = config.members.map((m) => m.address);
-  const leader = await unlessStopped(waitForLeader(endpoints, LEADER_TIMEOUT_MS, stop.signal), stop);
+  const access = credentials === undefined ? {} : await devClientAccess(credentials);
+  const leader = await unlessStopped(waitForLeader(endpoints, LEADER_TIMEOUT_MS, stop.signal, access), stop);
   const pids = supervisor.children.map((c) => c.pid);
   if (json) {
-    printJson({ endpoints, pids, leader, dataDir: config.dataDir, config: configFile });
+    printJson({ endpoints, pids, leader, dataDir: config.dataDir, config: configFile, ...credentials });
     return;
   }
   printLine(`kvc dev: ${config.members.length}-member cluster is up, leader is member ${leader}`);
@@ -126,8 +153,35 @@ async function startup(supervisor: Supervisor, stop: StopSignal, config: Cluster
   printLine();
   printLine(`data:   ${config.dataDir}`);
   printLine(`config: ${configFile}`);
-  printLine(`try:    kvc status --endpoints ${endpoints.join(',')}`);
+  const flags = credentials === undefined ? '' : ` --ca ${credentials.ca} --token ${credentials.token}`;
+  if (credentials !== undefined) printLine(`client: --cert ${credentials.clientCert} --cert-key ${credentials.clientKey} (a client certificate, optional)`);
+  printLine(`try:    kvc status --endpoints ${endpoints.join(',')}${flags}`);
   printLine('Ctrl-C stops the cluster.');
+}
+
+/**
+ * Turns the dev config into a TLS one: a new CA, a certificate per member (naming its id and the
+ * loopback addresses), a client certificate, and one token with every scope on every namespace.
+ */
+async function secureDevCluster(config: ClusterConfig, dir: string): Promise<DevCredentials> {
+  // Loaded only for --tls: node-forge is not needed otherwise.
+  const { initCaFiles, issueFiles } = await import('../certs.js');
+  const certs = path.join(dir, DEV_CERTS_DIR);
+  const ca = await initCaFiles(certs, { force: true, commonName: 'kvc dev CA' });
+  for (const member of config.members) {
+    const host = member.address.slice(0, member.address.lastIndexOf(':'));
+    await issueFiles(certs, `member-${member.id}`, { commonName: `kvc member ${member.id}`, memberId: member.id, hosts: [...new Set([host, '127.0.0.1', '::1', 'localhost'])] });
+  }
+  const client = await issueFiles(certs, 'client-dev', { commonName: 'kvc client dev' });
+  const token = randomBytes(DEV_TOKEN_BYTES).toString('base64url');
+  config.tls = { mode: 'tls', ca: ca.cert, cert: path.join(certs, 'member-{id}.pem'), key: path.join(certs, 'member-{id}-key.pem') };
+  config.tokens = [{ name: 'dev', sha256: createHash('sha256').update(token, 'utf8').digest('hex'), scopes: ['read', 'write', 'admin'], namespaces: ['*'] }];
+  return { ca: ca.cert, clientCert: client.cert, clientKey: client.key, token };
+}
+
+async function devClientAccess(credentials: DevCredentials): Promise<ClientAccess> {
+  const { clientAccess } = await import('../connect.js');
+  return clientAccess({ token: credentials.token, ca: credentials.ca, cert: credentials.clientCert, certKey: credentials.clientKey });
 }
 
 /**

@@ -9,6 +9,9 @@
 //
 // Test-only fault switches (unsafe-switches.ts) are on only with both their flag and their
 // variable; either alone refuses the start.
+//
+// SIGHUP makes a TLS member read its CA, certificate and key files again (new connections get them),
+// as daemons do; it does not stop the member (SIGINT and SIGTERM do).
 import { Option, type Command } from 'commander';
 import { loadClusterConfig, memberOptions } from '../../config/index.js';
 import type { RunningMember } from '../../rpc/index.js';
@@ -75,7 +78,10 @@ async function runStart(o: StartOptions): Promise<number> {
   // Listening from the start, so a signal during startup still ends in a clean stop. A signal
   // repeated while the member stops means "now": exit without the clean stop.
   let faults: { stop(): void } | undefined;
-  const stop = new StopSignal({ onRepeat: () => process.exit(EXIT_FAILURE) });
+  const stop = new StopSignal({ onRepeat: () => process.exit(EXIT_FAILURE), signals: ['SIGINT', 'SIGTERM'] });
+  // Listening from the start too: SIGHUP's default action would end the process.
+  const onHangup = reloadOnHangup(() => member, logs);
+  process.on('SIGHUP', onHangup);
   // Started by `kvc dev`: a closed IPC channel means the parent is gone, however it ended.
   const onDisconnect = (): void => stop.trigger('parent process went away');
   if (typeof process.send === 'function') {
@@ -103,10 +109,25 @@ async function runStart(o: StartOptions): Promise<number> {
     return reason.exitCode;
   } finally {
     faults?.stop();
+    process.off('SIGHUP', onHangup);
     stop.dispose();
     process.off('disconnect', onDisconnect);
     if (process.connected) process.disconnect();
   }
+}
+
+/** A SIGHUP listener: reloads the member's TLS files; a bad file is logged and the old ones stay. */
+function reloadOnHangup(member: () => RunningMember | undefined, logs: { info: (line: string) => void; error: (line: string) => void }): () => void {
+  return () => {
+    const running = member();
+    if (running === undefined) return logs.info('SIGHUP: the member is not serving yet; nothing to reload');
+    void running.reloadCertificates().then(
+      (reloaded) => {
+        if (!reloaded) logs.info('SIGHUP: no TLS files to reload (plaintext member)');
+      },
+      (error: Error) => logs.error(`SIGHUP: TLS files not reloaded, the old ones stay in use: ${error.message}`),
+    );
+  };
 }
 
 /** Resolves when the process should stop: `stop` fired (a signal, the parent gone) or the member halted. */

@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { formatBytes } from '../../config/index.js';
 import { CliError } from '../cli-error.js';
+import { clientAccess } from '../connect.js';
 import { gatherClusterView, type ClusterView, type MemberRow } from '../cluster-status.js';
 import { addConnectionOptions, integerIn, type ConnectionOptions } from '../options.js';
 import { printJson, printLine, renderTable, type Column } from '../output.js';
@@ -38,7 +39,7 @@ export function registerStatus(program: Command): void {
     .option('--digest', "also each member's state digest (costly: each member reads its whole store)")
     .action(async (o: StatusOptions) => {
       if (o.watch) return watch(o);
-      const view = await gatherClusterView(o.endpoints, o.token, o.deadlineMs, o.digest === true);
+      const view = await gatherClusterView(o.endpoints, await clientAccess(o), o.deadlineMs, o.digest === true);
       if (view.members.every((m) => m.role === 'unreachable')) {
         throw new CliError(`no member answered (${view.members.map((m) => m.error ?? m.address).join('; ')})`);
       }
@@ -51,7 +52,7 @@ async function watch(o: StatusOptions): Promise<void> {
   const tty = process.stdout.isTTY === true && o.json !== true;
   try {
     while (!stop.triggered) {
-      const view = await gatherClusterView(o.endpoints, o.token, o.deadlineMs, o.digest === true);
+      const view = await gatherClusterView(o.endpoints, await clientAccess(o), o.deadlineMs, o.digest === true);
       if (tty) process.stdout.write(`${CLEAR_SCREEN}kvc status  ${new Date().toISOString()}  (every ${o.intervalMs} ms, Ctrl-C to stop)\n\n`);
       print(view, o.json === true, o.digest === true);
       if (!tty && o.json !== true) printLine();
