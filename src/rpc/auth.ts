@@ -123,8 +123,21 @@ export interface AuthContext {
  * (no or unknown token) or KVC_PERMISSION_DENIED (the token lacks `scope` or `namespace`). Leave
  * `namespace` out for calls that name none (ReleasePages, Status).
  */
-export function authorize(ctx: AuthContext, call: { metadata: grpc.Metadata }, scope: Scope, namespace?: string): void {
+export function authorize(ctx: AuthContext, call: { metadata: grpc.Metadata; getAuthContext?(): { sslPeerCertificate?: PeerCertificate } }, scope: Scope, namespace?: string): void {
+  // A member reads pages of its peers without a token (payload-repair.ts): its certificate says who it is.
+  if (scope === 'read' && ctx.access.cacheClosed && isMemberCall(ctx, call)) return;
   ctx.access.check(call.metadata, scope, namespace);
+}
+
+/** Whether the call comes with a certificate from the cluster CA that names a member of the configuration. */
+function isMemberCall(ctx: AuthContext, call: { getAuthContext?(): { sslPeerCertificate?: PeerCertificate } }): boolean {
+  if (!isPeerAuthContext(ctx) || !ctx.peerCertificates || call.getAuthContext === undefined) return false;
+  const certificate = call.getAuthContext().sslPeerCertificate;
+  return certificate !== undefined && memberIdsOf(certificate).some((id) => ctx.isMember(id));
+}
+
+function isPeerAuthContext(ctx: AuthContext): ctx is AuthContext & PeerAuthContext {
+  return 'peerCertificates' in ctx && typeof (ctx as Partial<PeerAuthContext>).isMember === 'function';
 }
 
 /**

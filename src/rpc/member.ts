@@ -177,7 +177,12 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     log(`member ${o.id} is NOT_SERVING: its node stopped${started.fatalError ? ` (${started.fatalError.message})` : ''}`);
   }, HEALTH_WATCH_MS);
   watch.unref();
-  const repair = new PayloadRepair({ node: started, peers: () => book.entries().filter(([id]) => id !== o.id).map(([, peerAddress]) => peerAddress), log });
+  const repair = new PayloadRepair({
+    node: started,
+    peers: () => book.entries().filter(([id]) => id !== o.id).map(([, peerAddress]) => peerAddress),
+    log,
+    ...(certificates === undefined ? {} : { tls: () => certificates.pem }),
+  });
   repair.start();
   ctx.onDamagedPage = (ns, key) => repair.report(ns, key);
   // Leases also expire on every grant and release; the timer ends those of an idle member.

@@ -24,6 +24,11 @@ export interface PayloadRepairOptions {
   /** The other members' addresses, as of now. */
   peers: () => string[];
   log: (line: string) => void;
+  /**
+   * The member's TLS identity when it serves TLS: the repair dials its peers with it, and a
+   * member's certificate may read pages without a token (auth.ts authorize).
+   */
+  tls?: () => { ca: Buffer; cert: Buffer; key: Buffer };
 }
 
 interface DamagedPage {
@@ -114,7 +119,7 @@ export class PayloadRepair {
   /** Tries every peer in turn; 'failed' when none had a good copy now. */
   async #repairOne(ns: string, key: Uint8Array): Promise<'repaired' | 'gone' | 'failed'> {
     for (const address of this.#o.peers()) {
-      const data = await fetchPage(address, ns, key).catch(() => undefined);
+      const data = await fetchPage(address, ns, key, this.#o.tls?.()).catch(() => undefined);
       if (data === undefined) continue;
       const outcome = await this.#o.node.repairPayload(ns, key, data);
       if (outcome !== 'mismatch') return outcome;
@@ -123,8 +128,8 @@ export class PayloadRepair {
   }
 }
 
-async function fetchPage(address: string, ns: string, key: Uint8Array): Promise<Uint8Array | undefined> {
-  const client = new KvcClient({ endpoints: [address], retries: 0, deadlineMs: FETCH_DEADLINE_MS });
+async function fetchPage(address: string, ns: string, key: Uint8Array, tls?: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<Uint8Array | undefined> {
+  const client = new KvcClient({ endpoints: [address], retries: 0, deadlineMs: FETCH_DEADLINE_MS, ...(tls === undefined ? {} : { tls }) });
   try {
     for await (const page of client.getPages(ns, [key], { endpoint: address, allowPartial: true })) return page.data;
     return undefined;

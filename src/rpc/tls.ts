@@ -49,6 +49,11 @@ export class MemberCertificates {
     return new MemberCertificates(files, await readPem(files));
   }
 
+  /** The CA, certificate and key now in use, as PEM (a member's own client calls to its peers). */
+  get pem(): { ca: Buffer; cert: Buffer; key: Buffer } {
+    return { ca: this.#ca, cert: this.#cert, key: this.#key };
+  }
+
   /** The serial number (hex) of the certificate now served. */
   get serial(): string {
     return new X509Certificate(this.#cert).serialNumber;

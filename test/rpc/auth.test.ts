@@ -12,7 +12,7 @@
 //   SIGHUP of a real `kvc start` is in test/cli/tls.test.ts).
 import t from 'tap';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -128,6 +128,22 @@ t.test('mutual TLS between members and tokens on every service', async (t) => {
     t.equal(basic.code, grpc.status.UNAUTHENTICATED);
     const config = JSON.parse((await raw.unary<{ json: string }>('admin', 'GetConfig', {}, adminMetadata())).json) as { tokens: object[] };
     t.same(config.tokens.map((token) => Object.keys(token).sort()), tokens.map(() => ['name', 'namespaces', 'scopes']), 'GetConfig shows no token digest');
+  });
+
+  t.test("a member's certificate reads its peers' pages without a token (payload repair), and writes nothing", async (t) => {
+    const files = memberFiles.get(follower.id)!;
+    const memberTls: ClientTls = { ca: ca.certPem, cert: await readFile(files.cert), key: await readFile(files.key) };
+    const asMember = new KvcClient({ endpoints: [leader.address], tls: memberTls, retries: 0, deadlineMs: 5_000 });
+    t.teardown(() => asMember.close());
+    const pages = [];
+    for await (const got of asMember.getPages(NS, [pageKey(1)], { endpoint: leader.address })) pages.push(got);
+    t.same([...pages[0]!.data], [...page(1).data.values()], 'GetPages with a member certificate and no token');
+    const put = await asMember.putPages([page(3)]).then(() => 'OK', (e: { code: string }) => e.code);
+    t.equal(put, 'KVC_UNAUTHENTICATED', 'a put with a member certificate and no token is refused');
+    const clientCert = issueCertificate(ca, { commonName: 'a client' });
+    const asClient = new KvcClient({ endpoints: [leader.address], tls: { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem }, retries: 0, deadlineMs: 5_000 });
+    t.teardown(() => asClient.close());
+    t.equal(await asClient.lookup(NS, [pageKey(1)]).then(() => 'OK', (e: { code: string }) => e.code), 'KVC_UNAUTHENTICATED', 'a client certificate naming no member reads nothing without a token');
   });
 
   t.test('a reload serves a re-issued certificate to new connections', async (t) => {
