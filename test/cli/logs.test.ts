@@ -20,15 +20,17 @@ async function runMember(dir: string, args: string[], config = ''): Promise<stri
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Serving, then the single voter elects itself (the role shows up on later lines). Asked over
-  // gRPC rather than read from stderr, which is empty at --log-level warn.
-  const client = new KvcClient({ endpoints: [`127.0.0.1:${port}`], deadlineMs: 1_000, retries: 0 });
+  // gRPC rather than read from stderr, which is empty at --log-level warn; a fresh client per try,
+  // so a refused first connection's reconnect backoff never delays the answer.
+  const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline && child.exitCode === null) {
-    const role = await client.status(`127.0.0.1:${port}`).then((st) => st.role, () => 'down');
+    const client = new KvcClient({ endpoints: [address], deadlineMs: 1_000, retries: 0 });
+    const role = await client.status(address).then((st) => st.role, () => 'down');
+    client.close();
     if (role === 'leader') break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  client.close();
   child.kill('SIGTERM');
   const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   await exited;
