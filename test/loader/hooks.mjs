@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { transform } from 'esbuild';
 
 const TARGET = `node${process.versions.node}`;
+/** The options of tsconfig.json that change emitted JavaScript (target ES2023 implies the first). */
+const TSCONFIG_RAW = { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: true } };
 
 export async function resolve(specifier, context, next) {
   try {
@@ -33,6 +35,7 @@ export async function load(url, context, next) {
     target: TARGET,
     sourcemap: 'inline',
     sourcefile: file,
+    tsconfigRaw: TSCONFIG_RAW,
   });
   return { format: 'module', source: code, shortCircuit: true };
 }
