@@ -94,7 +94,11 @@ export async function startDev(t: Teardown, args: string[]): Promise<DevCluster>
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      // The bound's timer is cleared once `kvc dev` exits: left pending, it kept the test process
+      // alive for the full 15 s after its last test.
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (bound = setTimeout(r, 15_000)))]);
+      clearTimeout(bound);
     }
     for (const pid of [child.pid!, ...memberPids]) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
   });

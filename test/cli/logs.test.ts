@@ -7,9 +7,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { KvcClient } from '../../src/client/index.js';
 import { KVC_BIN, childEnv, freePortRange } from './helpers.js';
 
-/** Runs one single-member `kvc start` until it serves (or 20 s pass), stops it, returns its stderr. */
+/** Runs one single-member `kvc start` until it leads (or 20 s pass), stops it, returns its stderr. */
 async function runMember(dir: string, args: string[], config = ''): Promise<string> {
   const port = await freePortRange(1);
   const file = path.join(dir, `c${port}.yaml`);
@@ -18,10 +19,18 @@ async function runMember(dir: string, args: string[], config = ''): Promise<stri
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Serving, then the single voter elects itself (the role shows up on later lines). Asked over
+  // gRPC rather than read from stderr, which is empty at --log-level warn; a fresh client per try,
+  // so a refused first connection's reconnect backoff never delays the answer.
+  const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
-  // Serving, then the single voter elects itself (the role shows up on later lines).
-  while (!/serving at/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 1_500));
+  while (Date.now() < deadline && child.exitCode === null) {
+    const client = new KvcClient({ endpoints: [address], deadlineMs: 1_000, retries: 0 });
+    const role = await client.status(address).then((st) => st.role, () => 'down');
+    client.close();
+    if (role === 'leader') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   child.kill('SIGTERM');
   const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   await exited;

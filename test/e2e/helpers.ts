@@ -120,7 +120,10 @@ export function e2eKey(i: number): Uint8Array {
 export function e2eBytes(i: number, bytes: number): Uint8Array {
   const seed = createHash('sha256').update(`e2e-page-${i}`).digest();
   const out = new Uint8Array(bytes);
-  for (let at = 0; at < bytes; at += seed.length) out.set(seed.subarray(0, Math.min(seed.length, bytes - at)), at);
+  out.set(seed.subarray(0, Math.min(seed.length, bytes)));
+  // Doubling copies: the same bytes as one `set` per 32-byte block, without 65,536 of them per
+  // 2 MiB page (seconds per 100 pages under coverage).
+  for (let filled = seed.length; filled < bytes; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, bytes - filled));
   new DataView(out.buffer).setUint32(0, i);
   return out;
 }
