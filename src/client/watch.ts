@@ -33,6 +33,8 @@ export interface WatchEvent {
   parentKey: Uint8Array;
   bytes: number;
   tokens: number;
+  /** stored: the stored payload's crc32c (0 otherwise). */
+  crc32c: number;
   /** removed: why. */
   reason?: 'evicted' | 'deleted' | 'expired';
   /** The member whose feed delivered it. */
@@ -157,6 +159,7 @@ function toEvent(event: WatchEventMessage, endpoint: string): WatchEvent | undef
     parentKey: new Uint8Array(event.parentKey),
     bytes: event.bytes,
     tokens: event.tokens,
+    crc32c: event.crc32c,
     endpoint,
   };
   const reason = typeof event.reason === 'string' ? REASONS[event.reason] : undefined;

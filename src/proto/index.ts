@@ -194,6 +194,7 @@ export interface WatchEventMessage {
   bytes: number;
   tokens: number;
   reason: RemovalReasonName | number;
+  crc32c: number;
 }
 
 export interface WatchResponse {

@@ -111,7 +111,7 @@ class WatchFeed {
       cursor = Math.max(cursor, applied + 1);
       const nowMs = Date.now();
       if (nowMs >= progressDueMs) {
-        await this.#send({ events: [{ type: 'WATCH_EVENT_PROGRESS', index: applied, namespace: '', key: EMPTY, parentKey: EMPTY, bytes: 0, tokens: 0, reason: 'REMOVAL_REASON_UNSPECIFIED' }] }, cursor);
+        await this.#send({ events: [{ type: 'WATCH_EVENT_PROGRESS', index: applied, namespace: '', key: EMPTY, parentKey: EMPTY, bytes: 0, tokens: 0, reason: 'REMOVAL_REASON_UNSPECIFIED', crc32c: 0 }] }, cursor);
         progressDueMs = Date.now() + LIMITS.watch.progressIntervalMs;
         continue;
       }
@@ -200,11 +200,12 @@ function toMessage(event: CacheEvent): WatchEventMessage {
         bytes: event.bytes,
         tokens: event.tokens,
         reason: 'REMOVAL_REASON_UNSPECIFIED',
+        crc32c: event.crc32c,
       };
     case 'removed':
-      return { type: 'WATCH_EVENT_REMOVED', index: event.index, namespace: event.ns, key: event.key, parentKey: EMPTY, bytes: 0, tokens: 0, reason: REASONS[event.reason] };
+      return { type: 'WATCH_EVENT_REMOVED', index: event.index, namespace: event.ns, key: event.key, parentKey: EMPTY, bytes: 0, tokens: 0, reason: REASONS[event.reason], crc32c: 0 };
     case 'namespace_dropped':
-      return { type: 'WATCH_EVENT_NAMESPACE_DROPPED', index: event.index, namespace: event.ns, key: EMPTY, parentKey: EMPTY, bytes: 0, tokens: 0, reason: 'REMOVAL_REASON_UNSPECIFIED' };
+      return { type: 'WATCH_EVENT_NAMESPACE_DROPPED', index: event.index, namespace: event.ns, key: EMPTY, parentKey: EMPTY, bytes: 0, tokens: 0, reason: 'REMOVAL_REASON_UNSPECIFIED', crc32c: 0 };
   }
 }
 

@@ -316,7 +316,7 @@ export class ApplyBatch {
     this.#effects.push({ kind: 'put', ns: meta.ns, key: meta.key, meta });
     // Copies: the keys are views into the entry's bytes (the whole page), which the watch ring
     // must not keep alive.
-    this.#events.push({ type: 'stored', index: this.#index, ns: meta.ns, key: meta.key.slice(), parentKey: meta.parentKey?.slice(), bytes: meta.bytes, tokens: meta.tokens });
+    this.#events.push({ type: 'stored', index: this.#index, ns: meta.ns, key: meta.key.slice(), parentKey: meta.parentKey?.slice(), bytes: meta.bytes, tokens: meta.tokens, crc32c: meta.crc32c });
   }
 
   /** One record of the bounded removal log (ListRemovals, the chaos checker's evidence). */

@@ -6,7 +6,7 @@
 // not.
 
 export type CacheEvent =
-  | { type: 'stored'; index: number; ns: string; key: Uint8Array; parentKey: Uint8Array | undefined; bytes: number; tokens: number }
+  | { type: 'stored'; index: number; ns: string; key: Uint8Array; parentKey: Uint8Array | undefined; bytes: number; tokens: number; crc32c: number }
   | { type: 'removed'; index: number; ns: string; key: Uint8Array; reason: 'evicted' | 'deleted' | 'expired' }
   | { type: 'namespace_dropped'; index: number; ns: string };
 

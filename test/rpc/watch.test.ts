@@ -100,7 +100,7 @@ t.test('Watch and ListPages on a real cluster', async (t) => {
     await client.setConfig('evictionGraceMs', '0');
     const start = await client.listAllPages();
     const replica = new Replica();
-    for (const p of start.pages) replica.apply({ type: 'stored', index: 0, namespace: p.namespace, key: p.key, parentKey: p.parentKey, bytes: p.bytes, tokens: p.tokens, endpoint: '' });
+    for (const p of start.pages) replica.apply({ type: 'stored', index: 0, namespace: p.namespace, key: p.key, parentKey: p.parentKey, bytes: p.bytes, tokens: p.tokens, crc32c: 0, endpoint: '' });
     replica.events.length = 0;
     const follower = cluster.followers()[0]!;
     const watcher = consume(client, replica, { fromIndex: start.watchFromIndex, endpoint: follower.address });
@@ -156,7 +156,7 @@ t.test('Watch and ListPages on a real cluster', async (t) => {
     t.ok(parts.length > 1, `the listing came in ${parts.length} parts`);
     t.equal(parts.at(-1)!.watchFromIndex, parts[0]!.appliedIndex + 1, 'the watch starts after the first part');
     const replica = new Replica();
-    for (const p of parts.flatMap((part) => part.pages)) replica.apply({ type: 'stored', index: 0, namespace: p.namespace, key: p.key, parentKey: p.parentKey, bytes: p.bytes, tokens: p.tokens, endpoint: '' });
+    for (const p of parts.flatMap((part) => part.pages)) replica.apply({ type: 'stored', index: 0, namespace: p.namespace, key: p.key, parentKey: p.parentKey, bytes: p.bytes, tokens: p.tokens, crc32c: 0, endpoint: '' });
     const watcher = consume(client, replica, { fromIndex: parts[0]!.watchFromIndex });
     await writes;
     await sameOnEveryMember(t, replica);
