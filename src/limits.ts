@@ -157,6 +157,8 @@ export interface WatchLimits {
   eventsPerMessageMax: number;
   /** A caught-up watcher receives a progress event (the applied index) this often. */
   progressIntervalMs: number;
+  /** A caught-up watcher woken by new events waits this long for more before it sends them (one message). */
+  coalesceMs: number;
   /** How long a Watch from an index the member has not applied yet waits before KVC_WATCH_FUTURE_INDEX. */
   futureIndexWaitMs: number;
   /** Most pages one ListPages answer returns (the client pages with page_token). */
@@ -331,6 +333,7 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     watchersPerMemberMax: 256,
     eventsPerMessageMax: 512,
     progressIntervalMs: 1000,
+    coalesceMs: 2,
     futureIndexWaitMs: 2000,
     listPagesPerCallMax: 1000,
   },

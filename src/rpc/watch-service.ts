@@ -17,10 +17,21 @@ import { serverStream, unary } from './handlers.js';
 import type { MemberContext } from './member-context.js';
 import type { ListPagesRequest, ListPagesResponse, WatchEventMessage, WatchRequest, WatchResponse } from './proto-types.js';
 import { validateKey, validateNamespace } from './validate.js';
+import { WatchFrames } from './watch-codec.js';
+import { loadProtos } from './protos.js';
 
 /** Trailer of KVC_WATCH_COMPACTED: the oldest from_index the member can serve (sent as `kvc-oldest-index`). */
 export const OLDEST_INDEX_TRAILER = 'oldest-index';
 const PAGE_TOKEN_VERSION = 1;
+
+/** Frames shared by every Watch stream of the process (events are per member, so never mixed up). */
+let frames: WatchFrames | undefined;
+
+function sharedFrames(): WatchFrames {
+  const method = loadProtos().cache.Watch!;
+  frames ??= new WatchFrames(method.responseSerialize as (value: WatchResponse) => Buffer);
+  return frames;
+}
 
 export function watchServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImplementation {
   return {
@@ -102,8 +113,8 @@ class WatchFeed {
       const groups = this.#ring.read(cursor, this.#ring.messageEventsMax);
       if (groups.length > 0) {
         cursor = groups.at(-1)!.index + 1;
-        const events = groups.flatMap((g) => g.events.filter((e) => this.#ns === undefined || e.ns === this.#ns)).map(toMessage);
-        if (events.length > 0) await this.#send({ events }, cursor);
+        const events = groups.flatMap((g) => g.events.filter((e) => this.#ns === undefined || e.ns === this.#ns));
+        if (events.length > 0) await this.#send(sharedFrames().message(events, toMessage), cursor);
         continue;
       }
       // Caught up: no change in [cursor, applied], so the cursor may move past the applied index.
@@ -116,6 +127,10 @@ class WatchFeed {
         continue;
       }
       await this.#sleep(progressDueMs - nowMs);
+      // Woken by an append: a moment more lets the next applies join the same message, so a
+      // member with many watchers writes far fewer messages under a stream of small puts.
+      // (A plain timer: the appends it waits for would wake #sleep at once.)
+      if (this.#ring.appliedIndex() >= cursor) await new Promise((resolve) => setTimeout(resolve, LIMITS.watch.coalesceMs));
     }
     if (this.#stopped() && !this.#call.cancelled) throw new KvcError('KVC_NO_LEADER', { detail: 'the member is stopping; resume at another member' });
   }
@@ -156,8 +171,9 @@ class WatchFeed {
   }
 
   /** Writes one message; while grpc-js' buffer is full, waits for drain, checking the lag on every append. */
-  async #send(message: WatchResponse, cursor: number): Promise<void> {
-    if (this.#call.write(message)) return;
+  async #send(message: WatchResponse | Buffer, cursor: number): Promise<void> {
+    // A Buffer is a WatchResponse already encoded (watch-codec.ts); the method's serializer passes it through.
+    if (this.#call.write(message as WatchResponse)) return;
     while (!this.#done() && this.#call.writableNeedDrain) {
       this.#checkNotTooSlow(cursor);
       await this.#sleep(LIMITS.watch.progressIntervalMs);
