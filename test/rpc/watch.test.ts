@@ -8,6 +8,7 @@
 // (KVC_WATCH_COMPACTED with the oldest index); a slow reader is cut (KVC_WATCH_TOO_SLOW) and the
 // client resumes without a gap; and every bad input answers its coded error.
 import t, { type Test } from 'tap';
+import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { KvcClient, pageSetDigest, type KvcClientError, type PageInput, type WatchEvent } from '../../src/client/index.js';
 import { RawClient, eventually, pageBytes, pageKey, startCluster, type CallError } from './helpers.js';
@@ -127,6 +128,9 @@ t.test('Watch and ListPages on a real cluster', async (t) => {
     t.equal(compacted.error?.kvcCode, 'KVC_WATCH_COMPACTED', 'a restarted member no longer has index 1');
     t.ok(Number(compacted.error?.metadata.get('kvc-oldest-index')[0]) > 1, 'and names the oldest index it has');
     raw.client.close();
+    const alone = new KvcClient({ endpoints: [restarted.address] });
+    await t.rejects(alone.watch({ fromIndex: 1 }).next(), { code: 'KVC_WATCH_COMPACTED', oldestIndex: Number }, 'the client gives up once every member it knows lacks the index');
+    alone.close();
 
     // Eviction: puts past the namespace's quota make the leader evict ahead of them.
     await client.setNamespaceConfig(OTHER, 'quotaBytes', String(8 * PAGE_BYTES));
@@ -196,6 +200,16 @@ t.test('Watch and ListPages on a real cluster', async (t) => {
     t.match(await watchError({ namespace: 'bad namespace!', fromIndex: 0 }), { code: grpc.status.INVALID_ARGUMENT, kvcCode: 'KVC_INVALID_NAMESPACE' });
     t.match(await watchError({ namespace: '', fromIndex: 1e12 }), { code: grpc.status.INVALID_ARGUMENT, kvcCode: 'KVC_WATCH_FUTURE_INDEX' }, 'an index no log has reached');
     await t.rejects(client.watch({ fromIndex: -1 }).next(), RangeError, 'the client refuses a negative index itself');
+    // An index just ahead of the member is waited for (briefly) rather than refused.
+    const ahead = (await client.status(member.address)).appliedIndex + 2;
+    const method = RawClient.method('cache', 'Watch');
+    const started = raw.client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, { namespace: '', fromIndex: ahead }, new grpc.Metadata(), {});
+    started.on('error', () => undefined);
+    const firstMessage = once(started, 'data') as Promise<[{ events: { index: number }[] }]>;
+    await client.putPages([page(NS, 9000)]);
+    await client.putPages([page(NS, 9001)]);
+    t.ok((await firstMessage)[0].events[0]!.index >= ahead - 1, 'a stream from an index that arrived within the wait starts (progress at ahead - 1, or the change at ahead)');
+    started.cancel();
 
     const listError = (request: object): Promise<CallError | undefined> => raw.unary('cache', 'ListPages', request).then(() => undefined, (e: CallError) => e);
     for (const token of ['garbage', Buffer.from('[1,"",5,"ns","zz"]').toString('base64url'), Buffer.from('[2,"",5,"ns","0011223344556677"]').toString('base64url')]) {
