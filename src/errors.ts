@@ -58,6 +58,11 @@ export const ERROR_CODES = Object.freeze({
   KVC_MALFORMED_REQUEST: { message: 'the request message does not decode', grpcStatus: 'INVALID_ARGUMENT' },
   KVC_UNKNOWN_SERVICE: { message: 'no such service on this member', grpcStatus: 'NOT_FOUND' },
   KVC_UNKNOWN_PEER: { message: 'peer message from a member that is not in the configuration', grpcStatus: 'PERMISSION_DENIED' },
+  KVC_WATCH_COMPACTED: { message: 'the watch start index is older than the events this member keeps; relist with ListPages', grpcStatus: 'FAILED_PRECONDITION' },
+  KVC_WATCH_FUTURE_INDEX: { message: 'the watch start index is past what this member has applied', grpcStatus: 'INVALID_ARGUMENT' },
+  KVC_WATCH_TOO_SLOW: { message: 'the watcher fell too far behind and was cut off; resume from the next index', grpcStatus: 'RESOURCE_EXHAUSTED' },
+  KVC_TOO_MANY_WATCHERS: { message: 'this member serves the most watch streams allowed', grpcStatus: 'RESOURCE_EXHAUSTED' },
+  KVC_INVALID_PAGE_TOKEN: { message: 'malformed ListPages page token', grpcStatus: 'INVALID_ARGUMENT' },
   KVC_BUSY: { message: 'the member is already doing this; one at a time', grpcStatus: 'RESOURCE_EXHAUSTED' },
   KVC_INTERNAL: { message: 'internal error', grpcStatus: 'INTERNAL' },
 } as const satisfies Record<string, ErrorDefinition>);
@@ -69,12 +74,18 @@ export interface KvcErrorOptions {
   detail?: string;
   /** The error this one wraps. */
   cause?: unknown;
+  /**
+   * Machine-readable facts a client needs to act on the error (e.g. the oldest index a watch can
+   * start from); src/rpc sends each as a `kvc-<name>` trailer.
+   */
+  trailers?: Readonly<Record<string, string>>;
 }
 
 /** An expected operating error with a stable `KVC_*` code. */
 export class KvcError extends Error {
   readonly code: KvcErrorCode;
   readonly grpcStatus: GrpcStatusName;
+  readonly trailers: Readonly<Record<string, string>>;
 
   constructor(code: KvcErrorCode, options: KvcErrorOptions = {}) {
     const definition: ErrorDefinition = ERROR_CODES[code];
@@ -83,6 +94,7 @@ export class KvcError extends Error {
     this.name = 'KvcError';
     this.code = code;
     this.grpcStatus = definition.grpcStatus;
+    this.trailers = options.trailers ?? {};
   }
 }
 

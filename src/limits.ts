@@ -143,6 +143,28 @@ export interface SharedMemoryLimits {
   clientIdBytesMax: number;
 }
 
+/** The Watch feed of cache events (src/node/watch-ring.ts, src/rpc/watch-service.ts, docs/CLIENT.md). */
+export interface WatchLimits {
+  /** Events a member keeps for watchers to resume from; older ones answer KVC_WATCH_COMPACTED. */
+  ringEventsMax: number;
+  /** Bytes (estimated: keys, namespace, fixed overhead) of the events a member keeps. */
+  ringBytesMax: number;
+  /** A watcher this many events behind the member's newest is cut off (KVC_WATCH_TOO_SLOW). */
+  lagEventsMax: number;
+  /** Watch streams open at once on one member (KVC_TOO_MANY_WATCHERS past it). */
+  watchersPerMemberMax: number;
+  /** Most events in one WatchResponse message (a log entry's events are never split). */
+  eventsPerMessageMax: number;
+  /** A caught-up watcher receives a progress event (the applied index) this often. */
+  progressIntervalMs: number;
+  /** A caught-up watcher woken by new events waits this long for more before it sends them (one message). */
+  coalesceMs: number;
+  /** How long a Watch from an index the member has not applied yet waits before KVC_WATCH_FUTURE_INDEX. */
+  futureIndexWaitMs: number;
+  /** Most pages one ListPages answer returns (the client pages with page_token). */
+  listPagesPerCallMax: number;
+}
+
 export interface Limits {
   raft: RaftLimits;
   page: PageLimits;
@@ -153,6 +175,7 @@ export interface Limits {
   eviction: EvictionLimits;
   store: StoreLimits;
   sharedMemory: SharedMemoryLimits;
+  watch: WatchLimits;
 }
 
 /** Operator overrides: any field of any section. */
@@ -180,6 +203,8 @@ export function assertLimitRelations(limits: ReadonlyLimits): void {
   assert.ok(shm.leasesPerClientMax <= shm.leasesMax, 'sharedMemory.leasesPerClientMax must not exceed leasesMax');
   // A client releases the leases of one GetPages in one ReleasePages.
   assert.ok(shm.leasesPerClientMax <= limits.page.keysPerRequestMax, 'sharedMemory.leasesPerClientMax must not exceed page.keysPerRequestMax');
+  // A slow watcher must be cut (and resume) before the ring drops what it has not read yet.
+  assert.ok(limits.watch.lagEventsMax < limits.watch.ringEventsMax, 'watch.lagEventsMax must be below watch.ringEventsMax');
 }
 
 function assertPositiveIntegers(limits: ReadonlyLimits): void {
@@ -300,6 +325,18 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     leaseMs: 10_000,
     clientIdBytesMax: 64,
   },
+  watch: {
+    // About 200 bytes each: at most 32 MiB of memory per member, a few minutes of a busy cluster.
+    ringEventsMax: 100_000,
+    ringBytesMax: 32 * MIB,
+    lagEventsMax: 50_000,
+    watchersPerMemberMax: 256,
+    eventsPerMessageMax: 512,
+    progressIntervalMs: 1000,
+    coalesceMs: 2,
+    futureIndexWaitMs: 2000,
+    listPagesPerCallMax: 1000,
+  },
 });
 assertLimitRelations(LIMITS);
 
@@ -315,6 +352,7 @@ export function resolveLimits(overrides: LimitOverrides = {}): ReadonlyLimits {
     eviction: { ...LIMITS.eviction, ...overrides.eviction },
     store: { ...LIMITS.store, ...overrides.store },
     sharedMemory: { ...LIMITS.sharedMemory, ...overrides.sharedMemory },
+    watch: { ...LIMITS.watch, ...overrides.watch },
   };
   assertLimitRelations(limits);
   return deepFreeze(limits);

@@ -9,6 +9,7 @@ import { raftSuite } from './raft-suite.js';
 import { recoverySuite } from './recovery-suite.js';
 import { storeSuite } from './store-suite.js';
 import type { BenchSuite } from './types.js';
+import { watchSuite } from './watch-suite.js';
 
 export const SUITES: ReadonlyMap<string, BenchSuite> = new Map([
   [raftSuite.name, raftSuite],
@@ -20,4 +21,5 @@ export const SUITES: ReadonlyMap<string, BenchSuite> = new Map([
   [peersSuite.name, peersSuite],
   [pythonSuite.name, pythonSuite],
   [failoverSuite.name, failoverSuite],
+  [watchSuite.name, watchSuite],
 ]);

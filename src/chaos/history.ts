@@ -120,6 +120,30 @@ export interface RemovalEvidence {
   entries: RemovalEntry[];
 }
 
+/** One change the chaos watcher's feed delivered (Watch, src/chaos/watcher.ts). */
+export interface WatchedChange {
+  index: number;
+  type: 'stored' | 'removed' | 'namespace_dropped';
+  ns: string;
+  /** Page key, hex ('' for a dropped namespace). */
+  key: string;
+  /** stored: the page's identity. */
+  crc32c?: number;
+  bytes?: number;
+}
+
+/** What the chaos watcher saw: its feed from index 1, the progress it reached, how often it resumed. */
+export interface WatchRecord {
+  events: WatchedChange[];
+  /** The highest progress index delivered: every change up to it was delivered. */
+  progressIndex: number;
+  /** The converged applied index the watcher was asked to reach before it stopped. */
+  targetIndex?: number;
+  resumes: number;
+  /** Why the feed ended before it was stopped (the client gave up). */
+  error?: string;
+}
+
 export interface History {
   seed: number;
   nodes: number;
@@ -132,4 +156,6 @@ export interface History {
   budgetBytes?: number;
   /** Absent when no member answered ListRemovals (then no missing page is explained by it). */
   removals?: RemovalEvidence;
+  /** The Watch feed of the run (absent in histories recorded before it). */
+  watch?: WatchRecord;
 }

@@ -169,6 +169,7 @@ export function historyJsonLines(history: History): string {
   for (const leader of history.leaders) lines.push(JSON.stringify({ type: 'leader', ...leader }));
   for (const final of history.finals) lines.push(JSON.stringify({ type: 'final', ...final }));
   if (history.removals !== undefined) lines.push(JSON.stringify({ type: 'removals', ...history.removals }));
+  if (history.watch !== undefined) lines.push(JSON.stringify({ type: 'watch', ...history.watch }));
   return `${lines.join('\n')}\n`;
 }
 
@@ -184,6 +185,7 @@ export function parseHistoryJsonLines(text: string): History {
     else if (type === 'leader') history.leaders.push(record as unknown as History['leaders'][number]);
     else if (type === 'final') history.finals.push(record as unknown as History['finals'][number]);
     else if (type === 'removals') history.removals = record as unknown as NonNullable<History['removals']>;
+    else if (type === 'watch') history.watch = record as unknown as NonNullable<History['watch']>;
     else throw new Error(`history.jsonl: unknown record type ${JSON.stringify(type)}`);
   }
   return history;

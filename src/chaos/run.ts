@@ -20,6 +20,7 @@ import { NEMESES, type NemesisContext, type NemesisName } from './nemesis/index.
 import { mountDataDirs } from './nemesis/disk-full.js';
 import { LeaderObserver } from './observer.js';
 import { planSchedule, GAP_MS_MIN, type PlannedFault } from './schedule.js';
+import { ChaosWatcher } from './watcher.js';
 import { Workload } from './workload.js';
 
 /** The first election after the members start. */
@@ -137,6 +138,8 @@ async function runOn(cluster: ChaosCluster, o: ChaosRunOptions, started: number)
   });
   const startedMs = now();
   const faults: FaultEvent[] = [];
+  // Watches every member from index 1 through every fault; checked by checkers/watch-feed.ts.
+  const watcher = new ChaosWatcher(cluster.ids.map((id) => cluster.address(id)));
   observer.start();
   workload.start();
   try {
@@ -153,6 +156,7 @@ async function runOn(cluster: ChaosCluster, o: ChaosRunOptions, started: number)
     throwIfAborted(o.signal);
     o.log(`workload stopped after ${workload.operations.length} operations; waiting for convergence`);
     const { finals, convergence, removals } = await settle(cluster, workload.keys, o);
+    await watcher.stop(Math.max(0, ...finals.map((f) => f.appliedIndex)), o.signal);
     // The observer ran through the convergence wait too: leaders elected then count.
     await observer.stop();
     const history: History = {
@@ -165,6 +169,7 @@ async function runOn(cluster: ChaosCluster, o: ChaosRunOptions, started: number)
       faults,
       ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }),
       ...(removals === undefined ? {} : { removals }),
+      watch: watcher.record,
     };
     o.log(`checking ${history.operations.length} operations`);
     const verdict = await o.check(history);
@@ -172,6 +177,7 @@ async function runOn(cluster: ChaosCluster, o: ChaosRunOptions, started: number)
     return { history, verdict, faults: counts, incidents: cluster.incidents.slice(), convergenceWaitMs: convergence.waitedMs, elapsedMs: now() - started };
   } finally {
     await observer.stop();
+    await watcher.stop(0);
   }
 }
 

@@ -13,6 +13,7 @@ import { registerNamespaces } from './commands/namespaces.js';
 import { registerPages } from './commands/pages.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRemovals } from './commands/removals.js';
+import { registerWatch } from './commands/watch.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerTrace } from './commands/trace.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerNamespaces(program);
   registerConfig(program);
   registerRemovals(program);
+  registerWatch(program);
   registerBench(program);
   registerTrace(program);
   registerChaos(program);

@@ -24,9 +24,13 @@ export const CLIENT_ERROR_CODES = Object.freeze({
   KVC_PROTOCOL: 'KVC_PROTOCOL',
 } as const);
 
+/** Trailer of KVC_WATCH_COMPACTED: the oldest index the member can still watch from. */
+export const OLDEST_INDEX_TRAILER = 'kvc-oldest-index';
+
 export interface KvcClientErrorOptions {
   grpcCode: number;
   leader?: string;
+  oldestIndex?: number;
   endpoint?: string;
   cause?: unknown;
 }
@@ -40,6 +44,8 @@ export class KvcClientError extends Error {
   readonly leader?: string;
   /** The member that answered (or failed to). */
   readonly endpoint?: string;
+  /** KVC_WATCH_COMPACTED: the oldest index that member can watch from. */
+  readonly oldestIndex?: number;
   /** How many attempts the client made before giving up (set by the retry loop). */
   attempts = 1;
 
@@ -50,6 +56,7 @@ export class KvcClientError extends Error {
     this.grpcCode = options.grpcCode;
     if (options.leader !== undefined) this.leader = options.leader;
     if (options.endpoint !== undefined) this.endpoint = options.endpoint;
+    if (options.oldestIndex !== undefined) this.oldestIndex = options.oldestIndex;
   }
 }
 
@@ -78,6 +85,8 @@ export function toClientError(error: unknown, endpoint: string): KvcClientError 
   const leader = trailer(LEADER_TRAILER);
   const options: KvcClientErrorOptions = { grpcCode: error.code, endpoint, cause: error };
   if (leader !== undefined && leader !== '') options.leader = leader;
+  const oldest = Number(trailer(OLDEST_INDEX_TRAILER));
+  if (Number.isSafeInteger(oldest) && oldest > 0) options.oldestIndex = oldest;
   return new KvcClientError(code, `${code}: ${error.details} (from ${endpoint})`, options);
 }
 

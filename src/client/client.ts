@@ -16,10 +16,12 @@ import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './
 import type { Page, PageDestination, PageInput, PageMetaOut, SharedCopy } from './pages.js';
 import { SharedMemoryReads, type MemberArena } from './shared-memory.js';
 import { clientRpcs, type Rpc } from './protos.js';
+import { watchEvents, type WatchEvent, type WatchOptions } from './watch.js';
 import type {
   ClusterSettingsMessage,
   GetPagesRequest,
   GetPagesResponse,
+  ListPagesResponse,
   ListRemovalsResponse,
   LookupRequest,
   NamespaceStatusMessage,
@@ -198,6 +200,39 @@ export interface ListRemovalsOptions {
   endpoint?: string;
 }
 
+/** One stored page as ListPages returns it. */
+export interface ListedPage {
+  namespace: string;
+  key: Uint8Array;
+  /** Empty for a first block. */
+  parentKey: Uint8Array;
+  bytes: number;
+  tokens: number;
+}
+
+export interface PageListing {
+  /** In (namespace, key) byte order. */
+  pages: ListedPage[];
+  /** The member's applied index when it took this part of the listing. */
+  appliedIndex: number;
+  /** Pass back for the next part; '' on the last. */
+  nextPageToken: string;
+  /** Watch from here to keep the listing exact: the first part's applied index + 1. */
+  watchFromIndex: number;
+  /** The member that answered. */
+  endpoint: string;
+}
+
+export interface ListPagesOptions {
+  /** Default: every namespace. */
+  namespace?: string;
+  pageToken?: string;
+  /** Most pages in the answer (the server caps it at 1000). */
+  limit?: number;
+  /** Ask this member only: no failover to others. */
+  endpoint?: string;
+}
+
 export interface ClusterStatus {
   /** Id of the member that reports itself leader in the highest term; 0 when none does. */
   leader: number;
@@ -347,6 +382,37 @@ export class KvcClient {
       if (!step.value) break;
     }
     return { pages, bytes: offset };
+  }
+
+  /**
+   * The cluster's page-set changes in log order (stored, removed, namespace_dropped, and progress
+   * events), resuming across member failures; see watch.ts and docs/CLIENT.md "Watching the
+   * cache". Break out of the loop (or abort `signal`) to stop.
+   */
+  watch(o: WatchOptions = {}): AsyncGenerator<WatchEvent, void, undefined> {
+    return watchEvents({ pool: this.#pool, rpc: this.#rpcs.watch, policy: this.#policy }, o);
+  }
+
+  /** One part of the page listing (ListPages); pass `nextPageToken` back for the next. */
+  async listPages(o: ListPagesOptions = {}): Promise<PageListing> {
+    const request = { namespace: o.namespace ?? '', pageToken: o.pageToken ?? '', limit: o.limit ?? 0 };
+    const { response, answeredBy } = await this.#callAt(readTarget(o.endpoint), true, this.#rpcs.listPages, request);
+    return toPageListing(response, answeredBy);
+  }
+
+  /**
+   * The whole page set, every part from one member, and where to watch from to keep it exact:
+   * apply the events from `watchFromIndex` on to `pages`, in order (stored adds or replaces,
+   * removed and namespace_dropped remove).
+   */
+  async listAllPages(o: { namespace?: string; endpoint?: string } = {}): Promise<{ pages: ListedPage[]; watchFromIndex: number; endpoint: string }> {
+    let part = await this.listPages(o);
+    const pages = [...part.pages];
+    while (part.nextPageToken !== '') {
+      part = await this.listPages({ ...o, endpoint: part.endpoint, pageToken: part.nextPageToken });
+      pages.push(...part.pages);
+    }
+    return { pages, watchFromIndex: part.watchFromIndex, endpoint: part.endpoint };
   }
 
   /**
@@ -790,6 +856,11 @@ function decideRead(error: KvcClientError, endpoint: string): Decision {
 function requireSettings(settings: ClusterSettings | null, rpc: string, endpoint: string): ClusterSettings {
   if (settings === null) throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `${rpc} answered without settings (a member older than eviction?)`, endpoint);
   return settings;
+}
+
+function toPageListing(response: ListPagesResponse, endpoint: string): PageListing {
+  const pages = response.pages.map((p) => ({ namespace: p.namespace, key: new Uint8Array(p.key), parentKey: new Uint8Array(p.parentKey), bytes: p.bytes, tokens: p.tokens }));
+  return { pages, appliedIndex: response.appliedIndex, nextPageToken: response.nextPageToken, watchFromIndex: response.watchFromIndex, endpoint };
 }
 
 function toRemovalList(response: ListRemovalsResponse, endpoint: string): RemovalList {

@@ -15,6 +15,9 @@ export {
   type ClusterSettings,
   type ClusterStatus,
   type GetPagesOptions,
+  type ListedPage,
+  type ListPagesOptions,
+  type PageListing,
   type ListRemovalsOptions,
   type LookupOptions,
   type MemberStatus,
@@ -25,8 +28,10 @@ export {
   type RemovalList,
   type Transfer,
 } from './client.js';
+export { DEFAULT_WATCH_RESUMES_MAX, type WatchEvent, type WatchEventType, type WatchOptions } from './watch.js';
+export { pageSetDigest, type DigestPage } from '../codec/index.js';
 export { PROBE_AGAIN_MS } from './shared-memory.js';
-export { KvcClientError, isKvcClientError, CLIENT_ERROR_CODES, KVC_CODE_TRAILER, LEADER_TRAILER } from './client-error.js';
+export { KvcClientError, isKvcClientError, CLIENT_ERROR_CODES, KVC_CODE_TRAILER, LEADER_TRAILER, OLDEST_INDEX_TRAILER } from './client-error.js';
 export type { Page, PageInput, PageInputMeta, PageMetaOut } from './pages.js';
 export { CLIENT_CHANNEL_OPTIONS } from './endpoint-pool.js';
 export { DEFAULT_RETRIES, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from './retry.js';

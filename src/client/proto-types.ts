@@ -35,6 +35,13 @@ export type {
   StatusResponse,
   TransferLeaderRequest,
   TransferLeaderResponse,
+  WatchRequest,
+  WatchResponse,
+  WatchEventMessage,
+  ListPagesRequest,
+  ListPagesResponse,
+  ListedPageMessage,
+  WatchStatusMessage,
 } from '../proto/index.js';
 
 export interface WirePageMeta {

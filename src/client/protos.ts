@@ -34,6 +34,10 @@ import type {
   StatusResponse,
   TransferLeaderRequest,
   TransferLeaderResponse,
+  WatchRequest,
+  WatchResponse,
+  ListPagesRequest,
+  ListPagesResponse,
 } from './proto-types.js';
 
 /** Re-exported from src/proto, the one place that knows where the protos are and how to load them. */
@@ -54,6 +58,8 @@ export interface ClientRpcs {
   pinPages: Rpc<PinPagesRequest, Empty>;
   unpinPages: Rpc<KeysRequest, Empty>;
   releasePages: Rpc<ReleasePagesRequest, Empty>;
+  watch: Rpc<WatchRequest, WatchResponse>;
+  listPages: Rpc<ListPagesRequest, ListPagesResponse>;
   status: Rpc<StatusRequest, StatusResponse>;
   addMember: Rpc<AddMemberRequest, Empty>;
   removeMember: Rpc<RemoveMemberRequest, Empty>;
@@ -88,6 +94,8 @@ function loadClientRpcs(): ClientRpcs {
     pinPages: rpc(cache, 'PinPages'),
     unpinPages: rpc(cache, 'UnpinPages'),
     releasePages: rpc(cache, 'ReleasePages'),
+    watch: rpc(cache, 'Watch'),
+    listPages: rpc(cache, 'ListPages'),
     status: rpc(admin, 'Status'),
     addMember: rpc(admin, 'AddMember'),
     removeMember: rpc(admin, 'RemoveMember'),

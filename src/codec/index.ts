@@ -26,3 +26,5 @@ export { packArray, unpackValue } from './msgpack.js';
 export type { Command, CommandOp, PageMeta, SettingKey, NsSettingKey, SettingChange, NsSettingChange } from './command.js';
 export { fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype } from './fp16.js';
 export type { Dtype } from './fp16.js';
+export { pageSetDigest } from './page-set-digest.js';
+export type { DigestPage } from './page-set-digest.js';

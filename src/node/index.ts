@@ -4,3 +4,4 @@ export type { CompactionOptions } from './compaction-policy.js';
 export type { NodeObserver } from './observer.js';
 export type { Transport, TransportHandler } from './transport.js';
 export { InProcessTransport, type TransportFaults } from './in-process-transport.js';
+export { WatchRing, type WatchRingOptions, type WatchRingStats } from './watch-ring.js';

@@ -33,8 +33,10 @@ import {
   MemoryTier,
   PageStore,
   openMemoryTier,
+  type AppliedListener,
   type ApplyResult,
   type ChunkChecksums,
+  type ListPosition,
   type MemoryTierConfig,
   type MemoryTierStats,
   type PageLease,
@@ -50,6 +52,7 @@ import { SnapshotTransfer } from './snapshot-transfer.js';
 import { decodeProposal, encodeProposal } from './proposal.js';
 import { notify, type NodeObserver } from './observer.js';
 import { StoreGate } from './store-gate.js';
+import { WatchRing, type WatchRingOptions } from './watch-ring.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -132,6 +135,8 @@ export interface NodeConfig {
   logger?: (line: string) => void;
   /** Told of WAL saves, proposals, leader changes and snapshots (metrics). */
   observer?: NodeObserver;
+  /** Bounds of the watch ring and its readers (default LIMITS.watch; tests pass small ones). */
+  watchRing?: Partial<WatchRingOptions>;
 }
 
 export interface NodeStatus {
@@ -186,6 +191,8 @@ export class ClusterNode {
   #store: PageStore;
   /** Outlives the store across snapshot installs (cleared then); closed when the member stops. */
   readonly #tier: MemoryTier;
+  /** Recent cache events for Watch streams; outlives the store, reset when an install replaces it. */
+  readonly #watchRing: WatchRing;
   #rn: RawNode;
   #inbox: InboxItem[] = [];
   #ticks = 0;
@@ -212,12 +219,13 @@ export class ClusterNode {
   readonly #lookupStats = new Map<string, { keys: number; hits: number }>();
   #capacityTimer: NodeJS.Timeout | undefined = undefined;
 
-  private constructor(config: NodeConfig, wal: Wal, store: PageStore, tier: MemoryTier, rn: RawNode) {
+  private constructor(config: NodeConfig, wal: Wal, store: PageStore, tier: MemoryTier, ring: WatchRing, rn: RawNode) {
     this.id = config.id;
     this.#config = config;
     this.#wal = wal;
     this.#store = store;
     this.#tier = tier;
+    this.#watchRing = ring;
     this.#rn = rn;
     const hard = rn.status().hardState;
     this.#durableTermVote = { term: hard.term, vote: hard.vote };
@@ -269,9 +277,18 @@ export class ClusterNode {
     });
     let tier: MemoryTier | undefined;
     let store: PageStore | undefined;
+    const ring = new WatchRing(0, {
+      eventsMax: config.watchRing?.eventsMax ?? LIMITS.watch.ringEventsMax,
+      bytesMax: config.watchRing?.bytesMax ?? LIMITS.watch.ringBytesMax,
+      lagEventsMax: config.watchRing?.lagEventsMax ?? LIMITS.watch.lagEventsMax,
+      watchersMax: config.watchRing?.watchersMax ?? LIMITS.watch.watchersPerMemberMax,
+      messageEventsMax: config.watchRing?.messageEventsMax ?? LIMITS.watch.eventsPerMessageMax,
+    });
     try {
       tier = openMemoryTier(config.memoryTier ?? { arenaBytes: DEFAULT_ARENA_BYTES }, config.logger);
-      store = await ClusterNode.#openStore(config, tier);
+      store = await ClusterNode.#openStore(config, tier, (events, index) => ring.append(events, index));
+      // The ring is memory only: its window starts at what the store recovered to.
+      ring.reset(store.appliedIndex());
       await bootstrapIfEmpty(wal, config.initialVoters);
     } catch (error) {
       await store?.close().catch(() => undefined);
@@ -281,7 +298,7 @@ export class ClusterNode {
     }
     config.logger?.(`member ${config.id}: ${describeTier(tier.stats())}`);
     const rn = ClusterNode.#newRawNode(config, wal);
-    const node = new ClusterNode(config, wal, store, tier, rn);
+    const node = new ClusterNode(config, wal, store, tier, ring, rn);
     config.transport.register(config.id, {
       onMessage: (message) => node.#enqueue({ kind: 'message', message }),
       onSnapshot: (message, chunks) => node.#receiveSnapshot(message, chunks),
@@ -306,8 +323,15 @@ export class ClusterNode {
    * The WAL makes a put durable; the store applies behind it without syncing each batch and is
    * flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
    */
-  static #openStore(config: NodeConfig, tier: MemoryTier): Promise<PageStore> {
-    return PageStore.open({ dir: path.join(config.dataDir, 'store'), sync: false, blobSync: config.fsync ?? true, tier, ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}) });
+  static #openStore(config: NodeConfig, tier: MemoryTier, onApplied: AppliedListener): Promise<PageStore> {
+    return PageStore.open({
+      dir: path.join(config.dataDir, 'store'),
+      sync: false,
+      blobSync: config.fsync ?? true,
+      tier,
+      onApplied,
+      ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}),
+    });
   }
 
   static #newRawNode(config: NodeConfig, wal: Wal): RawNode {
@@ -399,6 +423,21 @@ export class ClusterNode {
 
   digest(): Promise<string> {
     return this.#gate.shared(() => this.#store.digest());
+  }
+
+  /** The page-set digest (what ListPages + Watch rebuild) and the applied index it describes. */
+  pagesDigest(): ReturnType<PageStore['pagesDigest']> {
+    return this.#gate.shared(() => this.#store.pagesDigest());
+  }
+
+  /** Stored pages in key order with the applied index they show (PageStore.listPages). */
+  listPages(ns: string | undefined, after: ListPosition | undefined, limit: number): ReturnType<PageStore['listPages']> {
+    return this.#gate.shared(() => this.#store.listPages(ns, after, limit));
+  }
+
+  /** Recent cache events by log index, for Watch streams (watch-ring.ts). */
+  get watchRing(): WatchRing {
+    return this.#watchRing;
   }
 
   get wal(): Wal {
@@ -749,7 +788,10 @@ export class ClusterNode {
         // The cached pages described the old state (an installed image may lack some of them).
         // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
         this.#tier.clear();
-        this.#store = await ClusterNode.#openStore(this.#config, this.#tier);
+        this.#store = await ClusterNode.#openStore(this.#config, this.#tier, (events, index) => this.#watchRing.append(events, index));
+        // An installed image skipped the entries between the two indexes: their events are
+        // unknown, so watchers from before it must relist (KVC_WATCH_COMPACTED).
+        if (this.#store.appliedIndex() !== minAppliedIndex) this.#watchRing.reset(this.#store.appliedIndex());
       }
     });
   }

@@ -160,6 +160,66 @@ export interface StatusResponse {
   metricsUrl: string;
   /** Test-only fault switches the member runs with (src/cli/unsafe-switches.ts); empty in production. */
   unsafeTestSwitches: string[];
+  /** Null from a member that predates the Watch feed. */
+  watch: WatchStatusMessage | null;
+  /** With includeDigest: the page-set digest (src/codec/page-set-digest.ts) and its applied index. */
+  pagesDigest: string;
+  pagesDigestIndex: number;
+}
+
+export interface WatchStatusMessage {
+  oldestIndex: number;
+  events: number;
+  bytes: number;
+  watchers: number;
+}
+
+// ---- cache.proto: Watch and ListPages ----
+
+export interface WatchRequest {
+  namespace: string;
+  fromIndex: number;
+}
+
+export type WatchEventTypeName = 'WATCH_EVENT_TYPE_UNSPECIFIED' | 'WATCH_EVENT_STORED' | 'WATCH_EVENT_REMOVED' | 'WATCH_EVENT_NAMESPACE_DROPPED' | 'WATCH_EVENT_PROGRESS';
+export type RemovalReasonName = 'REMOVAL_REASON_UNSPECIFIED' | 'REMOVAL_REASON_EVICTED' | 'REMOVAL_REASON_DELETED' | 'REMOVAL_REASON_EXPIRED';
+
+export interface WatchEventMessage {
+  /** A number arrives for a type a newer server added. */
+  type: WatchEventTypeName | number;
+  index: number;
+  namespace: string;
+  key: Uint8Array;
+  parentKey: Uint8Array;
+  bytes: number;
+  tokens: number;
+  reason: RemovalReasonName | number;
+  crc32c: number;
+}
+
+export interface WatchResponse {
+  events: WatchEventMessage[];
+}
+
+export interface ListPagesRequest {
+  namespace: string;
+  pageToken: string;
+  limit: number;
+}
+
+export interface ListedPageMessage {
+  namespace: string;
+  key: Uint8Array;
+  parentKey: Uint8Array;
+  bytes: number;
+  tokens: number;
+}
+
+export interface ListPagesResponse {
+  pages: ListedPageMessage[];
+  appliedIndex: number;
+  nextPageToken: string;
+  watchFromIndex: number;
 }
 
 export interface ClusterSettingsMessage {

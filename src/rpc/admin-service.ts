@@ -97,7 +97,9 @@ export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
 async function status(ctx: MemberContext, includeDigest: boolean): Promise<StatusResponse> {
   const node = ctx.startedNode();
   const digest = includeDigest && !node.stopped ? await node.digest() : '';
+  const pages = includeDigest && !node.stopped ? await node.pagesDigest() : { digest: '', appliedIndex: 0 };
   const st = node.status();
+  const ring = node.watchRing.stats();
   const members: Member[] = [
     ...st.voters.map((id) => member(ctx, id, false)),
     ...st.learners.map((id) => member(ctx, id, true)),
@@ -130,6 +132,9 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     ...blobMessage(node),
     metricsUrl: ctx.metricsUrl,
     unsafeTestSwitches: [...ctx.unsafeTestSwitches],
+    watch: { oldestIndex: ring.oldestIndex, events: ring.events, bytes: ring.bytes, watchers: node.watchRing.watchers() },
+    pagesDigest: pages.digest,
+    pagesDigestIndex: pages.appliedIndex,
   };
 }
 

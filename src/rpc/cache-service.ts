@@ -29,6 +29,7 @@ import type {
   ReleasePagesRequest,
 } from './proto-types.js';
 import { releasePages } from './shared-transfer.js';
+import { watchServiceHandlers } from './watch-service.js';
 import { checksumMismatch, validateKeyCount, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs } from './validate.js';
 
 /**
@@ -75,6 +76,8 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
       authorize(ctx, call, 'read');
       return Promise.resolve().then(() => releasePages(ctx, request));
     }),
+    // Watch and ListPages (read scope), in their own file.
+    ...watchServiceHandlers(ctx),
   };
 }
 

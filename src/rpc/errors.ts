@@ -41,6 +41,7 @@ export function toServiceError(error: unknown, mapping: ErrorMapping = {}): Serv
   if (known === undefined) mapping.log?.(`internal error${mapping.what ? ` in ${mapping.what}` : ''}: ${errorStack(error)}`);
   const metadata = new grpc.Metadata();
   metadata.set(KVC_CODE_TRAILER, kvc.code);
+  for (const [name, value] of Object.entries(kvc.trailers)) metadata.set(`kvc-${name}`, value);
   if (LEADER_CODES.has(kvc.code)) {
     const leader = mapping.leaderAddress?.();
     if (leader) metadata.set(LEADER_TRAILER, leader);

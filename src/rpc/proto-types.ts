@@ -41,6 +41,13 @@ export type {
   StatusResponse,
   TransferLeaderRequest,
   TransferLeaderResponse,
+  WatchRequest,
+  WatchResponse,
+  WatchEventMessage,
+  ListPagesRequest,
+  ListPagesResponse,
+  ListedPageMessage,
+  WatchStatusMessage,
 } from '../proto/index.js';
 
 /** A number arrives when a sender used a Dtype value the schema does not name. */

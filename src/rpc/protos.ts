@@ -8,6 +8,7 @@ import { LIMITS } from '../limits.js';
 import { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS } from '../proto/index.js';
 import { getPagesResponseSerializer, type Serializer } from './get-pages-codec.js';
 import { GuardedServer, malformedRequestInterceptor } from './malformed.js';
+import { watchResponseSerializer } from './watch-codec.js';
 
 /** Re-exported from src/proto, the one place that knows where the protos are and how to load them. */
 export { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS };
@@ -39,7 +40,7 @@ export function loadProtos(): LoadedProtos {
     return definition as grpc.ServiceDefinition;
   };
   loaded = {
-    cache: withGetPagesSerializer(service(SERVICE_NAMES.cache)),
+    cache: withWatchSerializer(withGetPagesSerializer(service(SERVICE_NAMES.cache))),
     admin: service(SERVICE_NAMES.admin),
     peer: service(SERVICE_NAMES.peer),
     packageDefinition,
@@ -52,6 +53,13 @@ function withGetPagesSerializer(cache: grpc.ServiceDefinition): grpc.ServiceDefi
   const getPages = cache.GetPages;
   if (getPages === undefined) throw new Error('GetPages is missing from the cache service');
   return { ...cache, GetPages: { ...getPages, responseSerialize: getPagesResponseSerializer(getPages.responseSerialize as Serializer) } };
+}
+
+/** The cache service with Watch's pre-encoded responses passed through (watch-codec.ts). */
+function withWatchSerializer(cache: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const watch = cache.Watch;
+  if (watch === undefined) throw new Error('Watch is missing from the cache service');
+  return { ...cache, Watch: { ...watch, responseSerialize: watchResponseSerializer(watch.responseSerialize as (value: unknown) => Buffer) } };
 }
 
 function isServiceDefinition(value: object): boolean {

@@ -27,6 +27,7 @@ import {
   withFamily,
 } from './keys.js';
 import type { IndexEffect } from './page-index.js';
+import type { CacheEvent } from './cache-events.js';
 import { decodeBlobRef, encodeBlobRef } from './blob/index.js';
 import type { BlobRef } from './blob/index.js';
 import type { StoreDb } from './level.js';
@@ -91,6 +92,8 @@ export class ApplyBatch {
   readonly #touchedNsCounters = new Map<string, RemovalCounters>();
   /** What the in-memory page index must do once the batch is durable, in order. */
   readonly #effects: IndexEffect[] = [];
+  /** What the batch changed in the page set, in log order (the Watch feed). */
+  readonly #events: CacheEvent[] = [];
   #settings: ClusterSettings;
   #settingsChanged = false;
   #counters: RemovalCounters;
@@ -186,6 +189,10 @@ export class ApplyBatch {
 
   effects(): readonly IndexEffect[] {
     return this.#effects;
+  }
+
+  events(): readonly CacheEvent[] {
+    return this.#events;
   }
 
   /** Removal records this batch wrote. */
@@ -307,6 +314,9 @@ export class ApplyBatch {
     }
     this.#changeStats(meta.ns, 1, meta.bytes);
     this.#effects.push({ kind: 'put', ns: meta.ns, key: meta.key, meta });
+    // Copies: the keys are views into the entry's bytes (the whole page), which the watch ring
+    // must not keep alive.
+    this.#events.push({ type: 'stored', index: this.#index, ns: meta.ns, key: meta.key.slice(), parentKey: meta.parentKey?.slice(), bytes: meta.bytes, tokens: meta.tokens, crc32c: meta.crc32c });
   }
 
   /** One record of the bounded removal log (ListRemovals, the chaos checker's evidence). */
@@ -326,7 +336,7 @@ export class ApplyBatch {
   }
 
   /** Deletes pages; missing keys are fine. Pins stay: they may protect a page being reloaded. */
-  async #remove(ns: string, keys: Uint8Array[], reason: RemovalReason): Promise<void> {
+  async #remove(ns: string, keys: Uint8Array[], reason: Exclude<RemovalReason, 'namespace-dropped'>): Promise<void> {
     const metaKeys = keys.map((key) => pageKey(FAMILY_META, ns, key));
     const stored = await this.#readMetas(metaKeys);
     const blobKeys = metaKeys.map((metaKey) => withFamily(FAMILY_BLOB, metaKey));
@@ -344,6 +354,7 @@ export class ApplyBatch {
       this.#recordRemoval(reason, ns, keys[i]!);
       this.#countRemoval(ns, reason, meta.bytes);
       this.#effects.push({ kind: 'remove', ns, key: keys[i]! });
+      this.#events.push({ type: 'removed', index: this.#index, ns, key: keys[i]!.slice(), reason });
     }
   }
 
@@ -362,7 +373,10 @@ export class ApplyBatch {
     for (const pinKey of await this.#liveKeysInRange(pins.gte, pins.lt)) this.#writes.del(pinKey);
     const stats = this.#statsOf(ns);
     this.#changeStats(ns, -stats.pages, -stats.bytes);
-    if (stats.pages > 0) this.#recordRemoval('namespace-dropped', ns, undefined);
+    if (stats.pages > 0) {
+      this.#recordRemoval('namespace-dropped', ns, undefined);
+      this.#events.push({ type: 'namespace_dropped', index: this.#index, ns });
+    }
     this.#effects.push({ kind: 'drop', ns });
   }
 

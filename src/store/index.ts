@@ -1,7 +1,9 @@
 // The public surface of the page store: the replicated state machine on LevelDB.
 
 export { PageStore, REMOVAL_RECORD_ENTRIES_MAX, REMOVALS_PER_CALL_MAX } from './page-store.js';
-export type { ApplyItem, NamespaceInfo, PageStoreOptions, SnapshotReader, StoreStats } from './page-store.js';
+export type { ApplyItem, ListedPage, ListPosition, NamespaceInfo, PageStoreOptions, SnapshotReader, StoreStats } from './page-store.js';
+export { cacheEventBytes } from './cache-events.js';
+export type { AppliedListener, CacheEvent } from './cache-events.js';
 export { PageIndex, pageId, latin1, bytesOfLatin1 } from './page-index.js';
 export type { IndexedPage } from './page-index.js';
 export { planEviction, describeHeldBack } from './eviction-planner.js';

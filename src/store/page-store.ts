@@ -15,7 +15,9 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32c } from '../codec/index.js';
+import { pageSetDigest } from '../codec/index.js';
 import type { Command, PageMeta } from '../codec/index.js';
+import type { AppliedListener } from './cache-events.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { ApplyBatch } from './apply-batch.js';
@@ -34,6 +36,7 @@ import {
   SETTINGS_KEY,
   familyRange,
   indexFromRemovalKey,
+  namespaceRange,
   nsFromRecordKey,
   nsFromStatsKey,
   nsOfPageKey,
@@ -104,6 +107,23 @@ export interface PageStoreOptions {
   tier?: MemoryTier;
   /** Where snapshot chunk checksums are computed (the member's work pool); default: inline. */
   checksums?: ChunkChecksums;
+  /** Told of each applied batch's page-set changes once it is durable (the member's watch ring). */
+  onApplied?: AppliedListener;
+}
+
+/** One stored page as ListPages returns it. */
+export interface ListedPage {
+  ns: string;
+  key: Uint8Array;
+  parentKey: Uint8Array | undefined;
+  bytes: number;
+  tokens: number;
+}
+
+/** Where a listing goes on: after this page (ListPages' page token carries it). */
+export interface ListPosition {
+  ns: string;
+  key: Uint8Array;
 }
 
 /** A store image as a chunk stream that can be released without iterating it (snapshotReader). */
@@ -158,6 +178,7 @@ export class PageStore {
   readonly #tier: MemoryTier;
   readonly #checksums: ChunkChecksums | undefined;
   readonly #removalRecordEntries: number;
+  readonly #onApplied: AppliedListener | undefined;
   #appliedIndex: number;
   #nsStats: Map<string, NsStats>;
   #settings: ClusterSettings;
@@ -185,6 +206,7 @@ export class PageStore {
     this.#tier = o.tier ?? MemoryTier.disabled();
     this.#checksums = o.checksums;
     this.#removalRecordEntries = o.removalRecordEntries ?? REMOVAL_RECORD_ENTRIES_MAX;
+    this.#onApplied = o.onApplied;
     this.#appliedIndex = loaded.appliedIndex;
     this.#nsStats = loaded.nsStats;
     this.#settings = loaded.settings;
@@ -304,6 +326,7 @@ export class PageStore {
     this.#adoptBatch(batch, trimmed.length);
     for (const ref of refs) this.#blobs.addLive(ref);
     for (const ref of batch.deadRefs()) this.#blobs.dropLive(ref);
+    this.#onApplied?.(batch.events(), lastIndex);
     return results;
   }
 
@@ -474,6 +497,43 @@ export class PageStore {
 
   namespaceSettings(ns: string): NamespaceSettings {
     return this.#nsSettings.get(ns) ?? DEFAULT_NS_SETTINGS;
+  }
+
+  /**
+   * Up to `limit` stored pages of `ns` (every namespace when undefined) in key order, after
+   * `after` when given, and the applied index the listing shows. It runs in the apply queue, so
+   * no batch lands while it reads: the pages are exactly the state at that index.
+   */
+  listPages(ns: string | undefined, after: ListPosition | undefined, limit: number): Promise<{ pages: ListedPage[]; appliedIndex: number; more: boolean }> {
+    return this.#queued(async () => {
+      const range = ns === undefined ? familyRange(FAMILY_META) : namespaceRange(FAMILY_META, ns);
+      const bounds = after === undefined ? { gte: range.gte, lt: range.lt } : { gt: pageKey(FAMILY_META, after.ns, after.key), lt: range.lt };
+      const pages: ListedPage[] = [];
+      let more = false;
+      for await (const [dbKey, value] of this.#db.iterator({ ...bounds, limit: limit + 1, fillCache: false })) {
+        if (pages.length === limit) {
+          more = true;
+          break;
+        }
+        const pageNs = nsOfPageKey(dbKey);
+        const meta = decodeMeta(value);
+        pages.push({ ns: pageNs, key: pageKeyOf(dbKey, pageNs).slice(), parentKey: meta.parentKey, bytes: meta.bytes, tokens: meta.tokens });
+      }
+      return { pages, appliedIndex: this.#appliedIndex, more };
+    });
+  }
+
+  /** The page-set digest (src/codec/page-set-digest.ts) and the applied index it describes. */
+  pagesDigest(): Promise<{ digest: string; appliedIndex: number }> {
+    return this.#queued(async () => {
+      const pages: ListedPage[] = [];
+      for await (const [dbKey, value] of this.#db.iterator({ ...familyRange(FAMILY_META), fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES })) {
+        const ns = nsOfPageKey(dbKey);
+        const meta = decodeMeta(value);
+        pages.push({ ns, key: pageKeyOf(dbKey, ns), parentKey: meta.parentKey, bytes: meta.bytes, tokens: meta.tokens });
+      }
+      return { digest: pageSetDigest(pages), appliedIndex: this.#appliedIndex };
+    });
   }
 
   /** Stored payload bytes of every namespace (cheaper than stats(), for the put path). */

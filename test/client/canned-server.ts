@@ -294,6 +294,9 @@ export class CannedMember {
       blobGcRuns: 0,
       metricsUrl: '',
       unsafeTestSwitches: [],
+      watch: null,
+      pagesDigest: '',
+      pagesDigestIndex: 0,
     };
   }
 }

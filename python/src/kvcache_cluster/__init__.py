@@ -18,10 +18,11 @@ from .checksum import crc32c
 from .errors import KvcError
 from .hashing import BLOCK_KEY_BYTES, BLOCK_TOKENS_MAX, hash_blocks
 from .pages import PageInput, PageMeta, PutResult
+from .watch import ListedPage, PageListing, WatchEvent, page_set_digest
 
 __all__ = [
     "BLOCK_KEY_BYTES", "BLOCK_TOKENS_MAX", "Client", "DEFAULT_BACKOFF_BASE_MS", "DEFAULT_BACKOFF_MAX_MS",
     "DEFAULT_DEADLINE_MS", "DEFAULT_RETRIES", "KvcError", "PUT_STREAM_BYTES_MAX", "PageInput", "PageMeta",
-    "PutResult", "crc32c", "hash_blocks",
+    "ListedPage", "PageListing", "PutResult", "WatchEvent", "crc32c", "hash_blocks", "page_set_digest",
 ]
 __version__ = "0.1.0"

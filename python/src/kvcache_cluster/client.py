@@ -28,6 +28,7 @@ from .pages import (
     check_keys, check_namespace, encode_put_pages_request, page_messages, prepare_page,
 )
 from .shared_memory import MemberArena, SharedMemoryReads
+from .watch import DEFAULT_WATCH_RESUMES_MAX, PageListing, WatchEvent, list_pages_request, to_listing, watch_events
 
 DEFAULT_DEADLINE_MS = 10_000
 DEFAULT_RETRIES = 5
@@ -256,6 +257,41 @@ class Client:
         if answer.leader_address:
             self._pool.set_leader(answer.leader_address)
         return answer
+
+    def watch(self, namespace: Optional[str] = None, from_index: int = 0, *, endpoint: Optional[str] = None,
+              resumes_max: int = DEFAULT_WATCH_RESUMES_MAX, stop: Optional[threading.Event] = None,
+              on_resume: Optional[Callable[[str, str, int, KvcError], None]] = None) -> Iterator[WatchEvent]:
+        """The cluster's page-set changes in log order (WatchEvent: stored, removed,
+        namespace_dropped, progress), from `from_index` (last seen + 1, or a listing's
+        watch_from_index; 0 = from now), resuming across member failures (watch.py). Runs until
+        the caller stops iterating or sets `stop`."""
+        self._check_open()
+        if namespace is not None:
+            namespace = check_namespace(namespace)
+        return watch_events(self._pool, self._backoff_ms, namespace, from_index, endpoint, resumes_max, stop, on_resume)
+
+    def list_pages(self, namespace: Optional[str] = None, page_token: str = "", limit: int = 0, *,
+                   endpoint: Optional[str] = None) -> PageListing:
+        """One part of the page listing (ListPages); pass next_page_token back for the next."""
+        self._check_open()
+        request, response_type = list_pages_request(namespace, page_token, limit)
+        answer: List[Any] = []
+
+        def attempt(at: str) -> Any:
+            answer[:] = [at]
+            return self._unary(at, CACHE_SERVICE + "ListPages", request, response_type)
+        response = self._with_retry(_target(endpoint), True, attempt)
+        return to_listing(response, answer[0])
+
+    def list_all_pages(self, namespace: Optional[str] = None, *, endpoint: Optional[str] = None) -> PageListing:
+        """The whole page set, every part from one member; apply the events from its
+        watch_from_index on to stay exact."""
+        part = self.list_pages(namespace, endpoint=endpoint)
+        pages = list(part.pages)
+        while part.next_page_token:
+            part = self.list_pages(namespace, part.next_page_token, endpoint=part.endpoint)
+            pages.extend(part.pages)
+        return PageListing(pages, part.applied_index, "", part.watch_from_index, part.endpoint)
 
     def shared_memory_problem(self, endpoint: str) -> str:
         """Whether reads from `endpoint` can use shared memory: '' when they do, else why not (the

@@ -18,3 +18,4 @@ export { checkElectionSafety, type ElectionResult, type TermWithLeaders } from '
 export { checkConvergence, type ConvergenceResult } from './convergence.js';
 export { checkLiveness, RECOVERY_BOUND_MS, type LivenessOptions, type LivenessResult, type Recovery } from './liveness.js';
 export { EXAMPLES_MAX, describeOperation } from './common.js';
+export { checkWatchFeed, type WatchFeedResult } from './watch-feed.js';

@@ -18,6 +18,7 @@ import { checkElectionSafety, type ElectionResult } from './election.js';
 import { checkIntegrity, type IntegrityResult } from './integrity.js';
 import { checkLinearizability, type Linearizable, type LinearizabilityOptions, type LinearizabilityResult } from './linearizability.js';
 import { checkLiveness, type LivenessResult } from './liveness.js';
+import { checkWatchFeed, type WatchFeedResult } from './watch-feed.js';
 
 export interface CheckOptions {
   linearizability?: LinearizabilityOptions;
@@ -32,6 +33,7 @@ export interface VerdictDetails {
   election: ElectionResult;
   convergence: ConvergenceResult;
   liveness: LivenessResult;
+  watch: WatchFeedResult;
 }
 
 // A type alias rather than an interface so that it is assignable to the harness's
@@ -77,6 +79,17 @@ function failuresOf(d: VerdictDetails): string[] {
     failures.push(`${liveness.flaggedCount} heals were not followed by a successful write within ${liveness.recoveryBoundMs} ms`);
   }
   if (liveness.unhealed.length > 0) failures.push(`${liveness.unhealed.length} faults were never healed`);
+  failures.push(...watchFailures(d.watch));
+  return failures;
+}
+
+function watchFailures(w: WatchFeedResult): string[] {
+  const failures: string[] = [];
+  if (!w.reachedTarget) failures.push(`the watch feed did not deliver up to the converged index (${w.examples[0] ?? ''})`);
+  if (w.duplicates > 0) failures.push(`the watch feed delivered ${w.duplicates} changes twice`);
+  if (w.outOfOrder > 0) failures.push(`the watch feed went back in log order ${w.outOfOrder} times`);
+  if (w.missingPuts > 0) failures.push(`${w.missingPuts} acknowledged puts are missing from the watch feed`);
+  if (w.reorderedPuts > 0) failures.push(`${w.reorderedPuts} acknowledged puts came on the watch feed out of their real-time order`);
   return failures;
 }
 
@@ -89,6 +102,7 @@ export function checkHistory(history: History, options: CheckOptions = {}): Verd
     election: checkElectionSafety(history),
     convergence: checkConvergence(history),
     liveness: checkLiveness(history, { recoveryBoundMs: options.recoveryBoundMs }),
+    watch: checkWatchFeed(history),
   };
   const failures = failuresOf(details);
   return {
