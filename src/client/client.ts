@@ -262,6 +262,8 @@ export class KvcClient {
   readonly #pool: EndpointPool;
   readonly #policy: RetryPolicy;
   readonly #deadlineMs: number;
+  /** Aborted by close(): ends the watches this client serves (watch.ts). */
+  readonly #closing = new AbortController();
   readonly #adminToken: string | undefined;
   readonly #token: string | undefined;
   readonly #verifyChecksums: boolean;
@@ -390,7 +392,7 @@ export class KvcClient {
    * cache". Break out of the loop (or abort `signal`) to stop.
    */
   watch(o: WatchOptions = {}): AsyncGenerator<WatchEvent, void, undefined> {
-    return watchEvents({ pool: this.#pool, rpc: this.#rpcs.watch, policy: this.#policy }, o);
+    return watchEvents({ pool: this.#pool, rpc: this.#rpcs.watch, policy: this.#policy, metadata: () => this.#cacheMetadata(), closed: this.#closing.signal }, o);
   }
 
   /** One part of the page listing (ListPages); pass `nextPageToken` back for the next. */
@@ -613,6 +615,7 @@ export class KvcClient {
 
   /** Closes every channel and unmaps the shared arenas; calls made afterwards fail. */
   close(): void {
+    this.#closing.abort();
     this.#shm.close();
     this.#pool.close();
   }

@@ -63,6 +63,10 @@ export interface WatchDeps {
   pool: EndpointPool;
   rpc: Rpc<WatchRequest, WatchResponse>;
   policy: RetryPolicy;
+  /** The metadata of each Watch call (the client's bearer token). */
+  metadata: () => grpc.Metadata;
+  /** Aborted when the client closes: the watch ends at once (closing a channel leaves its streams open). */
+  closed: AbortSignal;
 }
 
 const TYPES: Readonly<Record<string, WatchEventType>> = {
@@ -88,19 +92,20 @@ export async function* watchEvents(deps: WatchDeps, o: WatchOptions): AsyncGener
   let failures = 0;
   /** Members that answered KVC_WATCH_COMPACTED for `next`: skipped until it moves. */
   const compacted = new Set<string>();
-  const aborted = (): boolean => o.signal?.aborted === true;
+  const signals = o.signal === undefined ? [deps.closed] : [deps.closed, o.signal];
+  const aborted = (): boolean => signals.some((signal) => signal.aborted);
   while (!aborted()) {
     const call = deps.pool.client(endpoint).makeServerStreamRequest(
       deps.rpc.path,
       deps.rpc.serialize,
       deps.rpc.deserialize,
       { namespace: o.namespace ?? '', fromIndex: next },
-      new grpc.Metadata(),
+      deps.metadata(),
       {},
     ) as grpc.ClientReadableStream<WatchResponse>;
     call.on('error', () => undefined);
     const abort = (): void => call.cancel();
-    o.signal?.addEventListener('abort', abort);
+    for (const signal of signals) signal.addEventListener('abort', abort);
     let failure: KvcClientError;
     try {
       for await (const message of call) {
@@ -118,7 +123,7 @@ export async function* watchEvents(deps: WatchDeps, o: WatchOptions): AsyncGener
       if (aborted()) return;
       failure = toClientError(thrown, endpoint);
     } finally {
-      o.signal?.removeEventListener('abort', abort);
+      for (const signal of signals) signal.removeEventListener('abort', abort);
       call.cancel();
     }
     if (FATAL_CODES.has(failure.code)) throw failure;
@@ -134,6 +139,7 @@ export async function* watchEvents(deps: WatchDeps, o: WatchOptions): AsyncGener
     o.onResume?.({ from: endpoint, to, fromIndex: next, error: failure });
     // A slow reader cut off resumes at once; anything else waits, as other retries do.
     if (failure.code !== 'KVC_WATCH_TOO_SLOW') await sleep(backoffMs(deps.policy, failures - 1));
+    if (aborted()) return;
     endpoint = to;
   }
 }

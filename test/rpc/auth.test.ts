@@ -119,6 +119,20 @@ t.test('mutual TLS between members and tokens on every service', async (t) => {
     t.equal(await putCode(clientFor(TOKENS.writer), OTHER_NS), 'KVC_PERMISSION_DENIED', 'but not in another');
     t.equal(await putCode(clientFor(TOKENS.other), OTHER_NS), 'OK', 'the other token puts in its own namespace');
     t.ok((await clientFor(TOKENS.admin).snapshot()) >= 0, 'the admin token calls admin methods');
+    const watchCode = async (client: KvcClient, namespace?: string): Promise<string> => {
+      try {
+        const events = client.watch({ ...(namespace === undefined ? {} : { namespace }), resumesMax: 0 });
+        const first = await events.next();
+        await events.return(undefined);
+        return first.done === true ? 'ENDED' : 'OK';
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    };
+    t.equal(await watchCode(clientFor(), NS), 'KVC_UNAUTHENTICATED', 'Watch without a token');
+    t.equal(await watchCode(clientFor(TOKENS.writer), NS), 'OK', 'Watch of its namespace with a token for it (the client sends its token)');
+    t.equal(await watchCode(clientFor(TOKENS.writer)), 'KVC_PERMISSION_DENIED', 'Watch of every namespace needs a token for "*"');
+    t.equal(await watchCode(clientFor(TOKENS.reader)), 'OK', 'which the reader token has');
     const raw = new RawClient(leader.address, grpc.credentials.createSsl(Buffer.from(ca.certPem)));
     t.teardown(() => raw.close());
     const bearer = new grpc.Metadata();
