@@ -64,11 +64,13 @@ t.test('kvc dev --tls, kvc commands with --ca/--cert/--cert-key/--token, SIGHUP 
       'import json, sys',
       'from kvcache_cluster import Client, KvcError',
       'e, ca, cert, key, token, k = sys.argv[1:]',
-      'with Client(e, token, ca=ca, cert=cert, key=key, retries=1) as c: matched = c.lookup("tls-test", [bytes.fromhex(k)])',
+      'with Client(e, token, ca=ca, cert=cert, key=key, retries=1) as c:',
+      '    matched = c.lookup("tls-test", [bytes.fromhex(k)])',
+      '    first = next(iter(c.watch("tls-test", resumes_max=0))).type  # Watch sends the token too',
       'try:',
       '    with Client(e, ca=open(ca, "rb").read(), retries=0) as c: c.lookup("tls-test", [bytes.fromhex(k)]); code = "OK"',
       'except KvcError as error: code = error.code',
-      'print(json.dumps({"matched": matched, "anonymous": code}))',
+      'print(json.dumps({"matched": matched, "watched": first, "anonymous": code}))',
     ].join('\n');
     const ran = spawnSync(python, ['-c', script, line.endpoints.join(','), line.ca, line.clientCert, line.clientKey, line.token, KEY], {
       timeout: 60_000,
@@ -76,7 +78,7 @@ t.test('kvc dev --tls, kvc commands with --ca/--cert/--cert-key/--token, SIGHUP 
       env: childEnv({ PYTHONPATH: PYTHON_SRC, PYTHONDONTWRITEBYTECODE: '1' }),
     });
     t.equal(ran.status, 0, `python exits 0 (${ran.stderr})`);
-    t.same(JSON.parse(ran.stdout), { matched: 1, anonymous: 'KVC_UNAUTHENTICATED' }, 'it reads the page with the token, and is refused without');
+    t.same(JSON.parse(ran.stdout), { matched: 1, watched: 'progress', anonymous: 'KVC_UNAUTHENTICATED' }, 'it reads the page and watches with the token, and is refused without');
   });
 
   const certs = path.dirname(line.ca);

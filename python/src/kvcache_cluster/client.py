@@ -268,7 +268,8 @@ class Client:
         self._check_open()
         if namespace is not None:
             namespace = check_namespace(namespace)
-        return watch_events(self._pool, self._backoff_ms, namespace, from_index, endpoint, resumes_max, stop, on_resume)
+        return watch_events(self._pool, self._backoff_ms, namespace, from_index, endpoint, resumes_max, stop, on_resume,
+                            self._metadata())
 
     def list_pages(self, namespace: Optional[str] = None, page_token: str = "", limit: int = 0, *,
                    endpoint: Optional[str] = None) -> PageListing:

@@ -92,7 +92,8 @@ def page_set_digest(pages: Iterable[Any]) -> str:
 
 def watch_events(pool: Any, backoff_ms: Callable[[int], float], namespace: Optional[str], from_index: int,
                  endpoint: Optional[str], resumes_max: int, stop: Optional[threading.Event],
-                 on_resume: Optional[Callable[[str, str, int, KvcError], None]]) -> Iterator[WatchEvent]:
+                 on_resume: Optional[Callable[[str, str, int, KvcError], None]],
+                 metadata: Optional[List[Tuple[str, str]]] = None) -> Iterator[WatchEvent]:
     if not isinstance(from_index, int) or from_index < 0:
         raise ValueError(f"from_index must be a non-negative integer, got {from_index!r}")
     next_index = from_index
@@ -105,7 +106,7 @@ def watch_events(pool: Any, backoff_ms: Callable[[int], float], namespace: Optio
         call = pool.channel(at).unary_stream(
             CACHE_SERVICE + "Watch", request_serializer=cache_pb2.WatchRequest.SerializeToString,
             response_deserializer=cache_pb2.WatchResponse.FromString)(
-                cache_pb2.WatchRequest(namespace=namespace or "", from_index=next_index))
+                cache_pb2.WatchRequest(namespace=namespace or "", from_index=next_index), metadata=metadata)
         watcher = None
         if stop is not None:
             # Cancels the call from another thread when asked to stop, so a quiet stream ends too.
