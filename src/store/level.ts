@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { checkTables } from './table-check.js';
 
 const MIB = 1024 * 1024;
 
@@ -35,6 +36,9 @@ export async function openLevel(dir: string, create: { createIfMissing: boolean;
     maxOpenFiles: LEVEL_MAX_OPEN_FILES,
     multithreading: false,
   });
+  // Table blocks first: LevelDB would read a damaged one without checking it (table-check.ts).
+  const damage = await checkTables(dir);
+  if (damage !== undefined) throw new StoreDamagedError(`LevelDB ${damage} in ${dir}`);
   try {
     await db.open();
   } catch (error) {
