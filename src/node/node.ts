@@ -298,7 +298,15 @@ export class ClusterNode {
       } catch (error) {
         if (!(error instanceof StoreDamagedError)) throw error;
         // Damaged files or records: rejoin as an empty follower (store-recovery.ts; a disk loss).
-        wal = await rebuildDamagedStore({ id: config.id, dataDir: config.dataDir, wal, damage: error, openWal, log: config.logger ?? console.error });
+        wal = await rebuildDamagedStore({
+          id: config.id,
+          dataDir: config.dataDir,
+          wal,
+          damage: error,
+          openWal,
+          initialVoters: config.initialVoters,
+          log: config.logger ?? console.error,
+        });
         store = await ClusterNode.#openStore(config, tier, onApplied);
       }
       // The ring is memory only: its window starts at what the store recovered to.

@@ -24,7 +24,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { StoreDamagedError } from '../store/index.js';
+import { StoreDamagedError } from '../store/index.js';
 import type { Wal } from '../wal/index.js';
 
 export const DAMAGED_STORE_PREFIX = 'store.damaged-';
@@ -59,9 +59,18 @@ export async function rebuildDamagedStore(o: {
   damage: StoreDamagedError;
   openWal: (dir: string) => Promise<Wal>;
   log: (line: string) => void;
+  /** The initial voters of the member's config: the membership while the WAL has no snapshot. */
+  initialVoters: number[];
 }): Promise<Wal> {
-  const { term, vote } = o.wal.initialState().hardState;
-  const lost = `its log (entries ${o.wal.firstIndex()} to ${o.wal.lastIndex()}) and snapshot metadata (index ${o.wal.snapshot().metadata.index})`;
+  const { hardState, confState } = o.wal.initialState();
+  const { term, vote } = hardState;
+  const voters = confState.voters.length > 0 ? confState.voters : o.initialVoters;
+  if (voters.length === 1 && voters[0] === o.id) {
+    // No leader could ever send it a snapshot: the data is gone with the store. Refuse, loudly.
+    throw new StoreDamagedError(`${o.damage.message}; member ${o.id} is the only voter, so no leader can rebuild it: restore its data directory from a backup`, { cause: o.damage });
+  }
+  const entries = o.wal.lastIndex() >= o.wal.firstIndex() ? `entries ${o.wal.firstIndex()} to ${o.wal.lastIndex()}` : 'no entries';
+  const lost = `its log (${entries}) and snapshot metadata (index ${o.wal.snapshot().metadata.index})`;
   await o.wal.close();
   const aside = path.join(o.dataDir, `${DAMAGED_STORE_PREFIX}${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const store = path.join(o.dataDir, 'store');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { PageStore, StoreDamagedError } from '../../src/store/index.js';
 import { checkTable } from '../../src/store/table-check.js';
-import { finishWalSwap, storeMissingUnderLog } from '../../src/node/store-recovery.js';
+import { finishWalSwap, rebuildDamagedStore, storeMissingUnderLog } from '../../src/node/store-recovery.js';
 import { EntryType } from '../../src/raft/index.js';
 import { Wal } from '../../src/wal/index.js';
 import { items, key, openStore, page, put, tempDirs } from './helpers.js';
@@ -112,4 +112,28 @@ t.test('rebuild crash safety: a WAL swap is finished, a missing store under a no
   t.equal(storeMissingUnderLog(data, wal), true, 'entries but no store');
   mkdirSync(join(data, 'store'));
   t.equal(storeMissingUnderLog(data, wal), false, 'entries and a store');
+});
+
+t.test('the rebuild keeps term and vote, drops the log, keeps one damaged copy; a sole voter refuses it', async (t) => {
+  const data = dirs.path('rebuild');
+  const openWal = (dir: string): Promise<Wal> => Wal.open({ dir, fsync: false, logger: () => undefined });
+  let wal = await openWal(join(data, 'wal'));
+  await wal.save({ hardState: { term: 7, vote: 2, commit: 2 }, entries: [1, 2].map((index) => ({ term: 7, index, type: EntryType.Normal, data: new Uint8Array(0) })) });
+  mkdirSync(join(data, 'store'));
+  const damage = new StoreDamagedError('test damage');
+  const lines: string[] = [];
+  const base = { id: 1, dataDir: data, damage, openWal, log: (line: string) => lines.push(line) };
+  await t.rejects(rebuildDamagedStore({ ...base, wal, initialVoters: [1] }), { name: 'StoreDamagedError', message: /test damage; member 1 is the only voter, so no leader can rebuild it/ });
+  t.same(readdirSync(data).sort(), ['store', 'wal'], 'nothing moved');
+  for (let round = 0; round < 2; round++) {
+    mkdirSync(join(data, 'store'), { recursive: true });
+    wal = await rebuildDamagedStore({ ...base, wal, initialVoters: [1, 2, 3] });
+    t.same(wal.initialState().hardState, { term: 7, vote: 2, commit: 0 }, 'term and vote kept, commit reset');
+    t.equal(wal.lastIndex(), 0, 'an empty log');
+    const aside = readdirSync(data).filter((name) => name.startsWith('store.damaged-'));
+    t.equal(aside.length, 1, 'one damaged copy kept');
+    t.same(readdirSync(join(data, aside[0]!)).sort(), ['store', 'wal']);
+  }
+  await wal.close();
+  t.match(lines.join('\n'), /member 1: STORE DAMAGED, REBUILDING FROM THE LEADER: test damage\. .* keeps term 7 and vote 2, .*safe only while a minority/);
 });
