@@ -10,9 +10,11 @@
 //      forensics), keeps its term and vote, rejoins as an empty follower, receives a snapshot from
 //      the leader (whose log is compacted so it cannot send entries) and ends with the leader's
 //      digest, serving the pages that were put.
+//   3. a store directory gone while the WAL holds entries is damage too (not an empty state
+//      under an old log).
 // The open-time checks themselves (table block checksums, dropped .log records) are proved on the
 // store alone by test/store/level-damage.test.ts.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
@@ -97,4 +99,15 @@ t.test('a member whose LevelDB cannot open rejoins by snapshot with the same dig
 
   const page = await restarted.node.getPage(NS, pageKey(PAGES - 1));
   t.equal(page === undefined ? undefined : crc32c(page.data), crc32c(u8Page(PAGES - 1, BYTES).data), 'it serves the page that was put');
+});
+
+t.test('a member whose store is gone under a WAL that holds entries rebuilds too', async (t) => {
+  const leader = await cluster.leader();
+  const follower = cluster.followers()[0]!;
+  await eventually(async () => (await follower.node.digest()) === (await leader.node.digest()), 10_000, 'the follower caught up');
+  await follower.stop();
+  rmSync(path.join(cluster.root, `m${follower.id}`, 'store'), { recursive: true });
+  const restarted = await cluster.start(follower.id);
+  await eventually(async () => (await restarted.node.digest()) === (await leader.node.digest()), 15_000, 'the rebuilt member has the digest of the leader');
+  t.match(cluster.logs.join('\n'), new RegExp(`member ${follower.id}: STORE DAMAGED, REBUILDING FROM THE LEADER: the store is missing while the WAL holds entries`));
 });
