@@ -48,12 +48,21 @@ t.test('a flipped byte in a table block', async (t) => {
   const dir = await filledStore('table', true);
   const table = only(dir, '.ldb');
   t.equal(checkTable(readFileSync(table)), undefined, 'a clean table verifies');
-  flip(table, Math.floor(readFileSync(table).byteLength / 3));
+  const at = Math.floor(readFileSync(table).byteLength / 3);
+  flip(table, at);
   await t.rejects(PageStore.open({ dir }), { name: 'StoreDamagedError', message: /LevelDB table \d+\.ldb: data block at \d+: block checksum mismatch/ });
   t.match(checkTable(Uint8Array.of(1, 2, 3)), /shorter than its footer/);
   const noMagic = readFileSync(table);
   noMagic[noMagic.byteLength - 1] = 0;
   t.match(checkTable(noMagic), /bad magic number/);
+  const clean = readFileSync(table);
+  clean[at] = clean[at]! ^ 0x41; // undo the flip above
+  const badIndex = Buffer.from(clean);
+  badIndex[badIndex.byteLength - 48 - 10] = badIndex[badIndex.byteLength - 48 - 10]! ^ 0x41; // the index block sits before the footer
+  t.match(checkTable(badIndex), /index block: block checksum mismatch/);
+  const badFooter = Buffer.from(clean);
+  badFooter.fill(0xff, badFooter.byteLength - 48, badFooter.byteLength - 8); // varints that never end
+  t.match(checkTable(badFooter), /bad footer/);
 });
 
 t.test('a flipped byte in a record of the .log', async (t) => {
