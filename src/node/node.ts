@@ -32,6 +32,7 @@ import { Wal, type FileLayer } from '../wal/index.js';
 import {
   MemoryTier,
   PageStore,
+  StoreDamagedError,
   openMemoryTier,
   type AppliedListener,
   type ApplyResult,
@@ -52,6 +53,7 @@ import { SnapshotTransfer } from './snapshot-transfer.js';
 import { decodeProposal, encodeProposal } from './proposal.js';
 import { notify, type NodeObserver } from './observer.js';
 import { StoreGate } from './store-gate.js';
+import { finishWalSwap, rebuildDamagedStore, storeMissingUnderLog } from './store-recovery.js';
 import { WatchRing, type WatchRingOptions } from './watch-ring.js';
 import type { Transport } from './transport.js';
 
@@ -267,14 +269,17 @@ export class ClusterNode {
   /** Opens (or creates) the member's WAL and store, and starts ticking and serving. */
   static async start(config: NodeConfig): Promise<ClusterNode> {
     const fsync = config.fsync ?? true;
-    const wal = await Wal.open({
-      dir: path.join(config.dataDir, 'wal'),
-      fsync,
-      ...(config.walSegmentBytes ? { segmentBytes: config.walSegmentBytes } : {}),
-      ...(config.walRepair ? { repair: true } : {}),
-      ...(config.walFiles ? { files: config.walFiles } : {}),
-      ...(config.logger ? { logger: config.logger } : {}),
-    });
+    const openWal = (dir: string): Promise<Wal> =>
+      Wal.open({
+        dir,
+        fsync,
+        ...(config.walSegmentBytes ? { segmentBytes: config.walSegmentBytes } : {}),
+        ...(config.walRepair ? { repair: true } : {}),
+        ...(config.walFiles ? { files: config.walFiles } : {}),
+        ...(config.logger ? { logger: config.logger } : {}),
+      });
+    await finishWalSwap(config.dataDir);
+    let wal = await openWal(path.join(config.dataDir, 'wal'));
     let tier: MemoryTier | undefined;
     let store: PageStore | undefined;
     const ring = new WatchRing(0, {
@@ -286,7 +291,24 @@ export class ClusterNode {
     });
     try {
       tier = openMemoryTier(config.memoryTier ?? { arenaBytes: DEFAULT_ARENA_BYTES }, config.logger);
-      store = await ClusterNode.#openStore(config, tier, (events, index) => ring.append(events, index));
+      const onApplied: AppliedListener = (events, index) => ring.append(events, index);
+      try {
+        if (storeMissingUnderLog(config.dataDir, wal)) throw new StoreDamagedError('the store is missing while the WAL holds entries or a snapshot');
+        store = await ClusterNode.#openStore(config, tier, onApplied);
+      } catch (error) {
+        if (!(error instanceof StoreDamagedError)) throw error;
+        // Damaged files or records: rejoin as an empty follower (store-recovery.ts; a disk loss).
+        wal = await rebuildDamagedStore({
+          id: config.id,
+          dataDir: config.dataDir,
+          wal,
+          damage: error,
+          openWal,
+          initialVoters: config.initialVoters,
+          log: config.logger ?? console.error,
+        });
+        store = await ClusterNode.#openStore(config, tier, onApplied);
+      }
       // The ring is memory only: its window starts at what the store recovered to.
       ring.reset(store.appliedIndex());
       await bootstrapIfEmpty(wal, config.initialVoters);

@@ -1,5 +1,6 @@
 // The public surface of the page store: the replicated state machine on LevelDB.
 
+export { StoreDamagedError } from './level.js';
 export { PageStore, REMOVAL_RECORD_ENTRIES_MAX, REMOVALS_PER_CALL_MAX } from './page-store.js';
 export type { ApplyItem, ListedPage, ListPosition, NamespaceInfo, PageStoreOptions, SnapshotReader, StoreStats } from './page-store.js';
 export { cacheEventBytes } from './cache-events.js';

@@ -48,7 +48,7 @@ import {
 import { BlobFiles, decodeBlobRef, encodeBlobRef } from './blob/index.js';
 import type { BlobStats } from './blob/index.js';
 import { collectOneFile } from './blob/blob-gc.js';
-import { openLevel } from './level.js';
+import { StoreDamagedError, openLevel } from './level.js';
 import type { StoreDb } from './level.js';
 import { ZERO_COUNTERS, decodeCounters, decodeMeta, decodeNsStats, decodeRemoval, decodeU64, encodeU64 } from './records.js';
 import type { NsStats, RemovalCounters, RemovalRecord } from './records.js';
@@ -232,9 +232,15 @@ export class PageStore {
     try {
       const defaults: ClusterSettings = { ...DEFAULT_SETTINGS, ...(o.budgetBytes === undefined ? {} : { budgetBytes: o.budgetBytes }) };
       blobs = await BlobFiles.open(o.dir, { fileBytes: o.blobFileBytes ?? LIMITS.store.blobFileBytes });
-      // Refs only (20 bytes each), never payloads: this scan stays small.
-      for await (const value of db.values({ ...familyRange(FAMILY_BLOB), fillCache: false })) blobs.addLive(decodeBlobRef(value));
-      return new PageStore(db, blobs, o, await loadState(db, defaults));
+      const opened = blobs;
+      // Every record but the payloads is read and decoded here: one that does not decode, or
+      // records that contradict each other (the page index against the namespace stats), mean
+      // the files are damaged, and the whole store is untrusted (StoreDamagedError).
+      return await asDamage(async () => {
+        // Refs only (20 bytes each), never payloads: this scan stays small.
+        for await (const value of db.values({ ...familyRange(FAMILY_BLOB), fillCache: false })) opened.addLive(decodeBlobRef(value));
+        return new PageStore(db, opened, o, await loadState(db, defaults));
+      });
     } catch (error) {
       await blobs?.close();
       await db.close();
@@ -713,6 +719,16 @@ export class PageStore {
 }
 
 /** Reads what the store keeps in memory: stats, settings, counters, the page index, the removal count. */
+/** Runs `load`; any failure of it is the store's damage (the cause kept). */
+async function asDamage<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (error instanceof StoreDamagedError) throw error;
+    throw new StoreDamagedError(`the store's records do not load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 async function loadState(db: StoreDb, defaults: ClusterSettings): Promise<LoadedState> {
   const applied = await db.get(APPLIED_INDEX_KEY);
   const settings = await db.get(SETTINGS_KEY);

@@ -69,7 +69,8 @@ async function onLeader(ctx: NemesisContext, what: string, change: (leader: numb
   throw new Error(`membership: could not ${what} within ${MEMBERSHIP_RETRY_MS} ms: ${lastError}`);
 }
 
-async function waitCaughtUp(ctx: NemesisContext, id: number): Promise<boolean> {
+/** Waits (bounded) until member `id` applied up to the leader's commit index, give or take a few entries. */
+export async function waitCaughtUp(ctx: NemesisContext, id: number): Promise<boolean> {
   const deadline = performance.now() + CATCH_UP_TIMEOUT_MS;
   while (performance.now() < deadline) {
     const leader = await freshLeader(ctx);
