@@ -27,8 +27,12 @@ export interface ChaosSummary {
   elapsedSeconds: number;
   /** Operations by kind and outcome, e.g. {"put": {"ok": 10, "unknown": 1}}. */
   outcomes: Record<string, Record<string, number>>;
+  /** Why the checkers failed the run, one line each (empty when they passed). */
+  failures: string[];
   /** Cluster misbehaviour the harness saw itself (each one fails the run). */
   incidents: string[];
+  /** The watcher's feed as the watch-feed checker saw it (changes delivered, resumes); null without one. */
+  watch: { changes: number; resumes: number } | null;
   /** What eviction did and how the checkers accounted for it; null when no removal record was read. */
   evictions: EvictionSummary | null;
   /** Per kill, how long clients could not write: from the SIGKILL to the first acknowledged put (unavailability.ts). */
@@ -85,7 +89,9 @@ export function summarize(result: ChaosRunResult, context: SummaryContext): Chao
     durationSeconds: round(context.durationMs / 1000),
     elapsedSeconds: round(result.elapsedMs / 1000),
     outcomes,
+    failures: verdict.failures,
     incidents: result.incidents,
+    watch: verdict.details.watch.checked ? { changes: verdict.details.watch.changes, resumes: verdict.details.watch.resumes } : null,
     evictions: summarizeEvictions(history, verdict),
     killUnavailability: killWindows(history),
     ...(context.reportDir === undefined ? {} : { report: path.resolve(context.reportDir) }),
