@@ -120,10 +120,10 @@ class WatchFeed {
       // Caught up: no change in [cursor, applied], so the cursor may move past the applied index.
       const applied = this.#ring.appliedIndex();
       cursor = Math.max(cursor, applied + 1);
-      const nowMs = Date.now();
+      const nowMs = performance.now();
       if (nowMs >= progressDueMs) {
         await this.#send({ events: [{ type: 'WATCH_EVENT_PROGRESS', index: applied, namespace: '', key: EMPTY, parentKey: EMPTY, bytes: 0, tokens: 0, reason: 'REMOVAL_REASON_UNSPECIFIED', crc32c: 0 }] }, cursor);
-        progressDueMs = Date.now() + LIMITS.watch.progressIntervalMs;
+        progressDueMs = performance.now() + LIMITS.watch.progressIntervalMs;
         continue;
       }
       await this.#sleep(progressDueMs - nowMs);
@@ -138,9 +138,9 @@ class WatchFeed {
   /** 0 = from now; an index the member has not applied yet is waited for, briefly. */
   async #startIndex(fromIndex: number): Promise<number> {
     if (fromIndex === 0) return this.#ring.appliedIndex() + 1;
-    const deadlineMs = Date.now() + LIMITS.watch.futureIndexWaitMs;
+    const deadlineMs = performance.now() + LIMITS.watch.futureIndexWaitMs;
     while (fromIndex > this.#ring.appliedIndex() + 1 && !this.#done()) {
-      const leftMs = deadlineMs - Date.now();
+      const leftMs = deadlineMs - performance.now();
       if (leftMs <= 0) {
         throw new KvcError('KVC_WATCH_FUTURE_INDEX', { detail: `from_index ${fromIndex}, this member has applied ${this.#ring.appliedIndex()}` });
       }
