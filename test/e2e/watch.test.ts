@@ -8,7 +8,7 @@
 // prints one object per change.
 import t from 'tap';
 import { KvcClient, pageSetDigest, type WatchEvent } from '../../src/client/index.js';
-import { TcpProxy } from '../../src/chaos/index.js';
+import { TcpProxy } from '../../src/chaos/proxy.js';
 import { NS, e2eKey, e2ePage, runKvc, sleep, startProcessCluster } from './helpers.js';
 
 const PAGE_BYTES = 4 * 1024;
