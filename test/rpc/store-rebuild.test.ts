@@ -99,6 +99,14 @@ t.test('a member whose LevelDB cannot open rejoins by snapshot with the same dig
 
   const page = await restarted.node.getPage(NS, pageKey(PAGES - 1));
   t.equal(page === undefined ? undefined : crc32c(page.data), crc32c(u8Page(PAGES - 1, BYTES).data), 'it serves the page that was put');
+
+  // Its watch window starts at the installed snapshot: older indexes are refused with the oldest it has.
+  const raw = new RawClient(restarted.address);
+  t.teardown(() => raw.close());
+  const watched = await raw.serverStream('cache', 'Watch', { namespace: '', fromIndex: 1 });
+  t.equal(watched.error?.kvcCode, 'KVC_WATCH_COMPACTED', 'a Watch from index 1 after the snapshot install: KVC_WATCH_COMPACTED');
+  const oldest = Number(watched.error?.metadata.get('kvc-oldest-index')[0]);
+  t.ok(oldest > 1 && oldest <= restarted.node.status().appliedIndex + 1, `it names the oldest index it can serve (${oldest})`);
 });
 
 t.test('a member whose store is gone under a WAL that holds entries rebuilds too', async (t) => {
