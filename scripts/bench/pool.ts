@@ -12,7 +12,6 @@
 // inside each call.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32c } from '../../src/codec/index.js';
 import { nativeStatus } from '../../src/native/index.js';
 import { POOL_WORKER_NICE_INCREMENT, WorkPool } from '../../src/native/pool.js';
-import { startMember, type RunningMember } from '../../src/rpc/index.js';
+import { freeLoopbackPorts, startMember, type RunningMember } from '../../src/rpc/index.js';
 import { MIB, ResourceMeter, mibPerSecond, round, seconds, waitFor } from './measure.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 
@@ -60,22 +59,8 @@ interface CaseResult {
   leaderChanges: number;
 }
 
-/** Free loopback ports: all held open together, then released for the members to bind. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
 async function startMembers(root: string, c: PoolCase, log: (line: string) => void): Promise<RunningMember[]> {
-  const ports = await freePorts(c.members);
+  const ports = await freeLoopbackPorts(c.members);
   const members = ports.map((port, i) => ({ id: i + 1, address: `127.0.0.1:${port}` }));
   return Promise.all(
     members.map((m) => startMember({ id: m.id, listen: m.address, members, dataDir: path.join(root, `m${m.id}`), workerThreads: c.workerThreads, logger: log })),

@@ -2,10 +2,9 @@
 // (startMember: gRPC on 127.0.0.1 with OS-chosen ports, WAL and LevelDB in a temp directory),
 // with an admin token so the fuzzer's well-formed destructive admin calls are refused.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startMember, type RunningMember } from '../rpc/index.js';
+import { freeLoopbackPorts, startMember, type RunningMember } from '../rpc/index.js';
 
 export const FUZZ_ADMIN_TOKEN = 'fuzz-admin-token';
 const LEADER_TIMEOUT_MS = 15_000;
@@ -20,23 +19,10 @@ export interface FuzzCluster {
   stop(): Promise<void>;
 }
 
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
-
 export async function startFuzzCluster(o: { nodes?: number; log?: (line: string) => void } = {}): Promise<FuzzCluster> {
   const ids = Array.from({ length: o.nodes ?? 3 }, (_, i) => i + 1);
   const root = await mkdtemp(path.join(os.tmpdir(), 'kvc-fuzz-'));
-  const ports = await freePorts(ids.length);
+  const ports = await freeLoopbackPorts(ids.length);
   const members = ids.map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}` }));
   const started: RunningMember[] = [];
   const stop = async (): Promise<void> => {

@@ -1,6 +1,7 @@
 // The public surface of src/rpc: one member's gRPC server (Cache, Admin, Peer, health,
 // reflection), the gRPC peer transport, and the proto loading shared with tools and tests.
 export { startMember, type MemberOptions, type RunningMember } from './member.js';
+export { freeLoopbackPorts } from './free-ports.js';
 export { GrpcTransport, PEER_OUTBOX_BYTES_MAX, type GrpcTransportOptions, type TransportCounters } from './grpc-transport.js';
 export { AddressBook, ADDRESS_BOOK_FILE } from './address-book.js';
 export {

@@ -3,31 +3,19 @@
 // definitions, so the services are exercised exactly as any gRPC client would call them (the
 // project's client library lives in src/client and is tested on its own).
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
-import { clientChannelOptions, loadProtos, startMember, type MemberOptions, type RunningMember } from '../../src/rpc/index.js';
+import { clientChannelOptions, freeLoopbackPorts, loadProtos, startMember, type MemberOptions, type RunningMember } from '../../src/rpc/index.js';
 import type { PageMetaOut, PutPagesRequest, PutPagesResponse } from '../../src/rpc/index.js';
 import { sleep, eventually } from '../wait.js';
 
 export const NS = 'tenant-a/llama:8b';
 
-/** Free ports on 127.0.0.1: all are held open together, then released for the members to bind. */
-export async function reservePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
+/** Free ports on 127.0.0.1 (src/rpc/free-ports.ts), for the tests that name them. */
+export const reservePorts = freeLoopbackPorts;
 
 export interface TestCluster {
   root: string;
