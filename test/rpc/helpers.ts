@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { clientChannelOptions, freeLoopbackPorts, loadProtos, startMember, type MemberOptions, type RunningMember } from '../../src/rpc/index.js';
-import type { PageMetaOut, PutPagesRequest, PutPagesResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse, PageMetaOut, PutPagesRequest, PutPagesResponse } from '../../src/rpc/index.js';
 import { sleep, eventually } from '../wait.js';
 
 export const NS = 'tenant-a/llama:8b';
@@ -208,3 +208,22 @@ export async function putPages(client: RawClient, pages: TestPage[], chunkBytes?
 }
 
 export { sleep, eventually };
+
+/**
+ * Asks GetPages for `request` until it is answered without an error (a damaged page being
+ * repaired) and returns the bytes then served; fails after `timeoutMs`.
+ */
+export async function servedEventually(reader: RawClient, request: { namespace: string; keys: Uint8Array[] }, timeoutMs = 15_000): Promise<Buffer> {
+  let served: Buffer | undefined;
+  await eventually(
+    async () => {
+      const { messages, error } = await reader.serverStream<GetPagesResponse>('cache', 'GetPages', request);
+      if (error !== undefined) return false;
+      served = Buffer.concat(messages.map((m) => Buffer.from(m.data)));
+      return true;
+    },
+    timeoutMs,
+    'the member serves the page again',
+  );
+  return served!;
+}

@@ -11,7 +11,7 @@ import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '../../src/codec/index.js';
 import type { GetPagesResponse } from '../../src/rpc/index.js';
-import { NS, RawClient, eventually, pageKey, putPages, startCluster, u8Page } from './helpers.js';
+import { NS, RawClient, eventually, pageKey, putPages, servedEventually, startCluster, u8Page } from './helpers.js';
 
 const BYTES = 100 * 1024;
 
@@ -44,19 +44,9 @@ t.test('a damaged payload is refused on read and repaired from a peer', async (t
   t.match(refused.error?.details ?? '', /checksum does not match/);
   t.same(refused.messages.filter((m) => m.data.byteLength > 0), [], 'not one byte of it');
 
-  let served: Buffer | undefined;
-  await eventually(
-    async () => {
-      const { messages, error } = await reader.serverStream<GetPagesResponse>('cache', 'GetPages', request);
-      if (error !== undefined) return false;
-      served = Buffer.concat(messages.map((m) => Buffer.from(m.data)));
-      return true;
-    },
-    15_000,
-    'the follower serves the page again',
-  );
-  t.equal(served?.byteLength, BYTES);
-  t.equal(crc32c(served!), crc32c(page.data), 'the bytes that were put');
+  const served = await servedEventually(reader, request);
+  t.equal(served.byteLength, BYTES);
+  t.equal(crc32c(served), crc32c(page.data), 'the bytes that were put');
   t.match(cluster.logs.join('\n'), /a read found page .* damaged; repairing from peers/);
   t.match(cluster.logs.join('\n'), /payload repair: done, 1 repaired from peers/);
 });
