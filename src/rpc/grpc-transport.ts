@@ -1,8 +1,16 @@
-// The gRPC implementation of the node's Transport (src/node/transport.ts), sending side. One
-// long-lived PeerService.Raft client stream per peer carries RaftBatch messages: what the node
+// The gRPC implementation of the node's Transport (src/node/transport.ts), sending side. Two
+// long-lived PeerService.Raft client streams per peer carry RaftBatch messages: what the node
 // sends during one event-loop turn is encoded (codec.encodeMessage) and written as one or a few
 // batches. The receiving side is peer-service.ts, which hands decoded messages to the handler
 // registered here.
+//
+// The two streams are lanes, as etcd's rafthttp keeps one stream for appends and one for the
+// rest: appends (MsgApp, up to a batch of 2 MiB pages each) go on the bulk lane; heartbeats,
+// votes and every response on the control lane, so they never wait behind the tens of MiB of
+// appends a slow follower may have queued. Without it, under `kvc bench` load a follower heard
+// its leader's heartbeats only after the appends ahead of them, campaigned, and the leader's
+// check-quorum stepped it down (docs/BENCHMARKS.md, failover). Raft tolerates the reordering
+// between lanes; within a lane the order is kept.
 //
 // Raft tolerates loss, so this side never queues without bound or blocks the node: a message to
 // a peer with no address, or whose outbox is full, is dropped and counted. A channel that is
@@ -16,7 +24,7 @@ import * as grpc from '@grpc/grpc-js';
 import { encodeMessage } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
 import type { Transport, TransportHandler } from '../node/index.js';
-import type { Message, NodeId } from '../raft/index.js';
+import { MessageType, type Message, type NodeId } from '../raft/index.js';
 import type { SnapshotChunk } from '../store/index.js';
 import { AddressBook } from './address-book.js';
 import type { RaftBatchOut, SnapshotAck, SnapshotPartOut } from './proto-types.js';
@@ -24,7 +32,7 @@ import { loadProtos, peerChannelOptions } from './protos.js';
 import type { MemberCertificates } from './tls.js';
 
 /**
- * Encoded bytes one peer's outbox may hold while its stream is busy. Twice the bytes Raft keeps
+ * Encoded bytes one lane of a peer (bulk or control) may hold while its stream is busy. Twice the bytes Raft keeps
  * in flight to one follower, so Raft's flow control, not this cap, normally decides.
  */
 export const PEER_OUTBOX_BYTES_MAX = 2 * LIMITS.raft.maxInflightBytes;
@@ -62,10 +70,9 @@ export interface TransportCounters {
   snapshotsFailed: number;
 }
 
-interface PeerLink {
-  id: NodeId;
-  address: string;
-  client: grpc.Client;
+/** One stream to a peer and the messages waiting for it. */
+interface Lane {
+  name: 'bulk' | 'control';
   stream: grpc.ClientWritableStream<RaftBatchOut> | undefined;
   streamOpenedAtMs: number;
   outbox: Uint8Array[];
@@ -74,6 +81,16 @@ interface PeerLink {
   unsentBytes: number;
   retryAtMs: number;
   retryDelayMs: number;
+}
+
+interface PeerLink {
+  id: NodeId;
+  address: string;
+  client: grpc.Client;
+  /** Appends. */
+  bulk: Lane;
+  /** Everything else: heartbeats, votes, responses, ReadIndex, TimeoutNow; access reports. */
+  control: Lane;
   lastLogMs: number;
   /** Since when the outbox waits for the channel to connect (undefined: not waiting). */
   waitingSinceMs: number | undefined;
@@ -146,19 +163,20 @@ export class GrpcTransport implements Transport {
         continue;
       }
       const bytes = encodeMessage(m);
-      if (link.outboxBytes + bytes.byteLength > this.#outboxBytesMax) {
-        this.#drop(link, 1, 'outbox full');
+      const lane = m.type === MessageType.App ? link.bulk : link.control;
+      if (lane.outboxBytes + bytes.byteLength > this.#outboxBytesMax) {
+        this.#drop(link, 1, `${lane.name} outbox full`);
         continue;
       }
-      link.outbox.push(bytes);
-      link.outboxBytes += bytes.byteLength;
+      lane.outbox.push(bytes);
+      lane.outboxBytes += bytes.byteLength;
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // Everything the node sends in this turn leaves together, as few batches per peer.
       setImmediate(() => {
         this.#flushScheduled = false;
-        for (const link of this.#links.values()) this.#flush(link);
+        for (const link of this.#links.values()) this.#flushLink(link);
       });
     }
   }
@@ -171,8 +189,8 @@ export class GrpcTransport implements Transport {
   sendAccessReport(from: NodeId, to: NodeId, report: Uint8Array): void {
     if (this.#closed) return;
     const link = this.#linkFor(to);
-    const stream = link === undefined ? undefined : this.#streamFor(link);
-    if (link === undefined || stream === undefined || link.unsentBytes >= this.#unsentBytesMax) {
+    const stream = link === undefined ? undefined : this.#streamFor(link, link.control);
+    if (link === undefined || stream === undefined || link.control.unsentBytes >= this.#unsentBytesMax) {
       this.counters.dropped++;
       return;
     }
@@ -210,13 +228,8 @@ export class GrpcTransport implements Transport {
       address,
       // Over TLS, new connections take the certificates reloaded since (tls.ts).
       client: new grpc.Client(address, this.#certificates?.peerCredentials(id) ?? grpc.credentials.createInsecure(), peerChannelOptions()),
-      stream: undefined,
-      streamOpenedAtMs: 0,
-      outbox: [],
-      outboxBytes: 0,
-      unsentBytes: 0,
-      retryAtMs: 0,
-      retryDelayMs: STREAM_RETRY_MS_MIN,
+      bulk: newLane('bulk'),
+      control: newLane('control'),
       lastLogMs: -Infinity,
       waitingSinceMs: undefined,
       watching: false,
@@ -229,8 +242,10 @@ export class GrpcTransport implements Transport {
     const link = this.#links.get(id);
     if (link === undefined) return;
     this.#links.delete(id);
-    link.stream?.end();
-    link.stream = undefined;
+    for (const lane of [link.bulk, link.control]) {
+      lane.stream?.end();
+      lane.stream = undefined;
+    }
     link.client.close();
   }
 
@@ -239,28 +254,34 @@ export class GrpcTransport implements Transport {
     return link.client.getChannel().getConnectivityState(true) === grpc.connectivityState.READY;
   }
 
-  #flush(link: PeerLink): void {
-    if (link.outbox.length === 0 || link.unsentBytes >= this.#unsentBytesMax) return;
-    const stream = this.#streamFor(link);
+  /** Control first: what it carries is small and what elections wait for. */
+  #flushLink(link: PeerLink): void {
+    this.#flush(link, link.control);
+    this.#flush(link, link.bulk);
+  }
+
+  #flush(link: PeerLink, lane: Lane): void {
+    if (lane.outbox.length === 0 || lane.unsentBytes >= this.#unsentBytesMax) return;
+    const stream = this.#streamFor(link, lane);
     if (stream === undefined) {
       if (this.#waitForConnection(link)) return;
-      this.#drop(link, link.outbox.length, 'peer not connected');
-      link.outbox = [];
-      link.outboxBytes = 0;
+      this.#drop(link, lane.outbox.length, 'peer not connected');
+      lane.outbox = [];
+      lane.outboxBytes = 0;
       link.waitingSinceMs = undefined;
       return;
     }
     link.waitingSinceMs = undefined;
-    while (link.outbox.length > 0 && link.unsentBytes < this.#unsentBytesMax) {
-      const { messages, bytes } = takeBatch(link);
+    while (lane.outbox.length > 0 && lane.unsentBytes < this.#unsentBytesMax) {
+      const { messages, bytes } = takeBatch(lane);
       this.counters.sent += messages.length;
-      link.unsentBytes += bytes;
+      lane.unsentBytes += bytes;
       const batch: RaftBatchOut = { from: this.#local?.id ?? 0, to: link.id, messages, fromAddress: this.#selfAddress };
       stream.write(batch, () => {
         // A write of an ended stream completes too; its bytes belong to no stream any more.
-        if (link.stream !== stream) return;
-        link.unsentBytes -= bytes;
-        this.#flush(link);
+        if (lane.stream !== stream) return;
+        lane.unsentBytes -= bytes;
+        this.#flush(link, lane);
       });
     }
   }
@@ -283,37 +304,37 @@ export class GrpcTransport implements Transport {
       // grpc-js takes a wall-clock deadline; the grace itself is timed on the monotonic clock.
       channel.watchConnectivityState(state, Date.now() + (deadlineMs - now), () => {
         link.watching = false;
-        if (this.#links.get(link.id) === link) this.#flush(link);
+        if (this.#links.get(link.id) === link) this.#flushLink(link);
       });
     }
     return true;
   }
 
-  #streamFor(link: PeerLink): grpc.ClientWritableStream<RaftBatchOut> | undefined {
-    if (link.stream !== undefined) return link.stream;
-    if (performance.now() < link.retryAtMs || !this.#connected(link)) return undefined;
+  #streamFor(link: PeerLink, lane: Lane): grpc.ClientWritableStream<RaftBatchOut> | undefined {
+    if (lane.stream !== undefined) return lane.stream;
+    if (performance.now() < lane.retryAtMs || !this.#connected(link)) return undefined;
     const method = loadProtos().peer.Raft!;
     const stream = link.client.makeClientStreamRequest<RaftBatchOut, unknown>(
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
-      (error) => this.#streamEnded(link, stream, error),
+      (error) => this.#streamEnded(link, lane, stream, error),
     );
     // Errors arrive through the callback; this listener only keeps a late 'error' event harmless.
     stream.on('error', () => undefined);
-    link.stream = stream;
-    link.streamOpenedAtMs = performance.now();
+    lane.stream = stream;
+    lane.streamOpenedAtMs = performance.now();
     return stream;
   }
 
-  #streamEnded(link: PeerLink, stream: grpc.ClientWritableStream<RaftBatchOut>, error: grpc.ServiceError | null): void {
-    if (link.stream !== stream) return;
-    link.stream = undefined;
-    link.unsentBytes = 0;
+  #streamEnded(link: PeerLink, lane: Lane, stream: grpc.ClientWritableStream<RaftBatchOut>, error: grpc.ServiceError | null): void {
+    if (lane.stream !== stream) return;
+    lane.stream = undefined;
+    lane.unsentBytes = 0;
     const now = performance.now();
-    link.retryDelayMs = now - link.streamOpenedAtMs >= STREAM_HEALTHY_MS ? STREAM_RETRY_MS_MIN : Math.min(link.retryDelayMs * 2, STREAM_RETRY_MS_MAX);
-    link.retryAtMs = now + link.retryDelayMs;
-    if (error !== null && !this.#closed) this.#rateLimitedLog(link, `Raft stream to member ${link.id} at ${link.address} ended: ${error.message}`);
+    lane.retryDelayMs = now - lane.streamOpenedAtMs >= STREAM_HEALTHY_MS ? STREAM_RETRY_MS_MIN : Math.min(lane.retryDelayMs * 2, STREAM_RETRY_MS_MAX);
+    lane.retryAtMs = now + lane.retryDelayMs;
+    if (error !== null && !this.#closed) this.#rateLimitedLog(link, `Raft ${lane.name} stream to member ${link.id} at ${link.address} ended: ${error.message}`);
   }
 
   #drop(link: PeerLink, count: number, why: string): void {
@@ -329,18 +350,22 @@ export class GrpcTransport implements Transport {
   }
 }
 
-/** Takes messages off the outbox up to one batch's bytes (always at least one message). */
-function takeBatch(link: PeerLink): { messages: Uint8Array[]; bytes: number } {
+function newLane(name: Lane['name']): Lane {
+  return { name, stream: undefined, streamOpenedAtMs: 0, outbox: [], outboxBytes: 0, unsentBytes: 0, retryAtMs: 0, retryDelayMs: STREAM_RETRY_MS_MIN };
+}
+
+/** Takes messages off a lane's outbox up to one batch's bytes (always at least one message). */
+function takeBatch(lane: Lane): { messages: Uint8Array[]; bytes: number } {
   let bytes = 0;
   let count = 0;
-  while (count < link.outbox.length) {
-    const next = link.outbox[count]!.byteLength;
+  while (count < lane.outbox.length) {
+    const next = lane.outbox[count]!.byteLength;
     if (count > 0 && bytes + next > BATCH_BYTES_MAX) break;
     bytes += next;
     count++;
   }
-  link.outboxBytes -= bytes;
-  return { messages: link.outbox.splice(0, count), bytes };
+  lane.outboxBytes -= bytes;
+  return { messages: lane.outbox.splice(0, count), bytes };
 }
 
 /**

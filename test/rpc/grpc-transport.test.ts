@@ -5,7 +5,8 @@
 // channel is still connecting wait for it and arrive; messages arrive in order and the receiver learns the sender's address; large messages
 // are split into batches and the bytes waiting on a stream are bounded (the rest waits in a
 // bounded outbox, whose overflow is dropped); a peer that goes away and comes back on the same
-// address is reached again; an address change moves the link; snapshots stream chunk by chunk,
+// address is reached again; an address change moves the link; heartbeats and votes ride a lane of
+// their own and overtake queued appends; snapshots stream chunk by chunk,
 // and a transfer that fails on either side reports false.
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
@@ -171,6 +172,31 @@ t.test('large messages: batches, bounded unsent bytes, bounded outbox', async (t
   t.ok(a.transport.counters.dropped > droppedBefore, 'the outbox overflow was dropped and counted');
   t.ok(delivered.every((m, i) => i === 0 || m.index > delivered[i - 1]!.index), 'what arrives is in order');
   t.ok(delivered.every((m) => m.entries[0]!.data.byteLength === MIB && m.entries[0]!.data[0] === (m.index & 0xff)), 'intact');
+});
+
+t.test('heartbeats and votes do not wait behind appends: they ride the control lane', async (t) => {
+  const [pa, pb] = await reservePorts(2);
+  const b = await peer(8, pb!);
+  const a = await peer(7, pa!, { unsentBytesMax: 4 * MIB, outboxBytesMax: 64 * MIB });
+  a.transport.addresses.set(8, b.address);
+  await eventually(() => {
+    a.transport.send([message(7, 8, 1)]);
+    return b.receiver.messages.length > 0;
+  }, 5_000, 'connected');
+  await sleep(50);
+  b.receiver.messages = [];
+  const heartbeat: Message = { ...message(7, 8, 0), type: MessageType.Heartbeat };
+  const vote: Message = { ...message(7, 8, 0), type: MessageType.PreVote, term: 2 };
+  // 40 MiB of appends queued first (4 MiB may wait on the bulk stream), then a heartbeat and a pre-vote.
+  a.transport.send([...Array.from({ length: 40 }, (_, i) => message(7, 8, 10 + i, MIB)), heartbeat, vote]);
+  await eventually(() => b.receiver.messages.length === 42, 15_000, 'every message to arrive');
+  const order = b.receiver.messages.map((m) => m.type);
+  const beat = order.indexOf(MessageType.Heartbeat);
+  t.ok(beat >= 0 && beat < 10, `the heartbeat arrived ${beat}th, not behind the 40 appends`);
+  t.ok(order.indexOf(MessageType.PreVote) < 10, 'so did the pre-vote');
+  const appends = b.receiver.messages.filter((m) => m.type === MessageType.App);
+  t.ok(appends.every((m, i) => i === 0 || m.index === appends[i - 1]!.index + 1), 'appends keep their order within their lane');
+  t.equal(a.transport.counters.dropped, 0, 'nothing dropped');
 });
 
 t.test('a peer that goes away and comes back, and an address change', async (t) => {
