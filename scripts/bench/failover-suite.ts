@@ -210,6 +210,33 @@ interface LoadElections {
   /** Empty when `kvc bench` succeeded; else the error it ended with. */
   benchError: string;
   load1: number;
+  /** Event-loop stalls of half an election timeout or more, summed over the members (kvc_event_loop_stall_seconds). */
+  stalls: StallCounts;
+}
+
+interface StallCounts {
+  /** The process used about the gap's CPU time: synchronous work held the loop. */
+  busy: number;
+  /** It did not: the machine did not give it a CPU (or it waited in a blocking call). */
+  starved: number;
+  seconds: number;
+}
+
+/** Sums every member's kvc_event_loop_stall_seconds from its /metrics (members without one count nothing). */
+async function stallCounts(client: KvcClient, endpoints: readonly string[]): Promise<StallCounts> {
+  const counts: StallCounts = { busy: 0, starved: 0, seconds: 0 };
+  for (const status of await statuses(client, endpoints)) {
+    if (status === undefined || status.metricsUrl === '') continue;
+    const text = await fetch(status.metricsUrl).then((r) => r.text()).catch(() => '');
+    for (const line of text.split('\n')) {
+      const match = /^kvc_event_loop_stall_seconds_(count|sum)\{cause="(busy|starved)"[^}]*\} (\S+)$/.exec(line);
+      if (match === null) continue;
+      if (match[1] === 'sum') counts.seconds += Number(match[3]);
+      else counts[match[2] as 'busy' | 'starved'] += Number(match[3]);
+    }
+  }
+  counts.seconds = round(counts.seconds, 2);
+  return counts;
 }
 
 /** Runs `kvc bench` against the cluster and counts the elections it caused. */
@@ -224,6 +251,7 @@ async function electionsUnderLoad(cluster: FailoverCluster): Promise<LoadElectio
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let running = true;
   void exited.then(() => (running = false));
+  const stallsBefore = await stallCounts(cluster.statusClient, endpoints);
   const started = performance.now();
   let maxTerm = start.term;
   let lastLeader = start.id;
@@ -246,7 +274,13 @@ async function electionsUnderLoad(cluster: FailoverCluster): Promise<LoadElectio
   // A failed bench (a client that gave up during an election) is a finding, not a harness error.
   const benchError = code === 0 ? '' : log.text().split('\n').filter((line) => line.includes('KVC_')).pop() ?? `exit ${code}`;
   const benchSeconds = round((performance.now() - started) / 1000, 1);
-  return { elections: maxTerm - start.term, leaderChanges, campaignSightings, benchSeconds, benchError, load1: round(loadavg()[0]!, 2) };
+  const stallsAfter = await stallCounts(cluster.statusClient, endpoints);
+  const stalls: StallCounts = {
+    busy: stallsAfter.busy - stallsBefore.busy,
+    starved: stallsAfter.starved - stallsBefore.starved,
+    seconds: round(stallsAfter.seconds - stallsBefore.seconds, 2),
+  };
+  return { elections: maxTerm - start.term, leaderChanges, campaignSightings, benchSeconds, benchError, load1: round(loadavg()[0]!, 2), stalls };
 }
 
 async function measureFailover(dir: string, kills: number, progress: (line: string) => void): Promise<{ rows: KillResult[]; underLoad: LoadElections }> {
@@ -288,6 +322,7 @@ function summarize(rows: KillResult[], underLoad: LoadElections): Record<string,
     spuriousElections: underLoad.elections,
     benchError: underLoad.benchError,
     campaignSightingsUnderLoad: underLoad.campaignSightings,
+    stallsUnderLoad: underLoad.stalls,
     loadAverage1m: round(rows.reduce((sum, r) => sum + r.load1, 0) / rows.length, 2),
     raft: { tickMs: LIMITS.raft.tickMs, electionTick: LIMITS.raft.electionTick, heartbeatTick: LIMITS.raft.heartbeatTick },
   };
@@ -299,9 +334,9 @@ function table(rows: KillResult[], summary: Record<string, unknown>, underLoad: 
     '|---:|---:|---|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.kill} | ${r.killedId} | ${r.termBefore} → ${r.termAfter} | ${r.newLeaderMs} | ${r.unavailableMs} | ${r.failedPuts} | ${r.load1} |`),
     '',
-    '| kills | new leader median ms | new leader max ms | unavailable median ms | unavailable max ms | elections under kvc bench (no kill) |',
-    '|---:|---:|---:|---:|---:|---:|',
-    `| ${rows.length} | **${summary.newLeaderMsMedian}** | **${summary.newLeaderMsMax}** | ${summary.unavailableMsMedian} | ${summary.unavailableMsMax} | **${underLoad.elections}** (${underLoad.benchSeconds} s, load ${underLoad.load1}) |`,
+    '| kills | new leader median ms | new leader max ms | unavailable median ms | unavailable max ms | elections under kvc bench (no kill) | event-loop stalls then: busy / starved |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    `| ${rows.length} | **${summary.newLeaderMsMedian}** | **${summary.newLeaderMsMax}** | ${summary.unavailableMsMedian} | ${summary.unavailableMsMax} | **${underLoad.elections}** (${underLoad.benchSeconds} s, load ${underLoad.load1}) | ${underLoad.stalls.busy} / ${underLoad.stalls.starved} (${underLoad.stalls.seconds} s) |`,
   ].join('\n');
 }
 
@@ -321,7 +356,7 @@ export const failoverSuite: BenchSuite = {
         `Raft timing: tick ${LIMITS.raft.tickMs} ms, election timeout ${LIMITS.raft.electionTick} ticks (randomized in [e, 2e)), heartbeat every ${LIMITS.raft.heartbeatTick} tick(s); pre-vote and check-quorum on.`,
         `"new leader": from just before the SIGKILL until a survivor answers Status as leader of a newer term (polled every ${POLL_MS} ms). "puts back": until the first put started after the kill is acknowledged (a ${PUT_PAGE_BYTES / KIB} KiB put starts every ${PUT_INTERVAL_MS} ms through one KvcClient with its default retry policy).`,
         `The killed member is restarted before the next kill, which waits until all ${MEMBERS} agree on a leader for ${STEADY_MS} ms.`,
-        `"elections under kvc bench": term changes seen by polling every member every ${LOAD_POLL_MS} ms during \`kvc bench --pages ${LOAD_PAGES}\` (2 MiB pages), no member killed; ${underLoad.campaignSightings} poll(s) saw a (pre-)candidate${underLoad.benchError === '' ? '' : `; kvc bench failed: ${underLoad.benchError}`}.`,
+        `"elections under kvc bench": term changes seen by polling every member every ${LOAD_POLL_MS} ms during \`kvc bench --pages ${LOAD_PAGES}\` (2 MiB pages), no member killed; ${underLoad.campaignSightings} poll(s) saw a (pre-)candidate. "event-loop stalls": Raft ticks half an election timeout late or more on any member meanwhile (kvc_event_loop_stall_seconds), busy when the process used about the gap's CPU time, starved when the machine did not run it${underLoad.benchError === '' ? '' : `; kvc bench failed: ${underLoad.benchError}`}.`,
       ],
       summary,
     };

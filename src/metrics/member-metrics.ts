@@ -51,6 +51,7 @@ export class MemberMetrics {
     const leaderChanges = new client.Counter({ name: 'kvc_leader_changes_total', help: 'Times this member saw the leader change (to none included).', registers: [registry] });
     const snapshotSend = new client.Histogram({ name: 'kvc_snapshot_send_seconds', help: 'Store images streamed to followers.', labelNames: ['ok'], buckets: SECONDS_BUCKETS, registers: [registry] });
     const snapshotInstall = new client.Histogram({ name: 'kvc_snapshot_install_seconds', help: 'Store images received and installed from the leader.', labelNames: ['ok'], buckets: SECONDS_BUCKETS, registers: [registry] });
+    const stalls = new client.Histogram({ name: 'kvc_event_loop_stall_seconds', help: 'Raft ticks that came half an election timeout late or more: how long the event loop could not run (heartbeats were late).', labelNames: ['cause'], buckets: SECONDS_BUCKETS, registers: [registry] });
     this.#calls = new client.Counter({ name: 'kvc_grpc_requests_total', help: 'Finished gRPC calls by method and outcome (OK, a KVC_* code, or CANCELLED).', labelNames: ['method', 'code'], registers: [registry] });
     this.#callSeconds = new client.Histogram({ name: 'kvc_grpc_request_seconds', help: 'gRPC call duration by method.', labelNames: ['method'], buckets: SECONDS_BUCKETS, registers: [registry] });
     this.observer = {
@@ -65,6 +66,7 @@ export class MemberMetrics {
       leaderChanged: () => leaderChanges.inc(),
       snapshotSent: (seconds, ok) => snapshotSend.observe({ ok: String(ok) }, seconds),
       snapshotInstalled: (seconds, ok) => snapshotInstall.observe({ ok: String(ok) }, seconds),
+      eventLoopStalled: (seconds, cpuSeconds) => stalls.observe({ cause: cpuSeconds >= seconds / 2 ? 'busy' : 'starved' }, seconds),
     };
 
     // ---- state, read at scrape time ---------------------------------------------------------

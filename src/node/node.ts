@@ -210,6 +210,8 @@ export class ClusterNode {
   /** The term and vote on disk (what the WAL opened with, then each saved Ready's). */
   #durableTermVote: { term: number; vote: NodeId };
   #ticker: NodeJS.Timeout | undefined = undefined;
+  /** When the last tick ran, and the process's CPU time then: a late tick is a stall (#tick). */
+  #lastTick = { ms: performance.now(), cpu: process.cpuUsage() };
   readonly #proposals = new ProposalRegistry();
   readonly #reads: ReadRegistry;
   /** Reads and applies share the store; a snapshot install replaces it alone (store-gate.ts). */
@@ -331,11 +333,9 @@ export class ClusterNode {
     node.#capacityTimer = setInterval(() => {
       if (!node.#stopped) node.#capacity.tick();
     }, LIMITS.eviction.checkIntervalMs);
-    node.#ticker = setInterval(() => {
-      node.#ticks++;
-      if (node.#handlingReady) node.#heartbeatWhileBusy();
-      else node.#notify();
-    }, config.tickMs ?? LIMITS.raft.tickMs);
+    const tickMs = config.tickMs ?? LIMITS.raft.tickMs;
+    const stallMs = (tickMs * (config.electionTick ?? LIMITS.raft.electionTick)) / 2;
+    node.#ticker = setInterval(() => node.#tick(stallMs), tickMs);
     node.#loopDone = node.#loop();
     node.#campaignIfSoleVoter(rn.status().config);
     return node;
@@ -608,6 +608,34 @@ export class ClusterNode {
   }
 
   // ---- the loop ------------------------------------------------------------------------------
+
+  #tick(stallMs: number): void {
+    const now = performance.now();
+    const gapMs = now - this.#lastTick.ms;
+    const cpu = process.cpuUsage();
+    if (gapMs >= stallMs) this.#reportStall(gapMs, cpu);
+    this.#lastTick = { ms: now, cpu };
+    this.#ticks++;
+    if (this.#handlingReady) this.#heartbeatWhileBusy();
+    else this.#notify();
+  }
+
+  /**
+   * A tick that comes half an election timeout late means the event loop could not run: a leader
+   * sent no heartbeats meanwhile (its followers may campaign), a follower answered none. The CPU
+   * time the process spent in the gap tells the two causes apart: about the gap, it was busy
+   * (synchronous work on this thread, or other threads of the process); far less, it was not
+   * given a CPU (an overloaded machine) or it waited in a blocking call.
+   */
+  #reportStall(gapMs: number, cpu: NodeJS.CpuUsage): void {
+    const cpuMs = (cpu.user - this.#lastTick.cpu.user + cpu.system - this.#lastTick.cpu.system) / 1000;
+    const role = ROLE_NAMES[this.#rn.status().softState.state];
+    this.#log(
+      `member ${this.id} (${role}): the event loop stalled ${Math.round(gapMs)} ms between ticks ` +
+        `(process CPU ${Math.round(cpuMs)} ms meanwhile: ${cpuMs >= gapMs / 2 ? 'busy' : 'starved or blocked'}); heartbeats were late`,
+    );
+    notify(this.#config.observer, (o) => o.eventLoopStalled?.(gapMs / 1000, cpuMs / 1000));
+  }
 
   #enqueue(item: InboxItem): void {
     if (this.#stopped) return;

@@ -13,6 +13,8 @@ export interface NodeObserver {
   /** A store image streamed to a follower / installed from the leader, and how long it took. */
   snapshotSent?(seconds: number, ok: boolean): void;
   snapshotInstalled?(seconds: number, ok: boolean): void;
+  /** A Raft tick came half an election timeout late; the process's CPU seconds during the gap. */
+  eventLoopStalled?(seconds: number, cpuSeconds: number): void;
 }
 
 /** Calls `fn` on the observer, dropping what it throws: watching must never break the member. */

@@ -2,7 +2,7 @@
 // 127.0.0.1:0 serves GET /metrics in the text format, says where in Status (and `kvc status
 // --json`), and the figures move with traffic: gRPC calls by method and outcome (a bad request
 // counted under its KVC_* code), WAL saves, proposals, the leader change, pages per namespace,
-// lookups, memory-tier hits, plus prom-client's process and Node.js metrics. Anything but
+// lookups, memory-tier hits, an event-loop stall, plus prom-client's process and Node.js metrics. Anything but
 // GET /metrics is a 404, and the listener closes with the member.
 import t from 'tap';
 import { gatherClusterView } from '../../src/cli/cluster-status.js';
@@ -73,6 +73,17 @@ t.test('a live member exports metrics that move with its traffic', async (t) => 
   t.ok(sample(after, 'kvc_raft_applied_index') > sample(before, 'kvc_raft_applied_index'), 'applied index moved');
   t.ok(sample(after, 'kvc_blob_bytes') >= 3 * 96 * KIB, 'pages of 96 KiB went to blob files');
   t.equal(sample(await scrape(url), 'kvc_lookup_keys_total', { namespace: NS }), 3, 'counters read as totals do not double on a second scrape');
+
+  // A stall: the loop held for 0.6 s, longer than half an election timeout. Counted as busy or,
+  // on a loaded machine that did not give the process a CPU meanwhile, as starved.
+  const stallSeconds = (text: string): number => sample(text, 'kvc_event_loop_stall_seconds_sum', { cause: 'busy' }) + sample(text, 'kvc_event_loop_stall_seconds_sum', { cause: 'starved' });
+  const stalledBefore = stallSeconds(await scrape(url));
+  const until = performance.now() + 600;
+  while (performance.now() < until) {
+    // Busy on purpose: nothing else may run.
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.ok(stallSeconds(await scrape(url)) >= stalledBefore + 0.5, 'a blocked event loop is counted as a stall');
 
   t.equal((await fetch(url.replace('/metrics', '/other'))).status, 404, 'only /metrics is served');
   await member.stop();
