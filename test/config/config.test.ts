@@ -12,17 +12,16 @@ import path from 'node:path';
 import { SLAB_BYTES_DEFAULT } from '../../src/store/index.js';
 import {
   ARENA_BYTES_MIN,
-  CONFIG_ARENA_BYTES_DEFAULT,
   CONFIG_FILE_BYTES_MAX,
   ConfigError,
   devClusterConfig,
   formatBytes,
   loadClusterConfig,
-  memberOptions,
   parseByteSize,
   parseClusterConfig,
   renderClusterConfig,
 } from '../../src/config/index.js';
+import { CONFIG_ARENA_BYTES_DEFAULT, memberOptions } from '../../src/member/index.js';
 
 const CONFIG_DIR = new URL('../../cluster-configs/', import.meta.url);
 const MINIMAL = 'cluster: c1\nmembers:\n  - { id: 1, address: 127.0.0.1:7401 }\n';
