@@ -13,7 +13,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import { MemberMetrics, type MetricsServer } from '../metrics/index.js';
 import { warnOnceIfFallback } from '../native/index.js';
-import { WorkPool, defaultWorkerThreads } from '../native/pool.js';
+import { WorkPool, defaultWorkerThreads } from '../workers/index.js';
 import { ClusterNode, type NodeConfig } from '../node/index.js';
 import { SharedLeases, type MemoryTierConfig, type SharedLeaseOptions } from '../store/index.js';
 import { LIMITS } from '../limits.js';
