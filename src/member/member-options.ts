@@ -3,6 +3,7 @@
 // of the member it configures.
 import path from 'node:path';
 import { ConfigError, type ClusterConfig, type TlsSettings } from '../config/index.js';
+import { LIMITS } from '../limits.js';
 import type { MemberOptions } from './member.js';
 
 /**
@@ -10,13 +11,6 @@ import type { MemberOptions } from './member.js';
  * the member supplies. A type-only import: loading a config does not load the server.
  */
 export type MemberSettings = Omit<MemberOptions, 'logger'>;
-
-/**
- * The memory tier's arena of a member run from a config (`kvc start`, `kvc dev`) that sets no
- * `memory.arenaBytes`. Members started programmatically without one get the node's smaller
- * default (DEFAULT_ARENA_BYTES in src/node), so tests that start many members stay light.
- */
-export const CONFIG_ARENA_BYTES_DEFAULT = 256 * 1024 * 1024;
 
 /** Where a member run from a config puts its shared arena files unless `memory.sharedMemoryDir` says. */
 export const SHARED_MEMORY_DIR_DEFAULT = '/dev/shm';
@@ -70,7 +64,8 @@ function tlsFiles(tls: TlsSettings, id: number): NonNullable<MemberSettings['tls
 /** The memory tier of a member: the arena, on one NUMA node if asked, in shared files unless turned off. */
 function memoryTier(config: ClusterConfig): NonNullable<MemberSettings['memoryTier']> {
   const memory = config.memory ?? {};
-  const arenaBytes = memory.arenaBytes ?? CONFIG_ARENA_BYTES_DEFAULT;
+  // LIMITS.memoryTier.arenaBytes; a member started in code without a tier gets smallArenaBytes instead.
+  const arenaBytes = memory.arenaBytes ?? LIMITS.memoryTier.arenaBytes;
   const shared = arenaBytes > 0 && memory.sharedMemory !== false;
   return {
     arenaBytes,

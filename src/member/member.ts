@@ -79,8 +79,8 @@ export interface MemberOptions {
   /**
    * The memory tier (pinned arena above LevelDB): its bytes (0 disables it) and, optionally, the
    * one NUMA node to put it all on (default: split over every node). Default: the node's small
-   * DEFAULT_ARENA_BYTES (32 MiB), so tests that start many members stay light; `kvc start` passes
-   * the config's value (256 MiB unless set).
+   * LIMITS.memoryTier.smallArenaBytes (32 MiB), so tests that start many members stay light;
+   * `kvc start` passes the config's value (LIMITS.memoryTier.arenaBytes, 256 MiB, unless set).
    */
   memoryTier?: MemberMemoryTier;
   /**
