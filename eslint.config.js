@@ -47,20 +47,20 @@ export const PAST_INDEX_ALLOWED = { cli: ['chaos/nemesis/types.js'] };
 /** Deepest folder nesting under a src/<folder> that the rules cover (src/cli/commands is 1). */
 const NESTING_MAX = 3;
 
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 // ESLint selectors cannot hold a '/' inside a regular expression: \x2F stands for it there.
 const forSelector = (pattern) => pattern.replaceAll('\\/', '\\x2F').replaceAll('/', '\\x2F');
 
 /** Matches a relative import that leaves src/<folder> (from a file `depth` folders below src/) for a folder or leaf module it may not import. */
 function wrongLayerPattern(folder, depth) {
-  const allowed = [...LAYERS[folder].map((name) => `${escape(name)}\\/`), ...(folder === 'raft' ? [] : LEAF_MODULES.map((name) => `${escape(name)}\\.js$`))];
+  const allowed = [...LAYERS[folder].map((name) => `${escapeRegex(name)}\\/`), ...(folder === 'raft' ? [] : LEAF_MODULES.map((name) => `${escapeRegex(name)}\\.js$`))];
   const lookahead = allowed.length === 0 ? '' : `(?!${allowed.join('|')})`;
   return `^(?:\\.\\.\\/){${depth}}${lookahead}`;
 }
 
 /** Matches a relative import of another folder's file other than its index.ts (and the allowed exceptions). */
 function pastIndexPattern(folder, depth) {
-  const exceptions = (PAST_INDEX_ALLOWED[folder] ?? []).map((path) => `(?!${escape(path)}$)`).join('');
+  const exceptions = (PAST_INDEX_ALLOWED[folder] ?? []).map((path) => `(?!${escapeRegex(path)}$)`).join('');
   return `^(?:\\.\\.\\/){${depth}}${exceptions}[^./][^/]*\\/(?!index\\.js$)`;
 }
 
