@@ -65,9 +65,12 @@ function pastIndexPattern(folder, depth) {
 }
 
 function layerMessage(folder) {
-  const allowed = LAYERS[folder].length === 0 ? 'no other folder' : LAYERS[folder].map((name) => `src/${name}`).join(', ');
-  const leaves = folder === 'raft' ? ' (not even src/limits.ts)' : ` and ${LEAF_MODULES.map((name) => `src/${name}.ts`).join(', ')}`;
-  return `layering: src/${folder} may import only ${allowed}${leaves}. The layers are LAYERS in eslint.config.js and the diagram in docs/ARCHITECTURE.md.`;
+  const leaves = `the leaf modules ${LEAF_MODULES.map((name) => `src/${name}.ts`).join(', ')}`;
+  const allowed =
+    folder === 'raft' ? 'nothing of the project (not even src/limits.ts)'
+    : LAYERS[folder].length === 0 ? `no other folder, only ${leaves}`
+    : `only ${LAYERS[folder].map((name) => `src/${name}`).join(', ')} and ${leaves}`;
+  return `layering: src/${folder} may import ${allowed}. The layers are LAYERS in eslint.config.js, drawn in docs/ARCHITECTURE.md.`;
 }
 
 const PAST_INDEX_MESSAGE = "layering: import another folder only through its index.ts (CONVENTIONS.md, 'Files and tests').";
