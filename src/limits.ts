@@ -72,6 +72,8 @@ export interface NamespaceLimits {
 export interface WalLimits {
   /** Size at which a WAL segment is closed and a new one started. */
   segmentBytes: number;
+  /** Payload bytes of the most recent entries the WAL keeps in memory (docs/WAL.md); older ones are read from disk. */
+  entryCacheBytes: number;
 }
 
 export interface CompactionLimits {
@@ -143,6 +145,17 @@ export interface SharedMemoryLimits {
   clientIdBytesMax: number;
 }
 
+/** The memory tier's arena (src/store/memory-tier.ts): its size when nothing sets one. */
+export interface MemoryTierLimits {
+  /** The arena of a member run from a config (`kvc start`, `kvc dev`) without `memory.arenaBytes`. */
+  arenaBytes: number;
+  /**
+   * The arena of members run many to a machine: a member started in code without a memory tier
+   * (startMember, ClusterNode: tests, benchmarks, the fuzzer's cluster) and the chaos harness's.
+   */
+  smallArenaBytes: number;
+}
+
 /** The Watch feed of cache events (src/node/watch-ring.ts, src/rpc/watch-service.ts, docs/CLIENT.md). */
 export interface WatchLimits {
   /** Events a member keeps for watchers to resume from; older ones answer KVC_WATCH_COMPACTED. */
@@ -175,6 +188,7 @@ export interface Limits {
   eviction: EvictionLimits;
   store: StoreLimits;
   sharedMemory: SharedMemoryLimits;
+  memoryTier: MemoryTierLimits;
   watch: WatchLimits;
 }
 
@@ -203,6 +217,7 @@ export function assertLimitRelations(limits: ReadonlyLimits): void {
   assert.ok(shm.leasesPerClientMax <= shm.leasesMax, 'sharedMemory.leasesPerClientMax must not exceed leasesMax');
   // A client releases the leases of one GetPages in one ReleasePages.
   assert.ok(shm.leasesPerClientMax <= limits.page.keysPerRequestMax, 'sharedMemory.leasesPerClientMax must not exceed page.keysPerRequestMax');
+  assert.ok(limits.memoryTier.smallArenaBytes <= limits.memoryTier.arenaBytes, 'memoryTier.smallArenaBytes must not exceed memoryTier.arenaBytes');
   // A slow watcher must be cut (and resume) before the ring drops what it has not read yet.
   assert.ok(limits.watch.lagEventsMax < limits.watch.ringEventsMax, 'watch.lagEventsMax must be below watch.ringEventsMax');
 }
@@ -293,7 +308,13 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     flowControlWindowBytes: 16 * MIB,
   },
   namespace: { lengthMax: 128 },
-  wal: { segmentBytes: 64 * MIB },
+  wal: {
+    segmentBytes: 64 * MIB,
+    // What a leader may have in flight to one follower (raft.maxInflightBytes) and about what one
+    // Ready applies (raft.maxCommittedSizePerReadyBytes): entries just appended are sent and applied
+    // from memory while followers keep up. Two 32 MiB pages fill it (docs/BENCHMARKS.md).
+    entryCacheBytes: 64 * MIB,
+  },
   compaction: { triggerWalBytes: 64 * MIB, triggerEntries: 10_000, triggerIntervalMs: 5 * 60 * 1000 },
   eviction: {
     highWatermarkRatio: 0.9,
@@ -325,6 +346,14 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     leaseMs: 10_000,
     clientIdBytesMax: 64,
   },
+  memoryTier: {
+    // Room for 128 pages of 2 MiB (a few long prompts' worth of hot pages) per member, pinned in
+    // RAM; `memory.arenaBytes` sizes it to the machine (0 turns it off).
+    arenaBytes: 256 * MIB,
+    // Eight 4 MiB slabs: pages still move between the tiers, while a test process starting dozens
+    // of members, or five chaos members on one machine, pins little memory.
+    smallArenaBytes: 32 * MIB,
+  },
   watch: {
     // About 200 bytes each: at most 32 MiB of memory per member, a few minutes of a busy cluster.
     ringEventsMax: 100_000,
@@ -352,6 +381,7 @@ export function resolveLimits(overrides: LimitOverrides = {}): ReadonlyLimits {
     eviction: { ...LIMITS.eviction, ...overrides.eviction },
     store: { ...LIMITS.store, ...overrides.store },
     sharedMemory: { ...LIMITS.sharedMemory, ...overrides.sharedMemory },
+    memoryTier: { ...LIMITS.memoryTier, ...overrides.memoryTier },
     watch: { ...LIMITS.watch, ...overrides.watch },
   };
   assertLimitRelations(limits);

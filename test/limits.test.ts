@@ -25,7 +25,8 @@ t.test('the defaults are the documented values', async (t) => {
   t.ok(LIMITS.raft.entryBytesMax > 32 * MIB, 'an entry holds a 32 MiB page and its metadata');
   t.match(LIMITS.page, { bytesMax: 32 * MIB, keyBytesMin: 8, keyBytesMax: 64, chunkBytes: 1 * MIB });
   t.equal(LIMITS.namespace.lengthMax, 128);
-  t.equal(LIMITS.wal.segmentBytes, 64 * MIB);
+  t.same(LIMITS.wal, { segmentBytes: 64 * MIB, entryCacheBytes: 64 * MIB });
+  t.same(LIMITS.memoryTier, { arenaBytes: 256 * MIB, smallArenaBytes: 32 * MIB }, 'a config member gets 256 MiB, one started in code 32 MiB');
   t.same(LIMITS.compaction, { triggerWalBytes: 64 * MIB, triggerEntries: 10_000, triggerIntervalMs: 300_000 });
   t.match(LIMITS.eviction, { highWatermarkRatio: 0.9, lowWatermarkRatio: 0.85, leaseMsMax: 60_000, accessReportIntervalMs: 500 });
 });
@@ -57,6 +58,7 @@ t.test('every relation rejects a configuration that breaks it', async (t) => {
     ['low watermark not below the high one', { eviction: { lowWatermarkRatio: 0.9 } }, /low watermark must be below/],
     ['high watermark above 1', { eviction: { highWatermarkRatio: 1.5 } }, /highWatermarkRatio must be at most 1/],
     ['low watermark at 0', { eviction: { lowWatermarkRatio: 0 } }, /lowWatermarkRatio must be above 0/],
+    ['small arena above the arena', { memoryTier: { smallArenaBytes: 512 * MIB } }, /smallArenaBytes must not exceed/],
     ['a zero limit', { namespace: { lengthMax: 0 } }, /namespace.lengthMax must be a positive integer/],
     ['a fractional limit', { raft: { tickMs: 12.5 } }, /raft.tickMs must be a positive integer/],
     ['a negative limit', { compaction: { triggerEntries: -1 } }, /compaction.triggerEntries must be a positive integer/],

@@ -10,7 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startMember, type RunningMember } from '../../src/rpc/index.js';
+import { startMember, type RunningMember } from '../../src/member/index.js';
 import { drivePuts } from './bench-cluster.js';
 import { KIB, round, waitFor, withTempDir } from './measure.js';
 import { PageGenerator } from './pages.js';

@@ -34,11 +34,12 @@ export const CHAOS_EVICTION_GRACE_MS = 0;
  */
 export const CHAOS_COMPACTION = Object.freeze({ entries: 2_000, keepEntries: 500 });
 /**
- * A small memory tier: five members stay light, and pages still move between the tiers. Private,
- * not shared: chaos kills members with SIGKILL, and a killed member's /dev/shm file stays until
- * that member starts again, which the last kill of a run never sees.
+ * A small memory tier (LIMITS.memoryTier.smallArenaBytes): five members stay light, and pages
+ * still move between the tiers. Private, not shared: chaos kills members with SIGKILL, and a
+ * killed member's /dev/shm file stays until that member starts again, which the last kill of a
+ * run never sees.
  */
-export const CHAOS_MEMORY = Object.freeze({ arenaBytes: '32MiB', sharedMemory: false });
+export const CHAOS_MEMORY = Object.freeze({ arenaBytes: LIMITS.memoryTier.smallArenaBytes, sharedMemory: false });
 const CLUSTER_NAME = 'chaos';
 
 export interface ChaosClusterOptions {

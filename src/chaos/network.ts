@@ -4,7 +4,7 @@
 //
 // Why Q(j) exists: a member added at run time (the membership nemesis removes a member, wipes it
 // and adds it back) is announced to every member with ONE address, carried in the membership
-// change's context (src/rpc/member.ts), and that address then overrides each member's config.
+// change's context (src/member/member.ts), and that address then overrides each member's config.
 // No single address can be a different proxy for each sender, so a re-added member j is
 // announced at Q(j), and from then on every member may reach j through Q(j) (or through P(i->j),
 // where its config still applies). Cutting i->j therefore blocks P(i->j) and, once j has been

@@ -4,7 +4,7 @@
 // `kvc dev` asks for when it runs on a terminal. The term and role are read from the member when
 // each line is written (the last ones seen once it has stopped). Lines below the level are dropped.
 import pino from 'pino';
-import type { RunningMember } from '../rpc/index.js';
+import type { RunningMember } from '../member/index.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log-options.js';
 
 export interface MemberLog {

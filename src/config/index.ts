@@ -38,7 +38,7 @@
 // a running cluster is listed in the file too, and started with `kvc start --join`.
 export { loadClusterConfig, parseClusterConfig, renderClusterConfig, CONFIG_FILE_BYTES_MAX } from './cluster-config.js';
 export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from './config-error.js';
-export { memberOptions, devClusterConfig, CONFIG_ARENA_BYTES_DEFAULT, type MemberSettings, type MemberOverrides, type DevClusterOptions } from './member-options.js';
+export { devClusterConfig, type DevClusterOptions } from './dev-config.js';
 export { parseAddress, isLoopbackAddress, TOKENS_MAX, MEMBERS_MAX, ARENA_BYTES_MIN, ARENA_BYTES_MAX, WORKER_THREADS_MAX } from './validate.js';
 export { parseByteSize, formatBytes, SIZE_FORMS } from './size.js';
 export type { ClusterConfig, ClusterMember, RaftSettings, StorageSettings, CompactionSettings, MemorySettings, WorkerSettings, TlsSettings, TokenSettings, TokenScope } from './types.js';

@@ -3,7 +3,7 @@
 // affinity, and the raw conversions and checksum that src/codec dispatches to. Importing this
 // file never throws and costs one dlopen: without the addon (KVC_NATIVE=0, not built, a stale
 // build, or a load error) every function takes its fallback and nativeStatus() says why.
-// The work pool (pool*.ts) lives in this folder too and has its own entry points.
+// The work pool that runs on these functions is src/workers, above the codec; nothing here imports it.
 import { loaded } from './addon.js';
 import { NativeApi, type NativeCodec } from './api.js';
 import type { SharedFileReader } from './shared-file.js';

@@ -1,5 +1,5 @@
 // Public surface of one cluster member and its transports.
-export { ClusterNode, DEFAULT_ARENA_BYTES, type NodeConfig, type NodeStatus } from './node.js';
+export { ClusterNode, type NodeConfig, type NodeStatus } from './node.js';
 export type { CompactionOptions } from './compaction-policy.js';
 export type { NodeObserver } from './observer.js';
 export type { Transport, TransportHandler } from './transport.js';

@@ -109,8 +109,8 @@ export interface NodeConfig {
   defaultTtlMs?: number;
   /**
    * The memory tier above LevelDB (pinned arena; arenaBytes 0 disables it). Default: a small
-   * arena (DEFAULT_ARENA_BYTES), so a process that runs many members (tests) stays light;
-   * `kvc start` passes the config's value (256 MiB unless set).
+   * arena (LIMITS.memoryTier.smallArenaBytes), so a process that runs many members (tests) stays
+   * light; `kvc start` passes the config's value (LIMITS.memoryTier.arenaBytes unless set).
    */
   memoryTier?: MemoryTierConfig;
   /** Where snapshot chunk checksums are computed (the member's work pool); default: inline. */
@@ -174,8 +174,6 @@ type InboxItem =
   | { kind: 'campaign' }
   | { kind: 'snapshot-status'; to: NodeId; ok: boolean };
 
-/** Arena of a member whose config names none (programmatic starts: tests, benchmarks). */
-export const DEFAULT_ARENA_BYTES = 32 * 1024 * 1024;
 const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
 /** Namespaces whose lookups a member counts; lookups in more are not counted (bounded memory). */
 const LOOKUP_STATS_NAMESPACES_MAX = 10_000;
@@ -292,7 +290,7 @@ export class ClusterNode {
       messageEventsMax: config.watchRing?.messageEventsMax ?? LIMITS.watch.eventsPerMessageMax,
     });
     try {
-      tier = openMemoryTier(config.memoryTier ?? { arenaBytes: DEFAULT_ARENA_BYTES }, config.logger);
+      tier = openMemoryTier(config.memoryTier ?? { arenaBytes: LIMITS.memoryTier.smallArenaBytes }, config.logger);
       const onApplied: AppliedListener = (events, index) => ring.append(events, index);
       try {
         if (storeMissingUnderLog(config.dataDir, wal)) throw new StoreDamagedError('the store is missing while the WAL holds entries or a snapshot');

@@ -4,3 +4,4 @@ export { RawNode } from './raw-node.js';
 export { MemoryStorage } from './memory-storage.js';
 export { encodeConfChange, decodeConfChange, applyConfChangeToState } from './conf-change.js';
 export { CAMPAIGN_TRANSFER_CONTEXT } from './raft.js';
+export { describeEntry, describeHardState, describeMessage, describeSnapshot, describeSoftState } from './describe.js';

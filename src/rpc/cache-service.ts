@@ -7,7 +7,7 @@ import { steadyWallClockMs } from '../clock.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { Command, PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
-import type { WorkPool } from '../native/pool.js';
+import type { WorkPool } from '../workers/index.js';
 import type { ApplyResult } from '../store/index.js';
 import { authorize } from './auth.js';
 import { storeConversionFor } from './dtype-convert.js';

@@ -1,6 +1,10 @@
-// The public surface of src/rpc: one member's gRPC server (Cache, Admin, Peer, health,
-// reflection), the gRPC peer transport, and the proto loading shared with tools and tests.
-export { startMember, type MemberOptions, type RunningMember } from './member.js';
+// The public surface of src/rpc: the gRPC services of a member (Cache, Admin, Peer) and the
+// context they share, the gRPC peer transport, and the proto loading shared with tools and
+// tests. What wires them into one member process (startMember) is src/member, above this folder.
+export { cacheServiceHandlers, PUT_STREAM_INFLIGHT_BYTES_MAX } from './cache-service.js';
+export { adminServiceHandlers } from './admin-service.js';
+export { PeerService } from './peer-service.js';
+export { MemberContext, DEFAULT_REQUEST_TIMEOUT_MS, type MemberContextOptions } from './member-context.js';
 export { freeLoopbackPorts } from './free-ports.js';
 export { GrpcTransport, PEER_OUTBOX_BYTES_MAX, type GrpcTransportOptions, type TransportCounters } from './grpc-transport.js';
 export { AddressBook, ADDRESS_BOOK_FILE } from './address-book.js';
@@ -20,5 +24,4 @@ export {
 export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObject } from './errors.js';
 export { authorize, authorizePeer, hashToken, AccessPolicy, SCOPES, ALL_NAMESPACES, type Scope, type TokenGrant } from './auth.js';
 export { MemberCertificates, memberIdsOf, MEMBER_URI_PREFIX, type TlsFiles } from './tls.js';
-export { PUT_STREAM_INFLIGHT_BYTES_MAX } from './cache-service.js';
 export type * from './proto-types.js';

@@ -1,5 +1,5 @@
 // What the service handlers of one member share: its node (set once it has started), its
-// addresses, the logger, its work pool for CPU-heavy steps (src/native/pool.ts), and the helpers
+// addresses, the logger, its work pool for CPU-heavy steps (src/workers/pool.ts), and the helpers
 // every handler uses to find the node, insist on leadership, honour a call's deadline and map
 // errors. Handlers never touch a node that is not started or already stopped; such a member
 // answers UNAVAILABLE like one without a leader.
@@ -8,7 +8,7 @@ import type { ClusterNode } from '../node/index.js';
 import { NONE, type NodeId } from '../raft/index.js';
 import { KvcError } from '../errors.js';
 import { AccessPolicy } from './auth.js';
-import { WorkPool } from '../native/pool.js';
+import { WorkPool } from '../workers/index.js';
 import type { SharedArena, SharedLeases } from '../store/index.js';
 import { KVC_CODE_TRAILER, toServiceError, type ServiceErrorObject } from './errors.js';
 

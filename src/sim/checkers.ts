@@ -17,8 +17,8 @@
 // goes down, and a follower never commits past the last entry an append message verified (Raft
 // paper figure 2, AppendEntries receiver rule 5). They catch some bugs sooner than the safety
 // properties do, and one that cannot reach the safety properties at all with this core's leader.
-import type { Entry, HardState, NodeId } from '../raft/types.js';
-import { EntryType } from '../raft/types.js';
+import type { Entry, HardState, NodeId } from '../raft/index.js';
+import { EntryType } from '../raft/index.js';
 
 /** A broken invariant: the run stops and reports it. */
 export class InvariantViolation extends Error {

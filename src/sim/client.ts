@@ -5,7 +5,7 @@
 // has caught up. Only one membership change is in the air at a time, as Raft requires: the next
 // one is proposed only after the previous one's log position was applied (with it, or with
 // whatever replaced it there).
-import type { ConfChange, Entry, NodeId, ReadState } from '../raft/types.js';
+import type { ConfChange, Entry, NodeId, ReadState } from '../raft/index.js';
 import { InvariantViolation } from './checkers.js';
 import type { SimNode } from './sim-node.js';
 import type { Simulation } from './simulation.js';

@@ -11,7 +11,7 @@
 // stop a new leader right after its first commit (the moment the paper's figure 8 is about).
 // Composite scenarios combine them in the shapes known to break broken Rafts: split votes with
 // crashed voters, and leaders that come and go with divergent uncommitted tails.
-import type { NodeId, Ready } from '../raft/types.js';
+import type { NodeId, Ready } from '../raft/index.js';
 import { InvariantViolation } from './checkers.js';
 import { CALM_NOISE } from './network.js';
 import type { SimNode } from './sim-node.js';

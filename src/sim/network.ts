@@ -3,7 +3,7 @@
 // (symmetric or one-way). It is deterministic: every random choice comes from the Prng it is
 // given, and ties between messages due at the same tick are broken by a random key drawn at send
 // time, so reordering is part of the seed.
-import type { Message, NodeId } from '../raft/types.js';
+import type { Message, NodeId } from '../raft/index.js';
 import type { Prng } from './prng.js';
 
 /** A message on the wire, with what the simulator needs to deliver or report it. */

@@ -2,7 +2,7 @@
 // RawNode and an in-memory state machine (both lost in a crash). A restart builds a new RawNode
 // on the same disk and restores the state machine from the disk's latest snapshot; the committed
 // entries after that snapshot are then applied again.
-import type { ConfState, NodeId, RaftConfig } from '../raft/types.js';
+import type { ConfState, NodeId, RaftConfig } from '../raft/index.js';
 import type { Prng } from './prng.js';
 import { SimStateMachine } from './state-machine.js';
 import type { RaftModule, SimParams } from './types.js';

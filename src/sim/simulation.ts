@@ -6,7 +6,7 @@
 // Driver order per Ready (the contract in src/raft/raw-node.ts): persist snapshot, entries and
 // hard state; send messages; apply committed entries; advance(). Crashes can cut in before
 // persisting (the Ready is lost) or after persisting (messages not sent).
-import type { ConfState, Entry, Message, NodeId, Ready } from '../raft/types.js';
+import type { ConfState, Entry, Message, NodeId, Ready } from '../raft/index.js';
 import { InvariantViolation, SafetyChecker } from './checkers.js';
 import { ClientLoad } from './client.js';
 import { FaultScheduler } from './faults.js';

@@ -3,7 +3,7 @@
 // is enough to check that every node, whether it applied entry by entry or restored a snapshot,
 // reached the same state at the same index. It lives in memory: a crash loses it, and a restart
 // restores it from the node's latest snapshot and re-applies the committed entries after it.
-import type { Entry } from '../raft/types.js';
+import type { Entry } from '../raft/index.js';
 import { FNV_OFFSET_BASIS, fnv1aBytes, fnv1aU32 } from './hash.js';
 
 const IMAGE_BYTES = 12;

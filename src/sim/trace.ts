@@ -1,7 +1,7 @@
 // One-line (or indented multi-line) descriptions of simulator events for replay traces, in the
 // format of src/raft/describe.ts (etcd's), so a trace reads like the interaction tests' output.
-import { describeEntry, describeHardState, describeMessage, describeSnapshot, describeSoftState } from '../raft/describe.js';
-import type { Message, Ready } from '../raft/types.js';
+import { describeEntry, describeHardState, describeMessage, describeSnapshot, describeSoftState } from '../raft/index.js';
+import type { Message, Ready } from '../raft/index.js';
 
 export function describeMessageLine(m: Message): string {
   return describeMessage(m);

@@ -17,7 +17,7 @@
 //
 // Why split rather than place pages by the reader's node: the event loop that serves GetPages is
 // not pinned to a node, so no node is "local" to a read; splitting keeps each node's share of the
-// memory bounded and local to the worker threads pinned there (src/native/pool.ts).
+// memory bounded and local to the worker threads pinned there (src/workers/pool.ts).
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';

@@ -13,7 +13,7 @@
 //
 // Each chunk's bytes are checksummed once: the whole-stream crc32c is combined from the chunk
 // crcs (crc32cCombine, zlib's crc32_combine for the Castagnoli polynomial) instead of a second
-// pass over the bytes. The chunk checksums can run in the member's work pool (src/native/pool.ts)
+// pass over the bytes. The chunk checksums can run in the member's work pool (src/workers/pool.ts)
 // through the async methods (addAsync, finishAsync, pushAsync); the pool keeps them inline where
 // a thread hop costs more than the checksum (with the native addon, 1 MiB takes about 0.1 ms).
 
@@ -60,7 +60,7 @@ export interface SnapshotRecord {
 }
 
 /**
- * Where chunk checksums are computed: the member's work pool (src/native/pool.ts) fits. `owned`
+ * Where chunk checksums are computed: the member's work pool (src/workers/pool.ts) fits. `owned`
  * says the caller holds the only reference to the whole ArrayBuffer of `data`, so it may be
  * moved to another thread; afterwards the caller uses the returned `data`.
  */

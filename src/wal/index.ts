@@ -1,6 +1,6 @@
 // The public surface of src/wal: the Raft log on disk (docs/WAL.md). Other folders import only
 // this file.
-export { Wal, DEFAULT_ENTRY_CACHE_BYTES } from './wal.js';
+export { Wal } from './wal.js';
 export type { WalOptions, SaveBatch, WalStats } from './wal.js';
 export { WalCorruptionError, WalFailedError, WAL_CORRUPT_CODE, WAL_FAILED_CODE } from './errors.js';
 export { NodeFileLayer, nodeFileLayer } from './file-layer.js';

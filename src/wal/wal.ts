@@ -40,8 +40,6 @@ import { createSegment } from './segment.js';
 import type { Segment } from './segment.js';
 
 const MIB = 1024 * 1024;
-/** Payload bytes of recent entries kept in memory by default. */
-export const DEFAULT_ENTRY_CACHE_BYTES = 64 * MIB;
 /** Most bytes read back from disk in one positioned read (one larger record is read alone). */
 const READ_SPAN_BYTES_MAX = 1 * MIB;
 
@@ -55,7 +53,7 @@ export interface WalOptions {
   files?: FileLayer;
   /** Truncate the log at damage found while opening instead of refusing to open (docs/WAL.md). */
   repair?: boolean;
-  /** Payload bytes of the most recent entries kept in memory (default 64 MiB). */
+  /** Payload bytes of the most recent entries kept in memory (default LIMITS.wal.entryCacheBytes, 64 MiB). */
   entryCacheBytes?: number;
   /** Receives one line per notable event: opening, torn tails, repairs, compactions. */
   logger?: (line: string) => void;
@@ -157,7 +155,7 @@ export class Wal implements LogStorage {
       segmentBytes: options.segmentBytes ?? LIMITS.wal.segmentBytes,
       logger: options.logger ?? defaultLogger,
     };
-    const cacheBytesMax = options.entryCacheBytes ?? DEFAULT_ENTRY_CACHE_BYTES;
+    const cacheBytesMax = options.entryCacheBytes ?? LIMITS.wal.entryCacheBytes;
     assert.ok(Number.isSafeInteger(resolved.segmentBytes) && resolved.segmentBytes > 0, 'segmentBytes must be a positive integer');
     assert.ok(Number.isSafeInteger(cacheBytesMax) && cacheBytesMax >= 0, 'entryCacheBytes must be a non-negative integer');
     const startedMs = performance.now();

@@ -1,4 +1,4 @@
-// Proves the client library against a real 3-member cluster (src/rpc startMember: real gRPC
+// Proves the client library against a real 3-member cluster (src/member startMember: real gRPC
 // servers on 127.0.0.1 port 0, real WALs and LevelDBs in a temp dir, 10 ms ticks, fsync off).
 // Because port-0 addresses are only known once bound, the cluster is grown the way an operator
 // would: member 1 starts alone, members 2 and 3 start empty (`join`) and the client's addMember
@@ -13,7 +13,7 @@ import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startMember, type RunningMember } from '../../src/rpc/index.js';
+import { startMember, type RunningMember } from '../../src/member/index.js';
 import { crc32c, fp16ToFp32 } from '../../src/codec/index.js';
 import { KvcClient, hashBlocks, type PageInput } from '../../src/client/index.js';
 import { eventually as waitFor } from '../wait.js';

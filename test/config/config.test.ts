@@ -12,17 +12,17 @@ import path from 'node:path';
 import { SLAB_BYTES_DEFAULT } from '../../src/store/index.js';
 import {
   ARENA_BYTES_MIN,
-  CONFIG_ARENA_BYTES_DEFAULT,
   CONFIG_FILE_BYTES_MAX,
   ConfigError,
   devClusterConfig,
   formatBytes,
   loadClusterConfig,
-  memberOptions,
   parseByteSize,
   parseClusterConfig,
   renderClusterConfig,
 } from '../../src/config/index.js';
+import { LIMITS } from '../../src/limits.js';
+import { memberOptions } from '../../src/member/index.js';
 
 const CONFIG_DIR = new URL('../../cluster-configs/', import.meta.url);
 const MINIMAL = 'cluster: c1\nmembers:\n  - { id: 1, address: 127.0.0.1:7401 }\n';
@@ -112,9 +112,9 @@ t.test('memberOptions maps every section onto the member and node options', asyn
   const minimal = parseClusterConfig(MINIMAL, 'm.yaml');
   t.equal(minimal.dataDir, './.kvc/c1', 'dataDir defaults to ./.kvc/<cluster>');
   t.same(Object.keys(memberOptions(minimal, 1)).sort(), ['advertise', 'dataDir', 'id', 'listen', 'members', 'memoryTier'], 'absent sections stay absent');
-  t.same(memberOptions(minimal, 1).memoryTier, { arenaBytes: CONFIG_ARENA_BYTES_DEFAULT, sharedMemory: { dir: '/dev/shm' } }, 'a config without memory gets the 256 MiB arena, shared');
+  t.same(memberOptions(minimal, 1).memoryTier, { arenaBytes: LIMITS.memoryTier.arenaBytes, sharedMemory: { dir: '/dev/shm' } }, 'a config without memory gets the 256 MiB arena, shared');
   const unshared = parseClusterConfig(`${MINIMAL}memory: { sharedMemory: false }\n`, 'unshared.yaml');
-  t.same(memberOptions(unshared, 1).memoryTier, { arenaBytes: CONFIG_ARENA_BYTES_DEFAULT }, 'sharedMemory false: private memory');
+  t.same(memberOptions(unshared, 1).memoryTier, { arenaBytes: LIMITS.memoryTier.arenaBytes }, 'sharedMemory false: private memory');
   const off = parseClusterConfig(`${MINIMAL}memory: { arenaBytes: 0 }\nworkers: { threads: 0 }\n`, 'off.yaml');
   t.same(memberOptions(off, 1).memoryTier, { arenaBytes: 0 }, 'arenaBytes 0 turns the tier off');
   t.equal(memberOptions(off, 1).workerThreads, 0, 'threads 0: no pool');

@@ -6,7 +6,8 @@
 // arenaBytes 0 has no tier; a NUMA node that does not exist fails the start cleanly (the data
 // directory opens again right after).
 import t from 'tap';
-import { ClusterNode, DEFAULT_ARENA_BYTES } from '../../src/node/index.js';
+import { LIMITS } from '../../src/limits.js';
+import { ClusterNode } from '../../src/node/index.js';
 import { InProcessTransport } from '../../src/node/index.js';
 import { NS, eventually, makeCluster, pageBytes, pageKey, putCommand, putWithRetry, type TestCluster } from './helpers.js';
 
@@ -34,7 +35,7 @@ t.test('reads go through each replica\'s tier; a snapshot install clears it', as
   for (const node of cluster.nodes.values()) {
     t.equal((await readBytes(node, 1))?.fromTier, true, `member ${node.id}: promoted on the first read`);
     await readBytes(node, 1);
-    t.match(node.memoryTierStats(), { hits: 1, misses: 1, cachedPages: 1, arenaBytes: DEFAULT_ARENA_BYTES }, `member ${node.id}: then a hit`);
+    t.match(node.memoryTierStats(), { hits: 1, misses: 1, cachedPages: 1, arenaBytes: LIMITS.memoryTier.smallArenaBytes }, `member ${node.id}: then a hit`);
   }
 
   // Cut a follower off; delete page 1 and put other bytes under its key; compact past it all.

@@ -12,7 +12,7 @@ import t from 'tap';
 import { KvcClient, type PageInput } from '../../src/client/index.js';
 import { crc32c } from '../../src/codec/index.js';
 import { pageId } from '../../src/store/index.js';
-import type { RunningMember } from '../../src/rpc/index.js';
+import type { RunningMember } from '../../src/member/index.js';
 import { RawClient, eventually, sleep, startCluster, type CallError } from './helpers.js';
 
 const MIB = 1024 * 1024;

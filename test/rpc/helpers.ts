@@ -8,7 +8,8 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
-import { clientChannelOptions, freeLoopbackPorts, loadProtos, startMember, type MemberOptions, type RunningMember } from '../../src/rpc/index.js';
+import { startMember, type MemberOptions, type RunningMember } from '../../src/member/index.js';
+import { clientChannelOptions, freeLoopbackPorts, loadProtos } from '../../src/rpc/index.js';
 import type { GetPagesResponse, PageMetaOut, PutPagesRequest, PutPagesResponse } from '../../src/rpc/index.js';
 import { sleep, eventually } from '../wait.js';
 

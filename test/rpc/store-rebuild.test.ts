@@ -3,7 +3,7 @@
 //   1. one record damaged while the member runs: a byte of an inline page payload in a LevelDB
 //      table is flipped (LevelDB reads tables without checking block checksums). A GetPages from
 //      that member is refused with KVC_CHECKSUM_MISMATCH, never served, and the page is repaired
-//      from a peer (src/rpc/payload-repair.ts).
+//      from a peer (src/member/payload-repair.ts).
 //   2. damage found at open (src/node/store-recovery.ts): a follower is stopped, a byte of its
 //      LevelDB's CURRENT file is flipped (LevelDB then refuses to open: "Corruption"), and it is
 //      started again. It must not crash-loop: it moves the store and WAL aside (kept once for

@@ -2,7 +2,7 @@
 // page payloads) and in its LevelDB files (the newest .log, one .ldb table, and one time in four
 // the MANIFEST or CURRENT), then start it. The member must never serve damaged bytes:
 //   - blob payloads: every read checks the page's crc32c, and its start-up scrub
-//     (src/rpc/payload-repair.ts) replaces those that fail with a peer's copy;
+//     (src/member/payload-repair.ts) replaces those that fail with a peer's copy;
 //   - LevelDB files: the store's open verifies every table block's crc32c (table-check.ts),
 //     LevelDB checks its MANIFEST and .log records (a dropped .log record is read from its info
 //     log); a damaged store is moved aside and the member rejoins as an empty follower that the

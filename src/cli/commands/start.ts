@@ -13,8 +13,8 @@
 // SIGHUP makes a TLS member read its CA, certificate and key files again (new connections get them),
 // as daemons do; it does not stop the member (SIGINT and SIGTERM do).
 import { Option, type Command } from 'commander';
-import { loadClusterConfig, memberOptions } from '../../config/index.js';
-import type { RunningMember } from '../../rpc/index.js';
+import { loadClusterConfig } from '../../config/index.js';
+import type { RunningMember } from '../../member/index.js';
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log-options.js';
 import { parseMemberId } from '../options.js';
@@ -64,6 +64,9 @@ async function runStart(o: StartOptions): Promise<number> {
   // Before anything else: a refused switch must not leave a half-started member behind.
   const unsafe = resolveUnsafeSwitches(o);
   const config = await loadClusterConfig(o.config);
+  // Loaded here, not at the top: the server side (gRPC server, WAL, LevelDB) is only needed by
+  // this command, and every other command starts faster without it.
+  const { memberOptions, startMember } = await import('../../member/index.js');
   const options = { ...memberOptions(config, o.id, { join: o.join === true, walRepair: o.repair === true, source: o.config }), ...unsafeMemberOptions(unsafe) };
   if (unsafe.ack !== undefined) options.node = { ...options.node, unsafeAckBeforeCommit: true };
   const faultFile = unsafe.faults;
@@ -89,9 +92,6 @@ async function runStart(o: StartOptions): Promise<number> {
     else onDisconnect();
   }
   try {
-    // Loaded here, not at the top: the server side (gRPC server, WAL, LevelDB) is only needed by
-    // this command, and every other command starts faster without it.
-    const { startMember } = await import('../../rpc/index.js');
     member = await startMember({ ...options, logger: log }).catch((error: Error) => {
       throw new CliError(`member ${o.id} did not start: ${error.message}`);
     });

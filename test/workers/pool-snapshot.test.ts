@@ -10,7 +10,7 @@
 // Runs also with KVC_NATIVE=0.
 import t from 'tap';
 import { crc32c } from '../../src/codec/index.js';
-import { WorkPool } from '../../src/native/pool.js';
+import { WorkPool } from '../../src/workers/index.js';
 import { ChunkReader, ChunkWriter, SNAPSHOT_CHUNK_BYTES, SnapshotStreamError, crc32cCombine, type SnapshotChunk, type SnapshotRecord } from '../../src/store/snapshot-stream.js';
 import { PageStore } from '../../src/store/index.js';
 import { prng } from '../codec/prng.js';

@@ -1,4 +1,4 @@
-// Proves payload repair (src/rpc/payload-repair.ts) on three real in-process members over gRPC on
+// Proves payload repair (src/member/payload-repair.ts) on three real in-process members over gRPC on
 // 127.0.0.1: a page's blob payload on one follower is damaged while it runs (one byte flipped in
 // its blob file); a GetPages from that follower is refused with KVC_CHECKSUM_MISMATCH, never
 // served; the refused read reports the page, the member fetches a good copy from a peer, and the
@@ -11,7 +11,7 @@ import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '../../src/codec/index.js';
 import type { GetPagesResponse } from '../../src/rpc/index.js';
-import { NS, RawClient, eventually, pageKey, putPages, servedEventually, startCluster, u8Page } from './helpers.js';
+import { NS, RawClient, eventually, pageKey, putPages, servedEventually, startCluster, u8Page } from '../rpc/helpers.js';
 
 const BYTES = 100 * 1024;
 

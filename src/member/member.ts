@@ -5,29 +5,37 @@
 // Start order: bind the server first (with port 0 the real port is only known then, and peers
 // must be told the advertised address), then open the node. Requests that arrive in between are
 // answered UNAVAILABLE and peer messages dropped; health says NOT_SERVING until the node is up.
-import { PayloadRepair } from './payload-repair.js';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
-import { MemberMetrics, type MetricsServer } from '../metrics/member-metrics.js';
+import { MemberMetrics, type MetricsServer } from '../metrics/index.js';
 import { warnOnceIfFallback } from '../native/index.js';
-import { WorkPool, defaultWorkerThreads } from '../native/pool.js';
+import { WorkPool, defaultWorkerThreads } from '../workers/index.js';
 import { ClusterNode, type NodeConfig } from '../node/index.js';
 import { SharedLeases, type MemoryTierConfig, type SharedLeaseOptions } from '../store/index.js';
 import { LIMITS } from '../limits.js';
 import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from '../raft/index.js';
-import { ADDRESS_BOOK_FILE, AddressBook } from './address-book.js';
-import { adminServiceHandlers } from './admin-service.js';
-import { AccessPolicy, type TokenGrant } from './auth.js';
-import { cacheServiceHandlers } from './cache-service.js';
-import { GrpcTransport } from './grpc-transport.js';
-import { MemberContext } from './member-context.js';
-import { PeerService } from './peer-service.js';
-import { SERVICE_NAMES, createServer, loadProtos, reflectionPackageDefinition } from './protos.js';
-import { MemberCertificates, type TlsFiles } from './tls.js';
+import { PayloadRepair } from './payload-repair.js';
+import {
+  ADDRESS_BOOK_FILE,
+  AccessPolicy,
+  AddressBook,
+  GrpcTransport,
+  MemberCertificates,
+  MemberContext,
+  PeerService,
+  SERVICE_NAMES,
+  adminServiceHandlers,
+  cacheServiceHandlers,
+  createServer,
+  loadProtos,
+  reflectionPackageDefinition,
+  type TlsFiles,
+  type TokenGrant,
+} from '../rpc/index.js';
 
 export interface MemberOptions {
   id: number;
@@ -71,8 +79,8 @@ export interface MemberOptions {
   /**
    * The memory tier (pinned arena above LevelDB): its bytes (0 disables it) and, optionally, the
    * one NUMA node to put it all on (default: split over every node). Default: the node's small
-   * DEFAULT_ARENA_BYTES (32 MiB), so tests that start many members stay light; `kvc start` passes
-   * the config's value (256 MiB unless set).
+   * LIMITS.memoryTier.smallArenaBytes (32 MiB), so tests that start many members stay light;
+   * `kvc start` passes the config's value (LIMITS.memoryTier.arenaBytes, 256 MiB, unless set).
    */
   memoryTier?: MemberMemoryTier;
   /**

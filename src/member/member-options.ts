@@ -1,23 +1,16 @@
 // From a cluster config to what one member process needs to start (the MemberOptions of
-// src/rpc's startMember), and the embedded config `kvc dev` runs when given no file.
+// startMember). It lives with startMember, above src/config, so that src/config imports nothing
+// of the member it configures.
 import path from 'node:path';
-import type { MemberOptions } from '../rpc/index.js';
-import { ConfigError } from './config-error.js';
-import { MEMBERS_MAX, parseAddress } from './validate.js';
-import type { ClusterConfig, TlsSettings } from './types.js';
+import { ConfigError, type ClusterConfig, type TlsSettings } from '../config/index.js';
+import { LIMITS } from '../limits.js';
+import type { MemberOptions } from './member.js';
 
 /**
- * What `startMember` needs (src/rpc's MemberOptions), minus the logger, which the process running
+ * What `startMember` needs (its MemberOptions), minus the logger, which the process running
  * the member supplies. A type-only import: loading a config does not load the server.
  */
 export type MemberSettings = Omit<MemberOptions, 'logger'>;
-
-/**
- * The memory tier's arena of a member run from a config (`kvc start`, `kvc dev`) that sets no
- * `memory.arenaBytes`. Members started programmatically without one get the node's smaller
- * default (DEFAULT_ARENA_BYTES in src/node), so tests that start many members stay light.
- */
-export const CONFIG_ARENA_BYTES_DEFAULT = 256 * 1024 * 1024;
 
 /** Where a member run from a config puts its shared arena files unless `memory.sharedMemoryDir` says. */
 export const SHARED_MEMORY_DIR_DEFAULT = '/dev/shm';
@@ -71,34 +64,12 @@ function tlsFiles(tls: TlsSettings, id: number): NonNullable<MemberSettings['tls
 /** The memory tier of a member: the arena, on one NUMA node if asked, in shared files unless turned off. */
 function memoryTier(config: ClusterConfig): NonNullable<MemberSettings['memoryTier']> {
   const memory = config.memory ?? {};
-  const arenaBytes = memory.arenaBytes ?? CONFIG_ARENA_BYTES_DEFAULT;
+  // LIMITS.memoryTier.arenaBytes; a member started in code without a tier gets smallArenaBytes instead.
+  const arenaBytes = memory.arenaBytes ?? LIMITS.memoryTier.arenaBytes;
   const shared = arenaBytes > 0 && memory.sharedMemory !== false;
   return {
     arenaBytes,
     ...(memory.numaNode === undefined ? {} : { numaNode: memory.numaNode }),
     ...(shared ? { sharedMemory: { dir: memory.sharedMemoryDir ?? SHARED_MEMORY_DIR_DEFAULT } } : {}),
   };
-}
-
-export interface DevClusterOptions {
-  nodes: number;
-  basePort: number;
-  dataDir: string;
-  host?: string;
-}
-
-const DEV_HOST = '127.0.0.1';
-
-/** The embedded config of `kvc dev`: `nodes` members on consecutive loopback ports from `basePort`. */
-export function devClusterConfig(o: DevClusterOptions): ClusterConfig {
-  const host = o.host ?? DEV_HOST;
-  if (!Number.isSafeInteger(o.nodes) || o.nodes < 1 || o.nodes > MEMBERS_MAX) {
-    throw new RangeError(`nodes must be 1-${MEMBERS_MAX}, got ${o.nodes}`);
-  }
-  // Metrics on any free loopback port each; `kvc status --json` shows where (members[].metricsUrl).
-  const members = Array.from({ length: o.nodes }, (_, i) => ({ id: i + 1, address: `${host}:${o.basePort + i}`, metricsAddress: `${host}:0` }));
-  for (const member of members) {
-    if (!parseAddress(member.address)) throw new RangeError(`ports ${o.basePort}..${o.basePort + o.nodes - 1} are not all valid`);
-  }
-  return { cluster: 'dev', dataDir: path.resolve(o.dataDir), members, raft: {}, storage: {}, compaction: {} };
 }

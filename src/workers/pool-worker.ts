@@ -4,7 +4,7 @@
 // the buffers of their results back by transfer, not by copy.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { setThreadAffinity } from './index.js';
+import { setThreadAffinity } from '../native/index.js';
 import { POOL_WORKER_READY, runJob, type PoolJob, type PoolWorkerData, type PoolWorkerReady } from './pool-jobs.js';
 
 function pin(cpus: number[]): PoolWorkerReady {

@@ -17,12 +17,13 @@
 // reports whether that worked; `status()` says so. Workers run at a lower priority (nice) than the
 // event loop, which keeps at least one core: bulk work fills the gaps.
 //
-// Other folders import this file directly rather than through src/native/index.ts: the codec
-// imports index.ts, which must stay light, and this file loads piscina.
+// Other folders import it through src/workers/index.ts. It lives above src/codec and src/native
+// (not in src/native, which the codec loads and which must stay light): only what runs a pool
+// loads piscina.
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { nativeStatus, numaTopology } from './index.js';
+import { nativeStatus, numaTopology } from '../native/index.js';
 import { POOL_WORKER_READY, runJob, type ChecksumResult, type PoolJob, type PoolJobResult, type PoolWorkerData, type PoolWorkerReady, type PreparePutJob, type PreparePutResult } from './pool-jobs.js';
 
 /**

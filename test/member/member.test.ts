@@ -12,9 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
-import { startMember, type GetPagesResponse, type LookupResponse, type PutPagesRequest, type PutPagesResponse, type StatusResponse } from '../../src/rpc/index.js';
+import { startMember } from '../../src/member/index.js';
+import type { GetPagesResponse, LookupResponse, PutPagesRequest, PutPagesResponse, StatusResponse } from '../../src/rpc/index.js';
 import { FaultInjectingFileLayer } from '../../src/wal/index.js';
-import { NS, RawClient, eventually, pageMessages, putPages, reservePorts, sleep, startCluster, u8Page, type CallError } from './helpers.js';
+import { NS, RawClient, eventually, pageMessages, putPages, reservePorts, sleep, startCluster, u8Page, type CallError } from '../rpc/helpers.js';
 
 const MIB = 1024 * 1024;
 const root = await mkdtemp(path.join(os.tmpdir(), 'kvc-member-'));

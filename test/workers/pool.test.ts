@@ -1,4 +1,4 @@
-// Proves the work pool (src/native/pool.ts) gives what the jobs give inline, and behaves as a
+// Proves the work pool (src/workers/pool.ts) gives what the jobs give inline, and behaves as a
 // pool must: put preparation (checksum check, fp32/bf16 -> fp16, stored checksum) and chunk
 // checksums are byte-identical between 2 real worker threads, threads 0 (inline) and the codec's
 // reference functions, over many sizes (odd ones and multi-MiB ones) of seeded random data; a
@@ -18,8 +18,7 @@ import path from 'node:path';
 import t from 'tap';
 import { bf16ToFp16, crc32c, fp32ToFp16 } from '../../src/codec/index.js';
 import { nativeStatus } from '../../src/native/index.js';
-import { NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN, POOL_OFFLOAD_BYTES_MIN, WorkPool, defaultWorkerThreads } from '../../src/native/pool.js';
-import { runJob, type PreparePutJob, type StoreConversion } from '../../src/native/pool-jobs.js';
+import { NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN, POOL_OFFLOAD_BYTES_MIN, WorkPool, defaultWorkerThreads, runJob, type PreparePutJob, type StoreConversion } from '../../src/workers/index.js';
 import { childEnv } from '../cli/helpers.js';
 import { prng } from '../codec/prng.js';
 import { eventually } from '../wait.js';
@@ -222,7 +221,7 @@ t.test('default thresholds: small jobs inline; a checksum alone inline below 16 
 });
 
 t.test('workers load TypeScript in a process that registered tsx at run time (bin/kvc.js)', async (t) => {
-  const poolUrl = new URL('../../src/native/pool.ts', import.meta.url).href;
+  const poolUrl = new URL('../../src/workers/pool.ts', import.meta.url).href;
   const script = [
     "import { register } from 'tsx/esm/api';",
     'register();',
