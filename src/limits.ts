@@ -178,6 +178,18 @@ export interface WatchLimits {
   listPagesPerCallMax: number;
 }
 
+/** glibc malloc in every kvc process (src/native: tuneAllocator at start, trimAllocator in members). */
+export interface AllocatorLimits {
+  /** Buffers below this come from the heap instead of a fresh mmap each (glibc's largest: HEAP_MAX_SIZE / 2). */
+  mmapThresholdBytes: number;
+  /** Free heap at the top kept for the next buffers instead of handed back at once. */
+  trimThresholdBytes: number;
+  /** Added to every heap growth. */
+  topPadBytes: number;
+  /** How often a member hands every free heap page back to the kernel (malloc_trim), those in the middle of the heap too. */
+  trimIntervalMs: number;
+}
+
 export interface Limits {
   raft: RaftLimits;
   page: PageLimits;
@@ -190,6 +202,7 @@ export interface Limits {
   sharedMemory: SharedMemoryLimits;
   memoryTier: MemoryTierLimits;
   watch: WatchLimits;
+  allocator: AllocatorLimits;
 }
 
 /** Operator overrides: any field of any section. */
@@ -366,6 +379,21 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     futureIndexWaitMs: 2000,
     listPagesPerCallMax: 1000,
   },
+  // By default glibc maps every buffer above its (dynamic) mmap threshold afresh and returns it on
+  // free, so each new MiB-sized payload buffer page-faults on every 4 KiB page: measured on the
+  // 2-vCPU development VM, 7 fresh 1 MiB buffers filled took 4.6 ms, 1.0-1.9 ms with these
+  // settings (trim thresholds from 64 MiB to 1 GiB measured alike). Pages are at most 32 MiB, so
+  // they all come from the heap. The heap only shrinks from its top, so one live buffer near the
+  // top kept every free page below it resident: after `kvc bench --pages 64` a member held
+  // 100-200 MiB of free heap. Every trimIntervalMs the member hands those pages back (a few ms;
+  // a page reused later faults once more), which bounds what the tuning adds to its RSS
+  // (docs/BENCHMARKS.md, "kvc start-up and member memory").
+  allocator: {
+    mmapThresholdBytes: 32 * MIB,
+    trimThresholdBytes: 128 * MIB,
+    topPadBytes: 16 * MIB,
+    trimIntervalMs: 5_000,
+  },
 });
 assertLimitRelations(LIMITS);
 
@@ -383,6 +411,7 @@ export function resolveLimits(overrides: LimitOverrides = {}): ReadonlyLimits {
     sharedMemory: { ...LIMITS.sharedMemory, ...overrides.sharedMemory },
     memoryTier: { ...LIMITS.memoryTier, ...overrides.memoryTier },
     watch: { ...LIMITS.watch, ...overrides.watch },
+    allocator: { ...LIMITS.allocator, ...overrides.allocator },
   };
   assertLimitRelations(limits);
   return deepFreeze(limits);

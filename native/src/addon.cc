@@ -32,7 +32,7 @@ namespace kvc {
 namespace {
 
 // Bumped whenever the exports change, so src/native/index.ts can refuse a stale build.
-constexpr int kApiVersion = 3;
+constexpr int kApiVersion = 4;
 // The largest region allocPinned accepts (1 TiB): a typo in a size must not map the address space.
 constexpr double kPinnedBytesMax = 1099511627776.0;
 
@@ -381,6 +381,16 @@ Napi::Value TuneAllocatorJs(const Napi::CallbackInfo& info) {
   return result;
 }
 
+Napi::Value TrimAllocatorJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const AllocatorTrim trim = TrimAllocator();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("supported", trim.supported);
+  result.Set("released", trim.released);
+  result.Set("freeBytes", trim.free_bytes);
+  return result;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -403,6 +413,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyShared", Napi::Function::New(env, CopySharedJs, "copyShared"));
   exports.Set("closeShared", Napi::Function::New(env, CloseSharedJs, "closeShared"));
   exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocatorJs, "tuneAllocator"));
+  exports.Set("trimAllocator", Napi::Function::New(env, TrimAllocatorJs, "trimAllocator"));
   return exports;
 }
 

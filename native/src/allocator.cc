@@ -31,4 +31,14 @@ AllocatorTuning TuneAllocator(long mmap_threshold, long trim_threshold, long top
   return result;
 }
 
+AllocatorTrim TrimAllocator() {
+  AllocatorTrim result;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  result.supported = true;
+  result.released = malloc_trim(0) == 1;
+  result.free_bytes = static_cast<double>(mallinfo2().fordblks);
+#endif
+  return result;
+}
+
 }  // namespace kvc

@@ -18,4 +18,18 @@ struct AllocatorTuning {
 // no-op that says so.
 AllocatorTuning TuneAllocator(long mmap_threshold, long trim_threshold, long top_pad);
 
+struct AllocatorTrim {
+  bool supported = false;
+  // malloc_trim handed memory back.
+  bool released = false;
+  // Free bytes in the allocator's arenas (mallinfo2 fordblks), trimmed pages included.
+  double free_bytes = 0;
+};
+
+// glibc: malloc_trim(0), which hands every free page of every arena back to the kernel, the ones
+// in the middle of the heap too (madvise), not only the top the trim threshold governs. With the
+// tuning above, 2 MiB buffers come from the brk heap, where one live buffer near the top keeps
+// every free page below it resident: after a burst of puts a member held 100-200 MiB of free heap.
+AllocatorTrim TrimAllocator();
+
 }  // namespace kvc

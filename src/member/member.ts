@@ -12,7 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import { MemberMetrics, type MetricsServer } from '../metrics/index.js';
-import { warnOnceIfFallback } from '../native/index.js';
+import { trimAllocator, warnOnceIfFallback } from '../native/index.js';
 import { WorkPool, defaultWorkerThreads } from '../workers/index.js';
 import { ClusterNode, type NodeConfig } from '../node/index.js';
 import { SharedLeases, type MemoryTierConfig, type SharedLeaseOptions } from '../store/index.js';
@@ -196,12 +196,16 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   // Leases also expire on every grant and release; the timer ends those of an idle member.
   const expiry = sharedLeases === undefined ? undefined : setInterval(() => sharedLeases.expire(), Math.max(50, Math.floor(sharedLeases.leaseMs / 4)));
   expiry?.unref();
+  // Free heap pages go back to the kernel (LIMITS.allocator): bounds the member's RSS after bursts.
+  const trim = setInterval(() => trimAllocator(), LIMITS.allocator.trimIntervalMs);
+  trim.unref();
   log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port}, ${certificates ? 'TLS' : 'plaintext'})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(watch);
       clearInterval(expiry);
+      clearInterval(trim);
       setHealth(health, 'NOT_SERVING');
       // The arena's memory goes back only once no lease holds a slot of it.
       sharedLeases?.close();

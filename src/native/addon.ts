@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { NumaNodeInfo, PinnedRegion } from './types.js';
 
 /** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
-export const NATIVE_API_VERSION = 3;
+export const NATIVE_API_VERSION = 4;
 
 /** CPU features the addon's kernels use, as detected at run time. */
 export interface CpuFeatures {
@@ -58,6 +58,17 @@ export interface RawAddon {
   closeShared(handle: unknown): boolean;
   /** glibc mallopt of the mmap threshold, trim threshold and top pad (bytes, 1 .. 2^31-1). */
   tuneAllocator(mmapThresholdBytes: number, trimThresholdBytes: number, topPadBytes: number): AllocatorTuning;
+  /** glibc malloc_trim(0): every free heap page back to the kernel. */
+  trimAllocator(): AllocatorTrim;
+}
+
+export interface AllocatorTrim {
+  /** False without the addon or off glibc (nothing was done). */
+  supported: boolean;
+  /** malloc_trim handed memory back. */
+  released: boolean;
+  /** Free bytes in the allocator's arenas afterwards (mallinfo2 fordblks; trimmed pages included). */
+  freeBytes: number;
 }
 
 export interface AllocatorTuning {

@@ -4,7 +4,8 @@
 // call throws the same TypeError or RangeError with and without it.
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import type { LoadedAddon, RawAddon } from './addon.js';
+import { LIMITS } from '../limits.js';
+import type { AllocatorTrim, LoadedAddon, RawAddon } from './addon.js';
 import { MappedReader, PreadReader, type SharedFileReader } from './shared-file.js';
 import { CPU_ID_MAX, readNumaTopology } from './numa.js';
 import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
@@ -54,24 +55,6 @@ function fallbackRegion(bytes: number, why: string): PinnedRegion {
     note: `a plain ArrayBuffer, not pinned: ${why}`,
   };
 }
-
-/**
- * glibc malloc settings for member and CLI processes. By default glibc maps every buffer above
- * its (dynamic) mmap threshold afresh and returns it on free, so each new MiB-sized payload buffer
- * page-faults on every 4 KiB page: measured on the 2-vCPU development VM, 7 fresh 1 MiB buffers
- * filled took 4.6 ms, 1.0-1.9 ms with these settings (glibc's MALLOC_* variables set to the same
- * values; trim thresholds from 64 MiB to 1 GiB measured alike). Pages are at most 32 MiB, so they
- * all come from the heap; up to trimThresholdBytes of freed heap is kept for the next puts and
- * reads instead of being unmapped (a member's resident memory may stay that much above its live
- * data).
- */
-export const ALLOCATOR_TUNING = Object.freeze({
-  /** glibc's largest accepted value on 64-bit (HEAP_MAX_SIZE / 2). */
-  mmapThresholdBytes: 32 * 1024 * 1024,
-  /** Free heap kept for the next buffers: bounds what the tuning adds to a member's RSS. */
-  trimThresholdBytes: 128 * 1024 * 1024,
-  topPadBytes: 16 * 1024 * 1024,
-});
 
 export class NativeApi {
   readonly #addon: RawAddon | null;
@@ -197,15 +180,24 @@ export class NativeApi {
 
   /**
    * Tunes glibc malloc for a process that moves MiB-sized payload buffers (see
-   * ALLOCATOR_TUNING). Not done when `env.KVC_MALLOC_TUNING` is `0`, or when the operator set
+   * LIMITS.allocator). Not done when `env.KVC_MALLOC_TUNING` is `0`, or when the operator set
    * glibc's own MALLOC_MMAP_THRESHOLD_ (theirs wins); without the addon it says why not.
    */
   tuneAllocator(env: NodeJS.ProcessEnv = process.env): { applied: boolean; note: string } {
     if (env.KVC_MALLOC_TUNING === '0') return { applied: false, note: 'allocator left as it is: KVC_MALLOC_TUNING=0' };
     if (env.MALLOC_MMAP_THRESHOLD_ !== undefined) return { applied: false, note: 'allocator left as it is: MALLOC_MMAP_THRESHOLD_ is set' };
     if (this.#addon === null) return { applied: false, note: `allocator left as it is: ${this.#reason}` };
-    const t = ALLOCATOR_TUNING;
+    const t = LIMITS.allocator;
     return this.#addon.tuneAllocator(t.mmapThresholdBytes, t.trimThresholdBytes, t.topPadBytes);
+  }
+
+  /**
+   * Hands every free page of the C heap back to the kernel (glibc malloc_trim), those in the
+   * middle of the heap too. Without the addon (or off glibc) nothing happens: supported false.
+   */
+  trimAllocator(): AllocatorTrim {
+    if (this.#addon === null) return { supported: false, released: false, freeBytes: 0 };
+    return this.#addon.trimAllocator();
   }
 
   #checkNumaNode(options: unknown): number | undefined {

@@ -4,7 +4,7 @@
 // file never throws and costs one dlopen: without the addon (KVC_NATIVE=0, not built, a stale
 // build, or a load error) every function takes its fallback and nativeStatus() says why.
 // The work pool that runs on these functions is src/workers, above the codec; nothing here imports it.
-import { loaded } from './addon.js';
+import { loaded, type AllocatorTrim } from './addon.js';
 import { NativeApi, type NativeCodec } from './api.js';
 import type { SharedFileReader } from './shared-file.js';
 import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
@@ -13,14 +13,20 @@ export type { NativeStatus, NumaNodeInfo, PinnedRegion, SharedRegionFile } from 
 export type { SharedFileReader } from './shared-file.js';
 export { SHARED_ARENA_HEADER } from './shared-file.js';
 export type { NativeCodec } from './api.js';
-export { ALLOCATOR_TUNING, DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX, SHARED_DATA_OFFSET } from './api.js';
+export type { AllocatorTrim } from './addon.js';
+export { DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX, SHARED_DATA_OFFSET } from './api.js';
 export { CPU_ID_MAX } from './numa.js';
 
 const api = new NativeApi(loaded);
 
-/** Tunes glibc malloc for MiB-sized buffers (ALLOCATOR_TUNING); once, at the start of a process. */
+/** Tunes glibc malloc for MiB-sized buffers (LIMITS.allocator); once, at the start of a process. */
 export function tuneAllocator(env: NodeJS.ProcessEnv = process.env): { applied: boolean; note: string } {
   return api.tuneAllocator(env);
+}
+
+/** Hands every free page of the C heap back to the kernel (a member does it every LIMITS.allocator.trimIntervalMs). */
+export function trimAllocator(): AllocatorTrim {
+  return api.trimAllocator();
 }
 
 /** Whether the addon is loaded (and if not, why) and what the CPU offers its kernels. */
