@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { newestMtimeMs } from '../scripts/build-dist.mjs';
+import { newestMtimeMs } from '../scripts/newest-mtime.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,7 +20,7 @@ function distIsFresh() {
   } catch {
     return false;
   }
-  // The same walk the build stamped (scripts/build-dist.mjs).
+  // The same walk the build stamped (scripts/build-dist.mjs, through scripts/newest-mtime.mjs).
   return newestMtimeMs(path.join(ROOT, 'src')) <= stamp.sourcesMtimeMs;
 }
 

@@ -11,11 +11,12 @@
 //
 // Written in plain JavaScript because it runs before anything else is set up.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { newestMtimeMs } from './newest-mtime.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -24,16 +25,6 @@ const STAMP = path.join(ROOT, 'dist', 'BUILD-STAMP');
 const BUILD_TIMEOUT_MS = 5 * 60 * 1000;
 const OUTPUT_BYTES_MAX = 16 * 1024 * 1024;
 const FAILURE_TAIL_LINES = 20;
-
-/** The newest mtime (ms) of the files under `dir`. */
-export function newestMtimeMs(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
-  }
-  return newest;
-}
 
 function main() {
   if (!existsSync(TSC)) {

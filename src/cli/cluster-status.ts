@@ -52,8 +52,35 @@ export interface MemberRow {
   digest: string | null;
   /** Test-only fault switches the member runs with (empty in production); null when unreachable. */
   unsafeTestSwitches: string[] | null;
+  /** The Watch feed the member serves; null when unknown (unreachable, or an older member). */
+  watch: WatchRow | null;
+  /** The page-set digest (what ListPages + Watch rebuild) and its applied index; null unless asked for. */
+  pagesDigest: string | null;
+  pagesDigestIndex: number | null;
+  /** The arena's shared-memory files and their leases; null when the arena is not shared (or unknown). */
+  sharedMemory: SharedMemoryRow | null;
   /** Why the member did not answer. */
   error?: string;
+}
+
+/** Status.watch: the oldest index a Watch may start from, the events and bytes in the member's ring, open streams. */
+export interface WatchRow {
+  oldestIndex: number;
+  events: number;
+  bytes: number;
+  watchers: number;
+}
+
+/** Status.memory_tier.shared_memory, less the nonce hash (a client's business, not an operator's). */
+export interface SharedMemoryRow {
+  files: { path: string; fileBytes: number }[];
+  leasesHeld: number;
+  leasesMax: number;
+  leasesPerClientMax: number;
+  leaseMs: number;
+  leasesGranted: number;
+  leasesExpired: number;
+  streamedLeasesFull: number;
 }
 
 export interface ClusterView {
@@ -110,6 +137,10 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
     settings: s.settings,
     digest: s.digest === '' ? null : s.digest,
     unsafeTestSwitches: s.unsafeTestSwitches ?? [],
+    watch: s.watch ? { oldestIndex: s.watch.oldestIndex, events: s.watch.events, bytes: s.watch.bytes, watchers: s.watch.watchers } : null,
+    pagesDigest: s.pagesDigest ? s.pagesDigest : null,
+    pagesDigestIndex: s.pagesDigest ? s.pagesDigestIndex : null,
+    sharedMemory: sharedMemoryRow(s),
   }));
   const answered = new Set(statuses.map((s) => s.id));
   for (const down of unreachable) {
@@ -134,6 +165,10 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
       settings: null,
       digest: null,
       unsafeTestSwitches: null,
+      watch: null,
+      pagesDigest: null,
+      pagesDigestIndex: null,
+      sharedMemory: null,
       error: down.message,
     });
   }
@@ -177,6 +212,22 @@ function nativeAndTier(s: MemberStatus): NativeAndTier {
           arenaNote: tier.note,
         }
       : {}),
+  };
+}
+
+function sharedMemoryRow(s: MemberStatus): SharedMemoryRow | null {
+  const shared = s.memoryTier?.sharedMemory;
+  if (!shared) return null;
+  const { files, leasesHeld, leasesMax, leasesPerClientMax, leaseMs, leasesGranted, leasesExpired, streamedLeasesFull } = shared;
+  return {
+    files: files.map((f) => ({ path: f.path, fileBytes: f.fileBytes })),
+    leasesHeld,
+    leasesMax,
+    leasesPerClientMax,
+    leaseMs,
+    leasesGranted,
+    leasesExpired,
+    streamedLeasesFull,
   };
 }
 

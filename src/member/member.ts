@@ -149,6 +149,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     peerCertificates: certificates !== undefined,
     ...(sharedLeases !== undefined ? { sharedLeases } : {}),
     ...(metrics !== undefined ? { onCall: (method: string, code: string, seconds: number) => metrics.callDone(method, code, seconds) } : {}),
+    ...(metrics !== undefined ? { onTransfer: (direction: 'in' | 'out', bytes: number) => metrics.transferred(direction, bytes) } : {}),
   });
   const { server, health, peer } = buildServer(ctx, transport);
   const credentials = certificates?.serverCredentials() ?? grpc.ServerCredentials.createInsecure();

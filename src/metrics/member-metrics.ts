@@ -36,6 +36,8 @@ export class MemberMetrics {
   readonly observer: NodeObserver;
   readonly #calls: client.Counter<'method' | 'code'>;
   readonly #callSeconds: client.Histogram<'method'>;
+  readonly #transferPages: client.Counter<'direction'>;
+  readonly #transferBytes: client.Counter<'direction'>;
 
   constructor(sources: MemberMetricsSources) {
     const registry = this.registry;
@@ -54,6 +56,8 @@ export class MemberMetrics {
     const stalls = new client.Histogram({ name: 'kvc_event_loop_stall_seconds', help: 'Raft ticks that came half an election timeout late or more: how long the event loop could not run (heartbeats were late).', labelNames: ['cause'], buckets: SECONDS_BUCKETS, registers: [registry] });
     this.#calls = new client.Counter({ name: 'kvc_grpc_requests_total', help: 'Finished gRPC calls by method and outcome (OK, a KVC_* code, or CANCELLED).', labelNames: ['method', 'code'], registers: [registry] });
     this.#callSeconds = new client.Histogram({ name: 'kvc_grpc_request_seconds', help: 'gRPC call duration by method.', labelNames: ['method'], buckets: SECONDS_BUCKETS, registers: [registry] });
+    this.#transferPages = new client.Counter({ name: 'kvc_transfer_pages_total', help: 'Pages received by PutPages (direction in) and sent by GetPages, streamed or through shared memory (out).', labelNames: ['direction'], registers: [registry] });
+    this.#transferBytes = new client.Counter({ name: 'kvc_transfer_bytes_total', help: 'Payload bytes of the pages received by PutPages (in) and sent by GetPages (out).', labelNames: ['direction'], registers: [registry] });
     this.observer = {
       walSaved: (seconds, entryBytes, synced) => {
         walSave.observe({ synced: String(synced) }, seconds);
@@ -161,6 +165,12 @@ export class MemberMetrics {
   callDone(method: string, code: string, seconds: number): void {
     this.#calls.inc({ method, code });
     this.#callSeconds.observe({ method }, seconds);
+  }
+
+  /** For MemberContext.onTransfer. */
+  transferred(direction: 'in' | 'out', bytes: number): void {
+    this.#transferPages.inc({ direction });
+    this.#transferBytes.inc({ direction }, bytes);
   }
 
   /** Serves GET /metrics on `address` ("host:port", port 0 picks one); resolves with the URL. */

@@ -130,6 +130,7 @@ async function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutP
     window.throwFirstError();
     const page = assembler.push(message);
     if (page === undefined) continue;
+    ctx.transferred('in', page.data.byteLength);
     authorize(ctx, call, 'write', page.meta.ns);
     const prepared = prepareForStore(ctx.pool, page);
     settled.push(window.add(page.meta.bytes, order.propose(prepared, propose)));

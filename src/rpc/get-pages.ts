@@ -67,12 +67,16 @@ export async function getPages(ctx: MemberContext, call: GetPagesCall): Promise<
         lease.release();
         throw error;
       }
-      if (answered) continue;
+      if (answered) {
+        ctx.transferred('out', payload.data.byteLength);
+        continue;
+      }
       leases.hold(lease);
     }
     // Converted bytes are a new buffer: the page's own bytes are no longer needed.
     if (payload.data.buffer !== lease.data.buffer) leases.done(lease);
     await writeChunks(call, payload.meta, payload.data, () => leases.done(lease));
+    ctx.transferred('out', payload.data.byteLength);
   }
 }
 

@@ -37,7 +37,12 @@ export interface MemberContextOptions {
   unsafeTestSwitches?: string[];
   /** Told of every finished call: method, `OK` or its KVC_* code, seconds (metrics). */
   onCall?: (method: string, code: string, seconds: number) => void;
+  /** Told of every page received by PutPages (`in`) and sent by GetPages (`out`), with its payload bytes (metrics). */
+  onTransfer?: (direction: TransferDirection, bytes: number) => void;
 }
+
+/** A page's payload received from a client (PutPages) or sent to one (GetPages). */
+export type TransferDirection = 'in' | 'out';
 
 export class MemberContext {
   readonly id: NodeId;
@@ -156,6 +161,15 @@ export class MemberContext {
 
   serviceError(error: unknown, what: string): ServiceErrorObject {
     return toServiceError(error, { leaderAddress: () => this.leaderAddress(), log: this.log, what });
+  }
+
+  /** Records a page's payload received by PutPages or sent by GetPages (metrics). Never throws. */
+  transferred(direction: TransferDirection, bytes: number): void {
+    try {
+      this.#options.onTransfer?.(direction, bytes);
+    } catch {
+      // Metrics must never fail a call.
+    }
   }
 
   /**

@@ -20,12 +20,13 @@ const RUN_TIMEOUT_MS = 180_000;
 t.test('kvc chaos --nodes 3 --duration 30s on a fixed seed passes with every nemesis', async (t) => {
   const dir = tempDir(t, 'kvc-chaos-smoke-');
   const report = path.join(dir, 'report');
-  const run = await runKvc(['chaos', '--nodes', '3', '--duration', '30s', '--seed', SEED, '--json', '--report', report], { timeoutMs: RUN_TIMEOUT_MS });
+  const run = await runKvc(['chaos', '--nodes', '3', '--duration', '30s', '--seed', SEED, '--json', '--report', report, '--progress'], { timeoutMs: RUN_TIMEOUT_MS });
   const context = `stdout:\n${run.stdout}\nstderr (end):\n${run.stderr.slice(-6000)}`;
   if (run.code !== 0) t.comment(context);
   t.equal(run.code, 0, 'exit 0');
   const lines = run.stdout.trim().split('\n');
   t.equal(lines.length, 1, 'one JSON document on stdout');
+  t.match(run.stderr, /^chaos\s+[█░]+\s+\d+\/30 {2}\d+ s of 30 s\n/m, "--progress: the workload's seconds on stderr, between the harness's lines");
   const summary = JSON.parse(lines[0]!) as Record<string, unknown> & { faults: Record<string, number> };
   t.match(summary, { ok: true, seed: Number(SEED), lostPuts: 0, corruptReads: 0, linearizable: true, converged: true, nodes: 3, incidents: [] });
   t.ok((summary.leadersPerTermMax as number) <= 1, 'at most one leader per term');

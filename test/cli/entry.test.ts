@@ -27,7 +27,7 @@ t.test('dist/ while it is fresh, src/ otherwise', async (t) => {
   t.teardown(() => rmSync(tree, { recursive: true, force: true }));
   mkdirSync(path.join(tree, 'bin'));
   mkdirSync(path.join(tree, 'scripts'));
-  copyFileSync(path.join(ROOT, 'scripts', 'build-dist.mjs'), path.join(tree, 'scripts', 'build-dist.mjs'));
+  copyFileSync(path.join(ROOT, 'scripts', 'newest-mtime.mjs'), path.join(tree, 'scripts', 'newest-mtime.mjs'));
   mkdirSync(path.join(tree, 'src', 'cli'), { recursive: true });
   mkdirSync(path.join(tree, 'dist', 'cli'), { recursive: true });
   copyFileSync(path.join(ROOT, 'bin', 'kvc.js'), path.join(tree, 'bin', 'kvc.js'));

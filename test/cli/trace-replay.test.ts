@@ -70,8 +70,10 @@ t.test('bad input fails with one line, before any connection', async (t) => {
 t.test('one request at a time, the cluster serves what an infinite cache would', { skip: TRACE_ABSENT }, async (t) => {
   const endpoints = await oneMemberCluster(t);
   const args = ['--limit', String(REQUESTS), '--page-bytes', PAGE_SIZE, '--offline', '100000', '--concurrency', '1'];
-  const run = await runKvc(['trace', 'replay', TRACE, ...endpoints, ...args, '--json'], { timeoutMs: REPLAY_TIMEOUT_MS });
+  const run = await runKvc(['trace', 'replay', TRACE, ...endpoints, ...args, '--json', '--progress'], { timeoutMs: REPLAY_TIMEOUT_MS });
   t.equal(run.code, 0, `replay exits 0 (${run.stderr})`);
+  t.equal(run.stdout.trim().split('\n').length, 1, 'one JSON line on stdout');
+  t.match(run.stderr, new RegExp(`^replay\\s+█+ ${REQUESTS}/${REQUESTS}  hit ratio [\\d.]+\\n`, 'm'), '--progress: the replay\'s progress on stderr, ending at every request');
   const result = lastJson(run.stdout);
   t.same(Object.keys(result), ['requests', 'blockRefs', 'blockHits', 'hitRatio', 'requestsPerSec', 'getMBps', 'putMBps', 'evictedPages', 'putsRefused', 'lookupP99Ms', 'offline']);
 

@@ -1,5 +1,6 @@
 // Proves the CLI's in-process building blocks: table layout, the progress bar (drawn only when
-// enabled, throttled, with its counts), percentiles, option parsers, error descriptions, the stop
+// enabled, throttled, with its counts; whole lines off a terminal, lines logged above it; the
+// timed bar of a chaos run), percentiles, option parsers, error descriptions, the stop
 // signal (a repeat right after the first signal is ignored, a later one means "now"), and the
 // supervisor's stop escalation with a real child that ignores SIGTERM (it must be SIGKILLed after
 // the grace period) and its report of a child that dies on its own.
@@ -9,7 +10,7 @@ import { ConfigError } from '../../src/config/index.js';
 import { CliError, describeError } from '../../src/cli/cli-error.js';
 import { integerIn, parseEndpoints, parseHex, parseHexList, parseMemberId, parseShape } from '../../src/cli/options.js';
 import { megabytesPerSecond, renderTable, round, toHex } from '../../src/cli/output.js';
-import { ProgressBar } from '../../src/cli/progress-bar.js';
+import { ProgressBar, TimedProgress, progressEnabled } from '../../src/cli/progress-bar.js';
 import { percentile } from '../../src/cli/commands/bench.js';
 import { REPEATED_SIGNAL_GAP_MS, StopSignal, sleep, unlessStopped } from '../../src/cli/stop-signal.js';
 import { Supervisor, describeExit } from '../../src/cli/supervisor.js';
@@ -44,6 +45,54 @@ t.test('the progress bar draws only when enabled, at most every 100 ms, and ends
   off.finish();
   t.same(silent, [], 'nothing on a pipe');
   t.match(off.render(), /^get\s+█+ 2\/2$/);
+});
+
+t.test('progress off a terminal (--progress): whole lines, at most one a second, and the last', async (t) => {
+  t.equal(progressEnabled({ progress: true }, { isTTY: false } as NodeJS.WriteStream), true, '--progress draws anywhere');
+  t.equal(progressEnabled({ json: true }, { isTTY: true } as NodeJS.WriteStream), false, 'not with --json unless asked');
+  t.equal(progressEnabled({}, { isTTY: true } as NodeJS.WriteStream), true, 'on a terminal by default');
+  const lines: string[] = [];
+  const pipe = { isTTY: false, write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;
+  const bar = new ProgressBar({ label: 'replay', total: 4, stream: pipe, enabled: true });
+  bar.tick();
+  bar.tick();
+  bar.log('a line of its own');
+  bar.finish();
+  bar.log('after');
+  t.same(lines.map((l) => l.replace(/[█░]+/, '#')), ['replay  # 1/4\n', 'a line of its own\n', 'replay  # 2/4\n', 'after\n'], 'no carriage returns, one line a second, the final state');
+  const tty: string[] = [];
+  const terminal = { isTTY: true, columns: 60, write: (s: string) => tty.push(s) } as unknown as NodeJS.WriteStream;
+  const drawn = new ProgressBar({ label: 'put', total: 2, stream: terminal });
+  drawn.log('before any drawing');
+  drawn.update(1);
+  drawn.log('above the bar');
+  t.equal(tty[0], 'before any drawing\n');
+  t.equal(tty[2], '\rabove the bar\x1b[K\n', 'a logged line replaces the bar...');
+  t.ok(tty[3]!.startsWith('\rput ') && tty[3]!.endsWith(' 1/2\x1b[K'), '...which is drawn again below it');
+});
+
+t.test('a timed bar spans start() to stop(), redrawn every second', async (t) => {
+  const lines: string[] = [];
+  const pipe = { isTTY: false, write: (s: string) => lines.push(s) } as unknown as NodeJS.WriteStream;
+  const off = new TimedProgress({ label: 'chaos', durationMs: 3_000, enabled: false, stream: pipe });
+  off.start();
+  off.log('plain');
+  off.stop();
+  t.same(lines, ['plain\n'], 'not enabled: only the lines');
+  lines.length = 0;
+  const timed = new TimedProgress({ label: 'chaos', durationMs: 3_000, enabled: true, stream: pipe });
+  timed.log('before');
+  timed.start();
+  timed.start();
+  await sleep(1_100);
+  timed.log('during');
+  timed.stop();
+  timed.stop();
+  t.equal(lines[0], 'before\n');
+  t.match(lines[1], /^chaos\s+░+ 0\/3 {2}0 s of 3 s\n$/, 'drawn at the start');
+  t.match(lines[2], /^chaos\s+[█░]+ 1\/3 {2}1 s of 3 s\n$/, 'and by its timer a second later');
+  t.equal(lines[3], 'during\n');
+  t.equal(lines.length, 4, 'not drawn again at the stop: the same state as its last line');
 });
 
 t.test('percentiles by nearest rank', async (t) => {

@@ -2,7 +2,8 @@
 // 127.0.0.1:0 serves GET /metrics in the text format, says where in Status (and `kvc status
 // --json`), and the figures move with traffic: gRPC calls by method and outcome (a bad request
 // counted under its KVC_* code), WAL saves, proposals, the leader change, pages per namespace,
-// lookups, memory-tier hits, an event-loop stall, plus prom-client's process and Node.js metrics. Anything but
+// lookups, memory-tier hits, pages and payload bytes in (PutPages) and out (GetPages), an
+// event-loop stall, plus prom-client's process and Node.js metrics. Anything but
 // GET /metrics is a 404, and the listener closes with the member.
 import t from 'tap';
 import { gatherClusterView } from '../../src/cli/cluster-status.js';
@@ -61,6 +62,10 @@ t.test('a live member exports metrics that move with its traffic', async (t) => 
   t.equal(sample(after, 'kvc_grpc_requests_total', { method: 'Lookup', code: 'KVC_INVALID_KEY' }), 1, 'the bad one under its code');
   t.equal(sample(after, 'kvc_grpc_requests_total', { method: 'GetPages', code: 'OK' }), 2);
   t.equal(sample(after, 'kvc_grpc_request_seconds_count', { method: 'Lookup' }), 2, 'latency histogram per method');
+  t.equal(sample(after, 'kvc_transfer_pages_total', { direction: 'in' }), 3, 'pages received by PutPages');
+  t.equal(sample(after, 'kvc_transfer_bytes_total', { direction: 'in' }), 3 * 96 * KIB, 'and their payload bytes');
+  t.equal(sample(after, 'kvc_transfer_pages_total', { direction: 'out' }), 2, 'pages sent by GetPages');
+  t.equal(sample(after, 'kvc_transfer_bytes_total', { direction: 'out' }), 2 * 96 * KIB);
   t.ok(sample(after, 'kvc_wal_save_seconds_count', { synced: 'true' }) > sample(before, 'kvc_wal_save_seconds_count', { synced: 'true' }), 'WAL saves');
   t.ok(sample(after, 'kvc_wal_entry_bytes_total') >= sample(before, 'kvc_wal_entry_bytes_total') + 3 * 96 * KIB, 'WAL bytes');
   t.ok(sample(after, 'kvc_proposal_seconds_count', { outcome: 'applied' }) >= 3, 'proposals applied');

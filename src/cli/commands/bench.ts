@@ -20,7 +20,7 @@ import { CliError } from '../cli-error.js';
 import { withClient } from '../connect.js';
 import { addConnectionOptions, integerIn, type ConnectionOptions } from '../options.js';
 import { megabytesPerSecond, printJson, printLine, renderTable, round } from '../output.js';
-import { ProgressBar } from '../progress-bar.js';
+import { ProgressBar, progressEnabled } from '../progress-bar.js';
 
 const DEFAULT_PAGE_BYTES = 2 * 1024 * 1024;
 const DEFAULT_PAGES = 100;
@@ -52,6 +52,7 @@ interface BenchOptions extends ConnectionOptions {
   ns: string;
   keep?: boolean;
   transfer: Transfer;
+  progress?: boolean;
 }
 
 interface Phase {
@@ -101,6 +102,7 @@ export function registerBench(program: Command): void {
     .option('--ns <namespace>', 'namespace to write into', 'bench')
     .option('--keep', 'keep the pages (default: drop the namespace afterwards)')
     .option('--transfer <how>', 'how gets receive page bytes: grpc, or shared-memory (same host)', parseTransfer, 'grpc' as Transfer)
+    .option('--progress', 'draw progress on stderr even when it is not a terminal (default: only on one, and not with --json)')
     .action(async (o: BenchOptions) => {
       const result = await withClient(o, (client) => bench(client, o));
       if (o.json) printJson(result);
@@ -164,7 +166,7 @@ function rateDetail(pageBytes: number): (done: number, elapsedMs: number) => str
 }
 
 async function putPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[], payloads: Uint8Array[]): Promise<Phase> {
-  const bar = new ProgressBar({ label: 'put', total: keys.length, enabled: barEnabled(o), detail: rateDetail(o.pageBytes) });
+  const bar = new ProgressBar({ label: 'put', total: keys.length, enabled: progressEnabled(o), detail: rateDetail(o.pageBytes) });
   const start = performance.now();
   await forEachConcurrently(keys.length, o.concurrency, async (i) => {
     const page: PageInput = {
@@ -181,7 +183,7 @@ async function putPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[], 
 }
 
 async function getPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[], payloads: Uint8Array[]): Promise<Phase> {
-  const bar = new ProgressBar({ label: 'get', total: keys.length, enabled: barEnabled(o), detail: rateDetail(o.pageBytes) });
+  const bar = new ProgressBar({ label: 'get', total: keys.length, enabled: progressEnabled(o), detail: rateDetail(o.pageBytes) });
   const buffers = Array.from({ length: o.concurrency }, () => new Uint8Array(o.pageBytes));
   const start = performance.now();
   await forEachConcurrently(keys.length, o.concurrency, async (i, worker) => {
@@ -199,7 +201,7 @@ async function getPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[], 
 }
 
 async function lookupPhase(client: KvcClient, o: BenchOptions, keys: Uint8Array[]): Promise<number[]> {
-  const bar = new ProgressBar({ label: 'lookup', total: o.lookups, enabled: barEnabled(o) });
+  const bar = new ProgressBar({ label: 'lookup', total: o.lookups, enabled: progressEnabled(o) });
   const chain = Math.min(LOOKUP_CHAIN_KEYS, keys.length);
   const latenciesMs: number[] = [];
   // Each caller takes the next lookup when its previous one answered, as an engine's request
@@ -237,10 +239,6 @@ export function percentile(values: number[], q: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-function barEnabled(o: BenchOptions): boolean {
-  return o.json !== true && process.stderr.isTTY === true;
 }
 
 function printResult(r: BenchResult): void {

@@ -1,7 +1,8 @@
 // `kvc chaos`: a fault-injection run against a real local cluster with a verdict (docs/CHAOS.md).
 // It starts the members behind the harness's proxies, runs the workload under the seeded fault
 // schedule, heals, checks the history and prints the verdict: a table, or with --json one JSON
-// document on stdout. Progress goes to stderr. Exit status: 0 when the verdict is ok, 1 when it
+// document on stdout. Progress goes to stderr: the harness's lines, and on a terminal (or with
+// --progress) a bar of the workload's seconds between them. Exit status: 0 when the verdict is ok, 1 when it
 // is not, 2 when the harness itself failed or was interrupted (no verdict).
 //
 // `--recheck FILE` checks a history saved by an earlier `--report DIR` (DIR/history.jsonl) again,
@@ -19,6 +20,7 @@ import { ALL_NEMESIS_NAMES, NEMESIS_NAMES, STORAGE_NEMESIS_NAMES, type NemesisNa
 import { CliError, EXIT_FAILURE } from '../cli-error.js';
 import { integerIn } from '../options.js';
 import { printJson, printLine } from '../output.js';
+import { TimedProgress, progressEnabled } from '../progress-bar.js';
 import { StopSignal } from '../stop-signal.js';
 import { unsafeSwitchArgs } from '../unsafe-switches.js';
 
@@ -50,6 +52,7 @@ interface ChaosCliOptions {
   recheck?: string;
   budget?: number;
   keys?: number;
+  progress?: boolean;
 }
 
 export function registerChaos(program: Command): void {
@@ -70,6 +73,7 @@ export function registerChaos(program: Command): void {
     .option('--keys <n>', 'keys of the workload (default 24; with --budget, enough for about three budgets of pages)', integerIn(KEYS_MIN, KEYS_MAX))
     .option('--keep', 'keep the work directory (data, configs, logs) and print where it is')
     .option('--recheck <history.jsonl>', 'check a saved history again instead of running')
+    .option('--progress', "draw the workload's progress on stderr even when it is not a terminal (default: only on one, and not with --json)")
     .action(async (o: ChaosCliOptions) => {
       process.exitCode = o.recheck !== undefined ? await recheck(o.recheck, o.json === true) : await runCommand(o);
     });
@@ -78,7 +82,13 @@ export function registerChaos(program: Command): void {
 async function runCommand(o: ChaosCliOptions): Promise<number> {
   const { HarnessError, checkHistory, keysForBudget, runChaos, summarize, writeReport } = await import('../../chaos/index.js');
   const seed = o.seed ?? Math.floor(Math.random() * SEED_MAX);
-  const log = (line: string): void => void process.stderr.write(`kvc chaos: ${line}\n`);
+  const progress = new TimedProgress({ label: 'chaos', durationMs: o.duration, enabled: progressEnabled(o) });
+  const log = (line: string): void => {
+    // The bar spans the workload: from the harness's "cluster up" line to its "workload stopped".
+    if (line.startsWith('workload stopped')) progress.stop();
+    progress.log(`kvc chaos: ${line}`);
+    if (line.startsWith('cluster up')) progress.start();
+  };
   const controller = new AbortController();
   // A first Ctrl-C stops the run and everything it started; a second one a while later exits at
   // once (run.ts's exit hook still SIGKILLs the members).
@@ -120,6 +130,7 @@ async function runCommand(o: ChaosCliOptions): Promise<number> {
     if (error instanceof HarnessError) throw new CliError(error.message, EXIT_HARNESS);
     throw error;
   } finally {
+    progress.stop();
     stop.dispose();
   }
 }

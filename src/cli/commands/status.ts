@@ -4,77 +4,81 @@
 // member's removal counters and capacity settings too. Below the table, one line with the stored
 // bytes against the replicated budget and the pages evicted and expired (replicated counters, so
 // the leader's stand for all), and one line per member whose addon is not loaded or whose arena
-// is not pinned, saying why. --digest
-// adds each member's state digest (a DIGEST column and whether they agree). With --watch it
-// refreshes every interval until Ctrl-C (a redrawn table on a terminal, one JSON line per refresh
-// otherwise).
-import type { Command } from 'commander';
+// is not pinned, saying why; then a second table with each member's Watch feed (the oldest index
+// a watch may start from, the events and bytes of its ring, open watches) and, where the arena is
+// in shared-memory files, their count and the same-host leases. --digest adds each member's state
+// digest and page-set digest (DIGEST and PAGES DIGEST columns, and whether they agree). With
+// --watch it redraws every --interval seconds until Ctrl-C/SIGTERM or --count frames, adding
+// rates from two scrapes of each member's /metrics (status-watch.ts).
+import { InvalidArgumentError, type Command } from 'commander';
 import { formatBytes } from '../../config/index.js';
-import { CliError } from '../cli-error.js';
+import { CliError, EXIT_USAGE } from '../cli-error.js';
 import { clientAccess } from '../connect.js';
 import { gatherClusterView, type ClusterView, type MemberRow } from '../cluster-status.js';
 import { addConnectionOptions, integerIn, type ConnectionOptions } from '../options.js';
 import { printJson, printLine, renderTable, type Column } from '../output.js';
-import { StopSignal, sleep } from '../stop-signal.js';
 
-const DEFAULT_WATCH_INTERVAL_MS = 1_000;
-const WATCH_INTERVAL_MS_MIN = 100;
-const WATCH_INTERVAL_MS_MAX = 60_000;
-/** Moves the cursor home and clears the screen, so a watched table redraws in place. */
-const CLEAR_SCREEN = '\x1b[H\x1b[2J';
+const DEFAULT_WATCH_INTERVAL_S = 1;
+const WATCH_INTERVAL_S_MIN = 0.1;
+const WATCH_INTERVAL_S_MAX = 60;
+const WATCH_FRAMES_MAX = 1_000_000;
 
 /** Hex digits of a digest shown in the table: enough to tell digests apart at a glance. */
 const DIGEST_SHOWN_CHARS = 12;
 
-interface StatusOptions extends ConnectionOptions {
+export interface StatusOptions extends ConnectionOptions {
   watch?: boolean;
-  intervalMs: number;
+  /** Seconds between two frames of --watch. */
+  interval: number;
+  /** Frames of --watch before it stops by itself; unbounded (until a signal) when absent. */
+  count?: number;
   digest?: boolean;
 }
 
+function parseIntervalS(text: string): number {
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < WATCH_INTERVAL_S_MIN || seconds > WATCH_INTERVAL_S_MAX) {
+    throw new InvalidArgumentError(`expected seconds from ${WATCH_INTERVAL_S_MIN} to ${WATCH_INTERVAL_S_MAX} (e.g. 2 or 0.5), got "${text}"`);
+  }
+  return seconds;
+}
+
 export function registerStatus(program: Command): void {
-  addConnectionOptions(program.command('status').description('show every member: role, term, indexes, lag, pages, bytes, native addon, memory tier'))
-    .option('--watch', 'refresh until Ctrl-C')
-    .option('--interval-ms <ms>', 'refresh interval of --watch', integerIn(WATCH_INTERVAL_MS_MIN, WATCH_INTERVAL_MS_MAX), DEFAULT_WATCH_INTERVAL_MS)
+  addConnectionOptions(program.command('status').description('show every member: role, term, indexes, lag, pages, bytes, native addon, memory tier, watch feed, shared memory'))
+    .option('--watch', "redraw every --interval seconds with each member's rates (puts/s, gets/s, MB/s in and out, lookup hit ratio) until Ctrl-C")
+    .option('--interval <s>', 'seconds between two frames of --watch (the window of its rates)', parseIntervalS, DEFAULT_WATCH_INTERVAL_S)
+    .option('--count <n>', '--watch stops by itself after n frames', integerIn(1, WATCH_FRAMES_MAX))
     .option('--digest', "also each member's state digest (costly: each member reads its whole store)")
     .action(async (o: StatusOptions) => {
-      if (o.watch) return watch(o);
+      if (o.watch) return (await import('../status-watch.js')).watchStatus(o);
+      if (o.count !== undefined) throw new CliError('--count counts the frames of --watch: give --watch too', EXIT_USAGE);
       const view = await gatherClusterView(o.endpoints, await clientAccess(o), o.deadlineMs, o.digest === true);
       if (view.members.every((m) => m.role === 'unreachable')) {
         throw new CliError(`no member answered (${view.members.map((m) => m.error ?? m.address).join('; ')})`);
       }
-      print(view, o.json === true, o.digest === true);
+      printStatus(view, o.json === true, o.digest === true);
     });
 }
 
-async function watch(o: StatusOptions): Promise<void> {
-  const stop = new StopSignal();
-  const tty = process.stdout.isTTY === true && o.json !== true;
-  try {
-    while (!stop.triggered) {
-      const view = await gatherClusterView(o.endpoints, await clientAccess(o), o.deadlineMs, o.digest === true);
-      if (tty) process.stdout.write(`${CLEAR_SCREEN}kvc status  ${new Date().toISOString()}  (every ${o.intervalMs} ms, Ctrl-C to stop)\n\n`);
-      print(view, o.json === true, o.digest === true);
-      if (!tty && o.json !== true) printLine();
-      await sleep(o.intervalMs, stop.signal);
-    }
-  } finally {
-    stop.dispose();
-  }
-}
-
-function print(view: ClusterView, json: boolean, digest: boolean): void {
+/** The status as one JSON line, or as the tables and lines for people. */
+export function printStatus(view: ClusterView, json: boolean, digest: boolean): void {
   if (json) {
     printJson({ leader: view.leader, members: view.members });
     return;
   }
-  printLine(renderTable(digest ? [...COLUMNS, { header: 'DIGEST' }] : COLUMNS, view.members.map((m) => row(m, view.leader, digest))));
+  const digestColumns: Column[] = digest ? [{ header: 'DIGEST' }, { header: 'PAGES DIGEST' }] : [];
+  printLine(renderTable([...COLUMNS, ...digestColumns], view.members.map((m) => row(m, view.leader, digest))));
   for (const m of view.members) if (m.error) printLine(`  ${m.address}: ${m.error}`);
   const budget = budgetLine(view);
   if (budget !== undefined) printLine(budget);
   if (digest) printLine(digestLine(view.members));
   for (const line of notes(view.members)) printLine(line);
   if (view.leader === null) printLine('no leader');
+  const answered = view.members.filter((m) => m.role !== 'unreachable');
+  if (answered.length > 0) {
+    printLine();
+    printLine(renderTable(FEED_COLUMNS, answered.map(feedRow)));
+  }
 }
 
 const right = 'right' as const;
@@ -114,8 +118,45 @@ function row(m: MemberRow, leader: number | null, digest: boolean): string[] {
     m.arenaBytes === 0 ? '-' : yesNo(m.mlocked),
     numa(m),
     m.arenaBytes === 0 ? '-' : cell(m.hitRatio, (ratio) => `${(ratio * 100).toFixed(1)}%`),
-    ...(digest ? [m.digest === null ? '-' : m.digest.slice(0, DIGEST_SHOWN_CHARS)] : []),
+    ...(digest ? [shortDigest(m.digest), m.pagesDigest === null ? '-' : `${shortDigest(m.pagesDigest)}@${m.pagesDigestIndex}`] : []),
   ];
+}
+
+function shortDigest(digest: string | null): string {
+  return digest === null ? '-' : digest.slice(0, DIGEST_SHOWN_CHARS);
+}
+
+const FEED_COLUMNS: readonly Column[] = [
+  { header: 'ID', align: right },
+  { header: 'WATCH FROM', align: right },
+  { header: 'RING EVENTS', align: right },
+  { header: 'RING BYTES', align: right },
+  { header: 'WATCHERS', align: right },
+  { header: 'SHM FILES', align: right },
+  { header: 'SHM BYTES', align: right },
+  { header: 'LEASES', align: right },
+  { header: 'GRANTED', align: right },
+  { header: 'EXPIRED', align: right },
+  { header: 'STREAMED (FULL)', align: right },
+];
+
+/** The Watch feed and the shared-memory files and leases of one member that answered. */
+function feedRow(m: MemberRow): string[] {
+  const w = m.watch;
+  const s = m.sharedMemory;
+  const feed = w === null ? ['-', '-', '-', '-'] : [String(w.oldestIndex), String(w.events), formatBytes(w.bytes), String(w.watchers)];
+  const shm =
+    s === null
+      ? ['off', '-', '-', '-', '-', '-']
+      : [
+          String(s.files.length),
+          formatBytes(s.files.reduce((sum, f) => sum + f.fileBytes, 0)),
+          `${s.leasesHeld}/${s.leasesMax}`,
+          String(s.leasesGranted),
+          String(s.leasesExpired),
+          String(s.streamedLeasesFull),
+        ];
+  return [m.id === null ? '-' : String(m.id), ...feed, ...shm];
 }
 
 /**

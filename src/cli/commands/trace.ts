@@ -18,7 +18,7 @@ import { CliError, describeError } from '../cli-error.js';
 import { withClient } from '../connect.js';
 import { addConnectionOptions, integerIn, type ConnectionOptions } from '../options.js';
 import { megabytesPerSecond, printJson, printLine, renderTable, round } from '../output.js';
-import { ProgressBar } from '../progress-bar.js';
+import { ProgressBar, progressEnabled } from '../progress-bar.js';
 import { sleep } from '../stop-signal.js';
 import { blockKey, blockPayload } from '../trace-blocks.js';
 import { infiniteCacheHits, lruCacheHits } from '../trace-offline.js';
@@ -42,6 +42,7 @@ interface TraceOptions extends ConnectionOptions {
   speed: number;
   offline?: number;
   keep?: boolean;
+  progress?: boolean;
 }
 
 export interface TraceResult {
@@ -121,6 +122,7 @@ export function registerTrace(program: Command): void {
     .option('--speed <x>', "pace by the trace's timestamps x times faster (0: as fast as possible)", parseSpeed, 0)
     .option('--offline <blocks>', 'also compute the hit ratios of an infinite cache and of an LRU of this many blocks', integerIn(1, OFFLINE_BLOCKS_MAX))
     .option('--keep', 'keep the pages (default: drop the namespace afterwards, so the next replay starts cold)')
+    .option('--progress', 'draw progress on stderr even when it is not a terminal (default: only on one, and not with --json)')
     .action(async (file: string, o: TraceOptions) => {
       const requests = await loadTrace(file, o.limit);
       const result = await withClient(o, (client) => replay(client, requests, o));
@@ -149,7 +151,7 @@ async function replay(client: KvcClient, requests: TraceRequest[], o: TraceOptio
   const bar = new ProgressBar({
     label: 'replay',
     total: requests.length,
-    enabled: o.json !== true && process.stderr.isTTY === true,
+    enabled: progressEnabled(o),
     detail: () => `hit ratio ${round(stats.blockRefs === 0 ? 0 : stats.blockHits / stats.blockRefs, 3)}`,
   });
   const startMs = performance.now();
