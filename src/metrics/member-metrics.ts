@@ -90,6 +90,7 @@ export class MemberMetrics {
     gauge('kvc_raft_applied_index', 'Highest log index applied to the store.', (n) => n.status().appliedIndex);
     gauge('kvc_raft_is_leader', '1 on the leader, 0 elsewhere.', (n) => (n.isLeader() ? 1 : 0));
     gauge('kvc_wal_segments', 'WAL segment files.', (n) => n.status().walSegments);
+    gauge('kvc_wal_cached_bytes', 'Payload bytes of WAL entries held in memory: the entries some follower lacks or this member has not applied, at most LIMITS.wal.entryCacheBytes.', (n) => n.status().walCachedBytes);
     gauge('kvc_store_pages', 'Pages stored (all namespaces).', (n) => n.status().pages);
     gauge('kvc_store_bytes', 'Payload bytes stored (all namespaces).', (n) => n.status().bytes);
     gauge('kvc_budget_bytes', 'The replicated byte budget.', (n) => n.store.settings().budgetBytes);

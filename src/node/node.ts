@@ -155,6 +155,8 @@ export interface NodeStatus {
   walFirstIndex: number;
   walLastIndex: number;
   walSegments: number;
+  /** Payload bytes of WAL entries held in memory (the entry cache). */
+  walCachedBytes: number;
   /** Store images this member streamed to followers / installed from a leader since it started. */
   snapshotsSent: number;
   snapshotsInstalled: number;
@@ -548,6 +550,7 @@ export class ClusterNode {
       walFirstIndex: walStats.firstIndex,
       walLastIndex: walStats.lastIndex,
       walSegments: walStats.segments,
+      walCachedBytes: walStats.cachedBytes,
       snapshotsSent: this.#snapshots.sent,
       snapshotsInstalled: this.#snapshots.installed,
       evictedPages: storeStats.evictedPages,
@@ -613,9 +616,22 @@ export class ClusterNode {
     const cpu = process.cpuUsage();
     if (gapMs >= stallMs) this.#reportStall(gapMs, cpu);
     this.#lastTick = { ms: now, cpu };
+    this.#releaseReplicatedEntries();
     this.#ticks++;
     if (this.#handlingReady) this.#heartbeatWhileBusy();
     else this.#notify();
+  }
+
+  /**
+   * Entries every member has and this one applied are read from memory by no one: the WAL drops
+   * their copies (a member after a burst of puts held up to LIMITS.wal.entryCacheBytes of them
+   * for nothing). A follower lagging behind keeps the leader's copies from its match on.
+   */
+  #releaseReplicatedEntries(): void {
+    if (this.#stopped) return;
+    let floor = this.#store.appliedIndex();
+    for (const [id, progress] of this.#rn.status().progress) if (id !== this.id) floor = Math.min(floor, progress.match);
+    this.#wal.releaseCachedThrough(floor);
   }
 
   /**

@@ -6,7 +6,8 @@
 // Layout as in MemoryStorage: a dummy position at `dummyIndex` holds the term of the last
 // compacted entry; live slots sit in `#slots` from `#head` on (`#slots[#head + k]` is index
 // `dummyIndex + 1 + k`). The cache is a suffix of the log: slots from `#cacheFloor` on may hold
-// their entry, slots below it never do; appending past the budget evicts from the floor up.
+// their entry, slots below it never do; appending past the budget evicts from the floor up, and
+// the member raises the floor past what every follower has and it applied (uncacheThrough).
 
 import assert from 'node:assert/strict';
 import { ENTRY_OVERHEAD_BYTES, checkTermRange } from '../raft/index.js';
@@ -124,6 +125,14 @@ export class LogIndex {
       this.#cacheFloor -= this.#head;
       this.#head = 0;
     }
+  }
+
+  /** Drops the cached entries at and below `index` (the cache stays a suffix of the log). */
+  uncacheThrough(index: number): void {
+    if (index <= this.#dummyIndex) return;
+    const end = this.#position(Math.min(index, this.lastIndex())) + 1;
+    for (let p = this.#cacheFloor; p < end; p++) this.#uncache(this.#slots[p]!);
+    this.#cacheFloor = Math.max(this.#cacheFloor, end);
   }
 
   #evictOverBudget(): void {

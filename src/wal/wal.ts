@@ -84,6 +84,8 @@ export interface WalStats {
   entriesSinceCompaction: number;
   firstIndex: number;
   lastIndex: number;
+  /** Payload bytes of the entries held in memory (at most entryCacheBytes). */
+  cachedBytes: number;
 }
 
 /** What a save will write, and what it changes in memory once the write is durable. */
@@ -286,6 +288,14 @@ export class Wal implements LogStorage {
   }
 
   /**
+   * Drops the in-memory copies of the entries at and below `index`: no reader needs them from
+   * memory any more (every follower has them and they are applied). Reads of them go to disk.
+   */
+  releaseCachedThrough(index: number): void {
+    this.#log.uncacheThrough(index);
+  }
+
+  /**
    * Drops the entries at and below `index` (its term is kept), durably, then deletes the oldest
    * segments whose entries are all at or below it (never the one being written). The caller
    * guarantees the state machine holds everything up to `index` durably. Throws 'compacted'
@@ -318,6 +328,7 @@ export class Wal implements LogStorage {
       entriesSinceCompaction: this.lastIndex() - this.#log.dummyIndex,
       firstIndex: this.firstIndex(),
       lastIndex: this.lastIndex(),
+      cachedBytes: this.#log.cachedBytes,
     };
   }
 

@@ -7,7 +7,7 @@
 // GET /metrics is a 404, and the listener closes with the member.
 import t from 'tap';
 import { gatherClusterView } from '../../src/cli/cluster-status.js';
-import { NS, RawClient, type CallError, pageKey, putPages, startCluster, u8Page } from './helpers.js';
+import { NS, RawClient, type CallError, eventually, pageKey, putPages, startCluster, u8Page } from './helpers.js';
 
 const KIB = 1024;
 
@@ -78,6 +78,9 @@ t.test('a live member exports metrics that move with its traffic', async (t) => 
   t.ok(sample(after, 'kvc_raft_applied_index') > sample(before, 'kvc_raft_applied_index'), 'applied index moved');
   t.ok(sample(after, 'kvc_blob_bytes') >= 3 * 96 * KIB, 'pages of 96 KiB went to blob files');
   t.equal(sample(await scrape(url), 'kvc_lookup_keys_total', { namespace: NS }), 3, 'counters read as totals do not double on a second scrape');
+  // A sole member has applied everything it holds: its WAL keeps no entry in memory.
+  await eventually(async () => sample(await scrape(url), 'kvc_wal_cached_bytes') === 0, 5_000, 'the WAL entry cache to be released');
+  t.pass('applied entries every member has leave the WAL entry cache');
 
   // A stall: the loop held for 0.6 s, longer than half an election timeout. Counted as busy or,
   // on a loaded machine that did not give the process a CPU meanwhile, as starved.

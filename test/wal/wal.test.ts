@@ -4,7 +4,7 @@
 // segment rollover and compaction deleting whole segments, including the replay of an overwrite
 // that reaches into entries of a deleted segment; 1 MiB entries and a 32 MiB entry (alone in
 // its own segment) read back from disk with their checksums; overwriting the tail after a
-// reopen; a failed fsync poisoning the WAL until it is reopened; and created snapshots and
+// reopen; the entry cache's budget and its release through an index; a failed fsync poisoning the WAL until it is reopened; and created snapshots and
 // the bootstrap membership surviving a reopen after the segments holding them were deleted.
 
 import fs from 'node:fs';
@@ -100,7 +100,8 @@ t.test('close and reopen gives identical state', async (t) => {
     term100: w.term(100),
     initial: w.initialState(),
     snapshot: { metadata: w.snapshot().metadata, data: [...w.snapshot().data] },
-    stats: w.stats(),
+    // What is cached in memory is not state: a reopened WAL starts with nothing cached.
+    stats: { ...w.stats(), cachedBytes: undefined },
   });
   const expected = state(wal);
   t.equal(expected.last, 159, 'the overwrite cut the log at 159');
@@ -200,6 +201,23 @@ t.test('1 MiB entries and a 32 MiB entry round-trip through the disk', async (t)
   t.same(wal.entries(1, 10, 3 * MIB).length, 2, 'byte limits count the payloads without reading them');
   await wal.append([entry(10, 1, 1 * MIB)]);
   t.equal(wal.entries(10, 11, 0)[0]!.data.byteLength, 1 * MIB, 'a fresh entry is served from the cache');
+});
+
+t.test('the entry cache: bounded by entryCacheBytes, released through an index, and reads still come from disk', async (t) => {
+  const dir = tempDir(t);
+  const { wal } = await openWal(t, { dir, fsync: false, segmentBytes: 4 * MIB, entryCacheBytes: 3 * MIB });
+  for (let index = 1; index <= 5; index++) await wal.append([entry(index, 1, 1 * MIB)]);
+  const cached = wal.stats().cachedBytes;
+  t.ok(cached >= 2 * MIB && cached <= 3 * MIB, `the budget holds the newest entries (${cached} bytes)`);
+  wal.releaseCachedThrough(4);
+  t.ok(wal.stats().cachedBytes >= 1 * MIB && wal.stats().cachedBytes < 2 * MIB, 'entries through 4 released, 5 kept');
+  wal.releaseCachedThrough(0);
+  wal.releaseCachedThrough(99);
+  t.equal(wal.stats().cachedBytes, 0, 'an index past the end releases everything; one before the log nothing more');
+  const intact = wal.entries(1, 6, Infinity).every((e) => Buffer.from(e.data).equals(Buffer.from(entry(e.index, 1, 1 * MIB).data)));
+  t.ok(intact, 'released entries are read back from disk');
+  await wal.append([entry(6, 1, 1 * MIB)]);
+  t.ok(wal.stats().cachedBytes >= 1 * MIB, 'a new entry is cached again');
 });
 
 t.test('a failed fsync poisons the WAL until it is reopened', async (t) => {
