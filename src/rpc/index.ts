@@ -21,4 +21,4 @@ export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObje
 export { authorize, authorizePeer, hashToken, AccessPolicy, SCOPES, ALL_NAMESPACES, type Scope, type TokenGrant } from './auth.js';
 export { MemberCertificates, memberIdsOf, MEMBER_URI_PREFIX, type TlsFiles } from './tls.js';
 export { PUT_STREAM_INFLIGHT_BYTES_MAX } from './cache-service.js';
-export type * from './proto-types.js';
+export type * from '../proto/index.js';

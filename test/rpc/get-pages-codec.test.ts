@@ -7,7 +7,7 @@
 import t from 'tap';
 import { LIMITS } from '../../src/limits.js';
 import { getPagesResponseSerializer, type Serializer } from '../../src/rpc/get-pages-codec.js';
-import type { GetPagesResponse } from '../../src/rpc/proto-types.js';
+import type { GetPagesResponse } from '../../src/proto/index.js';
 import { loadProtos } from '../../src/rpc/protos.js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_FILES, PROTO_LOADER_OPTIONS } from '../../src/proto/index.js';

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { clientChannelOptions, freeLoopbackPorts, loadProtos, startMember, type MemberOptions, type RunningMember } from '../../src/rpc/index.js';
-import type { GetPagesResponse, PageMetaOut, PutPagesRequest, PutPagesResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse__Output as GetPagesResponse, PageMeta, PageMeta__Output, PutPagesRequest, PutPagesResponse__Output as PutPagesResponse } from '../../src/rpc/index.js';
 import { sleep, eventually } from '../wait.js';
 
 export const NS = 'tenant-a/llama:8b';
@@ -174,7 +174,8 @@ export function pageBytes(i: number, bytes: number): Uint8Array {
 }
 
 export interface TestPage {
-  meta: Omit<PageMetaOut, 'createdAtMs'>;
+  /** The generated PageMeta a client sends, with the fields every test page sets as the tests read them back. */
+  meta: Omit<PageMeta, 'createdAtMs'> & Pick<PageMeta__Output, 'namespace' | 'dtype' | 'shape' | 'tokens' | 'bytes' | 'crc32c'> & { key: Uint8Array };
   data: Uint8Array;
 }
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
-import { startMember, type GetPagesResponse, type LookupResponse, type PutPagesRequest, type PutPagesResponse, type StatusResponse } from '../../src/rpc/index.js';
+import { startMember, type GetPagesResponse__Output as GetPagesResponse, type LookupResponse__Output as LookupResponse, type PutPagesRequest, type PutPagesResponse__Output as PutPagesResponse, type StatusResponse__Output as StatusResponse } from '../../src/rpc/index.js';
 import { FaultInjectingFileLayer } from '../../src/wal/index.js';
 import { NS, RawClient, eventually, pageMessages, putPages, reservePorts, sleep, startCluster, u8Page, type CallError } from './helpers.js';
 
