@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { GENERATED_DIR, generate, generatorFlags } from '../../scripts/gen-proto.js';
+import { GENERATED_DIR, generatorFlags, main } from '../../scripts/gen-proto.js';
 import { PROTO_LOADER_OPTIONS } from '../../src/proto/index.js';
 
 /** Every file under `dir`, relative to it, in name order. */
@@ -21,7 +21,7 @@ function filesUnder(dir: string): string[] {
 t.test('the committed types are what gen:proto makes from proto/ now', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kvc-gen-proto-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  generate(dir);
+  t.equal(main(['--out', dir]), dir, 'as `npm run gen:proto -- --out DIR` does');
   const fresh = filesUnder(dir);
   t.ok(fresh.includes(path.join('kvcache', 'v1', 'GetPagesResponse.ts')), 'a message of cache.proto is generated');
   t.ok(fresh.includes('index.ts'), 'the index is written');
