@@ -7,11 +7,12 @@
 // AdminService.ListRemovals (the replicated removal record) is called here on a raw grpc-js
 // client with the method descriptor from admin.proto: the client library has no method for it,
 // and the harness needs only this one read.
+import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { CLIENT_CHANNEL_OPTIONS, KvcClient, type MemberStatus } from '../client/index.js';
-import { PROTO_LOADER_OPTIONS, type ListRemovalsRequest, type ListRemovalsResponse } from '../proto/index.js';
-import type { RemovalEntry } from './history.js';
+import { PROTO_LOADER_OPTIONS, type ListRemovalsRequest, type ListRemovalsResponse__Output as ListRemovalsResponse } from '../proto/index.js';
+import type { RemovalEntry, RemovalReason } from './history.js';
 
 /** A Status poll that takes longer than this is treated as no answer (a paused member never answers). */
 export const STATUS_DEADLINE_MS = 1_000;
@@ -28,6 +29,8 @@ export const REMOVALS_PAGE_ENTRIES = 10_000;
  * pages even with the overlap each page starts with; a record that does not end is a bug.
  */
 const REMOVALS_PAGES_MAX = 64;
+/** The reasons admin.proto's Removal.reason documents (a string on the wire, so the generated type says string). */
+const REMOVAL_REASONS: ReadonlySet<string> = new Set<RemovalReason>(['evicted', 'expired', 'deleted', 'namespace-dropped']);
 
 /** What the harness reads from a member's Status. */
 export interface MemberView {
@@ -107,7 +110,7 @@ export class AdminLink {
         atIndex.set(removal.index, position + 1);
         if (position < (seen.get(removal.index) ?? 0)) continue;
         seen.set(removal.index, position + 1);
-        entries.push({ index: removal.index, ns: removal.namespace, key: Buffer.from(removal.key).toString('hex'), reason: removal.reason });
+        entries.push({ index: removal.index, ns: removal.namespace, key: Buffer.from(removal.key).toString('hex'), reason: removalReason(removal.reason) });
       }
       const last = answer.removals.at(-1)?.index;
       if (!answer.more || last === undefined) return { entries, oldestIndex: answer.oldestIndex, appliedIndex: answer.appliedIndex };
@@ -169,6 +172,11 @@ function view(status: MemberStatus): MemberView {
     pages: status.pages,
     bytes: status.bytes,
   };
+}
+
+function removalReason(reason: string): RemovalReason {
+  assert.ok(REMOVAL_REASONS.has(reason), `a removal with reason ${JSON.stringify(reason)}, which admin.proto does not name`);
+  return reason as RemovalReason;
 }
 
 type ListRemovalsMethod = protoLoader.MethodDefinition<ListRemovalsRequest, ListRemovalsResponse>;

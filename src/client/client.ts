@@ -13,23 +13,25 @@ import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
 import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
 import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
-import type { Page, PageDestination, PageInput, PageMetaOut, SharedCopy } from './pages.js';
+import type { Page, PageDestination, PageInput, PageMetaOut, PutMeta, SharedCopy } from './pages.js';
 import { SharedMemoryReads, type MemberArena } from './shared-memory.js';
 import { clientRpcs, type Rpc } from './protos.js';
 import { watchEvents, type WatchEvent, type WatchOptions } from './watch.js';
+// The generated message types (src/proto): a request as the client writes it, a response as it
+// arrives (`__Output`).
 import type {
-  ClusterSettingsMessage,
+  ClusterSettings__Output as ClusterSettingsMessage,
   GetPagesRequest,
-  GetPagesResponse,
-  ListPagesResponse,
-  ListRemovalsResponse,
+  GetPagesResponse__Output as GetPagesResponse,
+  ListPagesResponse__Output as ListPagesResponse,
+  ListRemovalsResponse__Output as ListRemovalsResponse,
   LookupRequest,
-  NamespaceStatusMessage,
-  ProfileChunk,
+  NamespaceStatus__Output as NamespaceStatusMessage,
+  ProfileChunk__Output as ProfileChunk,
   PutPagesRequest,
-  PutPagesResponse,
-  StatusResponse,
-} from './proto-types.js';
+  PutPagesResponse__Output as PutPagesResponse,
+  StatusResponse__Output as StatusResponse,
+} from '../proto/index.js';
 import { backoffMs, decide, isRefusal, leaderPollMs, sleep, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_LEADER_WAIT_MS, DEFAULT_RETRIES } from './retry.js';
 import type { Decision, RetryPolicy } from './retry.js';
 
@@ -882,7 +884,7 @@ function* batches<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-type PreparedPage = { meta: NonNullable<PutPagesRequest['meta']>; data: Uint8Array };
+type PreparedPage = { meta: PutMeta; data: Uint8Array };
 
 /** Splits a put into streams of at most keysPerRequestMax pages and PUT_STREAM_BYTES_MAX bytes. */
 function* putBatches(pages: PreparedPage[]): Generator<PreparedPage[]> {

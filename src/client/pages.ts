@@ -9,7 +9,14 @@
 import { crc32c, isDtype, type Dtype } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, localError } from './client-error.js';
-import type { GetPagesResponse, PutPagesRequest, ProtoDtype, SharedPageMessage, WirePageMeta } from './proto-types.js';
+import type {
+  Dtype__Output as ProtoDtype,
+  GetPagesResponse__Output as GetPagesResponse,
+  PageMeta,
+  PageMeta__Output as WirePageMeta,
+  PutPagesRequest,
+  SharedPage__Output as SharedPageMessage,
+} from '../proto/index.js';
 
 export interface PageInputMeta {
   namespace: string;
@@ -73,8 +80,11 @@ export function toWireDtype(dtype: Dtype | undefined): ProtoDtype {
 
 const EMPTY = new Uint8Array(0);
 
+/** A put's page metadata (the generated PageMeta) whose key is the caller's bytes, as putMeta makes it. */
+export type PutMeta = Omit<PageMeta, 'key'> & { key: Uint8Array };
+
 /** The first message of a page: its metadata with the byte count and checksum filled in. */
-export function putMeta(page: PageInput): NonNullable<PutPagesRequest['meta']> {
+export function putMeta(page: PageInput): PutMeta {
   const { meta, data } = page;
   if (!(data instanceof Uint8Array)) throw new TypeError('page data must be a Uint8Array');
   if (!(meta.key instanceof Uint8Array)) throw new TypeError('page key must be a Uint8Array');
@@ -94,7 +104,7 @@ export function putMeta(page: PageInput): NonNullable<PutPagesRequest['meta']> {
 
 /** The PutPages messages of one page: ⌈bytes / chunkBytes⌉ chunks (one for an empty page). */
 export function* pageMessages(
-  meta: NonNullable<PutPagesRequest['meta']>,
+  meta: PutMeta,
   data: Uint8Array,
   chunkBytes: number = LIMITS.page.chunkBytes,
 ): Generator<PutPagesRequest> {

@@ -8,37 +8,48 @@ import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR, PROTO_LOADER_OPTIONS } from '../proto/index.js';
 import type {
   AddMemberRequest,
+  AddMemberResponse__Output,
+  DeletePagesRequest,
+  DeletePagesResponse__Output,
   DropNamespaceRequest,
-  Empty,
-  GetConfigResponse,
+  DropNamespaceResponse__Output,
+  GetConfigRequest,
+  GetConfigResponse__Output,
   GetPagesRequest,
-  GetPagesResponse,
-  KeysRequest,
-  ListNamespacesResponse,
-  ListRemovalsRequest,
-  ListRemovalsResponse,
-  ProfileChunk,
-  ProfileRequest,
-  LookupRequest,
-  LookupResponse,
-  PinPagesRequest,
-  PutPagesRequest,
-  ReleasePagesRequest,
-  StatusRequest,
-  PutPagesResponse,
-  RemoveMemberRequest,
-  SetConfigRequest,
-  SetConfigResponse,
-  SetNamespaceConfigRequest,
-  SnapshotResponse,
-  StatusResponse,
-  TransferLeaderRequest,
-  TransferLeaderResponse,
-  WatchRequest,
-  WatchResponse,
+  GetPagesResponse__Output,
+  ListNamespacesRequest,
+  ListNamespacesResponse__Output,
   ListPagesRequest,
-  ListPagesResponse,
-} from './proto-types.js';
+  ListPagesResponse__Output,
+  ListRemovalsRequest,
+  ListRemovalsResponse__Output,
+  LookupRequest,
+  LookupResponse__Output,
+  PinPagesRequest,
+  PinPagesResponse__Output,
+  ProfileChunk__Output,
+  ProfileRequest,
+  PutPagesRequest,
+  PutPagesResponse__Output,
+  ReleasePagesRequest,
+  ReleasePagesResponse__Output,
+  RemoveMemberRequest,
+  RemoveMemberResponse__Output,
+  SetConfigRequest,
+  SetConfigResponse__Output,
+  SetNamespaceConfigRequest,
+  SetNamespaceConfigResponse__Output,
+  SnapshotRequest,
+  SnapshotResponse__Output,
+  StatusRequest,
+  StatusResponse__Output,
+  TransferLeaderRequest,
+  TransferLeaderResponse__Output,
+  UnpinPagesRequest,
+  UnpinPagesResponse__Output,
+  WatchRequest,
+  WatchResponse__Output,
+} from '../proto/index.js';
 
 /** Re-exported from src/proto, the one place that knows where the protos are and how to load them. */
 export { PROTO_DIR, PROTO_LOADER_OPTIONS };
@@ -50,28 +61,29 @@ export interface Rpc<Req, Res> {
   deserialize: (bytes: Buffer) => Res;
 }
 
+/** Each RPC with the generated types (src/proto): a request as the client writes it, a response as it arrives. */
 export interface ClientRpcs {
-  lookup: Rpc<LookupRequest, LookupResponse>;
-  getPages: Rpc<GetPagesRequest, GetPagesResponse>;
-  putPages: Rpc<PutPagesRequest, PutPagesResponse>;
-  deletePages: Rpc<KeysRequest, Empty>;
-  pinPages: Rpc<PinPagesRequest, Empty>;
-  unpinPages: Rpc<KeysRequest, Empty>;
-  releasePages: Rpc<ReleasePagesRequest, Empty>;
-  watch: Rpc<WatchRequest, WatchResponse>;
-  listPages: Rpc<ListPagesRequest, ListPagesResponse>;
-  status: Rpc<StatusRequest, StatusResponse>;
-  addMember: Rpc<AddMemberRequest, Empty>;
-  removeMember: Rpc<RemoveMemberRequest, Empty>;
-  transferLeader: Rpc<TransferLeaderRequest, TransferLeaderResponse>;
-  snapshot: Rpc<Empty, SnapshotResponse>;
-  dropNamespace: Rpc<DropNamespaceRequest, Empty>;
-  getConfig: Rpc<Empty, GetConfigResponse>;
-  setConfig: Rpc<SetConfigRequest, SetConfigResponse>;
-  setNamespaceConfig: Rpc<SetNamespaceConfigRequest, Empty>;
-  listNamespaces: Rpc<Empty, ListNamespacesResponse>;
-  listRemovals: Rpc<ListRemovalsRequest, ListRemovalsResponse>;
-  profile: Rpc<ProfileRequest, ProfileChunk>;
+  lookup: Rpc<LookupRequest, LookupResponse__Output>;
+  getPages: Rpc<GetPagesRequest, GetPagesResponse__Output>;
+  putPages: Rpc<PutPagesRequest, PutPagesResponse__Output>;
+  deletePages: Rpc<DeletePagesRequest, DeletePagesResponse__Output>;
+  pinPages: Rpc<PinPagesRequest, PinPagesResponse__Output>;
+  unpinPages: Rpc<UnpinPagesRequest, UnpinPagesResponse__Output>;
+  releasePages: Rpc<ReleasePagesRequest, ReleasePagesResponse__Output>;
+  watch: Rpc<WatchRequest, WatchResponse__Output>;
+  listPages: Rpc<ListPagesRequest, ListPagesResponse__Output>;
+  status: Rpc<StatusRequest, StatusResponse__Output>;
+  addMember: Rpc<AddMemberRequest, AddMemberResponse__Output>;
+  removeMember: Rpc<RemoveMemberRequest, RemoveMemberResponse__Output>;
+  transferLeader: Rpc<TransferLeaderRequest, TransferLeaderResponse__Output>;
+  snapshot: Rpc<SnapshotRequest, SnapshotResponse__Output>;
+  dropNamespace: Rpc<DropNamespaceRequest, DropNamespaceResponse__Output>;
+  getConfig: Rpc<GetConfigRequest, GetConfigResponse__Output>;
+  setConfig: Rpc<SetConfigRequest, SetConfigResponse__Output>;
+  setNamespaceConfig: Rpc<SetNamespaceConfigRequest, SetNamespaceConfigResponse__Output>;
+  listNamespaces: Rpc<ListNamespacesRequest, ListNamespacesResponse__Output>;
+  listRemovals: Rpc<ListRemovalsRequest, ListRemovalsResponse__Output>;
+  profile: Rpc<ProfileRequest, ProfileChunk__Output>;
 }
 
 let loaded: ClientRpcs | undefined;
@@ -118,8 +130,9 @@ function service(definition: protoLoader.PackageDefinition, name: string): proto
 }
 
 /**
- * The descriptor of `service.name`, typed by the caller. The types are the hand-written shapes of
- * proto-types.ts; the loader cannot check them, which is why the tests run against real servers.
+ * The descriptor of `service.name`, typed by the caller with the types generated from the same
+ * protos and loader options (src/proto); nothing here checks that `name` is the RPC those types
+ * belong to, which is why the tests run against real servers.
  */
 function rpc<Req, Res>(service: protoLoader.ServiceDefinition, name: string): Rpc<Req, Res> {
   const method = service[name];

@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { KvcClientError, toClientError } from './client-error.js';
 import type { EndpointPool } from './endpoint-pool.js';
 import type { Rpc } from './protos.js';
-import type { WatchEventMessage, WatchRequest, WatchResponse } from './proto-types.js';
+import type { WatchEvent__Output as WatchEventMessage, WatchRequest, WatchResponse__Output as WatchResponse } from '../proto/index.js';
 import { backoffMs, sleep, type RetryPolicy } from './retry.js';
 
 /** Failed streams in a row (no message between them) before watch() gives up. */

@@ -18,30 +18,38 @@ import { proposeOk } from './cache-service.js';
 import { listNamespaces, listRemovals, namespaceMessages, setConfig, setNamespaceConfig, settingsMessage } from './capacity-admin.js';
 import { serverStream, unary } from './handlers.js';
 import type { MemberContext } from './member-context.js';
+// The generated message types (src/proto): a request as it arrives (`__Output`), a response as a
+// handler writes it.
 import type {
-  AddMemberRequest,
-  DropNamespaceRequest,
-  Empty,
+  AddMemberRequest__Output as AddMemberRequest,
+  AddMemberResponse,
+  DropNamespaceRequest__Output as DropNamespaceRequest,
+  DropNamespaceResponse,
+  GetConfigRequest__Output as GetConfigRequest,
   GetConfigResponse,
+  ListNamespacesRequest__Output as ListNamespacesRequest,
   ListNamespacesResponse,
-  ListRemovalsRequest,
+  ListRemovalsRequest__Output as ListRemovalsRequest,
   ListRemovalsResponse,
   Member,
-  SetConfigRequest,
+  SetConfigRequest__Output as SetConfigRequest,
   SetConfigResponse,
-  SetNamespaceConfigRequest,
-  MemoryTierStatusMessage,
-  NativeStatusMessage,
-  SharedMemoryStatusMessage,
-  RemoveMemberRequest,
+  SetNamespaceConfigRequest__Output as SetNamespaceConfigRequest,
+  SetNamespaceConfigResponse,
+  MemoryTierStatus as MemoryTierStatusMessage,
+  NativeStatus as NativeStatusMessage,
+  SharedMemoryStatus as SharedMemoryStatusMessage,
+  RemoveMemberRequest__Output as RemoveMemberRequest,
+  RemoveMemberResponse,
+  SnapshotRequest__Output as SnapshotRequest,
   SnapshotResponse,
-  StatusRequest,
+  StatusRequest__Output as StatusRequest,
   StatusResponse,
-  TransferLeaderRequest,
+  TransferLeaderRequest__Output as TransferLeaderRequest,
   TransferLeaderResponse,
   ProfileChunk,
-  ProfileRequest,
-} from './proto-types.js';
+  ProfileRequest__Output as ProfileRequest,
+} from '../proto/index.js';
 import { profile } from './profile.js';
 import { validateNamespace } from './validate.js';
 
@@ -63,24 +71,24 @@ export function adminServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
       authorizeStatus(ctx, call);
       return status(ctx, request.includeDigest === true);
     }),
-    AddMember: admin<AddMemberRequest, Empty>('AddMember', (request, call) => addMember(ctx, request, call)),
-    RemoveMember: admin<RemoveMemberRequest, Empty>('RemoveMember', (request, call) => removeMember(ctx, request, call)),
+    AddMember: admin<AddMemberRequest, AddMemberResponse>('AddMember', (request, call) => addMember(ctx, request, call)),
+    RemoveMember: admin<RemoveMemberRequest, RemoveMemberResponse>('RemoveMember', (request, call) => removeMember(ctx, request, call)),
     TransferLeader: admin<TransferLeaderRequest, TransferLeaderResponse>('TransferLeader', (request, call) => transferLeader(ctx, request, call)),
-    Snapshot: admin<Empty, SnapshotResponse>('Snapshot', async () => {
+    Snapshot: admin<SnapshotRequest, SnapshotResponse>('Snapshot', async () => {
       const node = ctx.requireLeader();
       await node.compactNow();
       return { walFirstIndex: node.status().walFirstIndex };
     }),
-    DropNamespace: admin<DropNamespaceRequest, Empty>('DropNamespace', (request, call) =>
+    DropNamespace: admin<DropNamespaceRequest, DropNamespaceResponse>('DropNamespace', (request, call) =>
       proposeOk(ctx, call, { op: 'drop-ns', ns: validateNamespace(request.namespace) }),
     ),
-    GetConfig: admin<Empty, GetConfigResponse>('GetConfig', async () => ({
+    GetConfig: admin<GetConfigRequest, GetConfigResponse>('GetConfig', async () => ({
       json: JSON.stringify({ ...ctx.config(), limits: LIMITS }),
       settings: settingsMessage(ctx.requireNode().store.settings()),
     })),
     SetConfig: admin<SetConfigRequest, SetConfigResponse>('SetConfig', (request, call) => setConfig(ctx, request, call)),
-    SetNamespaceConfig: admin<SetNamespaceConfigRequest, Empty>('SetNamespaceConfig', (request, call) => setNamespaceConfig(ctx, request, call)),
-    ListNamespaces: admin<Empty, ListNamespacesResponse>('ListNamespaces', async () => listNamespaces(ctx)),
+    SetNamespaceConfig: admin<SetNamespaceConfigRequest, SetNamespaceConfigResponse>('SetNamespaceConfig', (request, call) => setNamespaceConfig(ctx, request, call)),
+    ListNamespaces: admin<ListNamespacesRequest, ListNamespacesResponse>('ListNamespaces', async () => listNamespaces(ctx)),
     ListRemovals: admin<ListRemovalsRequest, ListRemovalsResponse>('ListRemovals', (request) => listRemovals(ctx, request)),
     Profile: serverStream<ProfileRequest, ProfileChunk>(ctx, 'Profile', async (call) => {
       authorize(ctx, call, 'admin');
@@ -200,7 +208,7 @@ function validateMemberId(id: number): NodeId {
   return id;
 }
 
-async function addMember(ctx: MemberContext, request: AddMemberRequest, call: Call): Promise<Empty> {
+async function addMember(ctx: MemberContext, request: AddMemberRequest, call: Call): Promise<AddMemberResponse> {
   const id = validateMemberId(request.id);
   const match = ADDRESS_PATTERN.exec(request.address);
   if (match === null || Number(match[2]) > 65_535 || Number(match[2]) === 0) {
@@ -214,7 +222,7 @@ async function addMember(ctx: MemberContext, request: AddMemberRequest, call: Ca
   return {};
 }
 
-async function removeMember(ctx: MemberContext, request: RemoveMemberRequest, call: Call): Promise<Empty> {
+async function removeMember(ctx: MemberContext, request: RemoveMemberRequest, call: Call): Promise<RemoveMemberResponse> {
   const id = validateMemberId(request.id);
   const node = ctx.requireLeader();
   const done = (st: NodeStatus): boolean => !st.voters.includes(id) && !st.learners.includes(id);

@@ -15,19 +15,22 @@ import { getPages } from './get-pages.js';
 import { clientStream, serverStream, unary } from './handlers.js';
 import type { MemberContext } from './member-context.js';
 import { PageAssembler, type AssembledPage } from './page-assembler.js';
+// The generated message types (src/proto), named as this file's handlers read them: a request as
+// it arrives (`__Output`), a response as a handler writes it. DeletePages and UnpinPages take the
+// same two fields; DeletePagesRequest stands for both.
 import type {
-  Empty,
-  GetPagesRequest,
+  DeletePagesResponse as Empty,
+  DeletePagesRequest__Output as KeysRequest,
+  GetPagesRequest__Output as GetPagesRequest,
   GetPagesResponse,
-  KeysRequest,
-  LookupRequest,
+  LookupRequest__Output as LookupRequest,
   LookupResponse,
-  PinPagesRequest,
-  PutPagesRequest,
+  PinPagesRequest__Output as PinPagesRequest,
+  PutPagesRequest__Output as PutPagesRequest,
   PutPagesResponse,
   PutResult,
-  ReleasePagesRequest,
-} from './proto-types.js';
+  ReleasePagesRequest__Output as ReleasePagesRequest,
+} from '../proto/index.js';
 import { releasePages } from './shared-transfer.js';
 import { watchServiceHandlers } from './watch-service.js';
 import { checksumMismatch, validateKeyCount, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs } from './validate.js';

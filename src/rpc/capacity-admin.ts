@@ -12,15 +12,16 @@ import type { ClusterNode } from '../node/index.js';
 import { applySettingChanges, settingProblem, type ClusterSettings } from '../store/index.js';
 import type { MemberContext } from './member-context.js';
 import type {
-  ClusterSettingsMessage,
+  ClusterSettings as ClusterSettingsMessage,
   ListNamespacesResponse,
-  ListRemovalsRequest,
+  ListRemovalsRequest__Output as ListRemovalsRequest,
   ListRemovalsResponse,
-  NamespaceStatusMessage,
-  SetConfigRequest,
+  NamespaceStatus as NamespaceStatusMessage,
+  SetConfigRequest__Output as SetConfigRequest,
   SetConfigResponse,
-  SetNamespaceConfigRequest,
-} from './proto-types.js';
+  SetNamespaceConfigRequest__Output as SetNamespaceConfigRequest,
+  SetNamespaceConfigResponse,
+} from '../proto/index.js';
 import { validateNamespace } from './validate.js';
 
 const SIZE_KEYS: ReadonlySet<string> = new Set(['budgetBytes', 'quotaBytes']);
@@ -60,7 +61,7 @@ export async function setConfig(ctx: MemberContext, request: SetConfigRequest, c
   return { settings: settingsMessage(node.store.settings()) };
 }
 
-export async function setNamespaceConfig(ctx: MemberContext, request: SetNamespaceConfigRequest, call: { getDeadline(): grpc.Deadline }): Promise<Record<string, never>> {
+export async function setNamespaceConfig(ctx: MemberContext, request: SetNamespaceConfigRequest, call: { getDeadline(): grpc.Deadline }): Promise<SetNamespaceConfigResponse> {
   const ns = validateNamespace(request.namespace);
   const key = settingKey(request.key, NS_SETTING_KEYS);
   const value = parseSetting(key, request.value, 'namespace');

@@ -19,7 +19,7 @@
 // zero values left out), so any client decodes it; get-pages-codec.test.ts checks the bytes.
 import assert from 'node:assert/strict';
 import { LIMITS } from '../limits.js';
-import type { GetPagesResponse } from './proto-types.js';
+import type { GetPagesResponse } from '../proto/index.js';
 
 /** Field tags of GetPagesResponse (cache.proto): (number << 3) | wire type; meta (1) comes from protobufjs. */
 const TAG_DATA = (2 << 3) | 2;
@@ -57,16 +57,18 @@ function writeVarint(target: Buffer, at: number, value: number): number {
 export function getPagesResponseSerializer(encodeGeneric: Serializer): Serializer {
   let scratch = Buffer.allocUnsafe(LIMITS.page.chunkBytes + FIELD_HEADROOM_BYTES);
   return (value) => {
-    const { data: chunk, offset: _offset, last: _last, ...small } = value;
-    const data = chunk ?? EMPTY;
+    const { data = EMPTY, offset = 0, last = false, ...small } = value;
+    // The generated type also admits a string for bytes and a string or Long for a 64-bit field;
+    // get-pages.ts writes bytes and numbers, and anything else here is a bug.
+    assert.ok(typeof data !== 'string' && typeof offset === 'number', 'GetPagesResponse chunk of unexpected field types');
     // Every other field (the metadata, a shared-memory answer, any field added later) through
     // protobufjs, which skips the fields a message does not own; only when one of them is set.
     const meta = Object.values(small).some((field) => field !== null && field !== undefined) ? encodeGeneric(small as GetPagesResponse) : EMPTY;
     const bytes =
       meta.byteLength +
       (data.byteLength > 0 ? 1 + varintBytes(data.byteLength) + data.byteLength : 0) +
-      (value.offset > 0 ? 1 + varintBytes(value.offset) : 0) +
-      (value.last ? 2 : 0);
+      (offset > 0 ? 1 + varintBytes(offset) : 0) +
+      (last ? 2 : 0);
     // Messages never exceed the client message limit (grpc-js refuses them); larger scratch is a bug.
     assert.ok(bytes <= LIMITS.rpc.clientMessageBytesMax, `GetPagesResponse of ${bytes} bytes`);
     if (scratch.byteLength < bytes) scratch = Buffer.allocUnsafe(bytes);
@@ -80,11 +82,11 @@ export function getPagesResponseSerializer(encodeGeneric: Serializer): Serialize
       scratch.set(data, at);
       at += data.byteLength;
     }
-    if (value.offset > 0) {
+    if (offset > 0) {
       scratch[at++] = TAG_OFFSET;
-      at = writeVarint(scratch, at, value.offset);
+      at = writeVarint(scratch, at, offset);
     }
-    if (value.last) {
+    if (last) {
       scratch[at++] = TAG_LAST;
       scratch[at++] = 1;
     }

@@ -21,11 +21,11 @@ import { LIMITS } from '../limits.js';
 import type { PageLease } from '../store/index.js';
 import { convertForRead } from './dtype-convert.js';
 import type { MemberContext } from './member-context.js';
-import type { GetPagesRequest, GetPagesResponse, PageMetaOut } from './proto-types.js';
+import type { GetPagesRequest__Output, GetPagesResponse, PageMeta as PageMetaOut } from '../proto/index.js';
 import { sharedTransferFor } from './shared-transfer.js';
 import { dtypeToProto, optionalDtypeFromProto, validateKeys, validateNamespace } from './validate.js';
 
-type GetPagesCall = grpc.ServerWritableStream<GetPagesRequest, GetPagesResponse>;
+type GetPagesCall = grpc.ServerWritableStream<GetPagesRequest__Output, GetPagesResponse>;
 
 interface LayerRange {
   begin: number;

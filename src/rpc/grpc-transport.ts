@@ -27,7 +27,7 @@ import type { Transport, TransportHandler } from '../node/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/index.js';
 import type { SnapshotChunk } from '../store/index.js';
 import { AddressBook } from './address-book.js';
-import type { RaftBatchOut, SnapshotAck, SnapshotPartOut } from './proto-types.js';
+import type { RaftBatch as RaftBatchOut, SnapshotAck__Output as SnapshotAck, SnapshotPart as SnapshotPartOut } from '../proto/index.js';
 import { loadProtos, peerChannelOptions } from './protos.js';
 import type { MemberCertificates } from './tls.js';
 

@@ -24,4 +24,4 @@ export {
 export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObject } from './errors.js';
 export { authorize, authorizePeer, hashToken, AccessPolicy, SCOPES, ALL_NAMESPACES, type Scope, type TokenGrant } from './auth.js';
 export { MemberCertificates, memberIdsOf, MEMBER_URI_PREFIX, type TlsFiles } from './tls.js';
-export type * from './proto-types.js';
+export type * from '../proto/index.js';

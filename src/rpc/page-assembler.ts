@@ -7,7 +7,7 @@
 // put's preparation in the work pool, cache-service.ts), so the bytes are read once there.
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
-import type { PutPagesRequest } from './proto-types.js';
+import type { PutPagesRequest__Output as PutPagesRequest } from '../proto/index.js';
 import { validateKeyCount, validatePutMeta, type ValidatedPutMeta } from './validate.js';
 
 export interface AssembledPage {

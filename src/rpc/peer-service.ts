@@ -24,7 +24,7 @@ import type { GrpcTransport } from './grpc-transport.js';
 import { authorizePeer } from './auth.js';
 import { clientStream } from './handlers.js';
 import type { MemberContext } from './member-context.js';
-import type { RaftBatchIn, SnapshotAck, SnapshotPartIn } from './proto-types.js';
+import type { RaftAck, RaftBatch__Output as RaftBatchIn, SnapshotAck, SnapshotPart__Output as SnapshotPartIn } from '../proto/index.js';
 
 /** At most one log line per this interval about rejected peer messages. */
 const REJECT_LOG_INTERVAL_MS = 5_000;
@@ -116,8 +116,6 @@ export class PeerService {
     this.#ctx.log(`member ${this.#ctx.id} dropped a peer message: ${why} (${counters.rejected} dropped so far)`);
   };
 }
-
-type RaftAck = Record<string, never>;
 
 function receiveBatch(transport: GrpcTransport, batch: RaftBatchIn, reject: (why: string) => void): void {
   const localId = transport.localId;

@@ -5,7 +5,7 @@
 import { Session } from 'node:inspector/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { KvcError } from '../errors.js';
-import type { ProfileChunk, ProfileRequest } from './proto-types.js';
+import type { ProfileChunk, ProfileRequest__Output as ProfileRequest } from '../proto/index.js';
 
 export const PROFILE_SECONDS_MIN = 1;
 export const PROFILE_SECONDS_MAX = 60;

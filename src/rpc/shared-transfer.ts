@@ -15,9 +15,9 @@ import { LIMITS } from '../limits.js';
 import type { PageLease, SharedArena, SharedLeases } from '../store/index.js';
 import { drained } from './get-pages.js';
 import type { MemberContext } from './member-context.js';
-import type { Empty, GetPagesRequest, GetPagesResponse, PageMetaOut, ReleasePagesRequest } from './proto-types.js';
+import type { GetPagesRequest__Output, GetPagesResponse, PageMeta as PageMetaOut, ReleasePagesRequest__Output, ReleasePagesResponse } from '../proto/index.js';
 
-type GetPagesCall = grpc.ServerWritableStream<GetPagesRequest, GetPagesResponse>;
+type GetPagesCall = grpc.ServerWritableStream<GetPagesRequest__Output, GetPagesResponse>;
 
 const EMPTY = new Uint8Array(0);
 
@@ -58,7 +58,7 @@ export class SharedTransfer {
  * wrong nonce (KVC_SHM_NOT_ON_HOST), a bad client id (KVC_INVALID_ARGUMENT), more keys than one
  * client may hold leases on (KVC_TOO_MANY_LEASES).
  */
-export function sharedTransferFor(ctx: MemberContext, request: GetPagesRequest, keyCount: number): SharedTransfer | undefined {
+export function sharedTransferFor(ctx: MemberContext, request: GetPagesRequest__Output, keyCount: number): SharedTransfer | undefined {
   if (request.transfer !== 'TRANSFER_SHARED_MEMORY') return undefined;
   const arena = ctx.sharedArena(ctx.requireNode());
   const leases = ctx.sharedLeases;
@@ -72,7 +72,7 @@ export function sharedTransferFor(ctx: MemberContext, request: GetPagesRequest, 
 }
 
 /** ReleasePages: ends the client's leases (see SharedLeases.release for partial failures). */
-export function releasePages(ctx: MemberContext, request: ReleasePagesRequest): Empty {
+export function releasePages(ctx: MemberContext, request: ReleasePagesRequest__Output): ReleasePagesResponse {
   const arena = ctx.sharedArena(ctx.requireNode());
   const leases = ctx.sharedLeases;
   // No shared arena, no leases: whatever the client holds is not this member's.

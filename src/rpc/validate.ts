@@ -6,10 +6,16 @@ import { crc32c, dtypeBytes, type Dtype } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { TTL_MS_MAX } from '../store/index.js';
-import type { PageMetaIn, ProtoDtype, ProtoDtypeIn } from './proto-types.js';
+import type { Dtype__Output as ProtoDtype, PageMeta__Output } from '../proto/index.js';
 
 /** Namespace characters (DESIGN §2); the length is checked against LIMITS.namespace.lengthMax. */
 const NAMESPACE_PATTERN = /^[A-Za-z0-9._:/-]+$/;
+
+/** A Dtype as it arrives: a number when a sender used a value the schema does not name (src/proto). */
+type ProtoDtypeIn = ProtoDtype | number;
+
+/** PageMeta as a put brings it, its dtypes possibly numbers the schema does not name. */
+export type PageMetaIn = Omit<PageMeta__Output, 'dtype' | 'storeDtype'> & { dtype: ProtoDtypeIn; storeDtype: ProtoDtypeIn };
 
 const DTYPE_FROM_PROTO: Readonly<Record<string, Dtype>> = Object.freeze({ FP16: 'fp16', FP32: 'fp32', BF16: 'bf16', U8: 'u8' });
 const DTYPE_TO_PROTO: Readonly<Record<Dtype, ProtoDtype>> = Object.freeze({ fp16: 'FP16', fp32: 'FP32', bf16: 'BF16', u8: 'U8' });

@@ -6,7 +6,7 @@
 // concatenation of its events' frames. The Watch method's serializer passes such a Buffer
 // through and encodes anything else (progress messages) as usual.
 import type { CacheEvent } from '../store/index.js';
-import type { WatchEventMessage, WatchResponse } from './proto-types.js';
+import type { WatchEvent as WatchEventMessage, WatchResponse } from '../proto/index.js';
 
 export type WatchSerializer = (value: WatchResponse | Buffer) => Buffer;
 

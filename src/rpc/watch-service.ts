@@ -15,7 +15,7 @@ import type { CacheEvent, ListPosition } from '../store/index.js';
 import { ALL_NAMESPACES, authorize } from './auth.js';
 import { serverStream, unary } from './handlers.js';
 import type { MemberContext } from './member-context.js';
-import type { ListPagesRequest, ListPagesResponse, WatchEventMessage, WatchRequest, WatchResponse } from './proto-types.js';
+import type { ListPagesRequest__Output as ListPagesRequest, ListPagesResponse, WatchEvent as WatchEventMessage, WatchRequest__Output as WatchRequest, WatchResponse } from '../proto/index.js';
 import { validateKey, validateNamespace } from './validate.js';
 import { WatchFrames } from './watch-codec.js';
 import { loadProtos } from './protos.js';

@@ -13,15 +13,15 @@ import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { PROTO_LOADER_OPTIONS } from '../../src/client/index.js';
 import type {
-  GetPagesRequest,
+  DeletePagesRequest__Output as KeysRequest,
+  GetPagesRequest__Output as GetPagesRequest,
   GetPagesResponse,
-  KeysRequest,
-  LookupRequest,
-  PutPagesRequest,
+  LookupRequest__Output as LookupRequest,
+  PageMeta__Output as WirePageMeta,
+  PutPagesRequest__Output as PutPagesRequest,
   PutResult,
   StatusResponse,
-  WirePageMeta,
-} from '../../src/client/proto-types.js';
+} from '../../src/proto/index.js';
 
 const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': LIMITS.rpc.clientMessageBytesMax,

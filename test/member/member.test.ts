@@ -13,7 +13,7 @@ import path from 'node:path';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { startMember } from '../../src/member/index.js';
-import type { GetPagesResponse, LookupResponse, PutPagesRequest, PutPagesResponse, StatusResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse__Output as GetPagesResponse, LookupResponse__Output as LookupResponse, PutPagesRequest, PutPagesResponse__Output as PutPagesResponse, StatusResponse__Output as StatusResponse } from '../../src/rpc/index.js';
 import { FaultInjectingFileLayer } from '../../src/wal/index.js';
 import { NS, RawClient, eventually, pageMessages, putPages, reservePorts, sleep, startCluster, u8Page, type CallError } from '../rpc/helpers.js';
 

@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { crc32c, encodeMessage } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { MessageType, type Message } from '../../src/raft/index.js';
-import { loadProtos, peerChannelOptions, type LookupResponse, type PutPagesRequest, type PutPagesResponse } from '../../src/rpc/index.js';
+import { loadProtos, peerChannelOptions, type LookupResponse__Output as LookupResponse, type PutPagesRequest, type PutPagesResponse__Output as PutPagesResponse } from '../../src/rpc/index.js';
 import { NS, RawClient, eventually, pageKey, pageMessages, putPages, sleep, startCluster, u8Page, type CallError, type TestPage } from './helpers.js';
 
 const MIB = 1024 * 1024;

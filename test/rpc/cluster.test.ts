@@ -9,7 +9,7 @@ import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { crc32c, fp16ToFp32, fp32ToFp16 } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
-import type { GetPagesResponse, LookupResponse, StatusResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse__Output as GetPagesResponse, LookupResponse__Output as LookupResponse, StatusResponse__Output as StatusResponse } from '../../src/rpc/index.js';
 import { NS, RawClient, eventually, pageKey, putPages, startCluster, u8Page, type CallError, type TestPage } from './helpers.js';
 
 const MIB = 1024 * 1024;

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { LIMITS } from '../../src/limits.js';
 import { getPagesResponseSerializer, type Serializer } from '../../src/rpc/get-pages-codec.js';
-import type { GetPagesResponse } from '../../src/rpc/proto-types.js';
+import type { GetPagesResponse } from '../../src/proto/index.js';
 import { loadProtos } from '../../src/rpc/protos.js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_FILES, PROTO_LOADER_OPTIONS } from '../../src/proto/index.js';
@@ -46,8 +46,16 @@ t.test('zero values left out decode to the same message', async (t) => {
     { meta: null, data: bytesOf(5, 4), offset: 300, last: true },
     { meta, data: new Uint8Array(0), offset: 0, last: true },
     { meta, data: new Uint8Array(0), offset: 0, last: true, shared: { region: 1, offset: 4096, length: 65_536, leaseId: 77, expiresInMs: 10_000 } } as GetPagesResponse,
+    // Fields left out altogether, as the generated sender type allows.
+    { meta },
+    {},
   ];
   for (const message of cases) t.same(decode(Buffer.from(fast(message))), decode(encodeGeneric(message)));
+});
+
+t.test('chunk fields of a type the member never writes are a bug, not bytes on the wire', async (t) => {
+  t.throws(() => fast({ data: 'not bytes', offset: 0, last: true }), /unexpected field types/, 'bytes as a string');
+  t.throws(() => fast({ data: bytesOf(5, 7), offset: '300', last: true }), /unexpected field types/, 'an offset as a string');
 });
 
 t.test('the largest chunk fits, and each output is read before the next call', async (t) => {

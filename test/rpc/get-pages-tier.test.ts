@@ -8,7 +8,7 @@
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { crc32c, fp16ToFp32 } from '../../src/codec/index.js';
-import type { GetPagesResponse, StatusResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse__Output as GetPagesResponse, StatusResponse__Output as StatusResponse } from '../../src/rpc/index.js';
 import { NS, RawClient, eventually, pageBytes, pageKey, putPages, startCluster, u8Page, type CallError, type TestPage } from './helpers.js';
 
 const MIB = 1024 * 1024;

@@ -10,7 +10,7 @@ import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { startMember, type MemberOptions, type RunningMember } from '../../src/member/index.js';
 import { clientChannelOptions, freeLoopbackPorts, loadProtos } from '../../src/rpc/index.js';
-import type { GetPagesResponse, PageMetaOut, PutPagesRequest, PutPagesResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse__Output as GetPagesResponse, PageMeta, PageMeta__Output, PutPagesRequest, PutPagesResponse__Output as PutPagesResponse } from '../../src/rpc/index.js';
 import { sleep, eventually } from '../wait.js';
 
 export const NS = 'tenant-a/llama:8b';
@@ -175,7 +175,8 @@ export function pageBytes(i: number, bytes: number): Uint8Array {
 }
 
 export interface TestPage {
-  meta: Omit<PageMetaOut, 'createdAtMs'>;
+  /** The generated PageMeta a client sends, with the fields every test page sets as the tests read them back. */
+  meta: Omit<PageMeta, 'createdAtMs'> & Pick<PageMeta__Output, 'namespace' | 'dtype' | 'shape' | 'tokens' | 'bytes' | 'crc32c'> & { key: Uint8Array };
   data: Uint8Array;
 }
 

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
-import { ADDRESS_BOOK_FILE, type LookupResponse, type StatusResponse } from '../../src/rpc/index.js';
+import { ADDRESS_BOOK_FILE, type LookupResponse__Output as LookupResponse, type StatusResponse__Output as StatusResponse } from '../../src/rpc/index.js';
 import { NS, RawClient, eventually, putPages, reservePorts, sleep, startCluster, u8Page } from './helpers.js';
 
 const cluster = await startCluster([1, 2, 3], { node: { tickMs: 10, fsync: false, compaction: { keepEntries: 0 } } });

@@ -10,7 +10,7 @@ import t from 'tap';
 import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { PageAssembler } from '../../src/rpc/page-assembler.js';
-import type { PageMetaIn, PutPagesRequest } from '../../src/rpc/proto-types.js';
+import type { PageMeta__Output as PageMetaIn, PutPagesRequest__Output as PutPagesRequest } from '../../src/proto/index.js';
 
 function page(i: number, bytes: number): { meta: PageMetaIn; data: Buffer } {
   const data = Buffer.alloc(bytes, i);

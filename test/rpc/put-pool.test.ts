@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { bf16ToFp16, crc32c, fp32ToFp16 } from '../../src/codec/index.js';
-import type { GetPagesResponse, LookupResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse__Output as GetPagesResponse, LookupResponse__Output as LookupResponse } from '../../src/rpc/index.js';
 import { prng } from '../codec/prng.js';
 import { NS, RawClient, pageKey, putPages, startCluster, type CallError, type TestCluster, type TestPage } from './helpers.js';
 

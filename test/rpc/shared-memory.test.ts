@@ -24,7 +24,7 @@ import t, { type Test } from 'tap';
 import { KvcClient } from '../../src/client/index.js';
 import { crc32c } from '../../src/codec/index.js';
 import { nativeStatus, openSharedFile } from '../../src/native/index.js';
-import type { GetPagesResponse, StatusResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse__Output as GetPagesResponse, StatusResponse__Output as StatusResponse } from '../../src/rpc/index.js';
 import { prng } from '../codec/prng.js';
 import { NS, RawClient, eventually, pageKey, putPages, sleep, startCluster, u8Page, type CallError, type TestCluster, type TestPage } from './helpers.js';
 

@@ -3,7 +3,7 @@
 // reports the same sha256 as its node's own digest() once they have applied the same entries, and
 // the digest changes when a page is added.
 import t from 'tap';
-import type { StatusResponse } from '../../src/rpc/index.js';
+import type { StatusResponse__Output as StatusResponse } from '../../src/rpc/index.js';
 import { RawClient, eventually, putPages, startCluster, u8Page } from './helpers.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -19,7 +19,7 @@ import path from 'node:path';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '../../src/codec/index.js';
-import type { GetPagesResponse } from '../../src/rpc/index.js';
+import type { GetPagesResponse__Output as GetPagesResponse } from '../../src/rpc/index.js';
 import { NS, RawClient, eventually, pageKey, putPages, servedEventually, startCluster, u8Page } from './helpers.js';
 
 const PAGES = 12;

@@ -6,7 +6,6 @@ import t from 'tap';
 import { crc32c, fp16ToFp32, fp32ToFp16 } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { convertForRead, convertForStore } from '../../src/rpc/dtype-convert.js';
-import type { PageMetaIn } from '../../src/rpc/proto-types.js';
 import {
   dtypeFromProto,
   dtypeToProto,
@@ -18,6 +17,7 @@ import {
   validatePageBytes,
   validatePutMeta,
   validateShape,
+  type PageMetaIn,
 } from '../../src/rpc/validate.js';
 
 function meta(overrides: Partial<PageMetaIn> = {}): PageMetaIn {

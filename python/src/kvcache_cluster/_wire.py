@@ -2,7 +2,15 @@
 paths, dtypes, and a decoder for GetPagesResponse that leaves each chunk's payload where gRPC put
 it. protobuf's own parser would copy every 1 MiB chunk into a new bytes object before the client
 copies it again into the caller's buffer; reading the four fields by hand hands out a memoryview
-into the received message instead, so a chunk is copied once, into its destination.
+into the received message instead, so a chunk is copied once, into its destination. Every other
+message, and the page metadata and shared-page answer inside a chunk, is the generated class.
+
+Why not the generated GetPagesResponse (issue 12, measured): decoding a 1 MiB chunk and copying it
+into the destination took 47-48 us by hand against 88-108 us with
+cache_pb2.GetPagesResponse.FromString (best of 7; medians 48-50 against 114-136 us), about 2.2x,
+with protobuf 4.21's cpp backend on the 2-vCPU VM under load 8-11:
+`PYTHONPATH=python/src /usr/bin/python3 python/bench_wire.py`. test_wire.py checks this reader
+against protobuf's parser on random messages, unknown fields included.
 """
 from __future__ import annotations
 
