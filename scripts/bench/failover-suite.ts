@@ -229,7 +229,8 @@ async function stallCounts(client: KvcClient, endpoints: readonly string[]): Pro
     if (status === undefined || status.metricsUrl === '') continue;
     const text = await fetch(status.metricsUrl).then((r) => r.text()).catch(() => '');
     for (const line of text.split('\n')) {
-      const match = /^kvc_event_loop_stall_seconds_(count|sum)\{cause="(busy|starved)"[^}]*\} (\S+)$/.exec(line);
+      // Labels in any order (the member label comes first): {member="1",cause="busy"}.
+      const match = /^kvc_event_loop_stall_seconds_(count|sum)\{[^}]*cause="(busy|starved)"[^}]*\} (\S+)$/.exec(line);
       if (match === null) continue;
       if (match[1] === 'sum') counts.seconds += Number(match[3]);
       else counts[match[2] as 'busy' | 'starved'] += Number(match[3]);
