@@ -3,7 +3,8 @@
 // An in-process member with `tracing` set serves calls of the real client made inside a caller's
 // span (the client sends its traceparent and tracestate): PutPages, GetPages and Lookup get server
 // spans in the caller's trace with the caller's span as parent, the put's proposal a span under
-// the PutPages span with its appended / committed / applied events, a call with no traceparent a
+// the PutPages span with its appended / committed / applied events (a pin's likewise under
+// PinPages), a call with no traceparent a
 // trace of its own, a refused call an error status with its KVC_* code; the member id is a
 // resource attribute, and the member's stop flushes the spans. A member without `tracing` sends
 // nothing, even with the standard OTEL_EXPORTER_OTLP_* variables pointing at the receiver.
@@ -105,6 +106,7 @@ t.test('a traced member continues the caller\'s trace through calls and proposal
     return pages;
   });
   t.equal(got.length, 1, 'getPages returns it');
+  await inCaller(() => client.pinPages(NS, [pageKey(1)], 60_000));
   // Without a caller's span: a trace of its own. A refused call: an error span.
   await client.lookup(NS, [pageKey(1)]);
   const raw = new RawClient(member.address);
@@ -131,8 +133,8 @@ t.test('a traced member continues the caller\'s trace through calls and proposal
   }
   const put = server('PutPages')[0];
   const proposals = inTrace.filter((s) => s.name === 'kvc.proposal');
-  t.equal(proposals.length, 1, 'one proposal span');
-  const proposal = proposals[0];
+  t.equal(proposals.length, 2, 'a proposal span for the put, one for the pin');
+  const proposal = proposals.find((s) => attributes(s.attributes)['kvc.command'] === 'put');
   if (put !== undefined && proposal !== undefined) {
     t.equal(proposal.parentSpanId, put.spanId, 'the proposal is a child of the PutPages span');
     t.match(attributes(proposal.attributes), { 'kvc.command': 'put', 'kvc.pages': 1, 'kvc.bytes': 4096, 'kvc.outcome': 'applied' });
@@ -140,6 +142,9 @@ t.test('a traced member continues the caller\'s trace through calls and proposal
     const indexes = proposal.events.map((e) => attributes(e.attributes)['raft.index']);
     t.ok(typeof indexes[0] === 'number' && indexes.every((i) => i === indexes[0]), 'each event names the entry\'s index');
   }
+  const pin = proposals.find((s) => attributes(s.attributes)['kvc.command'] === 'pin');
+  t.equal(pin?.parentSpanId, server('PinPages')[0]?.spanId, 'the pin\'s proposal is a child of its PinPages span');
+  t.match(pin && attributes(pin.attributes), { 'kvc.ns': NS, 'kvc.keys': 1, 'kvc.outcome': 'applied' }, 'with its namespace and key count');
 
   const own = spans.filter((s) => s.traceId !== CALLER.traceId && s.name === 'kvcache.v1.CacheService/Lookup');
   t.equal(own.length, 2, 'the calls without a caller\'s span started traces of their own');
