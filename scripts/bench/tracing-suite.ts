@@ -3,9 +3,9 @@
 // fsync off, so the figures are CPU, not the disk) run in this process, one per variant; the real
 // client (src/client) in this process puts 64 KiB pages and reads them back with GetPages, every
 // call inside a caller's span, so the client sends its traceparent as a traced program's would.
-// Variants are measured in alternating rounds (A B, B A, A B ...) and each reports its median round,
-// so a machine that slows down mid-run weighs on all of them alike; the ratios are to the first
-// variant of their phase.
+// Variants are measured in alternating rounds (A B, B A, A B ...); each reports its median round,
+// and its ratios to the first variant of its phase are medians of per-round ratios, so a machine
+// whose load drifts mid-run weighs on both sides of each ratio alike.
 //
 // Phase 1, tracing off: this tree's member, and (with KVC_BENCH_BASELINE=DIR, a checkout of an
 // older commit whose src/ and proto/ are in DIR, its native/build linked to this one's) that
@@ -33,20 +33,37 @@ interface Variant {
   tracing?: boolean;
 }
 
-type VariantResult = { variant: string; putsPerSecond: number; putMiBps: number; getsPerSecond: number; putRatio: number; getRatio: number };
+type VariantResult = {
+  variant: string;
+  putsPerSecond: number;
+  putMiBps: number;
+  getsPerSecond: number;
+  putCpuUs: number;
+  getCpuUs: number;
+  putRatio: number;
+  getRatio: number;
+  putCpuRatio: number;
+  getCpuRatio: number;
+};
+
+/** Calls per second, and CPU time of the whole process (every thread) per call. */
+interface PartResult {
+  perSecond: number;
+  cpuUs: number;
+}
 
 interface RoundResult {
-  putsPerSecond: number;
-  getsPerSecond: number;
+  put: PartResult;
+  get: PartResult;
 }
 
 const PAGE_BYTES = 64 * KIB;
 /** Pages the gets read (put once before the rounds), and calls in flight at once. */
 const PAGES = 64;
 const INFLIGHT = 8;
-const ROUNDS = 7;
+const ROUNDS = 11;
 /** Seconds of puts and of gets per variant per round (unless --seconds says otherwise). */
-const SECONDS_PER_PART = 1.5;
+const SECONDS_PER_PART = 1;
 const NS = 'bench/tracing';
 const LEADER_TIMEOUT_MS = 15_000;
 /** The caller's span every call is made in. */
@@ -82,9 +99,13 @@ async function startOne(startMember: StartMember, dir: string, tracingUrl: strin
   return { member, client: new KvcClient({ endpoints: [member.address] }) };
 }
 
-/** Runs `call` with `INFLIGHT` in flight for `ms`; calls per second. */
-async function drive(ms: number, call: (i: number) => Promise<unknown>): Promise<number> {
+/**
+ * Runs `call` with `INFLIGHT` in flight for `ms`: calls per second, and the process's CPU time
+ * per call, which a busy machine disturbs far less than the rate (only this variant runs).
+ */
+async function drive(ms: number, call: (i: number) => Promise<unknown>): Promise<PartResult> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let done = 0;
   let next = 0;
   await Promise.all(
@@ -95,15 +116,16 @@ async function drive(ms: number, call: (i: number) => Promise<unknown>): Promise
       }
     }),
   );
-  return done / ((performance.now() - started) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { perSecond: done / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / done };
 }
 
 async function round1(client: KvcClient, pages: PageInput[], ms: number): Promise<RoundResult> {
-  const putsPerSecond = await drive(ms, (i) => client.putPages([pages[i % PAGES]!]));
-  const getsPerSecond = await drive(ms, async (i) => {
+  const put = await drive(ms, (i) => client.putPages([pages[i % PAGES]!]));
+  const get = await drive(ms, async (i) => {
     for await (const page of client.getPages(NS, [pages[i % PAGES]!.meta.key])) void page;
   });
-  return { putsPerSecond, getsPerSecond };
+  return { put, get };
 }
 
 function clientPages(): PageInput[] {
@@ -124,7 +146,8 @@ async function runPhase(variants: Variant[], root: string, ms: number, sinkUrl: 
       // Every other round in reverse order, so no variant always runs first (or last).
       for (const v of r % 2 === 0 ? running : [...running].reverse()) {
         v.rounds.push(await round1(v.client, pages, ms));
-        progress(`round ${r + 1}/${ROUNDS} ${v.variant.name}: ${round(v.rounds.at(-1)!.putsPerSecond, 0)} puts/s, ${round(v.rounds.at(-1)!.getsPerSecond, 0)} gets/s`);
+        const last = v.rounds.at(-1)!;
+        progress(`round ${r + 1}/${ROUNDS} ${v.variant.name}: ${round(last.put.perSecond, 0)} puts/s, ${round(last.get.perSecond, 0)} gets/s, ${round(last.put.cpuUs, 0)} / ${round(last.get.cpuUs, 0)} CPU us per put / get`);
       }
     }
   } finally {
@@ -133,18 +156,32 @@ async function runPhase(variants: Variant[], root: string, ms: number, sinkUrl: 
       await v.member.stop();
     }
   }
+  const median = (v: (typeof running)[number], pick: (x: RoundResult) => number): number => quantile(v.rounds.map(pick), 0.5);
   const medians = running.map((v) => ({
-    puts: quantile(v.rounds.map((x) => x.putsPerSecond), 0.5),
-    gets: quantile(v.rounds.map((x) => x.getsPerSecond), 0.5),
+    puts: median(v, (x) => x.put.perSecond),
+    gets: median(v, (x) => x.get.perSecond),
+    putCpuUs: median(v, (x) => x.put.cpuUs),
+    getCpuUs: median(v, (x) => x.get.cpuUs),
   }));
-  return running.map((v, i): VariantResult => ({
-    variant: v.variant.name,
-    putsPerSecond: round(medians[i]!.puts, 0),
-    putMiBps: round(mibPerSecond(medians[i]!.puts * PAGE_BYTES, 1000), 1),
-    getsPerSecond: round(medians[i]!.gets, 0),
-    putRatio: round(medians[i]!.puts / medians[0]!.puts, 3),
-    getRatio: round(medians[i]!.gets / medians[0]!.gets, 3),
-  }));
+  const first = running[0]!;
+  // Each round's figure over the first variant's in the same round (measured seconds apart), then
+  // the median of those: a machine whose load drifts over the run moves both sides of each ratio.
+  const ratio = (v: (typeof running)[number], pick: (x: RoundResult) => number): number => quantile(v.rounds.map((x, r) => pick(x) / pick(first.rounds[r]!)), 0.5);
+  return running.map((v, i): VariantResult => {
+    const m = medians[i]!;
+    return {
+      variant: v.variant.name,
+      putsPerSecond: round(m.puts, 0),
+      putMiBps: round(mibPerSecond(m.puts * PAGE_BYTES, 1000), 1),
+      getsPerSecond: round(m.gets, 0),
+      putCpuUs: round(m.putCpuUs, 0),
+      getCpuUs: round(m.getCpuUs, 0),
+      putRatio: round(ratio(v, (x) => x.put.perSecond), 3),
+      getRatio: round(ratio(v, (x) => x.get.perSecond), 3),
+      putCpuRatio: round(ratio(v, (x) => x.put.cpuUs), 3),
+      getCpuRatio: round(ratio(v, (x) => x.get.cpuUs), 3),
+    };
+  });
 }
 
 async function loadStartMember(dir: string): Promise<StartMember> {
@@ -169,9 +206,12 @@ async function run(options: BenchOptions): Promise<SuiteReport> {
       const second = await runPhase(phase2, path.join(root, 'p2'), ms, sink.url, options.progress);
       const results = [...first.map((r) => ({ phase: 1, ...r })), ...second.map((r) => ({ phase: 2, ...r }))];
       const table = [
-        '| phase | variant | puts/s | put MiB/s | GetPages/s | puts vs first | gets vs first |',
-        '|---|---|---|---|---|---|---|',
-        ...results.map((r) => `| ${r.phase} | ${r.variant} | ${r.putsPerSecond} | ${r.putMiBps} | ${r.getsPerSecond} | ${r.putRatio} | ${r.getRatio} |`),
+        '| phase | variant | puts/s | put MiB/s | GetPages/s | puts/s vs first | gets/s vs first | CPU us/put | CPU us/get | CPU/put vs first | CPU/get vs first |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+        ...results.map(
+          (r) =>
+            `| ${r.phase} | ${r.variant} | ${r.putsPerSecond} | ${r.putMiBps} | ${r.getsPerSecond} | ${r.putRatio} | ${r.getRatio} | ${r.putCpuUs} | ${r.getCpuUs} | ${r.putCpuRatio} | ${r.getCpuRatio} |`,
+        ),
       ].join('\n');
       return {
         suite: 'tracing',
@@ -179,7 +219,7 @@ async function run(options: BenchOptions): Promise<SuiteReport> {
         table,
         notes: [
           `one in-process member per variant, fsync off, no worker threads; ${PAGE_BYTES / KIB} KiB u8 pages, ${INFLIGHT} calls in flight, every call in a caller's sampled span`,
-          `${ROUNDS} alternating rounds of ${ms / 1000} s puts + ${ms / 1000} s GetPages (one page each) per variant; medians; ratios to the first variant of the phase`,
+          `${ROUNDS} alternating rounds of ${ms / 1000} s puts + ${ms / 1000} s GetPages (one page each) per variant; medians; a ratio is the median over rounds of the variant's figure over the phase's first variant's in the same round; CPU us: the process's CPU time (all threads: client, member, LevelDB) per call`,
           `phase 2 runs after phase 1: a traced member registers the AsyncLocalStorage context manager for the whole process; the sink took ${sink.posts()} OTLP POSTs`,
         ],
       };

@@ -130,7 +130,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   let node: ClusterNode | undefined;
   const metrics = o.metricsAddress === undefined ? undefined : new MemberMetrics({ id: o.id, node: () => node, peers: () => transport.counters });
   let address = '';
-  const tracing = o.tracing === undefined ? undefined : new (await import('../tracing/index.js')).MemberTracing(o.id, o.tracing);
+  const tracing = o.tracing === undefined ? undefined : new (await import('../tracing/index.js')).MemberTracing(o.id, o.tracing, log);
   const sharedLeases = o.memoryTier?.sharedMemory === undefined ? undefined : new SharedLeases({ ...LIMITS.sharedMemory, ...o.sharedLeases });
   const ctx = new MemberContext({
     id: o.id,

@@ -13,10 +13,10 @@
 // the call path only compares a field with undefined.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export interface TracingOptions {
   /** Where the OTLP/HTTP exporter POSTs spans, e.g. http://127.0.0.1:4318/v1/traces. */
@@ -78,9 +78,10 @@ export class MemberTracing {
   readonly #propagator = new W3CTraceContextPropagator();
   #shutdown: Promise<void> | undefined;
 
-  constructor(memberId: number, options: TracingOptions) {
+  constructor(memberId: number, options: TracingOptions, log: (line: string) => void = () => undefined) {
     ensureContextManager();
-    const exporter = new OTLPTraceExporter({ url: options.otlpEndpoint, timeoutMillis: TRACING_LIMITS.exportTimeoutMs, headers: {} });
+    const otlp = new OTLPTraceExporter({ url: options.otlpEndpoint, timeoutMillis: TRACING_LIMITS.exportTimeoutMs, headers: {} });
+    const exporter = new LoggedExporter(otlp, (error) => log(`member ${memberId}: exporting spans to ${options.otlpEndpoint} failed: ${error}; spans are dropped until it works again`));
     this.#provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName ?? TRACING_SERVICE_NAME_DEFAULT, 'kvc.member.id': memberId }),
       // A caller's sampling decision (the traceparent's flag) is kept; traces begun here are sampled by ratio.
@@ -123,6 +124,34 @@ export class MemberTracing {
       ).finally(() => clearTimeout(timer));
     });
     return this.#shutdown;
+  }
+}
+
+/**
+ * The OTLP exporter, telling the member's log when exports start failing (a wrong URL, a collector
+ * that is down): once per run of failures, so a dead collector does not flood the log.
+ */
+class LoggedExporter implements SpanExporter {
+  readonly #inner: SpanExporter;
+  readonly #failed: (error: string) => void;
+  #failing = false;
+
+  constructor(inner: SpanExporter, failed: (error: string) => void) {
+    this.#inner = inner;
+    this.#failed = failed;
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.#inner.export(spans, (result) => {
+      const ok = result.code === ExportResultCode.SUCCESS;
+      if (!ok && !this.#failing) this.#failed(result.error?.message ?? 'no reason given');
+      this.#failing = !ok;
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.#inner.shutdown();
   }
 }
 

@@ -7,7 +7,8 @@
 // PinPages), a call with no traceparent a
 // trace of its own, a refused call an error status with its KVC_* code; the member id is a
 // resource attribute, and the member's stop flushes the spans. A member without `tracing` sends
-// nothing, even with the standard OTEL_EXPORTER_OTLP_* variables pointing at the receiver.
+// nothing, even with the standard OTEL_EXPORTER_OTLP_* variables pointing at the receiver. A
+// collector that refuses spans costs one log line per run of failures, never a call.
 import t from 'tap';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,7 +50,7 @@ function attributes(list: OtlpAttribute[] = []): Record<string, unknown> {
   return Object.fromEntries(list.map((a) => [a.key, a.value.stringValue ?? (a.value.intValue !== undefined ? Number(a.value.intValue) : a.value.boolValue)]));
 }
 
-/** An OTLP/HTTP receiver: every POST's path, content type and body, and the spans of the JSON ones. */
+/** An OTLP/HTTP receiver: every POST's path and content type, and the spans they carry; POSTs to /refuse get a 400. */
 async function startReceiver(): Promise<{ url: string; posts: { path: string; type: string }[]; spans: ExportedSpan[]; close(): Promise<void> }> {
   const posts: { path: string; type: string }[] = [];
   const spans: ExportedSpan[] = [];
@@ -58,6 +59,8 @@ async function startReceiver(): Promise<{ url: string; posts: { path: string; ty
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       posts.push({ path: request.url ?? '', type: request.headers['content-type'] ?? '' });
+      // A collector that refuses (400 is not retried by the exporter).
+      if (request.url === '/refuse') return void response.writeHead(400, { 'content-type': 'application/json' }).end('{"code":3,"message":"refused"}');
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
         resourceSpans: { resource: { attributes: OtlpAttribute[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
       };
@@ -178,4 +181,25 @@ t.test('a member without tracing sends no span, whatever OTEL_* says', async (t)
   // Longer than a traced member's batch delay: anything queued would have been sent by now.
   await sleep(TRACING_LIMITS.batchDelayMs + 250);
   t.same(receiver.posts, [], 'nothing was sent');
+});
+
+t.test('a collector that refuses spans is logged once, and the member goes on', async (t) => {
+  const receiver = await startReceiver();
+  t.teardown(() => receiver.close());
+  const cluster = await startCluster([1], { tracing: { otlpEndpoint: `${receiver.url}/refuse`, sampleRatio: 1 } });
+  t.teardown(() => cluster.stopAll());
+  const member = await cluster.leader();
+  const client = new KvcClient({ endpoints: [member.address] });
+  t.teardown(() => client.close());
+  for (let i = 3; i < 5; i++) {
+    await client.putPages([clientPage(i)]);
+    // Flushed between the two puts: two refused exports, one log line.
+    await sleep(TRACING_LIMITS.batchDelayMs + 250);
+  }
+  t.equal(await client.lookup(NS, [pageKey(3), pageKey(4)]), 2, 'the member served every call');
+  await member.stop();
+  t.ok(receiver.posts.length >= 2, 'the exporter tried more than once');
+  const lines = cluster.logs.filter((line) => line.includes('exporting spans to'));
+  t.equal(lines.length, 1, 'one log line for the run of failures');
+  t.match(lines[0], new RegExp(`member 1: exporting spans to ${receiver.url}/refuse failed: .*; spans are dropped until it works again`));
 });
