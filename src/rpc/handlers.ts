@@ -14,7 +14,7 @@ export function unary<Request, Response>(
 ): grpc.handleUnaryCall<Request, Response> {
   return (call, callback) => {
     const started = performance.now();
-    const span = startCallSpan(ctx.tracing, what, call.metadata);
+    const span = startCallSpan(ctx.tracing, what, call.metadata, call.request);
     const fail = (error: unknown): void => {
       const serviceError = ctx.serviceError(error, what);
       ctx.callDone(what, started, serviceError, span);
@@ -68,7 +68,7 @@ export function serverStream<Request, Response>(
 ): grpc.handleServerStreamingCall<Request, Response> {
   return (call) => {
     const started = performance.now();
-    const span = startCallSpan(ctx.tracing, what, call.metadata);
+    const span = startCallSpan(ctx.tracing, what, call.metadata, call.request);
     return void Promise.resolve()
       .then(() => (span === undefined ? fn(call) : span.run(() => fn(call))))
       .then(

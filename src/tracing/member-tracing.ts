@@ -11,7 +11,7 @@
 // traced member, kept if the program already has one, and never taken down, since other members
 // of the process may still use it. Without a `tracing` section none of this is loaded or run:
 // the call path only compares a field with undefined.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -41,6 +41,8 @@ export const TRACING_LIMITS = {
   batchSpansMax: 512,
   batchDelayMs: 1_000,
   exportTimeoutMs: 5_000,
+  /** Longest attribute value exported (longer strings are cut). */
+  attributeCharsMax: 256,
   /** How long a member's stop waits for the last spans to leave; a dead collector cannot hold it longer. */
   shutdownTimeoutMs: 5_000,
 } as const;
@@ -83,6 +85,8 @@ export class MemberTracing {
     const otlp = new OTLPTraceExporter({ url: options.otlpEndpoint, timeoutMillis: TRACING_LIMITS.exportTimeoutMs, headers: {} });
     const exporter = new LoggedExporter(otlp, (error) => log(`member ${memberId}: exporting spans to ${options.otlpEndpoint} failed: ${error}; spans are dropped until it works again`));
     this.#provider = new BasicTracerProvider({
+      // Attributes come from requests (a namespace): a long one is cut, not exported whole.
+      spanLimits: { attributeValueLengthLimit: TRACING_LIMITS.attributeCharsMax },
       resource: resourceFromAttributes({ 'service.name': options.serviceName ?? TRACING_SERVICE_NAME_DEFAULT, 'kvc.member.id': memberId }),
       // A caller's sampling decision (the traceparent's flag) is kept; traces begun here are sampled by ratio.
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
@@ -99,12 +103,13 @@ export class MemberTracing {
   }
 
   /**
-   * Starts the server span `name` (`package.Service/Method`) of a call, as the child of the
-   * caller's `traceparent` when the request carries a valid one, else as a new trace.
+   * Starts the server span `name` (`package.Service/Method`) of a call, with `attributes` besides
+   * the rpc.* ones, as the child of the caller's `traceparent` when the request carries a valid
+   * one, else as a new trace.
    */
-  startCall(name: string, service: string, method: string, header: HeaderReader): CallSpan {
+  startCall(name: string, service: string, method: string, attributes: Attributes, header: HeaderReader): CallSpan {
     const parent = this.#propagator.extract(ROOT_CONTEXT, header, HEADER_GETTER);
-    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method } }, parent);
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method, ...attributes } }, parent);
     const active = trace.setSpan(parent, span);
     return {
       run: (fn) => context.with(active, fn),

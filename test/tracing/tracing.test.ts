@@ -134,6 +134,8 @@ t.test('a traced member continues the caller\'s trace through calls and proposal
     t.equal(span.traceState, 'vendor=kvc-test', `${method}: tracestate continues`);
     t.match(attributes(span.attributes), { 'rpc.system': 'grpc', 'rpc.service': 'kvcache.v1.CacheService', 'rpc.method': method, 'kvc.code': 'OK' }, `${method}: its attributes`);
   }
+  t.match(attributes(server('Lookup')[0]?.attributes), { 'kvc.ns': NS, 'kvc.keys': 2 }, 'Lookup: the namespace and keys asked for');
+  t.match(attributes(server('GetPages')[0]?.attributes), { 'kvc.ns': NS, 'kvc.keys': 1 }, 'GetPages: likewise');
   const put = server('PutPages')[0];
   const proposals = inTrace.filter((s) => s.name === 'kvc.proposal');
   t.equal(proposals.length, 2, 'a proposal span for the put, one for the pin');
