@@ -8,6 +8,7 @@ import { pythonSuite } from './python-suite.js';
 import { raftSuite } from './raft-suite.js';
 import { recoverySuite } from './recovery-suite.js';
 import { storeSuite } from './store-suite.js';
+import { tracingSuite } from './tracing-suite.js';
 import type { BenchSuite } from './types.js';
 import { watchSuite } from './watch-suite.js';
 
@@ -22,4 +23,5 @@ export const SUITES: ReadonlyMap<string, BenchSuite> = new Map([
   [pythonSuite.name, pythonSuite],
   [failoverSuite.name, failoverSuite],
   [watchSuite.name, watchSuite],
+  [tracingSuite.name, tracingSuite],
 ]);

@@ -16,6 +16,7 @@ import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './
 import type { Page, PageDestination, PageInput, PageMetaOut, PutMeta, SharedCopy } from './pages.js';
 import { SharedMemoryReads, type MemberArena } from './shared-memory.js';
 import { clientRpcs, type Rpc } from './protos.js';
+import { addTraceContext } from './trace-context.js';
 import { watchEvents, type WatchEvent, type WatchOptions } from './watch.js';
 // The generated message types (src/proto): a request as the client writes it, a response as it
 // arrives (`__Output`).
@@ -824,14 +825,14 @@ export class KvcClient {
   #adminMetadata(): grpc.Metadata {
     const metadata = new grpc.Metadata();
     if (this.#adminToken !== undefined) metadata.set('authorization', `Bearer ${this.#adminToken}`);
-    return metadata;
+    return addTraceContext(metadata);
   }
 
   /** Metadata of a CacheService call: the token, when the client has one. */
   #cacheMetadata(): grpc.Metadata {
     const metadata = new grpc.Metadata();
     if (this.#token !== undefined) metadata.set('authorization', `Bearer ${this.#token}`);
-    return metadata;
+    return addTraceContext(metadata);
   }
 }
 

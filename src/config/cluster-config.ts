@@ -82,6 +82,7 @@ export function renderClusterConfig(config: ClusterConfig, header?: string): str
   if (config.tls !== undefined) body.tls = config.tls;
   if (config.tokens !== undefined) body.tokens = config.tokens;
   if (config.log !== undefined) body.log = config.log;
+  if (config.tracing !== undefined) body.tracing = config.tracing;
   const text = yaml().stringify(body, { version: '1.2', lineWidth: 0, collectionStyle: 'any' });
   const comment = header === undefined ? '' : header.split('\n').map((line) => `# ${line}`.trimEnd()).join('\n') + '\n';
   return comment + text;

@@ -72,6 +72,17 @@ export interface ClusterConfig {
   tokens?: TokenSettings[];
   /** Absent when the file has no `log` section (`kvc start` then logs at info). */
   log?: LogSettings;
+  /** Absent: no spans and no exporter (docs/TRACING.md). */
+  tracing?: TracingSettings;
+}
+
+export interface TracingSettings {
+  /** The OTLP/HTTP traces URL spans are POSTed to, e.g. http://127.0.0.1:4318/v1/traces. */
+  otlpEndpoint: string;
+  /** The resource's service.name (default kvcache-cluster). */
+  serviceName?: string;
+  /** Share of traces begun on a member (no sampled caller) that are recorded, 0..1 (default 1). */
+  sampleRatio?: number;
 }
 
 export interface LogSettings {

@@ -3,7 +3,7 @@
 // checker records every problem with its field path and keeps going, so one run reports them all.
 import { LIMITS, resolveLimits } from '../limits.js';
 import { SIZE_FORMS, formatBytes, parseByteSize } from './size.js';
-import type { ClusterConfig, ClusterMember, CompactionSettings, LogSettings, MemorySettings, RaftSettings, StorageSettings, TlsSettings, TokenScope, TokenSettings, WorkerSettings } from './types.js';
+import type { ClusterConfig, ClusterMember, CompactionSettings, LogSettings, MemorySettings, RaftSettings, StorageSettings, TlsSettings, TokenScope, TokenSettings, TracingSettings, WorkerSettings } from './types.js';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -36,7 +36,7 @@ const NUMA_NODE_ID_MAX = 1023;
 export const WORKER_THREADS_MAX = 256;
 const PORT_MAX = 65_535;
 
-const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken', 'tls', 'tokens', 'log'] as const;
+const TOP_LEVEL_FIELDS = ['cluster', 'dataDir', 'members', 'raft', 'storage', 'compaction', 'memory', 'workers', 'adminToken', 'tls', 'tokens', 'log', 'tracing'] as const;
 const TLS_FIELDS = ['mode', 'ca', 'cert', 'key'] as const;
 const TLS_MODES = ['tls', 'insecure'] as const;
 const TOKEN_FIELDS = ['name', 'sha256', 'scopes', 'namespaces'] as const;
@@ -47,6 +47,9 @@ const SHA256_HEX_PATTERN = /^[0-9a-fA-F]{64}$/;
 /** Hosts that are this machine only: plaintext is allowed there without saying so. */
 const LOOPBACK_HOST_PATTERN = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 const LOG_FIELDS = ['level'] as const;
+const TRACING_FIELDS = ['otlpEndpoint', 'serviceName', 'sampleRatio'] as const;
+/** A service.name longer than this is more likely a pasted mistake than a name. */
+const SERVICE_NAME_LENGTH_MAX = 255;
 const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const MEMBER_FIELDS = ['id', 'address', 'listen', 'metricsAddress'] as const;
 const RAFT_FIELDS = ['tickMs', 'electionTick', 'heartbeatTick'] as const;
@@ -155,6 +158,7 @@ export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; i
   const tls = c.optional(top, 'tls', (v) => checkTls(c, v));
   const tokens = c.optional(top, 'tokens', (v) => checkTokens(c, v));
   const log = c.optional(top, 'log', (v) => checkLog(c, v));
+  const tracing = c.optional(top, 'tracing', (v) => checkTracing(c, v));
   if (members !== undefined && tls === undefined && top.tls === undefined) checkPlaintextOnLoopback(c, members);
   if (c.issues.length > 0 || cluster === undefined || members === undefined) return { issues: c.issues };
   const config: ClusterConfig = {
@@ -170,6 +174,7 @@ export function validateClusterConfig(raw: unknown): { config?: ClusterConfig; i
     ...(tls === undefined ? {} : { tls }),
     ...(tokens === undefined ? {} : { tokens }),
     ...(log === undefined ? {} : { log }),
+    ...(tracing === undefined ? {} : { tracing }),
   };
   return { config, issues: [] };
 }
@@ -360,6 +365,33 @@ function checkLog(c: Checker, value: unknown): LogSettings | undefined {
       : c.fail(['log', 'level'], `expected one of ${LOG_LEVEL_NAMES.join(', ')}, got ${describeValue(v)}`),
   );
   return level === undefined ? {} : { level };
+}
+
+function checkTracing(c: Checker, value: unknown): TracingSettings | undefined {
+  const record = c.mapping(value, ['tracing'], TRACING_FIELDS);
+  if (!record) return undefined;
+  const otlpEndpoint = record.otlpEndpoint === undefined ? c.fail(['tracing', 'otlpEndpoint'], 'required: the OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces') : checkOtlpEndpoint(c, record.otlpEndpoint);
+  const serviceName = c.optional(record, 'serviceName', (v) =>
+    typeof v === 'string' && v.trim() !== '' && v.length <= SERVICE_NAME_LENGTH_MAX ? v : c.fail(['tracing', 'serviceName'], `expected a name of 1-${SERVICE_NAME_LENGTH_MAX} characters, got ${describeValue(v)}`),
+  );
+  const sampleRatio = c.optional(record, 'sampleRatio', (v) =>
+    typeof v === 'number' && v >= 0 && v <= 1 ? v : c.fail(['tracing', 'sampleRatio'], `expected a number from 0 to 1 (the share of traces recorded), got ${describeValue(v)}`),
+  );
+  if (otlpEndpoint === undefined) return undefined;
+  return { otlpEndpoint, ...(serviceName === undefined ? {} : { serviceName }), ...(sampleRatio === undefined ? {} : { sampleRatio }) };
+}
+
+function checkOtlpEndpoint(c: Checker, value: unknown): string | undefined {
+  const problem = `expected an http:// or https:// URL of an OTLP/HTTP traces receiver (e.g. http://127.0.0.1:4318/v1/traces), got ${describeValue(value)}`;
+  if (typeof value !== 'string') return c.fail(['tracing', 'otlpEndpoint'], problem);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return c.fail(['tracing', 'otlpEndpoint'], problem);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return c.fail(['tracing', 'otlpEndpoint'], problem);
+  return value;
 }
 
 function checkAdminToken(c: Checker, value: unknown): string | undefined {

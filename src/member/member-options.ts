@@ -52,6 +52,7 @@ export function memberOptions(config: ClusterConfig, id: number, overrides: Memb
     ...(config.tokens === undefined || config.tokens.length === 0 ? {} : { tokens: config.tokens }),
     ...(config.tls?.mode === 'tls' ? { tls: tlsFiles(config.tls, id) } : {}),
     ...(member.metricsAddress === undefined ? {} : { metricsAddress: member.metricsAddress }),
+    ...(config.tracing === undefined ? {} : { tracing: { ...config.tracing } }),
   };
 }
 

@@ -16,6 +16,7 @@ import { trimAllocator, warnOnceIfFallback } from '../native/index.js';
 import { WorkPool, defaultWorkerThreads } from '../workers/index.js';
 import { ClusterNode, type NodeConfig } from '../node/index.js';
 import { SharedLeases, type MemoryTierConfig, type SharedLeaseOptions } from '../store/index.js';
+import type { TracingOptions } from '../tracing/index.js';
 import { LIMITS } from '../limits.js';
 import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from '../raft/index.js';
 import { PayloadRepair } from './payload-repair.js';
@@ -69,6 +70,8 @@ export interface MemberOptions {
    * in Status as metricsUrl). Unset: no metrics listener and no metric bookkeeping.
    */
   metricsAddress?: string;
+  /** Export OpenTelemetry spans over OTLP/HTTP (docs/TRACING.md). Unset: no spans, the tracing code is not even loaded. */
+  tracing?: TracingOptions;
   logger?: (line: string) => void;
   /**
    * Worker threads for the CPU-heavy steps of puts (checksums and dtype conversion of large
@@ -135,6 +138,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   let node: ClusterNode | undefined;
   const metrics = o.metricsAddress === undefined ? undefined : new MemberMetrics({ id: o.id, node: () => node, peers: () => transport.counters });
   let address = '';
+  const tracing = o.tracing === undefined ? undefined : new (await import('../tracing/index.js')).MemberTracing(o.id, o.tracing, log);
   const sharedLeases = o.memoryTier?.sharedMemory === undefined ? undefined : new SharedLeases({ ...LIMITS.sharedMemory, ...o.sharedLeases });
   const ctx = new MemberContext({
     id: o.id,
@@ -150,6 +154,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     ...(sharedLeases !== undefined ? { sharedLeases } : {}),
     ...(metrics !== undefined ? { onCall: (method: string, code: string, seconds: number) => metrics.callDone(method, code, seconds) } : {}),
     ...(metrics !== undefined ? { onTransfer: (direction: 'in' | 'out', bytes: number) => metrics.transferred(direction, bytes) } : {}),
+    ...(tracing !== undefined ? { tracing } : {}),
   });
   const { server, health, peer } = buildServer(ctx, transport);
   const credentials = certificates?.serverCredentials() ?? grpc.ServerCredentials.createInsecure();
@@ -167,7 +172,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
       metricsServer = await metrics.listen(o.metricsAddress!);
       ctx.metricsUrl = metricsServer.url;
     }
-    node = await ClusterNode.start({ ...nodeConfig(o, transport, book, pool), ...(metrics !== undefined ? { observer: metrics.observer } : {}) });
+    node = await ClusterNode.start({ ...nodeConfig(o, transport, book, pool), ...(metrics !== undefined ? { observer: metrics.observer } : {}), ...(tracing !== undefined ? { tracer: tracing.tracer } : {}) });
   } catch (error) {
     transport.close();
     server.forceShutdown();
@@ -218,6 +223,8 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
       await shutdown(server);
       await metricsServer?.close();
       await pool.close();
+      // The last spans (the proposals just failed by the stop among them) leave before it returns.
+      await tracing?.shutdown();
       log(`member ${o.id} stopped`);
     })();
     return stopping;
@@ -338,6 +345,7 @@ function describeConfig(o: MemberOptions, address: string, book: AddressBook): R
     adminTokenSet: o.adminToken !== undefined,
     tokens: (o.tokens ?? []).map((t) => ({ ...(t.name !== undefined ? { name: t.name } : {}), scopes: t.scopes, namespaces: t.namespaces })),
     ...(o.tls !== undefined ? { tls: o.tls } : {}),
+    ...(o.tracing !== undefined ? { tracing: o.tracing } : {}),
     pid: process.pid,
   };
 }

@@ -11,6 +11,7 @@
 // Ready is being persisted or applied.
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import type { Tracer } from '@opentelemetry/api';
 import {
   ConfChangeType,
   EntryType,
@@ -50,7 +51,8 @@ import { CapacityKeeper, type CapacityConfig, type CapacityCounters } from './ca
 import { CompactionPolicy, type CompactionOptions } from './compaction-policy.js';
 import { ProposalRegistry, ReadRegistry } from './pending-requests.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
-import { decodeProposal, encodeProposal } from './proposal.js';
+import { decodeProposal, encodeProposal, proposalSeqOf } from './proposal.js';
+import { ProposalSpans, type ProposalOutcome } from './proposal-spans.js';
 import { notify, type NodeObserver } from './observer.js';
 import { StoreGate } from './store-gate.js';
 import { finishWalSwap, rebuildDamagedStore, storeMissingUnderLog } from './store-recovery.js';
@@ -137,6 +139,8 @@ export interface NodeConfig {
   logger?: (line: string) => void;
   /** Told of WAL saves, proposals, leader changes and snapshots (metrics). */
   observer?: NodeObserver;
+  /** Traces this member's proposals (proposal-spans.ts); unset: no spans, nothing looked up. */
+  tracer?: Tracer;
   /** Bounds of the watch ring and its readers (default LIMITS.watch; tests pass small ones). */
   watchRing?: Partial<WatchRingOptions>;
 }
@@ -213,6 +217,8 @@ export class ClusterNode {
   /** When the last tick ran, and the process's CPU time then: a late tick is a stall (#tick). */
   #lastTick = { ms: performance.now(), cpu: process.cpuUsage() };
   readonly #proposals = new ProposalRegistry();
+  /** Spans of this member's proposals; undefined unless the config has a tracer. */
+  readonly #spans: ProposalSpans | undefined;
   readonly #reads: ReadRegistry;
   /** Reads and applies share the store; a snapshot install replaces it alone (store-gate.ts). */
   readonly #gate = new StoreGate();
@@ -242,6 +248,7 @@ export class ClusterNode {
       keepBytes: config.compaction?.keepBytes ?? DEFAULT_KEEP_BYTES,
     });
     this.#reads = new ReadRegistry(config.id);
+    this.#spans = config.tracer === undefined ? undefined : new ProposalSpans(config.tracer);
     this.#snapshots = new SnapshotTransfer({
       id: this.id,
       store: () => this.#store,
@@ -498,17 +505,27 @@ export class ClusterNode {
     if (this.#stopped) return Promise.reject(this.#stoppedError());
     if (!this.isLeader()) return Promise.reject(this.#notLeaderError());
     const observer = this.#config.observer;
-    const proposal = this.#proposals.add(timeoutMs, (seq) => this.#enqueue({ kind: 'propose', seq, command }));
-    if (observer === undefined) return proposal;
+    const spans = this.#spans;
+    let seq = 0;
+    const proposal = this.#proposals.add(timeoutMs, (proposalSeq) => {
+      seq = proposalSeq;
+      spans?.start(seq, command);
+      this.#enqueue({ kind: 'propose', seq, command });
+    });
+    if (observer === undefined && spans === undefined) return proposal;
     const started = performance.now();
-    const done = (outcome: 'applied' | 'dropped' | 'failed'): void => notify(observer, (o) => o.proposalDone?.((performance.now() - started) / 1000, outcome));
+    const done = (outcome: ProposalOutcome, code?: string): void => {
+      notify(observer, (o) => o.proposalDone?.((performance.now() - started) / 1000, outcome));
+      spans?.end(seq, outcome, code);
+    };
     return proposal.then(
       (result) => {
-        done('applied');
+        done('applied', result.ok ? undefined : result.code);
         return result;
       },
       (error: unknown) => {
-        done(error instanceof KvcError && error.code === 'KVC_PROPOSAL_DROPPED' ? 'dropped' : 'failed');
+        const code = error instanceof KvcError ? error.code : 'KVC_INTERNAL';
+        done(code === 'KVC_PROPOSAL_DROPPED' ? 'dropped' : 'failed', code);
         throw error;
       },
     );
@@ -806,6 +823,7 @@ export class ClusterNode {
       sync: rd.mustSync,
     });
     if (rd.hardState !== undefined) this.#durableTermVote = { term: rd.hardState.term, vote: rd.hardState.vote };
+    if (this.#spans !== undefined && !this.#spans.idle) this.#traceEntries(this.#spans, 'appended', rd.entries);
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
       const seconds = (performance.now() - saveStart) / 1000;
       notify(this.#config.observer, (o) => o.walSaved?.(seconds, rd.entries.reduce((sum, e) => sum + e.data.byteLength, 0), rd.mustSync));
@@ -886,11 +904,23 @@ export class ClusterNode {
       owners.push(proposal.proposer === this.id ? proposal.seq : undefined);
     }
     if (items.length === 0) return;
+    const spans = this.#spans !== undefined && !this.#spans.idle ? this.#spans : undefined;
+    if (spans !== undefined) this.#traceEntries(spans, 'committed', entries);
     const results = await this.#gate.shared(() => this.#store.apply(items));
     results.forEach((result, i) => {
       const seq = owners[i];
-      if (seq !== undefined) this.#proposals.settle(seq, result);
+      if (seq === undefined) return;
+      spans?.event(seq, 'applied', { 'raft.index': items[i]!.index });
+      this.#proposals.settle(seq, result);
     });
+  }
+
+  /** Marks the step `name` on the spans of this member's proposals among `entries` (tracing only). */
+  #traceEntries(spans: ProposalSpans, name: 'appended' | 'committed', entries: Entry[]): void {
+    for (const e of entries) {
+      const seq = e.type === EntryType.Normal ? proposalSeqOf(e.data, this.id) : undefined;
+      if (seq !== undefined) spans.event(seq, name, { 'raft.index': e.index, 'raft.term': e.term });
+    }
   }
 
   /** A one-member cluster needs no election timeout: nobody else could be leader. */

@@ -24,3 +24,13 @@ export function decodeProposal(data: Uint8Array): { proposer: NodeId; seq: numbe
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   return { proposer: view.getUint32(1), seq: view.getUint32(5), command: decodeCommand(data.subarray(HEADER_BYTES)) };
 }
+
+/**
+ * The sequence number of a proposal entry when `proposer` made it, read from the header alone
+ * (tracing marks its own proposals' steps without decoding their commands); undefined otherwise.
+ */
+export function proposalSeqOf(data: Uint8Array, proposer: NodeId): number | undefined {
+  if (data.byteLength <= HEADER_BYTES || data[0] !== VERSION) return undefined;
+  const view = new DataView(data.buffer, data.byteOffset, HEADER_BYTES);
+  return view.getUint32(1) === proposer ? view.getUint32(5) : undefined;
+}

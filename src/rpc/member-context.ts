@@ -10,6 +10,7 @@ import { KvcError } from '../errors.js';
 import { AccessPolicy } from './auth.js';
 import { WorkPool } from '../workers/index.js';
 import type { SharedArena, SharedLeases } from '../store/index.js';
+import type { CallSpan, MemberTracing } from '../tracing/index.js';
 import { KVC_CODE_TRAILER, toServiceError, type ServiceErrorObject } from './errors.js';
 
 /** How long a request may wait for a proposal or a read index when its call has no deadline. */
@@ -39,6 +40,8 @@ export interface MemberContextOptions {
   onCall?: (method: string, code: string, seconds: number) => void;
   /** Told of every page received by PutPages (`in`) and sent by GetPages (`out`), with its payload bytes (metrics). */
   onTransfer?: (direction: TransferDirection, bytes: number) => void;
+  /** Spans of CacheService calls (call-tracing.ts); absent when the config has no `tracing`. */
+  tracing?: MemberTracing;
 }
 
 /** A page's payload received from a client (PutPages) or sent to one (GetPages). */
@@ -53,6 +56,7 @@ export class MemberContext {
   readonly pool: WorkPool;
   readonly sharedLeases: SharedLeases | undefined;
   readonly unsafeTestSwitches: readonly string[];
+  readonly tracing: MemberTracing | undefined;
   readonly #options: MemberContextOptions;
   #sharedArena: SharedArena | null | undefined;
   #node: ClusterNode | undefined;
@@ -71,6 +75,7 @@ export class MemberContext {
     this.pool = options.pool ?? WorkPool.inline();
     this.sharedLeases = options.sharedLeases;
     this.unsafeTestSwitches = options.unsafeTestSwitches ?? [];
+    this.tracing = options.tracing;
     this.#options = options;
   }
 
@@ -174,12 +179,15 @@ export class MemberContext {
 
   /**
    * Records a finished call of `method` begun at `startedMs` (performance.now()): `OK`, its KVC_*
-   * code, or CANCELLED when the client went away first. Never throws.
+   * code, or CANCELLED when the client went away first; ends the call's span, if it has one.
+   * Never throws.
    */
-  callDone(method: string, startedMs: number, outcome?: ServiceErrorObject | 'CANCELLED'): void {
+  callDone(method: string, startedMs: number, outcome?: ServiceErrorObject | 'CANCELLED', span?: CallSpan): void {
     const onCall = this.#options.onCall;
-    if (onCall === undefined) return;
+    if (onCall === undefined && span === undefined) return;
     const code = outcome === undefined ? 'OK' : outcome === 'CANCELLED' ? outcome : String(outcome.metadata.get(KVC_CODE_TRAILER)[0] ?? 'KVC_INTERNAL');
+    span?.end(code, typeof outcome === 'object' ? outcome.code : undefined);
+    if (onCall === undefined) return;
     try {
       onCall(method, code, (performance.now() - startedMs) / 1000);
     } catch {

@@ -76,6 +76,7 @@ t.test('memberOptions maps every section onto the member and node options', asyn
       'workers: { threads: 3 }',
       'adminToken: s3cret-token',
       'tls: { mode: insecure }',
+      'tracing: { otlpEndpoint: "http://127.0.0.1:4318/v1/traces", serviceName: kvc-prod, sampleRatio: 0.25 }',
     ].join('\n'),
     'full.yaml',
   );
@@ -104,6 +105,7 @@ t.test('memberOptions maps every section onto the member and node options', asyn
     workerThreads: 3,
     adminToken: 's3cret-token',
     metricsAddress: '0.0.0.0:9401',
+    tracing: { otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'kvc-prod', sampleRatio: 0.25 },
   });
   t.notOk('metricsAddress' in memberOptions(config, 2), 'no metrics listener unless configured');
   t.equal(memberOptions(config, 7, { join: true }).join, true, 'a joining member says so');
@@ -165,6 +167,14 @@ const BAD_FIELDS: [string, string, string, RegExp][] = [
   ['unknown workers field', `${MINIMAL}workers: { count: 2 }`, 'workers.count', /unknown field/],
   ['token with spaces', `${MINIMAL}adminToken: "not secret"`, 'adminToken', /without spaces, got a string of 10 characters/],
   ['token not a string', `${MINIMAL}adminToken: 12345`, 'adminToken', /got 12345/],
+  ['tracing without an endpoint', `${MINIMAL}tracing: { serviceName: kvc }`, 'tracing.otlpEndpoint', /required: the OTLP\/HTTP traces URL/],
+  ['tracing endpoint not a URL', `${MINIMAL}tracing: { otlpEndpoint: "127.0.0.1:4318" }`, 'tracing.otlpEndpoint', /expected an http:\/\/ or https:\/\/ URL .*got "127\.0\.0\.1:4318"/],
+  ['tracing endpoint not http', `${MINIMAL}tracing: { otlpEndpoint: "grpc://collector:4317" }`, 'tracing.otlpEndpoint', /expected an http:\/\/ or https:\/\/ URL/],
+  ['tracing endpoint a number', `${MINIMAL}tracing: { otlpEndpoint: 4318 }`, 'tracing.otlpEndpoint', /got 4318/],
+  ['sample ratio above 1', `${MINIMAL}tracing: { otlpEndpoint: "http://c:4318/v1/traces", sampleRatio: 2 }`, 'tracing.sampleRatio', /expected a number from 0 to 1.*got 2/],
+  ['empty service name', `${MINIMAL}tracing: { otlpEndpoint: "http://c:4318/v1/traces", serviceName: "" }`, 'tracing.serviceName', /expected a name of 1-255 characters/],
+  ['unknown tracing field', `${MINIMAL}tracing: { otlpEndpoint: "http://c:4318/v1/traces", exporter: otlp }`, 'tracing.exporter', /unknown field \(expected one of otlpEndpoint, serviceName, sampleRatio\)/],
+  ['tracing not a mapping', `${MINIMAL}tracing: on`, 'tracing', /expected a mapping/],
 ];
 
 t.test('each kind of bad field is reported with its name, the file and the line', async (t) => {
@@ -244,7 +254,7 @@ t.test('the dev config: consecutive loopback ports, rendered and read back equal
   t.match(text, /^# a header\n# of two lines\ncluster: dev\n/);
   t.same(parseClusterConfig(text, 'rendered.yaml'), config, 'reads back equal');
   const full = parseClusterConfig(
-    `${MINIMAL}raft: { tickMs: 5 }\nstorage: { fsync: false }\ncompaction: { entries: 9 }\nmemory: { arenaBytes: 8MiB, numaNode: 0 }\nworkers: { threads: 1 }\nadminToken: tok\n`,
+    `${MINIMAL}raft: { tickMs: 5 }\nstorage: { fsync: false }\ncompaction: { entries: 9 }\nmemory: { arenaBytes: 8MiB, numaNode: 0 }\nworkers: { threads: 1 }\nadminToken: tok\ntracing: { otlpEndpoint: "http://127.0.0.1:4318/v1/traces" }\n`,
     'f.yaml',
   );
   t.same(parseClusterConfig(renderClusterConfig(full), 'f2.yaml'), full, 'every section survives rendering');
