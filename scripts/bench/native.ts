@@ -8,8 +8,8 @@
 //
 // With --json the suite's summary, {"fp32ToFp16": {"addonGBps", "typescriptGBps"}, "copyGBps",
 // "crc32cGBps"} (crc32c with the addon, or TypeScript without it), is the report's `summary`.
-import { crc32cTs, NATIVE_CRC32C_MIN_BYTES } from '../../src/codec/crc32c.js';
-import { bf16ToFp16Ts, fp16ToFp32Ts, fp32ToFp16Ts, NATIVE_CONVERT_MIN_ELEMENTS } from '../../src/codec/fp16.js';
+import { crc32cTs, NATIVE_CRC32C_MIN_BYTES } from '../../src/bytes/crc32c.js';
+import { bf16ToFp16Ts, fp16ToFp32Ts, fp32ToFp16Ts, NATIVE_CONVERT_MIN_ELEMENTS } from '../../src/bytes/fp16.js';
 import { nativeCodec, nativeStatus, setNativeSimdEnabled, type NativeCodec } from '../../src/native/index.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 
@@ -164,7 +164,7 @@ function notes(summary: NativeSummary): string[] {
       ? `Addon loaded; CPU features: ${Object.entries(status.features).map(([name, on]) => `${name} ${on ? 'yes' : 'no'}`).join(', ')}.`
       : `Addon not loaded (${status.reason}): only TypeScript and the copy were measured.`,
     `64 MiB inputs (bf16/fp16: 32 MiB), GB/s of input bytes; best of ${FAST_REPETITIONS} (addon, copy) or ${SLOW_REPETITIONS} (TypeScript, scalar) runs.`,
-    `src/codec uses the addon from ${NATIVE_CRC32C_MIN_BYTES} bytes (crc32c) and ${NATIVE_CONVERT_MIN_ELEMENTS} elements (conversions), where the per-call table shows it winning.`,
+    `src/bytes uses the addon from ${NATIVE_CRC32C_MIN_BYTES} bytes (crc32c) and ${NATIVE_CONVERT_MIN_ELEMENTS} elements (conversions), where the per-call table shows it winning.`,
   ];
   const { addonGBps } = summary.fp32ToFp16;
   if (addonGBps !== null) {

@@ -6,7 +6,7 @@
 // at most 1 MiB and are checked on arrival (pages.ts).
 
 import * as grpc from '@grpc/grpc-js';
-import type { Dtype } from '../codec/index.js';
+import type { Dtype } from '../bytes/index.js';
 import { LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, KvcClientError, localError, toClientError } from './client-error.js';
 import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';

@@ -6,7 +6,7 @@
 // matches (CONVENTIONS: a checksum computed before bytes leave a process is verified after they
 // arrive). Any violation fails the read instead of handing a caller a damaged KV cache.
 
-import { crc32c, isDtype, type Dtype } from '../codec/index.js';
+import { crc32c, isDtype, type Dtype } from '../bytes/index.js';
 import { LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, localError } from './client-error.js';
 import type {

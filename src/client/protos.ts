@@ -1,11 +1,20 @@
-// Loads cache.proto and admin.proto with @grpc/proto-loader and exposes each RPC the client
-// calls as a typed method descriptor (path, serializer, deserializer), so that one generic
-// grpc.Client per endpoint can call both services over a single HTTP/2 connection. The loader
-// options come from src/proto, which src/rpc uses too, so both ends read the same shapes.
+// Loads cache.proto and admin.proto and exposes each RPC the client calls as a typed method
+// descriptor (path, serializer, deserializer), so that one generic grpc.Client per endpoint can
+// call both services over a single HTTP/2 connection. The loader options come from src/proto,
+// which src/rpc uses too, so both ends read the same shapes.
+//
+// What @grpc/proto-loader's loadSync would do costs a `kvc` call ~70 ms of CPU (importing the
+// loader and protobufjs's full build, parsing the .proto text, building descriptors the client
+// never reads): instead the protos come as protobufjs JSON generated at build time
+// (src/proto's CLIENT_PROTOS_JSON, `npm run gen:proto`, checked for staleness by
+// test/proto/generated.test.ts), loaded with the light build (no parser) of the protobufjs that
+// proto-loader itself uses, and each method's serializer and deserializer are proto-loader's
+// (createSerializer, createDeserializer in its build/src/index.js), so the bytes and objects are
+// the same; test/client/protos.test.ts compares them with loadSync's.
 
 import assert from 'node:assert/strict';
-import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_DIR, PROTO_LOADER_OPTIONS } from '../proto/index.js';
+import { createRequire } from 'node:module';
+import { CLIENT_PROTOS_JSON, PROTO_DIR, PROTO_LOADER_OPTIONS } from '../proto/index.js';
 import type {
   AddMemberRequest,
   AddMemberResponse__Output,
@@ -94,10 +103,31 @@ export function clientRpcs(): ClientRpcs {
   return loaded;
 }
 
+/** The parts of protobufjs's light build that the client uses. */
+interface MessageType {
+  name: string;
+  fromObject(object: unknown): unknown;
+  encode(message: unknown): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): unknown;
+  toObject(message: unknown, options: object): unknown;
+}
+interface ServiceType {
+  methods: Record<string, { resolvedRequestType: MessageType | null; resolvedResponseType: MessageType | null } | undefined>;
+}
+interface ProtobufLight {
+  Root: { fromJSON(json: object): { resolveAll(): { lookupService(path: string): ServiceType } } };
+}
+
+/** protobufjs as @grpc/proto-loader resolves it (its dependency, not ours), light build. */
+function protobufLight(): ProtobufLight {
+  const fromLoader = createRequire(createRequire(import.meta.url).resolve('@grpc/proto-loader'));
+  return fromLoader('protobufjs/light') as ProtobufLight;
+}
+
 function loadClientRpcs(): ClientRpcs {
-  const definition = protoLoader.loadSync(['kvcache/v1/cache.proto', 'kvcache/v1/admin.proto'], PROTO_LOADER_OPTIONS);
-  const cache = service(definition, 'kvcache.v1.CacheService');
-  const admin = service(definition, 'kvcache.v1.AdminService');
+  const root = protobufLight().Root.fromJSON(CLIENT_PROTOS_JSON).resolveAll();
+  const cache = service(root, 'kvcache.v1.CacheService');
+  const admin = service(root, 'kvcache.v1.AdminService');
   return {
     lookup: rpc(cache, 'Lookup'),
     getPages: rpc(cache, 'GetPages'),
@@ -123,10 +153,14 @@ function loadClientRpcs(): ClientRpcs {
   };
 }
 
-function service(definition: protoLoader.PackageDefinition, name: string): protoLoader.ServiceDefinition {
-  const found = definition[name];
-  assert.ok(found !== undefined && !('format' in found), `${name} is not a service in the protos`);
-  return found as protoLoader.ServiceDefinition;
+interface Service {
+  name: string;
+  type: ServiceType;
+}
+
+/** `lookupService` throws when `name` is missing or not a service. */
+function service(root: { lookupService(path: string): ServiceType }, name: string): Service {
+  return { name, type: root.lookupService(name) };
 }
 
 /**
@@ -134,12 +168,19 @@ function service(definition: protoLoader.PackageDefinition, name: string): proto
  * protos and loader options (src/proto); nothing here checks that `name` is the RPC those types
  * belong to, which is why the tests run against real servers.
  */
-function rpc<Req, Res>(service: protoLoader.ServiceDefinition, name: string): Rpc<Req, Res> {
-  const method = service[name];
+function rpc<Req, Res>(service: Service, name: string): Rpc<Req, Res> {
+  const method = service.type.methods[name];
   assert.ok(method !== undefined, `RPC ${name} is missing from the protos`);
+  const request = method.resolvedRequestType;
+  const response = method.resolvedResponseType;
+  assert.ok(request !== null && response !== null, `RPC ${name}: its types are not resolved`);
   return {
-    path: method.path,
-    serialize: method.requestSerialize as unknown as (value: Req) => Buffer,
-    deserialize: method.responseDeserialize as unknown as (bytes: Buffer) => Res,
+    path: `/${service.name}/${name}`,
+    serialize: (value: Req) => {
+      // The check and its words are proto-loader's serializer's.
+      if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${request.name} structure, got array instead`);
+      return request.encode(request.fromObject(value)).finish() as Buffer;
+    },
+    deserialize: (bytes: Buffer) => response.toObject(response.decode(bytes), PROTO_LOADER_OPTIONS) as Res,
   };
 }

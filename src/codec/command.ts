@@ -29,10 +29,10 @@ import {
   readUint32,
 } from './fields.js';
 import { CodecError } from './codec-error.js';
-import { isDtype, type Dtype } from './fp16.js';
+import { isDtype, type Dtype } from '../bytes/index.js';
 import { FormatTag, describe, packTuple, unpackTuple } from './msgpack.js';
 
-export type { Dtype } from './fp16.js';
+export type { Dtype } from '../bytes/index.js';
 
 export interface PageMeta {
   ns: string;

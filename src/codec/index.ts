@@ -1,12 +1,13 @@
-// The public surface of src/codec: checksums, dtype conversion and the msgpackr codecs of WAL
-// records, peer messages and store commands. Other folders import only this file.
+// The public surface of src/codec: the msgpackr codecs of WAL records, peer messages and store
+// commands, and (re-exported from src/bytes, where they live so that the client loads neither
+// msgpackr nor the Raft core) checksums, dtype conversion and the page-set digest. Other folders
+// import only this file.
 //
 // Buffer ownership: an encoder's result belongs to the caller and is never written again by the
 // codec, but small results are views into a shared slab of a few KiB (msgpackr's), so use
 // `byteOffset`/`byteLength`, never `.buffer` alone. A decoder's binary fields are views into
 // the bytes it was given (no copies): keep those bytes unchanged while the fields are in use.
 // Decoders throw only CodecError (code 'KVC_CODEC') on malformed input.
-export { crc32c } from './crc32c.js';
 export { CodecError, CODEC_ERROR_CODE, isCodecError } from './codec-error.js';
 export {
   encodeEntry,
@@ -24,7 +25,5 @@ export { encodeCommand, decodeCommand, SETTING_KEYS, NS_SETTING_KEYS } from './c
 /** Plain msgpack arrays with the one configured Packr, for record bodies of other folders (the WAL's). */
 export { packArray, unpackValue } from './msgpack.js';
 export type { Command, CommandOp, PageMeta, SettingKey, NsSettingKey, SettingChange, NsSettingChange } from './command.js';
-export { fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype } from './fp16.js';
-export type { Dtype } from './fp16.js';
-export { pageSetDigest } from './page-set-digest.js';
-export type { DigestPage } from './page-set-digest.js';
+export { crc32c, fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype, pageSetDigest } from '../bytes/index.js';
+export type { Dtype, DigestPage } from '../bytes/index.js';

@@ -1,6 +1,6 @@
 // Payload dtype conversions at the edge: a put may ask to store fp16 from fp32 or bf16, a get may
 // ask for fp32 back from a stored fp16 (and, the same conversions, fp16 from a stored fp32/bf16).
-// The arithmetic is the codec's (src/codec/fp16.ts, the reference a native addon must match);
+// The arithmetic is src/bytes's (fp16.ts, the reference a native addon must match);
 // the byte-level store conversions are the work pool's (src/workers/pool-jobs.ts), so a put
 // converted inline and one converted in a worker thread run the same code. This file refuses
 // conversions that do not exist.

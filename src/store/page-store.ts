@@ -529,7 +529,7 @@ export class PageStore {
     });
   }
 
-  /** The page-set digest (src/codec/page-set-digest.ts) and the applied index it describes. */
+  /** The page-set digest (src/bytes/page-set-digest.ts) and the applied index it describes. */
   pagesDigest(): Promise<{ digest: string; appliedIndex: number }> {
     return this.#queued(async () => {
       const pages: ListedPage[] = [];

@@ -329,7 +329,7 @@ function formatVersionOf(first: SnapshotRecord): number {
 
 // ---- crc32c combine ------------------------------------------------------------------------------
 
-/** The reflected Castagnoli polynomial (as in src/codec/crc32c.ts). */
+/** The reflected Castagnoli polynomial (as in src/bytes/crc32c.ts). */
 const CRC32C_POLYNOMIAL_REFLECTED = 0x82f63b78;
 /** x^0 = 1 in the reflected representation: the top bit. */
 const X_POWER_0 = 0x8000_0000;

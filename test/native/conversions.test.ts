@@ -1,5 +1,5 @@
 // Proves that the addon's dtype conversions give the same bits as the TypeScript reference
-// (src/codec/fp16.ts), with both its SIMD (F16C/AVX2) and its scalar kernels: on all 65,536 fp16
+// (src/bytes/fp16.ts), with both its SIMD (F16C/AVX2) and its scalar kernels: on all 65,536 fp16
 // patterns (fp16 → fp32 and back), all 65,536 bf16 patterns, hand-picked fp32 edge values and
 // their neighbours (zeros, subnormals that become fp16 subnormals and ones that flush, the normal
 // range's ends, overflow, infinities, NaNs with every single payload bit, signalling and quiet),
@@ -17,7 +17,7 @@ import {
   fp32ToFp16,
   fp32ToFp16Ts,
   NATIVE_CONVERT_MIN_ELEMENTS,
-} from '../../src/codec/fp16.js';
+} from '../../src/bytes/fp16.js';
 import { prng } from '../codec/prng.js';
 import { addonCodec, KERNELS, skipWithoutAddon, withKernel } from './helpers.js';
 

@@ -1,6 +1,6 @@
 // Proves that the addon's crc32c, with its SSE4.2 kernel (three interleaved chains combined with
 // shift tables) and its scalar slice-by-8 kernel, computes CRC-32C: it matches the published
-// vectors (RFC 3720 B.4, "123456789"), equals the TypeScript reference (src/codec/crc32c.ts) on
+// vectors (RFC 3720 B.4, "123456789"), equals the TypeScript reference (src/bytes/crc32c.ts) on
 // seeded random inputs of every length 0..1100 at every offset 0..7 and on lengths around the
 // kernel's block boundaries (3 × 256 and 3 × 8192 bytes), and continues a previous CRC through
 // its seed at many split points. The raw addon function is called directly so that short inputs
@@ -8,7 +8,7 @@
 // when the addon is not loaded.
 
 import t from 'tap';
-import { crc32c, crc32cTs, NATIVE_CRC32C_MIN_BYTES } from '../../src/codec/crc32c.js';
+import { crc32c, crc32cTs, NATIVE_CRC32C_MIN_BYTES } from '../../src/bytes/crc32c.js';
 import { setNativeSimdEnabled } from '../../src/native/index.js';
 import { prng } from '../codec/prng.js';
 import { addonCodec, KERNELS, skipWithoutAddon, withKernel } from './helpers.js';

@@ -9,8 +9,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { crc32c } from '../../src/codec/crc32c.js';
-import { fp16ToFp32, fp32ToFp16 } from '../../src/codec/fp16.js';
+import { crc32c } from '../../src/bytes/crc32c.js';
+import { fp16ToFp32, fp32ToFp16 } from '../../src/bytes/fp16.js';
 import { loadAddon } from '../../src/native/addon.js';
 import { NativeApi } from '../../src/native/api.js';
 import { numaTopology } from '../../src/native/index.js';

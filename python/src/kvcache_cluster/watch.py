@@ -77,7 +77,7 @@ class PageListing:
 
 
 def page_set_digest(pages: Iterable[Any]) -> str:
-    """sha256 (hex) of a page set, as a member's Status pages_digest (src/codec/page-set-digest.ts):
+    """sha256 (hex) of a page set, as a member's Status pages_digest (src/bytes/page-set-digest.ts):
     pages sorted by namespace bytes, 0x00, key bytes; one line each of namespace, key hex, parent
     hex, bytes, tokens. Takes objects with namespace, key, parent_key, bytes, tokens."""
     lines = []

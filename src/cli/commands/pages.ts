@@ -3,7 +3,7 @@
 // list of keys. Keys are hex on the command line (the client library's hashBlocks makes real ones).
 import { open, stat, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Dtype } from '../../codec/index.js';
+import type { Dtype } from '../../bytes/index.js';
 import { formatBytes } from '../../config/index.js';
 import { LIMITS } from '../../limits.js';
 import type { PageInput } from '../../client/index.js';
@@ -109,8 +109,8 @@ function requireKeys(o: KeysOptions): void {
 }
 
 async function put(o: PutOptions): Promise<void> {
-  // Loaded here: the codec pulls in msgpackr and the Raft types, which `kvc` does not need to start.
-  const { crc32c, dtypeBytes } = await import('../../codec/index.js');
+  // Loaded here: `kvc` does not need the checksum and dtype helpers (nor the addon) to start.
+  const { crc32c, dtypeBytes } = await import('../../bytes/index.js');
   const data = await readPayload(o.file);
   const elementBytes = dtypeBytes(o.dtype);
   if (data.byteLength % elementBytes !== 0) {

@@ -1,4 +1,4 @@
-// Proves that the pure-TypeScript dtype conversions (src/codec/fp16.ts) follow IEEE 754 binary16
+// Proves that the pure-TypeScript dtype conversions (src/bytes/fp16.ts) follow IEEE 754 binary16
 // with round-to-nearest-even exactly as documented there: fp16 → fp32 → fp16 is the identity on
 // all 65,536 fp16 patterns (NaNs stay NaN with their sign, quieted); fp16 → fp32 agrees with the
 // arithmetic definition on all 65,536 patterns; fp32 → fp16 gives the expected bits on hand-picked
@@ -11,9 +11,9 @@
 // and keep the same `dst` contract, so both paths are covered whether or not the addon is built.
 
 import t from 'tap';
-import { bf16ToFp16, dtypeBytes, fp16ToFp32, fp32ToFp16 } from '../../src/codec/index.js';
-import { bf16ToFp16Ts, fp16ToFp32Ts, fp32ToFp16Ts } from '../../src/codec/fp16.js';
-import { prng } from './prng.js';
+import { bf16ToFp16, dtypeBytes, fp16ToFp32, fp32ToFp16 } from '../../src/bytes/index.js';
+import { bf16ToFp16Ts, fp16ToFp32Ts, fp32ToFp16Ts } from '../../src/bytes/fp16.js';
+import { prng } from '../codec/prng.js';
 
 const F16_COUNT = 65_536;
 const RANDOM_PATTERNS = 1_000_000;

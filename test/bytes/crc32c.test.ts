@@ -1,4 +1,4 @@
-// Proves that crc32c (src/codec/crc32c.ts) computes CRC-32C (Castagnoli): it matches the published
+// Proves that crc32c (src/bytes/crc32c.ts) computes CRC-32C (Castagnoli): it matches the published
 // iSCSI vectors of RFC 3720 §B.4 and the standard "123456789" check value, agrees with an
 // independent bit-at-a-time reference on random inputs of every length around the 8-byte block
 // boundary and at unaligned offsets, and continues a previous CRC through `seed` so that
@@ -7,9 +7,9 @@
 // the pure TypeScript reference.
 
 import t from 'tap';
-import { crc32c as crc32cDispatch } from '../../src/codec/index.js';
-import { crc32cTs } from '../../src/codec/crc32c.js';
-import { prng } from './prng.js';
+import { crc32c as crc32cDispatch } from '../../src/bytes/index.js';
+import { crc32cTs } from '../../src/bytes/crc32c.js';
+import { prng } from '../codec/prng.js';
 
 const POLYNOMIAL_REFLECTED = 0x82f63b78;
 
