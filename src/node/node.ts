@@ -83,6 +83,9 @@ function splitEarlyMessages(rd: Ready, durable: { term: number; vote: NodeId }):
   return { early, late };
 }
 
+/** At most one log line about event-loop stalls per this interval (the metric counts every one). */
+const STALL_LOG_INTERVAL_MS = 10_000;
+
 function isHeartbeat(m: Message): boolean {
   return m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp;
 }
@@ -216,6 +219,8 @@ export class ClusterNode {
   #ticker: NodeJS.Timeout | undefined = undefined;
   /** When the last tick ran, and the process's CPU time then: a late tick is a stall (#tick). */
   #lastTick = { ms: performance.now(), cpu: process.cpuUsage() };
+  /** When the last stall was logged, and the stalls since that were not. */
+  #stallLog = { atMs: -Infinity, unlogged: 0 };
   readonly #proposals = new ProposalRegistry();
   /** Spans of this member's proposals; undefined unless the config has a tracer. */
   readonly #spans: ProposalSpans | undefined;
@@ -660,12 +665,21 @@ export class ClusterNode {
    */
   #reportStall(gapMs: number, cpu: NodeJS.CpuUsage): void {
     const cpuMs = (cpu.user - this.#lastTick.cpu.user + cpu.system - this.#lastTick.cpu.system) / 1000;
+    notify(this.#config.observer, (o) => o.eventLoopStalled?.(gapMs / 1000, cpuMs / 1000));
+    // One line per STALL_LOG_INTERVAL_MS: a member starved for minutes must not flood its log.
+    const now = performance.now();
+    if (now - this.#stallLog.atMs < STALL_LOG_INTERVAL_MS) {
+      this.#stallLog.unlogged++;
+      return;
+    }
     const role = ROLE_NAMES[this.#rn.status().softState.state];
+    const unlogged = this.#stallLog.unlogged;
+    this.#stallLog = { atMs: now, unlogged: 0 };
     this.#log(
       `member ${this.id} (${role}): the event loop stalled ${Math.round(gapMs)} ms between ticks ` +
-        `(process CPU ${Math.round(cpuMs)} ms meanwhile: ${cpuMs >= gapMs / 2 ? 'busy' : 'starved or blocked'}); heartbeats were late`,
+        `(process CPU ${Math.round(cpuMs)} ms meanwhile: ${cpuMs >= gapMs / 2 ? 'busy' : 'starved or blocked'}); heartbeats were late` +
+        (unlogged > 0 ? ` (${unlogged} more stall(s) since the last such line: kvc_event_loop_stall_seconds counts them all)` : ''),
     );
-    notify(this.#config.observer, (o) => o.eventLoopStalled?.(gapMs / 1000, cpuMs / 1000));
   }
 
   #enqueue(item: InboxItem): void {
