@@ -12,31 +12,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { clientAccess } from '../../src/cli/connect.js';
-import { Command } from 'commander';
 import { registerCerts } from '../../src/cli/commands/certs.js';
-import { runProgram } from '../../src/cli/run-program.js';
 import { isConfigError, parseClusterConfig } from '../../src/config/index.js';
+import { runKvcInProcess } from './helpers.js';
 
-/** Runs `kvc ...args` in this process: its exit status, stdout and stderr. */
-async function kvc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write;
-  const writeErr = process.stderr.write;
-  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    // Only the certs commands: loading the whole program would put every command module in the
-    // coverage report at its registration lines (the rest of them runs in child processes).
-    const program = new Command('kvc').exitOverride();
-    registerCerts(program);
-    const code = await runProgram(program, ['node', 'kvc', ...args]);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
+/** Runs `kvc ...args` (the certs and token commands) in this process: its exit status, stdout and stderr. */
+function kvc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runKvcInProcess(registerCerts, args);
 }
 
 t.test('kvc certs init and issue', async (t) => {

@@ -1,8 +1,11 @@
 // Shared helpers for the CLI tests: run `kvc` (bin/kvc.js) as a real process, find a free range of
-// loopback ports, and start a `kvc dev` cluster that is always torn down, its members included.
+// loopback ports, and start a `kvc dev` cluster that is always torn down, its members included;
+// or run some commands in this process with their output captured (runKvcInProcess).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
 import { freePortRange, pidAlive } from '../../scripts/bench/ports.js';
+import { runProgram } from '../../src/cli/run-program.js';
 
 export { freePortRange, pidAlive };
 
@@ -123,4 +126,28 @@ export async function startDev(t: Teardown, args: string[]): Promise<DevCluster>
   });
   memberPids = line.pids;
   return { process: child, line, stderr: () => stderr, exited };
+}
+
+/**
+ * Runs `kvc ...args` in this process on a program holding only the commands `register` adds
+ * (loading the whole program would put every command module in the coverage report at its
+ * registration lines), with stdout and stderr captured: its exit status and what it printed.
+ */
+export async function runKvcInProcess(register: (program: Command) => void, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const writeOut = process.stdout.write;
+  const writeErr = process.stderr.write;
+  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    const program = new Command('kvc').exitOverride().configureOutput({ writeErr: (text) => err.push(text) });
+    register(program);
+    const code = await runProgram(program, ['node', 'kvc', ...args]);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+    process.exitCode = undefined;
+  }
 }

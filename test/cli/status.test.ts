@@ -10,13 +10,12 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Command } from 'commander';
 import { KvcClient } from '../../src/client/index.js';
 import { registerStatus } from '../../src/cli/commands/status.js';
-import { countersOf, parseMetrics, ratesBetween, sumOf } from '../../src/cli/member-rates.js';
-import { runProgram } from '../../src/cli/run-program.js';
+import { countersOf, parseMetrics, ratesBetween, sumOf, type MemberRates } from '../../src/cli/member-rates.js';
 import { nativeStatus } from '../../src/native/index.js';
 import { startCluster } from '../rpc/helpers.js';
+import { runKvcInProcess } from './helpers.js';
 
 const MIB = 1024 * 1024;
 const PAGE_BYTES = 64 * 1024;
@@ -25,37 +24,13 @@ const SHARED = nativeStatus().loaded;
 const SHM_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
 /** Runs `kvc status ...args` in this process: its exit status, stdout and stderr. */
-async function kvcStatus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write;
-  const writeErr = process.stderr.write;
-  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    const program = new Command('kvc').exitOverride().configureOutput({ writeErr: (text) => err.push(text) });
-    registerStatus(program);
-    const code = await runProgram(program, ['node', 'kvc', 'status', ...args]);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
-
-interface Rates {
-  putsPerSec: number;
-  getsPerSec: number;
-  mbInPerSec: number;
-  mbOutPerSec: number;
-  lookupHitRatio: number | null;
-  windowS: number;
+function kvcStatus(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runKvcInProcess(registerStatus, ['status', ...args]);
 }
 
 interface FrameMember {
   id: number;
-  rates: Rates | null;
+  rates: MemberRates | null;
   ratesNote: string;
 }
 
@@ -104,7 +79,7 @@ t.test('kvc status: watch feed and shared memory; --watch with rates from /metri
   t.ok(frames.every((f) => f.intervalS === 0.3 && f.members.length === 2), 'each frame has every member');
   const rated = frames.map((f) => f.members.find((m) => m.id === 1)!.rates!);
   t.ok(rated.every((r) => r !== null && r.windowS > 0.2), 'member 1 has rates in every frame, over about one interval');
-  const total = (pick: (r: Rates) => number): number => Math.round(rated.reduce((sum, r) => sum + pick(r) * r.windowS, 0));
+  const total = (pick: (r: MemberRates) => number): number => Math.round(rated.reduce((sum, r) => sum + pick(r) * r.windowS, 0));
   t.ok(rounds > 0 && total((r) => r.putsPerSec) > 0, `pages put counted (${rounds} rounds)`);
   t.ok(total((r) => r.putsPerSec) <= rounds + 1 && total((r) => r.getsPerSec) <= rounds + 1, 'never more than were made');
   t.equal(total((r) => r.mbInPerSec * 1e6), total((r) => r.putsPerSec) * PAGE_BYTES, 'MB/s in: the payload bytes of those pages');
