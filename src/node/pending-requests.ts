@@ -2,6 +2,7 @@
 // waiting for their ReadIndex to be confirmed and applied. Each entry has a timeout; the node
 // settles entries as Readies come and fails them all when it stops or loses leadership.
 
+import { randomInt } from 'node:crypto';
 import { KvcError } from '../errors.js';
 import type { ReadState } from '../raft/index.js';
 import type { ApplyResult } from '../store/index.js';
@@ -20,14 +21,27 @@ interface PendingRead {
   index?: number;
 }
 
-/** Proposals by sequence number: the proposer answers its caller once the entry is applied. */
+/**
+ * Proposals by sequence number: the proposer answers its caller once the entry is applied.
+ *
+ * Sequence numbers are u32 (the proposal header's field) and start at a random value in every
+ * process. Starting at 1 after each restart, a member's proposal made before a crash, and
+ * committed after it restarted, carried the same number as a new proposal and answered that
+ * caller with the old command's result, before the new command was even committed.
+ */
 export class ProposalRegistry {
-  #seq = 0;
+  #seq: number;
   readonly #pending = new Map<number, PendingProposal>();
+
+  /** `lastSeq`: the number before the first one handed out (default random). */
+  constructor(lastSeq: number = randomInt(0, 2 ** 32)) {
+    this.#seq = lastSeq >>> 0;
+  }
 
   /** Registers a proposal; `enqueue` receives its sequence number. Rejects after `timeoutMs`. */
   add(timeoutMs: number, enqueue: (seq: number) => void): Promise<ApplyResult> {
-    const seq = ++this.#seq;
+    // Wraps within u32, as the entry header stores it.
+    const seq = (this.#seq = (this.#seq + 1) >>> 0);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(seq);
