@@ -1,4 +1,4 @@
-// The allocator tuning every kvc process applies at its start (ALLOCATOR_TUNING): with the addon
+// The allocator tuning every kvc process applies at its start (LIMITS.allocator): with the addon
 // glibc takes the settings, a freshly allocated MiB-sized buffer then comes from reused heap, and
 // the addon checks its arguments; the operator's own switches and a missing addon leave the
 // allocator alone and say why. (Tuning this test process too is harmless: every kvc process does.)
