@@ -131,6 +131,16 @@ export interface StoreLimits {
   blobGcBytesPerSecond: number;
   /** How often the store looks for a blob file worth collecting. */
   blobGcIntervalMs: number;
+  /** LevelDB's block cache for metadata blocks (lookups); payload reads and full scans bypass it. */
+  levelCacheBytes: number;
+  /** LevelDB's memtable: an inline page of up to blobThresholdBytes must not flush it every few puts. */
+  levelWriteBufferBytes: number;
+  /** LevelDB's table file size. */
+  levelMaxFileBytes: number;
+  /** LevelDB's block size: its default suits the small metadata records. */
+  levelBlockBytes: number;
+  /** Table files LevelDB keeps open. */
+  levelMaxOpenFiles: number;
 }
 
 /** The same-host shared-memory read path (src/store/shared-leases.ts, docs/CLIENT.md). */
@@ -350,6 +360,13 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     blobGcLiveRatio: 0.5,
     blobGcBytesPerSecond: 64 * MIB,
     blobGcIntervalMs: 10_000,
+    // A member's LevelDB holds page metadata and payloads below blobThresholdBytes; what these
+    // cost in memory is counted in docs/BENCHMARKS.md ("kvc start-up and member memory").
+    levelCacheBytes: 32 * MIB,
+    levelWriteBufferBytes: 64 * MIB,
+    levelMaxFileBytes: 32 * MIB,
+    levelBlockBytes: 4096,
+    levelMaxOpenFiles: 1000,
   },
   sharedMemory: {
     leasesMax: 4096,
