@@ -651,9 +651,7 @@ export class ClusterNode {
    */
   #releaseReplicatedEntries(): void {
     if (this.#stopped) return;
-    let floor = this.#store.appliedIndex();
-    for (const [id, progress] of this.#rn.status().progress) if (id !== this.id) floor = Math.min(floor, progress.match);
-    this.#wal.releaseCachedThrough(floor);
+    this.#wal.releaseCachedThrough(Math.min(this.#store.appliedIndex(), this.#rn.lowestPeerMatch() ?? Infinity));
   }
 
   /**

@@ -200,6 +200,19 @@ export class RawNode {
     }
   }
 
+  /**
+   * The lowest match of the members other than this one while it leads (followers and learners),
+   * or undefined when it does not lead or leads alone. Reads the tracker in place, for callers
+   * that ask every tick; status() copies every member's progress.
+   */
+  lowestPeerMatch(): number | undefined {
+    const r = this.#raft;
+    if (r.state !== StateType.Leader) return undefined;
+    let lowest: number | undefined;
+    for (const [id, pr] of r.trk.progress) if (id !== r.id) lowest = Math.min(lowest ?? pr.match, pr.match);
+    return lowest;
+  }
+
   status(): Status {
     const r = this.#raft;
     const progress = new Map();
