@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { parseMetrics, sumOf } from '../../src/cli/member-rates.js';
 import { KvcClient, type MemberStatus, type PageInput } from '../../src/client/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { KVC_BIN, startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
@@ -227,14 +228,10 @@ async function stallCounts(client: KvcClient, endpoints: readonly string[]): Pro
   const counts: StallCounts = { busy: 0, starved: 0, seconds: 0 };
   for (const status of await statuses(client, endpoints)) {
     if (status === undefined || status.metricsUrl === '') continue;
-    const text = await fetch(status.metricsUrl).then((r) => r.text()).catch(() => '');
-    for (const line of text.split('\n')) {
-      // Labels in any order (the member label comes first): {member="1",cause="busy"}.
-      const match = /^kvc_event_loop_stall_seconds_(count|sum)\{[^}]*cause="(busy|starved)"[^}]*\} (\S+)$/.exec(line);
-      if (match === null) continue;
-      if (match[1] === 'sum') counts.seconds += Number(match[3]);
-      else counts[match[2] as 'busy' | 'starved'] += Number(match[3]);
-    }
+    const samples = parseMetrics(await fetch(status.metricsUrl).then((r) => r.text()).catch(() => ''));
+    counts.busy += sumOf(samples, 'kvc_event_loop_stall_seconds_count', { cause: 'busy' });
+    counts.starved += sumOf(samples, 'kvc_event_loop_stall_seconds_count', { cause: 'starved' });
+    counts.seconds += sumOf(samples, 'kvc_event_loop_stall_seconds_sum');
   }
   counts.seconds = round(counts.seconds, 2);
   return counts;
