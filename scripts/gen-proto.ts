@@ -4,9 +4,11 @@
 // derived from PROTO_LOADER_OPTIONS (src/proto), the options every process loads the protos with;
 // an option this script does not know how to pass fails it rather than silently generating types
 // for other options. Besides the generator's files it writes index.ts, which re-exports every
-// message and enum type, and client-protos.ts: the client's protos (CLIENT_PROTO_FILES) as
-// protobufjs JSON, which src/client loads with protobufjs's light build instead of parsing the
-// .proto text (and loading @grpc/proto-loader) at every start of a `kvc` call.
+// message and enum type, and client-codec.ts: the client's messages (CLIENT_PROTO_FILES) as
+// protobufjs static code (protobufjs-cli's pbjs, `-t static-module`) wrapped in a function that
+// takes protobufjs's minimal build, and the client's services as a table of request and response
+// type names. src/client runs that code instead of parsing the .proto text or building types by
+// reflection (and generating their encoders by `new Function`) at every start of a `kvc` call.
 //
 // `--out DIR` generates elsewhere: test/proto/generated.test.ts regenerates into a temporary
 // directory and compares with what is committed, so a .proto change without regenerating fails.
@@ -25,6 +27,7 @@ import { CLIENT_PROTO_FILES, PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS } from
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GENERATOR = path.join(ROOT, 'node_modules', '@grpc', 'proto-loader', 'build', 'bin', 'proto-loader-gen-types.js');
+const PBJS = path.join(ROOT, 'node_modules', 'protobufjs-cli', 'bin', 'pbjs');
 export const GENERATED_DIR = path.join(ROOT, 'src', 'proto', 'generated');
 /** The generator takes about a second; this bounds a hung one. */
 const TIMEOUT_MS = 60_000;
@@ -80,35 +83,95 @@ export function generate(outDir: string): void {
     throw new Error(`proto-loader-gen-types failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
   }
   writeFileSync(path.join(outDir, 'index.ts'), indexSource(outDir));
-  writeFileSync(path.join(outDir, 'client-protos.ts'), clientProtosSource());
+  writeFileSync(path.join(outDir, 'client-codec.ts'), clientCodecSource());
 }
 
 /** The parts of protobufjs (the full build, with the .proto parser) that the script uses. */
 interface ProtobufFull {
   Root: new () => {
     resolvePath: (origin: string, target: string) => string;
-    loadSync(files: string[], options: { keepCase: boolean }): { resolveAll(): { toJSON(): object } };
+    loadSync(files: string[], options: { keepCase: boolean }): { resolveAll(): ReflectedRoot };
   };
 }
+interface ReflectedRoot {
+  lookupService(name: string): { methodsArray: { name: string; resolvedRequestType: { fullName: string } | null; resolvedResponseType: { fullName: string } | null }[] };
+}
 
-/**
- * client-protos.ts: CLIENT_PROTO_FILES parsed as proto-loader parses them (the same protobufjs,
- * found from @grpc/proto-loader, with its include-path resolution and PROTO_LOADER_OPTIONS.keepCase),
- * written as protobufjs JSON (Root.toJSON).
- */
-function clientProtosSource(): string {
+/** The client's services (src/client calls every method of these). */
+export const CLIENT_SERVICES = ['kvcache.v1.CacheService', 'kvcache.v1.AdminService'] as const;
+/** The package every client message lives in: the static code's namespace handed to the client. */
+const CLIENT_PACKAGE = 'kvcache.v1';
+
+/** pbjs's output for CLIENT_PROTO_FILES: static encode/decode/fromObject/toObject per message, nothing else. */
+function pbjsStaticCode(): string {
+  assert.equal(PROTO_LOADER_OPTIONS.keepCase, false, 'pbjs converts field names to camelCase as the loader does with keepCase false');
+  const args = [
+    PBJS,
+    '--target=static-module',
+    '--wrap=commonjs',
+    '--no-comments',
+    '--no-beautify',
+    '--no-create',
+    '--no-verify',
+    '--no-delimited',
+    '--no-service',
+    '--no-typeurl',
+    ...(PROTO_LOADER_OPTIONS.includeDirs ?? []).map((dir) => `--path=${path.relative(ROOT, dir)}`),
+    ...CLIENT_PROTO_FILES.map((file) => path.join(path.relative(ROOT, PROTO_DIR), file)),
+  ];
+  const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+  if (result.error !== undefined || result.status !== 0) throw new Error(`pbjs failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Each client RPC's request and response message names, by service and method, as proto-loader resolves them. */
+function clientServiceTable(): Record<string, Record<string, [string, string]>> {
   const fromLoader = createRequire(createRequire(import.meta.url).resolve('@grpc/proto-loader'));
   const protobuf = fromLoader('protobufjs') as ProtobufFull;
   const includeDirs = PROTO_LOADER_OPTIONS.includeDirs ?? [];
   const root = new protobuf.Root();
   // As proto-loader's include-path resolver: the first include directory that holds the file.
   root.resolvePath = (_origin, target) => includeDirs.map((dir) => path.join(dir, target)).find((file) => existsSync(file)) ?? target;
-  const json = root.loadSync([...CLIENT_PROTO_FILES], { keepCase: PROTO_LOADER_OPTIONS.keepCase === true }).resolveAll().toJSON();
+  const resolved = root.loadSync([...CLIENT_PROTO_FILES], { keepCase: PROTO_LOADER_OPTIONS.keepCase === true }).resolveAll();
+  const local = (type: { fullName: string } | null): string => {
+    assert.ok(type !== null && type.fullName.startsWith(`.${CLIENT_PACKAGE}.`), `a client RPC's types live in ${CLIENT_PACKAGE}`);
+    return type.fullName.slice(CLIENT_PACKAGE.length + 2);
+  };
+  return Object.fromEntries(
+    CLIENT_SERVICES.map((service) => [
+      service,
+      Object.fromEntries(resolved.lookupService(service).methodsArray.map((m) => [m.name, [local(m.resolvedRequestType), local(m.resolvedResponseType)]])),
+    ]),
+  );
+}
+
+/**
+ * client-codec.ts: pbjs's static code for CLIENT_PROTO_FILES, its `require("protobufjs/minimal")`
+ * replaced by a parameter (src/client hands in the copy @grpc/proto-loader uses) and its global
+ * root registry by a root of its own, plus the client's service table.
+ */
+function clientCodecSource(): string {
+  const code = pbjsStaticCode();
+  const head = 'var $protobuf = require("protobufjs/minimal");';
+  const rootLine = 'var $root = $protobuf.roots["default"] || ($protobuf.roots["default"] = {});';
+  const tail = 'module.exports = $root;';
+  assert.ok(code.includes(head) && code.includes(rootLine) && code.trimEnd().endsWith(tail), 'pbjs wrote the commonjs module this script knows how to wrap');
+  const body = code.slice(code.indexOf(head) + head.length, code.lastIndexOf(tail)).replace(rootLine, 'var $root = {};').trim();
   return [
-    '// Generated by scripts/gen-proto.ts (npm run gen:proto) from proto/; do not edit.',
-    `// ${CLIENT_PROTO_FILES.join(' and ')} as protobufjs JSON (Root.toJSON), field names as PROTO_LOADER_OPTIONS`,
-    "// makes them; src/client loads it with protobufjs's Root.fromJSON instead of parsing the .proto text.",
-    `export const CLIENT_PROTOS_JSON: { nested: Record<string, unknown> } = ${JSON.stringify(json, null, 2)};`,
+    '// Generated by scripts/gen-proto.ts (npm run gen:proto) from proto/ with protobufjs-cli\'s pbjs; do not edit.',
+    `// ${CLIENT_PROTO_FILES.join(' and ')} as protobufjs static code (encode, decode, fromObject, toObject per`,
+    "// message; field names as PROTO_LOADER_OPTIONS makes them), which src/client runs instead of parsing .proto",
+    '// text or generating the same functions by reflection at every start of a `kvc` call.',
+    '// @ts-nocheck',
+    '',
+    '/** The messages of the client\'s package, built on `$protobuf` (protobufjs\'s minimal build). */',
+    `export function clientMessageTypes($protobuf: unknown): Record<string, unknown> {`,
+    body,
+    `return $root.${CLIENT_PACKAGE};`,
+    '}',
+    '',
+    '/** Each client RPC\'s [request, response] message names, by service and method. */',
+    `export const CLIENT_SERVICES: Record<string, Record<string, [string, string]>> = ${JSON.stringify(clientServiceTable(), null, 2)};`,
     '',
   ].join('\n');
 }

@@ -1,20 +1,20 @@
-// Loads cache.proto and admin.proto and exposes each RPC the client calls as a typed method
-// descriptor (path, serializer, deserializer), so that one generic grpc.Client per endpoint can
-// call both services over a single HTTP/2 connection. The loader options come from src/proto,
-// which src/rpc uses too, so both ends read the same shapes.
+// Exposes each RPC the client calls (cache.proto and admin.proto) as a typed method descriptor
+// (path, serializer, deserializer), so that one generic grpc.Client per endpoint can call both
+// services over a single HTTP/2 connection. The loader options come from src/proto, which src/rpc
+// uses too, so both ends read the same shapes.
 //
-// What @grpc/proto-loader's loadSync would do costs a `kvc` call ~70 ms of CPU (importing the
-// loader and protobufjs's full build, parsing the .proto text, building descriptors the client
-// never reads): instead the protos come as protobufjs JSON generated at build time
-// (src/proto's CLIENT_PROTOS_JSON, `npm run gen:proto`, checked for staleness by
-// test/proto/generated.test.ts), loaded with the light build (no parser) of the protobufjs that
-// proto-loader itself uses, and each method's serializer and deserializer are proto-loader's
-// (createSerializer, createDeserializer in its build/src/index.js), so the bytes and objects are
+// What @grpc/proto-loader's loadSync does (parse the .proto text, build every type by reflection,
+// generate its encoder, decoder and converters with `new Function` on first use) costs a `kvc`
+// call tens of milliseconds. Instead the messages come as protobufjs static code generated at build
+// time (src/proto's clientMessageTypes and CLIENT_SERVICES, `npm run gen:proto`, checked for
+// staleness by test/proto/generated.test.ts), run on the minimal build of the protobufjs that
+// proto-loader itself uses, and each method's serializer and deserializer do what proto-loader's
+// do (createSerializer, createDeserializer in its build/src/index.js), so the bytes and objects are
 // the same; test/client/protos.test.ts compares them with loadSync's.
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { CLIENT_PROTOS_JSON, PROTO_DIR, PROTO_LOADER_OPTIONS } from '../proto/index.js';
+import { CLIENT_SERVICES, clientMessageTypes, PROTO_DIR, PROTO_LOADER_OPTIONS } from '../proto/index.js';
 import type {
   AddMemberRequest,
   AddMemberResponse__Output,
@@ -103,7 +103,7 @@ export function clientRpcs(): ClientRpcs {
   return loaded;
 }
 
-/** The parts of protobufjs's light build that the client uses. */
+/** What the static code of one message offers the client. */
 interface MessageType {
   name: string;
   fromObject(object: unknown): unknown;
@@ -111,23 +111,17 @@ interface MessageType {
   decode(bytes: Uint8Array): unknown;
   toObject(message: unknown, options: object): unknown;
 }
-interface ServiceType {
-  methods: Record<string, { resolvedRequestType: MessageType | null; resolvedResponseType: MessageType | null } | undefined>;
-}
-interface ProtobufLight {
-  Root: { fromJSON(json: object): { resolveAll(): { lookupService(path: string): ServiceType } } };
-}
 
-/** protobufjs as @grpc/proto-loader resolves it (its dependency, not ours), light build. */
-function protobufLight(): ProtobufLight {
+/** protobufjs as @grpc/proto-loader resolves it (its dependency, not ours), minimal build. */
+function protobufMinimal(): unknown {
   const fromLoader = createRequire(createRequire(import.meta.url).resolve('@grpc/proto-loader'));
-  return fromLoader('protobufjs/light') as ProtobufLight;
+  return fromLoader('protobufjs/minimal');
 }
 
 function loadClientRpcs(): ClientRpcs {
-  const root = protobufLight().Root.fromJSON(CLIENT_PROTOS_JSON).resolveAll();
-  const cache = service(root, 'kvcache.v1.CacheService');
-  const admin = service(root, 'kvcache.v1.AdminService');
+  const types = clientMessageTypes(protobufMinimal()) as Record<string, MessageType | undefined>;
+  const cache = service(types, 'kvcache.v1.CacheService');
+  const admin = service(types, 'kvcache.v1.AdminService');
   return {
     lookup: rpc(cache, 'Lookup'),
     getPages: rpc(cache, 'GetPages'),
@@ -155,12 +149,14 @@ function loadClientRpcs(): ClientRpcs {
 
 interface Service {
   name: string;
-  type: ServiceType;
+  types: Record<string, MessageType | undefined>;
+  methods: Record<string, [string, string]>;
 }
 
-/** `lookupService` throws when `name` is missing or not a service. */
-function service(root: { lookupService(path: string): ServiceType }, name: string): Service {
-  return { name, type: root.lookupService(name) };
+function service(types: Record<string, MessageType | undefined>, name: string): Service {
+  const methods = CLIENT_SERVICES[name];
+  assert.ok(methods !== undefined, `service ${name} is missing from the generated protos`);
+  return { name, types, methods };
 }
 
 /**
@@ -169,11 +165,11 @@ function service(root: { lookupService(path: string): ServiceType }, name: strin
  * belong to, which is why the tests run against real servers.
  */
 function rpc<Req, Res>(service: Service, name: string): Rpc<Req, Res> {
-  const method = service.type.methods[name];
+  const method = service.methods[name];
   assert.ok(method !== undefined, `RPC ${name} is missing from the protos`);
-  const request = method.resolvedRequestType;
-  const response = method.resolvedResponseType;
-  assert.ok(request !== null && response !== null, `RPC ${name}: its types are not resolved`);
+  const request = service.types[method[0]];
+  const response = service.types[method[1]];
+  assert.ok(request !== undefined && response !== undefined, `RPC ${name}: its message types are missing from the generated code`);
   return {
     path: `/${service.name}/${name}`,
     serialize: (value: Req) => {

@@ -24,7 +24,7 @@ export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
 
 export const PROTO_FILES = ['kvcache/v1/cache.proto', 'kvcache/v1/admin.proto', 'kvcache/v1/peer.proto'] as const;
 
-/** The services the client calls; src/client loads them from CLIENT_PROTOS_JSON, generated from these files. */
+/** The services the client calls; src/client runs their static code (client-codec.ts), generated from these files. */
 export const CLIENT_PROTO_FILES = ['kvcache/v1/cache.proto', 'kvcache/v1/admin.proto'] as const;
 
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
@@ -37,4 +37,4 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
 });
 
 export type * from './generated/index.js';
-export { CLIENT_PROTOS_JSON } from './generated/client-protos.js';
+export { CLIENT_SERVICES, clientMessageTypes } from './generated/client-codec.js';

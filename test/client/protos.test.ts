@@ -1,5 +1,5 @@
-// Proves that the client's RPC descriptors (src/client/protos.ts: protobufjs's light build on the
-// generated CLIENT_PROTOS_JSON, no .proto parsing) behave exactly as @grpc/proto-loader's loadSync
+// Proves that the client's RPC descriptors (src/client/protos.ts: protobufjs static code generated
+// by pbjs, src/proto's clientMessageTypes, no .proto parsing) behave exactly as @grpc/proto-loader's loadSync
 // of the .proto files with the same options: for every RPC of cache.proto and admin.proto the same
 // path, and on a value with every field of the request and response set (every oneof member in
 // turn, nested messages, repeated fields, 64-bit integers, bytes, enums) the same request bytes
