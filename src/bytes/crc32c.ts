@@ -39,7 +39,6 @@ function buildTables(): Uint32Array {
  */
 export const NATIVE_CRC32C_MIN_BYTES = 128;
 
-const native = nativeCodec();
 
 /**
  * CRC-32C of `data`. `seed` is the CRC of the bytes before `data` (0, the default, for none), so a
@@ -47,7 +46,8 @@ const native = nativeCodec();
  * Returns an unsigned 32-bit integer.
  */
 export function crc32c(data: Uint8Array, seed = 0): number {
-  if (native !== null && data.length >= NATIVE_CRC32C_MIN_BYTES) return native.crc32c(data, seed >>> 0);
+  const kernels = data.length >= NATIVE_CRC32C_MIN_BYTES ? nativeCodec() : null;
+  if (kernels !== null) return kernels.crc32c(data, seed >>> 0);
   return crc32cTs(data, seed);
 }
 

@@ -124,7 +124,6 @@ function outputFor<T extends Uint16Array | Float32Array>(dst: T | undefined, len
  */
 export const NATIVE_CONVERT_MIN_ELEMENTS = 64;
 
-const native = nativeCodec();
 
 /** Whether two views share bytes; the addon's kernels need disjoint ranges, so those stay in TypeScript. */
 function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
@@ -137,8 +136,9 @@ function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
  */
 export function fp32ToFp16(src: Float32Array, dst?: Uint16Array): Uint16Array {
   const out = outputFor(dst, src.length, (n) => new Uint16Array(n));
-  if (native !== null && src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out)) {
-    native.fp32ToFp16(src, out);
+  const kernels = src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out) ? nativeCodec() : null;
+  if (kernels !== null) {
+    kernels.fp32ToFp16(src, out);
     return out;
   }
   return fp32ToFp16Into(src, out);
@@ -147,8 +147,9 @@ export function fp32ToFp16(src: Float32Array, dst?: Uint16Array): Uint16Array {
 /** bf16 (bit patterns) → fp16: exactly bf16 → fp32 (exact: a bf16 is the top half of an fp32) → fp16. */
 export function bf16ToFp16(src: Uint16Array, dst?: Uint16Array): Uint16Array {
   const out = outputFor(dst, src.length, (n) => new Uint16Array(n));
-  if (native !== null && src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out)) {
-    native.bf16ToFp16(src, out);
+  const kernels = src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out) ? nativeCodec() : null;
+  if (kernels !== null) {
+    kernels.bf16ToFp16(src, out);
     return out;
   }
   return bf16ToFp16Into(src, out);
@@ -157,8 +158,9 @@ export function bf16ToFp16(src: Uint16Array, dst?: Uint16Array): Uint16Array {
 /** fp16 (bit patterns) → fp32, exact. `dst` as in fp32ToFp16. */
 export function fp16ToFp32(src: Uint16Array, dst?: Float32Array): Float32Array {
   const out = outputFor(dst, src.length, (n) => new Float32Array(n));
-  if (native !== null && src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out)) {
-    native.fp16ToFp32(src, out);
+  const kernels = src.length >= NATIVE_CONVERT_MIN_ELEMENTS && !overlaps(src, out) ? nativeCodec() : null;
+  if (kernels !== null) {
+    kernels.fp16ToFp32(src, out);
     return out;
   }
   return fp16ToFp32Into(src, out);

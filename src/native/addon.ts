@@ -1,6 +1,6 @@
-// Loads the native addon (native/, built by scripts/build-native.mjs) once per thread, at import.
-// Loading never throws: when KVC_NATIVE=0 is set, when the build is missing or stale, or when
-// the binary cannot be loaded, `loaded.addon` is null and `loaded.reason` says why, and every
+// Loads the native addon (native/, built by scripts/build-native.mjs) once per thread, when first
+// needed (loadedAddon). Loading never throws: when KVC_NATIVE=0 is set, when the build is missing
+// or stale, or when the binary cannot be loaded, `addon` is null and `reason` says why, and every
 // caller takes its TypeScript path. `loadAddon` takes the environment and directory as
 // arguments so the tests can run each of those cases in one process.
 import { createRequire } from 'node:module';
@@ -104,4 +104,10 @@ export function loadAddon(env: NodeJS.ProcessEnv = process.env, nativeDir: strin
   }
 }
 
-export const loaded: LoadedAddon = loadAddon();
+let loadedOnce: LoadedAddon | undefined;
+
+/** The process's addon, loaded (one dlopen and its checks) by the first call that needs it. */
+export function loadedAddon(): LoadedAddon {
+  loadedOnce ??= loadAddon();
+  return loadedOnce;
+}

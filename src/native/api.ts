@@ -1,5 +1,5 @@
 // The TypeScript API over one loaded (or absent) addon. index.ts builds the process's instance
-// from the addon loaded at import; the tests also build one with no addon, to run the fallback
+// from the addon loaded when first needed; the tests also build one with no addon, to run the fallback
 // paths in the same process. Arguments are checked here, before the addon sees them, so a bad
 // call throws the same TypeError or RangeError with and without it.
 import assert from 'node:assert/strict';

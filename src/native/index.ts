@@ -1,10 +1,11 @@
 // The public surface of src/native: the native addon (native/) behind a TypeScript API that
 // works the same without it. Pinned memory for the memory tier, the NUMA topology, thread
-// affinity, and the raw conversions and checksum that src/codec dispatches to. Importing this
-// file never throws and costs one dlopen: without the addon (KVC_NATIVE=0, not built, a stale
-// build, or a load error) every function takes its fallback and nativeStatus() says why.
+// affinity, and the raw conversions and checksum that src/codec dispatches to. Nothing here
+// throws for want of the addon, and importing this file loads nothing: the first function called
+// costs the one dlopen. Without the addon (KVC_NATIVE=0, not built, a stale build, or a load
+// error) every function takes its fallback and nativeStatus() says why.
 // The work pool that runs on these functions is src/workers, above the codec; nothing here imports it.
-import { loaded, type AllocatorTrim } from './addon.js';
+import { loadedAddon, type AllocatorTrim } from './addon.js';
 import { NativeApi, type NativeCodec } from './api.js';
 import type { SharedFileReader } from './shared-file.js';
 import type { NativeStatus, NumaNodeInfo, PinnedRegion } from './types.js';
@@ -17,21 +18,30 @@ export type { AllocatorTrim } from './addon.js';
 export { DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX, SHARED_DATA_OFFSET } from './api.js';
 export { CPU_ID_MAX } from './numa.js';
 
-const api = new NativeApi(loaded);
+let theApi: NativeApi | undefined;
+
+/**
+ * The API over the process's addon, made by the first call that needs it: a `kvc` command that
+ * moves no pages (status, lookup, help) never pays for the dlopen.
+ */
+function api(): NativeApi {
+  theApi ??= new NativeApi(loadedAddon());
+  return theApi;
+}
 
 /** Tunes glibc malloc for MiB-sized buffers (LIMITS.allocator); once, at the start of a process. */
 export function tuneAllocator(env: NodeJS.ProcessEnv = process.env): { applied: boolean; note: string } {
-  return api.tuneAllocator(env);
+  return api().tuneAllocator(env);
 }
 
 /** Hands every free page of the C heap back to the kernel (a member does it every LIMITS.allocator.trimIntervalMs). */
 export function trimAllocator(): AllocatorTrim {
-  return api.trimAllocator();
+  return api().trimAllocator();
 }
 
 /** Whether the addon is loaded (and if not, why) and what the CPU offers its kernels. */
 export function nativeStatus(): NativeStatus {
-  return api.nativeStatus();
+  return api().nativeStatus();
 }
 
 /**
@@ -43,7 +53,7 @@ export function nativeStatus(): NativeStatus {
  * when the memory cannot be had.
  */
 export function allocPinned(bytes: number, options?: { numaNode?: number }): PinnedRegion {
-  return api.allocPinned(bytes, options);
+  return api().allocPinned(bytes, options);
 }
 
 /**
@@ -53,7 +63,7 @@ export function allocPinned(bytes: number, options?: { numaNode?: number }): Pin
  * a freed region fails the same way in both modes.
  */
 export function freePinned(region: PinnedRegion): void {
-  api.freePinned(region);
+  api().freePinned(region);
 }
 
 /**
@@ -65,7 +75,7 @@ export function freePinned(region: PinnedRegion): void {
  * (freePinned only unmaps). Needs the addon: without it, an Error with code ERR_KVC_NO_ADDON.
  */
 export function allocShared(path: string, bytes: number, options: { numaNode?: number } | undefined, header: Uint8Array): PinnedRegion {
-  return api.allocShared(path, bytes, options, header);
+  return api().allocShared(path, bytes, options, header);
 }
 
 /**
@@ -74,7 +84,7 @@ export function allocShared(path: string, bytes: number, options: { numaNode?: n
  * cannot be opened.
  */
 export function openSharedFile(path: string): SharedFileReader {
-  return api.openSharedFile(path);
+  return api().openSharedFile(path);
 }
 
 /**
@@ -83,7 +93,7 @@ export function openSharedFile(path: string): SharedFileReader {
  * CPU (os.cpus()) and all memory (os.totalmem()).
  */
 export function numaTopology(sysfsRoot?: string): NumaNodeInfo[] {
-  return api.numaTopology(sysfsRoot);
+  return api().numaTopology(sysfsRoot);
 }
 
 /**
@@ -91,22 +101,22 @@ export function numaTopology(sysfsRoot?: string): NumaNodeInfo[] {
  * when the OS refused (CPUs outside this process's cpuset, say) or without the addon.
  */
 export function setThreadAffinity(cpus: number[]): boolean {
-  return api.setThreadAffinity(cpus);
+  return api().setThreadAffinity(cpus);
 }
 
 /** The CPUs the calling thread may run on; null without the addon. */
 export function threadAffinity(): number[] | null {
-  return api.threadAffinity();
+  return api().threadAffinity();
 }
 
 /** Logs one line, once per process (per thread), when the addon is not loaded; nothing otherwise. */
 export function warnOnceIfFallback(log: (line: string) => void): void {
-  api.warnOnceIfFallback(log);
+  api().warnOnceIfFallback(log);
 }
 
 /** The addon's conversions and checksum, for src/codec; null when it is not loaded. */
 export function nativeCodec(): NativeCodec | null {
-  return api.nativeCodec();
+  return api().nativeCodec();
 }
 
 /**
@@ -114,5 +124,5 @@ export function nativeCodec(): NativeCodec | null {
  * can run both on one machine. Returns the previous setting; false, and no effect, without it.
  */
 export function setNativeSimdEnabled(enabled: boolean): boolean {
-  return api.setNativeSimdEnabled(enabled);
+  return api().setNativeSimdEnabled(enabled);
 }

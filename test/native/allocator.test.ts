@@ -7,7 +7,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import t from 'tap';
-import { loaded } from '../../src/native/addon.js';
+import { loadedAddon } from '../../src/native/addon.js';
 import { NativeApi } from '../../src/native/api.js';
 import { trimAllocator, tuneAllocator } from '../../src/native/index.js';
 import { LIMITS } from '../../src/limits.js';
@@ -20,7 +20,7 @@ t.test('a process with the addon tunes glibc malloc', { skip: skipWithoutAddon }
 });
 
 t.test('the operator can keep glibc defaults, and a missing addon says why', async (t) => {
-  const api = new NativeApi(loaded);
+  const api = new NativeApi(loadedAddon());
   t.same(api.tuneAllocator({ KVC_MALLOC_TUNING: '0' }), { applied: false, note: 'allocator left as it is: KVC_MALLOC_TUNING=0' });
   t.same(api.tuneAllocator({ MALLOC_MMAP_THRESHOLD_: '1048576' }), { applied: false, note: 'allocator left as it is: MALLOC_MMAP_THRESHOLD_ is set' });
   const none = new NativeApi({ addon: null, reason: 'KVC_NATIVE=0' });
@@ -28,7 +28,7 @@ t.test('the operator can keep glibc defaults, and a missing addon says why', asy
 });
 
 t.test('the raw addon refuses thresholds glibc cannot take', { skip: skipWithoutAddon }, async (t) => {
-  const raw = loaded.addon!;
+  const raw = loadedAddon().addon!;
   t.throws(() => raw.tuneAllocator(0, 1, 1), RangeError);
   t.throws(() => raw.tuneAllocator(1.5, 1, 1), RangeError);
   t.throws(() => raw.tuneAllocator(1, 2 ** 31, 1), RangeError);
