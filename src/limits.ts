@@ -83,6 +83,48 @@ export interface CompactionLimits {
   triggerEntries: number;
   /** ...or this much time has passed since the last compaction. */
   triggerIntervalMs: number;
+  /** Entries a compaction keeps below the applied index for slow followers (config `compaction.keepEntries` overrides)... */
+  keepEntries: number;
+  /** ...and at most this many bytes of their payloads (with 32 MiB pages an entry count alone would keep GiBs). */
+  keepBytes: number;
+}
+
+/** A member's Raft driver (src/node). */
+export interface NodeLimits {
+  /** How long a proposal or a linearizable read may wait to be applied before it fails (config `proposalTimeoutMs` overrides). */
+  proposalTimeoutMs: number;
+  /** Most proposals handed to Raft in one propose call (one entry each); more that arrived in one turn go in several. */
+  proposalBatchMax: number;
+  /** Namespaces whose lookups a member counts for its status; lookups in more namespaces are not counted. */
+  lookupStatsNamespacesMax: number;
+}
+
+/** Payload repair: a member fetching a damaged page's bytes from its peers (src/member/payload-repair.ts). */
+export interface RepairLimits {
+  /** Rounds over the damaged pages before the repair gives up (and says so in the log). */
+  roundsMax: number;
+  /** Pause between two rounds. */
+  retryMs: number;
+  /** Damaged pages waiting for repair; reports beyond it are dropped (the next read reports again). */
+  pendingMax: number;
+  /** Deadline of one peer's answer for one page. */
+  fetchDeadlineMs: number;
+}
+
+/** The worker pool that prepares large puts and checksums (src/workers). */
+export interface PoolLimits {
+  /**
+   * Jobs on fewer bytes than this run inline: posting to a thread and back costs more than the
+   * work. (Without the addon the TypeScript crc32c takes about 2.4 ms per MiB here, a conversion
+   * more; a round trip to a worker about 1 ms on 2 busy cores.)
+   */
+  offloadBytesMin: number;
+  /** A worker with nothing to do exits after this long; the next job starts one again. */
+  idleTimeoutMs: number;
+  /** Jobs waiting for a thread; past it, jobs run inline. Each put stream bounds its own bytes in flight. */
+  queueJobsMax: number;
+  /** The most threads a pool may have (a configuration error past it). */
+  threadsMax: number;
 }
 
 export interface EvictionLimits {
@@ -213,6 +255,9 @@ export interface Limits {
   memoryTier: MemoryTierLimits;
   watch: WatchLimits;
   allocator: AllocatorLimits;
+  node: NodeLimits;
+  repair: RepairLimits;
+  pool: PoolLimits;
 }
 
 /** Operator overrides: any field of any section. */
@@ -338,7 +383,7 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     // from memory while followers keep up. Two 32 MiB pages fill it (docs/BENCHMARKS.md).
     entryCacheBytes: 64 * MIB,
   },
-  compaction: { triggerWalBytes: 64 * MIB, triggerEntries: 10_000, triggerIntervalMs: 5 * 60 * 1000 },
+  compaction: { triggerWalBytes: 64 * MIB, triggerEntries: 10_000, triggerIntervalMs: 5 * 60 * 1000, keepEntries: 1_000, keepBytes: 64 * MIB },
   eviction: {
     highWatermarkRatio: 0.9,
     lowWatermarkRatio: 0.85,
@@ -411,6 +456,9 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     topPadBytes: 16 * MIB,
     trimIntervalMs: 5_000,
   },
+  node: { proposalTimeoutMs: 10_000, proposalBatchMax: 256, lookupStatsNamespacesMax: 10_000 },
+  repair: { roundsMax: 60, retryMs: 1_000, pendingMax: 1_024, fetchDeadlineMs: 5_000 },
+  pool: { offloadBytesMin: MIB, idleTimeoutMs: 30_000, queueJobsMax: 256, threadsMax: 64 },
 });
 assertLimitRelations(LIMITS);
 
@@ -429,6 +477,9 @@ export function resolveLimits(overrides: LimitOverrides = {}): ReadonlyLimits {
     memoryTier: { ...LIMITS.memoryTier, ...overrides.memoryTier },
     watch: { ...LIMITS.watch, ...overrides.watch },
     allocator: { ...LIMITS.allocator, ...overrides.allocator },
+    node: { ...LIMITS.node, ...overrides.node },
+    repair: { ...LIMITS.repair, ...overrides.repair },
+    pool: { ...LIMITS.pool, ...overrides.pool },
   };
   assertLimitRelations(limits);
   return deepFreeze(limits);

@@ -6,18 +6,12 @@
 // turn with GetPages (the client library verifies the copy's crc32c), and the store keeps it only
 // when its length and crc32c match the page's own metadata (pages are immutable), appended anew,
 // its ref swapped (PageStore.repairPayload). Nothing replicated changes, so the digest does not.
-// A page no peer can serve yet is tried again after REPAIR_RETRY_MS, for at most REPAIR_ROUNDS_MAX
-// rounds; a page deleted meanwhile needs nothing.
+// A page no peer can serve yet is tried again after LIMITS.repair.retryMs, for at most
+// LIMITS.repair.roundsMax rounds; a page deleted meanwhile needs nothing.
 import { KvcClient } from '../client/index.js';
+import { LIMITS } from '../limits.js';
 import type { ClusterNode } from '../node/index.js';
 
-/** Rounds over the damaged pages before the repair gives up (and says so in the log). */
-export const REPAIR_ROUNDS_MAX = 60;
-export const REPAIR_RETRY_MS = 1_000;
-/** Damaged pages waiting for repair; reports beyond it are dropped (the next read reports again). */
-export const REPAIR_PENDING_MAX = 1_024;
-/** One peer's answer for one page. */
-const FETCH_DEADLINE_MS = 5_000;
 
 export interface PayloadRepairOptions {
   node: ClusterNode;
@@ -58,7 +52,7 @@ export class PayloadRepair {
 
   /** A read found this page damaged: repair it (once per report while it waits). */
   report(ns: string, key: Uint8Array): void {
-    if (this.#stopped || this.#pending.size >= REPAIR_PENDING_MAX) return;
+    if (this.#stopped || this.#pending.size >= LIMITS.repair.pendingMax) return;
     const id = `${ns}\u0000${Buffer.from(key).toString('hex')}`;
     if (this.#pending.has(id)) return;
     this.#pending.set(id, { ns, key });
@@ -97,8 +91,8 @@ export class PayloadRepair {
   async #drainNow(): Promise<void> {
     let repaired = 0;
     let gone = 0;
-    for (let round = 0; round < REPAIR_ROUNDS_MAX && this.#pending.size > 0 && !this.#stopped; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, REPAIR_RETRY_MS));
+    for (let round = 0; round < LIMITS.repair.roundsMax && this.#pending.size > 0 && !this.#stopped; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, LIMITS.repair.retryMs));
       for (const [id, page] of [...this.#pending]) {
         if (this.#stopped) return;
         const outcome = await this.#repairOne(page.ns, page.key);
@@ -112,7 +106,7 @@ export class PayloadRepair {
     this.repaired += repaired;
     const summary = `${repaired} repaired from peers, ${gone} removed meanwhile`;
     if (this.#pending.size === 0) this.#o.log(`payload repair: done, ${summary}`);
-    else this.#o.log(`payload repair: gave up on ${this.#pending.size} page(s) after ${REPAIR_ROUNDS_MAX} rounds (${summary}); they stay unserved`);
+    else this.#o.log(`payload repair: gave up on ${this.#pending.size} page(s) after ${LIMITS.repair.roundsMax} rounds (${summary}); they stay unserved`);
     this.#pending.clear();
   }
 
@@ -129,7 +123,7 @@ export class PayloadRepair {
 }
 
 async function fetchPage(address: string, ns: string, key: Uint8Array, tls?: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<Uint8Array | undefined> {
-  const client = new KvcClient({ endpoints: [address], retries: 0, deadlineMs: FETCH_DEADLINE_MS, ...(tls === undefined ? {} : { tls }) });
+  const client = new KvcClient({ endpoints: [address], retries: 0, deadlineMs: LIMITS.repair.fetchDeadlineMs, ...(tls === undefined ? {} : { tls }) });
   try {
     for await (const page of client.getPages(ns, [key], { endpoint: address, allowPartial: true })) return page.data;
     return undefined;

@@ -183,12 +183,6 @@ type InboxItem =
   | { kind: 'campaign' }
   | { kind: 'snapshot-status'; to: NodeId; ok: boolean };
 
-const DEFAULT_PROPOSAL_TIMEOUT_MS = 10_000;
-/** Namespaces whose lookups a member counts; lookups in more are not counted (bounded memory). */
-const LOOKUP_STATS_NAMESPACES_MAX = 10_000;
-const DEFAULT_PROPOSAL_BATCH_MAX = 256;
-const DEFAULT_KEEP_ENTRIES = 1_000;
-const DEFAULT_KEEP_BYTES = 64 * 1024 * 1024;
 const ROLE_NAMES = { [StateType.Leader]: 'leader', [StateType.Follower]: 'follower', [StateType.Candidate]: 'candidate', [StateType.PreCandidate]: 'pre-candidate' } as const;
 
 export class ClusterNode {
@@ -249,8 +243,8 @@ export class ClusterNode {
       walBytes: config.compaction?.walBytes ?? LIMITS.compaction.triggerWalBytes,
       entries: config.compaction?.entries ?? LIMITS.compaction.triggerEntries,
       intervalMs: config.compaction?.intervalMs ?? LIMITS.compaction.triggerIntervalMs,
-      keepEntries: config.compaction?.keepEntries ?? DEFAULT_KEEP_ENTRIES,
-      keepBytes: config.compaction?.keepBytes ?? DEFAULT_KEEP_BYTES,
+      keepEntries: config.compaction?.keepEntries ?? LIMITS.compaction.keepEntries,
+      keepBytes: config.compaction?.keepBytes ?? LIMITS.compaction.keepBytes,
     });
     this.#reads = new ReadRegistry(config.id);
     this.#spans = config.tracer === undefined ? undefined : new ProposalSpans(config.tracer);
@@ -433,7 +427,7 @@ export class ClusterNode {
     const matched = this.#store.lookup(ns, keys);
     this.#capacity.noteAccess(ns, keys.slice(0, matched), leaseMs);
     let stats = this.#lookupStats.get(ns);
-    if (stats === undefined && this.#lookupStats.size < LOOKUP_STATS_NAMESPACES_MAX) this.#lookupStats.set(ns, (stats = { keys: 0, hits: 0 }));
+    if (stats === undefined && this.#lookupStats.size < LIMITS.node.lookupStatsNamespacesMax) this.#lookupStats.set(ns, (stats = { keys: 0, hits: 0 }));
     if (stats !== undefined) {
       stats.keys += keys.length;
       stats.hits += matched;
@@ -497,7 +491,7 @@ export class ClusterNode {
    * proposed ahead of it (CapacityKeeper); it is refused (KVC_QUOTA_EXHAUSTED, saying what held
    * pages back) only when nothing more is evictable.
    */
-  propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<ApplyResult> {
+  propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? LIMITS.node.proposalTimeoutMs): Promise<ApplyResult> {
     if (command.op !== 'put' || this.#stopped || !this.isLeader()) return this.#propose(command, timeoutMs);
     const reservation = this.#capacity.beforePut(command.pages.map((page) => page.meta));
     for (const ahead of reservation.ahead) this.#capacity.track(ahead, this.#propose(ahead, timeoutMs));
@@ -506,7 +500,7 @@ export class ClusterNode {
       .finally(() => reservation.release());
   }
 
-  #propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<ApplyResult> {
+  #propose(command: Command, timeoutMs = this.#config.proposalTimeoutMs ?? LIMITS.node.proposalTimeoutMs): Promise<ApplyResult> {
     if (this.#stopped) return Promise.reject(this.#stoppedError());
     if (!this.isLeader()) return Promise.reject(this.#notLeaderError());
     const observer = this.#config.observer;
@@ -537,7 +531,7 @@ export class ClusterNode {
   }
 
   /** Resolves once this member has applied everything committed when the read was asked (ReadIndex). */
-  linearizableRead(timeoutMs = this.#config.proposalTimeoutMs ?? DEFAULT_PROPOSAL_TIMEOUT_MS): Promise<void> {
+  linearizableRead(timeoutMs = this.#config.proposalTimeoutMs ?? LIMITS.node.proposalTimeoutMs): Promise<void> {
     if (this.#stopped) return Promise.reject(this.#stoppedError());
     return this.#reads.add(timeoutMs, (context) => this.#enqueue({ kind: 'read', context }));
   }
@@ -764,7 +758,7 @@ export class ClusterNode {
       if (item.kind === 'propose') proposals.push({ seq: item.seq, data: encodeProposal(this.id, item.seq, item.command) });
       else this.#stepItem(item);
     }
-    const batchMax = this.#config.proposalBatchMax ?? DEFAULT_PROPOSAL_BATCH_MAX;
+    const batchMax = this.#config.proposalBatchMax ?? LIMITS.node.proposalBatchMax;
     for (let i = 0; i < proposals.length; i += batchMax) this.#proposeBatch(proposals.slice(i, i + batchMax));
   }
 

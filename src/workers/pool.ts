@@ -4,7 +4,7 @@
 // either inline on the calling thread or in a worker, with the same results; the pool decides
 // where:
 // - inline when the pool has no threads (option 0), when the job is small (a thread hop costs
-//   more than the work below POOL_OFFLOAD_BYTES_MIN; for a checksum alone with the native addon,
+//   more than the work below LIMITS.pool.offloadBytesMin; for a checksum alone with the native addon,
 //   below NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN), when the queue is full (backpressure: the caller
 //   pays with its own thread), and after the pool failed (logged once);
 // - otherwise in a worker, the input moved there by transfer when the caller owns its whole
@@ -12,7 +12,7 @@
 //   structured clone would copy the whole slab).
 //
 // Lazy: no thread starts before the first offloaded job, and idle threads exit after
-// POOL_IDLE_TIMEOUT_MS, so a test process that starts dozens of members does not hold dozens of
+// LIMITS.pool.idleTimeoutMs, so a test process that starts dozens of members does not hold dozens of
 // threads. Each worker pins itself to the CPUs of the arena's NUMA node (pool-worker.ts) and
 // reports whether that worked; `status()` says so. Workers run at a lower priority (nice) than the
 // event loop, which keeps at least one core: bulk work fills the gaps.
@@ -23,15 +23,10 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
+import { LIMITS } from '../limits.js';
 import { nativeStatus, numaTopology } from '../native/index.js';
 import { POOL_WORKER_READY, runJob, type ChecksumResult, type PoolJob, type PoolJobResult, type PoolWorkerData, type PoolWorkerReady, type PreparePutJob, type PreparePutResult } from './pool-jobs.js';
 
-/**
- * Jobs on fewer bytes than this run inline: posting to a thread and back costs more than the
- * work. (Without the addon the TypeScript crc32c takes about 2.4 ms per MiB here, a conversion
- * more; a round trip to a worker about 1 ms on 2 busy cores.)
- */
-export const POOL_OFFLOAD_BYTES_MIN = 1024 * 1024;
 /**
  * With the native addon, a job that is only a checksum (a snapshot chunk, a put stored as
  * received) stays inline below this: SSE4.2 crc32c takes about 0.09 ms per MiB here, so a 1 MiB
@@ -39,12 +34,6 @@ export const POOL_OFFLOAD_BYTES_MIN = 1024 * 1024;
  * is still worth moving.
  */
 export const NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN = 16 * 1024 * 1024;
-/** A worker with nothing to do exits after this long; the next job starts one again. */
-export const POOL_IDLE_TIMEOUT_MS = 30_000;
-/** Jobs waiting for a thread; past it, jobs run inline. Each put stream bounds its own bytes in flight. */
-export const POOL_QUEUE_JOBS_MAX = 256;
-/** The most threads a pool may have (a configuration error past it). */
-export const POOL_THREADS_MAX = 64;
 /**
  * The most threads a member starts by default: small, since Raft, gRPC and LevelDB need cores
  * too. One core is always left to the event loop: on this 2-core machine one worker kept the
@@ -70,7 +59,7 @@ export interface WorkPoolOptions {
   threads: number;
   /** The NUMA node whose CPUs the workers pin themselves to (the arena's); default 0. */
   numaNode?: number;
-  /** Jobs on fewer bytes run inline; default POOL_OFFLOAD_BYTES_MIN (tests lower it to send small jobs to the workers). */
+  /** Jobs on fewer bytes run inline; default LIMITS.pool.offloadBytesMin (tests lower it to send small jobs to the workers). */
   offloadBytesMin?: number;
   /**
    * The same for jobs that are only a checksum; default NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN when the
@@ -131,13 +120,13 @@ export class WorkPool {
 
   constructor(options: WorkPoolOptions) {
     const { threads } = options;
-    if (!Number.isSafeInteger(threads) || threads < 0 || threads > POOL_THREADS_MAX) {
-      throw new RangeError(`workerThreads must be an integer from 0 to ${POOL_THREADS_MAX}, got ${threads}`);
+    if (!Number.isSafeInteger(threads) || threads < 0 || threads > LIMITS.pool.threadsMax) {
+      throw new RangeError(`workerThreads must be an integer from 0 to ${LIMITS.pool.threadsMax}, got ${threads}`);
     }
     this.#threads = threads;
     this.#numaNode = options.numaNode ?? 0;
     // At least 1: an empty job never goes to a worker (an empty view is how a moved buffer looks).
-    this.#offloadBytesMin = Math.max(1, options.offloadBytesMin ?? POOL_OFFLOAD_BYTES_MIN);
+    this.#offloadBytesMin = Math.max(1, options.offloadBytesMin ?? LIMITS.pool.offloadBytesMin);
     const checksumDefault = nativeStatus().loaded ? Math.max(NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN, this.#offloadBytesMin) : this.#offloadBytesMin;
     this.#checksumOffloadBytesMin = Math.max(1, options.checksumOffloadBytesMin ?? checksumDefault);
     this.#log = options.log ?? (() => undefined);
@@ -210,7 +199,7 @@ export class WorkPool {
   #target(bytes: number, bytesMin: number): Piscina | undefined {
     if (this.#threads === 0 || this.#closed || this.#failed !== undefined || bytes < bytesMin) return undefined;
     const piscina = (this.#piscina ??= this.#start());
-    return piscina.queueSize >= POOL_QUEUE_JOBS_MAX ? undefined : piscina;
+    return piscina.queueSize >= LIMITS.pool.queueJobsMax ? undefined : piscina;
   }
 
   #start(): Piscina {
@@ -220,8 +209,8 @@ export class WorkPool {
       filename: this.#workerUrl.href,
       minThreads: 0,
       maxThreads: this.#threads,
-      idleTimeout: POOL_IDLE_TIMEOUT_MS,
-      maxQueue: POOL_QUEUE_JOBS_MAX,
+      idleTimeout: LIMITS.pool.idleTimeoutMs,
+      maxQueue: LIMITS.pool.queueJobsMax,
       concurrentTasksPerWorker: 1,
       atomics: 'sync',
       niceIncrement: this.#niceIncrement,

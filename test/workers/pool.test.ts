@@ -17,8 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { bf16ToFp16, crc32c, fp32ToFp16 } from '../../src/codec/index.js';
+import { LIMITS } from '../../src/limits.js';
 import { nativeStatus } from '../../src/native/index.js';
-import { NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN, POOL_OFFLOAD_BYTES_MIN, WorkPool, defaultWorkerThreads, runJob, type PreparePutJob, type StoreConversion } from '../../src/workers/index.js';
+import { NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN, WorkPool, defaultWorkerThreads, runJob, type PreparePutJob, type StoreConversion } from '../../src/workers/index.js';
 import { childEnv } from '../cli/helpers.js';
 import { prng } from '../codec/prng.js';
 import { eventually } from '../wait.js';
@@ -205,14 +206,14 @@ t.test('NUMA: the CPUs of the asked node, none for a node that is not there', as
 t.test('default thresholds: small jobs inline; a checksum alone inline below 16 MiB with the addon', async (t) => {
   const pool = new WorkPool({ threads: 1 });
   t.teardown(() => pool.close());
-  const small = new Uint8Array(POOL_OFFLOAD_BYTES_MIN - 4);
+  const small = new Uint8Array(LIMITS.pool.offloadBytesMin - 4);
   t.ok((await pool.preparePut(job(small, 'fp32>fp16'), true)).ok);
-  t.equal(small.byteLength, POOL_OFFLOAD_BYTES_MIN - 4, 'a conversion below 1 MiB runs inline');
-  const chunk = new Uint8Array(POOL_OFFLOAD_BYTES_MIN);
+  t.equal(small.byteLength, LIMITS.pool.offloadBytesMin - 4, 'a conversion below 1 MiB runs inline');
+  const chunk = new Uint8Array(LIMITS.pool.offloadBytesMin);
   const result = await pool.checksum(chunk, true);
-  t.equal(result.crc32c, crc32c(new Uint8Array(POOL_OFFLOAD_BYTES_MIN)));
+  t.equal(result.crc32c, crc32c(new Uint8Array(LIMITS.pool.offloadBytesMin)));
   if (nativeStatus().loaded) {
-    t.equal(chunk.byteLength, POOL_OFFLOAD_BYTES_MIN, `with the addon a 1 MiB checksum stays inline (below ${NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN})`);
+    t.equal(chunk.byteLength, LIMITS.pool.offloadBytesMin, `with the addon a 1 MiB checksum stays inline (below ${NATIVE_CHECKSUM_OFFLOAD_BYTES_MIN})`);
     t.same([pool.status().inlineJobs, pool.status().offloadedJobs], [2, 0]);
   } else {
     t.equal(chunk.byteLength, 0, 'without the addon a 1 MiB checksum goes to a worker');
