@@ -2,7 +2,6 @@
 // operating error. A CliError is a failure the CLI itself diagnosed (bad file, port in use); the
 // client's and the config's errors already carry their codes and fields and are printed as they
 // are. Anything else is a bug and is reported as one.
-import { isConfigError } from '../config/index.js';
 
 /** Exit status of a failed command (an operating error). */
 export const EXIT_FAILURE = 1;
@@ -17,6 +16,14 @@ export class CliError extends Error {
     this.name = 'CliError';
     this.exitCode = exitCode;
   }
+}
+
+/**
+ * A src/config ConfigError, told by the name its constructor sets: an `instanceof` would import
+ * src/config, whose validators cost every `kvc` call ~20 ms of CPU before its first line.
+ */
+function isConfigError(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'ConfigError';
 }
 
 /** The error as the message the CLI prints (several lines only for a config with several problems). */
