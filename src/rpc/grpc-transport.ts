@@ -22,7 +22,7 @@
 // dropped. A failed stream is reopened on a later send after a backoff; the channel itself
 // reconnects in the background (peerChannelOptions: 100 ms to 1 s).
 import * as grpc from '@grpc/grpc-js';
-import { encodeMessage, encodeMessageParts, type MessageParts } from '../codec/index.js';
+import { encodeMessage, encodeMessageParts, type EncodedParts } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
 import type { Transport, TransportHandler } from '../node/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/index.js';
@@ -78,7 +78,7 @@ interface Lane {
   stream: grpc.ClientWritableStream<OutgoingRaftBatch> | undefined;
   streamOpenedAtMs: number;
   /** Encoded messages; large entries' data by reference (Transport.send: entries are not modified). */
-  outbox: MessageParts[];
+  outbox: EncodedParts[];
   outboxBytes: number;
   /** Bytes written to the current stream whose write has not completed. */
   unsentBytes: number;
@@ -358,7 +358,7 @@ function newLane(name: Lane['name']): Lane {
 }
 
 /** Takes messages off a lane's outbox up to one batch's bytes (always at least one message). */
-function takeBatch(lane: Lane): { messages: MessageParts[]; bytes: number } {
+function takeBatch(lane: Lane): { messages: EncodedParts[]; bytes: number } {
   let bytes = 0;
   let count = 0;
   while (count < lane.outbox.length) {

@@ -5,7 +5,7 @@
 // payload into a msgpack record per follower (src/codec encodeMessage). A CPU profile of a leader
 // under `kvc bench --pages 200` showed protobufjs' copy (`writeBytesBuffer_set`, 0.9 s of 12 s)
 // beside the msgpack encoding and GC of those buffers. Here a batch's messages are
-// src/codec MessageParts (small fields, and large entries' data by reference): the serializer
+// src/codec EncodedParts (small fields, and large entries' data by reference): the serializer
 // computes the batch's size, allocates it once and writes the fields and every part straight
 // into it, so an entry's payload is copied once per follower into its batch. grpc-js then copies
 // the batch into its frame (5 header bytes + message; compression-filter.js IdentityHandler), a
@@ -21,13 +21,13 @@
 // encode do; raft-batch-codec.test.ts decodes ours with the generated type and compares the
 // bytes with protobufjs' on random batches. A member of an older build reads them unchanged.
 import assert from 'node:assert/strict';
-import type { MessageParts } from '../codec/index.js';
+import type { EncodedParts } from '../codec/index.js';
 
 /** A RaftBatch (peer.proto) whose messages are encoded as parts (src/codec encodeMessageParts). */
 export interface OutgoingRaftBatch {
   from?: number;
   to?: number;
-  messages?: MessageParts[];
+  messages?: EncodedParts[];
   fromAddress?: string;
   accessReport?: Uint8Array;
 }

@@ -6,7 +6,7 @@
 // the message; a message whose byteLength lies about its parts is an assertion, not a bad batch.
 // Real protos, no mocks.
 import t from 'tap';
-import { decodeMessage, ENTRY_BY_REFERENCE_BYTES_MIN, encodeMessageParts, type MessageParts } from '../../src/codec/index.js';
+import { decodeMessage, ENTRY_BY_REFERENCE_BYTES_MIN, encodeMessageParts, type EncodedParts } from '../../src/codec/index.js';
 import type { RaftBatch, RaftBatch__Output } from '../../src/proto/index.js';
 import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
 import { loadProtos } from '../../src/rpc/protos.js';
@@ -21,12 +21,12 @@ const decodeGeneric = method.requestDeserialize as (bytes: Buffer) => RaftBatch_
 const ID_EDGES = [0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 0x1f_ffff, 0x20_0000, 0xfff_ffff, 0x1000_0000, 0xffff_ffff];
 const ADDRESSES = ['', '127.0.0.1:7001', '[::1]:65535', 'hôte-ü.example:1', 'x'.repeat(200)];
 
-function concat(m: MessageParts): Buffer {
+function concat(m: EncodedParts): Buffer {
   return Buffer.concat(m.parts);
 }
 
 /** `length` bytes split into 1 to 4 parts at random points (a part may be empty). */
-function randomParts(next: () => number, length: number): MessageParts {
+function randomParts(next: () => number, length: number): EncodedParts {
   const bytes = Uint8Array.from({ length }, () => next() & 0xff);
   const cuts = Array.from({ length: next() % 4 }, () => next() % (length + 1)).sort((a, b) => a - b);
   const parts: Uint8Array[] = [];
@@ -101,8 +101,8 @@ t.test('a MsgApp encoded as parts, large payload by reference, comes back throug
 });
 
 t.test('a message whose byteLength is not its parts total is a bug, caught', async (t) => {
-  const lying: MessageParts = { parts: [Uint8Array.of(1, 2, 3)], byteLength: 2 };
+  const lying: EncodedParts = { parts: [Uint8Array.of(1, 2, 3)], byteLength: 2 };
   t.throws(() => serializeRaftBatch({ from: 1, to: 2, messages: [lying], fromAddress: 'a' }), { code: 'ERR_ASSERTION' });
-  const short: MessageParts = { parts: [Uint8Array.of(1)], byteLength: 2 };
+  const short: EncodedParts = { parts: [Uint8Array.of(1)], byteLength: 2 };
   t.throws(() => serializeRaftBatch({ from: 1, to: 2, messages: [short] }), { code: 'ERR_ASSERTION' });
 });

@@ -1,29 +1,31 @@
-// A Raft message encoded for the network without copying its entries' payloads (issue 11 item 4,
-// one copy per hop). encodeMessage packs every entry's data into the message's buffer, and the
-// leader encoded each MsgApp once per follower: a 1 MiB page going to two followers was copied
+// Raft messages and entries encoded without copying their payloads (issue 11 item 4, one copy
+// per hop). encodeMessage and encodeEntry pack every entry's data into the record's buffer: the
+// leader encoded each MsgApp once per follower (a 1 MiB page going to two followers was copied
 // into two msgpack records, then by protobufjs into two RaftBatches, then by grpc-js into two
-// frames. `encodeMessageParts` yields the same bytes as a list of buffers instead: the message's
-// small fields and each entry's header written into one small buffer, and every large entry's
+// frames), and every member copied each entry once more into its WAL record before the writev.
+// `encodeMessageParts` and `encodeEntryParts` yield the same bytes as a list of buffers instead:
+// the small fields and each entry's header written into one small buffer, and every large entry's
 // data by reference, as the entry holds it. The RaftBatch serializer (src/rpc/raft-batch-codec.ts)
-// writes the parts into the batch it hands grpc-js, so a payload is copied once per follower into
-// its batch (and once more by grpc-js into its frame), and never re-encoded.
+// writes a message's parts into the batch it hands grpc-js, so a payload is copied once per
+// follower into its batch (and once more by grpc-js into its frame); the WAL hands an entry's
+// parts to its writev (src/wal), so the payload goes to the kernel from where it already is.
 //
-// The concatenated parts are byte for byte encodeMessage's result (the wire format is unchanged,
-// decodeMessage reads both, and a member of an older build reads them): msgpack encodings chosen
-// as msgpackr 2.1 chooses them with the project's Packr options (msgpack.ts: `useRecords: false`,
-// no float32), i.e. the smallest integer form up to 2^32 and a float64 above, the smallest
-// array and bin headers. message-parts.test.ts compares the two encoders on random messages and
-// on every boundary of those forms.
+// The concatenated parts are byte for byte encodeMessage's / encodeEntry's result (the wire and
+// disk formats are unchanged, the decoders read both, and a member of an older build reads them):
+// msgpack encodings chosen as msgpackr 2.1 chooses them with the project's Packr options
+// (msgpack.ts: `useRecords: false`, no float32), i.e. the smallest integer form up to 2^32 and a
+// float64 above, the smallest array and bin headers. encode-parts.test.ts compares the encoders
+// on random messages and entries and on every boundary of those forms.
 //
 // Ownership: the parts that are entries' data are those very buffers, kept until the caller is
 // done with the parts; the Raft log never modifies an entry's data (Transport.send's contract).
 import { EntryType, MessageType, type Entry, type Message } from '../raft/index.js';
 import { readArray, readBool, readBytes, readEnum, readNodeId, readUint } from './fields.js';
 import { FormatTag } from './msgpack.js';
-import { encodeMessage } from './raft-codec.js';
+import { encodeEntry, encodeMessage } from './raft-codec.js';
 
-/** encodeMessage's bytes as buffers in order; `byteLength` is their total. */
-export interface MessageParts {
+/** An encoding's bytes as buffers in order; `byteLength` is their total. */
+export interface EncodedParts {
   parts: Uint8Array[];
   byteLength: number;
 }
@@ -37,6 +39,8 @@ export const ENTRY_BY_REFERENCE_BYTES_MIN = 16 * 1024;
 /** Elements of the Message record (the format tag included) and of an entry tuple (raft-codec.ts). */
 const MESSAGE_ELEMENTS = 13;
 const ENTRY_ELEMENTS = 4;
+/** An Entry record (encodeEntry) is the entry tuple behind its format tag. */
+const ENTRY_RECORD_ELEMENTS = 1 + ENTRY_ELEMENTS;
 /** msgpack type bytes (the spec's names). */
 const FIXARRAY = 0x90;
 /** Arrays shorter than this have a one-byte header (fixarray). */
@@ -67,7 +71,7 @@ const HEADER_BYTES_MAX = 5;
  * ENTRY_BY_REFERENCE_BYTES_MIN as a part of its own (not copied). A message with no such entry,
  * or with a snapshot, is one part: encodeMessage's own result. Throws what encodeMessage throws.
  */
-export function encodeMessageParts(m: Message): MessageParts {
+export function encodeMessageParts(m: Message): EncodedParts {
   const entries = readArray(m.entries, 'message.entries') as Entry[];
   if (m.snapshot !== undefined || !entries.some((e) => e instanceof Object && e.data instanceof Uint8Array && e.data.byteLength >= ENTRY_BY_REFERENCE_BYTES_MIN)) {
     const bytes = encodeMessage(m);
@@ -84,14 +88,8 @@ export function encodeMessageParts(m: Message): MessageParts {
   writer.uint(readUint(m.index, 'message.index'));
   writer.arrayHeader(entries.length);
   entries.forEach((e, i) => {
-    const path = `message.entries[${i}]`;
     writer.arrayHeader(ENTRY_ELEMENTS);
-    writer.uint(readUint(e.term, `${path}.term`));
-    writer.uint(readUint(e.index, `${path}.index`));
-    writer.uint(readEnum(e.type, 0, EntryType.ConfChange, `${path}.type`));
-    const data = readBytes(e.data, `${path}.data`);
-    if (data.byteLength >= ENTRY_BY_REFERENCE_BYTES_MIN) writer.binByReference(data);
-    else writer.bin(data);
+    writeEntryFields(writer, e, `message.entries[${i}]`);
   });
   writer.uint(readUint(m.commit, 'message.commit'));
   writer.nil(); // no snapshot (a message with one took encodeMessage above)
@@ -100,6 +98,33 @@ export function encodeMessageParts(m: Message): MessageParts {
   if (m.context === undefined) writer.nil();
   else writer.bin(readBytes(m.context, 'message.context'));
   return writer.finish();
+}
+
+/**
+ * `e` encoded as encodeEntry encodes it (the WAL's entry record body), its data a part of its own
+ * when it is at least ENTRY_BY_REFERENCE_BYTES_MIN; else one part, encodeEntry's own result.
+ * Throws what encodeEntry throws.
+ */
+export function encodeEntryParts(e: Entry): EncodedParts {
+  if (!(e instanceof Object && e.data instanceof Uint8Array && e.data.byteLength >= ENTRY_BY_REFERENCE_BYTES_MIN)) {
+    const bytes = encodeEntry(e);
+    return { parts: [bytes], byteLength: bytes.byteLength };
+  }
+  const writer = new HeaderWriter(HEADER_BYTES_MAX + 4 * NUMBER_BYTES_MAX + HEADER_BYTES_MAX);
+  writer.arrayHeader(ENTRY_RECORD_ELEMENTS);
+  writer.uint(FormatTag.Entry);
+  writeEntryFields(writer, e, 'entry');
+  return writer.finish();
+}
+
+/** An entry tuple's fields (term, index, type, data), checked as raft-codec.ts checks them. */
+function writeEntryFields(writer: HeaderWriter, e: Entry, path: string): void {
+  writer.uint(readUint(e.term, `${path}.term`));
+  writer.uint(readUint(e.index, `${path}.index`));
+  writer.uint(readEnum(e.type, 0, EntryType.ConfChange, `${path}.type`));
+  const data = readBytes(e.data, `${path}.data`);
+  if (data.byteLength >= ENTRY_BY_REFERENCE_BYTES_MIN) writer.binByReference(data);
+  else writer.bin(data);
 }
 
 /** An upper bound of the bytes written inline for `m` (everything but by-reference data). */
@@ -180,7 +205,7 @@ class HeaderWriter {
     this.#byteLength += data.byteLength;
   }
 
-  finish(): MessageParts {
+  finish(): EncodedParts {
     this.#endRun();
     return { parts: this.#parts, byteLength: this.#byteLength };
   }

@@ -1,13 +1,25 @@
-// Proves that encodeMessageParts (src/codec/message-parts.ts) yields encodeMessage's bytes exactly
-// (the peer wire format is unchanged) while leaving large entries' data uncopied: random messages
+// Proves that encodeMessageParts and encodeEntryParts (src/codec/encode-parts.ts) yield
+// encodeMessage's and encodeEntry's bytes exactly (the peer wire format and the WAL's entry
+// records are unchanged) while leaving large entries' data uncopied: random messages and entries
 // whose fields sit on every boundary of msgpack's integer, array and bin forms are encoded both
 // ways and compared byte for byte, and decoded back; the parts that are payloads are the entries'
-// own buffers; messages without a large entry, or with a snapshot, are encodeMessage's one
-// buffer; bad fields are refused with a CodecError as encodeMessage refuses them.
+// own buffers; messages without a large entry, or with a snapshot, and small entries are the
+// plain encoder's one buffer; bad fields are refused with a CodecError as the plain encoders
+// refuse them.
 
 import { isDeepStrictEqual } from 'node:util';
 import t from 'tap';
-import { CodecError, ENTRY_BY_REFERENCE_BYTES_MIN, decodeMessage, encodeMessage, encodeMessageParts, type MessageParts } from '../../src/codec/index.js';
+import {
+  CodecError,
+  ENTRY_BY_REFERENCE_BYTES_MIN,
+  decodeEntry,
+  decodeMessage,
+  encodeEntry,
+  encodeEntryParts,
+  encodeMessage,
+  encodeMessageParts,
+  type EncodedParts,
+} from '../../src/codec/index.js';
 import { EntryType, MessageType, type Entry, type Message } from '../../src/raft/index.js';
 import { prng } from './prng.js';
 
@@ -18,7 +30,7 @@ const NODE_ID_EDGES = UINT_EDGES.filter((v) => v <= 0xffff_ffff);
 /** Payload sizes on the edges of the bin forms and of the by-reference threshold. */
 const DATA_BYTES_EDGES = [0, 1, 0xff, 0x100, ENTRY_BY_REFERENCE_BYTES_MIN - 1, ENTRY_BY_REFERENCE_BYTES_MIN, 0xffff, 0x10000, 0x10001];
 
-function concat(parts: MessageParts): Uint8Array {
+function concat(parts: EncodedParts): Uint8Array {
   const out = new Uint8Array(parts.byteLength);
   let at = 0;
   for (const part of parts.parts) {
@@ -132,4 +144,31 @@ t.test('bad fields are refused with a CodecError, as encodeMessage refuses them'
     ['entries not an array', { entries: 'x' as never }],
   ];
   for (const [name, overrides] of bad) t.throws(() => encodeMessageParts(message({ entries: [large], ...overrides })), CodecError, name);
+});
+
+t.test('entries: the parts are encodeEntry bytes on every edge, a large payload by reference', async (t) => {
+  const next = prng(5);
+  const pick = <T>(values: T[]): T => values[next() % values.length]!;
+  let differing = 0;
+  let notRoundTripped = 0;
+  let misplaced = 0;
+  const randomEntries = 60;
+  for (let n = 0; n < randomEntries; n++) {
+    const data = Uint8Array.from({ length: pick(DATA_BYTES_EDGES) }, (_, i) => (i * 13 + n) & 0xff);
+    const e: Entry = { term: pick(UINT_EDGES), index: pick(UINT_EDGES), type: (next() % 2) as EntryType, data };
+    const parts = encodeEntryParts(e);
+    const bytes = concat(parts);
+    if (Buffer.compare(bytes, encodeEntry(e)) !== 0) differing++;
+    if (!isDeepStrictEqual(decodeEntry(bytes), e)) notRoundTripped++;
+    const large = data.byteLength >= ENTRY_BY_REFERENCE_BYTES_MIN;
+    const asExpected = large ? parts.parts.length === 2 && parts.parts[1] === data : parts.parts.length === 1;
+    if (!asExpected) misplaced++;
+  }
+  t.equal(differing, 0, `${randomEntries} random entries encode to the same bytes both ways`);
+  t.equal(notRoundTripped, 0, 'and decode to the entry');
+  t.equal(misplaced, 0, 'a large payload is a part of its own (the entry buffer), a small entry one buffer');
+  const large: Entry = { term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array(ENTRY_BY_REFERENCE_BYTES_MIN) };
+  t.throws(() => encodeEntryParts({ ...large, term: -1 }), CodecError, 'a bad term');
+  t.throws(() => encodeEntryParts({ ...large, type: 2 as EntryType }), CodecError, 'an unknown type');
+  t.throws(() => encodeEntryParts({ ...large, data: 'x' as never }), CodecError, 'data not bytes');
 });
