@@ -73,7 +73,7 @@ const HEADER_BYTES_MAX = 5;
  */
 export function encodeMessageParts(m: Message): EncodedParts {
   const entries = readArray(m.entries, 'message.entries') as Entry[];
-  if (m.snapshot !== undefined || !entries.some((e) => e instanceof Object && e.data instanceof Uint8Array && e.data.byteLength >= ENTRY_BY_REFERENCE_BYTES_MIN)) {
+  if (m.snapshot !== undefined || !entries.some(hasLargeData)) {
     const bytes = encodeMessage(m);
     return { parts: [bytes], byteLength: bytes.byteLength };
   }
@@ -106,7 +106,7 @@ export function encodeMessageParts(m: Message): EncodedParts {
  * Throws what encodeEntry throws.
  */
 export function encodeEntryParts(e: Entry): EncodedParts {
-  if (!(e instanceof Object && e.data instanceof Uint8Array && e.data.byteLength >= ENTRY_BY_REFERENCE_BYTES_MIN)) {
+  if (!hasLargeData(e)) {
     const bytes = encodeEntry(e);
     return { parts: [bytes], byteLength: bytes.byteLength };
   }
@@ -127,13 +127,17 @@ function writeEntryFields(writer: HeaderWriter, e: Entry, path: string): void {
   else writer.bin(data);
 }
 
+/** Whether `e` (not yet checked) has data that goes by reference. */
+function hasLargeData(e: Entry): boolean {
+  return e instanceof Object && e.data instanceof Uint8Array && e.data.byteLength >= ENTRY_BY_REFERENCE_BYTES_MIN;
+}
+
 /** An upper bound of the bytes written inline for `m` (everything but by-reference data). */
 function headerBytesMax(m: Message, entries: Entry[]): number {
   let bytes = HEADER_BYTES_MAX + 7 * NUMBER_BYTES_MAX + HEADER_BYTES_MAX;
   for (const e of entries) {
     bytes += HEADER_BYTES_MAX + 3 * NUMBER_BYTES_MAX + HEADER_BYTES_MAX;
-    const dataBytes = e instanceof Object && e.data instanceof Uint8Array ? e.data.byteLength : 0;
-    if (dataBytes < ENTRY_BY_REFERENCE_BYTES_MIN) bytes += dataBytes;
+    if (!hasLargeData(e) && e instanceof Object && e.data instanceof Uint8Array) bytes += e.data.byteLength;
   }
   const contextBytes = m.context instanceof Uint8Array ? m.context.byteLength : 0;
   return bytes + 4 * NUMBER_BYTES_MAX + HEADER_BYTES_MAX + contextBytes;
