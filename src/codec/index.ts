@@ -19,6 +19,8 @@ export {
   encodeMessage,
   decodeMessage,
 } from './raft-codec.js';
+export { encodeEntryParts, encodeMessageParts, ENTRY_BY_REFERENCE_BYTES_MIN } from './encode-parts.js';
+export type { EncodedParts } from './encode-parts.js';
 export { encodeAccessReport, decodeAccessReport } from './access-report.js';
 export type { AccessReport, AccessReportEntry } from './access-report.js';
 export { encodeCommand, decodeCommand, SETTING_KEYS, NS_SETTING_KEYS } from './command.js';

@@ -22,7 +22,12 @@ export interface Transport {
   /** Registers the member `id`; messages addressed to it go to `handler`. */
   register(id: NodeId, handler: TransportHandler): void;
   unregister(id: NodeId): void;
-  /** Fire and forget: messages may be lost, delayed or reordered; Raft copes. */
+  /**
+   * Fire and forget: messages may be lost, delayed or reordered; Raft copes. The transport may
+   * keep references to the messages' entries' data until they are sent (the gRPC transport sends
+   * large payloads by reference, without encoding them first): callers never modify them, as the
+   * Raft log never modifies an entry.
+   */
   send(messages: Message[]): void;
   /** Fire and forget, like `send`: an access report from `from` to the leader `to`. */
   sendAccessReport(from: NodeId, to: NodeId, report: Uint8Array): void;

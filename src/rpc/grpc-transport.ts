@@ -1,7 +1,8 @@
 // The gRPC implementation of the node's Transport (src/node/transport.ts), sending side. Two
 // long-lived PeerService.Raft client streams per peer carry RaftBatch messages: what the node
-// sends during one event-loop turn is encoded (codec.encodeMessage) and written as one or a few
-// batches. The receiving side is peer-service.ts, which hands decoded messages to the handler
+// sends during one event-loop turn is encoded (codec.encodeMessageParts: large entries' data by
+// reference, not copied) and written as one or a few batches by raft-batch-codec.ts, which copies
+// each payload once into its batch. The receiving side is peer-service.ts, which hands decoded messages to the handler
 // registered here.
 //
 // The two streams are lanes, as etcd's rafthttp keeps one stream for appends and one for the
@@ -21,14 +22,15 @@
 // dropped. A failed stream is reopened on a later send after a backoff; the channel itself
 // reconnects in the background (peerChannelOptions: 100 ms to 1 s).
 import * as grpc from '@grpc/grpc-js';
-import { encodeMessage } from '../codec/index.js';
+import { encodeMessage, encodeMessageParts, type EncodedParts } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
 import type { Transport, TransportHandler } from '../node/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/index.js';
 import type { SnapshotChunk } from '../store/index.js';
 import { AddressBook } from './address-book.js';
-import type { RaftBatch as RaftBatchOut, SnapshotAck__Output as SnapshotAck, SnapshotPart as SnapshotPartOut } from '../proto/index.js';
+import type { SnapshotAck__Output as SnapshotAck, SnapshotPart as SnapshotPartOut } from '../proto/index.js';
 import { loadProtos, peerChannelOptions } from './protos.js';
+import { serializeRaftBatch, type OutgoingRaftBatch } from './raft-batch-codec.js';
 import type { MemberCertificates } from './tls.js';
 
 /**
@@ -73,9 +75,10 @@ export interface TransportCounters {
 /** One stream to a peer and the messages waiting for it. */
 interface Lane {
   name: 'bulk' | 'control';
-  stream: grpc.ClientWritableStream<RaftBatchOut> | undefined;
+  stream: grpc.ClientWritableStream<OutgoingRaftBatch> | undefined;
   streamOpenedAtMs: number;
-  outbox: Uint8Array[];
+  /** Encoded messages; large entries' data by reference (Transport.send: entries are not modified). */
+  outbox: EncodedParts[];
   outboxBytes: number;
   /** Bytes written to the current stream whose write has not completed. */
   unsentBytes: number;
@@ -162,7 +165,7 @@ export class GrpcTransport implements Transport {
         this.counters.dropped++;
         continue;
       }
-      const bytes = encodeMessage(m);
+      const bytes = encodeMessageParts(m);
       const lane = m.type === MessageType.App ? link.bulk : link.control;
       if (lane.outboxBytes + bytes.byteLength > this.#outboxBytesMax) {
         this.#drop(link, 1, `${lane.name} outbox full`);
@@ -276,7 +279,7 @@ export class GrpcTransport implements Transport {
       const { messages, bytes } = takeBatch(lane);
       this.counters.sent += messages.length;
       lane.unsentBytes += bytes;
-      const batch: RaftBatchOut = { from: this.#local?.id ?? 0, to: link.id, messages, fromAddress: this.#selfAddress };
+      const batch: OutgoingRaftBatch = { from: this.#local?.id ?? 0, to: link.id, messages, fromAddress: this.#selfAddress };
       stream.write(batch, () => {
         // A write of an ended stream completes too; its bytes belong to no stream any more.
         if (lane.stream !== stream) return;
@@ -310,13 +313,13 @@ export class GrpcTransport implements Transport {
     return true;
   }
 
-  #streamFor(link: PeerLink, lane: Lane): grpc.ClientWritableStream<RaftBatchOut> | undefined {
+  #streamFor(link: PeerLink, lane: Lane): grpc.ClientWritableStream<OutgoingRaftBatch> | undefined {
     if (lane.stream !== undefined) return lane.stream;
     if (performance.now() < lane.retryAtMs || !this.#connected(link)) return undefined;
     const method = loadProtos().peer.Raft!;
-    const stream = link.client.makeClientStreamRequest<RaftBatchOut, unknown>(
+    const stream = link.client.makeClientStreamRequest<OutgoingRaftBatch, unknown>(
       method.path,
-      method.requestSerialize,
+      serializeRaftBatch,
       method.responseDeserialize,
       (error) => this.#streamEnded(link, lane, stream, error),
     );
@@ -327,7 +330,7 @@ export class GrpcTransport implements Transport {
     return stream;
   }
 
-  #streamEnded(link: PeerLink, lane: Lane, stream: grpc.ClientWritableStream<RaftBatchOut>, error: grpc.ServiceError | null): void {
+  #streamEnded(link: PeerLink, lane: Lane, stream: grpc.ClientWritableStream<OutgoingRaftBatch>, error: grpc.ServiceError | null): void {
     if (lane.stream !== stream) return;
     lane.stream = undefined;
     lane.unsentBytes = 0;
@@ -355,7 +358,7 @@ function newLane(name: Lane['name']): Lane {
 }
 
 /** Takes messages off a lane's outbox up to one batch's bytes (always at least one message). */
-function takeBatch(lane: Lane): { messages: Uint8Array[]; bytes: number } {
+function takeBatch(lane: Lane): { messages: EncodedParts[]; bytes: number } {
   let bytes = 0;
   let count = 0;
   while (count < lane.outbox.length) {

@@ -9,6 +9,7 @@
 
 import {
   crc32c,
+  type EncodedParts,
   decodeHardState,
   decodeSnapshotMeta,
   encodeHardState,
@@ -37,25 +38,39 @@ export enum RecordType {
 
 const RECORD_TYPE_MAX = RecordType.SegmentHeader;
 
-/** A record to be written: its type and encoded body. */
+/**
+ * A record to be written: its type and encoded body, one buffer or parts in order (an entry's
+ * body is src/codec encodeEntryParts: a large payload by reference, written where it already is).
+ */
 export interface OutgoingRecord {
   type: RecordType;
-  body: Uint8Array;
+  body: Uint8Array | EncodedParts;
+}
+
+/** The buffers of a record's body, in order. */
+export function bodyParts(record: OutgoingRecord): Uint8Array[] {
+  return record.body instanceof Uint8Array ? [record.body] : record.body.parts;
 }
 
 /** Fills the 9-byte header for `record` into `into` at `at`. */
 export function writeRecordHeader(into: Uint8Array, at: number, record: OutgoingRecord): void {
   const view = new DataView(into.buffer, into.byteOffset + at, RECORD_HEADER_BYTES);
   view.setUint32(0, record.body.byteLength, true);
-  view.setUint32(4, recordChecksum(record.type, record.body), true);
+  let checksum = typeChecksum(record.type);
+  for (const part of bodyParts(record)) checksum = crc32c(part, checksum);
+  view.setUint32(4, checksum, true);
   view.setUint8(8, record.type);
 }
 
 const TYPE_BYTE = new Uint8Array(1);
 
-export function recordChecksum(type: number, body: Uint8Array): number {
+function typeChecksum(type: number): number {
   TYPE_BYTE[0] = type;
-  return crc32c(body, crc32c(TYPE_BYTE));
+  return crc32c(TYPE_BYTE);
+}
+
+export function recordChecksum(type: number, body: Uint8Array): number {
+  return crc32c(body, typeChecksum(type));
 }
 
 /** A record found in a buffer: where it starts, its type and a view of its body. */

@@ -16,7 +16,7 @@
 
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { decodeEntry, encodeEntry, encodeHardState, isCodecError } from '../codec/index.js';
+import { decodeEntry, encodeEntryParts, encodeHardState, isCodecError } from '../codec/index.js';
 import { LIMITS } from '../limits.js';
 import { EMPTY_BYTES, ENTRY_OVERHEAD_BYTES, RaftError, checkEntriesRange, emptySnapshot } from '../raft/index.js';
 import type { ConfState, Entry, HardState, LogStorage, Snapshot } from '../raft/index.js';
@@ -27,6 +27,7 @@ import type { LogIndex } from './log-index.js';
 import {
   RECORD_HEADER_BYTES,
   RecordType,
+  bodyParts,
   encodeCompactionBody,
   encodeSegmentHeaderBody,
   encodeSnapshotBody,
@@ -390,7 +391,7 @@ export class Wal implements LogStorage {
     }
     const { appendAt, entries } = this.#planEntries(batch.entries, snapshot);
     const entryStart = records.length;
-    for (const entry of entries) records.push({ type: RecordType.Entry, body: encodeEntry(entry) });
+    for (const entry of entries) records.push({ type: RecordType.Entry, body: encodeEntryParts(entry) });
     const hardState = batch.hardState === undefined ? undefined : { ...batch.hardState };
     if (hardState !== undefined) records.push({ type: RecordType.HardState, body: encodeHardState(hardState) });
     return { records, pending, snapshot, appendAt, entries, entryStart, hardState };
@@ -588,7 +589,7 @@ export class Wal implements LogStorage {
   }
 }
 
-/** One header buffer for all records, interleaved with the bodies: one writev, no body copies. */
+/** One header buffer for all records, interleaved with the bodies' parts: one writev, no body copies. */
 function frameRecords(records: OutgoingRecord[], start: number): { chunks: Uint8Array[]; offsets: number[]; end: number } {
   const headers = new Uint8Array(RECORD_HEADER_BYTES * records.length);
   const chunks: Uint8Array[] = [];
@@ -597,7 +598,7 @@ function frameRecords(records: OutgoingRecord[], start: number): { chunks: Uint8
   for (let k = 0; k < records.length; k++) {
     const record = records[k]!;
     writeRecordHeader(headers, k * RECORD_HEADER_BYTES, record);
-    chunks.push(headers.subarray(k * RECORD_HEADER_BYTES, (k + 1) * RECORD_HEADER_BYTES), record.body);
+    chunks.push(headers.subarray(k * RECORD_HEADER_BYTES, (k + 1) * RECORD_HEADER_BYTES), ...bodyParts(record));
     offsets.push(at);
     at += RECORD_HEADER_BYTES + record.body.byteLength;
   }
