@@ -158,6 +158,11 @@ export const CLIENT_PROTOS_JSON: { nested: Record<string, unknown> } = {
                 "clientId": {
                   "type": "bytes",
                   "id": 8
+                },
+                "releaseLeaseIds": {
+                  "rule": "repeated",
+                  "type": "uint64",
+                  "id": 9
                 }
               }
             },
@@ -659,6 +664,10 @@ export const CLIENT_PROTOS_JSON: { nested: Record<string, unknown> } = {
                 "streamedLeasesFull": {
                   "type": "uint64",
                   "id": 9
+                },
+                "releasesWithGet": {
+                  "type": "bool",
+                  "id": 10
                 }
               }
             },
