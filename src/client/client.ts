@@ -828,7 +828,11 @@ export class KvcClient {
    */
   async #releaseLeases(endpoint: string, arena: MemberArena, leaseIds: number[]): Promise<void> {
     const request = { shmNonce: arena.nonce, clientId: this.#shm.clientId, leaseIds };
-    await unaryCall(this.#pool.client(endpoint), this.#rpcs.releasePages, request, this.#cacheMetadata(), this.#deadlineMs).catch(() => undefined);
+    try {
+      await unaryCall(this.#pool.client(endpoint), this.#rpcs.releasePages, request, this.#cacheMetadata(), this.#deadlineMs);
+    } catch {
+      // Including a client closed meanwhile (pool.client throws): the leases expire.
+    }
   }
 
   /** A member to ask next for a page `lacking` do not have: the leader if known, else any other. */

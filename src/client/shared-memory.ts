@@ -139,6 +139,7 @@ export class PendingReleases {
   readonly #delayMs: number;
   readonly #waiting = new Map<string, { arena: MemberArena; ids: number[] }>();
   #timer: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(send: SendRelease, delayMs: number = RELEASE_DELAY_MS) {
     this.#send = send;
@@ -146,6 +147,8 @@ export class PendingReleases {
   }
 
   add(endpoint: string, arena: MemberArena, ids: readonly number[]): void {
+    // A stream that ends after close(): its channel is gone too; the leases expire.
+    if (this.#closed) return;
     let waiting = this.#waiting.get(endpoint);
     // Ids of an arena the client has since replaced (the member restarted) ended with it.
     if (waiting?.arena !== arena) {
@@ -183,6 +186,7 @@ export class PendingReleases {
   }
 
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#waiting.clear();

@@ -129,8 +129,9 @@ t.test('copied leases wait for a GetPages to carry them, else go out in one Rele
   pending.drop('m:1');
   pending.add('m:3', a, [8]);
   pending.close();
+  pending.add('m:3', a, Array.from({ length: RELEASE_BATCH_MAX }, (_, i) => i));
   await later();
-  t.same(sent, [], 'drop and close send nothing');
+  t.same(sent, [], 'drop and close send nothing, nor an add after close');
 
   const reads = new SharedMemoryReads(() => Promise.reject(new Error('unused')), send);
   const old = arena(false);
