@@ -10,14 +10,19 @@
 //
 // Releases cost no round trip of their own while reads keep coming: the ids of copied pages wait
 // here (PendingReleases) and ride on the next GetPages to the same member (`release_lease_ids`,
-// when its Status says it takes them); ids still waiting after RELEASE_DELAY_MS, or more than
-// RELEASE_BATCH_MAX of them, go out together in one ReleasePages. Waiting keeps a slot from being
-// reused a little longer, never shorter, and is far below the lease time.
+// when its Status says it takes them); ids still waiting after RELEASE_DELAY_MS go out together in
+// one ReleasePages, and so do RELEASE_FLUSH_AT of them at once for a member that does not take
+// them on GetPages. Waiting keeps a slot from being reused a little longer, never shorter, and is
+// far below the lease time. Carried on the next GetPages, a read of more keys than one client may
+// lease (sent in several streams) has the first stream's leases ended before the second is
+// leased, where a ReleasePages sent beside it could arrive after it and make it
+// KVC_TOO_MANY_LEASES.
 //
 // A member that cannot be used this way (no shared arena, a file this process cannot open, a
 // nonce that does not match, Status refused) is remembered as "stream" for PROBE_AGAIN_MS and read
 // over gRPC as usual.
 import { createHash, randomBytes } from 'node:crypto';
+import { LIMITS } from '../limits.js';
 import { openSharedFile, SHARED_ARENA_HEADER, type SharedFileReader } from '../native/index.js';
 import type { MemberStatus } from './client.js';
 
@@ -25,8 +30,10 @@ import type { MemberStatus } from './client.js';
 export const PROBE_AGAIN_MS = 30_000;
 /** Longest a copied page's lease waits for a GetPages to carry its release before ReleasePages is sent. */
 export const RELEASE_DELAY_MS = 20;
-/** Most lease ids one GetPages carries; this many waiting go out in a ReleasePages at once. */
-export const RELEASE_BATCH_MAX = 256;
+/** Most lease ids one GetPages carries or one ReleasePages sends (the member's bound on either). */
+export const RELEASE_BATCH_MAX = LIMITS.page.keysPerRequestMax;
+/** Waiting ids for a member that does not take them on GetPages: this many go out at once. */
+export const RELEASE_FLUSH_AT = 256;
 
 /** A member's shared arena as this process sees it: verified and mapped. */
 export interface MemberArena {
@@ -132,7 +139,8 @@ export class SharedMemoryReads {
 
 /**
  * Lease ids whose pages were copied, per member, until a GetPages carries them or one
- * ReleasePages sends them: after RELEASE_DELAY_MS, or at once when RELEASE_BATCH_MAX wait.
+ * ReleasePages sends them: after RELEASE_DELAY_MS, or at once when RELEASE_FLUSH_AT wait for a
+ * member that does not take them on GetPages.
  */
 export class PendingReleases {
   readonly #send: SendRelease;
@@ -156,7 +164,7 @@ export class PendingReleases {
       this.#waiting.set(endpoint, waiting);
     }
     waiting.ids.push(...ids);
-    if (waiting.ids.length >= RELEASE_BATCH_MAX) this.#flush(endpoint);
+    if (waiting.ids.length >= RELEASE_FLUSH_AT && !arena.releasesWithGet) this.#flush(endpoint);
     else this.#timer ??= setTimeout(() => this.flushAll(), this.#delayMs).unref();
   }
 

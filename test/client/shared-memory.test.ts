@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { MemberStatus } from '../../src/client/index.js';
-import { PendingReleases, RELEASE_BATCH_MAX, RELEASE_DELAY_MS, SharedMemoryReads, readHeaderNonce, type MemberArena } from '../../src/client/shared-memory.js';
+import { PendingReleases, RELEASE_BATCH_MAX, RELEASE_DELAY_MS, RELEASE_FLUSH_AT, SharedMemoryReads, readHeaderNonce, type MemberArena } from '../../src/client/shared-memory.js';
 import { openSharedFile, SHARED_ARENA_HEADER } from '../../src/native/index.js';
 import { sharedHeader } from '../../src/store/index.js';
 
@@ -115,10 +115,20 @@ t.test('copied leases wait for a GetPages to carry them, else go out in one Rele
   t.equal(sent[0]!.arena, b, 'with the arena it came from');
 
   sent.length = 0;
-  pending.add('m:1', a, Array.from({ length: RELEASE_BATCH_MAX - 1 }, (_, i) => i));
-  t.same(sent, [], 'below the batch bound: waits');
-  pending.add('m:1', a, [1000, 1001]);
-  t.same(sent.map((s) => s.ids.length), [RELEASE_BATCH_MAX, 1], 'at the bound: sent at once, in ReleasePages of at most the bound');
+  const old = arena(false);
+  pending.add('m:4', old, Array.from({ length: RELEASE_FLUSH_AT - 1 }, (_, i) => i));
+  t.same(sent, [], 'a member that does not take releases on GetPages: below the flush count, they wait');
+  pending.add('m:4', old, [1000]);
+  t.same(sent.map((s) => s.ids.length), [RELEASE_FLUSH_AT], 'at it: sent at once');
+  t.equal(pending.waiting('m:4'), 0);
+
+  sent.length = 0;
+  pending.add('m:1', a, Array.from({ length: RELEASE_BATCH_MAX + 1 }, (_, i) => i));
+  t.same(sent, [], 'a member that takes them: they wait for its next GetPages, however many');
+  t.equal(pending.take('m:1', a).length, RELEASE_BATCH_MAX, 'which carries at most the bound');
+  pending.add('m:1', a, Array.from({ length: RELEASE_BATCH_MAX }, (_, i) => i));
+  pending.flushAll();
+  t.same(sent.map((s) => s.ids.length), [RELEASE_BATCH_MAX, 1], 'ReleasePages of at most the bound each');
   t.equal(pending.waiting('m:1'), 0);
 
   sent.length = 0;
@@ -134,9 +144,9 @@ t.test('copied leases wait for a GetPages to carry them, else go out in one Rele
   t.same(sent, [], 'drop and close send nothing, nor an add after close');
 
   const reads = new SharedMemoryReads(() => Promise.reject(new Error('unused')), send);
-  const old = arena(false);
   reads.copied('m:1', old, [1]);
   t.same(reads.releasesToCarry('m:1', old), [], 'a member that does not take releases on GetPages gets none there');
+  sent.length = 0;
   await later(4 * RELEASE_DELAY_MS);
   t.same(sent.map((s) => s.ids), [[1]], 'it gets them in ReleasePages');
   reads.copied('m:1', a, [2]);

@@ -10,7 +10,9 @@
 //   an unknown, expired or foreign lease id (KVC_LEASE_UNKNOWN / KVC_LEASE_NOT_OWNED); with every
 //   lease taken the next page is streamed, not refused. Lease ids a GetPages carries to release
 //   (release_lease_ids) are released before its pages are leased, and bad ones fail it with the
-//   same codes before any page; the client, whose carried ids were refused, asks again without.
+//   same codes before any page; the client, whose carried ids were refused, asks again without;
+//   a client reading more keys than it may lease gets them all from the arena, each stream
+//   carrying the releases of the one before.
 // - the client falls back to streaming when the member does not share its arena, when the file it
 //   names cannot be opened here (a client on another host), and when the file's nonce is not the
 //   member's; after a member restart (new nonce) it streams once, then maps the new file.
@@ -167,7 +169,7 @@ t.test('bad input gets its code; with every lease taken pages are streamed', { s
 });
 
 t.test('lease ids a GetPages carries are released first; bad ones fail it before any page', { skip }, async (t) => {
-  const { raw } = await oneMember(t, { sharedLeases: { leasesMax: 8, leasesPerClientMax: 3, leaseMs: 60_000 } });
+  const { raw, address } = await oneMember(t, { sharedLeases: { leasesMax: 8, leasesPerClientMax: 3, leaseMs: 60_000 } });
   const pages = [1, 2, 3, 4, 5].map((i) => u8Page(i, 64 * 1024));
   await putPages(raw, pages);
   const keys = pages.map((p) => p.meta.key);
@@ -199,6 +201,17 @@ t.test('lease ids a GetPages carries are released first; bad ones fail it before
   t.equal(await carriedCode([held[2]!], { transfer: 'TRANSFER_GRPC' }), 'KVC_INVALID_ARGUMENT', 'carrying ids on a streamed GetPages');
   t.equal(await carriedCode([held[2]!], { shmNonce: wrong }), 'KVC_SHM_NOT_ON_HOST', 'carrying ids with a wrong nonce');
   t.equal(await codeOf(release('a', [held[2]!])), '', 'a refused call released nothing before its nonce was checked');
+
+  // KvcClient reads more keys than it may lease at once: in streams of 3, each carrying the
+  // releases of the one before, so every page comes from the arena.
+  const before = await sharedStatus(raw);
+  const client = new KvcClient({ endpoints: [address], transfer: 'shared-memory' });
+  t.teardown(() => client.close());
+  const got = [];
+  for await (const page of client.getPages(NS, keys)) got.push(Buffer.from(page.data));
+  t.ok(got.length === 5 && got.every((data, i) => data.equals(pages[i]!.data)), 'five pages, the bytes put');
+  const after = await sharedStatus(raw);
+  t.equal(after.leasesGranted - before.leasesGranted, 5, 'all five from the arena, none streamed for want of leases');
 });
 
 t.test('the client carries releases on its next GetPages, and asks again when they were refused', { skip }, async (t) => {
