@@ -750,7 +750,7 @@ export class KvcClient {
    * member that refuses the shared-memory proof (it restarted: KVC_SHM_NOT_ON_HOST) or this
    * client's lease count (KVC_TOO_MANY_LEASES) gets the rest of the keys as a gRPC stream. A
    * refusal of the lease ids a stream carried to release (one expired while waiting) fails it
-   * before any page; the rest is asked for again without carrying any.
+   * before any page; that stream is asked for again without carrying any.
    */
   async *#streamPages(endpoint: string, ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination): AsyncGenerator<Page> {
     const arena = (o.transfer ?? this.#transfer) === 'shared-memory' ? await this.#shm.arena(endpoint) : undefined;
@@ -764,6 +764,7 @@ export class KvcClient {
             delivered++;
             yield page;
           }
+          carry = true;
         }
         return;
       } catch (thrown) {
@@ -793,7 +794,9 @@ export class KvcClient {
       layerEnd: o.layerEnd ?? 0,
     };
     if (arena !== undefined) {
-      Object.assign(request, { transfer: 'TRANSFER_SHARED_MEMORY', shmNonce: arena.nonce, clientId: this.#shm.clientId });
+      request.transfer = 'TRANSFER_SHARED_MEMORY';
+      request.shmNonce = arena.nonce;
+      request.clientId = this.#shm.clientId;
       const releasing = carry ? this.#shm.releasesToCarry(endpoint, arena) : [];
       if (releasing.length > 0) request.releaseLeaseIds = releasing;
     }
