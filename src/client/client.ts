@@ -273,7 +273,10 @@ export class KvcClient {
   readonly #transfer: Transfer;
   readonly #rpcs = clientRpcs();
   readonly #lookups: LookupBatcher;
-  readonly #shm = new SharedMemoryReads((endpoint) => this.status(endpoint));
+  readonly #shm = new SharedMemoryReads(
+    (endpoint) => this.status(endpoint),
+    (endpoint, arena, ids) => this.#releaseLeases(endpoint, arena, ids),
+  );
 
   constructor(o: ClientOptions) {
     this.#pool = new EndpointPool(o.endpoints, {
@@ -745,37 +748,58 @@ export class KvcClient {
    * The pages of `keys` from `endpoint`: over shared memory when asked for and the member's arena
    * is readable here (in streams of at most the keys one client may lease), else over gRPC. A
    * member that refuses the shared-memory proof (it restarted: KVC_SHM_NOT_ON_HOST) or this
-   * client's lease count (KVC_TOO_MANY_LEASES) gets the rest of the keys as a gRPC stream.
+   * client's lease count (KVC_TOO_MANY_LEASES) gets the rest of the keys as a gRPC stream. A
+   * refusal of the lease ids a stream carried to release (one expired while waiting) fails it
+   * before any page; that stream is asked for again without carrying any.
    */
   async *#streamPages(endpoint: string, ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination): AsyncGenerator<Page> {
     const arena = (o.transfer ?? this.#transfer) === 'shared-memory' ? await this.#shm.arena(endpoint) : undefined;
     if (arena === undefined) return yield* this.#streamOnce(endpoint, ns, keys, o, destination, undefined);
     let delivered = 0;
-    try {
-      for (const batch of batches(keys, arena.leasesPerClientMax)) {
-        for await (const page of this.#streamOnce(endpoint, ns, batch, o, destination, arena)) {
-          delivered++;
-          yield page;
+    let carry = true;
+    for (;;) {
+      try {
+        for (const batch of batches(keys.slice(delivered), arena.leasesPerClientMax)) {
+          for await (const page of this.#streamOnce(endpoint, ns, batch, o, destination, arena, carry)) {
+            delivered++;
+            yield page;
+          }
+          carry = true;
         }
+        return;
+      } catch (thrown) {
+        const error = toClientError(thrown, endpoint);
+        // The ids carried are gone either way: released, or not this client's live leases.
+        if (carry && LEASE_REFUSALS.has(error.code)) {
+          carry = false;
+          continue;
+        }
+        if (error.code === 'KVC_SHM_NOT_ON_HOST') this.#shm.forget(endpoint);
+        else if (error.code !== 'KVC_TOO_MANY_LEASES') throw error;
+        return yield* this.#streamOnce(endpoint, ns, keys.slice(delivered), o, destination, undefined);
       }
-    } catch (thrown) {
-      const error = toClientError(thrown, endpoint);
-      if (error.code === 'KVC_SHM_NOT_ON_HOST') this.#shm.forget(endpoint);
-      else if (error.code !== 'KVC_TOO_MANY_LEASES') throw error;
-      yield* this.#streamOnce(endpoint, ns, keys.slice(delivered), o, destination, undefined);
     }
   }
 
-  /** One GetPages stream; with `arena`, a TRANSFER_SHARED_MEMORY one whose leases it releases at its end. */
-  async *#streamOnce(endpoint: string, ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination, arena: MemberArena | undefined): AsyncGenerator<Page> {
+  /**
+   * One GetPages stream; with `arena`, a TRANSFER_SHARED_MEMORY one whose leases are released
+   * after it (PendingReleases), and that carries (`carry`) the releases of earlier ones.
+   */
+  async *#streamOnce(endpoint: string, ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination, arena: MemberArena | undefined, carry = false): AsyncGenerator<Page> {
     const request: GetPagesRequest = {
       namespace: ns,
       keys,
       asDtype: toWireDtype(o.asDtype),
       layerBegin: o.layerBegin ?? 0,
       layerEnd: o.layerEnd ?? 0,
-      ...(arena === undefined ? {} : { transfer: 'TRANSFER_SHARED_MEMORY', shmNonce: arena.nonce, clientId: this.#shm.clientId }),
     };
+    if (arena !== undefined) {
+      request.transfer = 'TRANSFER_SHARED_MEMORY';
+      request.shmNonce = arena.nonce;
+      request.clientId = this.#shm.clientId;
+      const releasing = carry ? this.#shm.releasesToCarry(endpoint, arena) : [];
+      if (releasing.length > 0) request.releaseLeaseIds = releasing;
+    }
     const call = serverStream(this.#pool.client(endpoint), this.#rpcs.getPages, request, this.#cacheMetadata(), o.deadlineMs ?? this.#deadlineMs);
     const copy = arena === undefined ? undefined : sharedCopy(arena);
     const assembler = new PageAssembler(keys, endpoint, destination, this.#verifyChecksums, copy);
@@ -794,20 +818,24 @@ export class KvcClient {
     } finally {
       // Ends the call when the consumer stopped early or a check failed; a no-op once it finished.
       call.cancel();
-      // Not awaited: the bytes are copied and checked, so the caller need not wait a round trip
-      // for the member to take its slots back.
-      if (arena !== undefined && leaseIds.length > 0) void this.#releaseLeases(endpoint, arena, leaseIds);
+      // The bytes are copied and checked: the next GetPages to this member carries the releases,
+      // or one ReleasePages does shortly, so the caller never waits a round trip for them.
+      if (arena !== undefined && leaseIds.length > 0) this.#shm.copied(endpoint, arena, leaseIds);
     }
   }
 
   /**
-   * Ends leases whose bytes were copied. Best effort: the copies were checked against their
-   * crc32c already, and a lease not released (the member restarted, it expired, the call failed)
-   * ends by itself within its lease time.
+   * Ends leases whose bytes were copied (PendingReleases sends them). Best effort: the copies were
+   * checked against their crc32c already, and a lease not released (the member restarted, it
+   * expired, the call failed) ends by itself within its lease time.
    */
   async #releaseLeases(endpoint: string, arena: MemberArena, leaseIds: number[]): Promise<void> {
     const request = { shmNonce: arena.nonce, clientId: this.#shm.clientId, leaseIds };
-    await unaryCall(this.#pool.client(endpoint), this.#rpcs.releasePages, request, this.#cacheMetadata(), this.#deadlineMs).catch(() => undefined);
+    try {
+      await unaryCall(this.#pool.client(endpoint), this.#rpcs.releasePages, request, this.#cacheMetadata(), this.#deadlineMs);
+    } catch {
+      // Including a client closed meanwhile (pool.client throws): the leases expire.
+    }
   }
 
   /** A member to ask next for a page `lacking` do not have: the leader if known, else any other. */
@@ -852,6 +880,9 @@ const DAMAGED_READ_CODES: ReadonlySet<string> = new Set([
   'KVC_INCOMPLETE_PAGE',
   CLIENT_ERROR_CODES.KVC_PROTOCOL,
 ]);
+
+/** A member's refusals of lease ids to release (ReleasePages, GetPagesRequest.release_lease_ids). */
+const LEASE_REFUSALS: ReadonlySet<string> = new Set(['KVC_LEASE_UNKNOWN', 'KVC_LEASE_NOT_OWNED']);
 
 function decideRead(error: KvcClientError, endpoint: string): Decision {
   if (DAMAGED_READ_CODES.has(error.code)) return { kind: 'backoff' };

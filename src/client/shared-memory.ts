@@ -6,17 +6,34 @@
 // (a stale file of a crashed run, or a file of the same name on another host, has another nonce).
 // GetPages then sends the nonce as proof and receives, per page, a place in a file under a lease;
 // the client copies the bytes, checks their crc32c (always: a lease that expired before the copy
-// may have let the slot be reused), and releases the leases with ReleasePages.
+// may have let the slot be reused), and releases the leases.
+//
+// Releases cost no round trip of their own while reads keep coming: the ids of copied pages wait
+// here (PendingReleases) and ride on the next GetPages to the same member (`release_lease_ids`,
+// when its Status says it takes them); ids still waiting after RELEASE_DELAY_MS go out together in
+// one ReleasePages, and so do RELEASE_FLUSH_AT of them at once for a member that does not take
+// them on GetPages. Waiting keeps a slot from being reused a little longer, never shorter, and is
+// far below the lease time. Carried on the next GetPages, a read of more keys than one client may
+// lease (sent in several streams) has the first stream's leases ended before the second is
+// leased, where a ReleasePages sent beside it could arrive after it and make it
+// KVC_TOO_MANY_LEASES.
 //
 // A member that cannot be used this way (no shared arena, a file this process cannot open, a
 // nonce that does not match, Status refused) is remembered as "stream" for PROBE_AGAIN_MS and read
 // over gRPC as usual.
 import { createHash, randomBytes } from 'node:crypto';
+import { LIMITS } from '../limits.js';
 import { openSharedFile, SHARED_ARENA_HEADER, type SharedFileReader } from '../native/index.js';
 import type { MemberStatus } from './client.js';
 
 /** How long a member found unusable for shared memory is read over gRPC before looking again. */
 export const PROBE_AGAIN_MS = 30_000;
+/** Longest a copied page's lease waits for a GetPages to carry its release before ReleasePages is sent. */
+export const RELEASE_DELAY_MS = 20;
+/** Most lease ids one GetPages carries or one ReleasePages sends (the member's bound on either). */
+export const RELEASE_BATCH_MAX = LIMITS.page.keysPerRequestMax;
+/** Waiting ids for a member that does not take them on GetPages: this many go out at once. */
+export const RELEASE_FLUSH_AT = 256;
 
 /** A member's shared arena as this process sees it: verified and mapped. */
 export interface MemberArena {
@@ -24,7 +41,12 @@ export interface MemberArena {
   readonly files: readonly SharedFileReader[];
   /** Keys per GetPages this client may lease at once on the member (its leases_per_client_max). */
   readonly leasesPerClientMax: number;
+  /** The member ends the leases a GetPages names in release_lease_ids (else only ReleasePages does). */
+  readonly releasesWithGet: boolean;
 }
+
+/** Sends one ReleasePages of `ids` (at most RELEASE_BATCH_MAX) to `endpoint`; never rejects. */
+export type SendRelease = (endpoint: string, arena: MemberArena, ids: number[]) => Promise<void>;
 
 type Probe = { kind: 'arena'; arena: MemberArena } | { kind: 'stream'; why: string; untilMs: number };
 
@@ -33,9 +55,21 @@ export class SharedMemoryReads {
   readonly clientId: Uint8Array = new Uint8Array(randomBytes(16));
   readonly #probes = new Map<string, Promise<Probe>>();
   readonly #status: (endpoint: string) => Promise<MemberStatus>;
+  readonly #releases: PendingReleases;
 
-  constructor(status: (endpoint: string) => Promise<MemberStatus>) {
+  constructor(status: (endpoint: string) => Promise<MemberStatus>, sendRelease: SendRelease) {
     this.#status = status;
+    this.#releases = new PendingReleases(sendRelease);
+  }
+
+  /** The leases `ids` on `endpoint`'s `arena` were copied and checked: release them soon. */
+  copied(endpoint: string, arena: MemberArena, ids: readonly number[]): void {
+    this.#releases.add(endpoint, arena, ids);
+  }
+
+  /** Lease ids for the next GetPages to `endpoint` to carry (taken: the caller sends them). */
+  releasesToCarry(endpoint: string, arena: MemberArena): number[] {
+    return arena.releasesWithGet ? this.#releases.take(endpoint, arena) : [];
   }
 
   /** The member's arena when this process can read it, else undefined (stream instead). */
@@ -61,11 +95,15 @@ export class SharedMemoryReads {
   forget(endpoint: string): void {
     const probe = this.#probes.get(endpoint);
     this.#probes.delete(endpoint);
+    // The member restarted: its leases ended with it.
+    this.#releases.drop(endpoint);
     void probe?.then((found) => found.kind === 'arena' && found.arena.files.forEach((file) => file.close()));
   }
 
+  /** Unmaps every arena. Leases still waiting for release are left to expire (the channels close too). */
   close(): void {
     for (const endpoint of [...this.#probes.keys()]) this.forget(endpoint);
+    this.#releases.close();
   }
 
   async #probe(endpoint: string): Promise<Probe> {
@@ -90,11 +128,83 @@ export class SharedMemoryReads {
       }
       const hash = createHash('sha256').update(nonce!).digest();
       if (!hash.equals(shared.nonceSha256)) throw new Error('the files\' nonce is not the member\'s (another host, or a stale file)');
-      return { kind: 'arena', arena: { nonce: nonce!, files, leasesPerClientMax: Math.max(1, shared.leasesPerClientMax) } };
+      const arena = { nonce: nonce!, files, leasesPerClientMax: Math.max(1, shared.leasesPerClientMax), releasesWithGet: shared.releasesWithGet };
+      return { kind: 'arena', arena };
     } catch (error) {
       files.forEach((file) => file.close());
       return stream((error as Error).message);
     }
+  }
+}
+
+/**
+ * Lease ids whose pages were copied, per member, until a GetPages carries them or one
+ * ReleasePages sends them: after RELEASE_DELAY_MS, or at once when RELEASE_FLUSH_AT wait for a
+ * member that does not take them on GetPages.
+ */
+export class PendingReleases {
+  readonly #send: SendRelease;
+  readonly #delayMs: number;
+  readonly #waiting = new Map<string, { arena: MemberArena; ids: number[] }>();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(send: SendRelease, delayMs: number = RELEASE_DELAY_MS) {
+    this.#send = send;
+    this.#delayMs = delayMs;
+  }
+
+  add(endpoint: string, arena: MemberArena, ids: readonly number[]): void {
+    // A stream that ends after close(): its channel is gone too; the leases expire.
+    if (this.#closed) return;
+    let waiting = this.#waiting.get(endpoint);
+    // Ids of an arena the client has since replaced (the member restarted) ended with it.
+    if (waiting?.arena !== arena) {
+      waiting = { arena, ids: [] };
+      this.#waiting.set(endpoint, waiting);
+    }
+    waiting.ids.push(...ids);
+    if (waiting.ids.length >= RELEASE_FLUSH_AT && !arena.releasesWithGet) this.#flush(endpoint);
+    else this.#timer ??= setTimeout(() => this.flushAll(), this.#delayMs).unref();
+  }
+
+  /** Up to RELEASE_BATCH_MAX waiting ids of `arena` on `endpoint`, removed from the wait. */
+  take(endpoint: string, arena: MemberArena): number[] {
+    const waiting = this.#waiting.get(endpoint);
+    if (waiting?.arena !== arena) return [];
+    const ids = waiting.ids.splice(0, RELEASE_BATCH_MAX);
+    if (waiting.ids.length === 0) this.#waiting.delete(endpoint);
+    return ids;
+  }
+
+  /** Lease ids waiting (tests). */
+  waiting(endpoint: string): number {
+    return this.#waiting.get(endpoint)?.ids.length ?? 0;
+  }
+
+  /** Sends every waiting id now, in ReleasePages of at most RELEASE_BATCH_MAX ids. */
+  flushAll(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const endpoint of [...this.#waiting.keys()]) this.#flush(endpoint);
+  }
+
+  drop(endpoint: string): void {
+    this.#waiting.delete(endpoint);
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#waiting.clear();
+  }
+
+  #flush(endpoint: string): void {
+    const waiting = this.#waiting.get(endpoint);
+    this.#waiting.delete(endpoint);
+    if (waiting === undefined) return;
+    for (let i = 0; i < waiting.ids.length; i += RELEASE_BATCH_MAX) void this.#send(endpoint, waiting.arena, waiting.ids.slice(i, i + RELEASE_BATCH_MAX));
   }
 }
 

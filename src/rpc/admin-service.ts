@@ -174,6 +174,7 @@ function memoryTierMessage(ctx: MemberContext, node: ClusterNode): MemoryTierSta
           leasesGranted: leaseStats.granted,
           leasesExpired: leaseStats.expired,
           streamedLeasesFull: leaseStats.refusedFull,
+          releasesWithGet: true,
         };
   return {
     sharedMemory,

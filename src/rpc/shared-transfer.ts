@@ -6,6 +6,10 @@
 // serialized the bytes. Everything else is streamed as usual: the arena is not shared (or is off),
 // the page is not in the arena, its bytes were converted (as_dtype), or every lease is taken.
 //
+// Leases end by ReleasePages, or by the ids the client's next GetPages carries
+// (`release_lease_ids`): a client reading without pause then spends no round trip of its own on
+// releases.
+//
 // The proof of being on the host is the nonce: 16 random bytes drawn at the member's start and
 // written only into the arena files (mode 0600). Status publishes its SHA-256, never the nonce.
 import { timingSafeEqual } from 'node:crypto';
@@ -56,15 +60,24 @@ export class SharedTransfer {
  * The call's shared transfer, or undefined when its pages are to be streamed: not asked for, or
  * this member's arena is not shared. Bad input fails the call before any page: a missing or
  * wrong nonce (KVC_SHM_NOT_ON_HOST), a bad client id (KVC_INVALID_ARGUMENT), more keys than one
- * client may hold leases on (KVC_TOO_MANY_LEASES).
+ * client may hold leases on (KVC_TOO_MANY_LEASES), and the lease ids it carries to release as
+ * ReleasePages would refuse them (after releasing the good ones, before granting new leases).
  */
 export function sharedTransferFor(ctx: MemberContext, request: GetPagesRequest__Output, keyCount: number): SharedTransfer | undefined {
-  if (request.transfer !== 'TRANSFER_SHARED_MEMORY') return undefined;
+  const releasing = request.releaseLeaseIds ?? [];
+  if (request.transfer !== 'TRANSFER_SHARED_MEMORY') {
+    if (releasing.length > 0) throw new KvcError('KVC_INVALID_ARGUMENT', { detail: 'release_lease_ids is for transfer = TRANSFER_SHARED_MEMORY only' });
+    return undefined;
+  }
   const arena = ctx.sharedArena(ctx.requireNode());
   const leases = ctx.sharedLeases;
-  if (arena === null || leases === undefined) return undefined;
+  if (arena === null || leases === undefined) {
+    if (releasing.length > 0) throw notSharedHere();
+    return undefined;
+  }
   checkNonce(arena, request.shmNonce);
   const clientId = validateClientId(request.clientId);
+  if (releasing.length > 0) releaseLeases(leases, clientId, releasing);
   if (keyCount > leases.leasesPerClientMax) {
     throw new KvcError('KVC_TOO_MANY_LEASES', { detail: `${keyCount} keys in one shared-memory GetPages; at most ${leases.leasesPerClientMax}` });
   }
@@ -75,16 +88,23 @@ export function sharedTransferFor(ctx: MemberContext, request: GetPagesRequest__
 export function releasePages(ctx: MemberContext, request: ReleasePagesRequest__Output): ReleasePagesResponse {
   const arena = ctx.sharedArena(ctx.requireNode());
   const leases = ctx.sharedLeases;
-  // No shared arena, no leases: whatever the client holds is not this member's.
-  if (arena === null || leases === undefined) throw new KvcError('KVC_SHM_NOT_ON_HOST', { detail: 'this member does not share its arena' });
+  if (arena === null || leases === undefined) throw notSharedHere();
   checkNonce(arena, request.shmNonce);
-  const clientId = validateClientId(request.clientId);
-  const ids = request.leaseIds ?? [];
+  releaseLeases(leases, validateClientId(request.clientId), request.leaseIds ?? []);
+  return {};
+}
+
+/** No shared arena, no leases: whatever lease ids the client names are not this member's. */
+function notSharedHere(): KvcError {
+  return new KvcError('KVC_SHM_NOT_ON_HOST', { detail: 'this member does not share its arena' });
+}
+
+/** Ends the client's leases `ids` (ReleasePages, or ids a GetPages carries); see SharedLeases.release. */
+function releaseLeases(leases: SharedLeases, clientId: string, ids: readonly number[]): void {
   if (ids.length > LIMITS.page.keysPerRequestMax) {
     throw new KvcError('KVC_TOO_MANY_KEYS', { detail: `${ids.length} lease ids, at most ${LIMITS.page.keysPerRequestMax}` });
   }
   leases.release(clientId, ids);
-  return {};
 }
 
 function checkNonce(arena: SharedArena, nonce: Uint8Array | undefined): void {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { MemberStatus } from '../../src/client/index.js';
-import { SharedMemoryReads, readHeaderNonce } from '../../src/client/shared-memory.js';
+import { PendingReleases, RELEASE_BATCH_MAX, RELEASE_DELAY_MS, RELEASE_FLUSH_AT, SharedMemoryReads, readHeaderNonce, type MemberArena } from '../../src/client/shared-memory.js';
 import { openSharedFile, SHARED_ARENA_HEADER } from '../../src/native/index.js';
 import { sharedHeader } from '../../src/store/index.js';
 
@@ -25,6 +25,7 @@ function statusWith(files: string[], nonceSha256: Uint8Array): MemberStatus {
 }
 
 const sha = (bytes: Uint8Array): Uint8Array => createHash('sha256').update(bytes).digest();
+const noRelease = (): Promise<void> => Promise.resolve();
 
 t.test('which members are read over shared memory, and why not', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'kvc-client-shm-'));
@@ -61,7 +62,7 @@ t.test('which members are read over shared memory, and why not', async (t) => {
     ['a nonce that is not the member\'s', () => Promise.resolve(statusWith([good0, good1], sha(OTHER))), /not the member's/],
   ];
   for (const [what, status, why] of cases) {
-    const reads = new SharedMemoryReads(status);
+    const reads = new SharedMemoryReads(status, noRelease);
     t.equal(await reads.arena('m:1'), undefined, `${what}: stream`);
     t.match(await reads.whyStreamed('m:1'), why, `${what}: and why`);
     reads.close();
@@ -71,7 +72,7 @@ t.test('which members are read over shared memory, and why not', async (t) => {
   const reads = new SharedMemoryReads(() => {
     asked++;
     return Promise.resolve(statusWith([good0, good1], sha(NONCE)));
-  });
+  }, noRelease);
   const arena = await reads.arena('m:1');
   t.same(arena?.nonce, NONCE, 'a good member: its nonce');
   t.equal(arena?.files.length, 2, 'both files');
@@ -88,4 +89,67 @@ t.test('which members are read over shared memory, and why not', async (t) => {
   await new Promise((resolve) => setImmediate(resolve));
   t.throws(() => again!.files[1]!.read(0, new Uint8Array(1)), RangeError, 'close closed them too');
   t.equal(reads.clientId.byteLength, 16, 'a 16-byte random client id');
+});
+
+t.test('copied leases wait for a GetPages to carry them, else go out in one ReleasePages', async (t) => {
+  const sent: { endpoint: string; arena: MemberArena; ids: number[] }[] = [];
+  const send = (endpoint: string, arena: MemberArena, ids: number[]): Promise<void> => {
+    sent.push({ endpoint, arena, ids });
+    return Promise.resolve();
+  };
+  const arena = (releasesWithGet: boolean): MemberArena => ({ nonce: NONCE, files: [], leasesPerClientMax: 1024, releasesWithGet });
+  const a = arena(true);
+  const b = arena(true);
+  const delayMs = 5;
+  const pending = new PendingReleases(send, delayMs);
+  const later = (ms = 4 * delayMs): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  pending.add('m:1', a, [1, 2]);
+  pending.add('m:1', a, [3]);
+  pending.add('m:2', b, [9]);
+  t.same(pending.take('m:1', b), [], 'not for another arena');
+  t.same(pending.take('m:1', a), [1, 2, 3], 'a GetPages takes what waits for its member');
+  t.same(pending.take('m:1', a), [], 'once');
+  await later();
+  t.same(sent.map((s) => [s.endpoint, s.ids]), [['m:2', [9]]], 'what no GetPages took goes out after the delay');
+  t.equal(sent[0]!.arena, b, 'with the arena it came from');
+
+  sent.length = 0;
+  const old = arena(false);
+  pending.add('m:4', old, Array.from({ length: RELEASE_FLUSH_AT - 1 }, (_, i) => i));
+  t.same(sent, [], 'a member that does not take releases on GetPages: below the flush count, they wait');
+  pending.add('m:4', old, [1000]);
+  t.same(sent.map((s) => s.ids.length), [RELEASE_FLUSH_AT], 'at it: sent at once');
+  t.equal(pending.waiting('m:4'), 0);
+
+  sent.length = 0;
+  pending.add('m:1', a, Array.from({ length: RELEASE_BATCH_MAX + 1 }, (_, i) => i));
+  t.same(sent, [], 'a member that takes them: they wait for its next GetPages, however many');
+  t.equal(pending.take('m:1', a).length, RELEASE_BATCH_MAX, 'which carries at most the bound');
+  pending.add('m:1', a, Array.from({ length: RELEASE_BATCH_MAX }, (_, i) => i));
+  pending.flushAll();
+  t.same(sent.map((s) => s.ids.length), [RELEASE_BATCH_MAX, 1], 'ReleasePages of at most the bound each');
+  t.equal(pending.waiting('m:1'), 0);
+
+  sent.length = 0;
+  pending.add('m:1', a, [5]);
+  pending.add('m:1', b, [6]);
+  t.same(pending.take('m:1', b), [6], 'the arena replaced (the member restarted): its older ids are dropped');
+  pending.add('m:1', b, [7]);
+  pending.drop('m:1');
+  pending.add('m:3', a, [8]);
+  pending.close();
+  pending.add('m:3', a, Array.from({ length: RELEASE_BATCH_MAX }, (_, i) => i));
+  await later();
+  t.same(sent, [], 'drop and close send nothing, nor an add after close');
+
+  const reads = new SharedMemoryReads(() => Promise.reject(new Error('unused')), send);
+  reads.copied('m:1', old, [1]);
+  t.same(reads.releasesToCarry('m:1', old), [], 'a member that does not take releases on GetPages gets none there');
+  sent.length = 0;
+  await later(4 * RELEASE_DELAY_MS);
+  t.same(sent.map((s) => s.ids), [[1]], 'it gets them in ReleasePages');
+  reads.copied('m:1', a, [2]);
+  t.same(reads.releasesToCarry('m:1', a), [2]);
+  reads.close();
 });

@@ -8,7 +8,11 @@
 //   over 8192 lease ids in one release (KVC_TOO_MANY_KEYS),
 //   no client id (KVC_INVALID_ARGUMENT), more keys than a client may lease (KVC_TOO_MANY_LEASES),
 //   an unknown, expired or foreign lease id (KVC_LEASE_UNKNOWN / KVC_LEASE_NOT_OWNED); with every
-//   lease taken the next page is streamed, not refused.
+//   lease taken the next page is streamed, not refused. Lease ids a GetPages carries to release
+//   (release_lease_ids) are released before its pages are leased, and bad ones fail it with the
+//   same codes before any page; the client, whose carried ids were refused, asks again without;
+//   a client reading more keys than it may lease gets them all from the arena, each stream
+//   carrying the releases of the one before.
 // - the client falls back to streaming when the member does not share its arena, when the file it
 //   names cannot be opened here (a client on another host), and when the file's nonce is not the
 //   member's; after a member restart (new nonce) it streams once, then maps the new file.
@@ -161,6 +165,72 @@ t.test('bad input gets its code; with every lease taken pages are streamed', { s
   await eventually(async () => (await sharedStatus(raw)).leasesHeld === 0, 5_000, 'the other leases expire (400 ms)');
   t.equal(await codeOf(release('a', [ids[1]!])), 'KVC_LEASE_UNKNOWN', 'an expired id');
   t.match(await sharedStatus(raw), { leasesGranted: 4, leasesExpired: 3, streamedLeasesFull: 1 });
+
+});
+
+t.test('lease ids a GetPages carries are released first; bad ones fail it before any page', { skip }, async (t) => {
+  const { raw, address } = await oneMember(t, { sharedLeases: { leasesMax: 8, leasesPerClientMax: 3, leaseMs: 60_000 } });
+  const pages = [1, 2, 3, 4, 5].map((i) => u8Page(i, 64 * 1024));
+  await putPages(raw, pages);
+  const keys = pages.map((p) => p.meta.key);
+  const nonce = fileNonce((await sharedStatus(raw)).files[0]!.path);
+  const wrong = new Uint8Array(nonce);
+  wrong[0]! ^= 1;
+  const get = (ks: Uint8Array[], extra: object): Promise<{ messages: GetPagesResponse[]; error?: CallError }> =>
+    rawGet(raw, { namespace: NS, keys: ks, transfer: 'TRANSFER_SHARED_MEMORY', shmNonce: nonce, clientId: Buffer.from('a'), ...extra });
+  const release = (clientId: string, leaseIds: number[]): Promise<unknown> => raw.unary('cache', 'ReleasePages', { shmNonce: nonce, clientId: Buffer.from(clientId), leaseIds });
+  t.equal((await sharedStatus(raw)).releasesWithGet, true, 'Status says the member takes them');
+
+  // Lease ids a GetPages carries to release (release_lease_ids): released before its pages are
+  // leased, so a client at its bound gets room; bad ids fail the call before any page.
+  const full = await get(keys.slice(0, 3), {});
+  const held = full.messages.map((m) => m.shared!.leaseId);
+  t.equal(held.length, 3, 'three leases: the client at its bound');
+  const carried = await get([keys[3]!], { releaseLeaseIds: [held[0]] });
+  t.equal(carried.error, undefined, 'a GetPages that carries a release gets the room it frees');
+  t.ok(carried.messages[0]!.shared, 'and a lease');
+  const carriedCode = async (ids: number[], extra: object = {}): Promise<string> => {
+    const { messages, error } = await get([keys[4]!], { releaseLeaseIds: ids, ...extra });
+    t.equal(messages.length, 0, `no page before the refusal (${error?.kvcCode})`);
+    return error?.kvcCode ?? '';
+  };
+  t.equal(await carriedCode([held[0]!]), 'KVC_LEASE_UNKNOWN', 'carrying an id released before');
+  t.equal(await carriedCode([held[1]!], { clientId: Buffer.from('b') }), 'KVC_LEASE_NOT_OWNED', 'carrying another client\'s id');
+  t.equal(await codeOf(release('a', [held[1]!])), '', 'which stays the owner\'s');
+  t.equal(await carriedCode(Array.from({ length: 8193 }, (_, i) => i)), 'KVC_TOO_MANY_KEYS', 'carrying over 8192 ids');
+  t.equal(await carriedCode([held[2]!], { transfer: 'TRANSFER_GRPC' }), 'KVC_INVALID_ARGUMENT', 'carrying ids on a streamed GetPages');
+  t.equal(await carriedCode([held[2]!], { shmNonce: wrong }), 'KVC_SHM_NOT_ON_HOST', 'carrying ids with a wrong nonce');
+  t.equal(await codeOf(release('a', [held[2]!])), '', 'a refused call released nothing before its nonce was checked');
+
+  // KvcClient reads more keys than it may lease at once: in streams of 3, each carrying the
+  // releases of the one before, so every page comes from the arena.
+  const before = await sharedStatus(raw);
+  const client = new KvcClient({ endpoints: [address], transfer: 'shared-memory' });
+  t.teardown(() => client.close());
+  const got = [];
+  for await (const page of client.getPages(NS, keys)) got.push(Buffer.from(page.data));
+  t.ok(got.length === 5 && got.every((data, i) => data.equals(pages[i]!.data)), 'five pages, the bytes put');
+  const after = await sharedStatus(raw);
+  t.equal(after.leasesGranted - before.leasesGranted, 5, 'all five from the arena, none streamed for want of leases');
+});
+
+t.test('the client carries releases on its next GetPages, and asks again when they were refused', { skip }, async (t) => {
+  // Leases of 1 ms: those the client carries have expired by the next read, which the member
+  // refuses (KVC_LEASE_UNKNOWN) before any page; the client asks again without them.
+  const { raw, address } = await oneMember(t, { sharedLeases: { leasesMax: 64, leasesPerClientMax: 8, leaseMs: 1 } });
+  const pages = [1, 2, 3].map((i) => u8Page(i, 64 * 1024));
+  await putPages(raw, pages);
+  const client = new KvcClient({ endpoints: [address], transfer: 'shared-memory' });
+  t.teardown(() => client.close());
+  for (let round = 0; round < 3; round++) {
+    const got = [];
+    for await (const page of client.getPages(NS, pages.map((p) => p.meta.key))) got.push(Buffer.from(page.data));
+    t.ok(got.length === 3 && got.every((data, i) => data.equals(pages[i]!.data)), `round ${round}: the bytes put`);
+    await sleep(5);
+  }
+  const shared = await sharedStatus(raw);
+  t.equal(shared.leasesGranted, 9, 'every page from the arena');
+  await eventually(async () => (await sharedStatus(raw)).leasesHeld === 0, 5_000, 'none held afterwards');
 });
 
 t.test('the client streams when shared memory cannot be used, and recovers after a restart', { skip }, async (t) => {
@@ -224,6 +294,8 @@ t.test('a member that does not share its arena: the client streams', async (t) =
   t.equal(error, undefined, 'a shared-memory request is streamed, not refused');
   t.ok(messages.every((m) => !m.shared));
   t.equal(await codeOf(raw.unary('cache', 'ReleasePages', { clientId: Buffer.from('x'), leaseIds: [1] })), 'KVC_SHM_NOT_ON_HOST');
+  const carrying = await rawGet(raw, { namespace: NS, keys: [pageKey(1)], transfer: 'TRANSFER_SHARED_MEMORY', clientId: Buffer.from('x'), releaseLeaseIds: [1] });
+  t.match(carrying.error, { kvcCode: 'KVC_SHM_NOT_ON_HOST' }, 'and so are lease ids a GetPages carries');
   t.throws(() => new KvcClient({ endpoints: [address], transfer: 'carrier-pigeon' as 'grpc' }), RangeError);
 });
 

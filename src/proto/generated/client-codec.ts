@@ -929,6 +929,7 @@ $root.kvcache = (function() {
 
             function GetPagesRequest(p) {
                 this.keys = [];
+                this.releaseLeaseIds = [];
                 if (p)
                     for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -943,6 +944,7 @@ $root.kvcache = (function() {
             GetPagesRequest.prototype.transfer = 0;
             GetPagesRequest.prototype.shmNonce = $util.newBuffer([]);
             GetPagesRequest.prototype.clientId = $util.newBuffer([]);
+            GetPagesRequest.prototype.releaseLeaseIds = $util.emptyArray;
 
             GetPagesRequest.encode = function encode(m, w, q) {
                 if (!w)
@@ -969,6 +971,12 @@ $root.kvcache = (function() {
                     w.uint32(58).bytes(m.shmNonce);
                 if (m.clientId != null && Object.hasOwnProperty.call(m, "clientId"))
                     w.uint32(66).bytes(m.clientId);
+                if (m.releaseLeaseIds != null && m.releaseLeaseIds.length) {
+                    w.uint32(74).fork();
+                    for (var i = 0; i < m.releaseLeaseIds.length; ++i)
+                        w.uint64(m.releaseLeaseIds[i]);
+                    w.ldelim();
+                }
                 return w;
             };
 
@@ -1027,6 +1035,23 @@ $root.kvcache = (function() {
                         }
                     case 8: {
                             m.clientId = r.bytes();
+                            break;
+                        }
+                    case 9: {
+                            if (!(m.releaseLeaseIds && m.releaseLeaseIds.length))
+                                m.releaseLeaseIds = [];
+                            if ((t & 7) === 2) {
+                                var c2 = r.uint32() + r.pos;
+                                if (c2 > r.len)
+                                    throw RangeError("index out of range");
+                                r.len = c2;
+                                while (r.pos < c2)
+                                    m.releaseLeaseIds.push(r.uint64());
+                                if (r.pos !== c2)
+                                    throw RangeError("index out of range");
+                                r.len = c;
+                            } else
+                                m.releaseLeaseIds.push(r.uint64());
                             break;
                         }
                     default:
@@ -1132,6 +1157,21 @@ $root.kvcache = (function() {
                     else if (d.clientId.length >= 0)
                         m.clientId = d.clientId;
                 }
+                if (d.releaseLeaseIds) {
+                    if (!Array.isArray(d.releaseLeaseIds))
+                        throw TypeError(".kvcache.v1.GetPagesRequest.releaseLeaseIds: array expected");
+                    m.releaseLeaseIds = [];
+                    for (var i = 0; i < d.releaseLeaseIds.length; ++i) {
+                        if ($util.Long)
+                            m.releaseLeaseIds[i] = $util.Long.fromValue(d.releaseLeaseIds[i], true);
+                        else if (typeof d.releaseLeaseIds[i] === "string")
+                            m.releaseLeaseIds[i] = parseInt(d.releaseLeaseIds[i], 10);
+                        else if (typeof d.releaseLeaseIds[i] === "number")
+                            m.releaseLeaseIds[i] = d.releaseLeaseIds[i];
+                        else if (typeof d.releaseLeaseIds[i] === "object")
+                            m.releaseLeaseIds[i] = new $util.LongBits(d.releaseLeaseIds[i].low >>> 0, d.releaseLeaseIds[i].high >>> 0).toNumber(true);
+                    }
+                }
                 return m;
             };
 
@@ -1145,6 +1185,7 @@ $root.kvcache = (function() {
                 var d = {};
                 if (o.arrays || o.defaults) {
                     d.keys = [];
+                    d.releaseLeaseIds = [];
                 }
                 if (o.defaults) {
                     d.namespace = "";
@@ -1193,6 +1234,17 @@ $root.kvcache = (function() {
                 }
                 if (m.clientId != null && Object.hasOwnProperty.call(m, "clientId")) {
                     d.clientId = o.bytes === String ? $util.base64.encode(m.clientId, 0, m.clientId.length) : o.bytes === Array ? Array.prototype.slice.call(m.clientId) : m.clientId;
+                }
+                if (m.releaseLeaseIds && m.releaseLeaseIds.length) {
+                    d.releaseLeaseIds = [];
+                    for (var j = 0; j < m.releaseLeaseIds.length; ++j) {
+                        if (typeof BigInt !== "undefined" && o.longs === BigInt)
+                            d.releaseLeaseIds[j] = typeof m.releaseLeaseIds[j] === "number" ? BigInt(m.releaseLeaseIds[j]) : $util.Long.fromBits(m.releaseLeaseIds[j].low >>> 0, m.releaseLeaseIds[j].high >>> 0, true).toBigInt();
+                        else if (typeof m.releaseLeaseIds[j] === "number")
+                            d.releaseLeaseIds[j] = o.longs === String ? String(m.releaseLeaseIds[j]) : m.releaseLeaseIds[j];
+                        else
+                            d.releaseLeaseIds[j] = o.longs === String ? $util.Long.prototype.toString.call(m.releaseLeaseIds[j]) : o.longs === Number ? new $util.LongBits(m.releaseLeaseIds[j].low >>> 0, m.releaseLeaseIds[j].high >>> 0).toNumber(true) : m.releaseLeaseIds[j];
+                    }
                 }
                 return d;
             };
@@ -4882,6 +4934,7 @@ $root.kvcache = (function() {
             SharedMemoryStatus.prototype.leasesGranted = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
             SharedMemoryStatus.prototype.leasesExpired = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
             SharedMemoryStatus.prototype.streamedLeasesFull = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            SharedMemoryStatus.prototype.releasesWithGet = false;
 
             SharedMemoryStatus.encode = function encode(m, w, q) {
                 if (!w)
@@ -4910,6 +4963,8 @@ $root.kvcache = (function() {
                     w.uint32(64).uint64(m.leasesExpired);
                 if (m.streamedLeasesFull != null && Object.hasOwnProperty.call(m, "streamedLeasesFull"))
                     w.uint32(72).uint64(m.streamedLeasesFull);
+                if (m.releasesWithGet != null && Object.hasOwnProperty.call(m, "releasesWithGet"))
+                    w.uint32(80).bool(m.releasesWithGet);
                 return w;
             };
 
@@ -4972,6 +5027,10 @@ $root.kvcache = (function() {
                         }
                     case 9: {
                             m.streamedLeasesFull = r.uint64();
+                            break;
+                        }
+                    case 10: {
+                            m.releasesWithGet = r.bool();
                             break;
                         }
                     default:
@@ -5062,6 +5121,9 @@ $root.kvcache = (function() {
                     else if (typeof d.streamedLeasesFull === "object")
                         m.streamedLeasesFull = new $util.LongBits(d.streamedLeasesFull.low >>> 0, d.streamedLeasesFull.high >>> 0).toNumber(true);
                 }
+                if (d.releasesWithGet != null) {
+                    m.releasesWithGet = Boolean(d.releasesWithGet);
+                }
                 return m;
             };
 
@@ -5107,6 +5169,7 @@ $root.kvcache = (function() {
                         d.streamedLeasesFull = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
                     } else
                         d.streamedLeasesFull = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+                    d.releasesWithGet = false;
                 }
                 if (m.files && m.files.length) {
                     d.files = [];
@@ -5157,6 +5220,9 @@ $root.kvcache = (function() {
                         d.streamedLeasesFull = o.longs === String ? String(m.streamedLeasesFull) : m.streamedLeasesFull;
                     else
                         d.streamedLeasesFull = o.longs === String ? $util.Long.prototype.toString.call(m.streamedLeasesFull) : o.longs === Number ? new $util.LongBits(m.streamedLeasesFull.low >>> 0, m.streamedLeasesFull.high >>> 0).toNumber(true) : m.streamedLeasesFull;
+                }
+                if (m.releasesWithGet != null && Object.hasOwnProperty.call(m, "releasesWithGet")) {
+                    d.releasesWithGet = m.releasesWithGet;
                 }
                 return d;
             };

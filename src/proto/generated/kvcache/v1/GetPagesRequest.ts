@@ -2,6 +2,7 @@
 
 import type { Dtype as _kvcache_v1_Dtype, Dtype__Output as _kvcache_v1_Dtype__Output } from '../../kvcache/v1/Dtype.js';
 import type { Transfer as _kvcache_v1_Transfer, Transfer__Output as _kvcache_v1_Transfer__Output } from '../../kvcache/v1/Transfer.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface GetPagesRequest {
   'namespace'?: (string);
@@ -32,6 +33,17 @@ export interface GetPagesRequest {
    * are this client's, and only it can release them.
    */
   'clientId'?: (Buffer | Uint8Array | string);
+  /**
+   * TRANSFER_SHARED_MEMORY only, and only to a member whose Status says
+   * `memory_tier.shared_memory.releases_with_get` (an older member ignores this field, so its
+   * leases would stay until they expire): leases of this client to end before any page is
+   * answered, as ReleasePages would, saving it its own round trip. At most 8192. Every live
+   * lease of this client in the list is released whatever the others are; then, before any page,
+   * the call fails with KVC_LEASE_NOT_OWNED if one is another client's, else KVC_LEASE_UNKNOWN if
+   * one is unknown or has expired (the client may send the request again without them). With ids
+   * and no shared arena here: KVC_SHM_NOT_ON_HOST.
+   */
+  'releaseLeaseIds'?: (number | string | Long)[];
 }
 
 export interface GetPagesRequest__Output {
@@ -63,4 +75,15 @@ export interface GetPagesRequest__Output {
    * are this client's, and only it can release them.
    */
   'clientId': (Buffer);
+  /**
+   * TRANSFER_SHARED_MEMORY only, and only to a member whose Status says
+   * `memory_tier.shared_memory.releases_with_get` (an older member ignores this field, so its
+   * leases would stay until they expire): leases of this client to end before any page is
+   * answered, as ReleasePages would, saving it its own round trip. At most 8192. Every live
+   * lease of this client in the list is released whatever the others are; then, before any page,
+   * the call fails with KVC_LEASE_NOT_OWNED if one is another client's, else KVC_LEASE_UNKNOWN if
+   * one is unknown or has expired (the client may send the request again without them). With ids
+   * and no shared arena here: KVC_SHM_NOT_ON_HOST.
+   */
+  'releaseLeaseIds': (number)[];
 }

@@ -32,6 +32,11 @@ export interface SharedMemoryStatus {
   'leasesGranted'?: (number | string | Long);
   'leasesExpired'?: (number | string | Long);
   'streamedLeasesFull'?: (number | string | Long);
+  /**
+   * This member ends the leases named in GetPagesRequest.release_lease_ids (a member that
+   * predates the field leaves this false: release its leases with ReleasePages).
+   */
+  'releasesWithGet'?: (boolean);
 }
 
 /**
@@ -63,4 +68,9 @@ export interface SharedMemoryStatus__Output {
   'leasesGranted': (number);
   'leasesExpired': (number);
   'streamedLeasesFull': (number);
+  /**
+   * This member ends the leases named in GetPagesRequest.release_lease_ids (a member that
+   * predates the field leaves this false: release its leases with ReleasePages).
+   */
+  'releasesWithGet': (boolean);
 }

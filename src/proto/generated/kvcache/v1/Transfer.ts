@@ -14,10 +14,11 @@ export const Transfer = {
   TRANSFER_GRPC: 'TRANSFER_GRPC',
   /**
    * Same-host clients: where the bytes are in the member's shared arena (`shared`), under a
-   * lease the client ends with ReleasePages once it has copied them. Needs `shm_nonce` and
-   * `client_id`. A page that is not in the arena (too large, or every slot is held), a converted
-   * page (as_dtype), and any page once every lease is taken, is streamed in `data` chunks
-   * instead, so a client must handle both answers. See docs/CLIENT.md.
+   * lease the client ends once it has copied them (ReleasePages, or its next GetPages'
+   * release_lease_ids). Needs `shm_nonce` and `client_id`. A page that is not in the arena (too
+   * large, or every slot is held), a converted page (as_dtype), and any page once every lease is
+   * taken, is streamed in `data` chunks instead, so a client must handle both answers. See
+   * docs/CLIENT.md.
    */
   TRANSFER_SHARED_MEMORY: 'TRANSFER_SHARED_MEMORY',
 } as const;
@@ -38,10 +39,11 @@ export type Transfer =
   | 1
   /**
    * Same-host clients: where the bytes are in the member's shared arena (`shared`), under a
-   * lease the client ends with ReleasePages once it has copied them. Needs `shm_nonce` and
-   * `client_id`. A page that is not in the arena (too large, or every slot is held), a converted
-   * page (as_dtype), and any page once every lease is taken, is streamed in `data` chunks
-   * instead, so a client must handle both answers. See docs/CLIENT.md.
+   * lease the client ends once it has copied them (ReleasePages, or its next GetPages'
+   * release_lease_ids). Needs `shm_nonce` and `client_id`. A page that is not in the arena (too
+   * large, or every slot is held), a converted page (as_dtype), and any page once every lease is
+   * taken, is streamed in `data` chunks instead, so a client must handle both answers. See
+   * docs/CLIENT.md.
    */
   | 'TRANSFER_SHARED_MEMORY'
   | 2
