@@ -137,10 +137,9 @@ class SharedMemoryAgainstCluster(unittest.TestCase):
             got = b"".join(bytes(d) for _, d in self.client.get_pages(ns, keys, endpoint=endpoint))
             self.assertEqual(got, expected)
         granted = shm_stats(self.client, endpoint).leases_granted - first
-        # Leases released after each stream leave room for the next: (nearly) every page of three
-        # reads, three times the bound, came from shared memory. A release still in flight when
-        # the next stream starts may make the member stream a few pages instead.
-        self.assertGreaterEqual(granted, 3 * bound, f"{granted} of {3 * blocks} pages were leased")
+        # Each stream's leases are released (and the release answered) before the next stream
+        # starts: every page of three reads, three times the bound, came from shared memory.
+        self.assertEqual(granted, 3 * blocks, f"{granted} of {3 * blocks} pages were leased")
         self.assertTrue(self.held_drops_to_zero(endpoint))
         # And many small reads in a row, far past the bound, all keep using shared memory.
         before = shm_stats(self.client, endpoint).leases_granted

@@ -472,9 +472,13 @@ class Client:
             yield from self._stream_pages(endpoint, keys, request, destination, deadline_ms, None)
             return
         delivered = 0
+        streams = list(batches(keys, arena.leases_per_client_max))
         try:
-            for batch in batches(keys, arena.leases_per_client_max):
-                for page in self._stream_pages(endpoint, batch, request, destination, deadline_ms, arena):
+            for number, batch in enumerate(streams):
+                # Before a further stream, the member must have ended this one's leases: else the
+                # next stream may pass the per-client bound and be refused (KVC_TOO_MANY_LEASES).
+                more = number + 1 < len(streams)
+                for page in self._stream_pages(endpoint, batch, request, destination, deadline_ms, arena, more):
                     delivered += 1
                     yield page
         except (grpc.RpcError, KvcError) as thrown:
@@ -488,9 +492,10 @@ class Client:
         yield from self._stream_pages(endpoint, keys[delivered:], request, destination, deadline_ms, None)
 
     def _stream_pages(self, endpoint: str, keys: List[bytes], request: dict, destination: Any,
-                      deadline_ms: int, arena: Optional[MemberArena]) -> Iterator[Tuple[PageMeta, memoryview]]:
+                      deadline_ms: int, arena: Optional[MemberArena],
+                      wait_release: bool = False) -> Iterator[Tuple[PageMeta, memoryview]]:
         """One GetPages stream; with `arena`, a TRANSFER_SHARED_MEMORY one whose leases it
-        releases at its end."""
+        releases at its end (waiting for the member's answer with `wait_release`)."""
         if arena is None:
             message = cache_pb2.GetPagesRequest(keys=keys, **request)
         else:
@@ -517,12 +522,12 @@ class Client:
             # Ends the call when the consumer stopped early or a check failed; a no-op once done.
             call.cancel()
             if arena is not None and lease_ids:
-                self._release_leases(endpoint, arena, lease_ids)
+                self._release_leases(endpoint, arena, lease_ids, wait_release)
 
-    def _release_leases(self, endpoint: str, arena: MemberArena, lease_ids: List[int]) -> None:
-        """Ends leases whose bytes were copied, without waiting for the answer. Best effort: the
-        copies were checked against their crc32c already, and a lease not released (the member
-        restarted, it expired, the call failed) ends by itself within its lease time."""
+    def _release_leases(self, endpoint: str, arena: MemberArena, lease_ids: List[int], wait: bool = False) -> None:
+        """Ends leases whose bytes were copied, without waiting for the answer unless `wait`. Best
+        effort: the copies were checked against their crc32c already, and a lease not released (the
+        member restarted, it expired, the call failed) ends by itself within its lease time."""
         if self._pool.closed:
             return
         request = cache_pb2.ReleasePagesRequest(shm_nonce=arena.nonce, client_id=self._shm.client_id, lease_ids=lease_ids)
@@ -536,6 +541,11 @@ class Client:
         with self._releases_lock:
             self._releases.add(future)
         future.add_done_callback(self._release_done)
+        if wait:
+            try:
+                future.result()
+            except grpc.RpcError:
+                pass  # best effort, as above: the next stream may then be streamed instead
 
     def _release_done(self, future: Any) -> None:
         with self._releases_lock:
