@@ -25,6 +25,14 @@ function topLevelName(command: Command): string {
   return current.name();
 }
 
+// A reader that stops early (`kvc status | head -1`) closes the pipe: what is left to print has
+// nowhere to go, which is no failure of the command (nor a crash with a stack, as Node's default
+// makes of the EPIPE). Exit quietly, as a writer into `head` does.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = await buildProgram(process.argv);
 // In a hook rather than at the top, so that `--help`, `--version` and usage errors, which never
 // reach an action, do not load the native addon either.

@@ -8,14 +8,17 @@
 // table; --count without --watch and a bad --interval are usage errors. The rate arithmetic and
 // the Prometheus text parser are checked on their own too (a restarted member, escaped labels).
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { KvcClient } from '../../src/client/index.js';
 import { registerStatus } from '../../src/cli/commands/status.js';
 import { countersOf, parseMetrics, ratesBetween, sumOf, type MemberRates } from '../../src/cli/member-rates.js';
 import { nativeStatus } from '../../src/native/index.js';
 import { startCluster } from '../rpc/helpers.js';
-import { runKvcInProcess } from './helpers.js';
+import { childEnv, runKvcInProcess } from './helpers.js';
 
 const MIB = 1024 * 1024;
 const PAGE_BYTES = 64 * 1024;
@@ -93,6 +96,16 @@ t.test('kvc status: watch feed and shared memory; --watch with rates from /metri
   t.match(frame.stdout, /^kvc status {2}\S+ {2}\(every 0\.1 s, 1 frames\)\n/, 'a human frame: its header');
   t.match(frame.stdout, /\nID\s+PUTS\/S\s+GETS\/S\s+MB\/S IN\s+MB\/S OUT\s+LOOKUP HIT%\n\s*1\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+(-|[\d.]+%)\n\s*2(\s+-){5}\n/, 'the rates table');
   t.match(frame.stdout, /member 2: no rates: no metrics listener/);
+
+  // `kvc status | head -1`: the reader is gone before kvc writes, every line after fails with
+  // EPIPE; the real kvc process ends quietly (before: a stack trace of an unhandled 'error').
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../../bin/kvc.js', import.meta.url)), 'status', ...E], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  t.equal(stderr, '', 'a closed stdout: no stack, no message');
+  t.equal(code, 0);
 });
 
 t.test('status usage errors', async (t) => {
