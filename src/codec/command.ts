@@ -18,6 +18,7 @@
 // caller's to enforce, because an operator may change them and the log must stay decodable.
 // Decoded keys and page data are views into the input bytes (no copies).
 
+import assert from 'node:assert/strict';
 import {
   readArray,
   readBytes,
@@ -170,6 +171,70 @@ export function encodeCommand(c: Command): Uint8Array {
     default:
       return assertNever(c, 'command.op');
   }
+}
+
+/**
+ * A put's data at least this large is written once, by encodeCommandAfter, behind the record's
+ * head; smaller data goes through msgpackr with the rest (the same as msgpack.ts's presizing).
+ */
+export const PUT_DATA_BY_TAIL_BYTES_MIN = 64 * 1024;
+/** msgpack `bin` headers as msgpackr writes them (the smallest form; bin has no fix form). */
+const BIN8 = 0xc4;
+const BIN16 = 0xc5;
+const BIN32 = 0xc6;
+const BIN8_END = 0x100;
+const BIN16_END = 0x10000;
+/** An empty bin: what a placeholder for the data encodes to. */
+const EMPTY_BIN_BYTES = 2;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * encodeCommand's bytes behind `prefixBytes` bytes the caller fills (a proposal's header), in a
+ * buffer of their own, whose prefix is NOT initialized. The leader's proposal path: encoding the
+ * command and then copying it behind its header copied a put's payload twice; here a one-page
+ * put whose data is at least PUT_DATA_BY_TAIL_BYTES_MIN has its head (everything but the data,
+ * which is the record's last field) packed by msgpackr with an empty placeholder, and the data
+ * copied once behind the head and the bin header msgpackr would have written: byte for byte
+ * encodeCommand's result. Any other command is encoded by encodeCommand and copied behind the
+ * prefix (small, or several pages: not on the put path). Throws what encodeCommand throws.
+ */
+export function encodeCommandAfter(prefixBytes: number, c: Command): Uint8Array {
+  const page = c.op === 'put' && Array.isArray(c.pages) && c.pages.length === 1 ? c.pages[0] : undefined;
+  if (page === undefined || !(page.data instanceof Uint8Array) || page.data.byteLength < PUT_DATA_BY_TAIL_BYTES_MIN) {
+    const body = encodeCommand(c);
+    const out = new Uint8Array(prefixBytes + body.byteLength);
+    out.set(body, prefixBytes);
+    return out;
+  }
+  const fields = pageFields(page, 'command.pages[0]');
+  fields[fields.length - 1] = EMPTY;
+  const packed = packTuple([FormatTag.Command, OP_CODES.put, [fields]], 0);
+  const headBytes = packed.byteLength - EMPTY_BIN_BYTES;
+  // The placeholder must be the record's last bytes, or the layout above is not what msgpackr wrote.
+  assert.ok(packed[headBytes] === BIN8 && packed[headBytes + 1] === 0, 'the put record ends with its data');
+  const data = page.data;
+  const length = data.byteLength;
+  const binHeaderBytes = length < BIN8_END ? 2 : length < BIN16_END ? 3 : 5;
+  const total = prefixBytes + headBytes + binHeaderBytes + length;
+  // Every byte after the prefix is written below: no need to zero a MiB-sized buffer first.
+  const slow = Buffer.allocUnsafeSlow(total);
+  const out = new Uint8Array(slow.buffer, slow.byteOffset, total);
+  out.set(packed.subarray(0, headBytes), prefixBytes);
+  let at = prefixBytes + headBytes;
+  const view = new DataView(out.buffer, out.byteOffset, total);
+  if (length < BIN8_END) {
+    out[at] = BIN8;
+    out[at + 1] = length;
+  } else if (length < BIN16_END) {
+    out[at] = BIN16;
+    view.setUint16(at + 1, length);
+  } else {
+    out[at] = BIN32;
+    view.setUint32(at + 1, length);
+  }
+  at += binHeaderBytes;
+  out.set(data, at);
+  return out;
 }
 
 function assertNever(value: { op?: unknown }, path: string): never {
