@@ -65,8 +65,10 @@ export class PageAssembler {
       // The whole page in one message: no copy. The received buffer is not reused by grpc-js.
       return { meta, data, owned: false };
     }
-    // Each page in its own ArrayBuffer, so it can be moved to a worker thread without a copy.
-    const open: OpenPage = { meta, buffer: new Uint8Array(new ArrayBuffer(meta.bytes)), received: 0 };
+    // Each page in its own ArrayBuffer, so it can be moved to a worker thread without a copy; not
+    // zeroed first (a page completes only once every byte was received into it).
+    const slow = Buffer.allocUnsafeSlow(meta.bytes);
+    const open: OpenPage = { meta, buffer: new Uint8Array(slow.buffer, slow.byteOffset, meta.bytes), received: 0 };
     this.#open = open;
     this.#append(open, data);
     return last ? this.#complete(open) : undefined;
