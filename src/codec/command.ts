@@ -188,15 +188,62 @@ const BIN16_END = 0x10000;
 const EMPTY_BIN_BYTES = 2;
 const EMPTY = new Uint8Array(0);
 
+/** The most bytes a caller of encodeCommandAfter puts in front of a command (a proposal's header: 9). */
+export const COMMAND_PREFIX_BYTES_MAX = 16;
+/** msgpack bounds for the room of a put's head: a container or bin header, a number, UTF-8 bytes per UTF-16 unit. */
+const CONTAINER_HEADER_BYTES_MAX = 5;
+const NUMBER_BYTES_MAX = 9;
+const UTF8_BYTES_PER_UNIT_MAX = 3;
+/** The longest dtype name (Dtype), bounded generously. */
+const DTYPE_CHARS_MAX = 8;
+/** Numbers of a page tuple (tokens, bytes, crc32c, createdAtMs, ttlMs) and the record's (tag, op). */
+const PAGE_NUMBERS = 5;
+const RECORD_NUMBERS = 2;
+
+/** What the head of a one-page put record holds besides numbers: known when the page's first message arrives. */
+export interface PutHeadFields {
+  ns: string;
+  key: Uint8Array;
+  parentKey?: Uint8Array;
+  shape: number[];
+}
+
+/** Payload buffers from putPayloadBuffer, each with the bytes of room before it that encodeCommandAfter may fill once. */
+const roomBefore = new WeakMap<Uint8Array, number>();
+
+/**
+ * A buffer of `bytes` bytes, not initialized, for a one-page put's payload, with room in front of
+ * it for everything encodeCommandAfter writes ahead of the data (a prefix of up to
+ * COMMAND_PREFIX_BYTES_MAX, the record's head for a page with these fields, the bin header). The
+ * first encodeCommandAfter of a put whose data is this very view writes the head into that room
+ * and returns a view over head and data: the payload is not copied at all (the PutPages path: a
+ * page that came in several messages is assembled here, once). The caller must not touch the
+ * bytes before the view, and must not change the data once the command is encoded.
+ */
+export function putPayloadBuffer(fields: PutHeadFields, bytes: number): Uint8Array {
+  let room = COMMAND_PREFIX_BYTES_MAX + 3 * CONTAINER_HEADER_BYTES_MAX + RECORD_NUMBERS * NUMBER_BYTES_MAX;
+  room += CONTAINER_HEADER_BYTES_MAX + UTF8_BYTES_PER_UNIT_MAX * fields.ns.length;
+  room += CONTAINER_HEADER_BYTES_MAX + fields.key.byteLength;
+  room += CONTAINER_HEADER_BYTES_MAX + (fields.parentKey?.byteLength ?? 0);
+  room += CONTAINER_HEADER_BYTES_MAX + UTF8_BYTES_PER_UNIT_MAX * DTYPE_CHARS_MAX;
+  room += CONTAINER_HEADER_BYTES_MAX + NUMBER_BYTES_MAX * fields.shape.length;
+  room += PAGE_NUMBERS * NUMBER_BYTES_MAX + CONTAINER_HEADER_BYTES_MAX;
+  const slow = Buffer.allocUnsafeSlow(room + bytes);
+  const data = new Uint8Array(slow.buffer, slow.byteOffset + room, bytes);
+  roomBefore.set(data, room);
+  return data;
+}
+
 /**
  * encodeCommand's bytes behind `prefixBytes` bytes the caller fills (a proposal's header), in a
  * buffer of their own, whose prefix is NOT initialized. The leader's proposal path: encoding the
  * command and then copying it behind its header copied a put's payload twice; here a one-page
  * put whose data is at least PUT_DATA_BY_TAIL_BYTES_MIN has its head (everything but the data,
  * which is the record's last field) packed by msgpackr with an empty placeholder, and the data
- * copied once behind the head and the bin header msgpackr would have written: byte for byte
- * encodeCommand's result. Any other command is encoded by encodeCommand and copied behind the
- * prefix (small, or several pages: not on the put path). Throws what encodeCommand throws.
+ * copied once behind the head and the bin header msgpackr would have written (or not at all when
+ * the data came from putPayloadBuffer): byte for byte encodeCommand's result. Any other command
+ * is encoded by encodeCommand and copied behind the prefix (small, or several pages: not on the
+ * put path). Throws what encodeCommand throws.
  */
 export function encodeCommandAfter(prefixBytes: number, c: Command): Uint8Array {
   const page = c.op === 'put' && Array.isArray(c.pages) && c.pages.length === 1 ? c.pages[0] : undefined;
@@ -215,10 +262,15 @@ export function encodeCommandAfter(prefixBytes: number, c: Command): Uint8Array 
   const data = page.data;
   const length = data.byteLength;
   const binHeaderBytes = length < BIN8_END ? 2 : length < BIN16_END ? 3 : 5;
-  const total = prefixBytes + headBytes + binHeaderBytes + length;
+  const aheadBytes = prefixBytes + headBytes + binHeaderBytes;
+  const total = aheadBytes + length;
+  const room = roomBefore.get(data);
+  // Once only: a second encoding (another prefix) must not overwrite the first one's head.
+  roomBefore.delete(data);
+  const inPlace = room !== undefined && room >= aheadBytes;
   // Every byte after the prefix is written below: no need to zero a MiB-sized buffer first.
-  const slow = Buffer.allocUnsafeSlow(total);
-  const out = new Uint8Array(slow.buffer, slow.byteOffset, total);
+  const slow = inPlace ? undefined : Buffer.allocUnsafeSlow(total);
+  const out = slow === undefined ? new Uint8Array(data.buffer, data.byteOffset - aheadBytes, total) : new Uint8Array(slow.buffer, slow.byteOffset, total);
   out.set(packed.subarray(0, headBytes), prefixBytes);
   let at = prefixBytes + headBytes;
   const view = new DataView(out.buffer, out.byteOffset, total);
@@ -233,7 +285,7 @@ export function encodeCommandAfter(prefixBytes: number, c: Command): Uint8Array 
     view.setUint32(at + 1, length);
   }
   at += binHeaderBytes;
-  out.set(data, at);
+  if (!inPlace) out.set(data, at);
   return out;
 }
 
