@@ -1,7 +1,7 @@
 // Proves the PutPages framing rules of src/rpc/page-assembler.ts without a server: pages arrive
 // whole in one message (used in place, no copy, marked not owned so it is never moved to a
 // worker thread) or in chunks (copied into one buffer of its own sized from the validated meta,
-// marked owned), and every framing error has its code: a stream that ends or a page that
+// marked owned, or into the buffer the caller gives for it, not owned), and every framing error has its code: a stream that ends or a page that
 // begins mid-page (KVC_INCOMPLETE_PAGE), more bytes than declared (KVC_SHAPE_MISMATCH), data
 // before any meta (KVC_CODEC), a message over the client message limit, and more pages than the
 // keys-per-request limit. The checksum is not the assembler's: a page with a wrong one comes out
