@@ -180,11 +180,11 @@ export function encodeCommand(c: Command): Uint8Array {
 export const PUT_DATA_BY_TAIL_BYTES_MIN = 64 * 1024;
 /** msgpack `bin` headers as msgpackr writes them (the smallest form; bin has no fix form). */
 const BIN8 = 0xc4;
-const BIN16 = 0xc5;
 const BIN32 = 0xc6;
-const BIN8_END = 0x100;
-const BIN16_END = 0x10000;
-/** An empty bin: what a placeholder for the data encodes to. */
+/** Lengths from here on take bin32 (type byte + 4 length bytes): every put data written by tail. */
+const BIN32_FROM = 0x10000;
+const BIN32_HEADER_BYTES = 5;
+/** An empty bin: what a placeholder for the data encodes to (bin8, length 0). */
 const EMPTY_BIN_BYTES = 2;
 const EMPTY = new Uint8Array(0);
 
@@ -261,8 +261,8 @@ export function encodeCommandAfter(prefixBytes: number, c: Command): Uint8Array 
   assert.ok(packed[headBytes] === BIN8 && packed[headBytes + 1] === 0, 'the put record ends with its data');
   const data = page.data;
   const length = data.byteLength;
-  const binHeaderBytes = length < BIN8_END ? 2 : length < BIN16_END ? 3 : 5;
-  const aheadBytes = prefixBytes + headBytes + binHeaderBytes;
+  assert.ok(length >= BIN32_FROM, 'data written by tail takes a bin32 header');
+  const aheadBytes = prefixBytes + headBytes + BIN32_HEADER_BYTES;
   const total = aheadBytes + length;
   const room = roomBefore.get(data);
   // Once only: a second encoding (another prefix) must not overwrite the first one's head.
@@ -272,20 +272,10 @@ export function encodeCommandAfter(prefixBytes: number, c: Command): Uint8Array 
   const slow = inPlace ? undefined : Buffer.allocUnsafeSlow(total);
   const out = slow === undefined ? new Uint8Array(data.buffer, data.byteOffset - aheadBytes, total) : new Uint8Array(slow.buffer, slow.byteOffset, total);
   out.set(packed.subarray(0, headBytes), prefixBytes);
-  let at = prefixBytes + headBytes;
-  const view = new DataView(out.buffer, out.byteOffset, total);
-  if (length < BIN8_END) {
-    out[at] = BIN8;
-    out[at + 1] = length;
-  } else if (length < BIN16_END) {
-    out[at] = BIN16;
-    view.setUint16(at + 1, length);
-  } else {
-    out[at] = BIN32;
-    view.setUint32(at + 1, length);
-  }
-  at += binHeaderBytes;
-  if (!inPlace) out.set(data, at);
+  const at = prefixBytes + headBytes;
+  out[at] = BIN32;
+  new DataView(out.buffer, out.byteOffset, total).setUint32(at + 1, length);
+  if (!inPlace) out.set(data, at + BIN32_HEADER_BYTES);
   return out;
 }
 
