@@ -18,6 +18,7 @@
 // caller's to enforce, because an operator may change them and the log must stay decodable.
 // Decoded keys and page data are views into the input bytes (no copies).
 
+import assert from 'node:assert/strict';
 import {
   readArray,
   readBytes,
@@ -170,6 +171,112 @@ export function encodeCommand(c: Command): Uint8Array {
     default:
       return assertNever(c, 'command.op');
   }
+}
+
+/**
+ * A put's data at least this large is written once, by encodeCommandAfter, behind the record's
+ * head; smaller data goes through msgpackr with the rest (the same as msgpack.ts's presizing).
+ */
+export const PUT_DATA_BY_TAIL_BYTES_MIN = 64 * 1024;
+/** msgpack `bin` headers as msgpackr writes them (the smallest form; bin has no fix form). */
+const BIN8 = 0xc4;
+const BIN32 = 0xc6;
+/** Lengths from here on take bin32 (type byte + 4 length bytes): every put data written by tail. */
+const BIN32_FROM = 0x10000;
+const BIN32_HEADER_BYTES = 5;
+/** An empty bin: what a placeholder for the data encodes to (bin8, length 0). */
+const EMPTY_BIN_BYTES = 2;
+const EMPTY = new Uint8Array(0);
+
+/** The most bytes a caller of encodeCommandAfter puts in front of a command (a proposal's header: 9). */
+export const COMMAND_PREFIX_BYTES_MAX = 16;
+/** msgpack bounds for the room of a put's head: a container or bin header, a number, UTF-8 bytes per UTF-16 unit. */
+const CONTAINER_HEADER_BYTES_MAX = 5;
+const NUMBER_BYTES_MAX = 9;
+const UTF8_BYTES_PER_UNIT_MAX = 3;
+/** The longest dtype name (Dtype), bounded generously. */
+const DTYPE_CHARS_MAX = 8;
+/** Numbers of a page tuple (tokens, bytes, crc32c, createdAtMs, ttlMs) and the record's (tag, op). */
+const PAGE_NUMBERS = 5;
+const RECORD_NUMBERS = 2;
+
+/** What the head of a one-page put record holds besides numbers: known when the page's first message arrives. */
+export interface PutHeadFields {
+  ns: string;
+  key: Uint8Array;
+  parentKey?: Uint8Array;
+  shape: number[];
+}
+
+/** Payload buffers from putPayloadBuffer, each with the bytes of room before it that encodeCommandAfter may fill once. */
+const roomBefore = new WeakMap<Uint8Array, number>();
+
+/**
+ * A buffer of `bytes` bytes, not initialized, for a one-page put's payload, with room in front of
+ * it for everything encodeCommandAfter writes ahead of the data (a prefix of up to
+ * COMMAND_PREFIX_BYTES_MAX, the record's head for a page with these fields, the bin header). The
+ * first encodeCommandAfter of a put whose data is this very view writes the head into that room
+ * and returns a view over head and data: the payload is not copied at all (the PutPages path: a
+ * page that came in several messages is assembled here, once). The caller must not touch the
+ * bytes before the view, and must not change the data once the command is encoded.
+ */
+export function putPayloadBuffer(fields: PutHeadFields, bytes: number): Uint8Array {
+  let room = COMMAND_PREFIX_BYTES_MAX + 3 * CONTAINER_HEADER_BYTES_MAX + RECORD_NUMBERS * NUMBER_BYTES_MAX;
+  room += CONTAINER_HEADER_BYTES_MAX + UTF8_BYTES_PER_UNIT_MAX * fields.ns.length;
+  room += CONTAINER_HEADER_BYTES_MAX + fields.key.byteLength;
+  room += CONTAINER_HEADER_BYTES_MAX + (fields.parentKey?.byteLength ?? 0);
+  room += CONTAINER_HEADER_BYTES_MAX + UTF8_BYTES_PER_UNIT_MAX * DTYPE_CHARS_MAX;
+  room += CONTAINER_HEADER_BYTES_MAX + NUMBER_BYTES_MAX * fields.shape.length;
+  room += PAGE_NUMBERS * NUMBER_BYTES_MAX + CONTAINER_HEADER_BYTES_MAX;
+  const slow = Buffer.allocUnsafeSlow(room + bytes);
+  const data = new Uint8Array(slow.buffer, slow.byteOffset + room, bytes);
+  roomBefore.set(data, room);
+  return data;
+}
+
+/**
+ * encodeCommand's bytes behind `prefixBytes` bytes the caller fills (a proposal's header), in a
+ * buffer of their own, whose prefix is NOT initialized. The leader's proposal path: encoding the
+ * command and then copying it behind its header copied a put's payload twice; here a one-page
+ * put whose data is at least PUT_DATA_BY_TAIL_BYTES_MIN has its head (everything but the data,
+ * which is the record's last field) packed by msgpackr with an empty placeholder, and the data
+ * copied once behind the head and the bin header msgpackr would have written (or not at all when
+ * the data came from putPayloadBuffer): byte for byte encodeCommand's result. Any other command
+ * is encoded by encodeCommand and copied behind the prefix (small, or several pages: not on the
+ * put path). Throws what encodeCommand throws.
+ */
+export function encodeCommandAfter(prefixBytes: number, c: Command): Uint8Array {
+  const page = c.op === 'put' && Array.isArray(c.pages) && c.pages.length === 1 ? c.pages[0] : undefined;
+  if (page === undefined || !(page.data instanceof Uint8Array) || page.data.byteLength < PUT_DATA_BY_TAIL_BYTES_MIN) {
+    const body = encodeCommand(c);
+    const out = new Uint8Array(prefixBytes + body.byteLength);
+    out.set(body, prefixBytes);
+    return out;
+  }
+  const fields = pageFields(page, 'command.pages[0]');
+  fields[fields.length - 1] = EMPTY;
+  const packed = packTuple([FormatTag.Command, OP_CODES.put, [fields]], 0);
+  const headBytes = packed.byteLength - EMPTY_BIN_BYTES;
+  // The placeholder must be the record's last bytes, or the layout above is not what msgpackr wrote.
+  assert.ok(packed[headBytes] === BIN8 && packed[headBytes + 1] === 0, 'the put record ends with its data');
+  const data = page.data;
+  const length = data.byteLength;
+  assert.ok(length >= BIN32_FROM, 'data written by tail takes a bin32 header');
+  const aheadBytes = prefixBytes + headBytes + BIN32_HEADER_BYTES;
+  const total = aheadBytes + length;
+  const room = roomBefore.get(data);
+  // Once only: a second encoding (another prefix) must not overwrite the first one's head.
+  roomBefore.delete(data);
+  const inPlace = room !== undefined && room >= aheadBytes;
+  // Every byte after the prefix is written below: no need to zero a MiB-sized buffer first.
+  const slow = inPlace ? undefined : Buffer.allocUnsafeSlow(total);
+  const out = slow === undefined ? new Uint8Array(data.buffer, data.byteOffset - aheadBytes, total) : new Uint8Array(slow.buffer, slow.byteOffset, total);
+  out.set(packed.subarray(0, headBytes), prefixBytes);
+  const at = prefixBytes + headBytes;
+  out[at] = BIN32;
+  new DataView(out.buffer, out.byteOffset, total).setUint32(at + 1, length);
+  if (!inPlace) out.set(data, at + BIN32_HEADER_BYTES);
+  return out;
 }
 
 function assertNever(value: { op?: unknown }, path: string): never {

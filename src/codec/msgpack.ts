@@ -66,13 +66,17 @@ const STRING_BYTES_PER_UNIT_MAX = 3;
  */
 export function packTuple(tuple: unknown[], binaryBytes: number): Uint8Array {
   if (binaryBytes < PRESIZE_THRESHOLD_BYTES) return packr.pack(tuple);
-  packr.useBuffer(new Uint8Array(encodedBytesMax(tuple) + PRESIZE_SLACK_BYTES));
+  // Buffers, as msgpackr allocates its own: it writes strings of 64 characters or more with
+  // Buffer#utf8Write, which a plain Uint8Array lacks ("target.utf8Write is not a function": a put
+  // of a page of 64 KiB or more into a namespace of 64 characters or more failed, and so did
+  // every later command with such a string, until msgpackr next allocated a buffer of its own).
+  packr.useBuffer(Buffer.allocUnsafeSlow(encodedBytesMax(tuple) + PRESIZE_SLACK_BYTES));
   try {
     return packr.pack(tuple);
   } finally {
     // The presized buffer now belongs to the result: later records must not be written after it,
     // and msgpackr would otherwise allocate its next buffer at the presized (large) length.
-    packr.useBuffer(new Uint8Array(SCRATCH_BYTES));
+    packr.useBuffer(Buffer.allocUnsafeSlow(SCRATCH_BYTES));
   }
 }
 

@@ -20,6 +20,7 @@ import type { TracingOptions } from '../tracing/index.js';
 import { LIMITS } from '../limits.js';
 import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from '../raft/index.js';
 import { PayloadRepair } from './payload-repair.js';
+import { trimWhenQuiet } from './allocator-trim.js';
 import {
   ADDRESS_BOOK_FILE,
   AccessPolicy,
@@ -203,7 +204,10 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   const expiry = sharedLeases === undefined ? undefined : setInterval(() => sharedLeases.expire(), Math.max(50, Math.floor(sharedLeases.leaseMs / 4)));
   expiry?.unref();
   // Free heap pages go back to the kernel (LIMITS.allocator): bounds the member's RSS after bursts.
-  const trim = setInterval(() => trimAllocator(), LIMITS.allocator.trimIntervalMs);
+  const trim = setInterval(
+    trimWhenQuiet(() => started.store.appliedIndex(), () => trimAllocator()),
+    LIMITS.allocator.trimIntervalMs,
+  );
   trim.unref();
   log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port}, ${certificates ? 'TLS' : 'plaintext'})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`);
   let stopping: Promise<void> | undefined;

@@ -1,20 +1,21 @@
 // The payload of a normal Raft entry: who proposed it (so the proposer can answer its caller once
 // the entry is applied) and the store command. Layout: [version u8][proposer u32][seq u32][command].
 import assert from 'node:assert/strict';
-import { decodeCommand, encodeCommand, type Command } from '../codec/index.js';
+import { COMMAND_PREFIX_BYTES_MAX, decodeCommand, encodeCommandAfter, type Command } from '../codec/index.js';
 import type { NodeId } from '../raft/index.js';
 
 const VERSION = 1;
 const HEADER_BYTES = 9;
+// A put's payload assembled with room in front (codec putPayloadBuffer) holds this header too.
+assert.ok(HEADER_BYTES <= COMMAND_PREFIX_BYTES_MAX);
 
+/** The entry's data: the header, then the command encoded right behind it (a put's payload copied once). */
 export function encodeProposal(proposer: NodeId, seq: number, command: Command): Uint8Array {
-  const body = encodeCommand(command);
-  const out = new Uint8Array(HEADER_BYTES + body.byteLength);
-  const view = new DataView(out.buffer);
+  const out = encodeCommandAfter(HEADER_BYTES, command);
+  const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   view.setUint8(0, VERSION);
   view.setUint32(1, proposer);
   view.setUint32(5, seq >>> 0);
-  out.set(body, HEADER_BYTES);
   return out;
 }
 

@@ -5,7 +5,7 @@
 // with its scope (read or write) and namespace.
 import { steadyWallClockMs } from '../clock.js';
 import type * as grpc from '@grpc/grpc-js';
-import type { Command, PageMeta } from '../codec/index.js';
+import { putPayloadBuffer, type Command, type PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import type { WorkPool } from '../workers/index.js';
 import type { ApplyResult } from '../store/index.js';
@@ -33,7 +33,7 @@ import type {
 } from '../proto/index.js';
 import { releasePages } from './shared-transfer.js';
 import { watchServiceHandlers } from './watch-service.js';
-import { checksumMismatch, validateKeyCount, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs } from './validate.js';
+import { checksumMismatch, validateKeyCount, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs, type ValidatedPutMeta } from './validate.js';
 
 /**
  * Bytes of pages one PutPages stream may have proposed and not yet seen applied. Past it the
@@ -121,7 +121,7 @@ type StoredPage = { meta: PageMeta; data: Uint8Array };
  */
 async function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutPagesRequest, PutPagesResponse>): Promise<PutPagesResponse> {
   ctx.requireLeader();
-  const assembler = new PageAssembler();
+  const assembler = new PageAssembler((meta) => payloadBufferFor(ctx.pool, meta));
   const window = new InflightWindow(PUT_STREAM_INFLIGHT_BYTES_MAX);
   const order = new ProposalOrder();
   const settled: Promise<Settled>[] = [];
@@ -144,6 +144,18 @@ async function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutP
   const failed = outcomes.find((outcome) => !outcome.ok);
   if (failed !== undefined && !failed.ok) throw failed.error;
   return { results: outcomes.map((outcome) => (outcome as { result: PutResult }).result) };
+}
+
+/**
+ * Where a page that arrives in several messages is assembled: with room in front for its
+ * proposal's head (codec putPayloadBuffer), so the leader's Raft entry is that very buffer and
+ * the payload is copied once on the leader (into it) instead of twice. Only when the bytes stay
+ * as they are (no store_dtype conversion) and their checksum runs inline: a view is copied before
+ * it goes to a worker, while the assembler's own whole buffer is moved there.
+ */
+function payloadBufferFor(pool: WorkPool, meta: ValidatedPutMeta): Uint8Array | undefined {
+  if ((meta.storeDtype ?? meta.dtype) !== meta.dtype || pool.offloadsPreparePut(meta.bytes, false)) return undefined;
+  return putPayloadBuffer(meta, meta.bytes);
 }
 
 /**

@@ -5,6 +5,7 @@
 // never grows, and a page that arrives in a single message is used in place without a copy.
 // The assembler checks framing only; the page's checksum is checked where it is converted (the
 // put's preparation in the work pool, cache-service.ts), so the bytes are read once there.
+import assert from 'node:assert/strict';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { PutPagesRequest__Output as PutPagesRequest } from '../proto/index.js';
@@ -17,7 +18,8 @@ export interface AssembledPage {
   /**
    * True when `data` is the whole of an ArrayBuffer the assembler allocated and nothing else
    * references, so it may be moved to a worker thread; false for a page used in place, whose
-   * bytes are a view into a buffer grpc-js received (possibly shared with other messages).
+   * bytes are a view into a buffer grpc-js received (possibly shared with other messages), and
+   * for a page assembled into a buffer the caller gave (PageBufferFor).
    */
   owned: boolean;
 }
@@ -25,6 +27,8 @@ export interface AssembledPage {
 interface OpenPage {
   meta: ValidatedPutMeta;
   buffer: Uint8Array;
+  /** Whether `buffer` is the assembler's own (AssembledPage.owned). */
+  owned: boolean;
   received: number;
 }
 
@@ -32,9 +36,20 @@ function hex(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
 }
 
+/**
+ * Makes the buffer of a page that arrives in several messages, when it wants one other than the
+ * assembler's own (a fresh whole ArrayBuffer, `owned`); undefined: the assembler's own.
+ */
+export type PageBufferFor = (meta: ValidatedPutMeta) => Uint8Array | undefined;
+
 export class PageAssembler {
   #open: OpenPage | undefined;
   #pages = 0;
+  readonly #bufferFor: PageBufferFor;
+
+  constructor(bufferFor: PageBufferFor = () => undefined) {
+    this.#bufferFor = bufferFor;
+  }
 
   /** Takes one stream message; returns the page it completes, if any. Throws KvcError on bad input. */
   push(message: PutPagesRequest): AssembledPage | undefined {
@@ -65,8 +80,13 @@ export class PageAssembler {
       // The whole page in one message: no copy. The received buffer is not reused by grpc-js.
       return { meta, data, owned: false };
     }
-    // Each page in its own ArrayBuffer, so it can be moved to a worker thread without a copy.
-    const open: OpenPage = { meta, buffer: new Uint8Array(new ArrayBuffer(meta.bytes)), received: 0 };
+    // Each page in its own ArrayBuffer, so it can be moved to a worker thread without a copy; not
+    // zeroed first (a page completes only once every byte was received into it). Or the caller's.
+    const given = this.#bufferFor(meta);
+    const slow = given === undefined ? Buffer.allocUnsafeSlow(meta.bytes) : undefined;
+    const buffer = slow === undefined ? given! : new Uint8Array(slow.buffer, slow.byteOffset, meta.bytes);
+    assert.equal(buffer.byteLength, meta.bytes, 'a page buffer of the size its meta declares');
+    const open: OpenPage = { meta, buffer, owned: slow !== undefined, received: 0 };
     this.#open = open;
     this.#append(open, data);
     return last ? this.#complete(open) : undefined;
@@ -85,7 +105,7 @@ export class PageAssembler {
   #complete(open: OpenPage): AssembledPage {
     this.#open = undefined;
     if (open.received !== open.meta.bytes) throw this.#incomplete(open, 'its last message came');
-    return { meta: open.meta, data: open.buffer, owned: true };
+    return { meta: open.meta, data: open.buffer, owned: open.owned };
   }
 
   #incomplete(open: OpenPage, when: string): KvcError {

@@ -153,6 +153,17 @@ export class WorkPool {
     return this.#run({ ...job, kind: 'prepare-put' }, owned);
   }
 
+  /**
+   * Whether a preparePut of `bytes` bytes, with a conversion or without, would go to a worker now
+   * (then a view that is not its whole buffer is copied first; inline, nothing is copied). A
+   * caller choosing how to allocate a page asks this; the answer may change by the time it runs
+   * (the pool may fail, its queue may fill), which costs that copy, never correctness.
+   */
+  offloadsPreparePut(bytes: number, converts: boolean): boolean {
+    if (this.#threads === 0 || this.#closed || this.#failed !== undefined) return false;
+    return bytes >= (converts ? this.#offloadBytesMin : this.#checksumOffloadBytesMin);
+  }
+
   /** crc32c of `data` (a snapshot chunk); `owned` as in preparePut: use the result's `data` afterwards. */
   checksum(data: Uint8Array, owned: boolean): Promise<ChecksumResult> {
     return this.#run({ kind: 'checksum', data }, owned);

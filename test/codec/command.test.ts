@@ -5,7 +5,7 @@
 // CodecError on both sides.
 
 import t from 'tap';
-import { CodecError, crc32c, decodeCommand, encodeCommand } from '../../src/codec/index.js';
+import { COMMAND_PREFIX_BYTES_MAX, CodecError, PUT_DATA_BY_TAIL_BYTES_MIN, crc32c, decodeCommand, encodeCommand, encodeCommandAfter, putPayloadBuffer } from '../../src/codec/index.js';
 import type { Command, Dtype, PageMeta } from '../../src/codec/index.js';
 
 const MIB = 1024 * 1024;
@@ -79,6 +79,64 @@ t.test('a put of two 32 MiB pages round-trips intact', async (t) => {
   t.equal(crc32c(decoded.pages[0].data), crc32c(first), 'the first page is intact');
   t.equal(crc32c(decoded.pages[1].data), crc32c(second), 'the second page is intact');
   t.equal(decoded.pages[1].meta.crc32c, crc32c(second), 'metadata kept');
+});
+
+t.test('encodeCommandAfter: encodeCommand behind a prefix, byte for byte, the payload copied once into a buffer of its own', async (t) => {
+  const sizes = [0, 1, PUT_DATA_BY_TAIL_BYTES_MIN - 1, PUT_DATA_BY_TAIL_BYTES_MIN, 0xffff, 0x10000, MIB + 3, 2 * MIB];
+  const commands: Command[] = sizes.map((bytes, n) => {
+    const data = Uint8Array.from({ length: bytes }, (_, i) => (i * 7 + n) & 0xff);
+    const extra: Partial<PageMeta> = n % 2 === 0 ? { parentKey: key(n + 1), ttlMs: 2 ** 33 } : { crc32c: 0xffff_ffff, createdAtMs: 5 };
+    return { op: 'put', pages: [page(n, data, extra)] };
+  });
+  // Not the put path: several pages, a view at an odd offset, other operations.
+  const big = new Uint8Array(3 * PUT_DATA_BY_TAIL_BYTES_MIN).fill(3);
+  commands.push({ op: 'put', pages: [page(20, big), page(21, big)] });
+  commands.push({ op: 'put', pages: [page(22, big.subarray(1, 1 + PUT_DATA_BY_TAIL_BYTES_MIN))] });
+  commands.push({ op: 'delete', ns: 'a', keys: [key(1)] }, { op: 'noop' }, { op: 'put', pages: [] });
+  for (const [i, command] of commands.entries()) {
+    const expected = encodeCommand(command);
+    for (const prefix of [0, 9]) {
+      const out = encodeCommandAfter(prefix, command);
+      t.equal(out.byteLength, prefix + expected.byteLength, `command ${i}, prefix ${prefix}: length`);
+      t.ok(Buffer.from(out.buffer, out.byteOffset + prefix, expected.byteLength).equals(expected), `command ${i}, prefix ${prefix}: bytes`);
+      t.equal(out.byteOffset, 0, `command ${i}: a buffer of its own`);
+      t.equal(out.buffer.byteLength, out.byteLength, `command ${i}: exactly sized`);
+    }
+  }
+  t.throws(() => encodeCommandAfter(9, { op: 'put', pages: [page(1, big, { dtype: 'fp8' as Dtype })] }), CodecError, 'checks fields as encodeCommand');
+});
+
+t.test('putPayloadBuffer: the first encodeCommandAfter writes the head in front of the payload, copying nothing', async (t) => {
+  const meta = page(1, new Uint8Array(0), { parentKey: key(2), ttlMs: 5 }).meta;
+  for (const bytes of [PUT_DATA_BY_TAIL_BYTES_MIN, 0x10000, 2 * MIB + 1]) {
+    const data = putPayloadBuffer(meta, bytes);
+    t.equal(data.byteLength, bytes);
+    data.fill(bytes & 0xff);
+    const command: Command = { op: 'put', pages: [{ meta: { ...meta, bytes, crc32c: 0xffff_ffff, createdAtMs: 2 ** 40 }, data }] };
+    const expected = encodeCommand(command);
+    const first = encodeCommandAfter(COMMAND_PREFIX_BYTES_MAX, command);
+    t.equal(first.buffer, data.buffer, `${bytes}: the payload's own buffer`);
+    t.equal(first.byteOffset + first.byteLength, data.byteOffset + data.byteLength, 'ending with the payload');
+    t.ok(Buffer.from(first.subarray(COMMAND_PREFIX_BYTES_MAX)).equals(expected), 'encodeCommand\'s bytes behind the prefix');
+    const second = encodeCommandAfter(9, command);
+    t.not(second.buffer, data.buffer, 'a second encoding copies: the room went to the first');
+    t.ok(Buffer.from(second.subarray(9)).equals(expected), 'the same bytes');
+    t.ok(Buffer.from(first.subarray(COMMAND_PREFIX_BYTES_MAX)).equals(expected), 'and the first is left as it was');
+  }
+  // Room sized for other fields than the command holds (a longer namespace): copied, not overrun.
+  const data = putPayloadBuffer({ ns: '', key: new Uint8Array(0), shape: [] }, PUT_DATA_BY_TAIL_BYTES_MIN);
+  const command: Command = { op: 'put', pages: [page(3, data, { ns: 'n'.repeat(300), shape: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] })] };
+  const out = encodeCommandAfter(9, command);
+  t.not(out.buffer, data.buffer, 'too little room: a buffer of its own');
+  t.ok(Buffer.from(out.subarray(9)).equals(encodeCommand(command)), 'with the same bytes');
+});
+
+t.test('long strings encode after a large payload (msgpackr writes them with Buffer#utf8Write)', async (t) => {
+  const ns = 'n'.repeat(128);
+  const big: Command = { op: 'put', pages: [page(1, new Uint8Array(PUT_DATA_BY_TAIL_BYTES_MIN), { ns })] };
+  t.equal((decodeCommand(encodeCommand(big)) as { pages: { meta: PageMeta }[] }).pages[0]!.meta.ns, ns, 'a large page into a 128-character namespace');
+  t.same(decodeCommand(encodeCommand({ op: 'drop-ns', ns })), { op: 'drop-ns', ns }, 'and the next command with that namespace');
+  t.ok(decodeCommand(encodeCommandAfter(9, big).subarray(9)), 'and the proposal path');
 });
 
 t.test('malformed commands are refused on both sides', async (t) => {

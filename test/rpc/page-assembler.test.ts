@@ -1,7 +1,7 @@
 // Proves the PutPages framing rules of src/rpc/page-assembler.ts without a server: pages arrive
 // whole in one message (used in place, no copy, marked not owned so it is never moved to a
 // worker thread) or in chunks (copied into one buffer of its own sized from the validated meta,
-// marked owned), and every framing error has its code: a stream that ends or a page that
+// marked owned, or into the buffer the caller gives for it, not owned), and every framing error has its code: a stream that ends or a page that
 // begins mid-page (KVC_INCOMPLETE_PAGE), more bytes than declared (KVC_SHAPE_MISMATCH), data
 // before any meta (KVC_CODEC), a message over the client message limit, and more pages than the
 // keys-per-request limit. The checksum is not the assembler's: a page with a wrong one comes out
@@ -52,6 +52,32 @@ t.test('whole and chunked pages', async (t) => {
   t.equal(assembler.push({ meta: withEmptyMeta.meta, data: Buffer.alloc(0), last: false }), undefined, 'a meta message may carry no data');
   t.ok(assembler.push({ meta: null, data: withEmptyMeta.data, last: true }));
   assembler.finish();
+});
+
+t.test('a chunked page goes into the buffer the caller gives, not owned; a whole one stays in place', async (t) => {
+  const given: Uint8Array[] = [];
+  const assembler = new PageAssembler((meta) => {
+    if (meta.bytes < 500) return undefined;
+    const room = new Uint8Array(16 + meta.bytes);
+    given.push(room.subarray(16));
+    return given.at(-1);
+  });
+  const single = page(1, 600);
+  t.equal(assembler.push({ meta: single.meta, data: single.data, last: true })?.data, single.data, 'one message: in place, no buffer asked for');
+  t.equal(given.length, 0);
+  const chunked = page(2, 1000);
+  const parts = chunks(chunked, 600);
+  assembler.push(parts[0]!);
+  const done = assembler.push(parts[1]!);
+  t.equal(done?.data, given[0], 'assembled into the given buffer');
+  t.same(Buffer.from(done!.data), chunked.data, 'with every byte');
+  t.equal(done?.owned, false, 'which the assembler does not own (a view: never moved to a worker)');
+  const small = page(3, 300);
+  const own = chunks(small, 200);
+  assembler.push(own[0]!);
+  t.equal(assembler.push(own[1]!)?.owned, true, 'no buffer given: its own');
+  const wrongSize = new PageAssembler(() => new Uint8Array(3));
+  t.throws(() => wrongSize.push(chunks(chunked, 600)[0]!), { message: /size its meta declares/ }, 'a given buffer of another size is a bug');
 });
 
 t.test('framing errors', async (t) => {

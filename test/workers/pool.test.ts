@@ -206,6 +206,10 @@ t.test('NUMA: the CPUs of the asked node, none for a node that is not there', as
 t.test('default thresholds: small jobs inline; a checksum alone inline below 16 MiB with the addon', async (t) => {
   const pool = new WorkPool({ threads: 1 });
   t.teardown(() => pool.close());
+  t.equal(pool.offloadsPreparePut(LIMITS.pool.offloadBytesMin - 4, true), false, 'offloadsPreparePut: a small conversion stays inline');
+  t.equal(pool.offloadsPreparePut(LIMITS.pool.offloadBytesMin, true), true, 'a 1 MiB conversion goes to a worker');
+  t.equal(pool.offloadsPreparePut(LIMITS.pool.offloadBytesMin, false), !nativeStatus().loaded, 'a 1 MiB checksum alone: inline with the addon');
+  t.equal(WorkPool.inline().offloadsPreparePut(64 * LIMITS.pool.offloadBytesMin, true), false, 'a pool without threads never offloads');
   const small = new Uint8Array(LIMITS.pool.offloadBytesMin - 4);
   t.ok((await pool.preparePut(job(small, 'fp32>fp16'), true)).ok);
   t.equal(small.byteLength, LIMITS.pool.offloadBytesMin - 4, 'a conversion below 1 MiB runs inline');
@@ -260,5 +264,6 @@ t.test('options and close', async (t) => {
   t.equal(pool.status().running, 0, 'no thread after close');
   const after = await pool.preparePut(job(new Uint8Array(16), undefined), true);
   t.ok(after.ok, 'a closed pool still answers, inline');
+  t.equal(pool.offloadsPreparePut(1 << 20, true), false, 'and says so');
   await pool.close();
 });
