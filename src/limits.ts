@@ -238,7 +238,7 @@ export interface AllocatorLimits {
   trimThresholdBytes: number;
   /** Added to every heap growth. */
   topPadBytes: number;
-  /** How often a member hands every free heap page back to the kernel (malloc_trim), those in the middle of the heap too. */
+  /** How often a member looks whether to hand every free heap page back to the kernel (malloc_trim, also those in the middle of the heap): it does when it applied nothing since its last look. */
   trimIntervalMs: number;
 }
 
@@ -447,9 +447,9 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
   // settings (trim thresholds from 64 MiB to 1 GiB measured alike). Pages are at most 32 MiB, so
   // they all come from the heap. The heap only shrinks from its top, so one live buffer near the
   // top kept every free page below it resident: after `kvc bench --pages 64` a member held
-  // 100-200 MiB of free heap. Every trimIntervalMs the member hands those pages back (a few ms;
-  // a page reused later faults once more), which bounds what the tuning adds to its RSS
-  // (docs/BENCHMARKS.md, "kvc start-up and member memory").
+  // 100-200 MiB of free heap. At the first trimIntervalMs in which it applied nothing, the member
+  // hands those pages back (a few ms; src/member/allocator-trim.ts), which bounds what the tuning
+  // adds to its RSS (docs/BENCHMARKS.md, "kvc start-up and member memory").
   allocator: {
     mmapThresholdBytes: 32 * MIB,
     trimThresholdBytes: 128 * MIB,
