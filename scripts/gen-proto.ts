@@ -93,8 +93,12 @@ interface ProtobufFull {
     loadSync(files: string[], options: { keepCase: boolean }): { resolveAll(): ReflectedRoot };
   };
 }
+interface ReflectedType {
+  fullName: string;
+  fieldsArray?: { resolvedType: ReflectedType | null }[];
+}
 interface ReflectedRoot {
-  lookupService(name: string): { methodsArray: { name: string; resolvedRequestType: { fullName: string } | null; resolvedResponseType: { fullName: string } | null }[] };
+  lookupService(name: string): { methodsArray: { name: string; resolvedRequestType: ReflectedType | null; resolvedResponseType: ReflectedType | null }[] };
 }
 
 /** The client's services (src/client calls every method of these). */
@@ -124,25 +128,71 @@ function pbjsStaticCode(): string {
   return result.stdout;
 }
 
-/** Each client RPC's request and response message names, by service and method, as proto-loader resolves them. */
-function clientServiceTable(): Record<string, Record<string, [string, string]>> {
+/** The client's services as proto-loader resolves them (the same protobufjs, found from @grpc/proto-loader, with its include-path resolution). */
+function clientReflection(): ReflectedRoot {
   const fromLoader = createRequire(createRequire(import.meta.url).resolve('@grpc/proto-loader'));
   const protobuf = fromLoader('protobufjs') as ProtobufFull;
   const includeDirs = PROTO_LOADER_OPTIONS.includeDirs ?? [];
   const root = new protobuf.Root();
   // As proto-loader's include-path resolver: the first include directory that holds the file.
   root.resolvePath = (_origin, target) => includeDirs.map((dir) => path.join(dir, target)).find((file) => existsSync(file)) ?? target;
-  const resolved = root.loadSync([...CLIENT_PROTO_FILES], { keepCase: PROTO_LOADER_OPTIONS.keepCase === true }).resolveAll();
-  const local = (type: { fullName: string } | null): string => {
-    assert.ok(type !== null && type.fullName.startsWith(`.${CLIENT_PACKAGE}.`), `a client RPC's types live in ${CLIENT_PACKAGE}`);
-    return type.fullName.slice(CLIENT_PACKAGE.length + 2);
-  };
+  return root.loadSync([...CLIENT_PROTO_FILES], { keepCase: PROTO_LOADER_OPTIONS.keepCase === true }).resolveAll();
+}
+
+/** A client message's name in the static code (kvcache.v1.X -> X). */
+function localName(type: { fullName: string } | null): string {
+  assert.ok(type !== null && type.fullName.startsWith(`.${CLIENT_PACKAGE}.`), `a client RPC's types live in ${CLIENT_PACKAGE}`);
+  return type.fullName.slice(CLIENT_PACKAGE.length + 2);
+}
+
+/** Each client RPC's request and response message names, by service and method. */
+function clientServiceTable(root: ReflectedRoot): Record<string, Record<string, [string, string]>> {
   return Object.fromEntries(
     CLIENT_SERVICES.map((service) => [
       service,
-      Object.fromEntries(resolved.lookupService(service).methodsArray.map((m) => [m.name, [local(m.resolvedRequestType), local(m.resolvedResponseType)]])),
+      Object.fromEntries(root.lookupService(service).methodsArray.map((m) => [m.name, [localName(m.resolvedRequestType), localName(m.resolvedResponseType)]])),
     ]),
   );
+}
+
+/**
+ * Which functions of each message's static code the client runs: encode and fromObject for the
+ * messages a request holds (the request types and every message type under their fields), decode
+ * and toObject for those a response holds. Enums have no functions.
+ */
+function clientDirections(root: ReflectedRoot): Map<string, Set<string>> {
+  const directions = new Map<string, Set<string>>();
+  const visit = (type: ReflectedType | null, functions: readonly string[]): void => {
+    if (type === null || type.fieldsArray === undefined) return;
+    const name = localName(type);
+    const kept = directions.get(name) ?? new Set<string>();
+    if (functions.every((fn) => kept.has(fn))) return;
+    directions.set(name, kept);
+    for (const fn of functions) kept.add(fn);
+    for (const field of type.fieldsArray) visit(field.resolvedType, functions);
+  };
+  for (const service of CLIENT_SERVICES) {
+    for (const method of root.lookupService(service).methodsArray) {
+      visit(method.resolvedRequestType, ['encode', 'fromObject']);
+      visit(method.resolvedResponseType, ['decode', 'toObject']);
+    }
+  }
+  return directions;
+}
+
+/** pbjs's per-message functions, one match each: `Name.fn = function fn(` to its closing `};` (both at the messages' indentation). */
+const MESSAGE_FUNCTION = /^( +)(\w+)\.(encode|decode|fromObject|toObject) = function \3\([\s\S]*?\n\1\};\n/gm;
+
+/** `code` without the message functions the client never runs (a request type's decoder, a response type's encoder). */
+function withoutUnusedFunctions(code: string, directions: Map<string, Set<string>>): string {
+  let removed = 0;
+  const pruned = code.replace(MESSAGE_FUNCTION, (whole: string, _indent: string, type: string, fn: string) => {
+    if (directions.get(type)?.has(fn) === true) return whole;
+    removed++;
+    return '';
+  });
+  assert.ok(removed > 0, "pbjs's message functions were found (the pattern still matches its output)");
+  return pruned;
 }
 
 /**
@@ -156,11 +206,15 @@ function clientCodecSource(): string {
   const rootLine = 'var $root = $protobuf.roots["default"] || ($protobuf.roots["default"] = {});';
   const tail = 'module.exports = $root;';
   assert.ok(code.includes(head) && code.includes(rootLine) && code.trimEnd().endsWith(tail), 'pbjs wrote the commonjs module this script knows how to wrap');
-  const body = code.slice(code.indexOf(head) + head.length, code.lastIndexOf(tail)).replace(rootLine, 'var $root = {};').trim();
+  const root = clientReflection();
+  // Every `kvc` call parses this code: what the client never runs (about half) is left out.
+  const body = withoutUnusedFunctions(code.slice(code.indexOf(head) + head.length, code.lastIndexOf(tail)), clientDirections(root))
+    .replace(rootLine, 'var $root = {};')
+    .trim();
   return [
     '// Generated by scripts/gen-proto.ts (npm run gen:proto) from proto/ with protobufjs-cli\'s pbjs; do not edit.',
-    `// ${CLIENT_PROTO_FILES.join(' and ')} as protobufjs static code (encode, decode, fromObject, toObject per`,
-    "// message; field names as PROTO_LOADER_OPTIONS makes them), which src/client runs instead of parsing .proto",
+    `// ${CLIENT_PROTO_FILES.join(' and ')} as protobufjs static code (encode and fromObject for what requests hold,`,
+    "// decode and toObject for what responses hold; field names as PROTO_LOADER_OPTIONS makes them), which src/client runs instead of parsing .proto",
     '// text or generating the same functions by reflection at every start of a `kvc` call.',
     '// @ts-nocheck',
     '',
@@ -171,7 +225,7 @@ function clientCodecSource(): string {
     '}',
     '',
     '/** Each client RPC\'s [request, response] message names, by service and method. */',
-    `export const CLIENT_SERVICES: Record<string, Record<string, [string, string]>> = ${JSON.stringify(clientServiceTable(), null, 2)};`,
+    `export const CLIENT_SERVICES: Record<string, Record<string, [string, string]>> = ${JSON.stringify(clientServiceTable(root), null, 2)};`,
     '',
   ].join('\n');
 }
