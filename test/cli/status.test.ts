@@ -69,7 +69,8 @@ t.test('kvc status: watch feed and shared memory; --watch with rates from /metri
   const traffic = (async () => {
     for (let i = 2; watching && i < 200; i++, rounds++) {
       await client.putPages([page(i)]);
-      for await (const _ of client.getPages(NS, [key(i)])) void _;
+      // Pinned: the client learns member 2 from Status answers and may read from it otherwise.
+      for await (const _ of client.getPages(NS, [key(i)], { endpoint: cluster.addresses.get(1)! })) void _;
       await client.lookup(NS, [key(i), key(255)]);
     }
   })();
