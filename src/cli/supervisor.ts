@@ -4,6 +4,10 @@
 // exits some other way, an 'exit' hook kills what is left; and if this process is killed outright,
 // each child sees its IPC channel close and stops by itself (see commands/start.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** bin/kvc.js, which member processes run (from dist/cli or a bundle of it: both two folders below the root). */
+export const KVC_BIN = fileURLToPath(new URL('../../bin/kvc.js', import.meta.url));
 
 export interface ChildExit {
   code: number | null;

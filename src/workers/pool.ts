@@ -294,9 +294,13 @@ function wholeArrayBuffer(data: Uint8Array): boolean {
   return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
 }
 
-/** pool-worker next to this file, with this file's extension (.ts when run from source). */
+/**
+ * src/workers/pool-worker (or dist/workers/), with this file's extension (.ts when run from
+ * source). Named through the folder so that a bundle of this code two folders below the root
+ * (dist/bundle, scripts/build-dist.mjs) finds it too.
+ */
 function defaultWorkerUrl(): URL {
-  return new URL(`./pool-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
+  return new URL(`../workers/pool-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 }
 
 /** An execArgv entry that already loads TypeScript: `--import tsx`, tsx by path, ts-node, tap's plugin. */

@@ -1,15 +1,16 @@
 // Proves how bin/kvc.js picks what to run: the compiled dist/ while no file under src/ is newer
-// than dist/BUILD-STAMP, the TypeScript sources through tsx when a source is newer, when there
-// is no stamp, or when KVC_FROM_SOURCE=1. Runs the real bin/kvc.js from a copy in a temp tree
+// than dist/BUILD-STAMP (its bundle of the CLI, dist/bundle, when there is one), the TypeScript
+// sources through tsx when a source is newer, when there is no stamp, or when KVC_FROM_SOURCE=1. Runs the real bin/kvc.js from a copy in a temp tree
 // whose dist/ and src/ entry points only say which one ran; node_modules is linked to ours (tsx).
 // Then, when this checkout's dist/ is built and fresh (CI: `npm ci` builds it), the real
 // `kvc --version` runs from it.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { bundleCli } from '../../scripts/build-dist.mjs';
 import { childEnv } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,6 +51,14 @@ t.test('dist/ while it is fresh, src/ otherwise', async (t) => {
   t.match(fresh.stderr, /running dist\//);
   t.equal(runBin(bin, { KVC_FROM_SOURCE: '1' }).stdout, 'src\n', 'KVC_FROM_SOURCE=1 forces the sources');
 
+  // The build's bundle of the CLI, when it made one, is preferred to dist/cli/main.js.
+  mkdirSync(path.join(tree, 'dist', 'bundle'));
+  writeFileSync(path.join(tree, 'dist', 'bundle', 'main.js'), "console.log('bundle');\n");
+  const bundled = runBin(bin, {});
+  t.equal(bundled.stdout, 'bundle\n', 'fresh, with a bundle: the bundle');
+  t.match(bundled.stderr, /running dist\/bundle/);
+  t.equal(runBin(bin, { KVC_FROM_SOURCE: '1' }).stdout, 'src\n', 'KVC_FROM_SOURCE=1 still forces the sources');
+
   utimesSync(source, new Date(), new Date());
   t.equal(runBin(bin, {}).stdout, 'src\n', 'an edited source is never shadowed by stale JavaScript');
 });
@@ -61,4 +70,22 @@ t.test('this checkout\'s compiled kvc runs', { skip: existsSync(stampFile) ? fal
   t.equal(result.stdout, '0.1.0\n');
   if (/running dist\//.test(result.stderr)) t.pass('ran from dist/');
   else t.match(result.stderr, /running src\//, 'a source edited since the build: ran from src/');
+});
+
+t.test('the build bundles the CLI: an entry and its imports in a few files, split at dynamic imports', async (t) => {
+  const tree = mkdtempSync(path.join(os.tmpdir(), 'kvc-bundle-'));
+  t.teardown(() => rmSync(tree, { recursive: true, force: true }));
+  writeFileSync(path.join(tree, 'package.json'), '{ "type": "module" }\n');
+  mkdirSync(path.join(tree, 'src'));
+  writeFileSync(path.join(tree, 'src', 'main.js'), "import { a } from './a.js';\nconst { b } = await import('./b.js');\nconsole.log(a + b);\n");
+  writeFileSync(path.join(tree, 'src', 'a.js'), "export const a = 'a';\n");
+  writeFileSync(path.join(tree, 'src', 'b.js'), "export const b = 'b';\n");
+  const out = path.join(tree, 'bundle');
+  t.equal(bundleCli(path.join(tree, 'src', 'main.js'), out), true);
+  const files = readdirSync(out).sort();
+  t.ok(files.includes('main.js') && files.length === 2, `main.js and the dynamically imported part: ${files.join(', ')}`);
+  const ran = spawnSync(process.execPath, [path.join(out, 'main.js')], { encoding: 'utf8', timeout: 30_000 });
+  t.equal(ran.stdout, 'ab\n', 'the bundle runs as the sources did');
+  t.equal(bundleCli(path.join(tree, 'src', 'missing.js'), out), false, 'a failed bundle says so');
+  t.notOk(existsSync(out), 'and leaves no half-made bundle behind');
 });
