@@ -31,7 +31,7 @@ import {
 } from './fields.js';
 import { CodecError } from './codec-error.js';
 import { isDtype, type Dtype } from '../bytes/index.js';
-import { FormatTag, describe, packTuple, unpackTuple } from './msgpack.js';
+import { CONTAINER_HEADER_BYTES_MAX, FormatTag, NUMBER_BYTES_MAX, STRING_BYTES_PER_UNIT_MAX, describe, packTuple, unpackTuple } from './msgpack.js';
 
 export type { Dtype } from '../bytes/index.js';
 
@@ -190,10 +190,6 @@ const EMPTY = new Uint8Array(0);
 
 /** The most bytes a caller of encodeCommandAfter puts in front of a command (a proposal's header: 9). */
 export const COMMAND_PREFIX_BYTES_MAX = 16;
-/** msgpack bounds for the room of a put's head: a container or bin header, a number, UTF-8 bytes per UTF-16 unit. */
-const CONTAINER_HEADER_BYTES_MAX = 5;
-const NUMBER_BYTES_MAX = 9;
-const UTF8_BYTES_PER_UNIT_MAX = 3;
 /** The longest dtype name (Dtype), bounded generously. */
 const DTYPE_CHARS_MAX = 8;
 /** Numbers of a page tuple (tokens, bytes, crc32c, createdAtMs, ttlMs) and the record's (tag, op). */
@@ -222,10 +218,10 @@ const roomBefore = new WeakMap<Uint8Array, number>();
  */
 export function putPayloadBuffer(fields: PutHeadFields, bytes: number): Uint8Array {
   let room = COMMAND_PREFIX_BYTES_MAX + 3 * CONTAINER_HEADER_BYTES_MAX + RECORD_NUMBERS * NUMBER_BYTES_MAX;
-  room += CONTAINER_HEADER_BYTES_MAX + UTF8_BYTES_PER_UNIT_MAX * fields.ns.length;
+  room += CONTAINER_HEADER_BYTES_MAX + STRING_BYTES_PER_UNIT_MAX * fields.ns.length;
   room += CONTAINER_HEADER_BYTES_MAX + fields.key.byteLength;
   room += CONTAINER_HEADER_BYTES_MAX + (fields.parentKey?.byteLength ?? 0);
-  room += CONTAINER_HEADER_BYTES_MAX + UTF8_BYTES_PER_UNIT_MAX * DTYPE_CHARS_MAX;
+  room += CONTAINER_HEADER_BYTES_MAX + STRING_BYTES_PER_UNIT_MAX * DTYPE_CHARS_MAX;
   room += CONTAINER_HEADER_BYTES_MAX + NUMBER_BYTES_MAX * fields.shape.length;
   room += PAGE_NUMBERS * NUMBER_BYTES_MAX + CONTAINER_HEADER_BYTES_MAX;
   const slow = Buffer.allocUnsafeSlow(room + bytes);

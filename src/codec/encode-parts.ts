@@ -21,7 +21,7 @@
 // done with the parts; the Raft log never modifies an entry's data (Transport.send's contract).
 import { EntryType, MessageType, type Entry, type Message } from '../raft/index.js';
 import { readArray, readBool, readBytes, readEnum, readNodeId, readUint } from './fields.js';
-import { FormatTag } from './msgpack.js';
+import { CONTAINER_HEADER_BYTES_MAX, FormatTag, NUMBER_BYTES_MAX } from './msgpack.js';
 import { encodeEntry, encodeMessage } from './raft-codec.js';
 
 /** An encoding's bytes as buffers in order; `byteLength` is their total. */
@@ -62,9 +62,6 @@ const FIXINT_END = 0x80;
 const UINT8_END = 0x100;
 const UINT16_END = 0x10000;
 const UINT32_MAX = 0xffff_ffff;
-/** Bounds used to size the header buffer: a number, a container header (array or bin). */
-const NUMBER_BYTES_MAX = 9;
-const HEADER_BYTES_MAX = 5;
 
 /**
  * `m` encoded as encodeMessage encodes it, with the data of every entry of at least
@@ -110,7 +107,7 @@ export function encodeEntryParts(e: Entry): EncodedParts {
     const bytes = encodeEntry(e);
     return { parts: [bytes], byteLength: bytes.byteLength };
   }
-  const writer = new HeaderWriter(HEADER_BYTES_MAX + 4 * NUMBER_BYTES_MAX + HEADER_BYTES_MAX);
+  const writer = new HeaderWriter(CONTAINER_HEADER_BYTES_MAX + 4 * NUMBER_BYTES_MAX + CONTAINER_HEADER_BYTES_MAX);
   writer.arrayHeader(ENTRY_RECORD_ELEMENTS);
   writer.uint(FormatTag.Entry);
   writeEntryFields(writer, e, 'entry');
@@ -134,13 +131,13 @@ function hasLargeData(e: Entry): boolean {
 
 /** An upper bound of the bytes written inline for `m` (everything but by-reference data). */
 function headerBytesMax(m: Message, entries: Entry[]): number {
-  let bytes = HEADER_BYTES_MAX + 7 * NUMBER_BYTES_MAX + HEADER_BYTES_MAX;
+  let bytes = CONTAINER_HEADER_BYTES_MAX + 7 * NUMBER_BYTES_MAX + CONTAINER_HEADER_BYTES_MAX;
   for (const e of entries) {
-    bytes += HEADER_BYTES_MAX + 3 * NUMBER_BYTES_MAX + HEADER_BYTES_MAX;
+    bytes += CONTAINER_HEADER_BYTES_MAX + 3 * NUMBER_BYTES_MAX + CONTAINER_HEADER_BYTES_MAX;
     if (!hasLargeData(e) && e instanceof Object && e.data instanceof Uint8Array) bytes += e.data.byteLength;
   }
   const contextBytes = m.context instanceof Uint8Array ? m.context.byteLength : 0;
-  return bytes + 4 * NUMBER_BYTES_MAX + HEADER_BYTES_MAX + contextBytes;
+  return bytes + 4 * NUMBER_BYTES_MAX + CONTAINER_HEADER_BYTES_MAX + contextBytes;
 }
 
 /** Writes msgpack into one buffer and collects parts: runs of that buffer and by-reference data. */

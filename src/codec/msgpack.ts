@@ -52,11 +52,11 @@ const PRESIZE_THRESHOLD_BYTES = 64 * 1024;
 const SCRATCH_BYTES = 8192;
 /** Slack on top of the size bound: msgpackr keeps a few bytes of headroom at the end of its buffer. */
 const PRESIZE_SLACK_BYTES = 4096;
-/** Upper bounds of msgpack encodings: a header byte plus up to 4 length bytes, a float64 number. */
-const CONTAINER_HEADER_BYTES_MAX = 5;
-const NUMBER_BYTES_MAX = 9;
+/** Upper bounds of msgpack encodings: a header byte plus up to 4 length bytes, a float64 number (the codec's size bounds all use these). */
+export const CONTAINER_HEADER_BYTES_MAX = 5;
+export const NUMBER_BYTES_MAX = 9;
 /** msgpackr reserves 3 bytes per UTF-16 unit before it writes a string. */
-const STRING_BYTES_PER_UNIT_MAX = 3;
+export const STRING_BYTES_PER_UNIT_MAX = 3;
 
 /**
  * Encodes a record built by one of the codecs (arrays of numbers, strings, booleans, null and
