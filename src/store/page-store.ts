@@ -713,8 +713,12 @@ export class PageStore {
     if (this.#gcTimer !== undefined) clearInterval(this.#gcTimer);
     await this.#gcRun?.catch(() => undefined);
     await this.#applyTail;
-    await this.#blobs.close();
-    await this.#db.close();
+    try {
+      await this.#blobs.close();
+    } finally {
+      // Whatever the blob files did: LevelDB closes, so its lock and background work end here.
+      await this.#db.close();
+    }
   }
 }
 

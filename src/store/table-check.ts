@@ -30,7 +30,12 @@ interface Handle {
 export async function checkTables(dir: string): Promise<string | undefined> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.ldb') || name.endsWith('.sst')).sort();
   for (const name of names) {
-    const damage = checkTable(await readFile(path.join(dir, name)));
+    const file = await readFile(path.join(dir, name)).catch((error: NodeJS.ErrnoException) => {
+      // Gone since the listing: a table LevelDB deleted (an obsolete one) is none it will read.
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    const damage = file === undefined ? undefined : checkTable(file);
     if (damage !== undefined) return `table ${name}: ${damage}`;
   }
   return undefined;

@@ -5,11 +5,12 @@
 // held by another open (LOCK) is not damage. Also the crash-safety helpers of the rebuild
 // (src/node/store-recovery.ts); the rebuild itself is proved by test/rpc/store-rebuild.test.ts.
 import t from 'tap';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { PageStore, StoreDamagedError } from '../../src/store/index.js';
-import { checkTable } from '../../src/store/table-check.js';
+import { checkTable, checkTables } from '../../src/store/table-check.js';
 import { finishWalSwap, rebuildDamagedStore, storeMissingUnderLog } from '../../src/node/store-recovery.js';
 import { EntryType } from '../../src/raft/index.js';
 import { Wal } from '../../src/wal/index.js';
@@ -63,6 +64,17 @@ t.test('a flipped byte in a table block', async (t) => {
   const badFooter = Buffer.from(clean);
   badFooter.fill(0xff, badFooter.byteLength - 48, badFooter.byteLength - 8); // varints that never end
   t.match(checkTable(badFooter), /bad footer/);
+});
+
+t.test('a table that vanishes between the listing and its read is none to check', async (t) => {
+  // LevelDB deletes obsolete tables after a compaction; a listing may still name one. A dangling
+  // link stands for it: listed, but reading it fails with ENOENT.
+  const dir = mkdtempSync(join(tmpdir(), 'kvc-tables-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  symlinkSync(join(dir, 'gone'), join(dir, '000099.ldb'));
+  t.equal(await checkTables(dir), undefined);
+  writeFileSync(join(dir, '000100.ldb'), Buffer.alloc(10));
+  t.equal(await checkTables(dir), 'table 000100.ldb: shorter than its footer', 'the tables that are there are still checked');
 });
 
 t.test('a flipped byte in a record of the .log', async (t) => {
