@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { bundleCli } from '../../scripts/build-dist.mjs';
+import { newestMtimeMs } from '../../scripts/newest-mtime.mjs';
 import { childEnv } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -88,4 +89,20 @@ t.test('the build bundles the CLI: an entry and its imports in a few files, spli
   t.equal(ran.stdout, 'ab\n', 'the bundle runs as the sources did');
   t.equal(bundleCli(path.join(tree, 'src', 'missing.js'), out), false, 'a failed bundle says so');
   t.notOk(existsSync(out), 'and leaves no half-made bundle behind');
+});
+
+t.test('the freshness walk finds the newest file however deep, and only files', async (t) => {
+  const tree = mkdtempSync(path.join(os.tmpdir(), 'kvc-walk-'));
+  t.teardown(() => rmSync(tree, { recursive: true, force: true }));
+  mkdirSync(path.join(tree, 'a', 'b'), { recursive: true });
+  const at = (file: string, seconds: number): void => {
+    writeFileSync(path.join(tree, file), '');
+    utimesSync(path.join(tree, file), seconds, seconds);
+  };
+  at('top.ts', 1_000);
+  at(path.join('a', 'mid.ts'), 2_000);
+  at(path.join('a', 'b', 'deep.ts'), 3_000);
+  utimesSync(path.join(tree, 'a', 'b'), 9_000, 9_000);
+  t.equal(newestMtimeMs(tree), 3_000_000, 'the deepest file is the newest; a directory\'s own time does not count');
+  t.equal(newestMtimeMs(path.join(tree, 'a', 'b')), 3_000_000);
 });
