@@ -31,7 +31,7 @@ import {
 } from './fields.js';
 import { CodecError } from './codec-error.js';
 import { isDtype, type Dtype } from '../bytes/index.js';
-import { CONTAINER_HEADER_BYTES_MAX, FormatTag, NUMBER_BYTES_MAX, STRING_BYTES_PER_UNIT_MAX, describe, packTuple, unpackTuple } from './msgpack.js';
+import { BIN32, BIN8, CONTAINER_HEADER_BYTES_MAX, FormatTag, NUMBER_BYTES_MAX, STRING_BYTES_PER_UNIT_MAX, describe, packTuple, unpackTuple } from './msgpack.js';
 
 export type { Dtype } from '../bytes/index.js';
 
@@ -178,9 +178,6 @@ export function encodeCommand(c: Command): Uint8Array {
  * head; smaller data goes through msgpackr with the rest (the same as msgpack.ts's presizing).
  */
 export const PUT_DATA_BY_TAIL_BYTES_MIN = 64 * 1024;
-/** msgpack `bin` headers as msgpackr writes them (the smallest form; bin has no fix form). */
-const BIN8 = 0xc4;
-const BIN32 = 0xc6;
 /** Lengths from here on take bin32 (type byte + 4 length bytes): every put data written by tail. */
 const BIN32_FROM = 0x10000;
 const BIN32_HEADER_BYTES = 5;

@@ -21,7 +21,7 @@
 // done with the parts; the Raft log never modifies an entry's data (Transport.send's contract).
 import { EntryType, MessageType, type Entry, type Message } from '../raft/index.js';
 import { readArray, readBool, readBytes, readEnum, readNodeId, readUint } from './fields.js';
-import { CONTAINER_HEADER_BYTES_MAX, FormatTag, NUMBER_BYTES_MAX } from './msgpack.js';
+import { BIN16, BIN32, BIN8, CONTAINER_HEADER_BYTES_MAX, FormatTag, NUMBER_BYTES_MAX } from './msgpack.js';
 import { encodeEntry, encodeMessage } from './raft-codec.js';
 
 /** An encoding's bytes as buffers in order; `byteLength` is their total. */
@@ -50,9 +50,6 @@ const ARRAY32 = 0xdd;
 const NIL = 0xc0;
 const FALSE = 0xc2;
 const TRUE = 0xc3;
-const BIN8 = 0xc4;
-const BIN16 = 0xc5;
-const BIN32 = 0xc6;
 const UINT8 = 0xcc;
 const UINT16 = 0xcd;
 const UINT32 = 0xce;

@@ -57,6 +57,10 @@ export const CONTAINER_HEADER_BYTES_MAX = 5;
 export const NUMBER_BYTES_MAX = 9;
 /** msgpackr reserves 3 bytes per UTF-16 unit before it writes a string. */
 export const STRING_BYTES_PER_UNIT_MAX = 3;
+/** msgpack `bin` type bytes (the spec's names), for the codecs that write bin headers themselves. */
+export const BIN8 = 0xc4;
+export const BIN16 = 0xc5;
+export const BIN32 = 0xc6;
 
 /**
  * Encodes a record built by one of the codecs (arrays of numbers, strings, booleans, null and

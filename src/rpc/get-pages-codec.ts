@@ -20,6 +20,7 @@
 import assert from 'node:assert/strict';
 import { LIMITS } from '../limits.js';
 import type { GetPagesResponse } from '../proto/index.js';
+import { delimitedBytes, varintBytes, writeVarint } from './protobuf-wire.js';
 
 /** Field tags of GetPagesResponse (cache.proto): (number << 3) | wire type; meta (1) comes from protobufjs. */
 const TAG_DATA = (2 << 3) | 2;
@@ -30,24 +31,6 @@ const FIELD_HEADROOM_BYTES = 64;
 const EMPTY = new Uint8Array(0);
 
 export type Serializer = (value: GetPagesResponse) => Buffer;
-
-/** Bytes of `value` as a protobuf varint (value < 2^53). */
-function varintBytes(value: number): number {
-  let bytes = 1;
-  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) bytes++;
-  return bytes;
-}
-
-function writeVarint(target: Buffer, at: number, value: number): number {
-  let v = value;
-  let position = at;
-  while (v >= 0x80) {
-    target[position++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  target[position++] = v;
-  return position;
-}
 
 /**
  * A GetPagesResponse serializer writing into one reused buffer. `encodeGeneric` is proto-loader's
@@ -66,7 +49,7 @@ export function getPagesResponseSerializer(encodeGeneric: Serializer): Serialize
     const meta = Object.values(small).some((field) => field !== null && field !== undefined) ? encodeGeneric(small as GetPagesResponse) : EMPTY;
     const bytes =
       meta.byteLength +
-      (data.byteLength > 0 ? 1 + varintBytes(data.byteLength) + data.byteLength : 0) +
+      (data.byteLength > 0 ? delimitedBytes(data.byteLength) : 0) +
       (offset > 0 ? 1 + varintBytes(offset) : 0) +
       (last ? 2 : 0);
     // Messages never exceed the client message limit (grpc-js refuses them); larger scratch is a bug.

@@ -22,6 +22,7 @@
 // bytes with protobufjs' on random batches. A member of an older build reads them unchanged.
 import assert from 'node:assert/strict';
 import type { EncodedParts } from '../codec/index.js';
+import { delimitedBytes, varintBytes, writeVarint } from './protobuf-wire.js';
 
 /** A RaftBatch (peer.proto) whose messages are encoded as parts (src/codec encodeMessageParts). */
 export interface OutgoingRaftBatch {
@@ -38,30 +39,6 @@ const TAG_TO = (2 << 3) | 0;
 const TAG_MESSAGES = (3 << 3) | 2;
 const TAG_FROM_ADDRESS = (4 << 3) | 2;
 const TAG_ACCESS_REPORT = (5 << 3) | 2;
-const VARINT_CONTINUE = 0x80;
-
-/** Bytes of `value` as a protobuf varint (0 ≤ value < 2^53). */
-function varintBytes(value: number): number {
-  let bytes = 1;
-  for (let v = value; v >= VARINT_CONTINUE; v = Math.floor(v / VARINT_CONTINUE)) bytes++;
-  return bytes;
-}
-
-function writeVarint(target: Buffer, at: number, value: number): number {
-  let v = value;
-  let position = at;
-  while (v >= VARINT_CONTINUE) {
-    target[position++] = (v % VARINT_CONTINUE) | VARINT_CONTINUE;
-    v = Math.floor(v / VARINT_CONTINUE);
-  }
-  target[position++] = v;
-  return position;
-}
-
-/** A length-delimited field of `length` bytes with its tag and length. */
-function delimitedBytes(length: number): number {
-  return 1 + varintBytes(length) + length;
-}
 
 /** The protobuf encoding of `batch`, in a buffer of its own that grpc-js may keep. */
 export function serializeRaftBatch(batch: OutgoingRaftBatch): Buffer {

@@ -160,8 +160,7 @@ export class WorkPool {
    * (the pool may fail, its queue may fill), which costs that copy, never correctness.
    */
   offloadsPreparePut(bytes: number, converts: boolean): boolean {
-    if (this.#threads === 0 || this.#closed || this.#failed !== undefined) return false;
-    return bytes >= (converts ? this.#offloadBytesMin : this.#checksumOffloadBytesMin);
+    return this.#offloadable(bytes, this.#bytesMin(!converts));
   }
 
   /** crc32c of `data` (a snapshot chunk); `owned` as in preparePut: use the result's `data` afterwards. */
@@ -194,8 +193,7 @@ export class WorkPool {
   }
 
   async #run<J extends PoolJob>(job: J, owned: boolean): Promise<PoolJobResult<J>> {
-    const checksumOnly = job.kind === 'checksum' || job.conversion === undefined;
-    const piscina = this.#target(job.data.byteLength, checksumOnly ? this.#checksumOffloadBytesMin : this.#offloadBytesMin);
+    const piscina = this.#target(job.data.byteLength, this.#bytesMin(job.kind === 'checksum' || job.conversion === undefined));
     if (piscina === undefined) {
       this.#inline++;
       return runJob(job);
@@ -206,9 +204,19 @@ export class WorkPool {
     return this.#offload(piscina, { ...job, data });
   }
 
+  /** The size from which a job goes to a worker: a checksum alone, or a job that converts too. */
+  #bytesMin(checksumOnly: boolean): number {
+    return checksumOnly ? this.#checksumOffloadBytesMin : this.#offloadBytesMin;
+  }
+
+  /** Whether a job of `bytes` would go to a worker, the queue's room apart. */
+  #offloadable(bytes: number, bytesMin: number): boolean {
+    return this.#threads > 0 && !this.#closed && this.#failed === undefined && bytes >= bytesMin;
+  }
+
   /** The pool to send a job of `bytes` to, or undefined to run it inline. */
   #target(bytes: number, bytesMin: number): Piscina | undefined {
-    if (this.#threads === 0 || this.#closed || this.#failed !== undefined || bytes < bytesMin) return undefined;
+    if (!this.#offloadable(bytes, bytesMin)) return undefined;
     const piscina = (this.#piscina ??= this.#start());
     return piscina.queueSize >= LIMITS.pool.queueJobsMax ? undefined : piscina;
   }
