@@ -31,6 +31,8 @@ const PBJS = path.join(ROOT, 'node_modules', 'protobufjs-cli', 'bin', 'pbjs');
 export const GENERATED_DIR = path.join(ROOT, 'src', 'proto', 'generated');
 /** The generator takes about a second; this bounds a hung one. */
 const TIMEOUT_MS = 60_000;
+/** pbjs writes its static code (~0.5 MB) to stdout. */
+const OUTPUT_BYTES_MAX = 64 * 1024 * 1024;
 /** Where the package's message and enum files go: kvcache/v1/<Name>.ts. */
 const PACKAGE_DIR = path.join('kvcache', 'v1');
 
@@ -78,10 +80,7 @@ export function generate(outDir: string): void {
     `--outDir=${outDir}`,
     ...PROTO_FILES,
   ];
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT_MS });
-  if (result.error !== undefined || result.status !== 0) {
-    throw new Error(`proto-loader-gen-types failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
-  }
+  runGenerator('proto-loader-gen-types', args);
   writeFileSync(path.join(outDir, 'index.ts'), indexSource(outDir));
   writeFileSync(path.join(outDir, 'client-codec.ts'), clientCodecSource());
 }
@@ -101,8 +100,8 @@ interface ReflectedRoot {
   lookupService(name: string): { methodsArray: { name: string; resolvedRequestType: ReflectedType | null; resolvedResponseType: ReflectedType | null }[] };
 }
 
-/** The client's services (src/client calls every method of these). */
-export const CLIENT_SERVICES = ['kvcache.v1.CacheService', 'kvcache.v1.AdminService'] as const;
+/** The client's services (src/client calls every method of these); the generated CLIENT_SERVICES table is keyed by them. */
+const CLIENT_SERVICE_NAMES = ['kvcache.v1.CacheService', 'kvcache.v1.AdminService'] as const;
 /** The package every client message lives in: the static code's namespace handed to the client. */
 const CLIENT_PACKAGE = 'kvcache.v1';
 
@@ -123,8 +122,13 @@ function pbjsStaticCode(): string {
     ...(PROTO_LOADER_OPTIONS.includeDirs ?? []).map((dir) => `--path=${path.relative(ROOT, dir)}`),
     ...CLIENT_PROTO_FILES.map((file) => path.join(path.relative(ROOT, PROTO_DIR), file)),
   ];
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
-  if (result.error !== undefined || result.status !== 0) throw new Error(`pbjs failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
+  return runGenerator('pbjs', args);
+}
+
+/** Runs a generator script (`args[0]`) with this Node from the repository root; its stdout, or a throw saying why it failed. */
+function runGenerator(name: string, args: string[]): string {
+  const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: OUTPUT_BYTES_MAX });
+  if (result.error !== undefined || result.status !== 0) throw new Error(`${name} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
   return result.stdout;
 }
 
@@ -148,7 +152,7 @@ function localName(type: { fullName: string } | null): string {
 /** Each client RPC's request and response message names, by service and method. */
 function clientServiceTable(root: ReflectedRoot): Record<string, Record<string, [string, string]>> {
   return Object.fromEntries(
-    CLIENT_SERVICES.map((service) => [
+    CLIENT_SERVICE_NAMES.map((service) => [
       service,
       Object.fromEntries(root.lookupService(service).methodsArray.map((m) => [m.name, [localName(m.resolvedRequestType), localName(m.resolvedResponseType)]])),
     ]),
@@ -171,7 +175,7 @@ function clientDirections(root: ReflectedRoot): Map<string, Set<string>> {
     for (const fn of functions) kept.add(fn);
     for (const field of type.fieldsArray) visit(field.resolvedType, functions);
   };
-  for (const service of CLIENT_SERVICES) {
+  for (const service of CLIENT_SERVICE_NAMES) {
     for (const method of root.lookupService(service).methodsArray) {
       visit(method.resolvedRequestType, ['encode', 'fromObject']);
       visit(method.resolvedResponseType, ['decode', 'toObject']);

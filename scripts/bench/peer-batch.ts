@@ -16,6 +16,7 @@ import { tuneAllocator } from '../../src/native/index.js';
 import { EntryType, MessageType, type Message } from '../../src/raft/index.js';
 import { loadProtos } from '../../src/rpc/protos.js';
 import { serializeRaftBatch } from '../../src/rpc/raft-batch-codec.js';
+import { quantile } from './measure.js';
 
 const MIB = 1024 * 1024;
 const FOLLOWERS = [2, 3];
@@ -67,11 +68,6 @@ const WAYS: Record<string, (m: Message) => number> = {
   },
 };
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 export function benchPeerBatch(): PeerBatchResult[] {
   const results: PeerBatchResult[] = [];
   for (const c of CASES) {
@@ -92,7 +88,7 @@ export function benchPeerBatch(): PeerBatchResult[] {
       }
     }
     for (const [name, s] of samples) {
-      results.push({ name, entries: c.entries, entryBytes: c.entryBytes, cpuMsPerMiB: median(s.cpu), wallMsPerMiB: median(s.wall) });
+      results.push({ name, entries: c.entries, entryBytes: c.entryBytes, cpuMsPerMiB: quantile(s.cpu, 0.5), wallMsPerMiB: quantile(s.wall, 0.5) });
     }
   }
   return results;

@@ -39,7 +39,6 @@ function buildTables(): Uint32Array {
  */
 export const NATIVE_CRC32C_MIN_BYTES = 128;
 
-
 /**
  * CRC-32C of `data`. `seed` is the CRC of the bytes before `data` (0, the default, for none), so a
  * checksum can be computed piecewise: `crc32c(b, crc32c(a)) === crc32c(a ‖ b)`.

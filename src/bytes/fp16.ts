@@ -124,7 +124,6 @@ function outputFor<T extends Uint16Array | Float32Array>(dst: T | undefined, len
  */
 export const NATIVE_CONVERT_MIN_ELEMENTS = 64;
 
-
 /** Whether two views share bytes; the addon's kernels need disjoint ranges, so those stay in TypeScript. */
 function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;

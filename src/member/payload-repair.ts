@@ -12,7 +12,6 @@ import { KvcClient } from '../client/index.js';
 import { LIMITS } from '../limits.js';
 import type { ClusterNode } from '../node/index.js';
 
-
 export interface PayloadRepairOptions {
   node: ClusterNode;
   /** The other members' addresses, as of now. */

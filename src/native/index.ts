@@ -34,7 +34,7 @@ export function tuneAllocator(env: NodeJS.ProcessEnv = process.env): { applied: 
   return api().tuneAllocator(env);
 }
 
-/** Hands every free page of the C heap back to the kernel (a member does it every LIMITS.allocator.trimIntervalMs). */
+/** Hands every free page of the C heap back to the kernel (a member does it when quiet: src/member/allocator-trim.ts). */
 export function trimAllocator(): AllocatorTrim {
   return api().trimAllocator();
 }
