@@ -868,6 +868,10 @@ export class ClusterNode {
   /** Closes the store, runs `install` with nothing else using it, and reopens it on every outcome. */
   async #replaceStore(install: (dir: string, minAppliedIndex: number) => Promise<void>): Promise<void> {
     await this.#gate.exclusive(async () => {
+      // A member stopped or crashed meanwhile (stop() and crash() wait for the gate, then close
+      // the store): an install that got the gate after them would reopen LevelDB behind their
+      // back, and the next start of the member would find its lock held.
+      if (this.#closed) throw this.#stoppedError();
       const minAppliedIndex = this.#store.appliedIndex();
       await this.#store.close();
       try {
@@ -876,10 +880,12 @@ export class ClusterNode {
         // The cached pages described the old state (an installed image may lack some of them).
         // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
         this.#tier.clear();
-        this.#store = await ClusterNode.#openStore(this.#config, this.#tier, (events, index) => this.#watchRing.append(events, index));
-        // An installed image skipped the entries between the two indexes: their events are
-        // unknown, so watchers from before it must relist (KVC_WATCH_COMPACTED).
-        if (this.#store.appliedIndex() !== minAppliedIndex) this.#watchRing.reset(this.#store.appliedIndex());
+        if (!this.#closed) {
+          this.#store = await ClusterNode.#openStore(this.#config, this.#tier, (events, index) => this.#watchRing.append(events, index));
+          // An installed image skipped the entries between the two indexes: their events are
+          // unknown, so watchers from before it must relist (KVC_WATCH_COMPACTED).
+          if (this.#store.appliedIndex() !== minAppliedIndex) this.#watchRing.reset(this.#store.appliedIndex());
+        }
       }
     });
   }

@@ -175,6 +175,7 @@ export class PageStore {
   readonly #gcTimer: NodeJS.Timeout | undefined;
   #gcRun: Promise<number> | undefined;
   #closing = false;
+  #closed: Promise<void> | undefined;
   readonly #tier: MemoryTier;
   readonly #checksums: ChunkChecksums | undefined;
   readonly #removalRecordEntries: number;
@@ -708,7 +709,13 @@ export class PageStore {
     return run;
   }
 
-  async close(): Promise<void> {
+  /** Closes the blob files and LevelDB; a second call waits for the first (a member's stop after an install it cut short). */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     this.#closing = true;
     if (this.#gcTimer !== undefined) clearInterval(this.#gcTimer);
     await this.#gcRun?.catch(() => undefined);
