@@ -243,8 +243,12 @@ export class PageStore {
         return new PageStore(db, opened, o, await loadState(db, defaults));
       });
     } catch (error) {
-      await blobs?.close();
-      await db.close();
+      try {
+        await blobs?.close();
+      } finally {
+        // LevelDB closes whatever the blob files did, or its lock outlives this failed open.
+        await db.close();
+      }
       throw error;
     }
   }

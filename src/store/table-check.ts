@@ -9,6 +9,9 @@
 //   every block is followed by a type byte and the masked crc32c of the block and that byte;
 //   the index block's entries (prefix-compressed keys, restart array at its end) each hold the
 //   handle of one data block.
+// Only the tables the MANIFEST names are checked: a compaction cut short (a crash, or a close
+// while it ran) leaves a half-written table that no version references; LevelDB deletes it at
+// open and never reads it, so it is not damage (reading it as such rebuilt a whole store).
 
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,7 +31,11 @@ interface Handle {
 
 /** The first damage found in the tables under `dir`, or undefined when every block verifies. */
 export async function checkTables(dir: string): Promise<string | undefined> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.ldb') || name.endsWith('.sst')).sort();
+  const live = await liveTables(dir);
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((name) => name.endsWith('.ldb') || name.endsWith('.sst'))
+    .filter((name) => live === undefined || live.has(Number.parseInt(name, 10)))
+    .sort();
   for (const name of names) {
     const file = await readFile(path.join(dir, name)).catch((error: NodeJS.ErrnoException) => {
       // Gone since the listing: a table LevelDB deleted (an obsolete one) is none it will read.
@@ -113,9 +120,125 @@ class Reader {
     return undefined;
   }
 
+  /** A length-prefixed slice (a key, the comparator's name). */
+  slice(): Uint8Array | undefined {
+    const length = this.varint();
+    if (length === undefined || this.at + length > this.bytes.byteLength) return undefined;
+    this.at += length;
+    return this.bytes.subarray(this.at - length, this.at);
+  }
+
   handle(): Handle | undefined {
     const offset = this.varint();
     const size = this.varint();
     return offset === undefined || size === undefined ? undefined : { offset, size };
   }
+}
+
+// ---- which tables are live: the MANIFEST named by CURRENT (db/log_format.h, db/version_edit.cc) ----
+
+const LOG_BLOCK_BYTES = 32 * 1024;
+const LOG_HEADER_BYTES = 7;
+const RECORD_FULL = 1;
+const RECORD_FIRST = 2;
+const RECORD_MIDDLE = 3;
+const RECORD_LAST = 4;
+const TAG_COMPARATOR = 1;
+const TAG_LOG_NUMBER = 2;
+const TAG_NEXT_FILE_NUMBER = 3;
+const TAG_LAST_SEQUENCE = 4;
+const TAG_COMPACT_POINTER = 5;
+const TAG_DELETED_FILE = 6;
+const TAG_NEW_FILE = 7;
+const TAG_PREV_LOG_NUMBER = 9;
+
+/**
+ * The numbers of the tables the current version references, or undefined when that cannot be
+ * known (no CURRENT, a MANIFEST that does not read or decode): then every table is checked, and
+ * LevelDB's own open reports a damaged MANIFEST.
+ */
+export async function liveTables(dir: string): Promise<Set<number> | undefined> {
+  const current = await readFile(path.join(dir, 'CURRENT'), 'utf8').catch(() => undefined);
+  const name = current?.endsWith('\n') === true ? current.slice(0, -1) : undefined;
+  if (name === undefined || !/^MANIFEST-\d+$/.test(name)) return undefined;
+  const manifest = await readFile(path.join(dir, name)).catch(() => undefined);
+  if (manifest === undefined) return undefined;
+  const records = logRecords(manifest);
+  if (records === undefined) return undefined;
+  const live = new Set<number>();
+  for (const record of records) if (!applyEdit(record, live)) return undefined;
+  return live;
+}
+
+/** The records of a LevelDB log file; a record cut short at the end is none (LevelDB's reader does the same). */
+function logRecords(file: Uint8Array): Uint8Array[] | undefined {
+  const records: Uint8Array[] = [];
+  let parts: Uint8Array[] | undefined;
+  let at = 0;
+  while (at < file.byteLength) {
+    const left = LOG_BLOCK_BYTES - (at % LOG_BLOCK_BYTES);
+    if (left < LOG_HEADER_BYTES) {
+      at += left; // a block's zero-filled trailer
+      continue;
+    }
+    if (at + LOG_HEADER_BYTES > file.byteLength) break;
+    const view = new DataView(file.buffer, file.byteOffset + at, LOG_HEADER_BYTES);
+    const length = view.getUint16(4, true);
+    const type = view.getUint8(6);
+    if (at + LOG_HEADER_BYTES + length > file.byteLength) break;
+    if (type === 0 && length === 0) {
+      at += left; // preallocated space
+      continue;
+    }
+    const typed = file.subarray(at + 6, at + LOG_HEADER_BYTES + length);
+    const crc = crc32c(typed);
+    if ((((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0) !== view.getUint32(0, true)) return undefined;
+    const data = typed.subarray(1);
+    at += LOG_HEADER_BYTES + length;
+    if (type === RECORD_FULL && parts === undefined) records.push(data);
+    else if (type === RECORD_FIRST && parts === undefined) parts = [data];
+    else if (type === RECORD_MIDDLE && parts !== undefined) parts.push(data);
+    else if (type === RECORD_LAST && parts !== undefined) {
+      records.push(Buffer.concat([...parts, data]));
+      parts = undefined;
+    } else return undefined;
+  }
+  return records;
+}
+
+/** Applies one VersionEdit's new and deleted files to `live`; false when it does not decode. */
+function applyEdit(edit: Uint8Array, live: Set<number>): boolean {
+  const r = new Reader(edit, 0);
+  while (r.at < edit.byteLength) {
+    const tag = r.varint();
+    switch (tag) {
+      case TAG_LOG_NUMBER:
+      case TAG_NEXT_FILE_NUMBER:
+      case TAG_LAST_SEQUENCE:
+      case TAG_PREV_LOG_NUMBER:
+        if (r.varint() === undefined) return false;
+        break;
+      case TAG_COMPARATOR:
+        if (r.slice() === undefined) return false;
+        break;
+      case TAG_COMPACT_POINTER:
+        if (r.varint() === undefined || r.slice() === undefined) return false;
+        break;
+      case TAG_DELETED_FILE: {
+        const number = r.varint() === undefined ? undefined : r.varint();
+        if (number === undefined) return false;
+        live.delete(number);
+        break;
+      }
+      case TAG_NEW_FILE: {
+        const number = r.varint() === undefined ? undefined : r.varint();
+        if (number === undefined || r.varint() === undefined || r.slice() === undefined || r.slice() === undefined) return false;
+        live.add(number);
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
 }

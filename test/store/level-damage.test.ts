@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { PageStore, StoreDamagedError } from '../../src/store/index.js';
-import { checkTable, checkTables } from '../../src/store/table-check.js';
+import { checkTable, checkTables, liveTables } from '../../src/store/table-check.js';
+import { crc32c } from '../../src/codec/index.js';
 import { finishWalSwap, rebuildDamagedStore, storeMissingUnderLog } from '../../src/node/store-recovery.js';
 import { EntryType } from '../../src/raft/index.js';
 import { Wal } from '../../src/wal/index.js';
@@ -75,6 +76,108 @@ t.test('a table that vanishes between the listing and its read is none to check'
   t.equal(await checkTables(dir), undefined);
   writeFileSync(join(dir, '000100.ldb'), Buffer.alloc(10));
   t.equal(await checkTables(dir), 'table 000100.ldb: shorter than its footer', 'the tables that are there are still checked');
+});
+
+t.test('a half-written table that no version references is not damage', async (t) => {
+  // A compaction cut short (a crash, or a close while it ran) leaves its output table behind,
+  // unfinished and named by no MANIFEST edit; LevelDB deletes it at open and never reads it.
+  const dir = await filledStore('orphan', true);
+  const table = readFileSync(only(dir, '.ldb'));
+  const orphan = join(dir, '999999.ldb');
+  writeFileSync(orphan, table.subarray(0, Math.floor(table.byteLength / 2)));
+  t.match(checkTable(readFileSync(orphan)), /bad magic number/, 'the orphan itself would not verify');
+  t.equal(await checkTables(dir), undefined, 'only the live tables are checked');
+  const store = await PageStore.open({ dir });
+  t.teardown(() => store.close());
+  t.ok((await store.getPage(NS, key(PAGES - 1))) !== undefined, 'the store opens and serves');
+  t.notOk(readdirSync(dir).includes('999999.ldb'), 'LevelDB removed the orphan at open');
+});
+
+/** LevelDB log records (db/log_format.h) holding `records`, fragmented across 32 KiB blocks. */
+function logFile(records: Uint8Array[]): Buffer {
+  const out: Buffer[] = [];
+  let at = 0;
+  const fragment = (type: number, data: Uint8Array): void => {
+    const header = Buffer.alloc(7);
+    const crc = crc32c(Buffer.concat([Uint8Array.of(type), data]));
+    header.writeUInt32LE(((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0, 0);
+    header.writeUInt16LE(data.byteLength, 4);
+    header[6] = type;
+    out.push(header, Buffer.from(data));
+    at += 7 + data.byteLength;
+  };
+  for (const record of records) {
+    let rest = record;
+    let first = true;
+    for (;;) {
+      const left = 32768 - (at % 32768);
+      if (left < 7) {
+        out.push(Buffer.alloc(left));
+        at += left;
+        continue;
+      }
+      const take = Math.min(rest.byteLength, left - 7);
+      const last = take === rest.byteLength;
+      fragment(first && last ? 1 : first ? 2 : last ? 4 : 3, rest.subarray(0, take));
+      rest = rest.subarray(take);
+      first = false;
+      if (last) break;
+    }
+  }
+  return Buffer.concat(out);
+}
+
+function varints(...values: number[]): number[] {
+  const out: number[] = [];
+  for (let v of values) {
+    while (v >= 0x80) {
+      out.push((v & 0x7f) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    out.push(v);
+  }
+  return out;
+}
+
+t.test('the live tables are read from the MANIFEST that CURRENT names', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvc-manifest-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.equal(await liveTables(dir), undefined, 'no CURRENT: unknown, so every table is checked');
+  const key = (k: string): number[] => [k.length, ...Buffer.from(k)];
+  const newFile = (level: number, n: number): number[] => [7, ...varints(level, n, 4096), ...key('a'), ...key('z')];
+  // A first edit as large as a snapshot of many files (it spans blocks), then a compaction's edit.
+  const big = [1, ...key('leveldb.BytewiseComparator'), 2, ...varints(5), 3, ...varints(9100), 4, ...varints(2 ** 40), 9, ...varints(0)];
+  for (let n = 10; n < 8010; n++) big.push(...newFile(n % 7, n));
+  const compaction = [5, ...varints(1), ...key('m'), 6, ...varints(0, 10), 6, ...varints(1, 11), ...newFile(1, 9000)];
+  writeFileSync(join(dir, 'CURRENT'), 'MANIFEST-000007\n');
+  const manifest = logFile([Uint8Array.from(big), Uint8Array.from(compaction)]);
+  t.ok(manifest.byteLength > 2 * 32768, 'the first record spans three blocks (first, middle and last fragments)');
+  writeFileSync(join(dir, 'MANIFEST-000007'), manifest);
+  const live = await liveTables(dir);
+  t.equal(live?.size, 8000 - 2 + 1);
+  t.ok(live?.has(9000) === true && live.has(12) && !live.has(10) && !live.has(11), 'new files added, deleted ones gone');
+  writeFileSync(join(dir, 'MANIFEST-000007'), manifest.subarray(0, manifest.byteLength - 3));
+  t.equal((await liveTables(dir))?.has(9000), false, 'a record cut short at the end is none, as LevelDB reads it');
+  const flipped = Buffer.from(manifest);
+  const middle = Math.floor(manifest.byteLength / 2);
+  flipped[middle] = flipped[middle]! ^ 0x41;
+  writeFileSync(join(dir, 'MANIFEST-000007'), flipped);
+  t.equal(await liveTables(dir), undefined, 'a record failing its checksum: unknown');
+  writeFileSync(join(dir, 'MANIFEST-000007'), logFile([Uint8Array.of(8, 1)]));
+  t.equal(await liveTables(dir), undefined, 'an edit with a tag LevelDB does not write: unknown');
+  writeFileSync(join(dir, 'MANIFEST-000007'), logFile([Uint8Array.of(7, 1)]));
+  t.equal(await liveTables(dir), undefined, 'an edit cut inside a field: unknown');
+  // A record that leaves under a header's 7 bytes in its block (zero-filled), then a block of
+  // preallocated zeros (a zero header: the rest of the block is skipped).
+  const name = Array.from({ length: 32768 - 7 - 3 - 3 }, () => 0x61);
+  const padded = logFile([Uint8Array.from([1, ...varints(name.length), ...name]), Uint8Array.from(newFile(0, 1))]);
+  const zeros = Buffer.alloc(32768 - (padded.byteLength % 32768));
+  writeFileSync(join(dir, 'MANIFEST-000007'), Buffer.concat([padded, zeros, logFile([Uint8Array.from(newFile(0, 2))])]));
+  t.same([...((await liveTables(dir)) ?? [])].sort(), [1, 2], 'block trailers and preallocated zeros are skipped');
+  writeFileSync(join(dir, 'CURRENT'), 'MANIFEST-000008\n');
+  t.equal(await liveTables(dir), undefined, 'CURRENT naming a missing MANIFEST: unknown');
+  writeFileSync(join(dir, 'CURRENT'), '../../etc/passwd\n');
+  t.equal(await liveTables(dir), undefined, 'CURRENT naming something else: unknown');
 });
 
 t.test('a flipped byte in a record of the .log', async (t) => {
