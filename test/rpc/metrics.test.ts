@@ -7,22 +7,20 @@
 // GET /metrics is a 404, and the listener closes with the member.
 import t from 'tap';
 import { gatherClusterView } from '../../src/cli/cluster-status.js';
+import { parseMetrics } from '../../src/cli/member-rates.js';
 import { NS, RawClient, type CallError, eventually, pageKey, putPages, startCluster, u8Page } from './helpers.js';
 
 const KIB = 1024;
 
 /** Sample value of `name` with exactly these labels (member label aside); 0 when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const open = line.indexOf('{');
-    const labelText = open === -1 ? '' : line.slice(open + 1, line.lastIndexOf('}'));
-    const found = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    delete found.member;
-    if (JSON.stringify(Object.entries(found).sort()) !== JSON.stringify(Object.entries(labels).sort())) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
+  const wanted = JSON.stringify(Object.entries(labels).sort());
+  const found = parseMetrics(text).find((s) => {
+    if (s.name !== name) return false;
+    const { member: _member, ...rest } = s.labels;
+    return JSON.stringify(Object.entries(rest).sort()) === wanted;
+  });
+  return found?.value ?? 0;
 }
 
 async function scrape(url: string): Promise<string> {
