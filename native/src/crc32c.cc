@@ -186,9 +186,9 @@ __attribute__((target("sse4.2"))) uint32_t CopyCrc32cSse42(uint8_t* dst, const u
   uint32_t crc = ~seed;
   // Up to an 8-byte boundary of the source, whose loads are the ones that must not straddle lines.
   while (length > 0 && (reinterpret_cast<uintptr_t>(src) & 7u) != 0) {
-    *dst = *src;
-    crc = _mm_crc32_u8(crc, *src++);
-    dst++;
+    const uint8_t byte = *src++;  // loaded once: the byte stored is the byte checksummed
+    *dst++ = byte;
+    crc = _mm_crc32_u8(crc, byte);
     length--;
   }
   crc = ThreeWayCopy(dst, src, length, crc, kLongBlockBytes, t.long_shift);
@@ -201,8 +201,9 @@ __attribute__((target("sse4.2"))) uint32_t CopyCrc32cSse42(uint8_t* dst, const u
   }
   crc = static_cast<uint32_t>(crc64);
   while (length-- > 0) {
-    *dst++ = *src;
-    crc = _mm_crc32_u8(crc, *src++);
+    const uint8_t byte = *src++;
+    *dst++ = byte;
+    crc = _mm_crc32_u8(crc, byte);
   }
   return ~crc;
 }
