@@ -80,6 +80,7 @@ t.test('the fallback API in this process', async (t) => {
   t.equal(api.setThreadAffinity([0]), false);
   t.equal(api.threadAffinity(), null);
   t.equal(api.setNativeSimdEnabled(false), false);
+  t.equal(api.setNativeWideSimdEnabled(false), false, 'the 512-bit switch: no effect without the addon');
   t.equal(api.nativeCodec(), null);
   const lines: string[] = [];
   api.warnOnceIfFallback((line) => lines.push(line));
@@ -90,6 +91,7 @@ t.test('the fallback API in this process', async (t) => {
   t.throws(() => api.allocPinned(MIB, { numaNode: 7 }), RangeError);
   t.throws(() => api.setThreadAffinity([]), RangeError);
   t.throws(() => api.setNativeSimdEnabled(1 as never), TypeError);
+  t.throws(() => api.setNativeWideSimdEnabled(1 as never), TypeError);
 });
 
 t.test('warnOnceIfFallback is silent when the addon is loaded', { skip: skipWithoutAddon }, async (t) => {
