@@ -32,7 +32,7 @@ namespace kvc {
 namespace {
 
 // Bumped whenever the exports change, so src/native/index.ts can refuse a stale build.
-constexpr int kApiVersion = 4;
+constexpr int kApiVersion = 5;
 // The largest region allocPinned accepts (1 TiB): a typo in a size must not map the address space.
 constexpr double kPinnedBytesMax = 1099511627776.0;
 
@@ -75,6 +75,7 @@ Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
   result.Set("sse42", features.sse42);
   result.Set("f16c", features.f16c);
   result.Set("avx2", features.avx2);
+  result.Set("avx512Clmul", features.avx512_clmul);
   return result;
 }
 
@@ -83,13 +84,43 @@ Napi::Value SetSimdEnabledJs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), SetSimdEnabled(info[0].As<Napi::Boolean>().Value()));
 }
 
+Napi::Value SetWideSimdEnabledJs(const Napi::CallbackInfo& info) {
+  if (!info[0].IsBoolean()) ThrowType(info.Env(), "setWideSimdEnabled: enabled must be a boolean");
+  return Napi::Boolean::New(info.Env(), SetWideSimdEnabled(info[0].As<Napi::Boolean>().Value()));
+}
+
+uint32_t SeedArgument(Napi::Env env, const Napi::Value& value, const char* what) {
+  const double seed = IntegerArgument(env, value, what);
+  if (seed < 0 || seed > 4294967295.0) ThrowRange(env, std::string(what) + " must be an unsigned 32-bit integer");
+  return static_cast<uint32_t>(seed);
+}
+
 Napi::Value Crc32cJs(const Napi::CallbackInfo& info) {
   size_t length = 0;
   const void* data = TypedArrayData(info.Env(), info[0], napi_uint8_array, "crc32c: data", length);
-  const double seed = IntegerArgument(info.Env(), info[1], "crc32c: seed");
-  if (seed < 0 || seed > 4294967295.0) ThrowRange(info.Env(), "crc32c: seed must be an unsigned 32-bit integer");
-  const uint32_t crc = Crc32c(static_cast<const uint8_t*>(data), length, static_cast<uint32_t>(seed));
+  const uint32_t seed = SeedArgument(info.Env(), info[1], "crc32c: seed");
+  const uint32_t crc = Crc32c(static_cast<const uint8_t*>(data), length, seed);
   return Napi::Number::New(info.Env(), crc);
+}
+
+// copyCrc32c(src, dst, dstOffset, seed): copies src into dst at dstOffset and returns the CRC-32C
+// (from `seed`) of the bytes written, in one pass (CopyCrc32c).
+Napi::Value CopyCrc32cJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t length = 0;
+  const void* src = TypedArrayData(env, info[0], napi_uint8_array, "copyCrc32c: src", length);
+  size_t dst_length = 0;
+  void* dst = TypedArrayData(env, info[1], napi_uint8_array, "copyCrc32c: dst", dst_length);
+  const double offset = IntegerArgument(env, info[2], "copyCrc32c: dstOffset");
+  const uint32_t seed = SeedArgument(env, info[3], "copyCrc32c: seed");
+  if (offset < 0 || offset > static_cast<double>(dst_length) || length > dst_length - static_cast<size_t>(offset)) {
+    ThrowRange(env, "copyCrc32c: " + std::to_string(length) + " bytes at " + std::to_string(static_cast<uint64_t>(offset)) +
+                        " do not fit the " + std::to_string(dst_length) + "-byte destination");
+  }
+  uint8_t* to = static_cast<uint8_t*>(dst) + static_cast<size_t>(offset);
+  const uint8_t* from = static_cast<const uint8_t*>(src);
+  if (length > 0 && from < to + length && to < from + length) ThrowRange(env, "copyCrc32c: src and dst overlap");
+  return Napi::Number::New(env, CopyCrc32c(to, from, length, seed));
 }
 
 // Shared checks of the three conversions: dst must hold src's elements.
@@ -330,6 +361,23 @@ Napi::Value CopySharedJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// copySharedCrc32c(handle, offset, dst, seed): copyShared that also returns the CRC-32C (from
+// `seed`) of the bytes as written to dst, in the same pass (CopyCrc32c).
+Napi::Value CopySharedCrc32cJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SharedView* view = ViewArgument(env, info[0], "copySharedCrc32c");
+  const double offset = IntegerArgument(env, info[1], "copySharedCrc32c: offset");
+  size_t length = 0;
+  void* dst = TypedArrayData(env, info[2], napi_uint8_array, "copySharedCrc32c: dst", length);
+  const uint32_t seed = SeedArgument(env, info[3], "copySharedCrc32c: seed");
+  if (offset < 0 || offset > static_cast<double>(view->bytes) || length > view->bytes - static_cast<size_t>(offset)) {
+    ThrowRange(env, "copySharedCrc32c: [" + std::to_string(static_cast<uint64_t>(offset)) + ", +" + std::to_string(length) +
+                        ") is outside the " + std::to_string(view->bytes) + "-byte mapping");
+  }
+  const uint8_t* from = static_cast<const uint8_t*>(view->base) + static_cast<size_t>(offset);
+  return Napi::Number::New(env, CopyCrc32c(static_cast<uint8_t*>(dst), from, length, seed));
+}
+
 Napi::Value CloseSharedJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsExternal()) ThrowType(env, "closeShared: handle must come from openShared");
@@ -398,7 +446,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hugePageBytes", Napi::Number::New(env, static_cast<double>(kHugePageBytes)));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
   exports.Set("setSimdEnabled", Napi::Function::New(env, SetSimdEnabledJs, "setSimdEnabled"));
+  exports.Set("setWideSimdEnabled", Napi::Function::New(env, SetWideSimdEnabledJs, "setWideSimdEnabled"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
+  exports.Set("copyCrc32c", Napi::Function::New(env, CopyCrc32cJs, "copyCrc32c"));
   exports.Set("fp32ToFp16", Napi::Function::New(env, Fp32ToFp16Js, "fp32ToFp16"));
   exports.Set("bf16ToFp16", Napi::Function::New(env, Bf16ToFp16Js, "bf16ToFp16"));
   exports.Set("fp16ToFp32", Napi::Function::New(env, Fp16ToFp32Js, "fp16ToFp32"));
@@ -411,6 +461,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocShared", Napi::Function::New(env, AllocSharedJs, "allocShared"));
   exports.Set("openShared", Napi::Function::New(env, OpenSharedJs, "openShared"));
   exports.Set("copyShared", Napi::Function::New(env, CopySharedJs, "copyShared"));
+  exports.Set("copySharedCrc32c", Napi::Function::New(env, CopySharedCrc32cJs, "copySharedCrc32c"));
   exports.Set("closeShared", Napi::Function::New(env, CloseSharedJs, "closeShared"));
   exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocatorJs, "tuneAllocator"));
   exports.Set("trimAllocator", Napi::Function::New(env, TrimAllocatorJs, "trimAllocator"));

@@ -9,17 +9,20 @@ namespace kvc {
 namespace {
 
 CpuFeatures Detect() {
-  CpuFeatures features{false, false, false};
+  CpuFeatures features{false, false, false, false};
 #if defined(__x86_64__)
   __builtin_cpu_init();
   features.sse42 = __builtin_cpu_supports("sse4.2") != 0;
   features.f16c = __builtin_cpu_supports("f16c") != 0;
   features.avx2 = __builtin_cpu_supports("avx2") != 0;
+  features.avx512_clmul = __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("vpclmulqdq") != 0 &&
+                          __builtin_cpu_supports("pclmul") != 0 && features.sse42;
 #endif
   return features;
 }
 
 std::atomic<bool> simd_enabled{true};
+std::atomic<bool> wide_simd_enabled{true};
 
 }  // namespace
 
@@ -33,5 +36,9 @@ const CpuFeatures& DetectedCpuFeatures() {
 bool SimdEnabled() { return simd_enabled.load(std::memory_order_relaxed); }
 
 bool SetSimdEnabled(bool enabled) { return simd_enabled.exchange(enabled, std::memory_order_relaxed); }
+
+bool WideSimdEnabled() { return wide_simd_enabled.load(std::memory_order_relaxed); }
+
+bool SetWideSimdEnabled(bool enabled) { return wide_simd_enabled.exchange(enabled, std::memory_order_relaxed); }
 
 }  // namespace kvc

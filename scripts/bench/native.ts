@@ -10,7 +10,7 @@
 // "crc32cGBps"} (crc32c with the addon, or TypeScript without it), is the report's `summary`.
 import { crc32cTs, NATIVE_CRC32C_MIN_BYTES } from '../../src/bytes/crc32c.js';
 import { bf16ToFp16Ts, fp16ToFp32Ts, fp32ToFp16Ts, NATIVE_CONVERT_MIN_ELEMENTS } from '../../src/bytes/fp16.js';
-import { nativeCodec, nativeStatus, setNativeSimdEnabled, type NativeCodec } from '../../src/native/index.js';
+import { nativeCodec, nativeStatus, setNativeSimdEnabled, setNativeWideSimdEnabled, type NativeCodec } from '../../src/native/index.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 
 const MIB = 1024 * 1024;
@@ -87,6 +87,15 @@ function withSimd<T>(enabled: boolean, body: () => T): T {
   }
 }
 
+function withWideSimd<T>(enabled: boolean, body: () => T): T {
+  const previous = setNativeWideSimdEnabled(enabled);
+  try {
+    return body();
+  } finally {
+    setNativeWideSimdEnabled(previous);
+  }
+}
+
 function largeCases(codec: NativeCodec | null, progress: (line: string) => void): Row[] {
   const { fp32, bf16, fp16 } = inputs();
   const bytes = new Uint8Array(fp32.buffer);
@@ -99,6 +108,13 @@ function largeCases(codec: NativeCodec | null, progress: (line: string) => void)
   if (codec !== null) {
     rows.push(measure('fp32ToFp16', 'addon', BUFFER_BYTES, FAST_REPETITIONS, () => codec.fp32ToFp16(fp32, toFp16)));
     rows.push(measure('crc32c', 'addon', BUFFER_BYTES, FAST_REPETITIONS, () => codec.crc32c(bytes, 0)));
+    withWideSimd(false, () => rows.push(measure('crc32c', 'addon, SSE4.2 kernel (512-bit kernels off)', BUFFER_BYTES, FAST_REPETITIONS, () => codec.crc32c(bytes, 0))));
+    // A read's checked copy (src/client/pages.ts): one pass, against a copy and then a checksum of it.
+    rows.push(measure('copy + crc32c', 'addon, one pass (copyCrc32c)', BUFFER_BYTES, FAST_REPETITIONS, () => codec.copyCrc32c(bytes, copyTarget, 0, 0)));
+    rows.push(measure('copy + crc32c', 'Buffer.copy, then addon crc32c', BUFFER_BYTES, FAST_REPETITIONS, () => {
+      copySource.copy(copyTarget);
+      return codec.crc32c(copyTarget, 0);
+    }));
     rows.push(measure('bf16ToFp16', 'addon', bf16.byteLength, FAST_REPETITIONS, () => codec.bf16ToFp16(bf16, toFp16)));
     rows.push(measure('fp16ToFp32', 'addon', fp16.byteLength, FAST_REPETITIONS, () => codec.fp16ToFp32(fp16, toFp32)));
     withSimd(false, () => {

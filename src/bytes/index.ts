@@ -3,7 +3,7 @@
 // apart from src/codec so that loading them costs no msgpackr and no Raft core: the client and
 // `kvc` import this folder, which imports only src/native (the addon's light loader). src/codec
 // re-exports them, so the member's folders keep importing the codec alone.
-export { crc32c } from './crc32c.js';
+export { copyCrc32c, crc32c } from './crc32c.js';
 export { fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype } from './fp16.js';
 export type { Dtype } from './fp16.js';
 export { pageSetDigest } from './page-set-digest.js';

@@ -14,7 +14,7 @@ import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
 import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
 import type { Page, PageDestination, PageInput, PageMetaOut, PutMeta, SharedCopy } from './pages.js';
-import { SharedMemoryReads, type MemberArena } from './shared-memory.js';
+import { copySharedPage, SharedMemoryReads, type MemberArena } from './shared-memory.js';
 import { clientRpcs, type Rpc } from './protos.js';
 import { addTraceContext } from './trace-context.js';
 import { watchEvents, type WatchEvent, type WatchOptions } from './watch.js';
@@ -801,7 +801,7 @@ export class KvcClient {
       if (releasing.length > 0) request.releaseLeaseIds = releasing;
     }
     const call = serverStream(this.#pool.client(endpoint), this.#rpcs.getPages, request, this.#cacheMetadata(), o.deadlineMs ?? this.#deadlineMs);
-    const copy = arena === undefined ? undefined : sharedCopy(arena);
+    const copy: SharedCopy | undefined = arena === undefined ? undefined : (shared, target) => copySharedPage(arena, shared, target);
     const assembler = new PageAssembler(keys, endpoint, destination, this.#verifyChecksums, copy);
     const leaseIds: number[] = [];
     try {
@@ -951,15 +951,6 @@ function checkPutResults(response: PutPagesResponse, batch: PreparedPage[], endp
 function checkTransfer(transfer: string): Transfer {
   if (transfer !== 'grpc' && transfer !== 'shared-memory') throw new RangeError(`transfer must be 'grpc' or 'shared-memory', got ${transfer}`);
   return transfer;
-}
-
-/** Copies a shared page from the arena's file named by its region. */
-function sharedCopy(arena: MemberArena): SharedCopy {
-  return (shared, target) => {
-    const file = arena.files[shared.region];
-    if (file === undefined) throw new RangeError(`region ${shared.region} is not one of the ${arena.files.length} files`);
-    file.read(shared.offset, target);
-  };
 }
 
 function nonNegativeInteger(value: number, name: string): number {

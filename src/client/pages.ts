@@ -6,7 +6,7 @@
 // matches (CONVENTIONS: a checksum computed before bytes leave a process is verified after they
 // arrive). Any violation fails the read instead of handing a caller a damaged KV cache.
 
-import { crc32c, isDtype, type Dtype } from '../bytes/index.js';
+import { copyCrc32c, crc32c, isDtype, type Dtype } from '../bytes/index.js';
 import { LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, localError } from './client-error.js';
 import type {
@@ -130,10 +130,15 @@ interface PageInProgress {
   meta: PageMetaOut;
   target: Uint8Array | undefined;
   filled: number;
+  /** CRC-32C of target[0, filled), computed while copying (when the page is checked). */
+  crc: number;
 }
 
-/** Copies a page answered from the shared arena into `target` (shared-memory.ts). */
-export type SharedCopy = (shared: SharedPageMessage, target: Uint8Array) => void;
+/**
+ * Copies a page answered from the shared arena into `target` and returns the CRC-32C of the bytes
+ * written there (client.ts: in the same pass with the addon).
+ */
+export type SharedCopy = (shared: SharedPageMessage, target: Uint8Array) => number;
 
 /**
  * Reassembles one GetPages stream, answered by `endpoint`, for `keys` in order. With `copyShared`
@@ -202,7 +207,7 @@ export class PageAssembler {
     if (target !== undefined && target.byteLength !== meta.bytes) {
       throw new RangeError(`destination for page ${index} has ${target.byteLength} bytes, need ${meta.bytes}`);
     }
-    this.#current = { meta, target, filled: 0 };
+    this.#current = { meta, target, filled: 0, crc: 0 };
     return this.#current;
   }
 
@@ -214,7 +219,7 @@ export class PageAssembler {
     if (shared.length !== page.meta.bytes) throw this.#protocol(`page ${this.#completed} is ${page.meta.bytes} bytes, its shared copy ${shared.length}`);
     page.target ??= new Uint8Array(page.meta.bytes);
     try {
-      this.#copyShared(shared, page.target);
+      page.crc = this.#copyShared(shared, page.target);
     } catch (error) {
       throw this.#protocol(`page ${this.#completed} cannot be copied from the shared arena: ${(error as Error).message}`);
     }
@@ -226,7 +231,10 @@ export class PageAssembler {
     // Even a page that arrived in one chunk is copied: the decoded chunk is an unaligned view
     // into its gRPC message, and a fresh buffer is what lets callers view it as fp16/fp32.
     page.target ??= new Uint8Array(page.meta.bytes);
-    page.target.set(data, page.filled);
+    // A checked page's crc32c is computed while copying each chunk (one pass over the bytes,
+    // rather than a copy now and a checksum of the whole page read back at its end).
+    if (this.#verifyChecksum) page.crc = copyCrc32c(data, page.target, page.filled, page.crc);
+    else page.target.set(data, page.filled);
     page.filled += data.byteLength;
   }
 
@@ -236,7 +244,8 @@ export class PageAssembler {
       throw this.#protocol(`page ${index} ended after ${page.filled} of ${page.meta.bytes} bytes`);
     }
     const data = page.target ?? EMPTY;
-    if ((shared || this.#verifyChecksum) && crc32c(data) !== page.meta.crc32c) {
+    // page.crc is of the bytes as written to the destination (SharedCopy and #store compute it).
+    if ((shared || this.#verifyChecksum) && page.crc !== page.meta.crc32c) {
       const where = shared ? ' (copied from the shared arena: its lease may have expired first)' : '';
       throw localError('KVC_CHECKSUM_MISMATCH', `page ${index} does not match its crc32c${where}`, this.#endpoint);
     }

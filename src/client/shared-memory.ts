@@ -22,9 +22,11 @@
 // nonce that does not match, Status refused) is remembered as "stream" for PROBE_AGAIN_MS and read
 // over gRPC as usual.
 import { createHash, randomBytes } from 'node:crypto';
+import { crc32c } from '../bytes/index.js';
 import { LIMITS } from '../limits.js';
 import { openSharedFile, SHARED_ARENA_HEADER, type SharedFileReader } from '../native/index.js';
 import type { MemberStatus } from './client.js';
+import type { SharedPage__Output as SharedPageMessage } from '../proto/index.js';
 
 /** How long a member found unusable for shared memory is read over gRPC before looking again. */
 export const PROBE_AGAIN_MS = 30_000;
@@ -206,6 +208,20 @@ export class PendingReleases {
     if (waiting === undefined) return;
     for (let i = 0; i < waiting.ids.length; i += RELEASE_BATCH_MAX) void this.#send(endpoint, waiting.arena, waiting.ids.slice(i, i + RELEASE_BATCH_MAX));
   }
+}
+
+/**
+ * Copies the page `shared` names from `arena`'s file of its region into `target` and returns the
+ * crc32c of the bytes written there: with the addon's mapping in the same pass as the copy, with
+ * the pread fallback by checksumming `target` after the read. The caller compares it with the
+ * page's metadata (a lease that expired before the copy may have let the slot be rewritten).
+ */
+export function copySharedPage(arena: MemberArena, shared: SharedPageMessage, target: Uint8Array): number {
+  const file = arena.files[shared.region];
+  if (file === undefined) throw new RangeError(`region ${shared.region} is not one of the ${arena.files.length} files`);
+  if (file.readCrc32c !== undefined) return file.readCrc32c(shared.offset, target, 0);
+  file.read(shared.offset, target);
+  return crc32c(target);
 }
 
 /** The nonce of an arena file's header, after checking its magic, version and region index. */

@@ -8,13 +8,15 @@ import { fileURLToPath } from 'node:url';
 import type { NumaNodeInfo, PinnedRegion } from './types.js';
 
 /** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
-export const NATIVE_API_VERSION = 4;
+export const NATIVE_API_VERSION = 5;
 
 /** CPU features the addon's kernels use, as detected at run time. */
 export interface CpuFeatures {
   sse42: boolean;
   f16c: boolean;
   avx2: boolean;
+  /** AVX-512F with VPCLMULQDQ: the folding crc32c kernels (the native crc32c's widest). */
+  avx512Clmul: boolean;
 }
 
 /**
@@ -28,8 +30,15 @@ export interface RawAddon {
   cpuFeatures(): CpuFeatures;
   /** Process-wide switch between the SIMD and the scalar kernels; returns the previous setting. */
   setSimdEnabled(enabled: boolean): boolean;
+  /** Process-wide switch of the 512-bit kernels alone (SSE4.2 runs instead); returns the previous setting. */
+  setWideSimdEnabled(enabled: boolean): boolean;
   /** `seed` must be an unsigned 32-bit integer. */
   crc32c(data: Uint8Array, seed: number): number;
+  /**
+   * Copies `src` into `dst` from `dstOffset` (RangeError when it does not fit or the two overlap)
+   * and returns the CRC-32C, from `seed`, of the bytes written: one pass over them.
+   */
+  copyCrc32c(src: Uint8Array, dst: Uint8Array, dstOffset: number, seed: number): number;
   /** Writes `src.length` elements into `dst` (which must hold them); the ranges must not overlap. */
   fp32ToFp16(src: Float32Array, dst: Uint16Array): void;
   bf16ToFp16(src: Uint16Array, dst: Uint16Array): void;
@@ -54,6 +63,8 @@ export interface RawAddon {
   openShared(path: string): { handle: unknown; bytes: number };
   /** Copies dst.length bytes from `offset` of the mapping; RangeError outside it or once closed. */
   copyShared(handle: unknown, offset: number, dst: Uint8Array): void;
+  /** copyShared that returns the CRC-32C, from `seed`, of the bytes written to dst, in the same pass. */
+  copySharedCrc32c(handle: unknown, offset: number, dst: Uint8Array, seed: number): number;
   /** Unmaps now; true when this call did (the handle's finalizer does it otherwise). */
   closeShared(handle: unknown): boolean;
   /** glibc mallopt of the mmap threshold, trim threshold and top pad (bytes, 1 .. 2^31-1). */

@@ -22,7 +22,7 @@ export const SHARED_DATA_OFFSET = 2 * 1024 * 1024;
 const NO_FEATURES = Object.freeze({ sse42: false, f16c: false, avx2: false });
 
 /** The addon's conversions and checksum for src/codec. */
-export type NativeCodec = Pick<RawAddon, 'crc32c' | 'fp32ToFp16' | 'bf16ToFp16' | 'fp16ToFp32'>;
+export type NativeCodec = Pick<RawAddon, 'crc32c' | 'copyCrc32c' | 'fp32ToFp16' | 'bf16ToFp16' | 'fp16ToFp32'>;
 
 function checkCpus(cpus: unknown): number[] {
   if (!Array.isArray(cpus)) throw new TypeError('setThreadAffinity: cpus must be an array of CPU ids');
@@ -73,7 +73,8 @@ export class NativeApi {
 
   nativeStatus(): NativeStatus {
     const features = this.#addon === null ? NO_FEATURES : this.#addon.cpuFeatures();
-    return { loaded: this.#addon !== null, reason: this.#reason, features: { ...features } };
+    // The three that Status reports (NativeStatus in proto/); avx512Clmul only picks a crc32c kernel.
+    return { loaded: this.#addon !== null, reason: this.#reason, features: { sse42: features.sse42, f16c: features.f16c, avx2: features.avx2 } };
   }
 
   warnOnceIfFallback(log: (line: string) => void): void {
@@ -92,6 +93,11 @@ export class NativeApi {
   setNativeSimdEnabled(enabled: boolean): boolean {
     if (typeof enabled !== 'boolean') throw new TypeError('setNativeSimdEnabled: enabled must be a boolean');
     return this.#addon === null ? false : this.#addon.setSimdEnabled(enabled);
+  }
+
+  setNativeWideSimdEnabled(enabled: boolean): boolean {
+    if (typeof enabled !== 'boolean') throw new TypeError('setNativeWideSimdEnabled: enabled must be a boolean');
+    return this.#addon === null ? false : this.#addon.setWideSimdEnabled(enabled);
   }
 
   numaTopology(sysfsRoot: string = DEFAULT_SYSFS_NODE_ROOT): NumaNodeInfo[] {

@@ -126,3 +126,11 @@ export function nativeCodec(): NativeCodec | null {
 export function setNativeSimdEnabled(enabled: boolean): boolean {
   return api().setNativeSimdEnabled(enabled);
 }
+
+/**
+ * Switches the addon's 512-bit kernels (the AVX-512 folding crc32c) alone, process-wide, so tests
+ * can run the SSE4.2 ones on a CPU that has both. Returns the previous setting; false without it.
+ */
+export function setNativeWideSimdEnabled(enabled: boolean): boolean {
+  return api().setNativeWideSimdEnabled(enabled);
+}

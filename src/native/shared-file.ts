@@ -30,6 +30,11 @@ export interface SharedFileReader {
   readonly mapped: boolean;
   /** Copies dst.byteLength bytes from `offset` into `dst`; RangeError when that is outside the file. */
   read(offset: number, dst: Uint8Array): void;
+  /**
+   * Only the addon's mapping has it: read() that also returns the CRC-32C (from `seed`) of the
+   * bytes written to `dst`, computed in the same pass. Without it, read and then checksum dst.
+   */
+  readCrc32c?(offset: number, dst: Uint8Array, seed: number): number;
   /** Unmaps or closes now; idempotent. Reads afterwards throw. */
   close(): void;
 }
@@ -59,6 +64,12 @@ export class MappedReader implements SharedFileReader {
     if (this.#handle === undefined) throw new RangeError(`${this.path}: the reader is closed`);
     checkRange(this, offset, dst.byteLength);
     this.#addon.copyShared(this.#handle, offset, dst);
+  }
+
+  readCrc32c(offset: number, dst: Uint8Array, seed: number): number {
+    if (this.#handle === undefined) throw new RangeError(`${this.path}: the reader is closed`);
+    checkRange(this, offset, dst.byteLength);
+    return this.#addon.copySharedCrc32c(this.#handle, offset, dst, seed);
   }
 
   close(): void {

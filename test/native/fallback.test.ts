@@ -1,7 +1,7 @@
 // Proves that the project works without the addon. A child process started with KVC_NATIVE=0
 // reports the addon as not loaded with the reason, and its crc32c and fp16 conversions give the
 // published vectors and the same answers as this process (which uses the addon when it is built)
-// on seeded data. In this process, an API instance with no addon (the same code the fallback
+// on seeded data, and its copyCrc32c (a copy, then a checksum) the same bytes and checksum. In this process, an API instance with no addon (the same code the fallback
 // runs) hands out plain ArrayBuffer regions that freePinned detaches, reads the NUMA topology in
 // TypeScript with the same result as the addon, refuses affinity, warns once, and checks
 // arguments exactly as with the addon. loadAddon reports KVC_NATIVE=0 and a missing build.
@@ -23,6 +23,7 @@ const MIB = 1024 * 1024;
 const CHILD = `
 import { nativeStatus, allocPinned, freePinned, setThreadAffinity } from './src/native/index.ts';
 import { crc32c, fp32ToFp16, fp16ToFp32 } from './src/codec/index.ts';
+import { copyCrc32c } from './src/bytes/index.ts';
 import { prng } from './test/codec/prng.ts';
 const next = prng(21);
 const bits = Uint32Array.from({ length: 300_000 }, () => next());
@@ -35,6 +36,11 @@ console.log(JSON.stringify({
   zeros: crc32c(new Uint8Array(32)),
   toFp16: crc32c(new Uint8Array(halves.buffer)),
   toFp32: crc32c(new Uint8Array(fp16ToFp32(halves).buffer)),
+  copied: (() => {
+    const into = new Uint8Array(halves.byteLength + 3);
+    const crc = copyCrc32c(new Uint8Array(halves.buffer), into, 3, 7);
+    return { crc, bytes: crc32c(into) };
+  })(),
   region: { mlocked: region.mlocked, numaNode: region.numaNode, note: region.note, detached: region.buffer.byteLength === 0 },
   affinity: setThreadAffinity([0]),
 }));
@@ -52,6 +58,9 @@ t.test('KVC_NATIVE=0 in a child process: TypeScript paths, same answers', async 
   const halves = fp32ToFp16(new Float32Array(bits.buffer));
   t.equal(result.toFp16, crc32c(new Uint8Array(halves.buffer)), 'fp32 → fp16 gives the same bits as here');
   t.equal(result.toFp32, crc32c(new Uint8Array(fp16ToFp32(halves).buffer)), 'fp16 → fp32 too');
+  const into = new Uint8Array(halves.byteLength + 3);
+  into.set(new Uint8Array(halves.buffer), 3);
+  t.same(result.copied, { crc: crc32c(new Uint8Array(halves.buffer), 7), bytes: crc32c(into) }, 'copyCrc32c copies the same bytes and returns the same checksum');
   t.match(result.region, { mlocked: false, numaNode: null, note: /not pinned: native addon not loaded \(disabled by KVC_NATIVE=0\)/, detached: true });
   t.equal(result.affinity, false, 'no affinity without the addon');
 });
@@ -71,6 +80,7 @@ t.test('the fallback API in this process', async (t) => {
   t.equal(api.setThreadAffinity([0]), false);
   t.equal(api.threadAffinity(), null);
   t.equal(api.setNativeSimdEnabled(false), false);
+  t.equal(api.setNativeWideSimdEnabled(false), false, 'the 512-bit switch: no effect without the addon');
   t.equal(api.nativeCodec(), null);
   const lines: string[] = [];
   api.warnOnceIfFallback((line) => lines.push(line));
@@ -81,6 +91,7 @@ t.test('the fallback API in this process', async (t) => {
   t.throws(() => api.allocPinned(MIB, { numaNode: 7 }), RangeError);
   t.throws(() => api.setThreadAffinity([]), RangeError);
   t.throws(() => api.setNativeSimdEnabled(1 as never), TypeError);
+  t.throws(() => api.setNativeWideSimdEnabled(1 as never), TypeError);
 });
 
 t.test('warnOnceIfFallback is silent when the addon is loaded', { skip: skipWithoutAddon }, async (t) => {

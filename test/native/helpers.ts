@@ -3,7 +3,7 @@
 // kernel (SIMD and scalar), and a TypeScript child process with a chosen environment.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nativeCodec, nativeStatus, setNativeSimdEnabled, type NativeCodec } from '../../src/native/index.js';
+import { nativeCodec, nativeStatus, setNativeSimdEnabled, setNativeWideSimdEnabled, type NativeCodec } from '../../src/native/index.js';
 import { childEnv } from '../cli/helpers.js';
 
 const status = nativeStatus();
@@ -24,12 +24,27 @@ export const KERNELS = [
   { name: 'scalar', simd: false },
 ] as const;
 
-/** Runs `body` with the addon's SIMD kernels on or off, restoring the previous setting afterwards. */
-export function withKernel<T>(simd: boolean, body: () => T): T {
+/**
+ * The crc32c kernels: AVX-512 folding (where the CPU has AVX-512 and VPCLMULQDQ; SSE4.2 again
+ * elsewhere), the SSE4.2 crc32 instruction, and the scalar tables.
+ */
+export const CRC_KERNELS = [
+  { name: 'widest SIMD (AVX-512 folding where the CPU has it)', simd: true, wide: true },
+  { name: 'SSE4.2', simd: true, wide: false },
+  { name: 'scalar', simd: false, wide: false },
+] as const;
+
+/**
+ * Runs `body` with the addon's SIMD kernels on or off (and its 512-bit ones, with `wide`),
+ * restoring the previous settings afterwards.
+ */
+export function withKernel<T>(simd: boolean, body: () => T, wide = true): T {
   const previous = setNativeSimdEnabled(simd);
+  const previousWide = setNativeWideSimdEnabled(wide);
   try {
     return body();
   } finally {
+    setNativeWideSimdEnabled(previousWide);
     setNativeSimdEnabled(previous);
   }
 }
