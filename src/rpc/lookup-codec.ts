@@ -37,8 +37,7 @@ const VARINT_CONTINUE = 0x80;
 const VARINT_EXACT_BYTES_MAX = 7;
 
 /** Thrown (and caught here) when the fast path meets what only proto-loader reads. */
-class NotCanonical extends Error {}
-const NOT_CANONICAL = new NotCanonical();
+const NOT_CANONICAL = new Error('not the canonical LookupRequest encoding');
 
 /** A reader over one message's bytes `[at, end)`. */
 class Reader {
@@ -120,8 +119,8 @@ export function lookupRequestDeserializer(decodeGeneric: Deserialize): Deseriali
   return (bytes) => {
     try {
       return readLookupRequest(bytes);
-    } catch (error) {
-      if (error !== NOT_CANONICAL) throw error;
+    } catch {
+      // NOT_CANONICAL (the fast path throws nothing else): proto-loader reads it, or throws its own error.
       return decodeGeneric(bytes);
     }
   };
