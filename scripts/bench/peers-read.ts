@@ -5,7 +5,9 @@
 // TCP, memcpy); and ours: GetPages of 2 MiB pages with 8 in flight from a `kvc dev` cluster of 3
 // member processes, first read (LevelDB / blob files), from the memory tier, and over same-host
 // shared memory one and 16 pages per call (oursOverSharedMemory: measured when every member's
-// shared arena can be read from here), and Lookup of 16 keys at 1 and 100 concurrent callers.
+// shared arena can be read from here), and Lookup of 16 keys at 1 and 100 concurrent callers
+// (closed loop: each caller asks again once answered) and in rounds of 100 issued together (an
+// inference scheduler asking for all its waiting requests at once), Redis's EXISTS beside each.
 // Every loop is bounded in count and seconds.
 import path from 'node:path';
 import { KvcClient } from '../../src/client/index.js';
@@ -24,6 +26,11 @@ const STORED_PAGES = 64;
 /** Keys per Lookup / per EXISTS pipeline: a prompt of 16 blocks. */
 const LOOKUP_KEYS = 16;
 const LOOKUP_CONCURRENCIES = [1, 100];
+/** Lookups per round of the "issued together" rows: all sent at once, the round ends when all are answered. */
+const LOOKUPS_TOGETHER = 100;
+/** The shapes of the lookup rows: callers in a closed loop, or rounds of lookups issued together. */
+const CLOSED_LOOP = 'closed loop';
+const TOGETHER = 'issued together';
 /**
  * Pages per call of the batched reads (Redis MGET, ours over shared memory): an inference worker
  * reads a whole prefix at once; 16 pages of 2 MiB are a prompt of 16 blocks.
@@ -84,13 +91,14 @@ function streamRow(system: string, what: string, bytes: number, elapsedMs: numbe
   return { kind: 'read', system, what, pageBytes: READ_PAGE_BYTES, bytes, seconds: round(seconds(elapsedMs), 2), MBps: round(mbPerSecond(bytes, elapsedMs), 1) };
 }
 
-function lookupRow(system: string, what: string, concurrency: number, m: Measured): Row {
+function lookupRow(system: string, what: string, concurrency: number, m: Measured, shape = CLOSED_LOOP): Row {
   const run = m.run;
   return {
     kind: 'lookup',
     system,
     what,
     keys: LOOKUP_KEYS,
+    shape,
     concurrency,
     calls: run.puts,
     callsPerSec: round(run.puts / seconds(run.elapsedMs), 0),
@@ -110,6 +118,31 @@ export async function measured(op: (i: number) => Promise<void>, bytesPerOp: num
   const cpu = cpuMeter(pids);
   const run = await driveInflight(op, bytesPerOp, { first: 0, inflight, putsMax: callsMax, durationMsMax: b.durationMs });
   return { run, ...cpu() };
+}
+
+/**
+ * Rounds of `together` calls of `op` issued at once (each round waits for all its answers): a
+ * warm-up round, then rounds until `callsMax` calls or the seconds are spent. Each call's latency
+ * runs from the round's start to its own answer; the CPU of `pids` and of this process is metered.
+ */
+export async function measuredRounds(op: (i: number) => Promise<void>, together: number, callsMax: number, b: Bounds, pids: number[]): Promise<Measured> {
+  const latenciesMs: number[] = [];
+  let next = 0;
+  const round = async (record: boolean): Promise<void> => {
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: together }, async () => {
+        await op(next++);
+        if (record) latenciesMs.push(performance.now() - started);
+      }),
+    );
+  };
+  await round(false);
+  const cpu = cpuMeter(pids);
+  const started = performance.now();
+  while (latenciesMs.length < callsMax && performance.now() - started < b.durationMs) await round(true);
+  const elapsedMs = performance.now() - started;
+  return { run: { puts: latenciesMs.length, bytes: 0, elapsedMs, latenciesMs }, ...cpu() };
 }
 
 async function measureRedis(redis: RedisServer, pages: PageGenerator, b: Bounds): Promise<Row[]> {
@@ -143,15 +176,15 @@ async function measureRedis(redis: RedisServer, pages: PageGenerator, b: Bounds)
     [redis.pid],
   );
   const rows = [readRow('redis', 'SET', set), readRow('redis', 'GET', get), readRow('redis', REDIS_MGET, mget, PAGES_PER_BATCH)];
-  for (const concurrency of LOOKUP_CONCURRENCIES) {
-    const exists = async (i: number): Promise<void> => {
-      const pipeline = redis.client.pipeline();
-      for (let k = 0; k < LOOKUP_KEYS; k++) pipeline.exists(key(i + k));
-      const answers = await pipeline.exec();
-      if (answers?.length !== LOOKUP_KEYS || answers.some(([error, found]) => error !== null || found !== 1)) throw new Error('redis EXISTS missed a stored key');
-    };
-    rows.push(lookupRow('redis', `EXISTS × ${LOOKUP_KEYS}, pipelined`, concurrency, await measured(exists, 0, concurrency, LOOKUPS_MAX, b, [redis.pid])));
-  }
+  const exists = async (i: number): Promise<void> => {
+    const pipeline = redis.client.pipeline();
+    for (let k = 0; k < LOOKUP_KEYS; k++) pipeline.exists(key(i + k));
+    const answers = await pipeline.exec();
+    if (answers?.length !== LOOKUP_KEYS || answers.some(([error, found]) => error !== null || found !== 1)) throw new Error('redis EXISTS missed a stored key');
+  };
+  const what = `EXISTS × ${LOOKUP_KEYS}, pipelined`;
+  for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow('redis', what, concurrency, await measured(exists, 0, concurrency, LOOKUPS_MAX, b, [redis.pid])));
+  rows.push(lookupRow('redis', what, LOOKUPS_TOGETHER, await measuredRounds(exists, LOOKUPS_TOGETHER, LOOKUPS_MAX, b, [redis.pid]), TOGETHER));
   return rows;
 }
 
@@ -274,9 +307,9 @@ async function measureOurs(pages: PageGenerator, b: Bounds, progress: (line: str
       const matched = await cluster.client.lookup(BENCH_NS, keys);
       if (matched !== LOOKUP_KEYS) throw new Error(`Lookup matched ${matched} of ${LOOKUP_KEYS} stored keys`);
     };
-    for (const concurrency of LOOKUP_CONCURRENCIES) {
-      rows.push(lookupRow('ours', `Lookup of ${LOOKUP_KEYS} keys`, concurrency, await measured(lookup, 0, concurrency, LOOKUPS_MAX, b, cluster.memberPids)));
-    }
+    const what = `Lookup of ${LOOKUP_KEYS} keys`;
+    for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow('ours', what, concurrency, await measured(lookup, 0, concurrency, LOOKUPS_MAX, b, cluster.memberPids)));
+    rows.push(lookupRow('ours', what, LOOKUPS_TOGETHER, await measuredRounds(lookup, LOOKUPS_TOGETHER, LOOKUPS_MAX, b, cluster.memberPids), TOGETHER));
     return { rows, notes };
   });
 }
@@ -369,7 +402,7 @@ function withRatios(rows: Row[]): Row[] {
       return { ...r, ...ratios };
     }
     if (r.kind === 'lookup' && r.system === 'ours') {
-      const redis = rows.find((x) => x.kind === 'lookup' && x.system === 'redis' && x.concurrency === r.concurrency);
+      const redis = rows.find((x) => x.kind === 'lookup' && x.system === 'redis' && x.concurrency === r.concurrency && x.shape === r.shape);
       return redis === undefined ? r : { ...r, p99OverRedis: round((r.latencyMsP99 as number) / (redis.latencyMsP99 as number), 2) };
     }
     return r;
@@ -386,7 +419,7 @@ export function readTables(rows: Row[]): string {
     );
   const lookups = rows
     .filter((r) => r.kind === 'lookup')
-    .map((r) => `| ${r.system} | ${r.what} | ${r.concurrency} | ${r.calls} | ${r.callsPerSec} | ${r.latencyMsP50} | **${r.latencyMsP99}** | ${r.serverCpuUsPerCall} | ${r.clientCpuUsPerCall} | ${cell(r.p99OverRedis, '×')} |`);
+    .map((r) => `| ${r.system} | ${r.what} | ${r.concurrency}${r.shape === TOGETHER ? ' together' : ''} | ${r.calls} | ${r.callsPerSec} | ${r.latencyMsP50} | **${r.latencyMsP99}** | ${r.serverCpuUsPerCall} | ${r.clientCpuUsPerCall} | ${cell(r.p99OverRedis, '×')} |`);
   return [
     `| system | read (${formatBytes(READ_PAGE_BYTES)} pages) | in flight | calls | s | MB/s | p50 ms | p99 ms | server CPU ms / MiB | client CPU ms / MiB | ÷ Redis GET | ÷ Redis ${REDIS_MGET} | ÷ raw grpc-js | ÷ memcpy |`,
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -403,7 +436,7 @@ function readNotes(redisNote: string, durationMs: number): string[] {
     redisNote,
     `Ours: \`kvc dev\` (3 member processes, 256 MiB memory tier each), ${STORED_PAGES} pages of ${formatBytes(READ_PAGE_BYTES)} put first; src/client getPagesInto one page per call into a preallocated buffer (crc32c verified), ${INFLIGHT} calls in flight, reads spread over the members. "First read": every page once, each member reading its own LevelDB/blob files (the OS page cache may hold them). "Memory tier": after every member has read every page.`,
     `Batched: Redis MGET of ${PAGES_PER_BATCH} keys and ours getPagesInto ${PAGES_PER_BATCH} pages per call over shared memory (a prompt's whole prefix at once), ${INFLIGHT} calls in flight, "calls" counting calls, p50/p99 per call; ÷ Redis ${REDIS_MGET} compares these two.`,
-    `Lookup: ${LOOKUP_KEYS} stored keys per call, KvcClient.lookup, answered by any member from its in-memory index; Redis: a pipeline of ${LOOKUP_KEYS} EXISTS. Callers each wait for their answer before the next call.`,
+    `Lookup: ${LOOKUP_KEYS} stored keys per call, KvcClient.lookup, answered by any member from its in-memory index; Redis: a pipeline of ${LOOKUP_KEYS} EXISTS. Callers 1 and 100: each caller waits for its answer before its next call (closed loop). "${LOOKUPS_TOGETHER} together": rounds of ${LOOKUPS_TOGETHER} calls issued at once (a scheduler asking for all its waiting requests), each call's latency from the round's start to its answer, the next round once all are answered.`,
     `Raw grpc-js: raw-server.ts in its own process, the member's server options and the client's channel options, identity serializers, ${INFLIGHT} calls in flight, each one ${formatBytes(READ_PAGE_BYTES)} page in 1 MiB messages copied into a preallocated buffer. Raw TCP: one connection, bytes counted. memcpy: Buffer.copy of ${formatBytes(READ_PAGE_BYTES)} pages from a 64 MiB source into one preallocated buffer.`,
     'CPU: user + system time of the server processes (summed over our three members) and of the bench process (the client), from /proc/<pid>/stat and process.cpuUsage, per MiB read or per call; on a shared machine it moves far less than throughput does.',
     `Every case: a short warm-up, then at most ${seconds(durationMs)} s (--seconds) or ${READS_MAX} reads / ${LOOKUPS_MAX} lookups.`,

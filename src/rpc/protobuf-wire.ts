@@ -1,6 +1,6 @@
-// Protobuf wire-format pieces for the hand-written serializers of this folder (get-pages-codec.ts,
-// raft-batch-codec.ts): varints and the size of a length-delimited field. Both serializers write
-// the bytes protobufjs would, so these follow the protobuf encoding spec for values below 2^53.
+// Protobuf wire-format pieces for the hand-written codecs of this folder (get-pages-codec.ts,
+// raft-batch-codec.ts, lookup-codec.ts): varints and the size of a length-delimited field. Each
+// writes the bytes protobufjs would, so these follow the protobuf encoding spec for values below 2^53.
 
 /** The top bit of a varint byte: more bytes follow. */
 const VARINT_CONTINUE = 0x80;

@@ -7,6 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { LIMITS } from '../limits.js';
 import { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS } from '../proto/index.js';
 import { getPagesResponseSerializer, type Serializer } from './get-pages-codec.js';
+import { lookupRequestDeserializer, lookupResponseSerializer } from './lookup-codec.js';
 import { GuardedServer, malformedRequestInterceptor } from './malformed.js';
 import { watchResponseSerializer } from './watch-codec.js';
 
@@ -40,7 +41,7 @@ export function loadProtos(): LoadedProtos {
     return definition as grpc.ServiceDefinition;
   };
   loaded = {
-    cache: withWatchSerializer(withGetPagesSerializer(service(SERVICE_NAMES.cache))),
+    cache: withLookupCodec(withWatchSerializer(withGetPagesSerializer(service(SERVICE_NAMES.cache)))),
     admin: service(SERVICE_NAMES.admin),
     peer: service(SERVICE_NAMES.peer),
     packageDefinition,
@@ -53,6 +54,20 @@ function withGetPagesSerializer(cache: grpc.ServiceDefinition): grpc.ServiceDefi
   const getPages = cache.GetPages;
   if (getPages === undefined) throw new Error('GetPages is missing from the cache service');
   return { ...cache, GetPages: { ...getPages, responseSerialize: getPagesResponseSerializer(getPages.responseSerialize as Serializer) } };
+}
+
+/** The cache service with Lookup's request read and its response written by lookup-codec.ts. */
+function withLookupCodec(cache: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const lookup = cache.Lookup;
+  if (lookup === undefined) throw new Error('Lookup is missing from the cache service');
+  return {
+    ...cache,
+    Lookup: {
+      ...lookup,
+      requestDeserialize: lookupRequestDeserializer(lookup.requestDeserialize as Parameters<typeof lookupRequestDeserializer>[0]),
+      responseSerialize: lookupResponseSerializer(lookup.responseSerialize as Parameters<typeof lookupResponseSerializer>[0]),
+    },
+  };
 }
 
 /** The cache service with Watch's pre-encoded responses passed through (watch-codec.ts). */

@@ -41,7 +41,12 @@ export function validateKey(key: Uint8Array, what = 'key'): Uint8Array {
 /** The count first (so a huge request fails fast), then every key. */
 export function validateKeys(keys: Uint8Array[]): Uint8Array[] {
   validateKeyCount(keys.length);
-  keys.forEach((key, i) => validateKey(key, `keys[${i}]`));
+  // The field name is written only for a bad key: a batched Lookup checks thousands of good ones.
+  const { keyBytesMin, keyBytesMax } = LIMITS.page;
+  for (let i = 0; i < keys.length; i++) {
+    const bytes = keys[i]!.byteLength;
+    if (bytes < keyBytesMin || bytes > keyBytesMax) validateKey(keys[i]!, `keys[${i}]`);
+  }
   return keys;
 }
 

@@ -37,6 +37,8 @@ export type IndexEffect =
   | { kind: 'unpin'; ns: string; key: Uint8Array };
 
 export function latin1(bytes: Uint8Array): string {
+  // Keys read off the wire are Buffers already; wrapping them again costs more than the conversion.
+  if (bytes instanceof Buffer) return bytes.toString('latin1');
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
