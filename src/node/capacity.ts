@@ -235,18 +235,27 @@ export class CapacityKeeper {
     const leader = this.#host.isLeader();
     for (const key of keys) {
       const page = index.get(ns, key);
-      if (page !== undefined) {
-        page.accessedAtMs = Math.max(page.accessedAtMs, now);
-        if (leaseMs > 0) page.leaseUntilMs = Math.max(page.leaseUntilMs, now + leaseMs);
-      }
-      if (!leader) this.#queueAccess(ns, key, now, leaseMs > 0 ? now + leaseMs : 0);
+      if (page !== undefined) touch(page, now, leaseMs);
+      if (!leader) this.#queueAccess(pageId(ns, latin1(key)), ns, key, now, leaseMs > 0 ? now + leaseMs : 0);
     }
     // A lease must reach the leader before it plans again, not a report interval later.
     if (!leader && leaseMs > 0) this.#flushAccesses(true);
   }
 
-  #queueAccess(ns: string, key: Uint8Array, atMs: number, leaseUntilMs: number): void {
-    const id = pageId(ns, latin1(key));
+  /** A Lookup's matched pages (`pages[i]` is `keys[i]`'s), as noteAccess without looking them up again. */
+  noteMatched(pages: readonly IndexedPage[], keys: readonly Uint8Array[], leaseMs = 0): void {
+    if (pages.length === 0) return;
+    const now = this.#now();
+    const leader = this.#host.isLeader();
+    for (let i = 0; i < pages.length; i++) {
+      const page = pages[i]!;
+      touch(page, now, leaseMs);
+      if (!leader) this.#queueAccess(pageId(page.ns, page.keyId), page.ns, keys[i]!, now, leaseMs > 0 ? now + leaseMs : 0);
+    }
+    if (!leader && leaseMs > 0) this.#flushAccesses(true);
+  }
+
+  #queueAccess(id: string, ns: string, key: Uint8Array, atMs: number, leaseUntilMs: number): void {
     const queued = this.#pendingAccesses.get(id);
     if (queued !== undefined) {
       queued.atMs = atMs;
@@ -371,4 +380,10 @@ function sum(values: number[]): number {
   let total = 0;
   for (const v of values) total += v;
   return total;
+}
+
+/** A page this member served or matched: accessed now, and leased `leaseMs` more when > 0. */
+function touch(page: IndexedPage, now: number, leaseMs: number): void {
+  page.accessedAtMs = Math.max(page.accessedAtMs, now);
+  if (leaseMs > 0) page.leaseUntilMs = Math.max(page.leaseUntilMs, now + leaseMs);
 }

@@ -424,8 +424,9 @@ export class ClusterNode {
    * protects them from eviction that long (forwarded to the leader at once from a follower).
    */
   lookup(ns: string, keys: Uint8Array[], leaseMs = 0): number {
-    const matched = this.#store.lookup(ns, keys);
-    this.#capacity.noteAccess(ns, keys.slice(0, matched), leaseMs);
+    const pages = this.#store.matchedPages(ns, keys);
+    const matched = pages.length;
+    this.#capacity.noteMatched(pages, keys, leaseMs);
     let stats = this.#lookupStats.get(ns);
     if (stats === undefined && this.#lookupStats.size < LIMITS.node.lookupStatsNamespacesMax) this.#lookupStats.set(ns, (stats = { keys: 0, hits: 0 }));
     if (stats !== undefined) {

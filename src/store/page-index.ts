@@ -94,12 +94,17 @@ export class PageIndex {
     return this.#namespaces.get(ns)?.get(latin1(key));
   }
 
-  /** How many leading `keys` are stored in `ns`. */
-  matchedPrefix(ns: string, keys: Uint8Array[]): number {
+  /** The stored pages of the leading `keys` of `ns`, up to the first key not stored: the longest stored prefix. */
+  matchedPages(ns: string, keys: Uint8Array[]): IndexedPage[] {
     const pages = this.#namespaces.get(ns);
-    if (pages === undefined) return 0;
-    for (let i = 0; i < keys.length; i++) if (!pages.has(latin1(keys[i]!))) return i;
-    return keys.length;
+    const matched: IndexedPage[] = [];
+    if (pages === undefined) return matched;
+    for (const key of keys) {
+      const page = pages.get(latin1(key));
+      if (page === undefined) break;
+      matched.push(page);
+    }
+    return matched;
   }
 
   /** Stored children of a page (0 = a leaf). */

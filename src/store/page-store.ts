@@ -52,7 +52,7 @@ import { StoreDamagedError, openLevel } from './level.js';
 import type { StoreDb } from './level.js';
 import { ZERO_COUNTERS, decodeCounters, decodeMeta, decodeNsStats, decodeRemoval, decodeU64, encodeU64 } from './records.js';
 import type { NsStats, RemovalCounters, RemovalRecord } from './records.js';
-import { PageIndex } from './page-index.js';
+import { PageIndex, type IndexedPage } from './page-index.js';
 import { DEFAULT_NS_SETTINGS, DEFAULT_SETTINGS, decodeNsSettings, decodeSettings, sameSettings } from './settings.js';
 import type { ClusterSettings, NamespaceSettings } from './settings.js';
 import { installSnapshot, recoverSwap } from './snapshot-install.js';
@@ -489,7 +489,12 @@ export class PageStore {
 
   /** How many leading `keys` are present in `ns` (the longest cached prefix), from the in-memory index. */
   lookup(ns: string, keys: Uint8Array[]): number {
-    return this.#index.matchedPrefix(ns, keys);
+    return this.#index.matchedPages(ns, keys).length;
+  }
+
+  /** The stored pages of the longest stored prefix of `keys` (what `lookup` counts). */
+  matchedPages(ns: string, keys: Uint8Array[]): IndexedPage[] {
+    return this.#index.matchedPages(ns, keys);
   }
 
   /**

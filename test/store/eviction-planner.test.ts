@@ -4,7 +4,7 @@
 // children, never a pinned, leased or in-grace page (each counted in heldBack), pages already
 // leaving treated as gone, parents of puts in flight kept, namespace scope, and the plan's bounds.
 import t from 'tap';
-import { PageIndex, pageId, planEviction, type IndexedPage } from '../../src/store/index.js';
+import { PageIndex, latin1, pageId, planEviction, type IndexedPage } from '../../src/store/index.js';
 
 const NOW = 1_000_000;
 
@@ -128,8 +128,8 @@ t.test('the index keeps child counts and drops namespaces', async (t) => {
   index.apply({ kind: 'drop', ns: 'a' });
   t.equal(index.pages, 1);
   t.same(index.namespaceNames(), ['b']);
-  t.equal(index.matchedPrefix('a', [key(1)]), 0);
-  t.equal(index.matchedPrefix('b', [key(7), key(8)]), 1);
+  t.equal(index.matchedPages('a', [key(1)]).length, 0);
+  t.same(index.matchedPages('b', [key(7), key(8)]).map((page) => page.keyId), [latin1(key(7))], 'the matched prefix\'s pages');
   index.clear();
   t.equal(index.pages, 0);
 });
