@@ -242,6 +242,12 @@ export interface AllocatorLimits {
   trimIntervalMs: number;
   /** A member's V8 old-generation growing factor, as V8's --heap-growing-percent: the limit is (1 + this / 100) × the live heap (src/member/heap-tuning.ts). */
   v8HeapGrowingPercent: number;
+  /** A member with that tuning looks this often whether it is idle (src/member/heap-tuning.ts)... */
+  idleGcIntervalMs: number;
+  /** ...idle: its event loop was busy at most this percentage of the interval... */
+  idleGcBusyPercentMax: number;
+  /** ...and if its JS heap and ArrayBuffers grew by this much, it runs a full GC and trims. */
+  idleGcGrowthBytes: number;
 }
 
 export interface Limits {
@@ -463,6 +469,10 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     // MiB-sized buffers started a full GC: 25-35 a second's worth of puts at 1 MiB pages, ~45 % of
     // its CPU with the marking threads. At ×4 it runs ~3× fewer (docs/BENCHMARKS.md, peers).
     v8HeapGrowingPercent: 300,
+    // What that leaves behind after a burst is freed within a second or two of idle.
+    idleGcIntervalMs: 1_000,
+    idleGcBusyPercentMax: 10,
+    idleGcGrowthBytes: 16 * MIB,
   },
   node: { proposalTimeoutMs: 10_000, proposalBatchMax: 256, lookupStatsNamespacesMax: 10_000 },
   repair: { roundsMax: 60, retryMs: 1_000, pendingMax: 1_024, fetchDeadlineMs: 5_000 },
