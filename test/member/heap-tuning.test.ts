@@ -48,6 +48,8 @@ t.test('a member pins the heap growing factor from LIMITS.allocator and gets a f
   t.ok(majors >= 1, `a full GC ran (${majors} seen)`);
   t.equal(collectGarbageIfGrown(growth, readings(106 * MIB)), false, 'counted from after that GC');
   t.equal(collectGarbageIfGrown(growth, readings(111 * MIB)), true);
+  // The real measure (JS heap in use + ArrayBuffers): any growth at all past a threshold of 0.
+  t.equal(collectGarbageIfGrown(0), true);
 });
 
 t.test('the idle timer collects only while the event loop is idle, and trims only after a GC', async (t) => {
@@ -69,4 +71,9 @@ t.test('the idle timer collects only while the event loop is idle, and trims onl
   await new Promise((resolve) => setTimeout(resolve, 20));
   tick();
   t.ok(collects >= 2 && collects <= 3, 'runs with the real event-loop utilization');
+  // The default collect, right after a GC: nothing grew by LIMITS.allocator.idleGcGrowthBytes.
+  t.equal(collectGarbageIfGrown(0), true);
+  const trimsBefore = trims;
+  collectWhenIdle(() => trims++, () => 0)();
+  t.equal(trims, trimsBefore, 'grown by less than the threshold: no GC, no trim');
 });
