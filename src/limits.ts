@@ -240,6 +240,14 @@ export interface AllocatorLimits {
   topPadBytes: number;
   /** How often a member looks whether to hand every free heap page back to the kernel (malloc_trim, also those in the middle of the heap): it does when it applied nothing since its last look. */
   trimIntervalMs: number;
+  /** A member's V8 old-generation growing factor, as V8's --heap-growing-percent: the limit is (1 + this / 100) × the live heap (src/member/heap-tuning.ts). */
+  v8HeapGrowingPercent: number;
+  /** A member with that tuning looks this often whether it is idle (src/member/heap-tuning.ts)... */
+  idleGcIntervalMs: number;
+  /** ...idle: its event loop was busy at most this percentage of the interval... */
+  idleGcBusyPercentMax: number;
+  /** ...and if its JS heap and ArrayBuffers grew by this much, it runs a full GC and trims. */
+  idleGcGrowthBytes: number;
 }
 
 export interface Limits {
@@ -455,6 +463,16 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     trimThresholdBytes: 128 * MIB,
     topPadBytes: 16 * MIB,
     trimIntervalMs: 5_000,
+    // V8 counts the payload buffers freed since the last full GC against the old generation's
+    // allocation limit, and picks that limit (×1.1 to ×4 of the live heap) from its GC timings.
+    // A leader's heap is small (~17 MiB) and its limit was ~40 MiB, so every ~7-20 MiB of
+    // MiB-sized buffers started a full GC: 25-35 a second's worth of puts at 1 MiB pages, ~45 % of
+    // its CPU with the marking threads. At ×4 it runs ~3× fewer (docs/BENCHMARKS.md, peers).
+    v8HeapGrowingPercent: 300,
+    // What that leaves behind after a burst is freed within a second or two of idle.
+    idleGcIntervalMs: 1_000,
+    idleGcBusyPercentMax: 10,
+    idleGcGrowthBytes: 16 * MIB,
   },
   node: { proposalTimeoutMs: 10_000, proposalBatchMax: 256, lookupStatsNamespacesMax: 10_000 },
   repair: { roundsMax: 60, retryMs: 1_000, pendingMax: 1_024, fetchDeadlineMs: 5_000 },

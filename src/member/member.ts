@@ -21,6 +21,7 @@ import { LIMITS } from '../limits.js';
 import { ConfChangeType, type ConfChange, type ConfState, type NodeId } from '../raft/index.js';
 import { PayloadRepair } from './payload-repair.js';
 import { trimWhenQuiet } from './allocator-trim.js';
+import { collectWhenIdle } from './heap-tuning.js';
 import {
   ADDRESS_BOOK_FILE,
   AccessPolicy,
@@ -209,6 +210,12 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     LIMITS.allocator.trimIntervalMs,
   );
   trim.unref();
+  // With the heap tuning of `kvc start`, what V8 let grow is collected once idle (heap-tuning.ts).
+  const idleGc = setInterval(
+    collectWhenIdle(() => trimAllocator()),
+    LIMITS.allocator.idleGcIntervalMs,
+  );
+  idleGc.unref();
   log(`member ${o.id} serving at ${address} (listening on ${o.listen}, port ${port}, ${certificates ? 'TLS' : 'plaintext'})${metricsServer ? `, metrics at ${metricsServer.url}` : ''}`);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -216,6 +223,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
       clearInterval(watch);
       clearInterval(expiry);
       clearInterval(trim);
+      clearInterval(idleGc);
       setHealth(health, 'NOT_SERVING');
       // The arena's memory goes back only once no lease holds a slot of it.
       sharedLeases?.close();

@@ -66,7 +66,9 @@ async function runStart(o: StartOptions): Promise<number> {
   const config = await loadClusterConfig(o.config);
   // Loaded here, not at the top: the server side (gRPC server, WAL, LevelDB) is only needed by
   // this command, and every other command starts faster without it.
-  const { memberOptions, startMember } = await import('../../member/index.js');
+  const { memberOptions, startMember, tuneHeap } = await import('../../member/index.js');
+  // Before the member allocates its first payload buffers (src/member/heap-tuning.ts).
+  tuneHeap();
   const options = { ...memberOptions(config, o.id, { join: o.join === true, walRepair: o.repair === true, source: o.config }), ...unsafeMemberOptions(unsafe) };
   if (unsafe.ack !== undefined) options.node = { ...options.node, unsafeAckBeforeCommit: true };
   const faultFile = unsafe.faults;
