@@ -6,10 +6,11 @@
 // the lookup path against, and to profile (`node --cpu-prof --import tsx ...`: one profile holds
 // both sides).
 //
-//   node --import tsx scripts/bench/lookup-inprocess.ts [--rounds N] [--together N] [--members N] [--json]
+//   node --import tsx scripts/bench/lookup-inprocess.ts [--rounds N] [--together N] [--members N] [--calls N] [--json]
 //
 // --members 3 starts three members in this process (the client's calls go to followers too, which
-// note each matched page for the leader's access report).
+// note each matched page for the leader's access report); --calls sets the client's lookupCallsMax
+// (default 2, the client's own default).
 //
 // Prints the round time (min / p50 / p99, ms) and CPU per lookup (µs, the process's user + system
 // time over the measured rounds); with --json, one JSON object as the last stdout line.
@@ -33,12 +34,14 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '400' },
     together: { type: 'string', default: '100' },
     members: { type: 'string', default: '1' },
+    calls: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
 const together = Number(values.together);
 const memberCount = Number(values.members);
+const callsMax = Number(values.calls);
 
 await withTempDir('kvc-lookup-', async (dir) => {
   const ports = await freeLoopbackPorts(memberCount);
@@ -46,7 +49,7 @@ await withTempDir('kvc-lookup-', async (dir) => {
   const members = await Promise.all(
     addresses.map(({ id, address }) => startMember({ id, listen: address, members: addresses, dataDir: path.join(dir, `m${id}`), node: { tickMs: 10, fsync: false }, logger: () => undefined })),
   );
-  const client = new KvcClient({ endpoints: addresses.map((m) => m.address) });
+  const client = new KvcClient({ endpoints: addresses.map((m) => m.address), lookupCallsMax: callsMax });
   try {
     const pages = new PageGenerator(PAGE_BYTES);
     for (let deadline = Date.now() + 10_000; !members.some((m) => m.node.isLeader()); ) {
@@ -80,6 +83,7 @@ await withTempDir('kvc-lookup-', async (dir) => {
       rounds,
       together,
       members: memberCount,
+      lookupCallsMax: callsMax,
       keys: LOOKUP_KEYS,
       roundMsMin: round(quantile(times, 0), 3),
       roundMsP50: round(quantile(times, 0.5), 3),
