@@ -11,6 +11,7 @@ import { LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, KvcClientError, localError, toClientError } from './client-error.js';
 import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
 import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
+import { encodeLookupBatch } from './lookup-request.js';
 import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
 import type { Page, PageDestination, PageInput, PageMetaOut, PutMeta, SharedCopy } from './pages.js';
@@ -26,7 +27,7 @@ import type {
   GetPagesResponse__Output as GetPagesResponse,
   ListPagesResponse__Output as ListPagesResponse,
   ListRemovalsResponse__Output as ListRemovalsResponse,
-  LookupRequest,
+  LookupResponse__Output,
   NamespaceStatus__Output as NamespaceStatusMessage,
   ProfileChunk__Output as ProfileChunk,
   PutPagesRequest,
@@ -273,6 +274,8 @@ export class KvcClient {
   readonly #transfer: Transfer;
   readonly #rpcs = clientRpcs();
   readonly #lookups: LookupBatcher;
+  /** Lookup with a batch of prompts as the request, written by hand (lookup-request.ts). */
+  readonly #lookupBatchRpc: Rpc<LookupBatch, LookupResponse__Output> = { ...this.#rpcs.lookup, serialize: encodeLookupBatch };
   readonly #shm = new SharedMemoryReads(
     (endpoint) => this.status(endpoint),
     (endpoint, arena, ids) => this.#releaseLeases(endpoint, arena, ids),
@@ -336,22 +339,23 @@ export class KvcClient {
     return matched;
   }
 
-  /** One Lookup call for a batch of prompts (lookup-batcher.ts), retried like any read. */
+  /** One Lookup call for a batch of prompts (lookup-batcher.ts), retried like any read; the request is encoded by hand (lookup-request.ts). */
   #sendLookups(batch: LookupBatch): Promise<number[]> {
-    const [keys = [], ...more] = batch.prompts;
-    const request: LookupRequest = { namespace: batch.ns, keys, linearizable: batch.linearizable, leaseMs: batch.leaseMs };
-    if (more.length > 0) request.morePrompts = more.map((prompt) => ({ keys: prompt }));
+    const prompts = batch.prompts.length;
     return this.#withRetry({ target: 'replica', idempotent: true }, async (endpoint) => {
-      const answer = await unaryCall(this.#pool.client(endpoint), this.#rpcs.lookup, request, this.#cacheMetadata(), this.#deadlineMs);
-      const matched = more.length === 0 ? [answer.matched] : [answer.matched, ...answer.moreMatched];
-      if (matched.length !== batch.prompts.length) {
-        throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup answered ${matched.length} of ${batch.prompts.length} prompts`, endpoint);
+      const answer = await unaryCall(this.#pool.client(endpoint), this.#lookupBatchRpc, batch, this.#cacheMetadata(), this.#deadlineMs);
+      const more = answer.moreMatched;
+      if (1 + (prompts > 1 ? more.length : 0) !== prompts) {
+        throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup answered ${1 + more.length} of ${prompts} prompts`, endpoint);
       }
-      batch.prompts.forEach((prompt, i) => {
-        if (!(matched[i]! >= 0 && matched[i]! <= prompt.length)) {
-          throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup matched ${matched[i]} of ${prompt.length} keys`, endpoint);
+      const matched = new Array<number>(prompts);
+      for (let i = 0; i < prompts; i++) {
+        const count = i === 0 ? answer.matched : more[i - 1]!;
+        if (!(count >= 0 && count <= batch.prompts[i]!.length)) {
+          throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `Lookup matched ${count} of ${batch.prompts[i]!.length} keys`, endpoint);
         }
-      });
+        matched[i] = count;
+      }
       return matched;
     });
   }

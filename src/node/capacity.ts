@@ -84,7 +84,12 @@ export class CapacityKeeper {
   readonly #warned = new Set<string>();
   #lastExpiryScanMs = 0;
   #lastReportMs = 0;
-  readonly #pendingAccesses = new Map<string, PendingAccess>();
+  /**
+   * A follower's accesses not yet reported, by the indexed page (no id string to build per matched
+   * key of a Lookup) or, for a key not in the index, by its page id. A page replaced between two
+   * reports may then be reported twice, which the leader reads as the later of the two accesses.
+   */
+  readonly #pendingAccesses = new Map<IndexedPage | string, PendingAccess>();
   readonly counters: CapacityCounters = { accessesDropped: 0, reportsRejected: 0 };
 
   constructor(host: CapacityHost, configured: CapacityConfig, now: () => number = steadyWallClockMs) {
@@ -236,7 +241,7 @@ export class CapacityKeeper {
     for (const key of keys) {
       const page = index.get(ns, key);
       if (page !== undefined) touch(page, now, leaseMs);
-      if (!leader) this.#queueAccess(pageId(ns, latin1(key)), ns, key, now, leaseMs > 0 ? now + leaseMs : 0);
+      if (!leader) this.#queueAccess(page ?? pageId(ns, latin1(key)), ns, key, now, leaseMs > 0 ? now + leaseMs : 0);
     }
     // A lease must reach the leader before it plans again, not a report interval later.
     if (!leader && leaseMs > 0) this.#flushAccesses(true);
@@ -250,12 +255,12 @@ export class CapacityKeeper {
     for (let i = 0; i < pages.length; i++) {
       const page = pages[i]!;
       touch(page, now, leaseMs);
-      if (!leader) this.#queueAccess(pageId(page.ns, page.keyId), page.ns, keys[i]!, now, leaseMs > 0 ? now + leaseMs : 0);
+      if (!leader) this.#queueAccess(page, page.ns, keys[i]!, now, leaseMs > 0 ? now + leaseMs : 0);
     }
     if (!leader && leaseMs > 0) this.#flushAccesses(true);
   }
 
-  #queueAccess(id: string, ns: string, key: Uint8Array, atMs: number, leaseUntilMs: number): void {
+  #queueAccess(id: IndexedPage | string, ns: string, key: Uint8Array, atMs: number, leaseUntilMs: number): void {
     const queued = this.#pendingAccesses.get(id);
     if (queued !== undefined) {
       queued.atMs = atMs;

@@ -87,14 +87,20 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
 async function lookup(ctx: MemberContext, request: LookupRequest, call: grpc.ServerUnaryCall<LookupRequest, LookupResponse>): Promise<LookupResponse> {
   const ns = validateNamespace(request.namespace);
   const keys = validateKeys(request.keys);
-  // A batch of prompts (the client's concurrent callers): each answered as if asked alone.
-  const more = (request.morePrompts ?? []).map((prompt) => validateKeys(prompt.keys ?? []));
-  validateKeyCount(more.reduce((sum, prompt) => sum + prompt.length, keys.length));
+  // A batch of prompts (the client's concurrent callers): each answered as if asked alone, every
+  // prompt checked before any is answered. One pass each, no arrays in between: a round of 100
+  // lookups issued together brings 50 prompts per call.
+  const more = request.morePrompts ?? [];
+  let keyCount = keys.length;
+  for (const prompt of more) keyCount += validateKeys((prompt.keys ??= [])).length;
+  validateKeyCount(keyCount);
   const leaseMs = validateLeaseMs(request.leaseMs);
   const node = ctx.requireNode();
   if (request.linearizable) await node.linearizableRead(ctx.timeoutMs(call));
   const matched = node.lookup(ns, keys, leaseMs);
-  return { matched, appliedIndex: node.store.appliedIndex(), moreMatched: more.map((prompt) => node.lookup(ns, prompt, leaseMs)) };
+  const moreMatched = new Array<number>(more.length);
+  for (let i = 0; i < more.length; i++) moreMatched[i] = node.lookup(ns, more[i]!.keys!, leaseMs);
+  return { matched, appliedIndex: node.store.appliedIndex(), moreMatched };
 }
 
 /** Proposes a command whose result is always ok (delete, pin, unpin, drop) and answers empty. */
