@@ -11,43 +11,22 @@
 // written, as protobufjs writes a present string; linearizable and lease_ms only when set, as the
 // batcher's request leaves them out otherwise); test/client/lookup-request.test.ts checks them
 // against the static code and the members' decoder.
+import { LOOKUP_TAGS, delimitedBytes, varintBytes, writeVarint } from '../proto/index.js';
 import type { LookupBatch } from './lookup-batcher.js';
 
-const WIRE_VARINT = 0;
-const WIRE_DELIMITED = 2;
-/** Field tags, (number << 3) | wire type, of LookupRequest and KeyList (cache.proto). */
-const TAG_NAMESPACE = (1 << 3) | WIRE_DELIMITED;
-const TAG_KEYS = (2 << 3) | WIRE_DELIMITED;
-const TAG_LINEARIZABLE = (3 << 3) | WIRE_VARINT;
-const TAG_LEASE_MS = (4 << 3) | WIRE_VARINT;
-const TAG_MORE_PROMPTS = (5 << 3) | WIRE_DELIMITED;
-const TAG_KEY_LIST_KEYS = (1 << 3) | WIRE_DELIMITED;
-/** The top bit of a varint byte: more bytes follow. */
-const VARINT_CONTINUE = 0x80;
-
-/** Bytes of `value` as a protobuf varint (0 ≤ value < 2^53). */
-function varintBytes(value: number): number {
-  let bytes = 1;
-  for (let v = value; v >= VARINT_CONTINUE; v = Math.floor(v / VARINT_CONTINUE)) bytes++;
-  return bytes;
-}
-
-/** Writes `value` as a varint at `at`; returns the position after it. */
-function writeVarint(out: Buffer, at: number, value: number): number {
-  let v = value;
-  let position = at;
-  while (v >= VARINT_CONTINUE) {
-    out[position++] = (v % VARINT_CONTINUE) | VARINT_CONTINUE;
-    v = Math.floor(v / VARINT_CONTINUE);
-  }
-  out[position++] = v;
-  return position;
-}
+const {
+  namespace: TAG_NAMESPACE,
+  keys: TAG_KEYS,
+  linearizable: TAG_LINEARIZABLE,
+  leaseMs: TAG_LEASE_MS,
+  morePrompts: TAG_MORE_PROMPTS,
+  keyListKeys: TAG_KEY_LIST_KEYS,
+} = LOOKUP_TAGS;
 
 /** Bytes of one prompt's keys, each a length-delimited field. */
 function keysBytes(keys: Uint8Array[]): number {
   let bytes = 0;
-  for (const key of keys) bytes += 1 + varintBytes(key.length) + key.length;
+  for (const key of keys) bytes += delimitedBytes(key.length);
   return bytes;
 }
 
@@ -71,7 +50,7 @@ function writeKeys(out: Buffer, at: number, tag: number, keys: Uint8Array[]): nu
 export function encodeLookupBatch(batch: LookupBatch): Buffer {
   const { prompts } = batch;
   const nsBytes = Buffer.byteLength(batch.ns);
-  let size = 1 + varintBytes(nsBytes) + nsBytes;
+  let size = delimitedBytes(nsBytes);
   const first = prompts[0] ?? [];
   size += keysBytes(first);
   if (batch.linearizable) size += 2;
@@ -80,7 +59,7 @@ export function encodeLookupBatch(batch: LookupBatch): Buffer {
   for (let p = 1; p < prompts.length; p++) {
     const bytes = keysBytes(prompts[p]!);
     listBytes[p] = bytes;
-    size += 1 + varintBytes(bytes) + bytes;
+    size += delimitedBytes(bytes);
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;

@@ -20,7 +20,7 @@
 import assert from 'node:assert/strict';
 import { LIMITS } from '../limits.js';
 import type { GetPagesResponse } from '../proto/index.js';
-import { delimitedBytes, varintBytes, writeVarint } from './protobuf-wire.js';
+import { delimitedBytes, varintBytes, writeVarint } from '../proto/index.js';
 
 /** Field tags of GetPagesResponse (cache.proto): (number << 3) | wire type; meta (1) comes from protobufjs. */
 const TAG_DATA = (2 << 3) | 2;

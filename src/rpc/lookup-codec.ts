@@ -12,27 +12,24 @@
 // the whole message, so the result, and the error a malformed request gets
 // (KVC_MALFORMED_REQUEST, malformed.ts), is exactly proto-loader's. lookup-codec.test.ts checks both
 // directions against proto-loader on random messages: equal objects, equal bytes.
-import type { LookupRequest__Output as LookupRequest, LookupResponse } from '../proto/index.js';
-import { varintBytes, writeVarint } from './protobuf-wire.js';
+import { LOOKUP_TAGS, VARINT_CONTINUE, varintBytes, writeVarint, type LookupRequest__Output as LookupRequest, type LookupResponse } from '../proto/index.js';
 
 type Deserialize = (bytes: Buffer) => LookupRequest;
 type Serialize = (value: LookupResponse) => Buffer;
 
-const WIRE_VARINT = 0;
-const WIRE_DELIMITED = 2;
-/** Field tags, (number << 3) | wire type, of LookupRequest, KeyList and LookupResponse (cache.proto). */
-const TAG_NAMESPACE = (1 << 3) | WIRE_DELIMITED;
-const TAG_KEYS = (2 << 3) | WIRE_DELIMITED;
-const TAG_LINEARIZABLE = (3 << 3) | WIRE_VARINT;
-const TAG_LEASE_MS = (4 << 3) | WIRE_VARINT;
-const TAG_MORE_PROMPTS = (5 << 3) | WIRE_DELIMITED;
-const TAG_KEY_LIST_KEYS = (1 << 3) | WIRE_DELIMITED;
-const TAG_MATCHED = (1 << 3) | WIRE_VARINT;
-const TAG_APPLIED_INDEX = (2 << 3) | WIRE_VARINT;
-const TAG_MORE_MATCHED = (3 << 3) | WIRE_DELIMITED;
-/** A varint's payload bits per byte, and its continuation bit. */
+const {
+  namespace: TAG_NAMESPACE,
+  keys: TAG_KEYS,
+  linearizable: TAG_LINEARIZABLE,
+  leaseMs: TAG_LEASE_MS,
+  morePrompts: TAG_MORE_PROMPTS,
+  keyListKeys: TAG_KEY_LIST_KEYS,
+  matched: TAG_MATCHED,
+  appliedIndex: TAG_APPLIED_INDEX,
+  moreMatched: TAG_MORE_MATCHED,
+} = LOOKUP_TAGS;
+/** A varint's payload bits per byte. */
 const VARINT_BITS = 7;
-const VARINT_CONTINUE = 0x80;
 /** Below this a varint's value is exact in a double (2^53); protobufjs converts longer ones itself. */
 const VARINT_EXACT_BYTES_MAX = 7;
 

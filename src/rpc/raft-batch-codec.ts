@@ -22,7 +22,7 @@
 // bytes with protobufjs' on random batches. A member of an older build reads them unchanged.
 import assert from 'node:assert/strict';
 import type { EncodedParts } from '../codec/index.js';
-import { delimitedBytes, varintBytes, writeVarint } from './protobuf-wire.js';
+import { delimitedBytes, varintBytes, writeVarint } from '../proto/index.js';
 
 /** A RaftBatch (peer.proto) whose messages are encoded as parts (src/codec encodeMessageParts). */
 export interface OutgoingRaftBatch {
