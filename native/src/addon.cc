@@ -346,6 +346,16 @@ Napi::Value OpenSharedJs(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// The `length` bytes at `offset` of the mapping; throws a RangeError naming `what` when they are
+// not all inside it.
+const uint8_t* MappedRange(Napi::Env env, const SharedView* view, double offset, size_t length, const char* what) {
+  if (offset < 0 || offset > static_cast<double>(view->bytes) || length > view->bytes - static_cast<size_t>(offset)) {
+    ThrowRange(env, std::string(what) + ": [" + std::to_string(static_cast<uint64_t>(offset)) + ", +" + std::to_string(length) +
+                        ") is outside the " + std::to_string(view->bytes) + "-byte mapping");
+  }
+  return static_cast<const uint8_t*>(view->base) + static_cast<size_t>(offset);
+}
+
 // copyShared(handle, offset, dst): copies dst.length bytes from `offset` of the mapping.
 Napi::Value CopySharedJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -353,11 +363,7 @@ Napi::Value CopySharedJs(const Napi::CallbackInfo& info) {
   const double offset = IntegerArgument(env, info[1], "copyShared: offset");
   size_t length = 0;
   void* dst = TypedArrayData(env, info[2], napi_uint8_array, "copyShared: dst", length);
-  if (offset < 0 || offset > static_cast<double>(view->bytes) || length > view->bytes - static_cast<size_t>(offset)) {
-    ThrowRange(env, "copyShared: [" + std::to_string(static_cast<uint64_t>(offset)) + ", +" + std::to_string(length) +
-                        ") is outside the " + std::to_string(view->bytes) + "-byte mapping");
-  }
-  std::memcpy(dst, static_cast<const char*>(view->base) + static_cast<size_t>(offset), length);
+  std::memcpy(dst, MappedRange(env, view, offset, length, "copyShared"), length);
   return env.Undefined();
 }
 
@@ -370,11 +376,7 @@ Napi::Value CopySharedCrc32cJs(const Napi::CallbackInfo& info) {
   size_t length = 0;
   void* dst = TypedArrayData(env, info[2], napi_uint8_array, "copySharedCrc32c: dst", length);
   const uint32_t seed = SeedArgument(env, info[3], "copySharedCrc32c: seed");
-  if (offset < 0 || offset > static_cast<double>(view->bytes) || length > view->bytes - static_cast<size_t>(offset)) {
-    ThrowRange(env, "copySharedCrc32c: [" + std::to_string(static_cast<uint64_t>(offset)) + ", +" + std::to_string(length) +
-                        ") is outside the " + std::to_string(view->bytes) + "-byte mapping");
-  }
-  const uint8_t* from = static_cast<const uint8_t*>(view->base) + static_cast<size_t>(offset);
+  const uint8_t* from = MappedRange(env, view, offset, length, "copySharedCrc32c");
   return Napi::Number::New(env, CopyCrc32c(static_cast<uint8_t*>(dst), from, length, seed));
 }
 
