@@ -74,10 +74,14 @@ export function checkTable(file: Uint8Array): string | undefined {
 function block(file: Uint8Array, h: Handle): { data: Uint8Array; type: number } | string {
   if (h.offset + h.size + TRAILER_BYTES > file.byteLength) return 'beyond the end of the file';
   const stored = new DataView(file.buffer, file.byteOffset + h.offset + h.size + 1, 4).getUint32(0, true);
-  const crc = crc32c(file.subarray(h.offset, h.offset + h.size + 1));
-  const masked = ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
-  if (masked !== stored) return 'block checksum mismatch';
+  if (maskedCrc32c(file.subarray(h.offset, h.offset + h.size + 1)) !== stored) return 'block checksum mismatch';
   return { data: file.subarray(h.offset, h.offset + h.size), type: file[h.offset + h.size]! };
+}
+
+/** LevelDB's stored form of a crc32c (util/crc32c.h Mask): rotated right by 15 bits, plus a constant. */
+function maskedCrc32c(bytes: Uint8Array): number {
+  const crc = crc32c(bytes);
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
 }
 
 /** The values (block handles) of an index block's entries; undefined when it does not decode. */
@@ -191,8 +195,7 @@ function logRecords(file: Uint8Array): Uint8Array[] | undefined {
       continue;
     }
     const typed = file.subarray(at + 6, at + LOG_HEADER_BYTES + length);
-    const crc = crc32c(typed);
-    if ((((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0) !== view.getUint32(0, true)) return undefined;
+    if (maskedCrc32c(typed) !== view.getUint32(0, true)) return undefined;
     const data = typed.subarray(1);
     at += LOG_HEADER_BYTES + length;
     if (type === RECORD_FULL && parts === undefined) records.push(data);
