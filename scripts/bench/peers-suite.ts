@@ -65,6 +65,8 @@ interface SystemRun {
   /** CPU ms (user + system) of every server process, and of the leader alone, over the same span. */
   serverCpuMs: number;
   leaderCpuMs: number;
+  /** CPU ms of this process (the client) over the timed puts. */
+  clientCpuMs: number;
   /** Pages evicted during the run (ours; must be 0 for a fair figure). */
   evictedPages?: number;
 }
@@ -86,14 +88,16 @@ async function timedPhase(
   await driveInflight(put, c.pageBytes, { first: 0, inflight: c.inflight, putsMax: warmupPuts, durationMsMax: durationMs });
   const before = totalWriteBytes(pids);
   const cpuMsBefore = pids.map(processCpuMs);
+  const clientBefore = process.cpuUsage();
   const plan: InflightPlan = { first: warmupPuts, inflight: c.inflight, putsMax: c.putsMax, durationMsMax: durationMs };
   const run = await driveInflight(put, c.pageBytes, plan);
+  const client = process.cpuUsage(clientBefore);
   const acked = performance.now();
   await waitFor(caughtUp, CATCH_UP_TIMEOUT_MS, 'every member to apply the last put');
   const catchUpMs = performance.now() - acked;
   const cpuMs = pids.map((pid, i) => processCpuMs(pid) - cpuMsBefore[i]!);
   const serverCpuMs = cpuMs.reduce((a, b) => a + b, 0);
-  return { run, catchUpMs, writeBytes: totalWriteBytes(pids) - before, serverCpuMs, leaderCpuMs: cpuMs[pids.indexOf(leaderPid)]! };
+  return { run, catchUpMs, writeBytes: totalWriteBytes(pids) - before, serverCpuMs, leaderCpuMs: cpuMs[pids.indexOf(leaderPid)]!, clientCpuMs: (client.user + client.system) / 1000 };
 }
 
 /** A temp dir for servers' data: removed afterwards, and also if this process exits (a signal) first. */
@@ -180,6 +184,7 @@ function putRow(r: SystemRun, etcd: SystemRun | undefined, ceilings: Map<number,
     diskWritesPerAckedByte: round(r.writeBytes / r.run.bytes, 2),
     serverCpuMsPerMiB: round(r.serverCpuMs / (r.run.bytes / MIB), 1),
     leaderCpuMsPerMiB: round(r.leaderCpuMs / (r.run.bytes / MIB), 1),
+    clientCpuMsPerMiB: round(r.clientCpuMs / (r.run.bytes / MIB), 1),
     overCeilingThird: round(mbps / ceilingThirdMBps, 3),
   };
   if (etcd !== undefined) row.overEtcd = round(mbps / mbPerSecond(etcd.run.bytes, etcd.run.elapsedMs), 3);
@@ -205,14 +210,14 @@ function tables(rows: Record<string, number | string>[]): string {
     .filter((r) => r.kind === 'put')
     .map(
       (r) =>
-        `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.inflight} | ${r.puts} | ${r.seconds} | **${r.MBps}** | ${r.latencyMsP50} | ${r.latencyMsP99} | ${r.catchUpMs} | ${r.diskWritesPerAckedByte}× | ${r.leaderCpuMsPerMiB} | ${r.serverCpuMsPerMiB} | ${cell(r.overEtcd, '×')} | ${cell(r.overCeilingThird, '×')} |`,
+        `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.inflight} | ${r.puts} | ${r.seconds} | **${r.MBps}** | ${r.latencyMsP50} | ${r.latencyMsP99} | ${r.catchUpMs} | ${r.diskWritesPerAckedByte}× | ${r.leaderCpuMsPerMiB} | ${r.serverCpuMsPerMiB} | ${r.clientCpuMsPerMiB} | ${cell(r.overEtcd, '×')} | ${cell(r.overCeilingThird, '×')} |`,
     );
   const walls = rows
     .filter((r) => r.kind === 'ceiling')
     .map((r) => `| ${formatBytes(r.pageBytes as number)} | ${r.entriesPerFsync} | ${r.MBps} | ${round((r.MBps as number) / REPLICAS, 1)} | ${r.fdatasyncLatencyMsP50} |`);
   return [
-    '| system | page | in flight | puts | s | MB/s | p50 ms | p99 ms | last member caught up after ms | disk writes / acked byte | leader CPU ms / MiB | all members CPU ms / MiB | ÷ etcd | ÷ (ceiling ÷ 3) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | page | in flight | puts | s | MB/s | p50 ms | p99 ms | last member caught up after ms | disk writes / acked byte | leader CPU ms / MiB | all members CPU ms / MiB | client CPU ms / MiB | ÷ etcd | ÷ (ceiling ÷ 3) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...puts,
     '',
     '| page | pages per fdatasync | writev + fdatasync MB/s | ÷ 3 | fdatasync p50 ms |',
