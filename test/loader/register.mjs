@@ -1,6 +1,7 @@
 // `node --import ./test/loader/register.mjs`: registers the test processes' TypeScript loader
 // (./hooks.mjs; package.json "tap"."node-arg").
 import { appendFileSync } from 'node:fs';
+import process from 'node:process';
 import { register } from 'node:module';
 
 register('./hooks.mjs', import.meta.url);
