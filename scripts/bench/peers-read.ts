@@ -11,12 +11,13 @@
 // Every loop is bounded in count and seconds.
 import path from 'node:path';
 import { KvcClient } from '../../src/client/index.js';
+import { encodeLookupBatch } from '../../src/client/lookup-request.js';
 import { startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
 import { MIB, formatBytes, quantile, round, seconds, withTempDir } from './measure.js';
 import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
 import { driveInflight, findOnPath, type InflightRun } from './peers-helpers.js';
 import { cpuMeter, removingOnExit } from './processes.js';
-import { memcpyCeiling, rawGrpcCeiling, rawTcpCeiling } from './raw-ceilings.js';
+import { memcpyCeiling, rawGrpcCeiling, rawTcpCeiling, startRawUnary } from './raw-ceilings.js';
 import { redisVersion, startRedis, type RedisServer } from './redis-server.js';
 
 export const READ_PAGE_BYTES = 2 * MIB;
@@ -194,11 +195,35 @@ async function measureCeilings(b: Bounds, progress: (line: string) => void): Pro
   progress('peers read: raw TCP between two processes, memcpy');
   const tcp = await rawTcpCeiling(RAW_BYTES_MAX, b.durationMs);
   const memcpy = memcpyCeiling(RAW_BYTES_MAX, Math.min(b.durationMs, MILLISECONDS_PER_SECOND));
+  progress('peers read: raw grpc-js unary round trips (the floor of a Lookup)');
   return [
     readRow('raw grpc-js', 'server stream of a static buffer, 1 MiB messages, to another process', grpc),
     streamRow('raw TCP', 'one connection, another process', tcp.bytes, tcp.elapsedMs),
     streamRow('memcpy', 'Buffer.copy into a preallocated buffer', memcpy.bytes, memcpy.elapsedMs),
+    ...(await rawUnaryRows(b)),
   ];
+}
+
+/** The request of one Lookup of LOOKUP_KEYS bench keys, as the client encodes it. */
+function lookupRequestBytes(): number {
+  const keys = Array.from({ length: LOOKUP_KEYS }, (_, k) => benchPageKey(k));
+  return encodeLookupBatch({ ns: BENCH_NS, linearizable: false, leaseMs: 0, prompts: [keys] }).byteLength;
+}
+
+/** grpc-js unary round trips of a Lookup's size between two processes, in the shapes Lookup is measured in. */
+async function rawUnaryRows(b: Bounds): Promise<Row[]> {
+  const requestBytes = lookupRequestBytes();
+  const raw = await startRawUnary(requestBytes);
+  try {
+    const what = `${RAW_UNARY} (${requestBytes}-byte request, 2-byte answer)`;
+    const op = (): Promise<void> => raw.call();
+    const rows: Row[] = [];
+    for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow('raw grpc-js', what, concurrency, await measured(op, 0, concurrency, LOOKUPS_MAX, b, [raw.pid])));
+    rows.push(lookupRow('raw grpc-js', what, LOOKUPS_TOGETHER, await measuredRounds(op, LOOKUPS_TOGETHER, LOOKUPS_MAX, b, [raw.pid]), TOGETHER));
+    return rows;
+  } finally {
+    await raw.stop();
+  }
 }
 
 async function fill(client: KvcClient, pages: PageGenerator): Promise<void> {
@@ -254,6 +279,7 @@ export async function oursOverSharedMemory(cluster: KvcDevCluster, b: Bounds): P
 }
 
 const REDIS_MGET = `MGET × ${PAGES_PER_BATCH}`;
+const RAW_UNARY = 'unary call to another process, identity serializers';
 const OURS_SHARED = 'GetPages, shared memory (same host)';
 const OURS_SHARED_BATCH = `GetPages, shared memory (same host), ${PAGES_PER_BATCH} pages per call`;
 
@@ -402,8 +428,14 @@ function withRatios(rows: Row[]): Row[] {
       return { ...r, ...ratios };
     }
     if (r.kind === 'lookup' && r.system === 'ours') {
-      const redis = rows.find((x) => x.kind === 'lookup' && x.system === 'redis' && x.concurrency === r.concurrency && x.shape === r.shape);
-      return redis === undefined ? r : { ...r, p99OverRedis: round((r.latencyMsP99 as number) / (redis.latencyMsP99 as number), 2) };
+      const same = (system: string): Row | undefined => rows.find((x) => x.kind === 'lookup' && x.system === system && x.concurrency === r.concurrency && x.shape === r.shape);
+      const ratios: Row = {};
+      const redis = same('redis');
+      if (redis !== undefined) ratios.p99OverRedis = round((r.latencyMsP99 as number) / (redis.latencyMsP99 as number), 2);
+      // The floor: grpc-js's own round trip in the same shape, with nothing looked up.
+      const raw = same('raw grpc-js');
+      if (raw !== undefined) ratios.p99OverRawUnary = round((r.latencyMsP99 as number) / (raw.latencyMsP99 as number), 2);
+      return { ...r, ...ratios };
     }
     return r;
   });
@@ -419,14 +451,14 @@ export function readTables(rows: Row[]): string {
     );
   const lookups = rows
     .filter((r) => r.kind === 'lookup')
-    .map((r) => `| ${r.system} | ${r.what} | ${r.concurrency}${r.shape === TOGETHER ? ' together' : ''} | ${r.calls} | ${r.callsPerSec} | ${r.latencyMsP50} | **${r.latencyMsP99}** | ${r.serverCpuUsPerCall} | ${r.clientCpuUsPerCall} | ${cell(r.p99OverRedis, '×')} |`);
+    .map((r) => `| ${r.system} | ${r.what} | ${r.concurrency}${r.shape === TOGETHER ? ' together' : ''} | ${r.calls} | ${r.callsPerSec} | ${r.latencyMsP50} | **${r.latencyMsP99}** | ${r.serverCpuUsPerCall} | ${r.clientCpuUsPerCall} | ${cell(r.p99OverRedis, '×')} | ${cell(r.p99OverRawUnary, '×')} |`);
   return [
     `| system | read (${formatBytes(READ_PAGE_BYTES)} pages) | in flight | calls | s | MB/s | p50 ms | p99 ms | server CPU ms / MiB | client CPU ms / MiB | ÷ Redis GET | ÷ Redis ${REDIS_MGET} | ÷ raw grpc-js | ÷ memcpy |`,
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...reads,
     '',
-    '| system | lookup | callers | calls | calls/s | p50 ms | p99 ms | server CPU µs / call | client CPU µs / call | p99 ÷ Redis |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | lookup | callers | calls | calls/s | p50 ms | p99 ms | server CPU µs / call | client CPU µs / call | p99 ÷ Redis | p99 ÷ raw grpc-js |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...lookups,
   ].join('\n');
 }
@@ -437,7 +469,7 @@ function readNotes(redisNote: string, durationMs: number): string[] {
     `Ours: \`kvc dev\` (3 member processes, 256 MiB memory tier each), ${STORED_PAGES} pages of ${formatBytes(READ_PAGE_BYTES)} put first; src/client getPagesInto one page per call into a preallocated buffer (crc32c verified), ${INFLIGHT} calls in flight, reads spread over the members. "First read": every page once, each member reading its own LevelDB/blob files (the OS page cache may hold them). "Memory tier": after every member has read every page.`,
     `Batched: Redis MGET of ${PAGES_PER_BATCH} keys and ours getPagesInto ${PAGES_PER_BATCH} pages per call over shared memory (a prompt's whole prefix at once), ${INFLIGHT} calls in flight, "calls" counting calls, p50/p99 per call; ÷ Redis ${REDIS_MGET} compares these two.`,
     `Lookup: ${LOOKUP_KEYS} stored keys per call, KvcClient.lookup, answered by any member from its in-memory index; Redis: a pipeline of ${LOOKUP_KEYS} EXISTS. Callers 1 and 100: each caller waits for its answer before its next call (closed loop). "${LOOKUPS_TOGETHER} together": rounds of ${LOOKUPS_TOGETHER} calls issued at once (a scheduler asking for all its waiting requests), each call's latency from the round's start to its answer, the next round once all are answered.`,
-    `Raw grpc-js: raw-server.ts in its own process, the member's server options and the client's channel options, identity serializers, ${INFLIGHT} calls in flight, each one ${formatBytes(READ_PAGE_BYTES)} page in 1 MiB messages copied into a preallocated buffer. Raw TCP: one connection, bytes counted. memcpy: Buffer.copy of ${formatBytes(READ_PAGE_BYTES)} pages from a 64 MiB source into one preallocated buffer.`,
+    `Raw grpc-js: raw-server.ts in its own process, the member's server options and the client's channel options, identity serializers, ${INFLIGHT} calls in flight, each one ${formatBytes(READ_PAGE_BYTES)} page in 1 MiB messages copied into a preallocated buffer. Raw grpc-js unary: the same server process, a unary method with identity serializers that answers a Lookup-sized request with 2 bytes, in the Lookup shapes (1 and ${LOOKUP_CONCURRENCIES.at(-1)} callers, ${LOOKUPS_TOGETHER} together), one channel: the floor of a Lookup's round trip on this machine (nothing decoded, nothing looked up). Raw TCP: one connection, bytes counted. memcpy: Buffer.copy of ${formatBytes(READ_PAGE_BYTES)} pages from a 64 MiB source into one preallocated buffer.`,
     'CPU: user + system time of the server processes (summed over our three members) and of the bench process (the client), from /proc/<pid>/stat and process.cpuUsage, per MiB read or per call; on a shared machine it moves far less than throughput does.',
     `Every case: a short warm-up, then at most ${seconds(durationMs)} s (--seconds) or ${READS_MAX} reads / ${LOOKUPS_MAX} lookups.`,
     'Targets (issue 12, not asserted): GetPages from the memory tier ≥ 0.9 × raw grpc-js; same-host shared memory ≥ 1.5 × Redis GET and ≥ 0.5 × memcpy; Lookup p99 ≤ 1 ms at 100 concurrent.',

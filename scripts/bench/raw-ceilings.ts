@@ -1,7 +1,7 @@
 // What this machine allows for moving a page from one process to another, measured in the same run
 // as our reads (the `peers` read side): grpc-js streaming a static buffer between two processes
 // (raw-server.ts grpc) with our channel and server options, plain Node TCP between two processes
-// (raw-server.ts tcp), and a memcpy of the same bytes within one process. Each is bounded in
+// (raw-server.ts tcp), one unary gRPC round trip as small as a Lookup (raw-server.ts grpc), and a memcpy of the same bytes within one process. Each is bounded in
 // count and seconds, and every server process is stopped in bounded time.
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/client/endpoint-pool.js';
 import { driveInflight, type InflightPlan, type InflightRun } from './peers-helpers.js';
 import { TailBuffer, cpuMeter, forgetOnExit, killOnExit, readFirstJsonLine, stopChild } from './processes.js';
-import { RAW_PAGE_BYTES, RAW_STREAM_PATH } from './raw-server.js';
+import { RAW_PAGE_BYTES, RAW_STREAM_PATH, RAW_UNARY_PATH } from './raw-server.js';
 
 const RAW_SERVER = fileURLToPath(new URL('./raw-server.ts', import.meta.url));
 /** tsx compiles the server on start; on a loaded 2-core machine that takes seconds. */
@@ -82,6 +82,38 @@ export async function rawGrpcCeiling(plan: Omit<InflightPlan, 'first'>): Promise
     client.close();
     await server.stop();
   }
+}
+
+/** A raw unary method served by another process: `call()` sends one request and waits for its answer. */
+export interface RawUnary {
+  pid: number;
+  call(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * grpc-js's own cost of one small round trip (Lookup's floor): raw-server.ts in its own process,
+ * the member's server options and the client's channel options, identity serializers, a
+ * `requestBytes` request answered with 2 bytes. Nothing is decoded or looked up on either side.
+ */
+export async function startRawUnary(requestBytes: number): Promise<RawUnary> {
+  const server = await startRawServer('grpc');
+  const client = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure(), { ...CLIENT_CHANNEL_OPTIONS });
+  const request = Buffer.alloc(requestBytes, 0x2a);
+  const call = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      client.makeUnaryRequest(RAW_UNARY_PATH, identity, identity, request, new grpc.Metadata(), { deadline: new Date(Date.now() + STREAM_DEADLINE_MS) }, (error, answer) =>
+        error ? reject(error) : answer?.byteLength === 2 ? resolve() : reject(new Error(`raw unary answered ${answer?.byteLength} bytes`)),
+      );
+    });
+  return {
+    pid: server.pid,
+    call,
+    stop: async () => {
+      client.close();
+      await server.stop();
+    },
+  };
 }
 
 /** Plain TCP from another process: bytes received on one connection for at most `bytesMax` or `durationMs`. */

@@ -7,6 +7,8 @@
 //   is encoded; every call streams one page of `pageBytes` in chunks of LIMITS.page.chunkBytes,
 //   waiting on backpressure as GetPages does. No protobuf, no store, no checksum: what grpc-js
 //   itself costs.
+//   A second, unary method answers every request with the same 2 bytes (a LookupResponse that
+//   says 16 matched): the floor of one gRPC round trip between two processes, for Lookup.
 // - tcp: a plain net server that writes the buffer over and over to each connection, honouring
 //   backpressure, until the client closes it.
 import * as grpc from '@grpc/grpc-js';
@@ -18,6 +20,10 @@ import { MIB } from './measure.js';
 
 /** The path of the raw method; the request (ignored) and the chunks are bare bytes. */
 export const RAW_STREAM_PATH = '/kvcbench.Raw/Stream';
+/** The path of the raw unary method: any request, a fixed 2-byte answer. */
+export const RAW_UNARY_PATH = '/kvcbench.Raw/Unary';
+/** LookupResponse { matched: 16 } as protobuf: what a Lookup of 16 stored keys answers. */
+const UNARY_ANSWER = Buffer.from([0x08, 0x10]);
 export const RAW_PAGE_BYTES = 2 * MIB;
 
 const identity = (bytes: Buffer): Buffer => bytes;
@@ -27,6 +33,15 @@ export const RAW_SERVICE: grpc.ServiceDefinition = {
     path: RAW_STREAM_PATH,
     requestStream: false,
     responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+  Unary: {
+    path: RAW_UNARY_PATH,
+    requestStream: false,
+    responseStream: false,
     requestSerialize: identity,
     requestDeserialize: identity,
     responseSerialize: identity,
@@ -65,6 +80,7 @@ function serveGrpc(page: Buffer): Promise<{ port: number; stop: () => void }> {
   const server = new grpc.Server(serverOptions());
   server.addService(RAW_SERVICE, {
     Stream: (call: grpc.ServerWritableStream<Buffer, Buffer>) => void streamPage(call, page),
+    Unary: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, UNARY_ANSWER),
   });
   return new Promise((resolve, reject) => {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
