@@ -56,6 +56,7 @@ import { ProposalSpans, type ProposalOutcome } from './proposal-spans.js';
 import { notify, type NodeObserver } from './observer.js';
 import { StoreGate } from './store-gate.js';
 import { finishWalSwap, rebuildDamagedStore, storeMissingUnderLog } from './store-recovery.js';
+import { repairUnsyncedFromWal } from './wal-payload-repair.js';
 import { WatchRing, type WatchRingOptions } from './watch-ring.js';
 import type { Transport } from './transport.js';
 
@@ -317,6 +318,7 @@ export class ClusterNode {
         });
         store = await ClusterNode.#openStore(config, tier, onApplied);
       }
+      await repairUnsyncedFromWal({ id: config.id, wal, store, log: config.logger ?? console.error });
       // The ring is memory only: its window starts at what the store recovered to.
       ring.reset(store.appliedIndex());
       await bootstrapIfEmpty(wal, config.initialVoters);
@@ -355,7 +357,9 @@ export class ClusterNode {
     return PageStore.open({
       dir: path.join(config.dataDir, 'store'),
       sync: false,
-      blobSync: config.fsync ?? true,
+      // The WAL makes a put durable; the blob files are synced by flush() before the WAL drops
+      // entries, and what a power loss takes before that is rewritten from the WAL at start.
+      blobSync: false,
       tier,
       onApplied,
       ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}),
@@ -597,6 +601,8 @@ export class ClusterNode {
     if (!this.#stopped) this.#halt(new KvcError('KVC_NO_LEADER', { detail: `member ${this.id} is stopping` }));
     await this.#loopDone;
     await this.#gate.idle();
+    // Everything applied made durable, blob mark included: the next start has nothing to check.
+    await this.#gate.shared(() => this.#store.flush()).catch((err: unknown) => this.#log(`member ${this.id}: store flush at stop failed: ${String(err)}`));
     // A member stopped by a fatal WAL error cannot close its WAL cleanly; its store still closes.
     await this.#wal.close().catch((err: unknown) => this.#log(`member ${this.id}: WAL close failed: ${String(err)}`));
     await this.#store.close();

@@ -2,7 +2,7 @@
 
 export { StoreDamagedError } from './level.js';
 export { PageStore, REMOVAL_RECORD_ENTRIES_MAX, REMOVALS_PER_CALL_MAX } from './page-store.js';
-export type { ApplyItem, ListedPage, ListPosition, NamespaceInfo, PageStoreOptions, SnapshotReader, StoreStats } from './page-store.js';
+export type { ApplyItem, ListedPage, ListPosition, NamespaceInfo, PageStoreOptions, SnapshotReader, StoreStats, UnsyncedDamage } from './page-store.js';
 export { cacheEventBytes } from './cache-events.js';
 export type { AppliedListener, CacheEvent } from './cache-events.js';
 export { PageIndex, pageId, latin1, bytesOfLatin1 } from './page-index.js';

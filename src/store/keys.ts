@@ -5,6 +5,8 @@
 //   'b' ns 0x00 key            blob reference of a large page payload (blob/blob-ref.ts): where the
 //                              bytes lie in this member's blob files; member-local, never streamed
 //   'c'                        replicated capacity settings (settings.ts); absent = defaults
+//   'd'                        blob mark (blob/blob-files.ts BlobMark): where the blob files were
+//                              last fdatasynced; member-local, never streamed nor digested
 //   'e'                        removal counters: u64 evicted pages, evicted bytes, expired pages
 //   'k' ns 0x00 key            pin of a page: u64 big-endian expiry (ms since the epoch)
 //   'm' ns 0x00 key            page metadata (msgpack, see records.ts): lookups and stats read these
@@ -20,7 +22,7 @@
 // never pulls multi-MiB payloads through the block cache. The 0x00 terminator after the namespace
 // keeps "a" and "a/b" apart (a prefix scan of "a" stops at "a" 0x01); namespaces are validated by
 // the caller to [A-Za-z0-9._:/-]{1,128}, and the store asserts the one property the layout needs,
-// that the name holds no 0x00. The families sort as a < b < c < e < k < m < n < p < q < r < v, so
+// that the name holds no 0x00. The families sort as a < b < c < d < e < k < m < n < p < q < r < v, so
 // appliedIndex is the first record of a snapshot stream.
 
 import assert from 'node:assert/strict';
@@ -28,6 +30,7 @@ import assert from 'node:assert/strict';
 export const FAMILY_APPLIED = 0x61; // 'a'
 export const FAMILY_BLOB = 0x62; // 'b'
 export const FAMILY_SETTINGS = 0x63; // 'c'
+export const FAMILY_BLOB_MARK = 0x64; // 'd'
 export const FAMILY_COUNTERS = 0x65; // 'e'
 export const FAMILY_PIN = 0x6b; // 'k'
 export const FAMILY_META = 0x6d; // 'm'
@@ -44,6 +47,7 @@ const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 export const APPLIED_INDEX_KEY = Uint8Array.of(FAMILY_APPLIED);
+export const BLOB_MARK_KEY = Uint8Array.of(FAMILY_BLOB_MARK);
 export const SETTINGS_KEY = Uint8Array.of(FAMILY_SETTINGS);
 export const COUNTERS_KEY = Uint8Array.of(FAMILY_COUNTERS);
 

@@ -24,8 +24,10 @@ import { ApplyBatch } from './apply-batch.js';
 import type { ApplyResult } from './apply-batch.js';
 import {
   APPLIED_INDEX_KEY,
+  BLOB_MARK_KEY,
   COUNTERS_KEY,
   FAMILY_BLOB,
+  FAMILY_BLOB_MARK,
   FAMILY_META,
   FAMILY_NS_COUNTERS,
   FAMILY_NS_SETTINGS,
@@ -45,8 +47,8 @@ import {
   removalKey,
   withFamily,
 } from './keys.js';
-import { BlobFiles, decodeBlobRef, encodeBlobRef } from './blob/index.js';
-import type { BlobStats } from './blob/index.js';
+import { BlobFiles, decodeBlobMark, decodeBlobRef, durableUnder, encodeBlobMark, encodeBlobRef } from './blob/index.js';
+import type { BlobMark, BlobRef, BlobStats } from './blob/index.js';
 import { collectOneFile } from './blob/blob-gc.js';
 import { StoreDamagedError, openLevel } from './level.js';
 import type { StoreDb } from './level.js';
@@ -84,9 +86,11 @@ export interface PageStoreOptions {
   /** fsync every apply batch (default true). Off only for tests and benchmarks that say so. */
   sync?: boolean;
   /**
-   * fdatasync the blob file before the batch that indexes its new payloads (default true). A
-   * member applies with `sync: false` (its WAL makes puts durable) but keeps this on, so a ref
-   * that reaches LevelDB never points at bytes that are not on disk. `sync: true` implies it.
+   * fdatasync the blob file before the batch that indexes its new payloads (default true), so a
+   * ref never points at bytes that are not on disk. `sync: true` implies it. A member turns it
+   * off: its WAL makes a put durable, `flush()` (before the WAL drops entries) syncs the blob
+   * files and records the BlobMark, and after a power loss the refs past that mark are checked at
+   * open (`unsyncedDamage()`) and rewritten from the WAL.
    */
   blobSync?: boolean;
   /** Payloads at or above this go to blob files (default LIMITS.store.blobThresholdBytes). */
@@ -193,6 +197,8 @@ export class PageStore {
   #totalPages = 0;
   /** The tail of the apply queue: calls run one after another, in call order. */
   #applyTail: Promise<unknown> = Promise.resolve();
+  /** Pages past the blob mark whose payload failed its check at open (see `unsyncedDamage`). */
+  #unsyncedDamage: UnsyncedDamage[] = [];
 
   private constructor(db: StoreDb, blobs: BlobFiles, o: PageStoreOptions, loaded: LoadedState) {
     this.#db = db;
@@ -238,9 +244,24 @@ export class PageStore {
       // records that contradict each other (the page index against the namespace stats), mean
       // the files are damaged, and the whole store is untrusted (StoreDamagedError).
       return await asDamage(async () => {
-        // Refs only (20 bytes each), never payloads: this scan stays small.
-        for await (const value of db.values({ ...familyRange(FAMILY_BLOB), fillCache: false })) opened.addLive(decodeBlobRef(value));
-        return new PageStore(db, opened, o, await loadState(db, defaults));
+        const mark = await blobMark(db, opened);
+        // Refs only (20 bytes each), never payloads: this scan stays small. Refs past the mark
+        // were appended after the last fdatasync: a power loss may have taken their bytes.
+        const suspects: { dbKey: Uint8Array; ref: BlobRef }[] = [];
+        for await (const [dbKey, value] of db.iterator({ ...familyRange(FAMILY_BLOB), fillCache: false })) {
+          const ref = decodeBlobRef(value);
+          const durable = durableUnder(ref, mark);
+          if (!durable) suspects.push({ dbKey, ref });
+          opened.addLive(ref, !durable);
+        }
+        const store = new PageStore(db, opened, o, await loadState(db, defaults));
+        if (suspects.length > 0) {
+          store.#unsyncedDamage = await damagedAmong(opened, suspects);
+          // What the last run wrote past its mark may be in the page cache only: on disk before
+          // the next mark vouches for it.
+          await opened.syncFilesFrom(mark.fileId);
+        }
+        return store;
       });
     } catch (error) {
       try {
@@ -289,9 +310,30 @@ export class PageStore {
    * and flushes here before the WAL drops the entries the store would otherwise need on restart.
    */
   flush(): Promise<void> {
-    const run = this.#applyTail.then(() => this.#db.put(APPLIED_INDEX_KEY, encodeU64(this.#appliedIndex), { sync: true }));
+    const run = this.#applyTail.then(async () => {
+      // The blob files first: the mark written with the applied index vouches only for synced bytes.
+      const mark = await this.#blobs.sync();
+      await this.#db.batch(
+        [
+          { type: 'put', key: APPLIED_INDEX_KEY, value: encodeU64(this.#appliedIndex) },
+          { type: 'put', key: BLOB_MARK_KEY, value: encodeBlobMark(mark) },
+        ],
+        { sync: true },
+      );
+    });
     this.#applyTail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The pages whose blob payload, appended after the last blob mark, failed its crc32c at open:
+   * what a power loss took before the blob file was synced (never after a process crash alone:
+   * the page cache keeps what was written). They are not served (every read verifies); the
+   * member rewrites them from its WAL, which still holds the entries that put them, with
+   * `repairPayload`, and anything left goes to the payload repair from peers.
+   */
+  unsyncedDamage(): readonly UnsyncedDamage[] {
+    return this.#unsyncedDamage;
   }
 
   async #applyNow(items: ApplyItem[]): Promise<ApplyResult[]> {
@@ -324,8 +366,12 @@ export class PageStore {
     const blobWrites = batch.blobWrites();
     const refs = await this.#blobs.append(blobWrites, this.#blobSync);
     blobWrites.forEach((write, i) => batch.setBlobRef(write, refs[i]!));
+    const ops = batch.finish(lastIndex);
+    // Synced appends (every one is, with blobSync): the mark moves with the refs.
+    const last = refs.at(-1);
+    if (this.#blobSync && last !== undefined) ops.push({ type: 'put', key: BLOB_MARK_KEY, value: encodeBlobMark({ fileId: last.fileId, size: last.offset + last.length }) });
     try {
-      await this.#db.batch(batch.finish(lastIndex), { sync: this.#sync });
+      await this.#db.batch(ops, { sync: this.#sync });
     } finally {
       // Once LevelDB no longer holds the removed pages (and also when the write failed and the
       // state is unknown), their cached copies go, and misses that read them before are not
@@ -620,7 +666,7 @@ export class PageStore {
     const lengths = new DataView(new ArrayBuffer(8));
     const iterator = this.#db.iterator({ fillCache: false, highWaterMarkBytes: SCAN_HIGH_WATER_BYTES });
     for await (const [key, value] of iterator) {
-      if (key[0] === FAMILY_BLOB || key[0] === FAMILY_PAYLOAD) continue;
+      if (key[0] === FAMILY_BLOB || key[0] === FAMILY_PAYLOAD || key[0] === FAMILY_BLOB_MARK) continue;
       lengths.setUint32(0, key.byteLength);
       lengths.setUint32(4, value.byteLength);
       hash.update(new Uint8Array(lengths.buffer));
@@ -661,6 +707,8 @@ export class PageStore {
       try {
         for await (const [key, value] of iterator) {
           if (key.byteLength === 1 && key[0] === APPLIED_INDEX_KEY[0]) appliedIndex = decodeU64(value);
+          // Where this member's blob files were last synced means nothing to the receiver.
+          if (key[0] === FAMILY_BLOB_MARK) continue;
           // Refs are member-local: the payload travels, as a 'p' record the receiver re-files.
           if (key[0] === FAMILY_BLOB) yield* await writer.addAsync({ key: withFamily(FAMILY_PAYLOAD, key), value: await blobs.read(decodeBlobRef(value)) });
           else yield* await writer.addAsync({ key, value });
@@ -736,6 +784,42 @@ export class PageStore {
       await this.#db.close();
     }
   }
+}
+
+/** A page whose blob payload, past the blob mark, failed its check at open. */
+export interface UnsyncedDamage {
+  ns: string;
+  key: Uint8Array;
+  /** The payload's crc32c (its metadata's): the copy that repairs it must match. */
+  crc32c: number;
+}
+
+/**
+ * The store's blob mark. A store without one (created just now, installed from a snapshot, or
+ * written before marks, when every append was synced) is synced up to its files' ends: that is
+ * recorded before any append, so that every later one is past it until the first flush.
+ */
+async function blobMark(db: StoreDb, blobs: BlobFiles): Promise<BlobMark> {
+  const [value] = await db.getMany([BLOB_MARK_KEY]);
+  if (value !== undefined) return decodeBlobMark(value);
+  const mark = blobs.endMark();
+  await db.put(BLOB_MARK_KEY, encodeBlobMark(mark), { sync: true });
+  return mark;
+}
+
+/** The suspects whose payload does not read back whole with its crc32c. */
+async function damagedAmong(blobs: BlobFiles, suspects: { dbKey: Uint8Array; ref: BlobRef }[]): Promise<UnsyncedDamage[]> {
+  const damaged: UnsyncedDamage[] = [];
+  for (const { dbKey, ref } of suspects) {
+    try {
+      await blobs.read(ref);
+    } catch (error) {
+      if (!(error instanceof KvcError) || error.code !== 'KVC_CHECKSUM_MISMATCH') throw error;
+      const ns = nsOfPageKey(dbKey);
+      damaged.push({ ns, key: pageKeyOf(dbKey, ns), crc32c: ref.crc32c });
+    }
+  }
+  return damaged;
 }
 
 /** Reads what the store keeps in memory: stats, settings, counters, the page index, the removal count. */

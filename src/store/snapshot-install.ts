@@ -31,7 +31,7 @@ import { dirname } from 'node:path';
 import { LIMITS } from '../limits.js';
 import { crc32c } from '../codec/index.js';
 import { BlobFiles, encodeBlobRef } from './blob/index.js';
-import { APPLIED_INDEX_KEY, FAMILY_BLOB, FAMILY_PAYLOAD, withFamily } from './keys.js';
+import { APPLIED_INDEX_KEY, FAMILY_BLOB, FAMILY_BLOB_MARK, FAMILY_PAYLOAD, withFamily } from './keys.js';
 import { openLevel } from './level.js';
 import type { StoreDb } from './level.js';
 import { decodeU64, encodeU64 } from './records.js';
@@ -128,6 +128,7 @@ export async function installSnapshot(
  */
 async function fileRecord(blobs: BlobFiles, key: Uint8Array, value: Uint8Array): Promise<[Uint8Array, Uint8Array]> {
   if (key[0] === FAMILY_BLOB) throw new SnapshotStreamError('stream carries a blob reference instead of the payload');
+  if (key[0] === FAMILY_BLOB_MARK) throw new SnapshotStreamError("stream carries the sender's blob mark, a member-local record");
   if (key[0] !== FAMILY_PAYLOAD || value.byteLength < LIMITS.store.blobThresholdBytes) return [key, value];
   // Unsynced: one sync covers the whole image before its final batch.
   const [ref] = await blobs.append([{ data: value, crc32c: crc32c(value) }], false);

@@ -9,6 +9,12 @@
 //     file holds `fileBytes`. `append` with `sync` fdatasyncs before it returns: the caller writes
 //     the LevelDB batch holding the refs only after that, so a ref never points at bytes that are
 //     not on disk. Bytes appended but never indexed (a crash in between) are garbage, nothing more.
+//   - A member appends without `sync` (its WAL makes a put durable) and calls `sync()` before the
+//     WAL drops entries: that returns a BlobMark, "every byte before here is on disk", which the
+//     store records. After a power loss, refs past the recorded mark may point at bytes that never
+//     reached the disk; the store checks exactly those at open (page-store.ts) and the member
+//     rewrites the damaged ones from its WAL. Rotation fdatasyncs the file it leaves, and `sync()`
+//     the directory, so a mark in file F vouches for every file before F too.
 //   - Live bytes per file are tracked in memory (rebuilt at open from the 'b' records); size minus
 //     live is garbage, which GC (blob-gc.ts) reclaims by moving live payloads and retiring files.
 //   - A retired file is deleted once no read that might still hold one of its refs is running:
@@ -40,6 +46,36 @@ export interface BlobStats {
   garbageBytes: number;
   files: number;
   gcRuns: number;
+}
+
+/**
+ * Where the blob files were last made durable: every byte of every file numbered below `fileId`,
+ * and the first `size` bytes of file `fileId`, are on disk. {0, 0} vouches for nothing.
+ */
+export interface BlobMark {
+  fileId: number;
+  size: number;
+}
+
+/** True when `ref`'s bytes lie within what `mark` vouches for. */
+export function durableUnder(ref: BlobRef, mark: BlobMark): boolean {
+  return ref.fileId < mark.fileId || (ref.fileId === mark.fileId && ref.offset + ref.length <= mark.size);
+}
+
+const MARK_BYTES = 16;
+
+export function encodeBlobMark(mark: BlobMark): Uint8Array {
+  const out = new Uint8Array(MARK_BYTES);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(mark.fileId));
+  view.setBigUint64(8, BigInt(mark.size));
+  return out;
+}
+
+export function decodeBlobMark(bytes: Uint8Array): BlobMark {
+  assert.equal(bytes.byteLength, MARK_BYTES, `a blob mark of ${bytes.byteLength} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { fileId: Number(view.getBigUint64(0)), size: Number(view.getBigUint64(8)) };
 }
 
 interface BlobFile {
@@ -91,11 +127,50 @@ export class BlobFiles {
     return blobs;
   }
 
-  /** Counts a committed ref's bytes as live; asserts that they lie inside their file. */
-  addLive(ref: BlobRef): void {
-    const file = this.#files.get(ref.fileId);
-    assert.ok(file !== undefined && ref.offset + ref.length <= file.size, `blob ref ${ref.fileId}@${ref.offset}+${ref.length} points past the bytes on disk`);
+  /**
+   * Counts a committed ref's bytes as live; asserts that they lie inside their file, unless
+   * `unsynced` (a ref past the last BlobMark, whose bytes a power loss may have taken: the file
+   * is then counted as long as the ref says, and a read of it fails its crc32c).
+   */
+  addLive(ref: BlobRef, unsynced = false): void {
+    let file = this.#files.get(ref.fileId);
+    const end = ref.offset + ref.length;
+    if (unsynced && (file === undefined || end > file.size)) {
+      file ??= { id: ref.fileId, size: 0, live: 0 };
+      file.size = Math.max(file.size, end);
+      this.#files.set(file.id, file);
+    }
+    assert.ok(file !== undefined && end <= file.size, `blob ref ${ref.fileId}@${ref.offset}+${ref.length} points past the bytes on disk`);
     file.live += ref.length;
+  }
+
+  /** The mark of every file as it is now: what `syncFilesFrom` then makes true. */
+  endMark(): BlobMark {
+    const last = Math.max(0, ...this.#files.keys());
+    return { fileId: last, size: this.#files.get(last)?.size ?? 0 };
+  }
+
+  /**
+   * fdatasyncs the files numbered `fileId` and up, and the directory: at open, after a crash,
+   * what the last run wrote past its mark may still be only in the page cache. Before any append.
+   */
+  async syncFilesFrom(fileId: number): Promise<void> {
+    assert.equal(this.#active, undefined, 'syncFilesFrom runs before the first append');
+    for (const id of [...this.#files.keys()].filter((id) => id >= fileId).sort((a, b) => a - b)) {
+      let handle: FileHandle;
+      try {
+        handle = await open(fileName(this.#dir, id), 'r+');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // a file a ref names but the disk lost
+        throw error;
+      }
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    }
+    await fsyncDirectory(this.#dir);
   }
 
   /** A ref was deleted or moved: its bytes are garbage now. */
@@ -161,13 +236,22 @@ export class BlobFiles {
     }
   }
 
-  /** Makes every append so far durable (one fdatasync of the active file and its directory). */
-  async sync(): Promise<void> {
-    await this.#appendTail;
-    if (this.#active === undefined) return;
-    await beforeSync();
-    await this.#active.handle.datasync();
-    await fsyncDirectory(this.#dir);
+  /**
+   * Makes every append so far durable (one fdatasync of the active file and its directory) and
+   * returns the mark that now holds. Runs in the append queue: no append moves meanwhile.
+   */
+  sync(): Promise<BlobMark> {
+    const run = this.#appendTail.then(async (): Promise<BlobMark> => {
+      // No append since open: syncFilesFrom made the files there are durable.
+      if (this.#active === undefined) return this.endMark();
+      const mark = { fileId: this.#active.file.id, size: this.#active.file.size };
+      await beforeSync();
+      await this.#active.handle.datasync();
+      await fsyncDirectory(this.#dir);
+      return mark;
+    });
+    this.#appendTail = run.catch(() => undefined);
+    return run;
   }
 
   /** The id of the active file (`undefined` before the first append). */
