@@ -41,7 +41,7 @@ export async function repairUnsyncedFromWal(o: { id: number; wal: Wal; store: Pa
   }
   const left = wanted.size;
   o.log(
-    `member ${o.id}: ${damage.length} blob payload(s) written after the last blob sync did not read back (a power loss before the sync): ` +
+    `member ${o.id}: ${damage.length} blob payload(s) written after the last blob sync did not read back (lost to a power loss before the sync, or damaged since): ` +
       `${repaired} rewritten from the WAL` +
       (left > 0 ? `, ${left} not in the WAL: not served, left to the payload repair from peers` : ''),
   );

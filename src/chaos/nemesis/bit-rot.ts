@@ -8,6 +8,8 @@
 //     log); a damaged store is moved aside and the member rejoins as an empty follower that the
 //     leader sends a snapshot (src/node/store-recovery.ts). Only one member is down at a time
 //     here, so this disk loss stays on a minority, as Raft requires.
+// (Payloads appended after the member's last blob sync are checked at its open and rewritten
+// from its WAL first, src/node/wal-payload-repair.ts; the detail says so.)
 // The heal waits (bounded) for the scrub to report and, after a rebuild, for the snapshot; the
 // detail says what happened; a member that gives up on a page is an incident. The integrity
 // checker proves that no get returned bytes no put wrote, and the finals that every
@@ -67,9 +69,14 @@ async function heal(ctx: NemesisContext, id: number, what: string): Promise<stri
       if (!caughtUp) ctx.cluster.incident(`member ${id} did not catch up after rebuilding its damaged store (see ${ctx.cluster.logFile(id)})`);
       return `${what}; its store was damaged (${rebuilt[1]}) and rebuilt from ${how}${caughtUp ? '' : ', but it did not catch up'}`;
     }
-    if (log.includes('payload scrub: every blob payload matches')) return `${what}; its scrub found no damaged payload (the flips hit unreferenced bytes)`;
+    // Payloads past the blob mark are checked at open and rewritten from the WAL (wal-payload-repair.ts).
+    const fromWal = /(\d+) blob payload\(s\) written after the last blob sync did not read back.*?: (\d+) rewritten from the WAL/.exec(log);
+    const atOpen = fromWal === null ? '' : `; at open ${fromWal[1]} damaged payload(s) past its blob mark, ${fromWal[2]} rewritten from its WAL`;
+    if (log.includes('payload scrub: every blob payload matches')) {
+      return `${what}${atOpen}; its scrub found no damaged payload${atOpen === '' ? ' (the flips hit unreferenced bytes)' : ''}`;
+    }
     const done = /payload repair: done, (\d+) repaired from peers, (\d+) removed meanwhile/.exec(log);
-    if (done !== null) return `${what}; its scrub found damaged payloads: ${done[1]} repaired from peers, ${done[2]} removed meanwhile`;
+    if (done !== null) return `${what}${atOpen}; its scrub found damaged payloads: ${done[1]} repaired from peers, ${done[2]} removed meanwhile`;
     if (log.includes('payload repair: gave up')) {
       ctx.cluster.incident(`member ${id} could not repair every damaged payload after bit rot (see ${ctx.cluster.logFile(id)})`);
       return `${what}; its repair gave up`;
