@@ -6,8 +6,11 @@
 // has a good copy to give: the WAL alone must do it. Real WALs and LevelDBs, fsync on.
 import t from 'tap';
 import { readdir, stat } from 'node:fs/promises';
+import { ClassicLevel } from 'classic-level';
 import path from 'node:path';
-import { blobDir } from '../../src/store/blob/index.js';
+import { KvcError } from '../../src/errors.js';
+import { blobDir, encodeBlobMark } from '../../src/store/blob/index.js';
+import { BLOB_MARK_KEY } from '../../src/store/keys.js';
 import { loseUnsyncedBlobs, readBlobMark } from '../power-loss.js';
 import { NS, makeCluster, pageBytes, pageKey, putCommand, putWithRetry, eventually } from './helpers.js';
 
@@ -69,3 +72,38 @@ for (const shape of [
     t.same(await readBlobMark(store), { fileId: Number(last.slice(0, -'.blob'.length)), size: (await stat(path.join(blobDir(store), last))).size }, 'after a clean stop the mark is at the end of the blob files');
   });
 }
+
+t.test('a damaged payload the WAL no longer holds is left to the peers and never served', async (t) => {
+  const logs: string[] = [];
+  const compaction = { entries: 5, keepEntries: 0, keepBytes: 0 };
+  const cluster = await makeCluster([1, 2, 3], { fsync: true, compaction, logger: (line) => logs.push(line) });
+  t.teardown(() => cluster.stopAll());
+  const PAGES = 16;
+  for (let i = 0; i < PAGES; i++) await putWithRetry(cluster, putCommand(i, BYTES));
+  const victim = cluster.nodes.get(3)!;
+  await eventually(async () => victim.status().appliedIndex >= (await cluster.waitForLeader()).status().appliedIndex, 10_000, 'member 3 caught up');
+  await eventually(async () => victim.status().walFirstIndex > 1, 10_000, 'member 3 compacted its WAL');
+  await victim.crash();
+  // Its mark set back to nothing, as if it had never flushed: every page is checked at open, and
+  // the WAL, compacted since, no longer holds the early puts.
+  const store = path.join(cluster.dirs.get(3)!, 'store');
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(store, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.put(BLOB_MARK_KEY, encodeBlobMark({ fileId: 0, size: 0 }));
+  await db.close();
+  await loseUnsyncedBlobs(store, 'cut', { fileId: 0, size: 0 });
+
+  const restarted = await cluster.start(3, { compaction });
+  const line = logs.find((l) => l.startsWith('member 3: ') && l.includes('did not read back'));
+  t.match(line, new RegExp(`^member 3: ${PAGES} blob payload\\(s\\).*: (\\d+) rewritten from the WAL, (\\d+) not in the WAL: not served, left to the payload repair from peers$`), 'the early pages are left to the peers');
+  const left = Number(/(\d+) not in the WAL/.exec(line ?? '')?.[1] ?? 0);
+  let refused = 0;
+  for (let i = 0; i < PAGES; i++) {
+    const read = await restarted.getPage(NS, pageKey(i)).then(
+      (page) => (page !== undefined && Buffer.compare(page.data, pageBytes(i, BYTES)) === 0 ? 'whole' : 'wrong'),
+      (error: unknown) => (error instanceof KvcError && error.code === 'KVC_CHECKSUM_MISMATCH' ? 'refused' : String(error)),
+    );
+    t.ok(read === 'whole' || read === 'refused', `page ${i}: ${read}, never wrong bytes`);
+    if (read === 'refused') refused++;
+  }
+  t.equal(refused, left, 'exactly the pages left to the peers are refused until they are repaired');
+});
