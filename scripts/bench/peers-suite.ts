@@ -236,7 +236,7 @@ function notes(etcdNote: string): string[] {
     etcdNote,
     `Ours: \`kvc dev\` (3 member processes, fsync on, budget raised so nothing is evicted) driven by src/client KvcClient.putPages, one page per call, ${INFLIGHT} calls in flight, to the leader; a put is acknowledged once committed by a majority and applied on the leader.`,
     `Every case: ${WARMUP_ROUNDS} puts per in-flight slot of warm-up, then bounded in puts and seconds (--seconds N, default ${DEFAULT_SECONDS}); latency per put as the client sees it.`,
-    'CPU ms / MiB: user + system time from /proc/<pid>/stat of the leader, and summed over every server process, over the same span as the disk writes, per MiB acknowledged; on a shared machine it moves far less than MB/s does.',
+    'CPU ms / MiB: user + system time from /proc/<pid>/stat of the leader, and summed over every server process, over the same span as the disk writes, per MiB acknowledged; the client CPU is the bench process own (process.cpuUsage) over the timed puts. On a shared machine it moves far less than MB/s does.',
     'Disk writes / acked byte: the sum over every server process of /proc/<pid>/io write_bytes (bytes sent to storage, counted when dirtied), from the start of the timed phase until every member applied the last put, over the bytes acknowledged. Three replicas on one disk make 3× the floor; later background work (compactions) is not counted.',
     `Ceiling: a plain writev of ${INFLIGHT} pages then fdatasync, repeated, ≤ 1 GiB or ${CEILING_SECONDS_MAX} s per page size; "÷ (ceiling ÷ 3)" compares with a third of it, since three members share this one disk.`,
     'Targets (issue 11, not asserted): ours ≥ 4× etcd, ≥ 0.5 of ceiling ÷ 3, ≤ 6 disk writes per acked byte with 2 MiB pages.',
