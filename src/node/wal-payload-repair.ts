@@ -7,7 +7,7 @@
 // (PageStore.repairPayload checks that again). This runs before the member serves or applies
 // anything. A page the WAL cannot give back (not expected: only a bug or a damaged WAL) stays
 // unserved and goes to the payload repair from peers, which scrubs every start (member/payload-repair.ts).
-import { latin1, type PageStore } from '../store/index.js';
+import { latin1, pageId, type PageStore } from '../store/index.js';
 import { EntryType } from '../raft/index.js';
 import type { Wal } from '../wal/index.js';
 import { decodeProposal } from './proposal.js';
@@ -19,7 +19,7 @@ const READ_STEP_BYTES = 64 * 1024 * 1024;
 export async function repairUnsyncedFromWal(o: { id: number; wal: Wal; store: PageStore; log: (line: string) => void }): Promise<{ repaired: number; left: number }> {
   const damage = o.store.unsyncedDamage();
   if (damage.length === 0) return { repaired: 0, left: 0 };
-  const wanted = new Map(damage.map((d) => [`${d.ns}\u0000${latin1(d.key)}`, d]));
+  const wanted = new Map(damage.map((d) => [pageId(d.ns, latin1(d.key)), d]));
   let repaired = 0;
   const last = o.wal.lastIndex();
   for (let lo = o.wal.firstIndex(); lo <= last && wanted.size > 0; ) {
@@ -29,7 +29,7 @@ export async function repairUnsyncedFromWal(o: { id: number; wal: Wal; store: Pa
       const { command } = decodeProposal(entry.data);
       if (command.op !== 'put') continue;
       for (const { meta, data } of command.pages) {
-        const id = `${meta.ns}\u0000${latin1(meta.key)}`;
+        const id = pageId(meta.ns, latin1(meta.key));
         if (wanted.get(id)?.crc32c !== meta.crc32c) continue;
         const outcome = await o.store.repairPayload(meta.ns, meta.key, data);
         // 'gone' (removed since) needs nothing either; 'mismatch' leaves it to the peers.

@@ -475,13 +475,8 @@ export class PageStore {
     try {
       for await (const [dbKey, value] of this.#db.iterator({ ...familyRange(FAMILY_BLOB), fillCache: false })) {
         if (this.#closing) break;
-        try {
-          await this.#blobs.read(decodeBlobRef(value));
-        } catch (error) {
-          if (!(error instanceof KvcError) || error.code !== 'KVC_CHECKSUM_MISMATCH') throw error;
-          const ns = nsOfPageKey(dbKey);
-          damaged.push({ ns, key: pageKeyOf(dbKey, ns) });
-        }
+        const page = await unreadablePage(this.#blobs, dbKey, decodeBlobRef(value));
+        if (page !== undefined) damaged.push(page);
       }
     } finally {
       this.#blobs.unpin(epoch);
@@ -811,15 +806,22 @@ async function blobMark(db: StoreDb, blobs: BlobFiles): Promise<BlobMark> {
 async function damagedAmong(blobs: BlobFiles, suspects: { dbKey: Uint8Array; ref: BlobRef }[]): Promise<UnsyncedDamage[]> {
   const damaged: UnsyncedDamage[] = [];
   for (const { dbKey, ref } of suspects) {
-    try {
-      await blobs.read(ref);
-    } catch (error) {
-      if (!(error instanceof KvcError) || error.code !== 'KVC_CHECKSUM_MISMATCH') throw error;
-      const ns = nsOfPageKey(dbKey);
-      damaged.push({ ns, key: pageKeyOf(dbKey, ns), crc32c: ref.crc32c });
-    }
+    const page = await unreadablePage(blobs, dbKey, ref);
+    if (page !== undefined) damaged.push({ ...page, crc32c: ref.crc32c });
   }
   return damaged;
+}
+
+/** The page of blob record `dbKey` when its payload at `ref` does not read back whole with its crc32c; undefined when it does. */
+async function unreadablePage(blobs: BlobFiles, dbKey: Uint8Array, ref: BlobRef): Promise<{ ns: string; key: Uint8Array } | undefined> {
+  try {
+    await blobs.read(ref);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof KvcError) || error.code !== 'KVC_CHECKSUM_MISMATCH') throw error;
+    const ns = nsOfPageKey(dbKey);
+    return { ns, key: pageKeyOf(dbKey, ns) };
+  }
 }
 
 /** Reads what the store keeps in memory: stats, settings, counters, the page index, the removal count. */
