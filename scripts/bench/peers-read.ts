@@ -146,6 +146,14 @@ export async function measuredRounds(op: (i: number) => Promise<void>, together:
   return { run: { puts: latenciesMs.length, bytes: 0, elapsedMs, latenciesMs }, ...cpu() };
 }
 
+/** `op` timed in every Lookup shape: closed loops of each of LOOKUP_CONCURRENCIES callers, then rounds issued together. */
+async function lookupShapes(system: string, what: string, op: (i: number) => Promise<void>, b: Bounds, pids: number[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow(system, what, concurrency, await measured(op, 0, concurrency, LOOKUPS_MAX, b, pids)));
+  rows.push(lookupRow(system, what, LOOKUPS_TOGETHER, await measuredRounds(op, LOOKUPS_TOGETHER, LOOKUPS_MAX, b, pids), TOGETHER));
+  return rows;
+}
+
 async function measureRedis(redis: RedisServer, pages: PageGenerator, b: Bounds): Promise<Row[]> {
   const key = (i: number): string => `bench:${i % STORED_PAGES}`;
   const values = Array.from({ length: STORED_PAGES }, (_, i) => {
@@ -184,8 +192,7 @@ async function measureRedis(redis: RedisServer, pages: PageGenerator, b: Bounds)
     if (answers?.length !== LOOKUP_KEYS || answers.some(([error, found]) => error !== null || found !== 1)) throw new Error('redis EXISTS missed a stored key');
   };
   const what = `EXISTS × ${LOOKUP_KEYS}, pipelined`;
-  for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow('redis', what, concurrency, await measured(exists, 0, concurrency, LOOKUPS_MAX, b, [redis.pid])));
-  rows.push(lookupRow('redis', what, LOOKUPS_TOGETHER, await measuredRounds(exists, LOOKUPS_TOGETHER, LOOKUPS_MAX, b, [redis.pid]), TOGETHER));
+  rows.push(...(await lookupShapes('redis', what, exists, b, [redis.pid])));
   return rows;
 }
 
@@ -217,10 +224,7 @@ async function rawUnaryRows(b: Bounds): Promise<Row[]> {
   try {
     const what = `${RAW_UNARY} (${requestBytes}-byte request, 2-byte answer)`;
     const op = (): Promise<void> => raw.call();
-    const rows: Row[] = [];
-    for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow('raw grpc-js', what, concurrency, await measured(op, 0, concurrency, LOOKUPS_MAX, b, [raw.pid])));
-    rows.push(lookupRow('raw grpc-js', what, LOOKUPS_TOGETHER, await measuredRounds(op, LOOKUPS_TOGETHER, LOOKUPS_MAX, b, [raw.pid]), TOGETHER));
-    return rows;
+    return await lookupShapes('raw grpc-js', what, op, b, [raw.pid]);
   } finally {
     await raw.stop();
   }
@@ -334,8 +338,7 @@ async function measureOurs(pages: PageGenerator, b: Bounds, progress: (line: str
       if (matched !== LOOKUP_KEYS) throw new Error(`Lookup matched ${matched} of ${LOOKUP_KEYS} stored keys`);
     };
     const what = `Lookup of ${LOOKUP_KEYS} keys`;
-    for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow('ours', what, concurrency, await measured(lookup, 0, concurrency, LOOKUPS_MAX, b, cluster.memberPids)));
-    rows.push(lookupRow('ours', what, LOOKUPS_TOGETHER, await measuredRounds(lookup, LOOKUPS_TOGETHER, LOOKUPS_MAX, b, cluster.memberPids), TOGETHER));
+    rows.push(...(await lookupShapes('ours', what, lookup, b, cluster.memberPids)));
     return { rows, notes };
   });
 }
