@@ -6,6 +6,7 @@
 
 import fs from 'node:fs';
 import { beforeSync, beforeWrite } from '../faults/index.js';
+import { DirectAppender } from '../io/index.js';
 
 export type OpenMode =
   /** An existing file, for reading and positioned writes. */
@@ -25,7 +26,7 @@ export interface FileLayer {
   /** Reads up to `into.byteLength` bytes at `position`; returns how many were read (0 at EOF). */
   read(fd: number, into: Uint8Array, position: number): Promise<number>;
   readSync(fd: number, into: Uint8Array, position: number): number;
-  /** Writes every byte of `chunks`, in order, starting at `position` (one writev where it can). */
+  /** Writes every byte of `chunks`, in order, starting at `position`, the end of what was written (the WAL only appends). */
   write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void>;
   /** Makes the file's data (and the size needed to read it) durable. */
   fdatasync(fd: number): Promise<void>;
@@ -35,8 +36,22 @@ export interface FileLayer {
   unlink(path: string): Promise<void>;
 }
 
-/** Node's fs: `writev` at a position, looping over short writes. */
+/**
+ * Node's fs. Writes go through a DirectAppender (src/io: past the page cache where the filesystem
+ * allows, else writev), opened at a file's first write; the WAL only ever appends. Reads use the
+ * descriptor `open` returned, which sees what the appender wrote.
+ */
 export class NodeFileLayer implements FileLayer {
+  readonly #direct: boolean;
+  readonly #paths = new Map<number, string>();
+  /** Per descriptor written to: its appender. */
+  readonly #appenders = new Map<number, Promise<DirectAppender>>();
+
+  /** `direct: false` writes through the page cache even where direct appends work. */
+  constructor(o: { direct?: boolean } = {}) {
+    this.#direct = o.direct !== false;
+  }
+
   async mkdirp(dir: string): Promise<void> {
     await fs.promises.mkdir(dir, { recursive: true });
   }
@@ -47,12 +62,18 @@ export class NodeFileLayer implements FileLayer {
 
   async open(path: string, mode: OpenMode): Promise<number> {
     const flags = mode === 'create' ? 'wx+' : 'r+';
-    return await new Promise((resolve, reject) => {
-      fs.open(path, flags, 0o644, (error, fd) => (error ? reject(error) : resolve(fd)));
+    const fd = await new Promise<number>((resolve, reject) => {
+      fs.open(path, flags, 0o644, (error, opened) => (error ? reject(error) : resolve(opened)));
     });
+    this.#paths.set(fd, path);
+    return fd;
   }
 
   async close(fd: number): Promise<void> {
+    const appender = this.#appenders.get(fd);
+    this.#appenders.delete(fd);
+    this.#paths.delete(fd);
+    await (await appender?.catch(() => undefined))?.close();
     await new Promise<void>((resolve, reject) => fs.close(fd, (error) => (error ? reject(error) : resolve())));
   }
 
@@ -74,16 +95,7 @@ export class NodeFileLayer implements FileLayer {
 
   async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
     beforeWrite('WAL write');
-    let pending = chunks.filter((chunk) => chunk.byteLength > 0);
-    let at = position;
-    while (pending.length > 0) {
-      const written = await writev(fd, pending, at);
-      // A short write (full disk, signal) is continued from where it stopped; a write of nothing
-      // would loop forever, so it is an error.
-      if (written <= 0) throw new Error(`writev wrote ${written} bytes at ${at}`);
-      at += written;
-      pending = dropWritten(pending, written);
-    }
+    await (await this.#appenderFor(fd, position)).write(chunks, position);
   }
 
   async fdatasync(fd: number): Promise<void> {
@@ -102,6 +114,19 @@ export class NodeFileLayer implements FileLayer {
 
   async truncate(fd: number, length: number): Promise<void> {
     await new Promise<void>((resolve, reject) => fs.ftruncate(fd, length, (error) => (error ? reject(error) : resolve())));
+    (await this.#appenders.get(fd)?.catch(() => undefined))?.truncated(length);
+  }
+
+  /** The appender of `fd`, opened at its first write (which appends at `position`, the file's end). */
+  #appenderFor(fd: number, position: number): Promise<DirectAppender> {
+    let appender = this.#appenders.get(fd);
+    if (appender === undefined) {
+      const path = this.#paths.get(fd);
+      if (path === undefined) throw new Error(`write to descriptor ${fd}, which this layer did not open`);
+      appender = DirectAppender.open(path, position, { direct: this.#direct });
+      this.#appenders.set(fd, appender);
+    }
+    return appender;
   }
 
   async unlink(path: string): Promise<void> {
@@ -109,26 +134,11 @@ export class NodeFileLayer implements FileLayer {
   }
 }
 
-function writev(fd: number, chunks: Uint8Array[], position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.writev(fd, chunks, position, (error, written) => (error ? reject(error) : resolve(written)));
-  });
-}
-
-/** The chunks left after the first `written` bytes (views, no copies). */
-export function dropWritten(chunks: readonly Uint8Array[], written: number): Uint8Array[] {
-  const rest: Uint8Array[] = [];
-  let skip = written;
-  for (const chunk of chunks) {
-    if (skip >= chunk.byteLength) {
-      skip -= chunk.byteLength;
-      continue;
-    }
-    rest.push(skip === 0 ? chunk : chunk.subarray(skip));
-    skip = 0;
-  }
-  return rest;
-}
-
 /** The layer every WAL uses unless told otherwise. */
 export const nodeFileLayer: FileLayer = new NodeFileLayer();
+
+/**
+ * Node's fs through the page cache only: every file is exactly as long as what was written, which
+ * tests of byte-exact tear points rely on.
+ */
+export const bufferedFileLayer: FileLayer = new NodeFileLayer({ direct: false });

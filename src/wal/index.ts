@@ -3,7 +3,7 @@
 export { Wal } from './wal.js';
 export type { WalOptions, SaveBatch, WalStats } from './wal.js';
 export { WalCorruptionError, WalFailedError, WAL_CORRUPT_CODE, WAL_FAILED_CODE } from './errors.js';
-export { NodeFileLayer, nodeFileLayer } from './file-layer.js';
+export { NodeFileLayer, nodeFileLayer, bufferedFileLayer } from './file-layer.js';
 export type { FileLayer, OpenMode } from './file-layer.js';
 export {
   FaultInjectingFileLayer,

@@ -342,6 +342,8 @@ export class Wal implements LogStorage {
           const records: OutgoingRecord[] = [];
           if (this.#pendingRecord(records) !== undefined) await this.#write(records);
           this.#pendingSnapshot = undefined;
+          // A clean stop leaves no zero tail for the next start to cut.
+          if (await this.#cutPadding(this.#active)) await this.#files.fdatasync(this.#active.fd);
         }
       } finally {
         this.#closed = true;
@@ -477,12 +479,24 @@ export class Wal implements LogStorage {
   async #rollover(): Promise<void> {
     // The segment left behind must hold no unsynced record: after a crash a torn record is only
     // ever accepted (truncated) at the very end of the log.
-    if (this.#activeUnsynced) await this.#files.fdatasync(this.#active.fd);
+    // Nor anything after its last record: recovery accepts a zero tail only in the last segment.
+    const cut = await this.#cutPadding(this.#active);
+    if (this.#activeUnsynced || cut) await this.#files.fdatasync(this.#active.fd);
     this.#activeUnsynced = false;
     const sequence = this.#active.sequence + 1;
     const segment = await createSegment(this.#files, this.#dir, sequence, this.lastIndex() + 1, this.#fsync);
     this.#segments.push(segment);
     this.#bySequence.set(sequence, segment);
+  }
+
+  /**
+   * Cuts the zeros a direct append leaves after the last record (src/io pads the file to a block
+   * boundary). True when the cut must be made durable: there were zeros, and the WAL fsyncs.
+   */
+  async #cutPadding(segment: Segment): Promise<boolean> {
+    if ((await this.#files.size(segment.fd)) <= segment.size) return false;
+    await this.#files.truncate(segment.fd, segment.size);
+    return this.#fsync;
   }
 
   /** The first record of a segment: the log's state before the segment's first batch. */

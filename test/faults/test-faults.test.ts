@@ -56,9 +56,12 @@ t.test('a sync delay stalls beforeSync; ENOSPC fails a real WAL write', async (t
   t.teardown(() => nodeFileLayer.close(fd));
   await t.rejects(nodeFileLayer.write(fd, [new Uint8Array(8)], 0), { code: 'ENOSPC' }, 'the WAL file layer refuses the write');
   setTestFaults({});
-  await nodeFileLayer.write(fd, [new Uint8Array(8)], 0);
+  const bytes = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+  await nodeFileLayer.write(fd, [bytes], 0);
   await nodeFileLayer.fdatasync(fd);
-  t.equal(await nodeFileLayer.size(fd), 8, 'healed: writes and syncs go through');
+  const back = new Uint8Array(8);
+  t.equal(await nodeFileLayer.read(fd, back, 0), 8, 'healed: writes and syncs go through');
+  t.same(back, bytes, 'the bytes written');
 });
 
 t.test('the watcher applies the file, ignores a bad one, and clears on stop', async (t) => {

@@ -10,12 +10,14 @@
 // repairs without changing the digest.
 
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PageStore } from '../../src/store/index.js';
 import type { PageStoreOptions, SnapshotChunk } from '../../src/store/index.js';
 import { ChunkWriter } from '../../src/store/snapshot-stream.js';
+import { BlobFiles } from '../../src/store/blob/index.js';
+import { crc32c } from '../../src/codec/index.js';
 import { LARGE_BUDGET_BYTES, bytesEqual, items, key, page, put, tempDirs } from './helpers.js';
 
 const NS = 'blob/ns';
@@ -226,4 +228,26 @@ t.test('a snapshot of a store with blobs installs with its own blob files; unkno
   const future = [...writer.add({ key: Uint8Array.of(0x61), value: new Uint8Array(8) }), writer.finish(0)];
   await t.rejects(PageStore.installSnapshot(dirs.path('snap-future'), replay(future)), { code: 'KVC_SNAPSHOT_INVALID', message: /format version 99 is unknown/ });
   t.notOk(existsSync(dirs.path('snap-future')), 'nothing installed');
+});
+
+t.test('direct appends: a rotation and a close cut the padding; after a crash it is garbage and every payload reads', async (t) => {
+  const dir = dirs.path('direct');
+  const blobs = await BlobFiles.open(dir, { fileBytes: 250 * KIB });
+  const payloads = [1, 2, 3, 4, 5].map((n) => ({ data: new Uint8Array(LARGE + n).fill(n), crc32c: 0 }));
+  for (const p of payloads) p.crc32c = crc32c(p.data);
+  const refs = [];
+  for (const p of payloads) refs.push(...(await blobs.append([p], false)));
+  const sizes = blobFiles(dir).map((name) => statSync(join(dir, 'blobs', name)).size);
+  t.same(sizes.slice(0, -1), [LARGE * 3 + 1 + 2 + 3], 'the file left by the rotation ends at its last payload');
+  t.ok(sizes[sizes.length - 1]! >= LARGE * 2 + 4 + 5, 'the active file holds its two payloads');
+  t.equal(sizes[sizes.length - 1]! % 4096, 0, 'padded to a block while it is written (direct appends)');
+  // A crash: the files stay as they are, and a new process opens them.
+  const reopened = await BlobFiles.open(dir, { fileBytes: 250 * KIB });
+  t.teardown(() => reopened.close());
+  for (const ref of refs) reopened.addLive(ref);
+  t.ok(reopened.stats().garbageBytes > 0 && reopened.stats().garbageBytes < 4096, 'the padding is counted as garbage');
+  for (const [k, ref] of refs.entries()) t.ok(bytesEqual(await reopened.read(ref), payloads[k]!.data), `payload ${k + 1} reads back`);
+  await blobs.close();
+  const active = blobFiles(dir)[blobFiles(dir).length - 1]!;
+  t.equal(statSync(join(dir, 'blobs', active)).size, LARGE * 2 + 4 + 5, 'a clean close cuts the padding');
 });

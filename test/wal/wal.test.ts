@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import t from 'tap';
 import type { Test } from 'tap';
-import { FaultInjectingFileLayer, Wal, WalFailedError } from '../../src/wal/index.js';
+import { bufferedFileLayer, FaultInjectingFileLayer, Wal, WalFailedError } from '../../src/wal/index.js';
 import type { WalOptions } from '../../src/wal/index.js';
 import { entries, entry, indexTerms, openWal, payloadsIntact, segmentFiles, tempDir } from './helpers.js';
 
@@ -23,7 +23,7 @@ async function reopen(t: Test, wal: Wal, options: WalOptions): Promise<Wal> {
 
 t.test('one fdatasync per save, whatever the batch holds', async (t) => {
   const dir = tempDir(t);
-  const files = new FaultInjectingFileLayer();
+  const files = new FaultInjectingFileLayer(bufferedFileLayer);
   const { wal } = await openWal(t, { dir, files, segmentBytes: 1 * MIB });
   const before = (): { data: number; dir: number } => ({
     data: files.fdatasyncCount(),
@@ -61,7 +61,7 @@ t.test('one fdatasync per save, whatever the batch holds', async (t) => {
 
 t.test('a save with sync false writes without fdatasync; the next rollover syncs it first', async (t) => {
   const dir = tempDir(t);
-  const files = new FaultInjectingFileLayer();
+  const files = new FaultInjectingFileLayer(bufferedFileLayer);
   const { wal } = await openWal(t, { dir, files, segmentBytes: 1 * MIB });
   await wal.save({ entries: entries(1, 2, 1), hardState: { term: 1, vote: 1, commit: 0 } });
   let start = files.fdatasyncCount();

@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { crc32c } from '../../codec/index.js';
 import { KvcError } from '../../errors.js';
 import { beforeSync, beforeWrite } from '../../faults/index.js';
+import { DirectAppender } from '../../io/index.js';
 import type { BlobRef } from './blob-ref.js';
 
 /** Read handles kept open; older idle ones are closed (each costs one file descriptor). */
@@ -86,6 +87,12 @@ interface BlobFile {
   live: number;
 }
 
+interface ActiveFile {
+  file: BlobFile;
+  handle: FileHandle;
+  appender: DirectAppender;
+}
+
 export function blobDir(storeDir: string): string {
   return join(storeDir, 'blobs');
 }
@@ -99,7 +106,8 @@ export class BlobFiles {
   readonly #fileBytes: number;
   readonly #files = new Map<number, BlobFile>();
   readonly #readHandles = new Map<number, FileHandle>();
-  #active: { file: BlobFile; handle: FileHandle } | undefined;
+  /** The file appends go to: `appender` writes (past the page cache where it can), `handle` syncs and truncates. */
+  #active: ActiveFile | undefined;
   /** Appends and rotations, one at a time, in call order. */
   #appendTail: Promise<unknown> = Promise.resolve();
   #epoch = 0;
@@ -181,7 +189,7 @@ export class BlobFiles {
   }
 
   /**
-   * Appends the payloads (with their crc32c) to the active file in one writev and returns their
+   * Appends the payloads (with their crc32c) to the active file in one append and returns their
    * refs; with `sync` the file is fdatasynced first. The caller owns counting them live once a
    * batch holding the refs is durable.
    */
@@ -196,16 +204,10 @@ export class BlobFiles {
     beforeWrite('blob append');
     const total = payloads.reduce((sum, p) => sum + p.data.byteLength, 0);
     if (this.#active === undefined || this.#active.file.size >= this.#fileBytes) await this.#rotate(sync);
-    const { file, handle } = this.#active!;
+    const { file, handle, appender } = this.#active!;
     const start = file.size;
     file.size += total;
-    let written = 0;
-    while (written < total) {
-      const rest = sliceFrom(payloads.map((p) => p.data), written);
-      const { bytesWritten } = await handle.writev(rest, start + written);
-      assert.ok(bytesWritten > 0, 'writev to a blob file wrote nothing');
-      written += bytesWritten;
-    }
+    await appender.write(payloads.map((p) => p.data), start);
     if (sync) {
       await beforeSync();
       await handle.datasync();
@@ -221,16 +223,18 @@ export class BlobFiles {
   /** Starts a new active file; the old one stays readable and becomes a GC candidate. */
   async #rotate(sync: boolean): Promise<void> {
     const id = Math.max(0, ...this.#files.keys()) + 1;
-    const handle = await open(fileName(this.#dir, id), 'wx');
+    const path = fileName(this.#dir, id);
+    const handle = await open(path, 'wx');
+    const appender = await DirectAppender.open(path, 0);
     if (sync) await fsyncDirectory(this.#dir);
     const previous = this.#active;
     const file = { id, size: 0, live: 0 };
     this.#files.set(id, file);
-    this.#active = { file, handle };
+    this.#active = { file, handle, appender };
     if (previous !== undefined) {
-      // Unsynced appends (a snapshot install syncs once at the end) must not be lost with the handle.
-      await previous.handle.datasync();
-      await previous.handle.close();
+      // Unsynced appends (a snapshot install syncs once at the end) must not be lost with the
+      // handle; a direct append's zero padding past the last payload goes first.
+      await closeActive(previous, true);
       // An old active file that never took a byte that stayed is no use to anyone.
       if (previous.file.size === 0) this.retire(previous.file.id);
     }
@@ -367,25 +371,20 @@ export class BlobFiles {
 
   async close(): Promise<void> {
     await this.#appendTail;
-    const handles = [...this.#readHandles.values(), ...(this.#active === undefined ? [] : [this.#active.handle])];
+    const handles = [...this.#readHandles.values()];
+    const active = this.#active;
     this.#readHandles.clear();
     this.#active = undefined;
-    await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
+    await Promise.all([...handles.map((h) => h.close().catch(() => undefined)), ...(active === undefined ? [] : [closeActive(active, false).catch(() => undefined)])]);
   }
 }
 
-/** The buffers of `parts` from byte `skip` on, as views (a short writev continues here). */
-function sliceFrom(parts: Uint8Array[], skip: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const part of parts) {
-    if (skip >= part.byteLength) {
-      skip -= part.byteLength;
-      continue;
-    }
-    out.push(skip === 0 ? part : part.subarray(skip));
-    skip = 0;
-  }
-  return out;
+/** Closes an active file, cutting off a direct append's padding first (and with `sync`, fdatasyncing it). */
+async function closeActive(active: ActiveFile, sync: boolean): Promise<void> {
+  await active.appender.close();
+  if (active.appender.direct) await active.handle.truncate(active.file.size);
+  if (sync) await active.handle.datasync();
+  await active.handle.close();
 }
 
 async function fsyncDirectory(path: string): Promise<void> {
