@@ -230,6 +230,16 @@ export interface WatchLimits {
   listPagesPerCallMax: number;
 }
 
+/** Direct appends of WAL segments and blob files (src/io). */
+export interface IoLimits {
+  /** Alignment of a direct write's memory, offset and length: the largest logical block size in use. */
+  directBlockBytes: number;
+  /** A write is copied into aligned scratch memory and written in pieces of at most this many bytes. */
+  directScratchBytes: number;
+  /** Scratch buffers kept for the next writes, across the process. */
+  directScratchKeptMax: number;
+}
+
 /** glibc malloc in every kvc process (src/native: tuneAllocator at start, trimAllocator in members). */
 export interface AllocatorLimits {
   /** Buffers below this come from the heap instead of a fresh mmap each (glibc's largest: HEAP_MAX_SIZE / 2). */
@@ -263,6 +273,7 @@ export interface Limits {
   memoryTier: MemoryTierLimits;
   watch: WatchLimits;
   allocator: AllocatorLimits;
+  io: IoLimits;
   node: NodeLimits;
   repair: RepairLimits;
   pool: PoolLimits;
@@ -296,6 +307,10 @@ export function assertLimitRelations(limits: ReadonlyLimits): void {
   assert.ok(limits.memoryTier.smallArenaBytes <= limits.memoryTier.arenaBytes, 'memoryTier.smallArenaBytes must not exceed memoryTier.arenaBytes');
   // A slow watcher must be cut (and resume) before the ring drops what it has not read yet.
   assert.ok(limits.watch.lagEventsMax < limits.watch.ringEventsMax, 'watch.lagEventsMax must be below watch.ringEventsMax');
+  // Scratch memory is whole WebAssembly pages (64 KiB) of whole blocks.
+  const { io } = limits;
+  assert.ok(io.directBlockBytes >= 512 && (io.directBlockBytes & (io.directBlockBytes - 1)) === 0, 'io.directBlockBytes must be a power of two of at least 512');
+  assert.ok(io.directScratchBytes % 65_536 === 0 && io.directScratchBytes % io.directBlockBytes === 0, 'io.directScratchBytes must be a multiple of 64 KiB and of io.directBlockBytes');
 }
 
 function assertPositiveIntegers(limits: ReadonlyLimits): void {
@@ -474,6 +489,10 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     idleGcBusyPercentMax: 10,
     idleGcGrowthBytes: 16 * MIB,
   },
+  // 4 KiB: the logical block size of almost every disk (512-byte ones accept it too). Scratch:
+  // a few pieces per MiB-sized batch, and a member has at most a WAL write and a blob append in
+  // flight at once.
+  io: { directBlockBytes: 4096, directScratchBytes: 8 * MIB, directScratchKeptMax: 4 },
   node: { proposalTimeoutMs: 10_000, proposalBatchMax: 256, lookupStatsNamespacesMax: 10_000 },
   repair: { roundsMax: 60, retryMs: 1_000, pendingMax: 1_024, fetchDeadlineMs: 5_000 },
   pool: { offloadBytesMin: MIB, idleTimeoutMs: 30_000, queueJobsMax: 256, threadsMax: 64 },
@@ -495,6 +514,7 @@ export function resolveLimits(overrides: LimitOverrides = {}): ReadonlyLimits {
     memoryTier: { ...LIMITS.memoryTier, ...overrides.memoryTier },
     watch: { ...LIMITS.watch, ...overrides.watch },
     allocator: { ...LIMITS.allocator, ...overrides.allocator },
+    io: { ...LIMITS.io, ...overrides.io },
     node: { ...LIMITS.node, ...overrides.node },
     repair: { ...LIMITS.repair, ...overrides.repair },
     pool: { ...LIMITS.pool, ...overrides.pool },

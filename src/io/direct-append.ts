@@ -19,18 +19,17 @@
 //
 // Only appends: a write must end at or past the end of what was written before (else the padding
 // would zero the bytes after it). Where O_DIRECT is off (KVC_DIRECT_IO=0), refused by the
-// filesystem at open, or refused at the first write (EINVAL), the appender writes through the
-// page cache instead, as every write did before.
+// filesystem at open, refused at a write (EINVAL), or no scratch memory can be mapped, the
+// appender writes through the page cache instead, as every write did before. Sizes: LIMITS.io.
 
 import fs from 'node:fs';
+import { LIMITS } from '../limits.js';
 
-/** The alignment of offsets, lengths and memory: the largest logical block size in use. */
-export const DIRECT_BLOCK_BYTES = 4096;
+/** The alignment of offsets, lengths and memory. */
+export const DIRECT_BLOCK_BYTES = LIMITS.io.directBlockBytes;
 /** One write is copied and written in pieces of at most this many bytes. */
-export const DIRECT_SCRATCH_BYTES = 8 * 1024 * 1024;
-/** Scratch buffers kept for reuse across the process. */
-const SCRATCH_KEPT_MAX = 4;
-const WASM_PAGE_BYTES = 65536;
+export const DIRECT_SCRATCH_BYTES = LIMITS.io.directScratchBytes;
+const WASM_PAGE_BYTES = 65_536;
 
 let enabled = process.env.KVC_DIRECT_IO !== '0';
 /** Why direct appends stopped for the whole process ('' while they work). */
@@ -58,13 +57,14 @@ const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemory
 
 const kept: Uint8Array[] = [];
 
+/** A scratch buffer; throws a RangeError when V8 cannot map one (an address-space limit). */
 function acquireScratch(): Uint8Array {
   const pages = DIRECT_SCRATCH_BYTES / WASM_PAGE_BYTES;
   return kept.pop() ?? new Uint8Array(new WasmMemory({ initial: pages, maximum: pages }).buffer);
 }
 
 function releaseScratch(scratch: Uint8Array): void {
-  if (kept.length < SCRATCH_KEPT_MAX) kept.push(scratch); // else garbage: V8 unmaps it
+  if (kept.length < LIMITS.io.directScratchKeptMax) kept.push(scratch); // else garbage: V8 unmaps it
 }
 
 // ---- Appender ----
@@ -131,8 +131,11 @@ export class DirectAppender {
         this.#end = position + bytes;
         return;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-        await this.#fallBack(`a direct write failed with EINVAL (${this.#path})`);
+        // EINVAL: this memory, offset or length is not aligned enough for the device. A RangeError:
+        // no scratch memory to be had. Neither is a reason to fail the write.
+        if (error instanceof RangeError) await this.#fallBack(`no aligned scratch memory (${error.message})`);
+        else if ((error as NodeJS.ErrnoException).code === 'EINVAL') await this.#fallBack(`a direct write to ${this.#path} failed with EINVAL`);
+        else throw error;
       }
     }
     await writeAll(this.#fd, chunks, position);
