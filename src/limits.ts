@@ -234,10 +234,10 @@ export interface WatchLimits {
 export interface IoLimits {
   /** Alignment of a direct write's memory, offset and length: the largest logical block size in use. */
   directBlockBytes: number;
-  /** A write is copied into aligned scratch memory and written in pieces of at most this many bytes. */
+  /** Writes and reads go through aligned scratch memory in pieces of at most this many bytes. */
   directScratchBytes: number;
-  /** Scratch buffers kept for the next writes, across the process. */
-  directScratchKeptMax: number;
+  /** Scratch buffers in the process: more reads at once go through the page cache; writes may take more (not kept). */
+  directScratchBuffersMax: number;
 }
 
 /** glibc malloc in every kvc process (src/native: tuneAllocator at start, trimAllocator in members). */
@@ -490,9 +490,9 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
     idleGcGrowthBytes: 16 * MIB,
   },
   // 4 KiB: the logical block size of almost every disk (512-byte ones accept it too). Scratch:
-  // a few pieces per MiB-sized batch, and a member has at most a WAL write and a blob append in
-  // flight at once.
-  io: { directBlockBytes: 4096, directScratchBytes: 8 * MIB, directScratchKeptMax: 4 },
+  // one piece per page of up to ~4 MiB; a member has a WAL write and a blob append in flight at
+  // most, and reads up to the rest (32 MiB in all).
+  io: { directBlockBytes: 4096, directScratchBytes: 4 * MIB, directScratchBuffersMax: 8 },
   node: { proposalTimeoutMs: 10_000, proposalBatchMax: 256, lookupStatsNamespacesMax: 10_000 },
   repair: { roundsMax: 60, retryMs: 1_000, pendingMax: 1_024, fetchDeadlineMs: 5_000 },
   pool: { offloadBytesMin: MIB, idleTimeoutMs: 30_000, queueJobsMax: 256, threadsMax: 64 },

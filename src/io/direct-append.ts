@@ -23,51 +23,7 @@
 // appender writes through the page cache instead, as every write did before. Sizes: LIMITS.io.
 
 import fs from 'node:fs';
-import { LIMITS } from '../limits.js';
-
-/** The alignment of offsets, lengths and memory. */
-export const DIRECT_BLOCK_BYTES = LIMITS.io.directBlockBytes;
-/** One write is copied and written in pieces of at most this many bytes. */
-export const DIRECT_SCRATCH_BYTES = LIMITS.io.directScratchBytes;
-const WASM_PAGE_BYTES = 65_536;
-
-let enabled = process.env.KVC_DIRECT_IO !== '0';
-/** Why direct appends stopped for the whole process ('' while they work). */
-let refusedBecause = process.env.KVC_DIRECT_IO === '0' ? 'off: KVC_DIRECT_IO=0' : '';
-
-/** Turns direct appends on or off for appenders opened from now on. */
-export function setDirectIo(on: boolean): void {
-  enabled = on;
-  refusedBecause = on ? '' : 'off';
-}
-
-/** '' when appenders opened now write past the page cache, else why not. */
-export function directIoProblem(): string {
-  return enabled ? refusedBecause : refusedBecause || 'off';
-}
-
-// ---- Aligned scratch memory ----
-//
-// A WebAssembly memory is a mapping of its own (V8 reserves it with mmap), so its buffer starts
-// on a page boundary: aligned memory with no native code. Should a runtime ever place it
-// otherwise, the first direct write fails with EINVAL and appenders fall back to the page cache.
-
-type WasmMemoryConstructor = new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
-const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: WasmMemoryConstructor } }).WebAssembly.Memory;
-
-const kept: Uint8Array[] = [];
-
-/** A scratch buffer; throws a RangeError when V8 cannot map one (an address-space limit). */
-function acquireScratch(): Uint8Array {
-  const pages = DIRECT_SCRATCH_BYTES / WASM_PAGE_BYTES;
-  return kept.pop() ?? new Uint8Array(new WasmMemory({ initial: pages, maximum: pages }).buffer);
-}
-
-function releaseScratch(scratch: Uint8Array): void {
-  if (kept.length < LIMITS.io.directScratchKeptMax) kept.push(scratch); // else garbage: V8 unmaps it
-}
-
-// ---- Appender ----
+import { acquireScratch, alignDown, closeFd, DIRECT_BLOCK_BYTES, noteRefused, openDirect, openFd, pread, pwrite, releaseScratch } from './scratch.js';
 
 export class DirectAppender {
   readonly #path: string;
@@ -91,16 +47,8 @@ export class DirectAppender {
    * unless `direct` is false, direct appends are off for the process, or the filesystem refuses.
    */
   static async open(path: string, end: number, o: { direct?: boolean } = {}): Promise<DirectAppender> {
-    if (o.direct !== false && directIoProblem() === '' && fs.constants.O_DIRECT !== undefined) {
-      try {
-        return new DirectAppender(path, await openFd(path, fs.constants.O_RDWR | fs.constants.O_DIRECT), true, end);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'EINVAL' && code !== 'EOPNOTSUPP') throw error;
-        // This filesystem (not the process) refuses: later files elsewhere may still go direct.
-      }
-    }
-    return new DirectAppender(path, await openFd(path, fs.constants.O_RDWR), false, end);
+    const direct = o.direct === false ? null : await openDirect(path, fs.constants.O_RDWR);
+    return direct !== null ? new DirectAppender(path, direct, true, end) : new DirectAppender(path, await openFd(path, fs.constants.O_RDWR), false, end);
   }
 
   /** True while writes bypass the page cache. */
@@ -158,7 +106,7 @@ export class DirectAppender {
     const scratch = acquireScratch();
     this.#tail = null; // unknown until this write has gone through
     try {
-      const start = position - (position % DIRECT_BLOCK_BYTES);
+      const start = alignDown(position);
       let fill = position - start;
       if (fill > 0) await this.#fillHead(scratch, start, fill);
       let at = start;
@@ -176,7 +124,7 @@ export class DirectAppender {
           }
         }
       }
-      const tailStart = fill - (fill % DIRECT_BLOCK_BYTES);
+      const tailStart = alignDown(fill);
       if (fill > 0) {
         const padded = fill === tailStart ? fill : tailStart + DIRECT_BLOCK_BYTES;
         scratch.fill(0, fill, padded);
@@ -210,7 +158,7 @@ export class DirectAppender {
 
   /** From now on this appender, and every one opened later, writes through the page cache. */
   async #fallBack(reason: string): Promise<void> {
-    refusedBecause ||= reason;
+    noteRefused(reason);
     const buffered = await openFd(this.#path, fs.constants.O_RDWR);
     const old = this.#fd;
     this.#fd = buffered;
@@ -251,22 +199,3 @@ function dropWritten(chunks: readonly Uint8Array[], written: number): Uint8Array
   return rest;
 }
 
-function openFd(path: string, flags: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(path, flags, (error, fd) => (error ? reject(error) : resolve(fd))));
-}
-
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.close(fd, (error) => (error ? reject(error) : resolve())));
-}
-
-function pwrite(fd: number, buffer: Uint8Array, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.write(fd, buffer, 0, buffer.byteLength, position, (error, written) => (error ? reject(error) : resolve(written)));
-  });
-}
-
-function pread(fd: number, buffer: Uint8Array, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.read(fd, buffer, 0, length, position, (error, read) => (error ? reject(error) : resolve(read)));
-  });
-}

@@ -1,2 +1,5 @@
-// File I/O shared by the WAL and the store: appends that bypass the page cache (docs/ARCHITECTURE.md, "Direct appends").
-export { DirectAppender, DIRECT_BLOCK_BYTES, DIRECT_SCRATCH_BYTES, directIoProblem, setDirectIo } from './direct-append.js';
+// File I/O shared by the WAL and the store: appends and reads that bypass the page cache
+// (docs/ARCHITECTURE.md, "Direct appends").
+export { DirectAppender } from './direct-append.js';
+export { DirectReader } from './direct-read.js';
+export { DIRECT_BLOCK_BYTES, DIRECT_SCRATCH_BYTES, directIoProblem, setDirectIo } from './scratch.js';

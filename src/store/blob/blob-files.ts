@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { crc32c } from '../../codec/index.js';
 import { KvcError } from '../../errors.js';
 import { beforeSync, beforeWrite } from '../../faults/index.js';
-import { DirectAppender } from '../../io/index.js';
+import { DirectAppender, DirectReader } from '../../io/index.js';
 import type { BlobRef } from './blob-ref.js';
 
 /** Read handles kept open; older idle ones are closed (each costs one file descriptor). */
@@ -105,7 +105,8 @@ export class BlobFiles {
   readonly #dir: string;
   readonly #fileBytes: number;
   readonly #files = new Map<number, BlobFile>();
-  readonly #readHandles = new Map<number, FileHandle>();
+  /** Per file: a reader (past the page cache where it can). */
+  readonly #readHandles = new Map<number, DirectReader>();
   /** The file appends go to: `appender` writes (past the page cache where it can), `handle` syncs and truncates. */
   #active: ActiveFile | undefined;
   /** Appends and rotations, one at a time, in call order. */
@@ -283,13 +284,8 @@ export class BlobFiles {
     const out = new Uint8Array(ref.length);
     this.#readsInFlight.set(ref.fileId, (this.#readsInFlight.get(ref.fileId) ?? 0) + 1);
     try {
-      const handle = await this.#readHandle(ref.fileId);
-      let done = 0;
-      while (done < ref.length) {
-        const { bytesRead } = await handle.read(out, done, ref.length - done, ref.offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
+      const reader = await this.#readHandle(ref.fileId);
+      const done = await reader.read(out, ref.offset);
       if (done !== ref.length || crc32c(out) !== ref.crc32c) {
         throw new KvcError('KVC_CHECKSUM_MISMATCH', { detail: `blob file ${ref.fileId} at ${ref.offset}: ${done} of ${ref.length} bytes, crc32c ${done === ref.length ? 'differs' : 'not checked'}` });
       }
@@ -305,10 +301,10 @@ export class BlobFiles {
     }
   }
 
-  async #readHandle(id: number): Promise<FileHandle> {
+  async #readHandle(id: number): Promise<DirectReader> {
     const cached = this.#readHandles.get(id);
     if (cached !== undefined) return cached;
-    const handle = await open(fileName(this.#dir, id), 'r');
+    const handle = await DirectReader.open(fileName(this.#dir, id));
     const raced = this.#readHandles.get(id);
     if (raced !== undefined) {
       await handle.close();
