@@ -4,6 +4,7 @@
 // replicated put has to do at least the WAL's work on every member, so these bound it from above.
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { DirectAppender } from '../../src/io/index.js';
 import { EntryType, type Entry } from '../../src/raft/index.js';
 import { Wal } from '../../src/wal/index.js';
 import { quantile } from './measure.js';
@@ -54,9 +55,15 @@ export async function walSaveCeiling(dir: string, pages: PageGenerator, plan: Ce
   }
 }
 
-/** A plain file: one positioned `writev` of a batch's payloads, then `fdatasync`, repeated. */
-export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan: CeilingPlan): Promise<CeilingRun> {
-  const file = await open(path.join(dir, 'plain-ceiling.bin'), 'w');
+/**
+ * A plain file: one positioned `writev` of a batch's payloads, then `fdatasync`, repeated. With
+ * `direct`, the batch goes through a DirectAppender (src/io: O_DIRECT, as members write their WAL
+ * and blob files) instead of the page cache.
+ */
+export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan: CeilingPlan, o: { direct?: boolean } = {}): Promise<CeilingRun> {
+  const name = path.join(dir, o.direct === true ? 'direct-ceiling.bin' : 'plain-ceiling.bin');
+  const file = await open(name, 'w');
+  const appender = o.direct === true ? await DirectAppender.open(name, 0) : undefined;
   const latenciesMs: number[] = [];
   let bytes = 0;
   let page = 0;
@@ -67,6 +74,10 @@ export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan:
       const sent = performance.now();
       let written = 0;
       const batchBytes = plan.entriesPerSave * pages.pageBytes;
+      if (appender !== undefined) {
+        await appender.write(chunks, bytes);
+        written = batchBytes;
+      }
       // writev may write less than asked (a signal, a large batch); the rest follows.
       while (written < batchBytes) {
         const rest = written === 0 ? chunks : [Buffer.concat(chunks).subarray(written)];
@@ -78,6 +89,7 @@ export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan:
     }
     return finish(bytes, started, latenciesMs);
   } finally {
+    await appender?.close();
     await file.close();
   }
 }

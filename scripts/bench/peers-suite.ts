@@ -161,9 +161,9 @@ async function measureKvc(c: PutCase, durationMs: number, progress: (line: strin
   });
 }
 
-async function ceiling(pageBytes: number): Promise<CeilingRun> {
+async function ceiling(pageBytes: number, direct: boolean): Promise<CeilingRun> {
   const plan = { entriesPerSave: INFLIGHT, bytesMax: CEILING_BYTES_MAX, durationMsMax: CEILING_SECONDS_MAX * MILLISECONDS_PER_SECOND };
-  return withTempDir('kvc-bench-plain-', (dir) => plainWriteCeiling(dir, new PageGenerator(pageBytes), plan));
+  return withTempDir('kvc-bench-plain-', (dir) => plainWriteCeiling(dir, new PageGenerator(pageBytes), plan, { direct }));
 }
 
 function putRow(r: SystemRun, etcd: SystemRun | undefined, ceilings: Map<number, CeilingRun>): Record<string, number | string> {
@@ -192,10 +192,10 @@ function putRow(r: SystemRun, etcd: SystemRun | undefined, ceilings: Map<number,
   return row;
 }
 
-function ceilingRow(pageBytes: number, wall: CeilingRun): Record<string, number | string> {
+function ceilingRow(pageBytes: number, wall: CeilingRun, system: string): Record<string, number | string> {
   return {
     kind: 'ceiling',
-    system: 'writev + fdatasync',
+    system,
     pageBytes,
     entriesPerFsync: INFLIGHT,
     MBps: round(mbPerSecond(wall.bytes, wall.elapsedMs), 1),
@@ -214,14 +214,14 @@ function tables(rows: Record<string, number | string>[]): string {
     );
   const walls = rows
     .filter((r) => r.kind === 'ceiling')
-    .map((r) => `| ${formatBytes(r.pageBytes as number)} | ${r.entriesPerFsync} | ${r.MBps} | ${round((r.MBps as number) / REPLICAS, 1)} | ${r.fdatasyncLatencyMsP50} |`);
+    .map((r) => `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.entriesPerFsync} | ${r.MBps} | ${round((r.MBps as number) / REPLICAS, 1)} | ${r.fdatasyncLatencyMsP50} |`);
   return [
     '| system | page | in flight | puts | s | MB/s | p50 ms | p99 ms | last member caught up after ms | disk writes / acked byte | leader CPU ms / MiB | all members CPU ms / MiB | client CPU ms / MiB | ÷ etcd | ÷ (ceiling ÷ 3) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...puts,
     '',
-    '| page | pages per fdatasync | writev + fdatasync MB/s | ÷ 3 | fdatasync p50 ms |',
-    '|---:|---:|---:|---:|---:|',
+    '| ceiling | page | pages per fdatasync | MB/s | ÷ 3 | fdatasync p50 ms |',
+    '|---|---:|---:|---:|---:|---:|',
     ...walls,
   ].join('\n');
 }
@@ -238,7 +238,7 @@ function notes(etcdNote: string): string[] {
     `Every case: ${WARMUP_ROUNDS} puts per in-flight slot of warm-up, then bounded in puts and seconds (--seconds N, default ${DEFAULT_SECONDS}); latency per put as the client sees it.`,
     'CPU ms / MiB: user + system time from /proc/<pid>/stat of the leader, and summed over every server process, over the same span as the disk writes, per MiB acknowledged; the client CPU is that of the bench process (process.cpuUsage) over the timed puts. On a shared machine it moves far less than MB/s does.',
     'Disk writes / acked byte: the sum over every server process of /proc/<pid>/io write_bytes (bytes sent to storage, counted when dirtied), from the start of the timed phase until every member applied the last put, over the bytes acknowledged. Three replicas on one disk make 3× the floor; later background work (compactions) is not counted.',
-    `Ceiling: a plain writev of ${INFLIGHT} pages then fdatasync, repeated, ≤ 1 GiB or ${CEILING_SECONDS_MAX} s per page size; "÷ (ceiling ÷ 3)" compares with a third of it, since three members share this one disk.`,
+    `Ceiling: a plain writev of ${INFLIGHT} pages then fdatasync, repeated, ≤ 1 GiB or ${CEILING_SECONDS_MAX} s per page size; "÷ (ceiling ÷ 3)" compares with a third of it, since three members share this one disk. "direct append + fdatasync": the same bytes through src/io's DirectAppender (O_DIRECT, as members write), for comparison: a buffered write of new file data pays for fresh page-cache pages, which swings with the machine's memory.`,
     'Targets (issue 11, not asserted): ours ≥ 4× etcd, ≥ 0.5 of ceiling ÷ 3, ≤ 6 disk writes per acked byte with 2 MiB pages.',
     'MB/s = 10^6 bytes per second. All servers, the clients and this process share the machine: compare within one run.',
   ];
@@ -261,13 +261,18 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
   }
   const ours: SystemRun[] = [];
   for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, options.progress));
-  options.progress('peers: measuring the disk ceiling (writev + fdatasync)');
+  options.progress('peers: measuring the disk ceiling (writev + fdatasync, and with O_DIRECT)');
   const ceilings = new Map<number, CeilingRun>();
-  for (const c of KVC_CASES) ceilings.set(c.pageBytes, await ceiling(c.pageBytes));
+  const directCeilings = new Map<number, CeilingRun>();
+  for (const c of KVC_CASES) {
+    ceilings.set(c.pageBytes, await ceiling(c.pageBytes, false));
+    directCeilings.set(c.pageBytes, await ceiling(c.pageBytes, true));
+  }
   const rows = [
     ...(etcd === undefined ? [] : [putRow(etcd, undefined, ceilings)]),
     ...ours.map((r) => putRow(r, etcd, ceilings)),
-    ...[...ceilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall)),
+    ...[...ceilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall, 'writev + fdatasync')),
+    ...[...directCeilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall, 'direct append + fdatasync')),
   ];
   const evicted = ours.reduce((n, r) => n + (r.evictedPages ?? 0), 0);
   const warnings = evicted === 0 ? [] : [`WARNING: ${evicted} pages were evicted during our runs; the figures include eviction work.`];
