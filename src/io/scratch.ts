@@ -16,19 +16,17 @@ export const DIRECT_BLOCK_BYTES = LIMITS.io.directBlockBytes;
 export const DIRECT_SCRATCH_BYTES = LIMITS.io.directScratchBytes;
 const WASM_PAGE_BYTES = 65_536;
 
-let enabled = process.env.KVC_DIRECT_IO !== '0';
-/** Why direct I/O stopped for the whole process ('' while it works). */
+/** Why direct I/O is off for the whole process ('' while it is on): turned off, or it failed. */
 let refusedBecause = process.env.KVC_DIRECT_IO === '0' ? 'off: KVC_DIRECT_IO=0' : '';
 
 /** Turns direct appends and reads on or off for files opened from now on. */
 export function setDirectIo(on: boolean): void {
-  enabled = on;
   refusedBecause = on ? '' : 'off';
 }
 
 /** '' when files opened now are written and read past the page cache, else why not. */
 export function directIoProblem(): string {
-  return enabled ? refusedBecause : refusedBecause || 'off';
+  return refusedBecause;
 }
 
 /** Direct I/O failed in a way that will fail again (alignment, memory): files opened later use the page cache. */
