@@ -9,6 +9,7 @@ import { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS } from '../proto/index.js'
 import { getPagesResponseSerializer, type Serializer } from './get-pages-codec.js';
 import { lookupRequestDeserializer, lookupResponseSerializer } from './lookup-codec.js';
 import { GuardedServer, malformedRequestInterceptor } from './malformed.js';
+import { applyServerWindow } from './server-window.js';
 import { watchResponseSerializer } from './watch-codec.js';
 
 /** Re-exported from src/proto, the one place that knows where the protos are and how to load them. */
@@ -91,17 +92,19 @@ export function serverOptions(): grpc.ServerOptions {
   return {
     'grpc.max_receive_message_length': LIMITS.rpc.peerMessageBytesMax,
     'grpc.max_send_message_length': LIMITS.rpc.clientMessageBytesMax,
-    'grpc-node.flow_control_window': LIMITS.rpc.flowControlWindowBytes,
   };
 }
 
 /**
  * A member's gRPC server: serverOptions(), every method's request deserializer guarded so bytes
  * that do not decode are answered INVALID_ARGUMENT/KVC_MALFORMED_REQUEST instead of grpc-js'
- * INTERNAL, on every service added to it, now or later (malformed.ts).
+ * INTERNAL, on every service added to it, now or later (malformed.ts), and HTTP/2 windows as
+ * large as its clients' (server-window.ts: grpc-js applies the window option to clients only).
  */
 export function createServer(): grpc.Server {
-  return new GuardedServer({ ...serverOptions(), interceptors: [malformedRequestInterceptor] });
+  const server = new GuardedServer({ ...serverOptions(), interceptors: [malformedRequestInterceptor] });
+  applyServerWindow(server, LIMITS.rpc.flowControlWindowBytes);
+  return server;
 }
 
 /** Reconnect backoff of peer channels: a restarted member is reached again within about a second. */
