@@ -101,6 +101,31 @@ export function parseCpuMs(procStatText: string): number {
   return ((utime + stime) * MILLISECONDS_PER_SECOND) / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * The milliseconds block device `major`:`minor` has spent with I/O in flight (`io_ticks`, the
+ * 13th field of its line in /proc/diskstats, after major, minor and name), from that file's
+ * text; NaN when no line names the device. Device-wide: every process's I/O counts.
+ */
+export function parseDiskBusyMs(diskstatsText: string, major: number, minor: number): number {
+  for (const line of diskstatsText.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (Number(fields[0]) !== major || Number(fields[1]) !== minor) continue;
+    const busy = Number(fields[12]);
+    return Number.isSafeInteger(busy) ? busy : Number.NaN;
+  }
+  return Number.NaN;
+}
+
+/** The major and minor numbers of a Linux dev_t (stat's `dev`), split as glibc's gnu_dev_major and gnu_dev_minor do. */
+export function deviceNumbers(dev: number | bigint): { major: number; minor: number } {
+  const d = BigInt(dev);
+  const low32 = 0xffff_ffffn;
+  return {
+    major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn & low32)),
+    minor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn & low32)),
+  };
+}
+
 /** Bytes this process caused to be written to storage so far (Linux /proc/self/io), or NaN elsewhere. */
 export function processWriteBytes(): number {
   try {

@@ -17,7 +17,7 @@ import { MIB, formatBytes, quantile, round, seconds, waitFor, withTempDir } from
 import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
 import { driveInflight, findOnPath, type InflightPlan, type InflightRun } from './peers-helpers.js';
 import { clientSettingsTable, measureClientSettings, measureReads, readTables, type Row } from './peers-read.js';
-import { processCpuMs, removingOnExit, totalWriteBytes } from './processes.js';
+import { diskBusyMeter, processCpuMs, removingOnExit, totalWriteBytes } from './processes.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 
 interface PutCase {
@@ -67,6 +67,12 @@ interface SystemRun {
   leaderCpuMs: number;
   /** CPU ms of this process (the client) over the timed puts. */
   clientCpuMs: number;
+  /**
+   * Of the span of the disk writes, the share (%) the device holding the servers' data was busy
+   * (/proc/diskstats io_ticks; device-wide, so other I/O on the machine counts too); undefined
+   * where it cannot be read.
+   */
+  diskBusyPercent?: number;
   /** Pages evicted during the run (ours; must be 0 for a fair figure). */
   evictedPages?: number;
 }
@@ -83,9 +89,13 @@ async function timedPhase(
   pids: number[],
   leaderPid: number,
   caughtUp: () => Promise<boolean>,
+  dataDir: string,
 ): Promise<Omit<SystemRun, 'system' | 'c'>> {
   const warmupPuts = WARMUP_ROUNDS * c.inflight;
   await driveInflight(put, c.pageBytes, { first: 0, inflight: c.inflight, putsMax: warmupPuts, durationMsMax: durationMs });
+  const diskBusy = diskBusyMeter(dataDir);
+  const diskBusyBefore = diskBusy?.();
+  const spanStart = performance.now();
   const before = totalWriteBytes(pids);
   const cpuMsBefore = pids.map(processCpuMs);
   const clientBefore = process.cpuUsage();
@@ -97,7 +107,9 @@ async function timedPhase(
   const catchUpMs = performance.now() - acked;
   const cpuMs = pids.map((pid, i) => processCpuMs(pid) - cpuMsBefore[i]!);
   const serverCpuMs = cpuMs.reduce((a, b) => a + b, 0);
-  return { run, catchUpMs, writeBytes: totalWriteBytes(pids) - before, serverCpuMs, leaderCpuMs: cpuMs[pids.indexOf(leaderPid)]!, clientCpuMs: (client.user + client.system) / 1000 };
+  const busyMs = diskBusy === undefined || diskBusyBefore === undefined ? undefined : diskBusy() - diskBusyBefore;
+  const measured = { run, catchUpMs, writeBytes: totalWriteBytes(pids) - before, serverCpuMs, leaderCpuMs: cpuMs[pids.indexOf(leaderPid)]!, clientCpuMs: (client.user + client.system) / 1000 };
+  return busyMs === undefined ? measured : { ...measured, diskBusyPercent: (busyMs * 100) / (performance.now() - spanStart) };
 }
 
 /** A temp dir for servers' data: removed afterwards, and also if this process exits (a signal) first. */
@@ -129,7 +141,7 @@ async function measureEtcd(binary: string, durationMs: number, progress: (line: 
         await leader.client.put(`${BENCH_NS}/${i}`).value(value).options({ deadline: Date.now() + PUT_DEADLINE_MS });
       };
       const caughtUp = caughtUpWith(() => cluster.appliedIndexes());
-      const measured = await timedPhase(put, ETCD_CASE, durationMs, cluster.pids(), leader.child.pid!, caughtUp);
+      const measured = await timedPhase(put, ETCD_CASE, durationMs, cluster.pids(), leader.child.pid!, caughtUp, dir);
       return { system: 'etcd', c: ETCD_CASE, ...measured };
     } finally {
       await cluster.stop();
@@ -152,7 +164,7 @@ async function measureKvc(c: PutCase, durationMs: number, progress: (line: strin
       const statuses = await Promise.all(cluster.endpoints.map((e) => cluster.client.status(e)));
       const leaderPid = cluster.memberPids[statuses.findIndex((s) => s.role === 'leader')];
       if (leaderPid === undefined) throw new Error('no member of kvc dev reports itself as the leader');
-      const measured = await timedPhase(put, c, durationMs, cluster.memberPids, leaderPid, caughtUp);
+      const measured = await timedPhase(put, c, durationMs, cluster.memberPids, leaderPid, caughtUp, dir);
       const { evictedPages } = await cluster.client.status();
       return { system: 'ours', c, ...measured, evictedPages };
     } finally {
@@ -185,6 +197,7 @@ function putRow(r: SystemRun, etcd: SystemRun | undefined, ceilings: Map<number,
     serverCpuMsPerMiB: round(r.serverCpuMs / (r.run.bytes / MIB), 1),
     leaderCpuMsPerMiB: round(r.leaderCpuMs / (r.run.bytes / MIB), 1),
     clientCpuMsPerMiB: round(r.clientCpuMs / (r.run.bytes / MIB), 1),
+    ...(r.diskBusyPercent !== undefined ? { diskBusyPercent: Math.round(r.diskBusyPercent) } : {}),
     overCeilingThird: round(mbps / ceilingThirdMBps, 3),
   };
   if (etcd !== undefined) row.overEtcd = round(mbps / mbPerSecond(etcd.run.bytes, etcd.run.elapsedMs), 3);
@@ -210,14 +223,14 @@ function tables(rows: Record<string, number | string>[]): string {
     .filter((r) => r.kind === 'put')
     .map(
       (r) =>
-        `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.inflight} | ${r.puts} | ${r.seconds} | **${r.MBps}** | ${r.latencyMsP50} | ${r.latencyMsP99} | ${r.catchUpMs} | ${r.diskWritesPerAckedByte}× | ${r.leaderCpuMsPerMiB} | ${r.serverCpuMsPerMiB} | ${r.clientCpuMsPerMiB} | ${cell(r.overEtcd, '×')} | ${cell(r.overCeilingThird, '×')} |`,
+        `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.inflight} | ${r.puts} | ${r.seconds} | **${r.MBps}** | ${r.latencyMsP50} | ${r.latencyMsP99} | ${r.catchUpMs} | ${r.diskWritesPerAckedByte}× | ${r.leaderCpuMsPerMiB} | ${r.serverCpuMsPerMiB} | ${r.clientCpuMsPerMiB} | ${cell(r.diskBusyPercent, ' %')} | ${cell(r.overEtcd, '×')} | ${cell(r.overCeilingThird, '×')} |`,
     );
   const walls = rows
     .filter((r) => r.kind === 'ceiling')
     .map((r) => `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.entriesPerFsync} | ${r.MBps} | ${round((r.MBps as number) / REPLICAS, 1)} | ${r.fdatasyncLatencyMsP50} |`);
   return [
-    '| system | page | in flight | puts | s | MB/s | p50 ms | p99 ms | last member caught up after ms | disk writes / acked byte | leader CPU ms / MiB | all members CPU ms / MiB | client CPU ms / MiB | ÷ etcd | ÷ (ceiling ÷ 3) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | page | in flight | puts | s | MB/s | p50 ms | p99 ms | last member caught up after ms | disk writes / acked byte | leader CPU ms / MiB | all members CPU ms / MiB | client CPU ms / MiB | disk busy | ÷ etcd | ÷ (ceiling ÷ 3) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...puts,
     '',
     '| ceiling | page | pages per fdatasync | MB/s | ÷ 3 | fdatasync p50 ms |',
@@ -237,6 +250,7 @@ function notes(etcdNote: string): string[] {
     `Ours: \`kvc dev\` (3 member processes, fsync on, budget raised so nothing is evicted) driven by src/client KvcClient.putPages, one page per call, ${INFLIGHT} calls in flight, to the leader; a put is acknowledged once committed by a majority and applied on the leader.`,
     `Every case: ${WARMUP_ROUNDS} puts per in-flight slot of warm-up, then bounded in puts and seconds (--seconds N, default ${DEFAULT_SECONDS}); latency per put as the client sees it.`,
     'CPU ms / MiB: user + system time from /proc/<pid>/stat of the leader, and summed over every server process, over the same span as the disk writes, per MiB acknowledged; the client CPU is that of the bench process (process.cpuUsage) over the timed puts. On a shared machine it moves far less than MB/s does.',
+    'Disk busy: the share of the same span in which the block device holding the servers\' data had I/O in flight (/proc/diskstats io_ticks; device-wide, so I/O of other processes on the machine counts too). Well under 100 % means the puts leave the disk idle part of the time: their round, not the disk, bounds them.',
     'Disk writes / acked byte: the sum over every server process of /proc/<pid>/io write_bytes (bytes sent to storage, counted when dirtied), from the start of the timed phase until every member applied the last put, over the bytes acknowledged. Three replicas on one disk make 3× the floor; later background work (compactions) is not counted.',
     `Ceiling: a plain writev of ${INFLIGHT} pages then fdatasync, repeated, ≤ 1 GiB or ${CEILING_SECONDS_MAX} s per page size; "÷ (ceiling ÷ 3)" compares with a third of it, since three members share this one disk. "direct append + fdatasync": the same bytes through src/io's DirectAppender (O_DIRECT, as members write), for comparison: a buffered write of new file data pays for fresh page-cache pages, which swings with the machine's memory.`,
     'Targets (issue 11, not asserted): ours ≥ 4× etcd, ≥ 0.5 of ceiling ÷ 3, ≤ 6 disk writes per acked byte with 2 MiB pages.',

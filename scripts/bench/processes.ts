@@ -3,8 +3,8 @@
 // is bounded in time (SIGTERM, then SIGKILL), and a last-resort hook that kills whatever is still
 // running when the benchmark process exits, so that no server is ever left behind.
 import { type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { parseCpuMs, parseWriteBytes } from './measure.js';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { deviceNumbers, parseCpuMs, parseDiskBusyMs, parseWriteBytes } from './measure.js';
 import { pidAlive } from './ports.js';
 
 export { freePortRange, pidAlive } from './ports.js';
@@ -51,6 +51,21 @@ export function processWriteBytesOf(pid: number): number {
 /** write_bytes of every pid, summed (NaN if any is unreadable: a partial sum would mislead). */
 export function totalWriteBytes(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + processWriteBytesOf(pid), 0);
+}
+
+/**
+ * A reader of the milliseconds the block device holding `dir` has been busy (/proc/diskstats
+ * io_ticks, device-wide), or undefined where that cannot be told (not Linux, or a filesystem on
+ * no block device: tmpfs, overlay).
+ */
+export function diskBusyMeter(dir: string): (() => number) | undefined {
+  try {
+    const { major, minor } = deviceNumbers(statSync(dir).dev);
+    const read = (): number => parseDiskBusyMs(readFileSync('/proc/diskstats', 'utf8'), major, minor);
+    return Number.isNaN(read()) ? undefined : read;
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU ms (user + system, all threads) process `pid` has used, or NaN where unreadable. */

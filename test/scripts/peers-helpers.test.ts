@@ -6,7 +6,8 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { parseCpuMs, parseWriteBytes } from '../../scripts/bench/measure.js';
+import { deviceNumbers, parseCpuMs, parseDiskBusyMs, parseWriteBytes } from '../../scripts/bench/measure.js';
+import { diskBusyMeter } from '../../scripts/bench/processes.js';
 import { driveInflight, findOnPath } from '../../scripts/bench/peers-helpers.js';
 
 const PROC_IO_SAMPLE = ['rchar: 10', 'wchar: 20', 'syscr: 1', 'syscw: 2', 'read_bytes: 4096', 'write_bytes: 123456789', 'cancelled_write_bytes: 0', ''].join('\n');
@@ -23,6 +24,28 @@ t.test('CPU time is read from /proc/<pid>/stat text, past a command name with sp
   t.equal(parseCpuMs('42 (node x) y) S 1 42 42 0 -1 4194304 10 0 0 0 250 75 0 0 20 0 1'), 3250, 'utime 250 + stime 75 ticks = 3250 ms');
   t.ok(Number.isNaN(parseCpuMs('42 (node) S 1 42')), 'NaN when the fields are missing');
   if (process.platform === 'linux') t.ok(parseCpuMs(readFileSync('/proc/self/stat', 'utf8')) >= 0, "this process's own file parses");
+});
+
+t.test("a disk's busy milliseconds are read from /proc/diskstats text, by the device of a directory", async (t) => {
+  const diskstats = [
+    ' 254       0 vda 904438 28794 62946570 660136 6080080 2883460 2888006168 4903324 0 2760528 8139856 1855631 2857 2758393384 1286607 1392918 1289787',
+    ' 254       1 vda1 1000 0 8000 50 2000 0 16000 70 0 345 120',
+    '   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0',
+  ].join('\n');
+  t.equal(parseDiskBusyMs(diskstats, 254, 0), 2_760_528, 'io_ticks of vda');
+  t.equal(parseDiskBusyMs(diskstats, 254, 1), 345, 'a partition has its own line');
+  t.ok(Number.isNaN(parseDiskBusyMs(diskstats, 8, 0)), 'NaN for a device with no line');
+  t.same(deviceNumbers((254 << 8) | 0), { major: 254, minor: 0 }, 'vda');
+  t.same(deviceNumbers((259 << 8) | 3), { major: 259, minor: 3 }, 'nvme0n1p3');
+  // glibc's gnu_dev_makedev, for numbers past the old 8-bit/12-bit fields.
+  const makedev = (major: bigint, minor: bigint): bigint => ((major & 0xfffn) << 8n) | ((major & ~0xfffn) << 32n) | (minor & 0xffn) | ((minor & ~0xffn) << 12n);
+  t.same(deviceNumbers(makedev(0x12345n, 0x6789an)), { major: 0x12345, minor: 0x6789a }, 'the wide encoding of glibc');
+  if (process.platform === 'linux') {
+    const meter = diskBusyMeter(process.cwd());
+    if (meter === undefined) t.pass('the working directory is on no block device here (tmpfs or overlay)');
+    else t.ok(meter() >= 0, "the working directory's device has a busy counter");
+    t.equal(diskBusyMeter('/proc'), undefined, '/proc is on no block device');
+  }
 });
 
 t.test('findOnPath finds executable files only, in PATH order', async (t) => {
