@@ -52,6 +52,10 @@ export interface MemberRow {
   digest: string | null;
   /** Test-only fault switches the member runs with (empty in production); null when unreachable. */
   unsafeTestSwitches: string[] | null;
+  /** Its WAL and blob files go past the page cache (O_DIRECT); null when unknown (unreachable, or an older member). */
+  directIo: boolean | null;
+  /** Why they do not ('' when they do). */
+  directIoReason: string | null;
   /** The Watch feed the member serves; null when unknown (unreachable, or an older member). */
   watch: WatchRow | null;
   /** The page-set digest (what ListPages + Watch rebuild) and its applied index; null unless asked for. */
@@ -137,6 +141,8 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
     settings: s.settings,
     digest: s.digest === '' ? null : s.digest,
     unsafeTestSwitches: s.unsafeTestSwitches ?? [],
+    directIo: s.directIo ? s.directIo.enabled : null,
+    directIoReason: s.directIo ? s.directIo.reason : null,
     watch: s.watch ? { oldestIndex: s.watch.oldestIndex, events: s.watch.events, bytes: s.watch.bytes, watchers: s.watch.watchers } : null,
     pagesDigest: s.pagesDigest ? s.pagesDigest : null,
     pagesDigestIndex: s.pagesDigest ? s.pagesDigestIndex : null,
@@ -165,6 +171,8 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
       settings: null,
       digest: null,
       unsafeTestSwitches: null,
+      directIo: null,
+      directIoReason: null,
       watch: null,
       pagesDigest: null,
       pagesDigestIndex: null,

@@ -2,4 +2,4 @@
 // (docs/ARCHITECTURE.md, "Direct appends").
 export { DirectAppender } from './direct-append.js';
 export { DirectReader } from './direct-read.js';
-export { DIRECT_BLOCK_BYTES, DIRECT_SCRATCH_BYTES, directIoProblem, setDirectIo } from './scratch.js';
+export { DIRECT_BLOCK_BYTES, DIRECT_SCRATCH_BYTES, directIoProblem, directIoStatus, setDirectIo } from './scratch.js';

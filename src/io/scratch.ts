@@ -34,6 +34,21 @@ export function noteRefused(reason: string): void {
   refusedBecause ||= reason;
 }
 
+/**
+ * The first file whose filesystem refused O_DIRECT at open ('' if none): that file went through
+ * the page cache, while files on other filesystems may still go direct, so the switch stays on.
+ */
+let filesystemRefusal = '';
+
+/**
+ * Whether this process's files go past the page cache, for Status: not when the switch is off,
+ * nor when some filesystem refused O_DIRECT (its files are buffered); `reason` says why not.
+ */
+export function directIoStatus(): { enabled: boolean; reason: string } {
+  const reason = refusedBecause || filesystemRefusal;
+  return { enabled: reason === '', reason };
+}
+
 // ---- Aligned scratch memory ----
 
 type WasmMemoryConstructor = new (descriptor: { initial: number; maximum: number }) => { buffer: ArrayBuffer };
@@ -91,7 +106,11 @@ export async function openDirect(path: string, flags: number): Promise<number | 
     return await openFd(path, flags | fs.constants.O_DIRECT);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EINVAL' || code === 'EOPNOTSUPP') return null; // this filesystem, not the process
+    if (code === 'EINVAL' || code === 'EOPNOTSUPP') {
+      // This filesystem, not the process.
+      filesystemRefusal ||= `the filesystem of ${path} refused O_DIRECT (${code})`;
+      return null;
+    }
     throw error;
   }
 }

@@ -99,6 +99,7 @@ export class MemberMetrics {
     gauge('kvc_blob_bytes', 'Bytes in blob files, garbage included.', (n) => n.store.blobStats().bytes);
     gauge('kvc_blob_garbage_bytes', 'Bytes in blob files that no page refers to.', (n) => n.store.blobStats().garbageBytes);
     gauge('kvc_blob_files', 'Blob files.', (n) => n.store.blobStats().files);
+    gauge('kvc_direct_io', '1 while the WAL and blob files go past the page cache (O_DIRECT), 0 when they do not (kvc status says why).', (n) => (n.status().directIo.enabled ? 1 : 0));
 
     const perNamespace = (name: string, help: string, read: (n: ClusterNode) => Map<string, number>, type: 'gauge' | 'counter'): void => {
       const totals = new MonotonicTotals();

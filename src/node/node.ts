@@ -34,6 +34,7 @@ import {
   MemoryTier,
   PageStore,
   StoreDamagedError,
+  directIoStatus,
   openMemoryTier,
   type AppliedListener,
   type ApplyResult,
@@ -173,6 +174,8 @@ export interface NodeStatus {
   evictedBytes: number;
   expiredPages: number;
   capacity: CapacityCounters;
+  /** Whether this process's WAL and blob files go past the page cache (src/io), and why not. */
+  directIo: { enabled: boolean; reason: string };
 }
 
 type InboxItem =
@@ -578,6 +581,7 @@ export class ClusterNode {
       evictedBytes: storeStats.evictedBytes,
       expiredPages: storeStats.expiredPages,
       capacity: { ...this.#capacity.counters },
+      directIo: directIoStatus(),
     };
   }
 

@@ -143,6 +143,7 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     watch: { oldestIndex: ring.oldestIndex, events: ring.events, bytes: ring.bytes, watchers: node.watchRing.watchers() },
     pagesDigest: pages.digest,
     pagesDigestIndex: pages.appliedIndex,
+    directIo: st.directIo,
   };
 }
 

@@ -200,7 +200,10 @@ function numa(m: MemberRow): string {
   return [...new Set(m.numaNodes.map((node) => (node >= 0 ? String(node) : '?')))].join(',');
 }
 
-/** Why a member runs without the addon, with an arena that is not pinned, or with test-only switches (one line each). */
+/**
+ * Why a member runs without the addon, with an arena that is not pinned, with its files through
+ * the page cache, or with test-only switches (one line each).
+ */
 function notes(members: MemberRow[]): string[] {
   const lines: string[] = [];
   for (const m of members) {
@@ -208,6 +211,7 @@ function notes(members: MemberRow[]): string[] {
     if (m.native === false) lines.push(`${who}: native addon not loaded: ${m.nativeReason || 'no reason given'}`);
     // Without the addon the arena is plain memory, which the line above already implies.
     if (m.arenaNote && m.native !== false) lines.push(`${who}: arena: ${m.arenaNote}`);
+    if (m.directIo === false) lines.push(`${who}: WAL and blob files through the page cache (no direct I/O): ${m.directIoReason || 'no reason given'}`);
     if (m.unsafeTestSwitches !== null && m.unsafeTestSwitches.length > 0) {
       lines.push(`${who}: WARNING: runs with TEST-ONLY fault switches, not fit for real data: ${m.unsafeTestSwitches.join(', ')}`);
     }

@@ -5,6 +5,7 @@ import type { AddMemberRequest as _kvcache_v1_AddMemberRequest, AddMemberRequest
 import type { AddMemberResponse as _kvcache_v1_AddMemberResponse, AddMemberResponse__Output as _kvcache_v1_AddMemberResponse__Output } from './kvcache/v1/AddMemberResponse.js';
 import type { AdminServiceClient as _kvcache_v1_AdminServiceClient, AdminServiceDefinition as _kvcache_v1_AdminServiceDefinition } from './kvcache/v1/AdminService.js';
 import type { ClusterSettings as _kvcache_v1_ClusterSettings, ClusterSettings__Output as _kvcache_v1_ClusterSettings__Output } from './kvcache/v1/ClusterSettings.js';
+import type { DirectIoStatus as _kvcache_v1_DirectIoStatus, DirectIoStatus__Output as _kvcache_v1_DirectIoStatus__Output } from './kvcache/v1/DirectIoStatus.js';
 import type { DropNamespaceRequest as _kvcache_v1_DropNamespaceRequest, DropNamespaceRequest__Output as _kvcache_v1_DropNamespaceRequest__Output } from './kvcache/v1/DropNamespaceRequest.js';
 import type { DropNamespaceResponse as _kvcache_v1_DropNamespaceResponse, DropNamespaceResponse__Output as _kvcache_v1_DropNamespaceResponse__Output } from './kvcache/v1/DropNamespaceResponse.js';
 import type { GetConfigRequest as _kvcache_v1_GetConfigRequest, GetConfigRequest__Output as _kvcache_v1_GetConfigRequest__Output } from './kvcache/v1/GetConfigRequest.js';
@@ -47,6 +48,7 @@ export interface ProtoGrpcType {
       AddMemberResponse: MessageTypeDefinition<_kvcache_v1_AddMemberResponse, _kvcache_v1_AddMemberResponse__Output>
       AdminService: SubtypeConstructor<typeof grpc.Client, _kvcache_v1_AdminServiceClient> & { service: _kvcache_v1_AdminServiceDefinition }
       ClusterSettings: MessageTypeDefinition<_kvcache_v1_ClusterSettings, _kvcache_v1_ClusterSettings__Output>
+      DirectIoStatus: MessageTypeDefinition<_kvcache_v1_DirectIoStatus, _kvcache_v1_DirectIoStatus__Output>
       DropNamespaceRequest: MessageTypeDefinition<_kvcache_v1_DropNamespaceRequest, _kvcache_v1_DropNamespaceRequest__Output>
       DropNamespaceResponse: MessageTypeDefinition<_kvcache_v1_DropNamespaceResponse, _kvcache_v1_DropNamespaceResponse__Output>
       GetConfigRequest: MessageTypeDefinition<_kvcache_v1_GetConfigRequest, _kvcache_v1_GetConfigRequest__Output>

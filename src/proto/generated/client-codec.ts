@@ -3562,6 +3562,7 @@ $root.kvcache = (function() {
             StatusResponse.prototype.watch = null;
             StatusResponse.prototype.pagesDigest = "";
             StatusResponse.prototype.pagesDigestIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            StatusResponse.prototype.directIo = null;
 
 
             StatusResponse.decode = function decode(r, l, e, n) {
@@ -3725,6 +3726,10 @@ $root.kvcache = (function() {
                             m.pagesDigestIndex = r.uint64();
                             break;
                         }
+                    case 45: {
+                            m.directIo = $root.kvcache.v1.DirectIoStatus.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3855,6 +3860,7 @@ $root.kvcache = (function() {
                         d.pagesDigestIndex = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
                     } else
                         d.pagesDigestIndex = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+                    d.directIo = null;
                 }
                 if (m.id != null && Object.hasOwnProperty.call(m, "id")) {
                     if (typeof BigInt !== "undefined" && o.longs === BigInt)
@@ -4054,6 +4060,9 @@ $root.kvcache = (function() {
                     else
                         d.pagesDigestIndex = o.longs === String ? $util.Long.prototype.toString.call(m.pagesDigestIndex) : o.longs === Number ? new $util.LongBits(m.pagesDigestIndex.low >>> 0, m.pagesDigestIndex.high >>> 0).toNumber(true) : m.pagesDigestIndex;
                 }
+                if (m.directIo != null && Object.hasOwnProperty.call(m, "directIo")) {
+                    d.directIo = $root.kvcache.v1.DirectIoStatus.toObject(m.directIo, o, q + 1);
+                }
                 return d;
             };
 
@@ -4062,6 +4071,92 @@ $root.kvcache = (function() {
             };
 
             return StatusResponse;
+        })();
+
+        v1.DirectIoStatus = (function() {
+
+            function DirectIoStatus(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            DirectIoStatus.prototype.enabled = false;
+            DirectIoStatus.prototype.reason = "";
+
+
+            DirectIoStatus.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.kvcache.v1.DirectIoStatus();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.enabled = r.bool();
+                            break;
+                        }
+                    case 2: {
+                            m.reason = r.string();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+
+            DirectIoStatus.toObject = function toObject(m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.enabled = false;
+                    d.reason = "";
+                }
+                if (m.enabled != null && Object.hasOwnProperty.call(m, "enabled")) {
+                    d.enabled = m.enabled;
+                }
+                if (m.reason != null && Object.hasOwnProperty.call(m, "reason")) {
+                    d.reason = m.reason;
+                }
+                return d;
+            };
+
+            DirectIoStatus.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return DirectIoStatus;
         })();
 
         v1.WatchStatus = (function() {

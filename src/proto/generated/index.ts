@@ -6,6 +6,7 @@ export type * from './kvcache/v1/CacheService.js';
 export type * from './kvcache/v1/ClusterSettings.js';
 export type * from './kvcache/v1/DeletePagesRequest.js';
 export type * from './kvcache/v1/DeletePagesResponse.js';
+export type * from './kvcache/v1/DirectIoStatus.js';
 export type * from './kvcache/v1/DropNamespaceRequest.js';
 export type * from './kvcache/v1/DropNamespaceResponse.js';
 export type * from './kvcache/v1/Dtype.js';

@@ -6,6 +6,7 @@ import type { MemoryTierStatus as _kvcache_v1_MemoryTierStatus, MemoryTierStatus
 import type { ClusterSettings as _kvcache_v1_ClusterSettings, ClusterSettings__Output as _kvcache_v1_ClusterSettings__Output } from '../../kvcache/v1/ClusterSettings.js';
 import type { NamespaceStatus as _kvcache_v1_NamespaceStatus, NamespaceStatus__Output as _kvcache_v1_NamespaceStatus__Output } from '../../kvcache/v1/NamespaceStatus.js';
 import type { WatchStatus as _kvcache_v1_WatchStatus, WatchStatus__Output as _kvcache_v1_WatchStatus__Output } from '../../kvcache/v1/WatchStatus.js';
+import type { DirectIoStatus as _kvcache_v1_DirectIoStatus, DirectIoStatus__Output as _kvcache_v1_DirectIoStatus__Output } from '../../kvcache/v1/DirectIoStatus.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -94,6 +95,11 @@ export interface StatusResponse {
    */
   'pagesDigest'?: (string);
   'pagesDigestIndex'?: (number | string | Long);
+  /**
+   * Whether this member's WAL segments and blob files are written, and its blob payloads read,
+   * past the page cache (O_DIRECT; docs/ARCHITECTURE.md "Direct appends").
+   */
+  'directIo'?: (_kvcache_v1_DirectIoStatus | null);
 }
 
 export interface StatusResponse__Output {
@@ -182,4 +188,9 @@ export interface StatusResponse__Output {
    */
   'pagesDigest': (string);
   'pagesDigestIndex': (number);
+  /**
+   * Whether this member's WAL segments and blob files are written, and its blob payloads read,
+   * past the page cache (O_DIRECT; docs/ARCHITECTURE.md "Direct appends").
+   */
+  'directIo': (_kvcache_v1_DirectIoStatus__Output | null);
 }
