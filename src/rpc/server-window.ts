@@ -6,7 +6,9 @@
 // accepts keeps HTTP/2's 65,535-byte windows, and everything sent *to* a member (a client's
 // PutPages, a leader's appends to its followers) moved 64 KiB per round trip between the two
 // event loops. A trace of 1 MiB puts, 8 in flight, into `kvc dev` showed a 7 MiB append taking
-// 46-86 ms to reach a follower; with these windows it takes 9-12 ms.
+// 46-86 ms to reach a follower; with these windows it takes 9-12 ms. What a sender may have
+// in flight to a member that has not read it yet is now 16 MiB per connection (the connection
+// window bounds all its streams together), as every client already allows a member towards it.
 //
 // grpc-js has no public hook for either window, so two of its internals are used, and checked
 // here (a grpc-js update that moves them fails createServer, and test/rpc/server-window.test.ts
