@@ -1,6 +1,7 @@
 """A real TCP proxy in front of one member that cuts its first connections after a number of
-bytes from the server: a genuine network failure in the middle of a stream (the client sees the
-connection drop, exactly as when a member dies), for the retry and resume tests."""
+bytes from the server (or, with direction="to_server", from the client): a genuine network
+failure in the middle of a stream (the client sees the connection drop, exactly as when a member
+dies), for the retry and resume tests."""
 from __future__ import annotations
 
 import socket
@@ -13,7 +14,10 @@ BUFFER_BYTES = 64 * 1024
 
 
 class FaultyLink:
-    def __init__(self, upstream: str, cut_after_bytes: int, cuts: int = 1):
+    def __init__(self, upstream: str, cut_after_bytes: int, cuts: int = 1, direction: str = "from_server"):
+        if direction not in ("from_server", "to_server"):
+            raise ValueError(f"direction must be from_server or to_server, not {direction!r}")
+        self._count_to_server = direction == "to_server"
         host, port = upstream.rsplit(":", 1)
         self._upstream = (host, int(port))
         self._cut_after = cut_after_bytes
@@ -40,8 +44,9 @@ class FaultyLink:
                 limit = self._cut_after if self._cuts_left > 0 else None
                 self._cuts_left -= 1
                 self._sockets += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, limit), daemon=True).start()
+            up, down = (limit, None) if self._count_to_server else (None, limit)
+            threading.Thread(target=self._pump, args=(client, upstream, up), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, down), daemon=True).start()
 
     def _pump(self, source: socket.socket, target: socket.socket, limit) -> None:
         sent = 0

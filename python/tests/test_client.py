@@ -241,10 +241,12 @@ class ClientAgainstCluster(unittest.TestCase):
         keys = [os.urandom(16) for _ in range(4)]
         pages = [{"meta": {"namespace": ns, "key": k, "dtype": "u8", "shape": [1 << 20], "tokens": 16}, "data": os.urandom(1 << 20)} for k in keys]
         leader = self.client.status(self.endpoints[0]).leader_address
-        # The connection drops while the put streams (the link counts what the server sends:
-        # HTTP/2 settings and window updates), an ambiguous failure: puts are idempotent, so the
-        # whole stream is sent again, on another member that redirects to the leader if need be.
-        link = FaultyLink(leader, cut_after_bytes=300)
+        # The connection drops while the put streams, after about two of its four pages went up
+        # (the link counts what the client sends; what the server sends meanwhile is a few
+        # settings frames, since its 16 MiB window needs no update for 4 MiB): an ambiguous
+        # failure. Puts are idempotent, so the whole stream is sent again, on another member
+        # that redirects to the leader if need be.
+        link = FaultyLink(leader, cut_after_bytes=2_000_000, direction="to_server")
         try:
             with Client([link.address] + [e for e in self.endpoints if e != leader], backoff_base_ms=10) as client:
                 results = client.put_pages(pages)
