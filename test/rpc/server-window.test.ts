@@ -2,11 +2,13 @@
 // session it accepts LIMITS.rpc.flowControlWindowBytes of stream window (its SETTINGS) and of
 // connection window (a WINDOW_UPDATE), while a plain grpc-js server given the same
 // 'grpc-node.flow_control_window' option keeps HTTP/2's 65,535 bytes (why the module exists: when
-// this half fails, grpc-js has started to honour the option and the module can go). A real
-// member, reached through such a session, still stores and serves a page larger than the window.
+// this half fails, grpc-js has started to honour the option and the module can go). The same
+// holds over TLS (grpc-js builds its secure server from the same options). A real member,
+// reached through such a session, still stores and serves a page larger than the window.
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
+import { createCa, issueCertificate } from '../../src/cli/certs.js';
 import { KvcClient } from '../../src/client/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { applyServerWindow, createServer } from '../../src/rpc/index.js';
@@ -14,15 +16,15 @@ import { startCluster } from './helpers.js';
 
 const HTTP2_DEFAULT_WINDOW = 65_535;
 
-function bind(server: grpc.Server): Promise<number> {
+function bind(server: grpc.Server, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+    server.bindAsync('127.0.0.1:0', credentials, (error, port) => (error ? reject(error) : resolve(port)));
   });
 }
 
 /** The windows a server grants a fresh HTTP/2 client: the stream window from its SETTINGS, the connection window once it has settled. */
-async function windowsOf(address: string): Promise<{ stream: number; connection: number }> {
-  const session = http2.connect(`http://${address}`);
+async function windowsOf(address: string, tls?: { ca: string }): Promise<{ stream: number; connection: number }> {
+  const session = tls === undefined ? http2.connect(`http://${address}`) : http2.connect(`https://${address}`, { ca: tls.ca, checkServerIdentity: () => undefined });
   try {
     const settings = await new Promise<http2.Settings>((resolve, reject) => {
       session.once('remoteSettings', resolve);
@@ -55,6 +57,17 @@ t.test('a member server grants the configured windows; a plain grpc-js server do
   t.teardown(() => small.forceShutdown());
   const smallPort = await bind(small);
   t.same(await windowsOf(`127.0.0.1:${smallPort}`), { stream: 1024 * 1024, connection: 1024 * 1024 }, 'applyServerWindow takes any size');
+});
+
+t.test('a member server grants the windows over TLS too', async (t) => {
+  const ca = createCa('window test CA');
+  const member = issueCertificate(ca, { commonName: 'm1', memberId: 1, hosts: ['127.0.0.1'] });
+  const server = createServer();
+  t.teardown(() => server.forceShutdown());
+  const credentials = grpc.ServerCredentials.createSsl(Buffer.from(ca.certPem), [{ cert_chain: Buffer.from(member.certPem), private_key: Buffer.from(member.keyPem) }], false);
+  const port = await bind(server, credentials);
+  const window = LIMITS.rpc.flowControlWindowBytes;
+  t.same(await windowsOf(`127.0.0.1:${port}`, { ca: ca.certPem }), { stream: window, connection: window });
 });
 
 t.test('applyServerWindow names what it cannot find instead of doing nothing', async (t) => {
