@@ -31,8 +31,8 @@ import { beforeSync, beforeWrite } from '../../faults/index.js';
 import { DirectAppender, DirectReader } from '../../io/index.js';
 import type { BlobRef } from './blob-ref.js';
 
-/** Read handles kept open; older idle ones are closed (each costs one file descriptor). */
-const READ_HANDLES_MAX = 32;
+/** Readers kept open; older idle ones are closed (each costs one or two file descriptors). */
+const READERS_MAX = 32;
 const FILE_NAME = /^(\d{6,})\.blob$/;
 
 export interface BlobFilesOptions {
@@ -106,7 +106,7 @@ export class BlobFiles {
   readonly #fileBytes: number;
   readonly #files = new Map<number, BlobFile>();
   /** Per file: a reader (past the page cache where it can). */
-  readonly #readHandles = new Map<number, DirectReader>();
+  readonly #readers = new Map<number, DirectReader>();
   /** The file appends go to: `appender` writes (past the page cache where it can), `handle` syncs and truncates. */
   #active: ActiveFile | undefined;
   /** Appends and rotations, one at a time, in call order. */
@@ -284,7 +284,7 @@ export class BlobFiles {
     const out = new Uint8Array(ref.length);
     this.#readsInFlight.set(ref.fileId, (this.#readsInFlight.get(ref.fileId) ?? 0) + 1);
     try {
-      const reader = await this.#readHandle(ref.fileId);
+      const reader = await this.#reader(ref.fileId);
       const done = await reader.read(out, ref.offset);
       if (done !== ref.length || crc32c(out) !== ref.crc32c) {
         throw new KvcError('KVC_CHECKSUM_MISMATCH', { detail: `blob file ${ref.fileId} at ${ref.offset}: ${done} of ${ref.length} bytes, crc32c ${done === ref.length ? 'differs' : 'not checked'}` });
@@ -301,23 +301,23 @@ export class BlobFiles {
     }
   }
 
-  async #readHandle(id: number): Promise<DirectReader> {
-    const cached = this.#readHandles.get(id);
+  async #reader(id: number): Promise<DirectReader> {
+    const cached = this.#readers.get(id);
     if (cached !== undefined) return cached;
-    const handle = await DirectReader.open(fileName(this.#dir, id));
-    const raced = this.#readHandles.get(id);
+    const reader = await DirectReader.open(fileName(this.#dir, id));
+    const raced = this.#readers.get(id);
     if (raced !== undefined) {
-      await handle.close();
+      await reader.close();
       return raced;
     }
-    this.#readHandles.set(id, handle);
-    for (const [oldId, old] of this.#readHandles) {
-      if (this.#readHandles.size <= READ_HANDLES_MAX) break;
+    this.#readers.set(id, reader);
+    for (const [oldId, old] of this.#readers) {
+      if (this.#readers.size <= READERS_MAX) break;
       if (this.#readsInFlight.has(oldId) || oldId === id) continue;
-      this.#readHandles.delete(oldId);
+      this.#readers.delete(oldId);
       void old.close().catch(() => undefined);
     }
-    return handle;
+    return reader;
   }
 
   /** Marks a (non-active) file for deletion once the reads that may use it are done. */
@@ -335,10 +335,10 @@ export class BlobFiles {
     this.#retired = this.#retired.filter((r) => !due.includes(r));
     for (const { id } of due) {
       this.#files.delete(id);
-      const handle = this.#readHandles.get(id);
-      this.#readHandles.delete(id);
+      const reader = this.#readers.get(id);
+      this.#readers.delete(id);
       void (async () => {
-        await handle?.close().catch(() => undefined);
+        await reader?.close().catch(() => undefined);
         await unlink(fileName(this.#dir, id)).catch(() => undefined);
       })();
     }
@@ -367,11 +367,11 @@ export class BlobFiles {
 
   async close(): Promise<void> {
     await this.#appendTail;
-    const handles = [...this.#readHandles.values()];
+    const readers = [...this.#readers.values()];
     const active = this.#active;
-    this.#readHandles.clear();
+    this.#readers.clear();
     this.#active = undefined;
-    await Promise.all([...handles.map((h) => h.close().catch(() => undefined)), ...(active === undefined ? [] : [closeActive(active, false).catch(() => undefined)])]);
+    await Promise.all([...readers.map((r) => r.close().catch(() => undefined)), ...(active === undefined ? [] : [closeActive(active, false).catch(() => undefined)])]);
   }
 }
 
