@@ -2,7 +2,7 @@
 // `Wal.save` alone (the WAL's framing, checksums and one fdatasync per batch, no Raft, no
 // LevelDB), and a plain `writev` + `fdatasync` of the same bytes (no framing, no checksums). A
 // replicated put has to do at least the WAL's work on every member, so these bound it from above.
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DirectAppender } from '../../src/io/index.js';
 import { EntryType, type Entry } from '../../src/raft/index.js';
@@ -55,6 +55,15 @@ export async function walSaveCeiling(dir: string, pages: PageGenerator, plan: Ce
   }
 }
 
+/** One positioned `writev` of `chunks` (`batchBytes` in all); writev may write less than asked (a signal, a large batch), and the rest follows. */
+async function writevAll(file: FileHandle, chunks: Uint8Array[], batchBytes: number, position: number): Promise<void> {
+  let written = 0;
+  while (written < batchBytes) {
+    const rest = written === 0 ? chunks : [Buffer.concat(chunks).subarray(written)];
+    written += (await file.writev(rest, position + written)).bytesWritten;
+  }
+}
+
 /**
  * A plain file: one positioned `writev` of a batch's payloads, then `fdatasync`, repeated. With
  * `direct`, the batch goes through a DirectAppender (src/io: O_DIRECT, as members write their WAL
@@ -72,17 +81,9 @@ export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan:
     while (bytes < plan.bytesMax && performance.now() - started < plan.durationMsMax) {
       const chunks = Array.from({ length: plan.entriesPerSave }, () => pages.payload(page++));
       const sent = performance.now();
-      let written = 0;
       const batchBytes = plan.entriesPerSave * pages.pageBytes;
-      if (appender !== undefined) {
-        await appender.write(chunks, bytes);
-        written = batchBytes;
-      }
-      // writev may write less than asked (a signal, a large batch); the rest follows.
-      while (written < batchBytes) {
-        const rest = written === 0 ? chunks : [Buffer.concat(chunks).subarray(written)];
-        written += (await file.writev(rest, bytes + written)).bytesWritten;
-      }
+      if (appender !== undefined) await appender.write(chunks, bytes);
+      else await writevAll(file, chunks, batchBytes, bytes);
       await file.datasync();
       latenciesMs.push(performance.now() - sent);
       bytes += batchBytes;

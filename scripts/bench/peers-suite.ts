@@ -93,8 +93,7 @@ async function timedPhase(
 ): Promise<Omit<SystemRun, 'system' | 'c'>> {
   const warmupPuts = WARMUP_ROUNDS * c.inflight;
   await driveInflight(put, c.pageBytes, { first: 0, inflight: c.inflight, putsMax: warmupPuts, durationMsMax: durationMs });
-  const diskBusy = diskBusyMeter(dataDir);
-  const diskBusyBefore = diskBusy?.();
+  const diskBusyMs = diskBusyMeter(dataDir);
   const spanStart = performance.now();
   const before = totalWriteBytes(pids);
   const cpuMsBefore = pids.map(processCpuMs);
@@ -107,7 +106,7 @@ async function timedPhase(
   const catchUpMs = performance.now() - acked;
   const cpuMs = pids.map((pid, i) => processCpuMs(pid) - cpuMsBefore[i]!);
   const serverCpuMs = cpuMs.reduce((a, b) => a + b, 0);
-  const busyMs = diskBusy === undefined || diskBusyBefore === undefined ? undefined : diskBusy() - diskBusyBefore;
+  const busyMs = diskBusyMs?.();
   const measured = { run, catchUpMs, writeBytes: totalWriteBytes(pids) - before, serverCpuMs, leaderCpuMs: cpuMs[pids.indexOf(leaderPid)]!, clientCpuMs: (client.user + client.system) / 1000 };
   return busyMs === undefined ? measured : { ...measured, diskBusyPercent: (busyMs * 100) / (performance.now() - spanStart) };
 }

@@ -54,15 +54,16 @@ export function totalWriteBytes(pids: number[]): number {
 }
 
 /**
- * A reader of the milliseconds the block device holding `dir` has been busy (/proc/diskstats
- * io_ticks, device-wide), or undefined where that cannot be told (not Linux, or a filesystem on
- * no block device: tmpfs, overlay).
+ * The milliseconds the block device holding `dir` has been busy from now on (/proc/diskstats
+ * io_ticks, device-wide), as cpuMeter measures CPU; undefined where that cannot be told (not
+ * Linux, or a filesystem on no block device: tmpfs, overlay).
  */
 export function diskBusyMeter(dir: string): (() => number) | undefined {
   try {
     const { major, minor } = deviceNumbers(statSync(dir).dev);
     const read = (): number => parseDiskBusyMs(readFileSync('/proc/diskstats', 'utf8'), major, minor);
-    return Number.isNaN(read()) ? undefined : read;
+    const before = read();
+    return Number.isNaN(before) ? undefined : () => read() - before;
   } catch {
     return undefined;
   }
