@@ -3,7 +3,8 @@
 // check the history (checkers/) and report.
 export { runChaos, HarnessError, type ChaosRunOptions, type ChaosRunResult, type CheckHistory, type Verdict } from './run.js';
 export { NEMESIS_NAMES, type NemesisName } from './nemesis/index.js';
-export { summarize, renderVerdictTable, writeReport, historyJsonLines, parseHistoryJsonLines, type ChaosSummary, type EvictionSummary } from './report.js';
+export { summarize, renderVerdictTable, writeReport, historyJsonLines, parseHistoryJsonLines } from './report.js';
+export type { ChaosSummary, EvictionSummary } from './report-types.js';
 export { checkHistory } from './checkers/index.js';
 export { keysForBudget, WORKLOAD_KEYS, WORKLOAD_KEYS_MAX } from './workload.js';
 export { TcpProxy, type BlockMode } from './proxy.js';

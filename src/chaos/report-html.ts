@@ -6,7 +6,7 @@
 // window shows its details (SVG <title>).
 import { formatBytes } from '../config/index.js';
 import type { FaultEvent, History, LeaderObservation, Operation } from './history.js';
-import type { ChaosSummary, EvictionSummary } from './report.js';
+import type { ChaosSummary, EvictionSummary } from './report-types.js';
 import type { Verdict } from './run.js';
 import { describeKillWindows } from './unavailability.js';
 
