@@ -9,8 +9,9 @@
 import { clientAccess } from './connect.js';
 import { gatherClusterView, type ClusterView, type MemberRow } from './cluster-status.js';
 import { ratesBetween, scrapeCounters, type MemberCounters, type MemberRates } from './member-rates.js';
+import type { ConnectionOptions } from './options.js';
 import { printJson, printLine, renderTable, round, type Column } from './output.js';
-import { printStatus, type StatusOptions } from './commands/status.js';
+import { printStatus } from './status-print.js';
 import { StopSignal, sleep } from './stop-signal.js';
 
 /** Moves the cursor home and clears the screen, so a frame redraws in place. */
@@ -19,13 +20,22 @@ const CLEAR_SCREEN = '\x1b[H\x1b[2J';
 /** One scrape of a member: its counters, or why there are none. */
 type Scrape = { counters: MemberCounters } | { note: string };
 
+/** The options of `kvc status` that --watch reads (commands/status.ts adds --watch itself to them). */
+export interface WatchOptions extends ConnectionOptions {
+  /** Seconds between two frames of --watch. */
+  interval: number;
+  /** Frames of --watch before it stops by itself; unbounded (until a signal) when absent. */
+  count?: number;
+  digest?: boolean;
+}
+
 export interface RatedMember extends MemberRow {
   rates: MemberRates | null;
   /** Why `rates` is null ('' when it is not). */
   ratesNote: string;
 }
 
-export async function watchStatus(o: StatusOptions): Promise<void> {
+export async function watchStatus(o: WatchOptions): Promise<void> {
   const stop = new StopSignal();
   const tty = process.stdout.isTTY === true && o.json !== true;
   const access = await clientAccess(o);
@@ -68,7 +78,7 @@ function rated(m: MemberRow, before: Scrape | undefined, after: Scrape | undefin
   return { ...m, rates: ratesBetween(before.counters, after.counters), ratesNote: '' };
 }
 
-function printFrame(view: { leader: number | null; members: RatedMember[] }, o: StatusOptions, tty: boolean): void {
+function printFrame(view: { leader: number | null; members: RatedMember[] }, o: WatchOptions, tty: boolean): void {
   if (o.json === true) {
     printJson({ time: new Date().toISOString(), intervalS: o.interval, leader: view.leader, members: view.members });
     return;
