@@ -25,8 +25,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc32c } from '../bytes/index.js';
 import { LIMITS } from '../limits.js';
 import { openSharedFile, SHARED_ARENA_HEADER, type SharedFileReader } from '../native/index.js';
-import type { MemberStatus } from './client.js';
-import type { SharedPage__Output as SharedPageMessage } from '../proto/index.js';
+// Status's answer as the generated type (client.ts calls it MemberStatus), so that this module,
+// which client.ts imports, does not import client.ts back.
+import type { SharedPage__Output as SharedPageMessage, StatusResponse__Output as StatusResponse } from '../proto/index.js';
 
 /** How long a member found unusable for shared memory is read over gRPC before looking again. */
 export const PROBE_AGAIN_MS = 30_000;
@@ -56,10 +57,10 @@ export class SharedMemoryReads {
   /** This process's client id: leases are granted to it and only it may release them. */
   readonly clientId: Uint8Array = new Uint8Array(randomBytes(16));
   readonly #probes = new Map<string, Promise<Probe>>();
-  readonly #status: (endpoint: string) => Promise<MemberStatus>;
+  readonly #status: (endpoint: string) => Promise<StatusResponse>;
   readonly #releases: PendingReleases;
 
-  constructor(status: (endpoint: string) => Promise<MemberStatus>, sendRelease: SendRelease) {
+  constructor(status: (endpoint: string) => Promise<StatusResponse>, sendRelease: SendRelease) {
     this.#status = status;
     this.#releases = new PendingReleases(sendRelease);
   }
@@ -110,7 +111,7 @@ export class SharedMemoryReads {
 
   async #probe(endpoint: string): Promise<Probe> {
     const stream = (why: string): Probe => ({ kind: 'stream', why, untilMs: Date.now() + PROBE_AGAIN_MS });
-    let status: MemberStatus;
+    let status: StatusResponse;
     try {
       status = await this.#status(endpoint);
     } catch (error) {
