@@ -23,6 +23,7 @@ import { convertForRead } from './dtype-convert.js';
 import type { MemberContext } from './member-context.js';
 import type { GetPagesRequest__Output, GetPagesResponse, PageMeta as PageMetaOut } from '../proto/index.js';
 import { sharedTransferFor } from './shared-transfer.js';
+import { drained } from './stream-drained.js';
 import { dtypeToProto, optionalDtypeFromProto, validateKeys, validateNamespace } from './validate.js';
 
 type GetPagesCall = grpc.ServerWritableStream<GetPagesRequest__Output, GetPagesResponse>;
@@ -175,21 +176,4 @@ export async function writeChunks(call: GetPagesCall, meta: PageMetaOut, data: U
     if (last) return;
   }
   serialized();
-}
-
-/** Resolves when the stream can take more, or when it is over (cancelled, closed, failed). */
-export function drained(stream: GetPagesCall): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('cancelled', done);
-      stream.off('close', done);
-      stream.off('error', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('cancelled', done);
-    stream.on('close', done);
-    stream.on('error', done);
-  });
 }

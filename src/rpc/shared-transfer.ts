@@ -17,9 +17,9 @@ import type * as grpc from '@grpc/grpc-js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { PageLease, SharedArena, SharedLeases } from '../store/index.js';
-import { drained } from './get-pages.js';
 import type { MemberContext } from './member-context.js';
 import type { GetPagesRequest__Output, GetPagesResponse, PageMeta as PageMetaOut, ReleasePagesRequest__Output, ReleasePagesResponse } from '../proto/index.js';
+import { drained } from './stream-drained.js';
 
 type GetPagesCall = grpc.ServerWritableStream<GetPagesRequest__Output, GetPagesResponse>;
 
