@@ -1,5 +1,6 @@
 // Public surface of one cluster member and its transports.
-export { ClusterNode, type NodeConfig, type NodeStatus } from './node.js';
+export { ClusterNode } from './node.js';
+export type { NodeConfig, NodeStatus } from './node-config.js';
 export type { CompactionOptions } from './compaction-policy.js';
 export type { NodeObserver } from './observer.js';
 export type { Transport, TransportHandler } from './transport.js';

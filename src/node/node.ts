@@ -9,9 +9,7 @@
 //   5. advance(); compact the WAL when a trigger fires.
 // Inputs are queued and stepped only at the top of the loop, so nothing touches the core while a
 // Ready is being persisted or applied.
-import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { Tracer } from '@opentelemetry/api';
 import {
   ConfChangeType,
   EntryType,
@@ -21,162 +19,35 @@ import {
   RawNode,
   StateType,
   decodeConfChange,
-  encodeConfChange,
   type ConfChange,
   type ConfState,
   type Entry,
   type Message,
   type NodeId,
-  type Ready,
 } from '../raft/index.js';
-import { Wal, type FileLayer } from '../wal/index.js';
-import {
-  MemoryTier,
-  PageStore,
-  StoreDamagedError,
-  directIoStatus,
-  openMemoryTier,
-  type AppliedListener,
-  type ApplyResult,
-  type ChunkChecksums,
-  type ListPosition,
-  type MemoryTierConfig,
-  type MemoryTierStats,
-  type PageLease,
-  type SnapshotChunk,
-} from '../store/index.js';
-import { SETTING_KEYS, type Command } from '../codec/index.js';
+import type { Wal } from '../wal/index.js';
+import { MemoryTier, PageStore, directIoStatus, type ApplyResult, type ListPosition, type MemoryTierStats, type PageLease, type SnapshotChunk } from '../store/index.js';
+import type { Command } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
-import { CapacityKeeper, type CapacityConfig, type CapacityCounters } from './capacity.js';
-import { CompactionPolicy, type CompactionOptions } from './compaction-policy.js';
+import { CapacityKeeper } from './capacity.js';
+import { CompactionPolicy } from './compaction-policy.js';
+import { describeTier, newRawNode, openMemberFiles, openStore } from './member-files.js';
+import { capacityConfig, type NodeConfig, type NodeStatus } from './node-config.js';
 import { ProposalRegistry, ReadRegistry } from './pending-requests.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
 import { decodeProposal, encodeProposal, proposalSeqOf } from './proposal.js';
 import { ProposalSpans, type ProposalOutcome } from './proposal-spans.js';
-import { notify, type NodeObserver } from './observer.js';
+import { notify } from './observer.js';
+import { isHeartbeat, splitEarlyMessages } from './ready-messages.js';
+import { StallWatch } from './stall-watch.js';
 import { StoreGate } from './store-gate.js';
-import { finishWalSwap, rebuildDamagedStore, storeMissingUnderLog } from './store-recovery.js';
-import { repairUnsyncedFromWal } from './wal-payload-repair.js';
-import { WatchRing, type WatchRingOptions } from './watch-ring.js';
-import type { Transport } from './transport.js';
+import { WatchRing } from './watch-ring.js';
 
-/**
- * Splits a Ready's messages into those that may be sent before it is persisted (`early`: a
- * leader's appends and heartbeats, whose safety does not rest on this member's disk, since a
- * follower acknowledges what *it* wrote) and the rest (`late`), in one pass. Two exceptions keep
- * everything after the fdatasync: a Ready that changes the term or
- * vote (it is not the leader of a settled term yet), and a commit index that counts entries of this
- * very Ready. The leader counts its own append toward the quorum at once, so with a single voter
- * the commit can move over entries that are not on its disk yet, and a learner must not apply
- * those before they are. With more voters a quorum's acknowledgements of this Ready's entries can
- * only be stepped after it is persisted, so their commit indexes never pass what is durable.
- */
-function splitEarlyMessages(rd: Ready, durable: { term: number; vote: NodeId }): { early: Message[]; late: Message[] } {
-  if (rd.snapshot !== undefined) return { early: [], late: rd.messages };
-  if (rd.hardState !== undefined && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return { early: [], late: rd.messages };
-  const durableLast = rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Number.MAX_SAFE_INTEGER;
-  const early: Message[] = [];
-  const late: Message[] = [];
-  for (const m of rd.messages) {
-    if ((m.type === MessageType.App || m.type === MessageType.Heartbeat) && m.commit <= durableLast) early.push(m);
-    else late.push(m);
-  }
-  return { early, late };
-}
 
-/** At most one log line about event-loop stalls per this interval (the metric counts every one). */
-const STALL_LOG_INTERVAL_MS = 10_000;
 
-function isHeartbeat(m: Message): boolean {
-  return m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp;
-}
 
-export interface NodeConfig {
-  id: NodeId;
-  /** Holds `wal/` and `store/`. */
-  dataDir: string;
-  /** Voters of a brand-new cluster; used only when the data dir is empty. A joining member passes []. */
-  initialVoters: NodeId[];
-  transport: Transport;
-  tickMs?: number;
-  electionTick?: number;
-  heartbeatTick?: number;
-  /** fdatasync the WAL and sync LevelDB writes (default true; tests may turn it off). */
-  fsync?: boolean;
-  /**
-   * Capacity settings from the member's config file. They are replicated state (DESIGN §6): the
-   * first leader proposes them when the cluster has none yet; afterwards `kvc config set`
-   * changes them, and a member whose file disagrees logs it once and follows the cluster.
-   */
-  budgetBytes?: number;
-  highWatermark?: number;
-  lowWatermark?: number;
-  evictionGraceMs?: number;
-  defaultTtlMs?: number;
-  /**
-   * The memory tier above LevelDB (pinned arena; arenaBytes 0 disables it). Default: a small
-   * arena (LIMITS.memoryTier.smallArenaBytes), so a process that runs many members (tests) stays
-   * light; `kvc start` passes the config's value (LIMITS.memoryTier.arenaBytes unless set).
-   */
-  memoryTier?: MemoryTierConfig;
-  /** Where snapshot chunk checksums are computed (the member's work pool); default: inline. */
-  snapshotChecksums?: ChunkChecksums;
-  compaction?: Partial<CompactionOptions>;
-  /** WAL file layer (tests inject faults through it). */
-  walFiles?: FileLayer;
-  /** WAL segment size (default LIMITS.wal.segmentBytes). */
-  walSegmentBytes?: number;
-  /** Truncate the WAL at damage found while opening instead of refusing to start (docs/WAL.md). */
-  walRepair?: boolean;
-  proposalTimeoutMs?: number;
-  /** Called after each applied membership change (the transport learns addresses from it). */
-  onConfChange?: (cc: ConfChange, cs: ConfState) => void;
-  /** Most proposals folded into one Raft append. */
-  proposalBatchMax?: number;
-  /**
-   * TEST-ONLY fault switch (env KVC_TEST_UNSAFE_ACK=1 on `kvc start`): answer a proposal as
-   * soon as the leader accepted it into its log, before it is durable or committed. It exists so
-   * the chaos harness can prove that it catches a member that loses acknowledged writes. Never
-   * set it on a real cluster.
-   */
-  unsafeAckBeforeCommit?: boolean;
-  logger?: (line: string) => void;
-  /** Told of WAL saves, proposals, leader changes and snapshots (metrics). */
-  observer?: NodeObserver;
-  /** Traces this member's proposals (proposal-spans.ts); unset: no spans, nothing looked up. */
-  tracer?: Tracer;
-  /** Bounds of the watch ring and its readers (default LIMITS.watch; tests pass small ones). */
-  watchRing?: Partial<WatchRingOptions>;
-}
 
-export interface NodeStatus {
-  id: NodeId;
-  role: 'leader' | 'follower' | 'candidate' | 'pre-candidate';
-  leader: NodeId;
-  term: number;
-  commitIndex: number;
-  appliedIndex: number;
-  voters: NodeId[];
-  learners: NodeId[];
-  pages: number;
-  bytes: number;
-  walFirstIndex: number;
-  walLastIndex: number;
-  walSegments: number;
-  /** Payload bytes of WAL entries held in memory (the entry cache). */
-  walCachedBytes: number;
-  /** Store images this member streamed to followers / installed from a leader since it started. */
-  snapshotsSent: number;
-  snapshotsInstalled: number;
-  /** Replicated removal counters of the store. */
-  evictedPages: number;
-  evictedBytes: number;
-  expiredPages: number;
-  capacity: CapacityCounters;
-  /** Whether this process's WAL and blob files go past the page cache (src/io), and why not. */
-  directIo: { enabled: boolean; reason: string };
-}
 
 type InboxItem =
   | { kind: 'message'; message: Message }
@@ -215,10 +86,8 @@ export class ClusterNode {
   /** The term and vote on disk (what the WAL opened with, then each saved Ready's). */
   #durableTermVote: { term: number; vote: NodeId };
   #ticker: NodeJS.Timeout | undefined = undefined;
-  /** When the last tick ran, and the process's CPU time then: a late tick is a stall (#tick). */
-  #lastTick = { ms: performance.now(), cpu: process.cpuUsage() };
-  /** When the last stall was logged, and the stalls since that were not. */
-  #stallLog = { atMs: -Infinity, unlogged: 0 };
+  /** Counts and logs ticks that come late (stall-watch.ts). */
+  readonly #stalls: StallWatch;
   readonly #proposals = new ProposalRegistry();
   /** Spans of this member's proposals; undefined unless the config has a tracer. */
   readonly #spans: ProposalSpans | undefined;
@@ -243,6 +112,13 @@ export class ClusterNode {
     const hard = rn.status().hardState;
     this.#durableTermVote = { term: hard.term, vote: hard.vote };
     this.#log = config.logger ?? (() => {});
+    this.#stalls = new StallWatch({
+      id: config.id,
+      stallMs: ((config.tickMs ?? LIMITS.raft.tickMs) * (config.electionTick ?? LIMITS.raft.electionTick)) / 2,
+      role: () => ROLE_NAMES[this.#rn.status().softState.state],
+      observer: config.observer,
+      log: this.#log,
+    });
     this.#compaction = new CompactionPolicy({
       walBytes: config.compaction?.walBytes ?? LIMITS.compaction.triggerWalBytes,
       entries: config.compaction?.entries ?? LIMITS.compaction.triggerEntries,
@@ -278,22 +154,8 @@ export class ClusterNode {
     );
   }
 
-  /** Opens (or creates) the member's WAL and store, and starts ticking and serving. */
+  /** Opens (or creates) the member's WAL and store (member-files.ts), and starts ticking and serving. */
   static async start(config: NodeConfig): Promise<ClusterNode> {
-    const fsync = config.fsync ?? true;
-    const openWal = (dir: string): Promise<Wal> =>
-      Wal.open({
-        dir,
-        fsync,
-        ...(config.walSegmentBytes ? { segmentBytes: config.walSegmentBytes } : {}),
-        ...(config.walRepair ? { repair: true } : {}),
-        ...(config.walFiles ? { files: config.walFiles } : {}),
-        ...(config.logger ? { logger: config.logger } : {}),
-      });
-    await finishWalSwap(config.dataDir);
-    let wal = await openWal(path.join(config.dataDir, 'wal'));
-    let tier: MemoryTier | undefined;
-    let store: PageStore | undefined;
     const ring = new WatchRing(0, {
       eventsMax: config.watchRing?.eventsMax ?? LIMITS.watch.ringEventsMax,
       bytesMax: config.watchRing?.bytesMax ?? LIMITS.watch.ringBytesMax,
@@ -301,38 +163,9 @@ export class ClusterNode {
       watchersMax: config.watchRing?.watchersMax ?? LIMITS.watch.watchersPerMemberMax,
       messageEventsMax: config.watchRing?.messageEventsMax ?? LIMITS.watch.eventsPerMessageMax,
     });
-    try {
-      tier = openMemoryTier(config.memoryTier ?? { arenaBytes: LIMITS.memoryTier.smallArenaBytes }, config.logger);
-      const onApplied: AppliedListener = (events, index) => ring.append(events, index);
-      try {
-        if (storeMissingUnderLog(config.dataDir, wal)) throw new StoreDamagedError('the store is missing while the WAL holds entries or a snapshot');
-        store = await ClusterNode.#openStore(config, tier, onApplied);
-      } catch (error) {
-        if (!(error instanceof StoreDamagedError)) throw error;
-        // Damaged files or records: rejoin as an empty follower (store-recovery.ts; a disk loss).
-        wal = await rebuildDamagedStore({
-          id: config.id,
-          dataDir: config.dataDir,
-          wal,
-          damage: error,
-          openWal,
-          initialVoters: config.initialVoters,
-          log: config.logger ?? console.error,
-        });
-        store = await ClusterNode.#openStore(config, tier, onApplied);
-      }
-      await repairUnsyncedFromWal({ id: config.id, wal, store, log: config.logger ?? console.error });
-      // The ring is memory only: its window starts at what the store recovered to.
-      ring.reset(store.appliedIndex());
-      await bootstrapIfEmpty(wal, config.initialVoters);
-    } catch (error) {
-      await store?.close().catch(() => undefined);
-      tier?.close();
-      await wal.close().catch(() => undefined);
-      throw error;
-    }
+    const { wal, store, tier } = await openMemberFiles(config, ring);
     config.logger?.(`member ${config.id}: ${describeTier(tier.stats())}`);
-    const rn = ClusterNode.#newRawNode(config, wal);
+    const rn = newRawNode(config, wal);
     const node = new ClusterNode(config, wal, store, tier, ring, rn);
     config.transport.register(config.id, {
       onMessage: (message) => node.#enqueue({ kind: 'message', message }),
@@ -344,50 +177,10 @@ export class ClusterNode {
     node.#capacityTimer = setInterval(() => {
       if (!node.#stopped) node.#capacity.tick();
     }, LIMITS.eviction.checkIntervalMs);
-    const tickMs = config.tickMs ?? LIMITS.raft.tickMs;
-    const stallMs = (tickMs * (config.electionTick ?? LIMITS.raft.electionTick)) / 2;
-    node.#ticker = setInterval(() => node.#tick(stallMs), tickMs);
+    node.#ticker = setInterval(() => node.#tick(), config.tickMs ?? LIMITS.raft.tickMs);
     node.#loopDone = node.#loop();
     node.#campaignIfSoleVoter(rn.status().config);
     return node;
-  }
-
-  /**
-   * The WAL makes a put durable; the store applies behind it without syncing each batch and is
-   * flushed (one synced write) before the WAL drops entries it would need to replay (#compact).
-   */
-  static #openStore(config: NodeConfig, tier: MemoryTier, onApplied: AppliedListener): Promise<PageStore> {
-    return PageStore.open({
-      dir: path.join(config.dataDir, 'store'),
-      sync: false,
-      // The WAL makes a put durable; the blob files are synced by flush() before the WAL drops
-      // entries, and what a power loss takes before that is rewritten from the WAL at start.
-      blobSync: false,
-      tier,
-      onApplied,
-      ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}),
-    });
-  }
-
-  static #newRawNode(config: NodeConfig, wal: Wal): RawNode {
-    // Restart from the WAL's snapshot: entries after it are handed out again, so membership
-    // changes in them reach the core; the store skips what it already holds (appliedIndex).
-    return new RawNode({
-      id: config.id,
-      storage: wal,
-      applied: wal.snapshot().metadata.index,
-      electionTick: config.electionTick ?? LIMITS.raft.electionTick,
-      heartbeatTick: config.heartbeatTick ?? LIMITS.raft.heartbeatTick,
-      maxSizePerMsgBytes: LIMITS.raft.maxSizePerMsgBytes,
-      maxInflightMsgs: LIMITS.raft.maxInflightMsgs,
-      maxInflightBytes: LIMITS.raft.maxInflightBytes,
-      maxUncommittedEntriesBytes: LIMITS.raft.maxUncommittedEntriesBytes,
-      maxCommittedSizePerReadyBytes: LIMITS.raft.maxCommittedSizePerReadyBytes,
-      checkQuorum: true,
-      preVote: true,
-      readOnlyOption: 'safe',
-      ...(config.logger ? { logger: config.logger } : {}),
-    });
   }
 
   // ---- public API ----------------------------------------------------------------------------
@@ -637,12 +430,8 @@ export class ClusterNode {
 
   // ---- the loop ------------------------------------------------------------------------------
 
-  #tick(stallMs: number): void {
-    const now = performance.now();
-    const gapMs = now - this.#lastTick.ms;
-    const cpu = process.cpuUsage();
-    if (gapMs >= stallMs) this.#reportStall(gapMs, cpu);
-    this.#lastTick = { ms: now, cpu };
+  #tick(): void {
+    this.#stalls.tick();
     this.#releaseReplicatedEntries();
     this.#ticks++;
     if (this.#handlingReady) this.#heartbeatWhileBusy();
@@ -657,32 +446,6 @@ export class ClusterNode {
   #releaseReplicatedEntries(): void {
     if (this.#stopped) return;
     this.#wal.releaseCachedThrough(Math.min(this.#store.appliedIndex(), this.#rn.lowestPeerMatch() ?? Infinity));
-  }
-
-  /**
-   * A tick that comes half an election timeout late means the event loop could not run: a leader
-   * sent no heartbeats meanwhile (its followers may campaign), a follower answered none. The CPU
-   * time the process spent in the gap tells the two causes apart: about the gap, it was busy
-   * (synchronous work on this thread, or other threads of the process); far less, it was not
-   * given a CPU (an overloaded machine) or it waited in a blocking call.
-   */
-  #reportStall(gapMs: number, cpu: NodeJS.CpuUsage): void {
-    const cpuMs = (cpu.user - this.#lastTick.cpu.user + cpu.system - this.#lastTick.cpu.system) / 1000;
-    notify(this.#config.observer, (o) => o.eventLoopStalled?.(gapMs / 1000, cpuMs / 1000));
-    // One line per STALL_LOG_INTERVAL_MS: a member starved for minutes must not flood its log.
-    const now = performance.now();
-    if (now - this.#stallLog.atMs < STALL_LOG_INTERVAL_MS) {
-      this.#stallLog.unlogged++;
-      return;
-    }
-    const role = ROLE_NAMES[this.#rn.status().softState.state];
-    const unlogged = this.#stallLog.unlogged;
-    this.#stallLog = { atMs: now, unlogged: 0 };
-    this.#log(
-      `member ${this.id} (${role}): the event loop stalled ${Math.round(gapMs)} ms between ticks ` +
-        `(process CPU ${Math.round(cpuMs)} ms meanwhile: ${cpuMs >= gapMs / 2 ? 'busy' : 'starved or blocked'}); heartbeats were late` +
-        (unlogged > 0 ? ` (${unlogged} more stall(s) since the last such line: kvc_event_loop_stall_seconds counts them all)` : ''),
-    );
   }
 
   #enqueue(item: InboxItem): void {
@@ -892,7 +655,7 @@ export class ClusterNode {
         // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
         this.#tier.clear();
         if (!this.#closed) {
-          this.#store = await ClusterNode.#openStore(this.#config, this.#tier, (events, index) => this.#watchRing.append(events, index));
+          this.#store = await openStore(this.#config, this.#tier, (events, index) => this.#watchRing.append(events, index));
           // An installed image skipped the entries between the two indexes: their events are
           // unknown, so watchers from before it must relist (KVC_WATCH_COMPACTED).
           if (this.#store.appliedIndex() !== minAppliedIndex) this.#watchRing.reset(this.#store.appliedIndex());
@@ -1009,40 +772,5 @@ export class ClusterNode {
   }
 }
 
-/** The capacity settings the member's config names (the others stay at the cluster's defaults). */
-function capacityConfig(config: NodeConfig): CapacityConfig {
-  const configured: CapacityConfig = {};
-  for (const key of SETTING_KEYS) {
-    const value = config[key];
-    if (value !== undefined) configured[key] = value;
-  }
-  return configured;
-}
 
-/** One log line on the memory tier as started: size, placement, pinning. */
-function describeTier(st: MemoryTierStats): string {
-  if (!st.enabled) return 'memory tier off (every read goes to LevelDB)';
-  const mib = (st.arenaBytes / (1024 * 1024)).toFixed(0);
-  const nodes = st.numaNodes.map((n) => (n === null ? '?' : String(n))).join(',');
-  return `memory tier: ${mib} MiB arena on NUMA node ${nodes}, ${st.mlocked ? 'mlocked' : 'not mlocked'}${st.note === '' ? '' : ` (${st.note})`}`;
-}
 
-/**
- * A brand-new member of a new cluster writes the initial configuration into its log, as etcd
- * does: one committed AddVoter entry per initial voter at term 1. Every initial member writes the
- * same entries, and a member that joins later learns the configuration by replaying them.
- */
-async function bootstrapIfEmpty(wal: Wal, initialVoters: NodeId[]): Promise<void> {
-  const { hardState, confState } = wal.initialState();
-  const empty = wal.lastIndex() === 0 && hardState.term === 0 && confState.voters.length === 0;
-  if (!empty || initialVoters.length === 0) return;
-  assert.ok(initialVoters.every((id) => Number.isInteger(id) && id > 0), 'initial voters must be positive integers');
-  const voters = [...new Set(initialVoters)].sort((a, b) => a - b);
-  const entries = voters.map((nodeId, i) => ({
-    term: 1,
-    index: i + 1,
-    type: EntryType.ConfChange,
-    data: encodeConfChange({ type: ConfChangeType.AddVoter, nodeId, context: new Uint8Array(0) }),
-  }));
-  await wal.save({ hardState: { term: 1, vote: NONE, commit: entries.length }, entries });
-}
