@@ -53,8 +53,8 @@ export async function directoryBytes(dir: string): Promise<number> {
 }
 
 /** Runs `body` with a fresh directory under os.tmpdir(), removed afterwards whatever happens. */
-export async function withTempDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+export async function withTempDir<T>(prefix: string, body: (dir: string) => Promise<T>, parent: string = os.tmpdir()): Promise<T> {
+  const dir = await mkdtemp(path.join(parent, prefix));
   try {
     return await body(dir);
   } finally {

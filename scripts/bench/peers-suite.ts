@@ -4,11 +4,13 @@
 // `--part write` or `--part read` runs one side alone. The write side: In turn: a 3-member etcd (Debian's etcd-server, started
 // here; skipped with one line if `etcd` is not on PATH) taking 1 MiB puts from the etcd3 Node
 // client; our cluster as real member processes (`kvc dev`) taking 1 MiB and 2 MiB pages from our
-// client (src/client); and the disk's ceiling, a plain writev + fdatasync of the same bytes. Each
+// client (src/client), and the 1 MiB case once more with the members' files in tmpfs (is it the
+// disk that bounds us?); and the disk's ceiling, a plain writev + fdatasync of the same bytes. Each
 // system gets the same number of puts in flight, sent to its leader, and each run is bounded in
 // puts and seconds. Disk writes per acknowledged byte are read from /proc/<pid>/io of every
 // server process before and after the timed phase (the "after" once every member has applied it).
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { plainWriteCeiling, type CeilingRun } from './disk-ceiling.js';
 import { ETCD_STOP_GRACE_MS, startEtcd, type EtcdCluster } from './etcd-cluster.js';
@@ -25,6 +27,8 @@ interface PutCase {
   inflight: number;
   /** Most measured puts. */
   putsMax: number;
+  /** The members' data in MEMORY_DIR (tmpfs) instead of on the disk: what the puts reach with no disk at all. */
+  inMemory?: boolean;
 }
 
 const INFLIGHT = 8;
@@ -37,6 +41,14 @@ const KVC_CASES: PutCase[] = [
   { pageBytes: 1 * MIB, inflight: INFLIGHT, putsMax: 4000 },
   { pageBytes: 2 * MIB, inflight: INFLIGHT, putsMax: 2000 },
 ];
+/**
+ * The 1 MiB case again with the members' files in memory (tmpfs): fsync returns at once and no
+ * byte reaches the disk. Beside the disk's row it says whether the disk bounds our puts: about
+ * the same MB/s means the members' and client's CPU does.
+ */
+const KVC_MEMORY_CASE: PutCase = { pageBytes: 1 * MIB, inflight: INFLIGHT, putsMax: 4000, inMemory: true };
+/** A tmpfs every Linux has (the members' shared-memory arenas live there too). */
+const MEMORY_DIR = '/dev/shm';
 /** Seconds of measured puts per case unless --seconds says otherwise. */
 const DEFAULT_SECONDS = 10;
 /** Puts (per in-flight slot) sent before measuring: JIT, connections, first files on disk. */
@@ -112,8 +124,8 @@ async function timedPhase(
 }
 
 /** A temp dir for servers' data: removed afterwards, and also if this process exits (a signal) first. */
-function serverTempDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
-  return withTempDir(prefix, (dir) => removingOnExit(dir, () => body(dir)));
+function serverTempDir<T>(prefix: string, body: (dir: string) => Promise<T>, parent?: string): Promise<T> {
+  return withTempDir(prefix, (dir) => removingOnExit(dir, () => body(dir)), parent);
 }
 
 /** Once `indexes()` first answers, its highest value is the target; true once every member has reached it. */
@@ -153,7 +165,7 @@ async function measureKvc(c: PutCase, durationMs: number, progress: (line: strin
     const pages = new PageGenerator(c.pageBytes);
     const cluster: KvcDevCluster = await startKvcDev(path.join(dir, 'dev'));
     try {
-      progress(`peers: ours (kvc dev), ${formatBytes(c.pageBytes)} pages, ${c.inflight} in flight`);
+      progress(`peers: ours (kvc dev${c.inMemory === true ? ', data in tmpfs' : ''}), ${formatBytes(c.pageBytes)} pages, ${c.inflight} in flight`);
       const put = async (i: number): Promise<void> => {
         const meta = { namespace: BENCH_NS, key: benchPageKey(i), dtype: 'u8' as const, shape: [c.pageBytes], tokens: TOKENS_PER_PAGE };
         const [outcome] = await cluster.client.putPages([{ meta, data: pages.payload(i) }]);
@@ -165,11 +177,11 @@ async function measureKvc(c: PutCase, durationMs: number, progress: (line: strin
       if (leaderPid === undefined) throw new Error('no member of kvc dev reports itself as the leader');
       const measured = await timedPhase(put, c, durationMs, cluster.memberPids, leaderPid, caughtUp, dir);
       const { evictedPages } = await cluster.client.status();
-      return { system: 'ours', c, ...measured, evictedPages };
+      return { system: c.inMemory === true ? 'ours, data in tmpfs (no disk)' : 'ours', c, ...measured, evictedPages };
     } finally {
       await cluster.stop();
     }
-  });
+  }, c.inMemory === true ? MEMORY_DIR : undefined);
 }
 
 async function ceiling(pageBytes: number, direct: boolean): Promise<CeilingRun> {
@@ -199,6 +211,8 @@ function putRow(r: SystemRun, etcd: SystemRun | undefined, ceilings: Map<number,
     ...(r.diskBusyPercent !== undefined ? { diskBusyPercent: Math.round(r.diskBusyPercent) } : {}),
     overCeilingThird: round(mbps / ceilingThirdMBps, 3),
   };
+  // The disk's ceiling says nothing of a run that did not use the disk.
+  if (r.c.inMemory === true) delete row.overCeilingThird;
   if (etcd !== undefined) row.overEtcd = round(mbps / mbPerSecond(etcd.run.bytes, etcd.run.elapsedMs), 3);
   if (r.evictedPages !== undefined) row.evictedPages = r.evictedPages;
   return row;
@@ -274,6 +288,10 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
   }
   const ours: SystemRun[] = [];
   for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, options.progress));
+  const memoryNote = existsSync(MEMORY_DIR)
+    ? `"ours, data in tmpfs": the 1 MiB case with the members' data dir under ${MEMORY_DIR} (memory; fdatasync returns at once, nothing reaches a disk). About the same MB/s as on the disk means the disk does not bound our puts; the CPU of the members and the client does.`
+    : `"ours, data in tmpfs": not measured, ${MEMORY_DIR} is missing.`;
+  if (existsSync(MEMORY_DIR)) ours.push(await measureKvc(KVC_MEMORY_CASE, durationMs, options.progress));
   options.progress('peers: measuring the disk ceiling (writev + fdatasync, and with O_DIRECT)');
   const ceilings = new Map<number, CeilingRun>();
   const directCeilings = new Map<number, CeilingRun>();
@@ -289,7 +307,7 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
   ];
   const evicted = ours.reduce((n, r) => n + (r.evictedPages ?? 0), 0);
   const warnings = evicted === 0 ? [] : [`WARNING: ${evicted} pages were evicted during our runs; the figures include eviction work.`];
-  return { rows, notes: [...warnings, ...notes(etcdNote)] };
+  return { rows, notes: [...warnings, ...notes(etcdNote), memoryNote] };
 }
 
 export const peersSuite: BenchSuite = {
