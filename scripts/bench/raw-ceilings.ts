@@ -9,7 +9,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/client/endpoint-pool.js';
 import { driveInflight, type InflightPlan, type InflightRun } from './peers-helpers.js';
-import { TailBuffer, cpuMeter, forgetOnExit, killOnExit, readFirstJsonLine, stopChild } from './processes.js';
+import { TailBuffer, cpuMeter, forgetOnExit, killOnExit, processCpuMs, readFirstJsonLine, stopChild } from './processes.js';
 import { RAW_PAGE_BYTES, RAW_STREAM_PATH, RAW_UNARY_PATH } from './raw-server.js';
 
 const RAW_SERVER = fileURLToPath(new URL('./raw-server.ts', import.meta.url));
@@ -116,14 +116,20 @@ export async function startRawUnary(requestBytes: number): Promise<RawUnary> {
   };
 }
 
-/** Plain TCP from another process: bytes received on one connection for at most `bytesMax` or `durationMs`. */
-export async function rawTcpCeiling(bytesMax: number, durationMs: number): Promise<{ bytes: number; elapsedMs: number }> {
+/**
+ * Plain TCP from another process: bytes received on one connection for at most `bytesMax` or
+ * `durationMs`, with the CPU the sending process (`serverCpuMs`) and this receiving one
+ * (`clientCpuMs`) spent meanwhile: what moving the bytes costs below any protocol.
+ */
+export async function rawTcpCeiling(bytesMax: number, durationMs: number): Promise<{ bytes: number; elapsedMs: number; serverCpuMs: number; clientCpuMs: number }> {
   const server = await startRawServer('tcp');
   try {
     return await new Promise((resolve, reject) => {
       const socket = net.connect({ host: '127.0.0.1', port: server.port });
       let bytes = 0;
       let started = 0;
+      let serverCpuBefore = 0;
+      let clientCpuBefore = process.cpuUsage();
       let done = false;
       let endTimer: NodeJS.Timeout | undefined;
       const connectTimer = setTimeout(() => {
@@ -135,11 +141,14 @@ export async function rawTcpCeiling(bytesMax: number, durationMs: number): Promi
         done = true;
         clearTimeout(endTimer);
         socket.destroy();
-        resolve({ bytes, elapsedMs: performance.now() - started });
+        const client = process.cpuUsage(clientCpuBefore);
+        resolve({ bytes, elapsedMs: performance.now() - started, serverCpuMs: processCpuMs(server.pid) - serverCpuBefore, clientCpuMs: (client.user + client.system) / 1000 });
       };
       socket.on('connect', () => {
         clearTimeout(connectTimer);
         started = performance.now();
+        serverCpuBefore = processCpuMs(server.pid);
+        clientCpuBefore = process.cpuUsage();
         endTimer = setTimeout(finish, durationMs);
       });
       socket.on('data', (chunk: Buffer) => {
