@@ -30,6 +30,7 @@ import type { SnapshotChunk } from '../store/index.js';
 import { AddressBook } from './address-book.js';
 import type { SnapshotAck__Output as SnapshotAck, SnapshotPart as SnapshotPartOut } from '../proto/index.js';
 import { loadProtos, peerChannelOptions } from './protos.js';
+import { installFramedSend } from './framed-send.js';
 import { serializeRaftBatch, type OutgoingRaftBatch } from './raft-batch-codec.js';
 import type { MemberCertificates } from './tls.js';
 
@@ -126,6 +127,8 @@ export class GrpcTransport implements Transport {
   #closed = false;
 
   constructor(options: GrpcTransportOptions = {}) {
+    // Raft batches go out framed where they were encoded, not copied once more by grpc-js.
+    installFramedSend();
     this.addresses = options.addresses ?? new AddressBook();
     this.#log = options.logger ?? (() => undefined);
     this.#outboxBytesMax = options.outboxBytesMax ?? PEER_OUTBOX_BYTES_MAX;

@@ -7,13 +7,13 @@
 // beside the msgpack encoding and GC of those buffers. Here a batch's messages are
 // src/codec EncodedParts (small fields, and large entries' data by reference): the serializer
 // computes the batch's size, allocates it once and writes the fields and every part straight
-// into it, so an entry's payload is copied once per follower into its batch. grpc-js then copies
-// the batch into its frame (5 header bytes + message; compression-filter.js IdentityHandler), a
-// copy this side cannot avoid without owning grpc-js's framing.
+// into it, so an entry's payload is copied once per follower into its batch. The batch is a
+// framableBuffer (framed-send.ts): grpc-js writes its 5-byte frame header in front of it and sends
+// it as it is, where it used to copy every batch into a frame of its own.
 //
-// A fresh buffer per batch, not a reused scratch buffer as get-pages-codec.ts has: on the client
-// side grpc-js hands the serialized message through its filter stack behind an `await` before it
-// copies it, so a later write could overwrite a scratch buffer still waiting there.
+// A fresh buffer per batch, not a reused scratch buffer as get-pages-codec.ts has: grpc-js keeps
+// the buffer until it is sent (and hands it through its filter stack behind an `await` first), so
+// a later write would overwrite a batch still waiting there.
 //
 // The bytes are what protobufjs (via proto-loader's serializer) produces for the same RaftBatch
 // with each message's parts concatenated: fields in number order, each scalar field written when
@@ -23,6 +23,7 @@
 import assert from 'node:assert/strict';
 import type { EncodedParts } from '../codec/index.js';
 import { delimitedBytes, varintBytes, writeVarint } from '../proto/index.js';
+import { framableBuffer } from './framed-send.js';
 
 /** A RaftBatch (peer.proto) whose messages are encoded as parts (src/codec encodeMessageParts). */
 export interface OutgoingRaftBatch {
@@ -56,7 +57,7 @@ export function serializeRaftBatch(batch: OutgoingRaftBatch): Buffer {
   }
   if (fromAddress !== undefined) size += delimitedBytes(addressBytes);
   if (accessReport !== undefined) size += delimitedBytes(accessReport.byteLength);
-  const out = Buffer.allocUnsafe(size);
+  const out = framableBuffer(size);
   let at = 0;
   if (from !== undefined) {
     out[at++] = TAG_FROM;
