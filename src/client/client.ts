@@ -12,11 +12,12 @@ import { CLIENT_ERROR_CODES, KvcClientError, localError, toClientError } from '.
 import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
 import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
 import { encodeLookupBatch } from './lookup-request.js';
+import { encodePutPagesRequest } from './put-request.js';
 import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
 import type { Page, PageDestination, PageInput, PageMetaOut, PutMeta, SharedCopy } from './pages.js';
 import { copySharedPage, SharedMemoryReads, type MemberArena } from './shared-memory.js';
-import { clientRpcs, type Rpc } from './protos.js';
+import { clientRpcs, encodePageMeta, type Rpc } from './protos.js';
 import { addTraceContext } from './trace-context.js';
 import { watchEvents, type WatchEvent, type WatchOptions } from './watch.js';
 // The generated message types (src/proto): a request as the client writes it, a response as it
@@ -34,6 +35,7 @@ import type {
   PutPagesResponse__Output as PutPagesResponse,
   StatusResponse__Output as StatusResponse,
 } from '../proto/index.js';
+import { installFramedSend } from '../proto/index.js';
 import { backoffMs, decide, isRefusal, leaderPollMs, sleep, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_LEADER_WAIT_MS, DEFAULT_RETRIES } from './retry.js';
 import type { Decision, RetryPolicy } from './retry.js';
 
@@ -276,12 +278,17 @@ export class KvcClient {
   readonly #lookups: LookupBatcher;
   /** Lookup with a batch of prompts as the request, written by hand (lookup-request.ts). */
   readonly #lookupBatchRpc: Rpc<LookupBatch, LookupResponse__Output> = { ...this.#rpcs.lookup, serialize: encodeLookupBatch };
+  /** PutPages with its requests encoded by hand into buffers grpc-js sends as they are (put-request.ts). */
+  readonly #putPagesRpc: Rpc<PutPagesRequest, PutPagesResponse> = { ...this.#rpcs.putPages, serialize: (message) => encodePutPagesRequest(message, encodePageMeta) };
   readonly #shm = new SharedMemoryReads(
     (endpoint) => this.status(endpoint),
     (endpoint, arena, ids) => this.#releaseLeases(endpoint, arena, ids),
   );
 
   constructor(o: ClientOptions) {
+    // PutPages messages (put-request.ts) go out framed where they were encoded, not copied again
+    // (where this grpc-js allows it; otherwise grpc-js copies them as it always did).
+    installFramedSend();
     this.#pool = new EndpointPool(o.endpoints, {
       ...(o.connectionsPerMember === undefined ? {} : { connectionsPerMember: o.connectionsPerMember }),
       ...(o.channelOptions === undefined ? {} : { channelOptions: o.channelOptions }),
@@ -439,7 +446,7 @@ export class KvcClient {
       const messages: Iterable<PutPagesRequest> = { [Symbol.iterator]: () => batchMessages(batch) };
       const results = await this.#withRetry({ target: 'leader', idempotent: true }, async (endpoint) => {
         const deadlineMs = o.deadlineMs ?? this.#deadlineMs;
-        const response = await clientStreamCall(this.#pool.client(endpoint), this.#rpcs.putPages, messages, this.#cacheMetadata(), deadlineMs);
+        const response = await clientStreamCall(this.#pool.client(endpoint), this.#putPagesRpc, messages, this.#cacheMetadata(), deadlineMs);
         return checkPutResults(response, batch, endpoint);
       });
       outcomes.push(...results);

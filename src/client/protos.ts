@@ -34,6 +34,7 @@ import type {
   ListRemovalsResponse__Output,
   LookupRequest,
   LookupResponse__Output,
+  PageMeta,
   PinPagesRequest,
   PinPagesResponse__Output,
   ProfileChunk__Output,
@@ -103,6 +104,21 @@ export function clientRpcs(): ClientRpcs {
   return loaded;
 }
 
+/** A PageMeta's protobuf bytes, from the static code (put-request.ts writes the rest of a PutPagesRequest). */
+export function encodePageMeta(meta: PageMeta): Uint8Array {
+  const type = messageTypes().PageMeta;
+  assert.ok(type !== undefined, 'PageMeta is missing from the generated code');
+  return type.encode(type.fromObject(meta)).finish();
+}
+
+let typesLoaded: Record<string, MessageType | undefined> | undefined;
+
+/** The static code's message types, built once per process. */
+function messageTypes(): Record<string, MessageType | undefined> {
+  typesLoaded ??= clientMessageTypes(protobufMinimal()) as Record<string, MessageType | undefined>;
+  return typesLoaded;
+}
+
 /** What the static code of one message offers the client. */
 interface MessageType {
   name: string;
@@ -119,7 +135,7 @@ function protobufMinimal(): unknown {
 }
 
 function loadClientRpcs(): ClientRpcs {
-  const types = clientMessageTypes(protobufMinimal()) as Record<string, MessageType | undefined>;
+  const types = messageTypes();
   const cache = service(types, 'kvcache.v1.CacheService');
   const admin = service(types, 'kvcache.v1.AdminService');
   return {

@@ -28,9 +28,8 @@ import type { Transport, TransportHandler } from '../node/index.js';
 import { MessageType, type Message, type NodeId } from '../raft/index.js';
 import type { SnapshotChunk } from '../store/index.js';
 import { AddressBook } from './address-book.js';
-import type { SnapshotAck__Output as SnapshotAck, SnapshotPart as SnapshotPartOut } from '../proto/index.js';
+import { installFramedSend, type SnapshotAck__Output as SnapshotAck, type SnapshotPart as SnapshotPartOut } from '../proto/index.js';
 import { loadProtos, peerChannelOptions } from './protos.js';
-import { installFramedSend } from './framed-send.js';
 import { serializeRaftBatch, type OutgoingRaftBatch } from './raft-batch-codec.js';
 import type { MemberCertificates } from './tls.js';
 

@@ -22,7 +22,6 @@ export {
   type LoadedProtos,
 } from './protos.js';
 export { applyServerWindow } from './server-window.js';
-export { FRAME_HEADER_BYTES, framableBuffer, installFramedSend } from './framed-send.js';
 export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObject } from './errors.js';
 export { authorize, authorizePeer, hashToken, AccessPolicy, SCOPES, ALL_NAMESPACES, type Scope, type TokenGrant } from './auth.js';
 export { MemberCertificates, memberIdsOf, MEMBER_URI_PREFIX, type TlsFiles } from './tls.js';

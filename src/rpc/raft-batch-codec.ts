@@ -8,7 +8,7 @@
 // src/codec EncodedParts (small fields, and large entries' data by reference): the serializer
 // computes the batch's size, allocates it once and writes the fields and every part straight
 // into it, so an entry's payload is copied once per follower into its batch. The batch is a
-// framableBuffer (framed-send.ts): grpc-js writes its 5-byte frame header in front of it and sends
+// framableBuffer (src/proto framed-send.ts): grpc-js writes its 5-byte frame header in front of it and sends
 // it as it is, where it used to copy every batch into a frame of its own.
 //
 // A fresh buffer per batch, not a reused scratch buffer as get-pages-codec.ts has: grpc-js keeps
@@ -22,8 +22,7 @@
 // bytes with protobufjs' on random batches. A member of an older build reads them unchanged.
 import assert from 'node:assert/strict';
 import type { EncodedParts } from '../codec/index.js';
-import { delimitedBytes, varintBytes, writeVarint } from '../proto/index.js';
-import { framableBuffer } from './framed-send.js';
+import { delimitedBytes, framableBuffer, varintBytes, writeVarint } from '../proto/index.js';
 
 /** A RaftBatch (peer.proto) whose messages are encoded as parts (src/codec encodeMessageParts). */
 export interface OutgoingRaftBatch {

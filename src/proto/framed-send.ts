@@ -1,4 +1,6 @@
-// Messages a member sends to its peers, framed where they were encoded instead of copied.
+// Messages sent framed where they were encoded instead of copied by grpc-js: a leader's Raft
+// batches to its followers (src/rpc raft-batch-codec.ts) and a client's PutPages messages (src/client
+// put-request.ts). Here, in src/proto, because both sides send through it.
 //
 // grpc-js sends every message of a client call through its compression filter, whose identity
 // handler (no compression, what every channel of ours uses) allocates a buffer 5 bytes longer
@@ -14,9 +16,11 @@
 // grpc-js until it is sent: the encoder must not reuse it (raft-batch-codec.ts allocates one per
 // batch). A retried call sends the same buffer again, with the same header.
 //
-// grpc-js has no public hook for this, so one of its internals is used and checked here (a grpc-js
-// update that moves it makes installFramedSend throw, and test/rpc/framed-send.test.ts says
-// which): the prototype of the handler its CompressionFilter sends with.
+// grpc-js has no public hook for this, so one of its internals is used and checked here: the
+// prototype of the handler its CompressionFilter sends with. A grpc-js that moved it gets the
+// copy it always made (installFramedSend says why, a member logs it), and
+// test/proto/framed-send.test.ts fails, so an upgrade here does not pass unnoticed. The patch acts only on
+// framableBuffer()s, so it changes nothing for any other grpc-js user in the same process.
 import { createRequire } from 'node:module';
 
 /** gRPC's frame header: a compressed flag (1 byte) and the message length (4 bytes, big-endian). */
@@ -34,23 +38,38 @@ export function framableBuffer(bytes: number): Buffer {
 
 type WriteMessage = (this: unknown, message: Buffer, compress: boolean) => Promise<Buffer>;
 
-let installed = false;
+/** Whether grpc-js frames framableBuffer()s in place in this process, and why not. */
+export interface FramedSend {
+  installed: boolean;
+  /** '' when installed. */
+  reason: string;
+}
 
-/** Makes grpc-js frame framableBuffer()s in place in this process (idempotent). */
-export function installFramedSend(): void {
-  if (installed) return;
-  const require = createRequire(import.meta.url);
+let outcome: FramedSend | undefined;
+
+/**
+ * Makes grpc-js frame framableBuffer()s in place in this process (once; later calls return the
+ * first outcome). It never throws: where this grpc-js lacks the internal, every message is framed
+ * by grpc-js's own copy as before, and the outcome says why (tests assert it is installed).
+ */
+export function installFramedSend(): FramedSend {
+  outcome ??= install();
+  return outcome;
+}
+
+function install(): FramedSend {
   let prototype: { writeMessage?: WriteMessage } | undefined;
   try {
+    const require = createRequire(import.meta.url);
     const { CompressionFilter } = require('@grpc/grpc-js/build/src/compression-filter.js') as { CompressionFilter: new (options: object, shared: object) => { sendCompression?: object } };
     const handler = new CompressionFilter({}, {}).sendCompression;
     prototype = handler === undefined ? undefined : (Object.getPrototypeOf(handler) as { writeMessage?: WriteMessage });
   } catch (error) {
-    throw new Error(`this grpc-js has no build/src/compression-filter.js CompressionFilter: messages cannot be framed in place (see src/rpc/framed-send.ts): ${String(error)}`);
+    return { installed: false, reason: `this grpc-js has no usable build/src/compression-filter.js CompressionFilter (${String(error)})` };
   }
   const original = prototype?.writeMessage;
   if (prototype === undefined || typeof original !== 'function') {
-    throw new Error("this grpc-js's CompressionFilter sends through no handler with writeMessage: messages cannot be framed in place (see src/rpc/framed-send.ts)");
+    return { installed: false, reason: "this grpc-js's CompressionFilter sends through no handler with writeMessage" };
   }
   prototype.writeMessage = function (this: unknown, message: Buffer, compress: boolean): Promise<Buffer> {
     if (compress || !framable.has(message)) return original.call(this, message, compress);
@@ -59,5 +78,5 @@ export function installFramedSend(): void {
     framed.writeUInt32BE(message.byteLength, 1);
     return Promise.resolve(framed);
   };
-  installed = true;
+  return { installed: true, reason: '' };
 }

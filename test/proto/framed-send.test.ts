@@ -1,4 +1,4 @@
-// Proves src/rpc/framed-send.ts. Once installFramedSend() ran, grpc-js's identity handler frames a
+// Proves src/proto/framed-send.ts. Once installFramedSend() ran, grpc-js's identity handler frames a
 // framableBuffer in place: the frame it returns is the buffer's own memory from 5 bytes before it,
 // with the flag and the length written there, and any other buffer is still copied into a frame of
 // its own (when the first half fails, grpc-js has changed how it frames, and the module must follow
@@ -10,8 +10,8 @@ import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { KvcClient } from '../../src/client/index.js';
-import { FRAME_HEADER_BYTES, framableBuffer, installFramedSend } from '../../src/rpc/index.js';
-import { startCluster } from './helpers.js';
+import { FRAME_HEADER_BYTES, framableBuffer, installFramedSend } from '../../src/proto/index.js';
+import { startCluster } from '../rpc/helpers.js';
 
 type Handler = { writeMessage(message: Buffer, compress: boolean): Promise<Buffer> };
 
@@ -22,8 +22,8 @@ function identityHandler(): Handler {
 }
 
 t.test('a framable buffer is framed in its own memory; any other buffer is copied', async (t) => {
-  installFramedSend();
-  installFramedSend(); // idempotent: a second call must not wrap the handler twice
+  t.same(installFramedSend(), { installed: true, reason: '' }, 'this grpc-js has the handler it patches');
+  t.same(installFramedSend(), { installed: true, reason: '' }, 'a second call changes nothing (the handler is not wrapped twice)');
   const handler = identityHandler();
   const body = framableBuffer(1000);
   body.fill(7);
