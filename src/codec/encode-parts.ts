@@ -7,7 +7,7 @@
 // the small fields and each entry's header written into one small buffer, and every large entry's
 // data by reference, as the entry holds it. The RaftBatch serializer (src/rpc/raft-batch-codec.ts)
 // writes a message's parts into the batch it hands grpc-js, so a payload is copied once per
-// follower into its batch (and once more by grpc-js into its frame); the WAL hands an entry's
+// follower into its batch, which grpc-js sends as it is (src/proto framed-send.ts); the WAL hands an entry's
 // parts to its writev (src/wal), so the payload goes to the kernel from where it already is.
 //
 // The concatenated parts are byte for byte encodeMessage's / encodeEntry's result (the wire and
