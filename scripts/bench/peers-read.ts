@@ -64,10 +64,10 @@ function mbPerSecond(bytes: number, ms: number): number {
   return bytes / BYTES_PER_MB / seconds(ms);
 }
 
-/** CPU ms per MiB moved, server side and client side (NaN without bytes). */
-function cpuPerMiB(m: Measured): Row {
-  const mib = m.run.bytes / MIB;
-  return { serverCpuMsPerMiB: round(m.serverCpuMs / mib, 2), clientCpuMsPerMiB: round(m.clientCpuMs / mib, 2) };
+/** CPU ms per MiB of `bytes` moved, server side and client side (NaN without bytes). */
+function cpuPerMiB(bytes: number, cpu: { serverCpuMs: number; clientCpuMs: number }): Row {
+  const mib = bytes / MIB;
+  return { serverCpuMsPerMiB: round(cpu.serverCpuMs / mib, 2), clientCpuMsPerMiB: round(cpu.clientCpuMs / mib, 2) };
 }
 
 function readRow(system: string, what: string, m: Measured, pagesPerCall = 1): Row {
@@ -84,7 +84,7 @@ function readRow(system: string, what: string, m: Measured, pagesPerCall = 1): R
     MBps: round(mbPerSecond(run.bytes, run.elapsedMs), 1),
     latencyMsP50: round(quantile(run.latenciesMs, 0.5), 2),
     latencyMsP99: round(quantile(run.latenciesMs, 0.99), 2),
-    ...cpuPerMiB(m),
+    ...cpuPerMiB(run.bytes, m),
   };
 }
 
@@ -205,7 +205,7 @@ async function measureCeilings(b: Bounds, progress: (line: string) => void): Pro
   progress('peers read: raw grpc-js unary round trips (the floor of a Lookup)');
   return [
     readRow('raw grpc-js', 'server stream of a static buffer, 1 MiB messages, to another process', grpc),
-    { ...streamRow('raw TCP', 'one connection, another process', tcp.bytes, tcp.elapsedMs), serverCpuMsPerMiB: round(tcp.serverCpuMs / (tcp.bytes / MIB), 2), clientCpuMsPerMiB: round(tcp.clientCpuMs / (tcp.bytes / MIB), 2) },
+    { ...streamRow('raw TCP', 'one connection, another process', tcp.bytes, tcp.elapsedMs), ...cpuPerMiB(tcp.bytes, tcp) },
     streamRow('memcpy', 'Buffer.copy into a preallocated buffer', memcpy.bytes, memcpy.elapsedMs),
     ...(await rawUnaryRows(b)),
   ];

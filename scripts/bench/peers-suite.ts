@@ -288,10 +288,11 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
   }
   const ours: SystemRun[] = [];
   for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, options.progress));
-  const memoryNote = existsSync(MEMORY_DIR)
+  const memoryDirExists = existsSync(MEMORY_DIR);
+  const memoryNote = memoryDirExists
     ? `"ours, data in tmpfs": the 1 MiB case with the members' data dir under ${MEMORY_DIR} (memory; fdatasync returns at once, nothing reaches a disk). About the same MB/s as on the disk means the disk does not bound our puts; the CPU of the members and the client does.`
     : `"ours, data in tmpfs": not measured, ${MEMORY_DIR} is missing.`;
-  if (existsSync(MEMORY_DIR)) ours.push(await measureKvc(KVC_MEMORY_CASE, durationMs, options.progress));
+  if (memoryDirExists) ours.push(await measureKvc(KVC_MEMORY_CASE, durationMs, options.progress));
   options.progress('peers: measuring the disk ceiling (writev + fdatasync, and with O_DIRECT)');
   const ceilings = new Map<number, CeilingRun>();
   const directCeilings = new Map<number, CeilingRun>();

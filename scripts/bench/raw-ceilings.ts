@@ -9,7 +9,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CLIENT_CHANNEL_OPTIONS } from '../../src/client/endpoint-pool.js';
 import { driveInflight, type InflightPlan, type InflightRun } from './peers-helpers.js';
-import { TailBuffer, cpuMeter, forgetOnExit, killOnExit, processCpuMs, readFirstJsonLine, stopChild } from './processes.js';
+import { TailBuffer, cpuMeter, forgetOnExit, killOnExit, readFirstJsonLine, stopChild } from './processes.js';
 import { RAW_PAGE_BYTES, RAW_STREAM_PATH, RAW_UNARY_PATH } from './raw-server.js';
 
 const RAW_SERVER = fileURLToPath(new URL('./raw-server.ts', import.meta.url));
@@ -128,8 +128,7 @@ export async function rawTcpCeiling(bytesMax: number, durationMs: number): Promi
       const socket = net.connect({ host: '127.0.0.1', port: server.port });
       let bytes = 0;
       let started = 0;
-      let serverCpuBefore = 0;
-      let clientCpuBefore = process.cpuUsage();
+      let cpu = cpuMeter([server.pid]);
       let done = false;
       let endTimer: NodeJS.Timeout | undefined;
       const connectTimer = setTimeout(() => {
@@ -141,14 +140,12 @@ export async function rawTcpCeiling(bytesMax: number, durationMs: number): Promi
         done = true;
         clearTimeout(endTimer);
         socket.destroy();
-        const client = process.cpuUsage(clientCpuBefore);
-        resolve({ bytes, elapsedMs: performance.now() - started, serverCpuMs: processCpuMs(server.pid) - serverCpuBefore, clientCpuMs: (client.user + client.system) / 1000 });
+        resolve({ bytes, elapsedMs: performance.now() - started, ...cpu() });
       };
       socket.on('connect', () => {
         clearTimeout(connectTimer);
         started = performance.now();
-        serverCpuBefore = processCpuMs(server.pid);
-        clientCpuBefore = process.cpuUsage();
+        cpu = cpuMeter([server.pid]);
         endTimer = setTimeout(finish, durationMs);
       });
       socket.on('data', (chunk: Buffer) => {

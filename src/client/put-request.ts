@@ -11,6 +11,7 @@
 // The bytes are protobufjs's for the same message (cache.proto field order: meta when present,
 // data and last whenever set, as protobufjs writes a present field even at its default);
 // test/client/put-request.test.ts checks them against the static code.
+import assert from 'node:assert/strict';
 import { delimitedBytes, framableBuffer, writeVarint, type PageMeta, type PutPagesRequest } from '../proto/index.js';
 
 /** Field tags, (number << 3) | wire type, of PutPagesRequest (cache.proto). */
@@ -45,5 +46,7 @@ export function encodePutPagesRequest(message: PutPagesRequest, encodeMeta: (met
     out[at++] = TAG_LAST;
     out[at++] = last ? 1 : 0;
   }
+  // A size other than the one computed would send a truncated or padded message: a bug.
+  assert.equal(at, size, 'PutPagesRequest encoder: wrote a size other than it computed');
   return out;
 }

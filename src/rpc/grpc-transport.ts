@@ -126,10 +126,12 @@ export class GrpcTransport implements Transport {
   #closed = false;
 
   constructor(options: GrpcTransportOptions = {}) {
-    // Raft batches go out framed where they were encoded, not copied once more by grpc-js.
-    installFramedSend();
     this.addresses = options.addresses ?? new AddressBook();
     this.#log = options.logger ?? (() => undefined);
+    // Raft batches go out framed where they were encoded, not copied once more by grpc-js; where
+    // this grpc-js does not allow it they are copied as before, and the transport logs why.
+    const framing = installFramedSend();
+    if (!framing.installed) this.#log(`peer transport: grpc-js copies every Raft batch into a frame of its own: ${framing.reason} (src/proto/framed-send.ts)`);
     this.#outboxBytesMax = options.outboxBytesMax ?? PEER_OUTBOX_BYTES_MAX;
     this.#unsentBytesMax = options.unsentBytesMax ?? PEER_STREAM_UNSENT_BYTES_MAX;
     this.#certificates = options.certificates;
