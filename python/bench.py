@@ -26,7 +26,7 @@ import uuid
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
 
-from kvcache_cluster import Client, crc32c, hash_blocks  # noqa: E402
+from kvcache_cluster import Client, checksum, crc32c, hash_blocks  # noqa: E402
 
 MB = 1e6
 
@@ -84,6 +84,7 @@ def run(endpoints, pages, page_bytes, batch, reads, lookups, chain_keys):
         started = time.perf_counter()
         crc32c(sample)
         result["crc32cMBps"] = round(len(sample) / MB / (time.perf_counter() - started), 1)
+        result["crc32cImplementation"] = checksum.IMPLEMENTATION
         client.delete(ns, keys + chain[:half])
     return result
 

@@ -1,5 +1,6 @@
-"""Proves the pieces under the client that touch bytes: crc32c (the standard check value, numpy
-and pure paths equal on many sizes and on continued checksums), the hand-written GetPagesResponse
+"""Proves the pieces under the client that touch bytes: crc32c (the standard check value; the
+C extension's, numpy and pure paths equal on many sizes, offsets and continued checksums; the
+fastest one chosen, or the one KVCACHE_CLUSTER_CRC32C names), the hand-written GetPagesResponse
 decoder (it agrees with protobuf's parser on random messages, unknown fields included, and hands
 out views rather than copies), and the hand-written PutPagesRequest encoder (protobuf parses what
 it writes back to the same message)."""
@@ -7,10 +8,13 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 import unittest
 
 from kvcache_cluster._wire import cache_pb2, decode_get_pages_response
-from kvcache_cluster.checksum import crc32c, crc32c_numpy, crc32c_pure
+from kvcache_cluster import checksum
+from kvcache_cluster.checksum import crc32c, crc32c_module, crc32c_numpy, crc32c_pure
 from kvcache_cluster.pages import encode_put_pages_request
 
 
@@ -28,6 +32,57 @@ class Crc32c(unittest.TestCase):
         data = os.urandom(200_000)
         self.assertEqual(crc32c_numpy(data[70_000:], crc32c_numpy(data[:70_000])), crc32c_pure(data))
         self.assertEqual(crc32c_numpy(bytearray(data)), crc32c_numpy(memoryview(data)))
+
+    @unittest.skipIf(crc32c_module is None, "the crc32c C extension is not installed (Debian: apt-get install python3-crc32c; "
+                     "pip: the package's crc32c extra); the numpy path serves")
+    def test_module_equals_pure(self):
+        rng = random.Random(11)
+        for size in [0, 1, 7, 31, 4095, 4096, 65_537, 300_001, 1 << 20]:
+            data = rng.randbytes(size)
+            self.assertEqual(crc32c_module(data), crc32c_pure(data), size)
+        data = os.urandom(1 << 20)
+        expected = crc32c_numpy(data)
+        # Continued from a seed, and over views at every alignment: the page targets of a get are
+        # slices of one caller's buffer.
+        self.assertEqual(crc32c_module(data[123_457:], crc32c_module(data[:123_457])), expected)
+        view = memoryview(bytearray(data))
+        for start in range(9):
+            self.assertEqual(crc32c_module(view[start:start + 100_003]), crc32c_numpy(view[start:start + 100_003]), start)
+        try:
+            import numpy as np
+        except ImportError:
+            return
+        # A float16 array's buffer is read byte by byte, as the other paths read it.
+        halves = np.frombuffer(data, dtype=np.float16)
+        self.assertEqual(crc32c_module(halves), expected)
+        self.assertEqual(crc32c_module(memoryview(halves)), expected)
+
+    def test_the_fastest_is_chosen(self):
+        # Unless KVCACHE_CLUSTER_CRC32C names one (a benchmark's A/B), the C extension when it is
+        # there, else numpy on a little-endian host.
+        if os.environ.get("KVCACHE_CLUSTER_CRC32C"):
+            self.skipTest("KVCACHE_CLUSTER_CRC32C is set in this environment")
+        expected = "module" if crc32c_module is not None else "numpy" if sys.byteorder == "little" and _has_numpy() else "pure"
+        self.assertEqual(checksum.IMPLEMENTATION, expected)
+
+    def test_the_environment_picks_one(self):
+        source = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+        probe = "from kvcache_cluster import checksum; print(checksum.IMPLEMENTATION, checksum.crc32c(b'123456789'))"
+        env = {**os.environ, "PYTHONPATH": source, "KVCACHE_CLUSTER_CRC32C": "pure"}
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.stdout.split(), ["pure", str(0xE3069283)], out.stderr)
+        env["KVCACHE_CLUSTER_CRC32C"] = "sse9"
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("KVCACHE_CLUSTER_CRC32C='sse9'", out.stderr)
+
+
+def _has_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 class GetPagesDecoder(unittest.TestCase):
