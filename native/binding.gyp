@@ -19,6 +19,8 @@
         'src/crc32c.cc',
         'src/numa.cc',
         'src/pinned.cc',
+        'src/sha256.cc',
+        'src/shared-lookup.cc',
       ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",

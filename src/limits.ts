@@ -369,6 +369,9 @@ function deepFreeze(limits: Limits): Readonly<Limits> {
   return Object.freeze(limits);
 }
 
+/** Namespace characters (DESIGN §2); the length is bounded by LIMITS.namespace.lengthMax. */
+export const NAMESPACE_PATTERN = /^[A-Za-z0-9._:/-]+$/;
+
 /** The defaults, checked and frozen. */
 export const LIMITS: ReadonlyLimits = deepFreeze({
   raft: {

@@ -11,6 +11,7 @@
 #include <napi.h>
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -26,13 +27,14 @@
 #include "errno-name.h"
 #include "numa.h"
 #include "pinned.h"
+#include "shared-lookup.h"
 
 namespace kvc {
 
 namespace {
 
 // Bumped whenever the exports change, so src/native/index.ts can refuse a stale build.
-constexpr int kApiVersion = 5;
+constexpr int kApiVersion = 7;
 // The largest region allocPinned accepts (1 TiB): a typo in a size must not map the address space.
 constexpr double kPinnedBytesMax = 1099511627776.0;
 
@@ -390,6 +392,267 @@ Napi::Value CloseSharedJs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// Shared lookup indexes (shared-lookup.h): one external per mapping, for the writer's read-write
+// mapping or a reader's read-only one. The two kinds carry different type tags: a writer function
+// given a reader's handle would store through a read-only mapping and kill the process, and an
+// external of another kind (openShared's) must not pass for either.
+struct LookupHandle {
+  LookupMapping mapping;
+  std::string path;
+};
+
+constexpr napi_type_tag kLookupWriterTag = {0x0cf796d639c15d75ULL, 0xb8252289b3207255ULL};
+constexpr napi_type_tag kLookupReaderTag = {0x35d4f6db9b9283a1ULL, 0x6ca6625ef72bb037ULL};
+
+void FinalizeLookupWriter(Napi::Env /*env*/, LookupHandle* handle) {
+  // A writer collected without close leaves an index nobody maintains: retire it, so readers stop
+  // answering from it.
+  if (handle->mapping.base != nullptr) RetireLookup(handle->mapping);
+  UnmapLookup(handle->mapping);
+  delete handle;
+}
+
+void FinalizeLookupReader(Napi::Env /*env*/, LookupHandle* handle) {
+  UnmapLookup(handle->mapping);
+  delete handle;
+}
+
+// The handle's record, whether or not it is closed yet.
+LookupHandle* LookupRecord(Napi::Env env, const Napi::Value& value, const napi_type_tag& tag, const char* what,
+                           const char* maker) {
+  if (!value.IsExternal() || !value.As<Napi::External<LookupHandle>>().CheckTypeTag(&tag)) {
+    ThrowType(env, std::string(what) + ": handle must come from " + maker);
+  }
+  return value.As<Napi::External<LookupHandle>>().Data();
+}
+
+// The handle's open mapping; an Error once it is closed.
+const LookupMapping& OpenLookupMapping(Napi::Env env, const Napi::Value& value, const napi_type_tag& tag, const char* what,
+                                       const char* maker) {
+  LookupHandle* handle = LookupRecord(env, value, tag, what, maker);
+  if (handle->mapping.base == nullptr) throw Napi::Error::New(env, std::string(what) + ": the shared lookup index is closed");
+  return handle->mapping;
+}
+
+const LookupMapping& WriterMapping(Napi::Env env, const Napi::Value& value, const char* what) {
+  return OpenLookupMapping(env, value, kLookupWriterTag, what, "createSharedLookup");
+}
+
+const LookupMapping& ReaderMapping(Napi::Env env, const Napi::Value& value, const char* what) {
+  return OpenLookupMapping(env, value, kLookupReaderTag, what, "openSharedLookup");
+}
+
+// A Uint8Array of whole little-endian u64 fingerprints, none of them 0 or 1; their count goes to `count`.
+const uint8_t* FingerprintsArgument(Napi::Env env, const Napi::Value& value, const std::string& what, size_t& count) {
+  size_t bytes = 0;
+  const uint8_t* data = static_cast<const uint8_t*>(TypedArrayData(env, value, napi_uint8_array, what.c_str(), bytes));
+  if (bytes % kFingerprintBytes != 0) {
+    ThrowRange(env, what + " must hold whole 8-byte fingerprints, not " + std::to_string(bytes) + " bytes");
+  }
+  count = bytes / kFingerprintBytes;
+  const size_t reserved = FindReservedFingerprint(data, count);
+  if (reserved < count) {
+    ThrowRange(env, what + ": fingerprint " + std::to_string(reserved) + " is 0 or 1, the values of empty and tombstone slots");
+  }
+  return data;
+}
+
+std::string LookupCounters(const LookupMapping& mapping) {
+  const LookupStats stats = ReadLookupStats(mapping);
+  return "used " + std::to_string(stats.used) + " + tombstones " + std::to_string(stats.tombstones);
+}
+
+// createSharedLookup(path, capacity, nonce): a new index file (CreateLookup) and its writer handle.
+Napi::Value CreateSharedLookupJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) ThrowType(env, "createSharedLookup: path must be a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (path.empty() || path[0] != '/') ThrowRange(env, "createSharedLookup: path must be absolute");
+  const double capacity = IntegerArgument(env, info[1], "createSharedLookup: capacity");
+  if (capacity < 0 || capacity > static_cast<double>(kLookupCapacityMax) || !IsLookupCapacity(static_cast<uint64_t>(capacity))) {
+    ThrowRange(env, "createSharedLookup: capacity must be a power of two from 1024 to 2^32");
+  }
+  size_t nonce_bytes = 0;
+  const void* nonce = TypedArrayData(env, info[2], napi_uint8_array, "createSharedLookup: nonce", nonce_bytes);
+  if (nonce_bytes != kLookupNonceBytes) ThrowRange(env, "createSharedLookup: nonce must be 16 bytes");
+  const LookupOutcome outcome = CreateLookup(path, static_cast<uint64_t>(capacity), static_cast<const uint8_t*>(nonce));
+  if (outcome.mapping.base == nullptr) ThrowSharedError(env, "createSharedLookup " + path, outcome.error, outcome.syscall);
+  auto handle = Napi::External<LookupHandle>::New(env, new LookupHandle{outcome.mapping, path}, FinalizeLookupWriter);
+  handle.TypeTag(&kLookupWriterTag);
+  return handle;
+}
+
+// applySharedLookup(handle, adds, removes): removes, then adds, in one write section (ApplyLookup).
+Napi::Value ApplySharedLookupJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const LookupMapping& mapping = WriterMapping(env, info[0], "applySharedLookup");
+  size_t add_count = 0;
+  size_t remove_count = 0;
+  const uint8_t* adds = FingerprintsArgument(env, info[1], "applySharedLookup: adds", add_count);
+  const uint8_t* removes = FingerprintsArgument(env, info[2], "applySharedLookup: removes", remove_count);
+  // The caller grows or rebuilds the index long before this; reaching it is a bug of the caller's.
+  if (!LookupHasRoomFor(mapping, add_count)) {
+    ThrowRange(env, "applySharedLookup: " + LookupCounters(mapping) + " + " + std::to_string(add_count) + " adds exceed " +
+                        std::to_string(LookupRoom(mapping.capacity)) + " slots, 90% of the capacity " +
+                        std::to_string(mapping.capacity) + " (rebuild or grow first)");
+  }
+  ApplyLookup(mapping, adds, add_count, removes, remove_count);
+  return env.Undefined();
+}
+
+// rebuildSharedLookup(handle, fingerprints): the whole set replaced in one write section.
+Napi::Value RebuildSharedLookupJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const LookupMapping& mapping = WriterMapping(env, info[0], "rebuildSharedLookup");
+  size_t count = 0;
+  const uint8_t* fingerprints = FingerprintsArgument(env, info[1], "rebuildSharedLookup: fingerprints", count);
+  if (count > LookupRoom(mapping.capacity)) {
+    ThrowRange(env, "rebuildSharedLookup: " + std::to_string(count) + " fingerprints exceed " +
+                        std::to_string(LookupRoom(mapping.capacity)) + " slots, 90% of the capacity " +
+                        std::to_string(mapping.capacity));
+  }
+  RebuildLookup(mapping, fingerprints, count);
+  return env.Undefined();
+}
+
+Napi::Value RetireSharedLookupJs(const Napi::CallbackInfo& info) {
+  RetireLookup(WriterMapping(info.Env(), info[0], "retireSharedLookup"));
+  return info.Env().Undefined();
+}
+
+Napi::Value SharedLookupStatsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const LookupStats stats = ReadLookupStats(WriterMapping(env, info[0], "sharedLookupStats"));
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("capacity", Napi::Number::New(env, static_cast<double>(stats.capacity)));
+  result.Set("used", Napi::Number::New(env, static_cast<double>(stats.used)));
+  result.Set("tombstones", Napi::Number::New(env, static_cast<double>(stats.tombstones)));
+  result.Set("seq", Napi::Number::New(env, static_cast<double>(stats.seq)));
+  return result;
+}
+
+// sharedLookupLive(handle): the fingerprints in the table, 8 bytes each, in slot order.
+Napi::Value SharedLookupLiveJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const LookupMapping& mapping = WriterMapping(env, info[0], "sharedLookupLive");
+  const size_t used = static_cast<size_t>(ReadLookupStats(mapping).used);
+  Napi::Uint8Array live = Napi::Uint8Array::New(env, used * kFingerprintBytes);
+  const size_t copied = CopyLiveFingerprints(mapping, live.Data(), used);
+  if (copied != used) {
+    throw Napi::Error::New(env, "sharedLookupLive: the table holds " + std::string(copied > used ? "more than " : "") +
+                                    std::to_string(copied > used ? used : copied) + " fingerprints, its used counter says " +
+                                    std::to_string(used));
+  }
+  return live;
+}
+
+// closeSharedLookup(handle, unlink): retires the index (its readers must stop using it), unmaps it
+// and removes the file when asked. True when this call closed it, false when it was closed before.
+Napi::Value CloseSharedLookupJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LookupHandle* handle = LookupRecord(env, info[0], kLookupWriterTag, "closeSharedLookup", "createSharedLookup");
+  if (!info[1].IsBoolean()) ThrowType(env, "closeSharedLookup: unlink must be a boolean");
+  if (handle->mapping.base == nullptr) return Napi::Boolean::New(env, false);
+  RetireLookup(handle->mapping);
+  UnmapLookup(handle->mapping);
+  // ENOENT: someone removed the file already, which is what was asked.
+  if (info[1].As<Napi::Boolean>().Value() && ::unlink(handle->path.c_str()) != 0 && errno != ENOENT) {
+    ThrowSharedError(env, "closeSharedLookup " + handle->path, errno, "unlink");
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// openSharedLookup(path): a reader's mapping (OpenLookup): {handle, nonce, capacity}.
+Napi::Value OpenSharedLookupJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) ThrowType(env, "openSharedLookup: path must be a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  const LookupOutcome outcome = OpenLookup(path);
+  if (!outcome.invalid.empty()) {
+    Napi::Error error = Napi::Error::New(env, "openSharedLookup " + path + ": " + outcome.invalid);
+    error.Set("code", "ERR_KVC_BAD_SHARED_LOOKUP");
+    throw error;
+  }
+  if (outcome.mapping.base == nullptr) ThrowSharedError(env, "openSharedLookup " + path, outcome.error, outcome.syscall);
+  auto handle = Napi::External<LookupHandle>::New(env, new LookupHandle{outcome.mapping, path}, FinalizeLookupReader);
+  handle.TypeTag(&kLookupReaderTag);
+  Napi::Uint8Array nonce = Napi::Uint8Array::New(env, kLookupNonceBytes);
+  CopyLookupNonce(outcome.mapping, nonce.Data());
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("handle", handle);
+  result.Set("nonce", nonce);
+  result.Set("capacity", Napi::Number::New(env, static_cast<double>(outcome.mapping.capacity)));
+  return result;
+}
+
+// matchSharedLookup(handle, fingerprints): the longest present prefix's length, -1 busy, -2 retired.
+Napi::Value MatchSharedLookupJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const LookupMapping& mapping = ReaderMapping(env, info[0], "matchSharedLookup");
+  size_t count = 0;
+  const uint8_t* fingerprints = FingerprintsArgument(env, info[1], "matchSharedLookup: fingerprints", count);
+  return Napi::Number::New(env, static_cast<double>(MatchLookup(mapping, fingerprints, count)));
+}
+
+// The keys of a lookup, packed by the caller into one buffer (`packed`, key i ending at
+// `ends[i]`) so that one call passes them all: a Uint8Array per key would cost a Node-API call
+// each, and a small on-heap key its buffer's materialization. `prefix` is the namespace's UTF-8
+// bytes and 0x00. All stay alive for the call.
+std::vector<KeyBytes> PackedKeysArgument(Napi::Env env, const Napi::CallbackInfo& info, size_t first, const char* what) {
+  size_t packed_length = 0;
+  const auto* packed = static_cast<const uint8_t*>(TypedArrayData(env, info[first], napi_uint8_array, what, packed_length));
+  size_t ends_length = 0;
+  const auto* ends = static_cast<const uint32_t*>(TypedArrayData(env, info[first + 1], napi_uint32_array, what, ends_length));
+  const double count = IntegerArgument(env, info[first + 2], what);
+  if (count > static_cast<double>(ends_length)) ThrowRange(env, std::string(what) + ": count is past the ends");
+  std::vector<KeyBytes> keys(static_cast<size_t>(count));
+  size_t start = 0;
+  for (size_t i = 0; i < keys.size(); i++) {
+    if (ends[i] < start || ends[i] > packed_length) ThrowRange(env, std::string(what) + ": key ends out of order or past the packed bytes");
+    keys[i] = KeyBytes{packed + start, ends[i] - start};
+    start = ends[i];
+  }
+  return keys;
+}
+
+// matchSharedLookupKeys(handle, prefix, packed, ends, count): matchSharedLookup of the keys'
+// fingerprints, hashed here (KeyFingerprint) and only as far as the match goes.
+Napi::Value MatchSharedLookupKeysJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const LookupMapping& mapping = ReaderMapping(env, info[0], "matchSharedLookupKeys");
+  size_t prefix_length = 0;
+  const void* prefix = TypedArrayData(env, info[1], napi_uint8_array, "matchSharedLookupKeys: prefix", prefix_length);
+  const std::vector<KeyBytes> keys = PackedKeysArgument(env, info, 2, "matchSharedLookupKeys: keys");
+  return Napi::Number::New(env, static_cast<double>(MatchLookupKeys(mapping, static_cast<const uint8_t*>(prefix), prefix_length,
+                                                                    keys.data(), keys.size())));
+}
+
+// lookupFingerprints(prefix, packed, ends, count): the fingerprints of the keys (KeyFingerprint), 8 bytes each.
+Napi::Value LookupFingerprintsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t prefix_length = 0;
+  const void* prefix = TypedArrayData(env, info[0], napi_uint8_array, "lookupFingerprints: prefix", prefix_length);
+  const std::vector<KeyBytes> keys = PackedKeysArgument(env, info, 1, "lookupFingerprints: keys");
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, keys.size() * kFingerprintBytes);
+  for (size_t i = 0; i < keys.size(); i++) {
+    const uint64_t fp = KeyFingerprint(static_cast<const uint8_t*>(prefix), prefix_length, keys[i]);
+    std::memcpy(out.Data() + i * kFingerprintBytes, &fp, sizeof fp);
+  }
+  return out;
+}
+
+Napi::Value SharedLookupRetiredJs(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), IsLookupRetired(ReaderMapping(info.Env(), info[0], "sharedLookupRetired")));
+}
+
+// Unmaps now; true when this call did, false when it was closed before (the finalizer does it otherwise).
+Napi::Value CloseSharedLookupReaderJs(const Napi::CallbackInfo& info) {
+  LookupHandle* handle = LookupRecord(info.Env(), info[0], kLookupReaderTag, "closeSharedLookupReader", "openSharedLookup");
+  const bool open = handle->mapping.base != nullptr;
+  UnmapLookup(handle->mapping);
+  return Napi::Boolean::New(info.Env(), open);
+}
+
 // Releases a region now; true when this call released it, false when it was released before.
 Napi::Value FreePinnedJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -465,6 +728,19 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyShared", Napi::Function::New(env, CopySharedJs, "copyShared"));
   exports.Set("copySharedCrc32c", Napi::Function::New(env, CopySharedCrc32cJs, "copySharedCrc32c"));
   exports.Set("closeShared", Napi::Function::New(env, CloseSharedJs, "closeShared"));
+  exports.Set("createSharedLookup", Napi::Function::New(env, CreateSharedLookupJs, "createSharedLookup"));
+  exports.Set("applySharedLookup", Napi::Function::New(env, ApplySharedLookupJs, "applySharedLookup"));
+  exports.Set("rebuildSharedLookup", Napi::Function::New(env, RebuildSharedLookupJs, "rebuildSharedLookup"));
+  exports.Set("retireSharedLookup", Napi::Function::New(env, RetireSharedLookupJs, "retireSharedLookup"));
+  exports.Set("sharedLookupStats", Napi::Function::New(env, SharedLookupStatsJs, "sharedLookupStats"));
+  exports.Set("sharedLookupLive", Napi::Function::New(env, SharedLookupLiveJs, "sharedLookupLive"));
+  exports.Set("closeSharedLookup", Napi::Function::New(env, CloseSharedLookupJs, "closeSharedLookup"));
+  exports.Set("openSharedLookup", Napi::Function::New(env, OpenSharedLookupJs, "openSharedLookup"));
+  exports.Set("matchSharedLookup", Napi::Function::New(env, MatchSharedLookupJs, "matchSharedLookup"));
+  exports.Set("sharedLookupRetired", Napi::Function::New(env, SharedLookupRetiredJs, "sharedLookupRetired"));
+  exports.Set("matchSharedLookupKeys", Napi::Function::New(env, MatchSharedLookupKeysJs, "matchSharedLookupKeys"));
+  exports.Set("lookupFingerprints", Napi::Function::New(env, LookupFingerprintsJs, "lookupFingerprints"));
+  exports.Set("closeSharedLookupReader", Napi::Function::New(env, CloseSharedLookupReaderJs, "closeSharedLookupReader"));
   exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocatorJs, "tuneAllocator"));
   exports.Set("trimAllocator", Napi::Function::New(env, TrimAllocatorJs, "trimAllocator"));
   return exports;

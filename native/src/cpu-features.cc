@@ -4,12 +4,16 @@
 
 #include <atomic>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace kvc {
 
 namespace {
 
 CpuFeatures Detect() {
-  CpuFeatures features{false, false, false, false};
+  CpuFeatures features{false, false, false, false, false};
 #if defined(__x86_64__)
   __builtin_cpu_init();
   features.sse42 = __builtin_cpu_supports("sse4.2") != 0;
@@ -17,6 +21,10 @@ CpuFeatures Detect() {
   features.avx2 = __builtin_cpu_supports("avx2") != 0;
   features.avx512_clmul = __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("vpclmulqdq") != 0 &&
                           __builtin_cpu_supports("pclmul") != 0 && features.sse42;
+  // SHA-NI: CPUID leaf 7, EBX bit 29 (older compilers' __builtin_cpu_supports does not name it).
+  unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool leaf7 = __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0;
+  features.sha = leaf7 && (ebx & (1u << 29)) != 0 && __builtin_cpu_supports("sse4.1") != 0 && __builtin_cpu_supports("ssse3") != 0;
 #endif
   return features;
 }

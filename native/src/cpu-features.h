@@ -11,6 +11,7 @@ struct CpuFeatures {
   bool f16c;   // vcvtps2ph / vcvtph2ps
   bool avx2;   // 256-bit integer lanes (the NaN fix-up of fp16 -> fp32, bf16 widening)
   bool avx512_clmul;  // AVX-512F with VPCLMULQDQ (and PCLMULQDQ): the folding crc32c kernel
+  bool sha;           // the SHA-256 instructions (SHA-NI, with SSE4.1): lookup fingerprints
 };
 
 // What the CPU (and the OS, for the AVX state) supports; computed on first call, thread-safe.

@@ -114,16 +114,24 @@ function lookupRow(system: string, what: string, concurrency: number, m: Measure
  * Runs `op(i)` with `inflight` at a time: a short warm-up (JIT, connections), then the measured
  * loop, metering the CPU of the server processes `pids` and of this one.
  */
-export async function measured(op: (i: number) => Promise<void>, bytesPerOp: number, inflight: number, callsMax: number, b: Bounds, pids: number[]): Promise<Measured> {
-  await driveInflight(op, bytesPerOp, { first: 0, inflight, putsMax: 2 * inflight, durationMsMax: b.durationMs });
+export async function measured(
+  op: (i: number) => Promise<void>,
+  bytesPerOp: number,
+  inflight: number,
+  callsMax: number,
+  b: Bounds,
+  pids: number[],
+  warmUpCalls = 2 * inflight,
+): Promise<Measured> {
+  await driveInflight(op, bytesPerOp, { first: 0, inflight, putsMax: warmUpCalls, durationMsMax: b.durationMs });
   const cpu = cpuMeter(pids);
   const run = await driveInflight(op, bytesPerOp, { first: 0, inflight, putsMax: callsMax, durationMsMax: b.durationMs });
   return { run, ...cpu() };
 }
 
 /**
- * Rounds of `together` calls of `op` issued at once (each round waits for all its answers): a
- * warm-up round, then rounds until `callsMax` calls or the seconds are spent. Each call's latency
+ * Rounds of `together` calls of `op` issued at once (each round waits for all its answers): warm-up
+ * rounds of `callsMax` calls, then rounds until `callsMax` calls or the seconds are spent. Each call's latency
  * runs from the round's start to its own answer; the CPU of `pids` and of this process is metered.
  */
 export async function measuredRounds(op: (i: number) => Promise<void>, together: number, callsMax: number, b: Bounds, pids: number[]): Promise<Measured> {
@@ -138,7 +146,9 @@ export async function measuredRounds(op: (i: number) => Promise<void>, together:
       }),
     );
   };
-  await round(false);
+  // Warm-up: as many calls as are measured (bounded by the seconds), as lookupShapes's loops do.
+  const warmUpStarted = performance.now();
+  while (next < callsMax && performance.now() - warmUpStarted < b.durationMs) await round(false);
   const cpu = cpuMeter(pids);
   const started = performance.now();
   while (latenciesMs.length < callsMax && performance.now() - started < b.durationMs) await round(true);
@@ -146,10 +156,15 @@ export async function measuredRounds(op: (i: number) => Promise<void>, together:
   return { run: { puts: latenciesMs.length, bytes: 0, elapsedMs, latenciesMs }, ...cpu() };
 }
 
-/** `op` timed in every Lookup shape: closed loops of each of LOOKUP_CONCURRENCIES callers, then rounds issued together. */
+/**
+ * `op` timed in every Lookup shape: closed loops of each of LOOKUP_CONCURRENCIES callers, then rounds
+ * issued together. Each closed loop first runs as many calls as it measures (bounded by the
+ * seconds): a same-host lookup takes microseconds, and a short warm-up left the JIT's first tiers in
+ * its p99.
+ */
 async function lookupShapes(system: string, what: string, op: (i: number) => Promise<void>, b: Bounds, pids: number[]): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow(system, what, concurrency, await measured(op, 0, concurrency, LOOKUPS_MAX, b, pids)));
+  for (const concurrency of LOOKUP_CONCURRENCIES) rows.push(lookupRow(system, what, concurrency, await measured(op, 0, concurrency, LOOKUPS_MAX, b, pids, LOOKUPS_MAX)));
   rows.push(lookupRow(system, what, LOOKUPS_TOGETHER, await measuredRounds(op, LOOKUPS_TOGETHER, LOOKUPS_MAX, b, pids), TOGETHER));
   return rows;
 }
@@ -282,6 +297,40 @@ export async function oursOverSharedMemory(cluster: KvcDevCluster, b: Bounds): P
   return { rows };
 }
 
+/**
+ * Lookup from the page index a member keeps in shared memory (a client made with lookupVia
+ * 'shared-memory', docs/CLIENT.md "Same-host lookups"), in the same shapes as over gRPC. Every
+ * answer is checked; the note says how many went over gRPC instead (index busy or not found).
+ */
+async function oursSharedLookups(cluster: KvcDevCluster, b: Bounds): Promise<{ rows: Row[]; note: string } | { note: string }> {
+  const client = new KvcClient({ endpoints: [...cluster.endpoints], lookupVia: 'shared-memory' });
+  try {
+    const problem = await client.sharedLookupProblem();
+    if (problem !== '') return { note: `ours, same-host Lookup: not measured: ${problem}` };
+    const windows = lookupWindows();
+    const lookup = async (i: number): Promise<void> => {
+      const keys = windows[i % windows.length]!;
+      const matched = await client.lookup(BENCH_NS, keys);
+      if (matched !== LOOKUP_KEYS) throw new Error(`same-host Lookup matched ${matched} of ${LOOKUP_KEYS} stored keys`);
+    };
+    const rows = await lookupShapes('ours', OURS_SHARED_LOOKUP, lookup, b, cluster.memberPids);
+    const c = client.sharedLookupCounters!;
+    return { rows, note: `Same-host Lookup: ${c.answered} answered from the shared index, ${c.fellBack} over gRPC instead (${c.busy} of them because the member was writing the index).` };
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The key lists the Lookup rows ask for: every window of LOOKUP_KEYS consecutive stored pages, made
+ * once, so that a row times the lookup and not the making of its keys (which, 16 small typed arrays
+ * per call, cost more than a same-host lookup itself).
+ */
+function lookupWindows(): Uint8Array[][] {
+  return Array.from({ length: STORED_PAGES - LOOKUP_KEYS + 1 }, (_, first) => Array.from({ length: LOOKUP_KEYS }, (_, k) => benchPageKey(first + k)));
+}
+
+const OURS_SHARED_LOOKUP = `Lookup of ${LOOKUP_KEYS} keys, shared memory (same host)`;
 const REDIS_MGET = `MGET × ${PAGES_PER_BATCH}`;
 const RAW_UNARY = 'unary call to another process, identity serializers';
 const OURS_SHARED = 'GetPages, shared memory (same host)';
@@ -330,15 +379,17 @@ async function measureOurs(pages: PageGenerator, b: Bounds, progress: (line: str
     const shared = await oursOverSharedMemory(cluster, b);
     if ('rows' in shared) rows.push(...shared.rows);
     else notes.push(shared.skipped);
-    const windows = STORED_PAGES - LOOKUP_KEYS + 1;
+    const windows = lookupWindows();
     const lookup = async (i: number): Promise<void> => {
-      const first = i % windows;
-      const keys = Array.from({ length: LOOKUP_KEYS }, (_, k) => benchPageKey(first + k));
+      const keys = windows[i % windows.length]!;
       const matched = await cluster.client.lookup(BENCH_NS, keys);
       if (matched !== LOOKUP_KEYS) throw new Error(`Lookup matched ${matched} of ${LOOKUP_KEYS} stored keys`);
     };
     const what = `Lookup of ${LOOKUP_KEYS} keys`;
     rows.push(...(await lookupShapes('ours', what, lookup, b, cluster.memberPids)));
+    const sharedLookups = await oursSharedLookups(cluster, b);
+    if ('rows' in sharedLookups) rows.push(...sharedLookups.rows);
+    notes.push(sharedLookups.note);
     return { rows, notes };
   });
 }
@@ -471,10 +522,10 @@ function readNotes(redisNote: string, durationMs: number): string[] {
     redisNote,
     `Ours: \`kvc dev\` (3 member processes, 256 MiB memory tier each), ${STORED_PAGES} pages of ${formatBytes(READ_PAGE_BYTES)} put first; src/client getPagesInto one page per call into a preallocated buffer (crc32c verified), ${INFLIGHT} calls in flight, reads spread over the members. "First read": every page once, each member reading its own LevelDB/blob files (the OS page cache may hold them). "Memory tier": after every member has read every page.`,
     `Batched: Redis MGET of ${PAGES_PER_BATCH} keys and ours getPagesInto ${PAGES_PER_BATCH} pages per call over shared memory (a prompt's whole prefix at once), ${INFLIGHT} calls in flight, "calls" counting calls, p50/p99 per call; ÷ Redis ${REDIS_MGET} compares these two.`,
-    `Lookup: ${LOOKUP_KEYS} stored keys per call, KvcClient.lookup, answered by any member from its in-memory index; Redis: a pipeline of ${LOOKUP_KEYS} EXISTS. Callers 1 and 100: each caller waits for its answer before its next call (closed loop). "${LOOKUPS_TOGETHER} together": rounds of ${LOOKUPS_TOGETHER} calls issued at once (a scheduler asking for all its waiting requests), each call's latency from the round's start to its answer, the next round once all are answered.`,
+    `Lookup: ${LOOKUP_KEYS} stored keys per call (every window of ${LOOKUP_KEYS} consecutive stored pages, each window's keys made once), KvcClient.lookup, answered by any member from its in-memory index; "shared memory (same host)": a KvcClient with lookupVia 'shared-memory', answering from a member's index in a shared-memory file with no call; Redis: a pipeline of ${LOOKUP_KEYS} EXISTS. Callers 1 and 100: each caller waits for its answer before its next call (closed loop). "${LOOKUPS_TOGETHER} together": rounds of ${LOOKUPS_TOGETHER} calls issued at once (a scheduler asking for all its waiting requests), each call's latency from the round's start to its answer, the next round once all are answered.`,
     `Raw grpc-js: raw-server.ts in its own process, the member's server options and the client's channel options, identity serializers, ${INFLIGHT} calls in flight, each one ${formatBytes(READ_PAGE_BYTES)} page in 1 MiB messages copied into a preallocated buffer. Raw grpc-js unary: the same server process, a unary method with identity serializers that answers a Lookup-sized request with 2 bytes, in the Lookup shapes (1 and ${LOOKUP_CONCURRENCIES.at(-1)} callers, ${LOOKUPS_TOGETHER} together), one channel: the floor of a Lookup's round trip on this machine (nothing decoded, nothing looked up). Raw TCP: one connection, bytes counted; its server CPU is the sending process's, its client CPU the receiving (bench) process's, per MiB moved: what a transport costs below any protocol. memcpy: Buffer.copy of ${formatBytes(READ_PAGE_BYTES)} pages from a 64 MiB source into one preallocated buffer.`,
     'CPU: user + system time of the server processes (summed over our three members) and of the bench process (the client), from /proc/<pid>/stat and process.cpuUsage, per MiB read or per call; on a shared machine it moves far less than throughput does.',
-    `Every case: a short warm-up, then at most ${seconds(durationMs)} s (--seconds) or ${READS_MAX} reads / ${LOOKUPS_MAX} lookups.`,
+    `Every case: a warm-up (${LOOKUPS_MAX} lookups for a Lookup row, a few calls otherwise), then at most ${seconds(durationMs)} s (--seconds) or ${READS_MAX} reads / ${LOOKUPS_MAX} lookups.`,
     'Targets (issue 12, not asserted): GetPages from the memory tier ≥ 0.9 × raw grpc-js; same-host shared memory ≥ 1.5 × Redis GET and ≥ 0.5 × memcpy; Lookup p99 ≤ 1 ms at 100 concurrent.',
   ];
 }

@@ -7,7 +7,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { Dtype } from '../bytes/index.js';
-import { LIMITS } from '../limits.js';
+import { LIMITS, NAMESPACE_PATTERN } from '../limits.js';
 import { CLIENT_ERROR_CODES, KvcClientError, localError, toClientError } from './client-error.js';
 import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
 import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
@@ -17,6 +17,7 @@ import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
 import type { Page, PageDestination, PageInput, PageMetaOut, PutMeta, SharedCopy } from './pages.js';
 import { copySharedPage, SharedMemoryReads, type MemberArena } from './shared-memory.js';
+import { SharedLookups } from './shared-lookup.js';
 import { clientRpcs, encodePageMeta, type Rpc } from './protos.js';
 import { addTraceContext } from './trace-context.js';
 import { watchEvents, type WatchEvent, type WatchOptions } from './watch.js';
@@ -105,6 +106,13 @@ export interface ClientOptions {
    * and shares it, and streams them otherwise (docs/CLIENT.md "Same-host shared memory").
    */
   transfer?: Transfer;
+  /**
+   * Where lookup() answers from (default 'grpc'): 'shared-memory' reads the page index a member on
+   * this host keeps in shared memory, with no call, for lookups that are neither linearizable nor
+   * leased nor aimed at an endpoint; the others, and every lookup while no member's index can be
+   * read, go over gRPC (docs/CLIENT.md "Same-host lookups").
+   */
+  lookupVia?: Transfer;
 }
 
 export interface ClientTls {
@@ -284,6 +292,8 @@ export class KvcClient {
     (endpoint) => this.status(endpoint),
     (endpoint, arena, ids) => this.#releaseLeases(endpoint, arena, ids),
   );
+  /** Same-host lookups (lookupVia 'shared-memory'); matched keys reported as accessed through the batcher. */
+  readonly #sharedLookups: SharedLookups | undefined;
 
   constructor(o: ClientOptions) {
     // PutPages messages (put-request.ts) go out framed where they were encoded, not copied again
@@ -310,6 +320,10 @@ export class KvcClient {
       promptsMax: LOOKUP_PROMPTS_PER_CALL_MAX,
     });
     this.#transfer = checkTransfer(o.transfer ?? 'grpc');
+    this.#sharedLookups =
+      checkTransfer(o.lookupVia ?? 'grpc', 'lookupVia') === 'shared-memory'
+        ? new SharedLookups(() => this.endpoints(), (endpoint) => this.status(endpoint), (ns, keys) => this.#lookups.lookup(ns, keys, false, 0))
+        : undefined;
   }
 
   /** Every member address the client knows, in the order it learned them. */
@@ -328,6 +342,11 @@ export class KvcClient {
    */
   async lookup(ns: string, keys: Uint8Array[], o: LookupOptions = {}): Promise<number> {
     const leaseMs = nonNegativeInteger(o.leaseMs ?? 0, 'leaseMs');
+    // A namespace or key the members refuse goes over gRPC too, for the member's KVC_INVALID_* code.
+    if (this.#sharedLookups !== undefined && o.endpoint === undefined && o.linearizable !== true && leaseMs === 0 && validNamespace(ns) && keys.every(validKeySize)) {
+      const matched = this.#sharedLookups.match(ns, keys);
+      if (matched !== undefined) return matched;
+    }
     // One request's worth, from any member: may travel with other callers' lookups.
     if (o.endpoint === undefined && keys.length <= LIMITS.page.keysPerRequestMax) return this.#lookups.lookup(ns, keys, o.linearizable === true, leaseMs);
     let matched = 0;
@@ -622,6 +641,22 @@ export class KvcClient {
     return { ...page, removals };
   }
 
+  /** How many lookups the same-host index answered, and how many went over gRPC instead (undefined: lookupVia 'grpc'). */
+  get sharedLookupCounters(): { answered: number; fellBack: number; busy: number; reportsDropped: number } | undefined {
+    return this.#sharedLookups === undefined ? undefined : { ...this.#sharedLookups.counters };
+  }
+
+  /**
+   * Whether lookups are answered from a same-host member's shared index: '' when they are (the
+   * client was made with lookupVia 'shared-memory' and found one), else why not. Probes now when
+   * not known yet.
+   */
+  async sharedLookupProblem(): Promise<string> {
+    if (this.#sharedLookups === undefined) return "the client's lookupVia is 'grpc'";
+    const found = await this.#sharedLookups.describe();
+    return 'why' in found ? found.why : '';
+  }
+
   /**
    * Whether reads from `endpoint` can use shared memory; '' when they do, else why not (the
    * member is on another host, does not share its arena, ...). Asks the member when not known yet.
@@ -634,6 +669,7 @@ export class KvcClient {
   close(): void {
     this.#closing.abort();
     this.#shm.close();
+    this.#sharedLookups?.close();
     this.#pool.close();
   }
 
@@ -959,8 +995,16 @@ function checkPutResults(response: PutPagesResponse, batch: PreparedPage[], endp
   return results.map((r) => ({ key: new Uint8Array(r.key), code: r.code, message: r.message }));
 }
 
-function checkTransfer(transfer: string): Transfer {
-  if (transfer !== 'grpc' && transfer !== 'shared-memory') throw new RangeError(`transfer must be 'grpc' or 'shared-memory', got ${transfer}`);
+function validNamespace(ns: string): boolean {
+  return ns.length <= LIMITS.namespace.lengthMax && NAMESPACE_PATTERN.test(ns);
+}
+
+function validKeySize(key: Uint8Array): boolean {
+  return key.byteLength >= LIMITS.page.keyBytesMin && key.byteLength <= LIMITS.page.keyBytesMax;
+}
+
+function checkTransfer(transfer: string, what = 'transfer'): Transfer {
+  if (transfer !== 'grpc' && transfer !== 'shared-memory') throw new RangeError(`${what} must be 'grpc' or 'shared-memory', got ${transfer}`);
   return transfer;
 }
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { NumaNodeInfo, PinnedRegion } from './types.js';
 
 /** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
-export const NATIVE_API_VERSION = 5;
+export const NATIVE_API_VERSION = 7;
 
 /** CPU features the addon's kernels use, as detected at run time. */
 export interface CpuFeatures {
@@ -67,10 +67,53 @@ export interface RawAddon {
   copySharedCrc32c(handle: unknown, offset: number, dst: Uint8Array, seed: number): number;
   /** Unmaps now; true when this call did (the handle's finalizer does it otherwise). */
   closeShared(handle: unknown): boolean;
+  /**
+   * A new shared lookup index file (native/src/shared-lookup.h; created exclusively, mode 0600)
+   * and its writer's opaque handle. Throws an Error with an errno `code` when a system call fails.
+   */
+  createSharedLookup(path: string, capacity: number, nonce: Uint8Array): unknown;
+  /** Removes, then adds, in one write section; RangeError past 90% load (nothing changed then). */
+  applySharedLookup(handle: unknown, adds: Uint8Array, removes: Uint8Array): void;
+  /** Replaces the whole set in one write section; RangeError past 90% load. */
+  rebuildSharedLookup(handle: unknown, fingerprints: Uint8Array): void;
+  retireSharedLookup(handle: unknown): void;
+  sharedLookupStats(handle: unknown): SharedLookupStats;
+  /** The fingerprints in the table, 8 bytes each, in slot order. */
+  sharedLookupLive(handle: unknown): Uint8Array;
+  /** Retires, unmaps, and removes the file when `unlink`; true when this call closed it. */
+  closeSharedLookup(handle: unknown, unlink: boolean): boolean;
+  /**
+   * A reader's read-only mapping of an index file. An Error with code ERR_KVC_BAD_SHARED_LOOKUP
+   * when the file is not a valid one, with an errno `code` when a system call fails.
+   */
+  openSharedLookup(path: string): { handle: unknown; nonce: Uint8Array; capacity: number };
+  /** The longest present prefix's length; -1 when the writer kept it busy, -2 when it is retired. */
+  matchSharedLookup(handle: unknown, fingerprints: Uint8Array): number;
+  /**
+   * matchSharedLookup of the fingerprints of `count` keys packed in `packed` (key i ends at
+   * ends[i]), hashed in the addon; prefix: the namespace's UTF-8 bytes and 0x00.
+   */
+  matchSharedLookupKeys(handle: unknown, prefix: Uint8Array, packed: Uint8Array, ends: Uint32Array, count: number): number;
+  /** The fingerprints of `count` keys packed as above, 8 bytes each. */
+  lookupFingerprints(prefix: Uint8Array, packed: Uint8Array, ends: Uint32Array, count: number): Uint8Array;
+  sharedLookupRetired(handle: unknown): boolean;
+  /** Unmaps now; true when this call did (the handle's finalizer does it otherwise). */
+  closeSharedLookupReader(handle: unknown): boolean;
   /** glibc mallopt of the mmap threshold, trim threshold and top pad (bytes, 1 .. 2^31-1). */
   tuneAllocator(mmapThresholdBytes: number, trimThresholdBytes: number, topPadBytes: number): AllocatorTuning;
   /** glibc malloc_trim(0): every free heap page back to the kernel. */
   trimAllocator(): AllocatorTrim;
+}
+
+/** A shared lookup index's counters, as its writer sees them. */
+export interface SharedLookupStats {
+  /** Slots (a power of two). */
+  capacity: number;
+  /** Slots holding a fingerprint. */
+  used: number;
+  tombstones: number;
+  /** The seqlock counter: even between write sections, +2 for each. */
+  seq: number;
 }
 
 export interface AllocatorTrim {

@@ -1,9 +1,11 @@
 // The public surface of src/native: the native addon (native/) behind a TypeScript API that
 // works the same without it. Pinned memory for the memory tier, the NUMA topology, thread
-// affinity, and the raw conversions and checksum that src/codec dispatches to. Nothing here
-// throws for want of the addon, and importing this file loads nothing: the first function called
-// costs the one dlopen. Without the addon (KVC_NATIVE=0, not built, a stale build, or a load
-// error) every function takes its fallback and nativeStatus() says why.
+// affinity, the raw conversions and checksum that src/codec dispatches to, and the shared lookup
+// index (shared-lookup.ts) that same-host clients answer Lookup from. Nothing here
+// throws for want of the addon but what only shared memory can do (allocShared, the shared
+// lookup index: ERR_KVC_NO_ADDON), and importing this file loads nothing: the first function
+// called costs the one dlopen. Without the addon (KVC_NATIVE=0, not built, a stale build, or a
+// load error) every other function takes its fallback and nativeStatus() says why.
 // The work pool that runs on these functions is src/workers, above the codec; nothing here imports it.
 import { loadedAddon, type AllocatorTrim } from './addon.js';
 import { NativeApi, type NativeCodec } from './api.js';
@@ -14,7 +16,20 @@ export type { NativeStatus, NumaNodeInfo, PinnedRegion, SharedRegionFile } from 
 export type { SharedFileReader } from './shared-file.js';
 export { SHARED_ARENA_HEADER } from './shared-file.js';
 export type { NativeCodec } from './api.js';
-export type { AllocatorTrim } from './addon.js';
+export type { AllocatorTrim, SharedLookupStats } from './addon.js';
+export {
+  lookupFingerprints,
+  SharedLookupReader,
+  SharedLookupWriter,
+  SHARED_LOOKUP_BUSY,
+  SHARED_LOOKUP_CAPACITY_MAX,
+  SHARED_LOOKUP_CAPACITY_MIN,
+  SHARED_LOOKUP_FINGERPRINT_BYTES,
+  SHARED_LOOKUP_HEADER_BYTES,
+  SHARED_LOOKUP_LOAD_MAX,
+  SHARED_LOOKUP_MAGIC,
+  SHARED_LOOKUP_RETIRED,
+} from './shared-lookup.js';
 export { DEFAULT_SYSFS_NODE_ROOT, PINNED_BYTES_MAX, SHARED_DATA_OFFSET } from './api.js';
 export { CPU_ID_MAX } from './numa.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ConfChangeType, EntryType, NONE, RawNode, encodeConfChange, type NodeId } from '../raft/index.js';
 import { Wal } from '../wal/index.js';
-import { MemoryTier, PageStore, StoreDamagedError, openMemoryTier, type AppliedListener, type MemoryTierStats } from '../store/index.js';
+import { MemoryTier, PageStore, SharedLookupIndex, StoreDamagedError, openMemoryTier, type AppliedListener, type MemoryTierStats } from '../store/index.js';
 import { LIMITS } from '../limits.js';
 import type { NodeConfig } from './node-config.js';
 import { finishWalSwap, rebuildDamagedStore, storeMissingUnderLog } from './store-recovery.js';
@@ -17,6 +17,13 @@ export interface MemberFiles {
   wal: Wal;
   store: PageStore;
   tier: MemoryTier;
+  lookup: SharedLookup;
+}
+
+/** The member's same-host lookup index, or why it keeps none although its arena is shared. */
+export interface SharedLookup {
+  index: SharedLookupIndex | undefined;
+  note: string;
 }
 
 /**
@@ -41,12 +48,14 @@ export async function openMemberFiles(config: NodeConfig, ring: WatchRing): Prom
   let wal = await openWal(path.join(config.dataDir, 'wal'));
   let tier: MemoryTier | undefined;
   let store: PageStore | undefined;
+  let lookup: SharedLookup = { index: undefined, note: '' };
   try {
     tier = openMemoryTier(config.memoryTier ?? { arenaBytes: LIMITS.memoryTier.smallArenaBytes }, config.logger);
+    lookup = openSharedLookup(config);
     const onApplied: AppliedListener = (events, index) => ring.append(events, index);
     try {
       if (storeMissingUnderLog(config.dataDir, wal)) throw new StoreDamagedError('the store is missing while the WAL holds entries or a snapshot');
-      store = await openStore(config, tier, onApplied);
+      store = await openStore(config, tier, onApplied, lookup.index);
     } catch (error) {
       if (!(error instanceof StoreDamagedError)) throw error;
       // Damaged files or records: rejoin as an empty follower (store-recovery.ts; a disk loss).
@@ -59,7 +68,7 @@ export async function openMemberFiles(config: NodeConfig, ring: WatchRing): Prom
         initialVoters: config.initialVoters,
         log: config.logger ?? console.error,
       });
-      store = await openStore(config, tier, onApplied);
+      store = await openStore(config, tier, onApplied, lookup.index);
     }
     await repairUnsyncedFromWal({ id: config.id, wal, store, log: config.logger ?? console.error });
     // The ring is memory only: its window starts at what the store recovered to.
@@ -68,10 +77,29 @@ export async function openMemberFiles(config: NodeConfig, ring: WatchRing): Prom
   } catch (error) {
     await store?.close().catch(() => undefined);
     tier?.close();
+    lookup.index?.close();
     await wal.close().catch(() => undefined);
     throw error;
   }
-  return { wal, store, tier };
+  return { wal, store, tier, lookup };
+}
+
+/**
+ * The same-host lookup index, beside the shared arena (the same directory and name stem): kept
+ * when the arena is shared, since both serve clients on this host. A file that cannot be made
+ * (/dev/shm full, no addon) leaves the member without one, and Status says why: lookups then go
+ * over gRPC as before.
+ */
+function openSharedLookup(config: NodeConfig): SharedLookup {
+  const shared = config.memoryTier?.sharedMemory;
+  if (shared === undefined) return { index: undefined, note: '' };
+  try {
+    return { index: SharedLookupIndex.create({ dir: shared.dir, name: shared.name, ...(config.logger ? { log: config.logger } : {}) }), note: '' };
+  } catch (error) {
+    const note = `no shared lookup index in ${shared.dir}: ${(error as Error).message}`;
+    config.logger?.(`member ${config.id}: ${note}`);
+    return { index: undefined, note };
+  }
 }
 
 /**
@@ -79,7 +107,7 @@ export async function openMemberFiles(config: NodeConfig, ring: WatchRing): Prom
  * flushed (one synced write) before the WAL drops entries it would need to replay (the member's
  * compaction).
  */
-export function openStore(config: NodeConfig, tier: MemoryTier, onApplied: AppliedListener): Promise<PageStore> {
+export function openStore(config: NodeConfig, tier: MemoryTier, onApplied: AppliedListener, sharedLookup: SharedLookupIndex | undefined): Promise<PageStore> {
   return PageStore.open({
     dir: path.join(config.dataDir, 'store'),
     sync: false,
@@ -88,6 +116,7 @@ export function openStore(config: NodeConfig, tier: MemoryTier, onApplied: Appli
     blobSync: false,
     tier,
     onApplied,
+    ...(sharedLookup ? { sharedLookup } : {}),
     ...(config.snapshotChecksums ? { checksums: config.snapshotChecksums } : {}),
   });
 }

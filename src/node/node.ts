@@ -26,13 +26,13 @@ import {
   type NodeId,
 } from '../raft/index.js';
 import type { Wal } from '../wal/index.js';
-import { MemoryTier, PageStore, directIoStatus, type ApplyResult, type ListPosition, type MemoryTierStats, type PageLease, type SnapshotChunk } from '../store/index.js';
+import { MemoryTier, PageStore, directIoStatus, type ApplyResult, type ListPosition, type MemoryTierStats, type SharedLookupStats, type PageLease, type SnapshotChunk } from '../store/index.js';
 import type { Command } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { CapacityKeeper } from './capacity.js';
 import { CompactionPolicy } from './compaction-policy.js';
-import { describeTier, newRawNode, openMemberFiles, openStore } from './member-files.js';
+import { describeTier, newRawNode, openMemberFiles, openStore, type SharedLookup } from './member-files.js';
 import { capacityConfig, type NodeConfig, type NodeStatus } from './node-config.js';
 import { ProposalRegistry, ReadRegistry } from './pending-requests.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
@@ -69,6 +69,8 @@ export class ClusterNode {
   #store: PageStore;
   /** Outlives the store across snapshot installs (cleared then); closed when the member stops. */
   readonly #tier: MemoryTier;
+  /** The same-host lookup index (or why there is none); it outlives the store across a snapshot install. */
+  readonly #sharedLookup: SharedLookup;
   /** Recent cache events for Watch streams; outlives the store, reset when an install replaces it. */
   readonly #watchRing: WatchRing;
   #rn: RawNode;
@@ -101,12 +103,13 @@ export class ClusterNode {
   readonly #lookupStats = new Map<string, { keys: number; hits: number }>();
   #capacityTimer: NodeJS.Timeout | undefined = undefined;
 
-  private constructor(config: NodeConfig, wal: Wal, store: PageStore, tier: MemoryTier, ring: WatchRing, rn: RawNode) {
+  private constructor(config: NodeConfig, wal: Wal, store: PageStore, tier: MemoryTier, lookup: SharedLookup, ring: WatchRing, rn: RawNode) {
     this.id = config.id;
     this.#config = config;
     this.#wal = wal;
     this.#store = store;
     this.#tier = tier;
+    this.#sharedLookup = lookup;
     this.#watchRing = ring;
     this.#rn = rn;
     const hard = rn.status().hardState;
@@ -163,10 +166,10 @@ export class ClusterNode {
       watchersMax: config.watchRing?.watchersMax ?? LIMITS.watch.watchersPerMemberMax,
       messageEventsMax: config.watchRing?.messageEventsMax ?? LIMITS.watch.eventsPerMessageMax,
     });
-    const { wal, store, tier } = await openMemberFiles(config, ring);
+    const { wal, store, tier, lookup } = await openMemberFiles(config, ring);
     config.logger?.(`member ${config.id}: ${describeTier(tier.stats())}`);
     const rn = newRawNode(config, wal);
-    const node = new ClusterNode(config, wal, store, tier, ring, rn);
+    const node = new ClusterNode(config, wal, store, tier, lookup, ring, rn);
     config.transport.register(config.id, {
       onMessage: (message) => node.#enqueue({ kind: 'message', message }),
       onSnapshot: (message, chunks) => node.#receiveSnapshot(message, chunks),
@@ -216,6 +219,12 @@ export class ClusterNode {
   /** The memory tier's figures (arena size and use, hits, misses, pinning). */
   memoryTierStats(): MemoryTierStats {
     return this.#tier.stats();
+  }
+
+  /** The same-host lookup index's figures (undefined: none), and why there is none. */
+  sharedLookupStats(): { stats: SharedLookupStats | undefined; note: string } {
+    const index = this.#closed ? undefined : this.#sharedLookup.index;
+    return { stats: index?.stats(), note: this.#sharedLookup.note };
   }
 
   /**
@@ -405,6 +414,7 @@ export class ClusterNode {
     await this.#store.close();
     // Its memory goes back once the last GetPages stream still sending from it releases its lease.
     this.#tier.close();
+    this.#sharedLookup.index?.close();
   }
 
   /**
@@ -421,6 +431,7 @@ export class ClusterNode {
     await this.#wal.close().catch(() => {});
     await this.#store.close().catch(() => {});
     this.#tier.close();
+    this.#sharedLookup.index?.close();
   }
 
   /** The error that stopped this member, if one did (e.g. an injected disk fault). */
@@ -655,7 +666,7 @@ export class ClusterNode {
         // Dropped on every outcome: a failed install is rare, and a cold tier is only slower.
         this.#tier.clear();
         if (!this.#closed) {
-          this.#store = await openStore(this.#config, this.#tier, (events, index) => this.#watchRing.append(events, index));
+          this.#store = await openStore(this.#config, this.#tier, (events, index) => this.#watchRing.append(events, index), this.#sharedLookup.index);
           // An installed image skipped the entries between the two indexes: their events are
           // unknown, so watchers from before it must relist (KVC_WATCH_COMPACTED).
           if (this.#store.appliedIndex() !== minAppliedIndex) this.#watchRing.reset(this.#store.appliedIndex());

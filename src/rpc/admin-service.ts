@@ -144,6 +144,15 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
     pagesDigest: pages.digest,
     pagesDigestIndex: pages.appliedIndex,
     directIo: st.directIo,
+    ...sharedLookupMessage(node),
+  };
+}
+
+function sharedLookupMessage(node: ClusterNode): Pick<StatusResponse, 'sharedLookup' | 'sharedLookupNote'> {
+  const { stats, note } = node.sharedLookupStats();
+  return {
+    sharedLookup: stats === undefined ? null : { path: stats.path, nonceSha256: stats.nonceSha256, capacity: stats.capacity, pages: stats.pages, fileBytes: stats.fileBytes, rebuilds: stats.rebuilds, grows: stats.grows },
+    sharedLookupNote: note,
   };
 }
 

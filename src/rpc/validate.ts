@@ -4,12 +4,10 @@
 // is proposed (src/codec/command.ts explains why the log itself must not depend on them).
 import { crc32c, dtypeBytes, type Dtype } from '../codec/index.js';
 import { KvcError } from '../errors.js';
-import { LIMITS } from '../limits.js';
+import { LIMITS, NAMESPACE_PATTERN } from '../limits.js';
 import { TTL_MS_MAX } from '../store/index.js';
 import type { Dtype__Output as ProtoDtype, PageMeta__Output } from '../proto/index.js';
 
-/** Namespace characters (DESIGN §2); the length is checked against LIMITS.namespace.lengthMax. */
-const NAMESPACE_PATTERN = /^[A-Za-z0-9._:/-]+$/;
 
 /** A Dtype as it arrives: a number when a sender used a value the schema does not name (src/proto). */
 type ProtoDtypeIn = ProtoDtype | number;

@@ -31,6 +31,8 @@ export {
 } from './pinned-memory.js';
 export type { MemoryTierConfig, PinnedArenaOptions, SharedMemoryConfig } from './pinned-memory.js';
 export { SharedLeases } from './shared-leases.js';
+export { SharedLookupIndex, SHARED_LOOKUP_SLOTS_INITIAL } from './shared-lookup-index.js';
+export type { SharedLookupOptions, SharedLookupStats } from './shared-lookup-index.js';
 export type { SharedLeaseOptions, SharedLeaseStats } from './shared-leases.js';
 export { SNAPSHOT_CHUNK_BYTES, SnapshotStreamError } from './snapshot-stream.js';
 export type { ChunkChecksums, SnapshotChunk } from './snapshot-stream.js';

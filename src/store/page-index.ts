@@ -51,6 +51,12 @@ export function pageId(ns: string, keyId: string): string {
   return `${ns}\u0000${keyId}`;
 }
 
+/** Hears of every page entering and leaving the index (the shared lookup index, shared-lookup-index.ts). */
+export interface PageIndexMirror {
+  noteAdded(ns: string, keyId: string): void;
+  noteRemoved(ns: string, keyId: string): void;
+}
+
 export class PageIndex {
   /** ns -> keyId -> page. */
   readonly #namespaces = new Map<string, Map<string, IndexedPage>>();
@@ -60,6 +66,7 @@ export class PageIndex {
   readonly #pins = new Map<string, number>();
   #pages = 0;
   #pagesWithTtl = 0;
+  #mirror: PageIndexMirror | undefined;
 
   get pages(): number {
     return this.#pages;
@@ -68,6 +75,16 @@ export class PageIndex {
   /** Stored pages with a TTL of their own (the leader's expiry scan is skipped when none may expire). */
   get pagesWithTtl(): number {
     return this.#pagesWithTtl;
+  }
+
+  /** From now on `mirror` hears of each page added or removed. */
+  setMirror(mirror: PageIndexMirror | undefined): void {
+    this.#mirror = mirror;
+  }
+
+  /** Every stored page, as its namespace and key id. */
+  *pageIds(): IterableIterator<{ ns: string; keyId: string }> {
+    for (const [ns, pages] of this.#namespaces) for (const keyId of pages.keys()) yield { ns, keyId };
   }
 
   apply(effect: IndexEffect): void {
@@ -138,6 +155,7 @@ export class PageIndex {
   }
 
   clear(): void {
+    if (this.#mirror !== undefined) for (const { ns, keyId } of this.pageIds()) this.#mirror.noteRemoved(ns, keyId);
     this.#namespaces.clear();
     this.#childCounts.clear();
     this.#pins.clear();
@@ -153,6 +171,7 @@ export class PageIndex {
     const parentId = meta.parentKey === undefined ? undefined : pageId(ns, latin1(meta.parentKey));
     pages.set(keyId, { ns, keyId, parentId, bytes: meta.bytes, createdAtMs: meta.createdAtMs, ttlMs: meta.ttlMs ?? 0, accessedAtMs: 0, leaseUntilMs: 0 });
     this.#pages++;
+    this.#mirror?.noteAdded(ns, keyId);
     if ((meta.ttlMs ?? 0) > 0) this.#pagesWithTtl++;
     if (parentId !== undefined) this.#childCounts.set(parentId, (this.#childCounts.get(parentId) ?? 0) + 1);
   }
@@ -163,6 +182,7 @@ export class PageIndex {
     if (pages === undefined || page === undefined) return;
     pages.delete(keyId);
     this.#pages--;
+    this.#mirror?.noteRemoved(ns, keyId);
     if (page.ttlMs > 0) this.#pagesWithTtl--;
     if (pages.size === 0) this.#namespaces.delete(ns);
     if (page.parentId === undefined) return;

@@ -55,6 +55,7 @@ import type { StoreDb } from './level.js';
 import { ZERO_COUNTERS, decodeCounters, decodeMeta, decodeNsStats, decodeRemoval, decodeU64, encodeU64 } from './records.js';
 import type { NsStats, RemovalCounters, RemovalRecord } from './records.js';
 import { PageIndex, type IndexedPage } from './page-index.js';
+import type { SharedLookupIndex } from './shared-lookup-index.js';
 import { DEFAULT_NS_SETTINGS, DEFAULT_SETTINGS, decodeNsSettings, decodeSettings, sameSettings } from './settings.js';
 import type { ClusterSettings, NamespaceSettings } from './settings.js';
 import { installSnapshot, recoverSwap } from './snapshot-install.js';
@@ -113,6 +114,12 @@ export interface PageStoreOptions {
   checksums?: ChunkChecksums;
   /** Told of each applied batch's page-set changes once it is durable (the member's watch ring). */
   onApplied?: AppliedListener;
+  /**
+   * The same-host lookup index (shared-lookup-index.ts): rebuilt from this store's page index when
+   * it opens, then told of every page added or removed, a batch at a time. The owner (the member)
+   * creates and closes it; it outlives the store across a snapshot install.
+   */
+  sharedLookup?: SharedLookupIndex;
 }
 
 /** One stored page as ListPages returns it. */
@@ -191,6 +198,7 @@ export class PageStore {
   #counters: RemovalCounters;
   readonly #nsCounters: Map<string, RemovalCounters>;
   readonly #index: PageIndex;
+  readonly #sharedLookup: SharedLookupIndex | undefined;
   /** Removal records in the database. */
   #removals: number;
   #totalBytes = 0;
@@ -221,6 +229,11 @@ export class PageStore {
     this.#counters = loaded.counters;
     this.#nsCounters = loaded.nsCounters;
     this.#index = loaded.index;
+    this.#sharedLookup = o.sharedLookup;
+    if (this.#sharedLookup !== undefined) {
+      this.#sharedLookup.rebuild(this.#index.pageIds());
+      this.#index.setMirror(this.#sharedLookup);
+    }
     this.#removals = loaded.removals;
     for (const stats of loaded.nsStats.values()) {
       this.#totalBytes += stats.bytes;
@@ -403,6 +416,7 @@ export class PageStore {
     }
     for (const [ns, counters] of batch.touchedNsCounters()) this.#nsCounters.set(ns, counters);
     for (const effect of batch.effects()) this.#index.apply(effect);
+    this.#sharedLookup?.commit();
     this.#removals += batch.removalsAdded() - trimmed;
   }
 

@@ -63,20 +63,22 @@ export function sharedHeader(nonce: Uint8Array, region: number, count: number, d
 const ARENA_FILE_PATTERN = /^kvc-.*\.arena$/;
 
 /**
- * Removes the arena files in `dir` whose writer process is gone: a member killed with SIGKILL
- * cannot remove its own, and each holds its whole arena in RAM (tmpfs) until someone does. A file
+ * Removes the arena files in `dir` whose writer process is gone, with their members' shared lookup
+ * index files: a member killed with SIGKILL cannot remove its own, and each holds its whole arena
+ * in RAM (tmpfs) until someone does. A file
  * is removed only when its header is an arena header and the pid in it does not exist (ESRCH);
  * a live or unknown writer (EPERM: another user's process) keeps its file. Returns the paths
  * removed. (Hosts that share one /dev/shm across pid namespaces should give each member its own
  * `memory.sharedMemoryDir`.)
  */
 export function sweepStaleArenaFiles(dir: string, log?: (line: string) => void): string[] {
-  let names: string[];
+  let allNames: string[];
   try {
-    names = readdirSync(dir).filter((name) => ARENA_FILE_PATTERN.test(name));
+    allNames = readdirSync(dir);
   } catch {
     return [];
   }
+  const names = allNames.filter((name) => ARENA_FILE_PATTERN.test(name));
   const removed: string[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
@@ -84,8 +86,15 @@ export function sweepStaleArenaFiles(dir: string, log?: (line: string) => void):
     if (pid === undefined || processExists(pid)) continue;
     rmSync(file, { force: true });
     removed.push(file);
+    // The member's shared lookup index (shared-lookup-index.ts) has the arena's name stem.
+    const stem = name.replace(/-\d+\.arena$/, '-lookup-');
+    for (const other of allNames) {
+      if (!other.startsWith(stem) || !other.endsWith('.idx')) continue;
+      rmSync(path.join(dir, other), { force: true });
+      removed.push(path.join(dir, other));
+    }
   }
-  if (removed.length > 0) log?.(`memory tier: removed ${removed.length} arena file(s) of members that are gone: ${removed.join(', ')}`);
+  if (removed.length > 0) log?.(`memory tier: removed ${removed.length} shared-memory file(s) of members that are gone: ${removed.join(', ')}`);
   return removed;
 }
 

@@ -1,6 +1,7 @@
 // Proves the sweep of shared arena files left by members that are gone (sweepStaleArenaFiles): a
-// file whose header names a pid that no longer exists is removed; a live writer's file, a file
-// without an arena header, and files not named like member arenas are kept.
+// file whose header names a pid that no longer exists is removed, with that member's shared lookup
+// index files; a live writer's files, a file without an arena header, and files not named like
+// member arenas are kept.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -32,11 +33,16 @@ t.test('arena files of dead writers go, everything else stays', async (t) => {
   writeFileSync(junk, new Uint8Array(SHARED_ARENA_HEADER.bytes));
   writeFileSync(short, new Uint8Array(8));
   writeFileSync(foreign, headerWithPid(deadPid));
+  const deadIndex = path.join(dir, 'kvc-n1-dead-lookup-3.idx');
+  const liveIndex = path.join(dir, 'kvc-n2-live-lookup-1.idx');
+  writeFileSync(deadIndex, new Uint8Array(8));
+  writeFileSync(liveIndex, new Uint8Array(8));
 
   const lines: string[] = [];
-  t.same(sweepStaleArenaFiles(dir, (line) => lines.push(line)), [dead]);
+  t.same(sweepStaleArenaFiles(dir, (line) => lines.push(line)), [dead, deadIndex]);
   t.notOk(existsSync(dead), 'the dead writer\'s file is removed');
-  for (const kept of [live, junk, short, foreign]) t.ok(existsSync(kept), `${path.basename(kept)} is kept`);
-  t.match(lines.join('\n'), /removed 1 arena file\(s\) of members that are gone/);
+  t.notOk(existsSync(deadIndex), 'and its lookup index');
+  for (const kept of [live, liveIndex, junk, short, foreign]) t.ok(existsSync(kept), `${path.basename(kept)} is kept`);
+  t.match(lines.join('\n'), /removed 2 shared-memory file\(s\) of members that are gone/);
   t.same(sweepStaleArenaFiles(path.join(dir, 'missing')), [], 'a missing directory sweeps nothing');
 });

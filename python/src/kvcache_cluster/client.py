@@ -12,6 +12,7 @@ Blocking calls, safe to share between threads (the engine adapters call it from 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from typing import Any, Callable, Generator, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
@@ -28,6 +29,7 @@ from .pages import (
     check_keys, check_namespace, encode_put_pages_request, page_messages, prepare_page,
 )
 from .shared_memory import MemberArena, SharedMemoryReads
+from .shared_lookup import SharedLookups
 from .watch import DEFAULT_WATCH_RESUMES_MAX, PageListing, WatchEvent, list_pages_request, to_listing, watch_events
 
 DEFAULT_DEADLINE_MS = 10_000
@@ -73,9 +75,14 @@ def _decide(error: KvcError, idempotent: bool, endpoint: str) -> Tuple[str, Opti
     return "fail", None
 
 
-def _check_transfer(transfer: Any) -> str:
+# The members' namespace syntax (DESIGN §2; src/limits.ts NAMESPACE_PATTERN, LIMITS.namespace.lengthMax).
+_NAMESPACE_PATTERN = re.compile(r"[A-Za-z0-9._:/-]+")
+NAMESPACE_LENGTH_MAX = 128
+
+
+def _check_transfer(transfer: Any, what: str = "transfer") -> str:
     if transfer not in TRANSFERS:
-        raise ValueError(f"transfer must be 'grpc' or 'shared-memory', got {transfer!r}")
+        raise ValueError(f"{what} must be 'grpc' or 'shared-memory', got {transfer!r}")
     return transfer
 
 
@@ -117,13 +124,18 @@ class Client:
     transfer: how get_pages receives page bytes ('grpc', the default, or 'shared-memory'); each
     get_pages call may override it. 'shared-memory' copies them from the member's shared arena when
     the member is on this host and shares it (docs/CLIENT.md "Same-host shared memory"), and
-    streams them otherwise."""
+    streams them otherwise.
+
+    lookup_via: where lookup answers from ('grpc', the default, or 'shared-memory'). 'shared-memory'
+    reads the page index a member on this host keeps in shared memory, with no call, for lookups
+    that are neither linearizable nor leased nor aimed at an endpoint; the others, and every lookup
+    while no member's index can be read, go over gRPC (docs/CLIENT.md "Same-host lookups")."""
 
     def __init__(self, endpoints: Union[str, Iterable[str]], token: Optional[str] = None, *,
                  deadline_ms: int = DEFAULT_DEADLINE_MS, retries: int = DEFAULT_RETRIES,
                  backoff_base_ms: int = DEFAULT_BACKOFF_BASE_MS, backoff_max_ms: int = DEFAULT_BACKOFF_MAX_MS,
                  verify_checksums: bool = True, transfer: str = DEFAULT_TRANSFER,
-                 ca: Optional[Union[str, bytes]] = None, cert: Optional[Union[str, bytes]] = None,
+                 lookup_via: str = DEFAULT_TRANSFER, ca: Optional[Union[str, bytes]] = None, cert: Optional[Union[str, bytes]] = None,
                  key: Optional[Union[str, bytes]] = None):
         if isinstance(endpoints, str):
             endpoints = [e.strip() for e in endpoints.split(",") if e.strip()]
@@ -143,6 +155,10 @@ class Client:
         self._verify = bool(verify_checksums)
         self._transfer = _check_transfer(transfer)
         self._shm = SharedMemoryReads(self.status)
+        self._shared_lookups = (SharedLookups(self.endpoints, self.status, self._report_access)
+                                if _check_transfer(lookup_via, "lookup_via") == "shared-memory" else None)
+        # Lookups sent to report accesses, in flight: gRPC cancels a call whose future is collected.
+        self._reports: set = set()
         # ReleasePages calls in flight: gRPC cancels a call whose future is garbage-collected.
         self._releases: set = set()
         self._releases_lock = threading.Lock()
@@ -169,6 +185,12 @@ class Client:
         ns = check_namespace(ns)
         keys = check_keys(keys)
         lease_ms = _uint(lease_ms, "lease_ms", LEASE_MS_MAX)
+        # A namespace the members refuse goes over gRPC, for the member's KVC_INVALID_NAMESPACE.
+        if (self._shared_lookups is not None and endpoint is None and not linearizable and lease_ms == 0
+                and _NAMESPACE_PATTERN.fullmatch(ns) and len(ns) <= NAMESPACE_LENGTH_MAX):
+            found = self._shared_lookups.match(ns, keys)
+            if found is not None:
+                return found
         matched = 0
         for batch in batches(keys, KEYS_PER_REQUEST_MAX):
             request = cache_pb2.LookupRequest(namespace=ns, keys=batch, linearizable=bool(linearizable), lease_ms=lease_ms)
@@ -300,9 +322,18 @@ class Client:
         self._check_open()
         return "" if self._shm.arena(_target(endpoint)[1]) is not None else self._shm.why_streamed(endpoint)
 
+    def shared_lookup_problem(self) -> str:
+        """'' when lookups are answered from a same-host member's shared index (lookup_via
+        "shared-memory", and one was found), else why not. Probes now when it is time."""
+        if self._shared_lookups is None:
+            return "the client's lookup_via is 'grpc'"
+        return self._shared_lookups.describe()
+
     def close(self) -> None:
-        """Closes every channel and unmaps the shared arenas; calls made afterwards raise ValueError."""
+        """Closes every channel and unmaps the shared arenas and lookup index; calls made afterwards raise ValueError."""
         self._shm.close()
+        if self._shared_lookups is not None:
+            self._shared_lookups.close()
         self._pool.close()
 
     def __enter__(self) -> "Client":
@@ -546,6 +577,28 @@ class Client:
                 future.result()
             except grpc.RpcError:
                 pass  # best effort, as above: the next stream may then be streamed instead
+
+    def _report_access(self, ns: str, keys: List[bytes]) -> None:
+        """Sends a Lookup of keys matched from the shared index without waiting for its answer, so
+        that the members count them as accessed for eviction, as a Lookup over gRPC would have."""
+        if self._pool.closed:
+            return
+        request = cache_pb2.LookupRequest(namespace=ns, keys=keys[:KEYS_PER_REQUEST_MAX])
+        endpoint = self._shared_lookups.endpoint if self._shared_lookups is not None else ""
+        try:
+            future = self._pool.channel(endpoint or self._pool.known()[0]).unary_unary(
+                CACHE_SERVICE + "Lookup", request_serializer=cache_pb2.LookupRequest.SerializeToString,
+                response_deserializer=cache_pb2.LookupResponse.FromString).future(
+                    request, timeout=self._deadline_ms / 1000, metadata=self._metadata())
+        except (ValueError, RuntimeError, IndexError):  # closed meanwhile, or no endpoint
+            return
+        with self._releases_lock:
+            self._reports.add(future)
+        future.add_done_callback(self._report_done)
+
+    def _report_done(self, future: Any) -> None:
+        with self._releases_lock:
+            self._reports.discard(future)
 
     def _release_done(self, future: Any) -> None:
         with self._releases_lock:

@@ -27,6 +27,7 @@ import type { SetConfigRequest as _kvcache_v1_SetConfigRequest, SetConfigRequest
 import type { SetConfigResponse as _kvcache_v1_SetConfigResponse, SetConfigResponse__Output as _kvcache_v1_SetConfigResponse__Output } from './kvcache/v1/SetConfigResponse.js';
 import type { SetNamespaceConfigRequest as _kvcache_v1_SetNamespaceConfigRequest, SetNamespaceConfigRequest__Output as _kvcache_v1_SetNamespaceConfigRequest__Output } from './kvcache/v1/SetNamespaceConfigRequest.js';
 import type { SetNamespaceConfigResponse as _kvcache_v1_SetNamespaceConfigResponse, SetNamespaceConfigResponse__Output as _kvcache_v1_SetNamespaceConfigResponse__Output } from './kvcache/v1/SetNamespaceConfigResponse.js';
+import type { SharedLookupStatus as _kvcache_v1_SharedLookupStatus, SharedLookupStatus__Output as _kvcache_v1_SharedLookupStatus__Output } from './kvcache/v1/SharedLookupStatus.js';
 import type { SharedMemoryFile as _kvcache_v1_SharedMemoryFile, SharedMemoryFile__Output as _kvcache_v1_SharedMemoryFile__Output } from './kvcache/v1/SharedMemoryFile.js';
 import type { SharedMemoryStatus as _kvcache_v1_SharedMemoryStatus, SharedMemoryStatus__Output as _kvcache_v1_SharedMemoryStatus__Output } from './kvcache/v1/SharedMemoryStatus.js';
 import type { SnapshotRequest as _kvcache_v1_SnapshotRequest, SnapshotRequest__Output as _kvcache_v1_SnapshotRequest__Output } from './kvcache/v1/SnapshotRequest.js';
@@ -70,6 +71,7 @@ export interface ProtoGrpcType {
       SetConfigResponse: MessageTypeDefinition<_kvcache_v1_SetConfigResponse, _kvcache_v1_SetConfigResponse__Output>
       SetNamespaceConfigRequest: MessageTypeDefinition<_kvcache_v1_SetNamespaceConfigRequest, _kvcache_v1_SetNamespaceConfigRequest__Output>
       SetNamespaceConfigResponse: MessageTypeDefinition<_kvcache_v1_SetNamespaceConfigResponse, _kvcache_v1_SetNamespaceConfigResponse__Output>
+      SharedLookupStatus: MessageTypeDefinition<_kvcache_v1_SharedLookupStatus, _kvcache_v1_SharedLookupStatus__Output>
       SharedMemoryFile: MessageTypeDefinition<_kvcache_v1_SharedMemoryFile, _kvcache_v1_SharedMemoryFile__Output>
       SharedMemoryStatus: MessageTypeDefinition<_kvcache_v1_SharedMemoryStatus, _kvcache_v1_SharedMemoryStatus__Output>
       SnapshotRequest: MessageTypeDefinition<_kvcache_v1_SnapshotRequest, _kvcache_v1_SnapshotRequest__Output>

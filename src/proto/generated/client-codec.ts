@@ -3563,6 +3563,8 @@ $root.kvcache = (function() {
             StatusResponse.prototype.pagesDigest = "";
             StatusResponse.prototype.pagesDigestIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
             StatusResponse.prototype.directIo = null;
+            StatusResponse.prototype.sharedLookup = null;
+            StatusResponse.prototype.sharedLookupNote = "";
 
 
             StatusResponse.decode = function decode(r, l, e, n) {
@@ -3730,6 +3732,14 @@ $root.kvcache = (function() {
                             m.directIo = $root.kvcache.v1.DirectIoStatus.decode(r, r.uint32(), undefined, n + 1);
                             break;
                         }
+                    case 46: {
+                            m.sharedLookup = $root.kvcache.v1.SharedLookupStatus.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
+                    case 47: {
+                            m.sharedLookupNote = r.string();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3861,6 +3871,8 @@ $root.kvcache = (function() {
                     } else
                         d.pagesDigestIndex = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
                     d.directIo = null;
+                    d.sharedLookup = null;
+                    d.sharedLookupNote = "";
                 }
                 if (m.id != null && Object.hasOwnProperty.call(m, "id")) {
                     if (typeof BigInt !== "undefined" && o.longs === BigInt)
@@ -4063,6 +4075,12 @@ $root.kvcache = (function() {
                 if (m.directIo != null && Object.hasOwnProperty.call(m, "directIo")) {
                     d.directIo = $root.kvcache.v1.DirectIoStatus.toObject(m.directIo, o, q + 1);
                 }
+                if (m.sharedLookup != null && Object.hasOwnProperty.call(m, "sharedLookup")) {
+                    d.sharedLookup = $root.kvcache.v1.SharedLookupStatus.toObject(m.sharedLookup, o, q + 1);
+                }
+                if (m.sharedLookupNote != null && Object.hasOwnProperty.call(m, "sharedLookupNote")) {
+                    d.sharedLookupNote = m.sharedLookupNote;
+                }
                 return d;
             };
 
@@ -4071,6 +4089,188 @@ $root.kvcache = (function() {
             };
 
             return StatusResponse;
+        })();
+
+        v1.SharedLookupStatus = (function() {
+
+            function SharedLookupStatus(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            SharedLookupStatus.prototype.path = "";
+            SharedLookupStatus.prototype.nonceSha256 = $util.newBuffer([]);
+            SharedLookupStatus.prototype.capacity = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            SharedLookupStatus.prototype.pages = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            SharedLookupStatus.prototype.fileBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            SharedLookupStatus.prototype.rebuilds = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            SharedLookupStatus.prototype.grows = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+
+            SharedLookupStatus.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.kvcache.v1.SharedLookupStatus();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.path = r.string();
+                            break;
+                        }
+                    case 2: {
+                            m.nonceSha256 = r.bytes();
+                            break;
+                        }
+                    case 3: {
+                            m.capacity = r.uint64();
+                            break;
+                        }
+                    case 4: {
+                            m.pages = r.uint64();
+                            break;
+                        }
+                    case 5: {
+                            m.fileBytes = r.uint64();
+                            break;
+                        }
+                    case 6: {
+                            m.rebuilds = r.uint64();
+                            break;
+                        }
+                    case 7: {
+                            m.grows = r.uint64();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+
+            SharedLookupStatus.toObject = function toObject(m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    d.path = "";
+                    if (o.bytes === String)
+                        d.nonceSha256 = "";
+                    else {
+                        d.nonceSha256 = [];
+                        if (o.bytes !== Array)
+                            d.nonceSha256 = $util.newBuffer(d.nonceSha256);
+                    }
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.capacity = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+                    } else
+                        d.capacity = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.pages = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+                    } else
+                        d.pages = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.fileBytes = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+                    } else
+                        d.fileBytes = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.rebuilds = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+                    } else
+                        d.rebuilds = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.grows = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+                    } else
+                        d.grows = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
+                }
+                if (m.path != null && Object.hasOwnProperty.call(m, "path")) {
+                    d.path = m.path;
+                }
+                if (m.nonceSha256 != null && Object.hasOwnProperty.call(m, "nonceSha256")) {
+                    d.nonceSha256 = o.bytes === String ? $util.base64.encode(m.nonceSha256, 0, m.nonceSha256.length) : o.bytes === Array ? Array.prototype.slice.call(m.nonceSha256) : m.nonceSha256;
+                }
+                if (m.capacity != null && Object.hasOwnProperty.call(m, "capacity")) {
+                    if (typeof BigInt !== "undefined" && o.longs === BigInt)
+                        d.capacity = typeof m.capacity === "number" ? BigInt(m.capacity) : $util.Long.fromBits(m.capacity.low >>> 0, m.capacity.high >>> 0, true).toBigInt();
+                    else if (typeof m.capacity === "number")
+                        d.capacity = o.longs === String ? String(m.capacity) : m.capacity;
+                    else
+                        d.capacity = o.longs === String ? $util.Long.prototype.toString.call(m.capacity) : o.longs === Number ? new $util.LongBits(m.capacity.low >>> 0, m.capacity.high >>> 0).toNumber(true) : m.capacity;
+                }
+                if (m.pages != null && Object.hasOwnProperty.call(m, "pages")) {
+                    if (typeof BigInt !== "undefined" && o.longs === BigInt)
+                        d.pages = typeof m.pages === "number" ? BigInt(m.pages) : $util.Long.fromBits(m.pages.low >>> 0, m.pages.high >>> 0, true).toBigInt();
+                    else if (typeof m.pages === "number")
+                        d.pages = o.longs === String ? String(m.pages) : m.pages;
+                    else
+                        d.pages = o.longs === String ? $util.Long.prototype.toString.call(m.pages) : o.longs === Number ? new $util.LongBits(m.pages.low >>> 0, m.pages.high >>> 0).toNumber(true) : m.pages;
+                }
+                if (m.fileBytes != null && Object.hasOwnProperty.call(m, "fileBytes")) {
+                    if (typeof BigInt !== "undefined" && o.longs === BigInt)
+                        d.fileBytes = typeof m.fileBytes === "number" ? BigInt(m.fileBytes) : $util.Long.fromBits(m.fileBytes.low >>> 0, m.fileBytes.high >>> 0, true).toBigInt();
+                    else if (typeof m.fileBytes === "number")
+                        d.fileBytes = o.longs === String ? String(m.fileBytes) : m.fileBytes;
+                    else
+                        d.fileBytes = o.longs === String ? $util.Long.prototype.toString.call(m.fileBytes) : o.longs === Number ? new $util.LongBits(m.fileBytes.low >>> 0, m.fileBytes.high >>> 0).toNumber(true) : m.fileBytes;
+                }
+                if (m.rebuilds != null && Object.hasOwnProperty.call(m, "rebuilds")) {
+                    if (typeof BigInt !== "undefined" && o.longs === BigInt)
+                        d.rebuilds = typeof m.rebuilds === "number" ? BigInt(m.rebuilds) : $util.Long.fromBits(m.rebuilds.low >>> 0, m.rebuilds.high >>> 0, true).toBigInt();
+                    else if (typeof m.rebuilds === "number")
+                        d.rebuilds = o.longs === String ? String(m.rebuilds) : m.rebuilds;
+                    else
+                        d.rebuilds = o.longs === String ? $util.Long.prototype.toString.call(m.rebuilds) : o.longs === Number ? new $util.LongBits(m.rebuilds.low >>> 0, m.rebuilds.high >>> 0).toNumber(true) : m.rebuilds;
+                }
+                if (m.grows != null && Object.hasOwnProperty.call(m, "grows")) {
+                    if (typeof BigInt !== "undefined" && o.longs === BigInt)
+                        d.grows = typeof m.grows === "number" ? BigInt(m.grows) : $util.Long.fromBits(m.grows.low >>> 0, m.grows.high >>> 0, true).toBigInt();
+                    else if (typeof m.grows === "number")
+                        d.grows = o.longs === String ? String(m.grows) : m.grows;
+                    else
+                        d.grows = o.longs === String ? $util.Long.prototype.toString.call(m.grows) : o.longs === Number ? new $util.LongBits(m.grows.low >>> 0, m.grows.high >>> 0).toNumber(true) : m.grows;
+                }
+                return d;
+            };
+
+            SharedLookupStatus.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return SharedLookupStatus;
         })();
 
         v1.DirectIoStatus = (function() {

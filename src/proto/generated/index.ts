@@ -49,6 +49,7 @@ export type * from './kvcache/v1/SetConfigRequest.js';
 export type * from './kvcache/v1/SetConfigResponse.js';
 export type * from './kvcache/v1/SetNamespaceConfigRequest.js';
 export type * from './kvcache/v1/SetNamespaceConfigResponse.js';
+export type * from './kvcache/v1/SharedLookupStatus.js';
 export type * from './kvcache/v1/SharedMemoryFile.js';
 export type * from './kvcache/v1/SharedMemoryStatus.js';
 export type * from './kvcache/v1/SharedPage.js';

@@ -7,6 +7,7 @@ import type { ClusterSettings as _kvcache_v1_ClusterSettings, ClusterSettings__O
 import type { NamespaceStatus as _kvcache_v1_NamespaceStatus, NamespaceStatus__Output as _kvcache_v1_NamespaceStatus__Output } from '../../kvcache/v1/NamespaceStatus.js';
 import type { WatchStatus as _kvcache_v1_WatchStatus, WatchStatus__Output as _kvcache_v1_WatchStatus__Output } from '../../kvcache/v1/WatchStatus.js';
 import type { DirectIoStatus as _kvcache_v1_DirectIoStatus, DirectIoStatus__Output as _kvcache_v1_DirectIoStatus__Output } from '../../kvcache/v1/DirectIoStatus.js';
+import type { SharedLookupStatus as _kvcache_v1_SharedLookupStatus, SharedLookupStatus__Output as _kvcache_v1_SharedLookupStatus__Output } from '../../kvcache/v1/SharedLookupStatus.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface StatusResponse {
@@ -100,6 +101,16 @@ export interface StatusResponse {
    * past the page cache (O_DIRECT; docs/ARCHITECTURE.md "Direct appends").
    */
   'directIo'?: (_kvcache_v1_DirectIoStatus | null);
+  /**
+   * The index of this member's stored pages in a shared-memory file, from which a client on the
+   * same host answers Lookup without a call (docs/CLIENT.md "Same-host lookups"). Absent when the
+   * member keeps none (shared memory off, or the file could not be made: `shared_lookup_note`).
+   */
+  'sharedLookup'?: (_kvcache_v1_SharedLookupStatus | null);
+  /**
+   * Empty, or why this member keeps no shared lookup index although shared memory is on.
+   */
+  'sharedLookupNote'?: (string);
 }
 
 export interface StatusResponse__Output {
@@ -193,4 +204,14 @@ export interface StatusResponse__Output {
    * past the page cache (O_DIRECT; docs/ARCHITECTURE.md "Direct appends").
    */
   'directIo': (_kvcache_v1_DirectIoStatus__Output | null);
+  /**
+   * The index of this member's stored pages in a shared-memory file, from which a client on the
+   * same host answers Lookup without a call (docs/CLIENT.md "Same-host lookups"). Absent when the
+   * member keeps none (shared memory off, or the file could not be made: `shared_lookup_note`).
+   */
+  'sharedLookup': (_kvcache_v1_SharedLookupStatus__Output | null);
+  /**
+   * Empty, or why this member keeps no shared lookup index although shared memory is on.
+   */
+  'sharedLookupNote': (string);
 }
