@@ -333,7 +333,12 @@ size_t CopyLiveFingerprints(const LookupMapping& mapping, uint8_t* out, size_t c
   return found;
 }
 
-int64_t MatchLookup(const LookupMapping& mapping, const uint8_t* fingerprints, size_t count) {
+namespace {
+
+// The seqlock read of a lookup: how many of the `count` fingerprints `fingerprint(i)` gives, from
+// the first, are present (see the file comment), retried while the writer changes the table.
+template <typename Fingerprint>
+int64_t MatchWith(const LookupMapping& mapping, size_t count, Fingerprint fingerprint) {
   const uint64_t* seq = Word(mapping, kSeqOffset);
   const uint64_t* slots = Slots(mapping);
   for (int attempt = 0; attempt < kMatchAttempts; attempt++) {
@@ -344,13 +349,19 @@ int64_t MatchLookup(const LookupMapping& mapping, const uint8_t* fingerprints, s
     int64_t matched = 0;
     for (size_t i = 0; i < count; i++) {
       uint64_t free_slot = kNoSlot;
-      if (Probe(slots, mapping.capacity, FingerprintAt(fingerprints, i), free_slot) == kNoSlot) break;
+      if (Probe(slots, mapping.capacity, fingerprint(i), free_slot) == kNoSlot) break;
       matched++;
     }
     std::atomic_thread_fence(std::memory_order_acquire);
     if (LoadRelaxed(seq) == before) return matched;
   }
   return kLookupBusy;
+}
+
+}  // namespace
+
+int64_t MatchLookup(const LookupMapping& mapping, const uint8_t* fingerprints, size_t count) {
+  return MatchWith(mapping, count, [fingerprints](size_t i) { return FingerprintAt(fingerprints, i); });
 }
 
 uint64_t KeyFingerprint(const uint8_t* prefix, size_t prefix_length, const KeyBytes& key) {
@@ -363,27 +374,14 @@ uint64_t KeyFingerprint(const uint8_t* prefix, size_t prefix_length, const KeyBy
 
 int64_t MatchLookupKeys(const LookupMapping& mapping, const uint8_t* prefix, size_t prefix_length, const KeyBytes* keys,
                         size_t count) {
-  // Fingerprints hashed so far, kept across attempts (a retry probes again, it does not rehash).
+  // Fingerprints hashed so far, kept across attempts (a retry probes again, it does not rehash);
+  // a key is hashed only once the match gets to it.
   std::vector<uint64_t> fps;
   fps.reserve(count);
-  const uint64_t* seq = Word(mapping, kSeqOffset);
-  const uint64_t* slots = Slots(mapping);
-  for (int attempt = 0; attempt < kMatchAttempts; attempt++) {
-    if (attempt > 0) Pause(attempt);
-    const uint64_t before = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-    if ((before & 1) != 0) continue;
-    if (IsLookupRetired(mapping)) return kLookupRetired;
-    int64_t matched = 0;
-    for (size_t i = 0; i < count; i++) {
-      if (i == fps.size()) fps.push_back(KeyFingerprint(prefix, prefix_length, keys[i]));
-      uint64_t free_slot = kNoSlot;
-      if (Probe(slots, mapping.capacity, fps[i], free_slot) == kNoSlot) break;
-      matched++;
-    }
-    std::atomic_thread_fence(std::memory_order_acquire);
-    if (LoadRelaxed(seq) == before) return matched;
-  }
-  return kLookupBusy;
+  return MatchWith(mapping, count, [&](size_t i) {
+    if (i == fps.size()) fps.push_back(KeyFingerprint(prefix, prefix_length, keys[i]));
+    return fps[i];
+  });
 }
 
 bool IsLookupRetired(const LookupMapping& mapping) {

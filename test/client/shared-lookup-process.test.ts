@@ -4,46 +4,23 @@
 // puts, a delete and a namespace drop, each distinct matched prefix still reported to the member
 // (its Lookup counters), refused keys still refused by the member, and the file retired and
 // removed when the member stops (lookups go over gRPC then). Skips without the addon.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { KvcClient } from '../../src/client/index.js';
 import { nativeStatus } from '../../src/native/index.js';
-import { KVC_BIN, childEnv, freePortRange } from '../cli/helpers.js';
 import { eventually } from '../wait.js';
+import { SHM_DIR, sharedMemoryMember } from './member-process.js';
 
 const native = nativeStatus();
 const skip = native.loaded ? false : `needs the native addon (${native.reason})`;
-const SHM_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
 function chain(n: number, tag: string): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${String(i).padStart(8, '0')}`));
 }
 
 t.test('a client on the member\'s host answers lookups from its shared index', { skip }, async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'kvc-shared-lookup-process-'));
-  const port = await freePortRange(1);
-  const config = path.join(dir, 'cluster.yaml');
-  await writeFile(config, [
-    'cluster: shared-lookup-process',
-    `dataDir: ${path.join(dir, 'data')}`,
-    'members:',
-    `  - { id: 1, address: 127.0.0.1:${port} }`,
-    'storage: { fsync: false }',
-    `memory: { arenaBytes: 16MiB, sharedMemoryDir: ${SHM_DIR} }`,
-    '',
-  ].join('\n'));
-  const child: ChildProcess = spawn(process.execPath, [KVC_BIN, 'start', '--config', config, '--id', '1'], { stdio: 'ignore', env: childEnv() });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-    await rm(dir, { recursive: true, force: true });
-  });
-  const address = `127.0.0.1:${port}`;
+  const { address, start, exited } = await sharedMemoryMember(t, 'shared-lookup-process');
+  const child = start();
   const grpcClient = new KvcClient({ endpoints: [address], retries: 20, backoffMaxMs: 500 });
   const client = new KvcClient({ endpoints: [address], lookupVia: 'shared-memory', retries: 2, backoffMaxMs: 200 });
   t.teardown(() => {
@@ -98,7 +75,7 @@ t.test('a client on the member\'s host answers lookups from its shared index', {
 
   // A member that stops retires and removes its file; the client then asks over gRPC.
   child.kill('SIGTERM');
-  await exited;
+  await exited(child);
   t.equal(existsSync(file), false, 'the file is removed at stop');
   const fellBack = client.sharedLookupCounters!.fellBack;
   await t.rejects(client.lookup('a', a), 'with the member gone, the lookup goes over gRPC and fails there');

@@ -5,21 +5,17 @@
 // member replaces it with a file of a new nonce at the same path; the client, still holding the
 // old mapping, is refused (KVC_SHM_NOT_ON_HOST), streams that read and maps the new file for the
 // next. SIGTERM stops the member and removes the file. Skips without the addon.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { KvcClient } from '../../src/client/index.js';
 import { crc32c } from '../../src/codec/index.js';
 import { nativeStatus, openSharedFile } from '../../src/native/index.js';
-import { KVC_BIN, childEnv, freePortRange } from '../cli/helpers.js';
 import { eventually } from '../wait.js';
+import { sharedMemoryMember } from './member-process.js';
 
 const native = nativeStatus();
 const skip = native.loaded ? false : `needs the native addon (${native.reason})`;
-const SHM_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const NS = 'shm-process';
 const MIB = 1024 * 1024;
 
@@ -32,38 +28,15 @@ function nonceOf(file: string): string {
 }
 
 t.test('a member process shares its arena with this process; a crash leaves a stale file that the next start replaces', { skip }, async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'kvc-shm-process-'));
-  const port = await freePortRange(1);
-  const config = path.join(dir, 'cluster.yaml');
-  await writeFile(config, [
-    'cluster: shm-process',
-    `dataDir: ${path.join(dir, 'data')}`,
-    'members:',
-    `  - { id: 1, address: 127.0.0.1:${port} }`,
-    'storage: { fsync: false }',
-    `memory: { arenaBytes: 16MiB, sharedMemoryDir: ${SHM_DIR} }`,
-    '',
-  ].join('\n'));
+  const { address, start, exited } = await sharedMemoryMember(t, 'shm-process');
   const children: ChildProcess[] = [];
-  const start = (): ChildProcess => {
-    const child = spawn(process.execPath, [KVC_BIN, 'start', '--config', config, '--id', '1'], { stdio: 'ignore', env: childEnv() });
-    children.push(child);
-    return child;
-  };
-  const exited = (child: ChildProcess): Promise<void> => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve())));
-  t.teardown(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await Promise.all(children.map(exited));
-    await rm(dir, { recursive: true, force: true });
-  });
-  const address = `127.0.0.1:${port}`;
   const client = new KvcClient({ endpoints: [address], transfer: 'shared-memory', retries: 20, backoffMaxMs: 500 });
   t.teardown(() => client.close());
   const leaderUp = (): Promise<void> =>
     eventually(async () => (await client.status(address).catch(() => undefined))?.role === 'leader', 45_000, 'the member leads');
   const granted = async (): Promise<number> => (await client.status(address)).memoryTier?.sharedMemory?.leasesGranted ?? -1;
 
-  start();
+  children.push(start());
   await leaderUp();
   const data = new Uint8Array(2 * MIB).map((_, i) => (i * 31 + 7) & 0xff);
   const keys = [1, 2, 3].map((i) => new Uint8Array(16).fill(i));
@@ -83,7 +56,7 @@ t.test('a member process shares its arena with this process; a crash leaves a st
   children[0]!.kill('SIGKILL');
   await exited(children[0]!);
   t.ok(existsSync(file), 'a killed member leaves its file behind');
-  start();
+  children.push(start());
   await leaderUp();
   t.ok(existsSync(file), 'the new start has a file at the same path');
   t.not(nonceOf(file), firstNonce, 'with a new nonce');
