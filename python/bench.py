@@ -80,6 +80,24 @@ def run(endpoints, pages, page_bytes, batch, reads, lookups, chain_keys):
             latencies.append((time.perf_counter() - started) * 1000)
         result["lookupMsP50"] = round(quantile(latencies, 0.5), 3)
         result["lookupMsP99"] = round(quantile(latencies, 0.99), 3)
+        # The same lookups answered from a same-host member's shared index (lookup_via="shared-memory").
+        with Client(endpoints, lookup_via="shared-memory") as local:
+            deadline = time.monotonic() + 10
+            while local.shared_lookup_problem() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            problem = local.shared_lookup_problem()
+            if problem:
+                result["sharedLookupProblem"] = problem
+            else:
+                while local.lookup(ns, chain) != half and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                latencies = []
+                for _ in range(lookups):
+                    started = time.perf_counter()
+                    local.lookup(ns, chain)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                result["lookupMsP50SharedMemory"] = round(quantile(latencies, 0.5), 3)
+                result["lookupMsP99SharedMemory"] = round(quantile(latencies, 0.99), 3)
         sample = payloads[0]
         started = time.perf_counter()
         crc32c(sample)

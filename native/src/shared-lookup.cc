@@ -43,6 +43,9 @@ constexpr size_t kSeqOffset = 40;
 constexpr size_t kUsedOffset = 48;
 constexpr size_t kTombstonesOffset = 56;
 constexpr size_t kRetiredOffset = 64;
+// The writer's pid: a member killed with SIGKILL cannot remove its file; the next member start in
+// the directory removes files whose writer is gone (src/store pinned-memory.ts, the arena sweep).
+constexpr size_t kPidOffset = 68;
 constexpr uint64_t kEmpty = 0;
 constexpr uint64_t kTombstone = 1;
 constexpr uint64_t kNoSlot = ~uint64_t{0};
@@ -213,6 +216,8 @@ LookupOutcome CreateLookup(const std::string& path, uint64_t capacity, const uin
   std::memcpy(header + kHeaderBytesOffset, &header_bytes, sizeof header_bytes);
   std::memcpy(header + kNonceOffset, nonce, kLookupNonceBytes);
   std::memcpy(header + kCapacityOffset, &capacity, sizeof capacity);
+  const uint32_t pid = static_cast<uint32_t>(::getpid());
+  std::memcpy(header + kPidOffset, &pid, sizeof pid);
   // The magic goes last, with release: a reader that opens the file while it is being made sees
   // "bad magic" until the rest of the header is in place, never a half-written header.
   __atomic_store_n(Word(outcome.mapping, kMagicOffset), MagicValue(), __ATOMIC_RELEASE);

@@ -14,7 +14,8 @@
 //   0 magic "KVCLKUP1" | 8 version u32 = 1 | 12 header_bytes u32 = 4096 | 16 nonce (16 bytes) |
 //   32 capacity u64 (slots, a power of two >= 1024) | 40 seq u64 (odd while the writer modifies
 //   slots or counters) | 48 used u64 | 56 tombstones u64 | 64 retired u32 (1: the writer replaced
-//   or closed this file and readers must stop using it) | zero up to 4096 |
+//   or closed this file and readers must stop using it) | 68 writer pid u32 (for the sweep of
+//   files whose writer is gone; readers ignore it) | zero up to 4096 |
 //   4096 slots u64[capacity]: 0 empty, 1 tombstone, anything else a fingerprint.
 // A fingerprint's home slot is fp & (capacity - 1); probing is linear (+1, wrapping), ends at an
 // empty slot (absent) or at the fingerprint (present), skips tombstones, and visits at most

@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { allocPinned, allocShared, freePinned, numaTopology, SHARED_ARENA_HEADER, SHARED_DATA_OFFSET, type PinnedRegion } from '../native/index.js';
+import { allocPinned, allocShared, freePinned, numaTopology, SHARED_ARENA_HEADER, SHARED_DATA_OFFSET, SHARED_LOOKUP_MAGIC, type PinnedRegion } from '../native/index.js';
 import { MemoryTier, type ArenaMemory, type ArenaRegion, type SharedArena } from './memory-tier.js';
 import { SLAB_BYTES_DEFAULT } from './slab-arena.js';
 
@@ -61,6 +61,10 @@ export function sharedHeader(nonce: Uint8Array, region: number, count: number, d
 
 /** Names of shared arena files (`<name>-<region>.arena`; members name theirs `kvc-…`). */
 const ARENA_FILE_PATTERN = /^kvc-.*\.arena$/;
+/** Names of shared lookup index files (`<name>-lookup-<generation>.idx`, shared-lookup-index.ts). */
+const LOOKUP_FILE_PATTERN = /^kvc-.*-lookup-\d+\.idx$/;
+/** Where a shared lookup index file holds its writer's pid (native/src/shared-lookup.h). */
+const SHARED_LOOKUP_PID_OFFSET = 68;
 
 /**
  * Removes the arena files in `dir` whose writer process is gone, with their members' shared lookup
@@ -86,26 +90,32 @@ export function sweepStaleArenaFiles(dir: string, log?: (line: string) => void):
     if (pid === undefined || processExists(pid)) continue;
     rmSync(file, { force: true });
     removed.push(file);
-    // The member's shared lookup index (shared-lookup-index.ts) has the arena's name stem.
-    const stem = name.replace(/-\d+\.arena$/, '-lookup-');
-    for (const other of allNames) {
-      if (!other.startsWith(stem) || !other.endsWith('.idx')) continue;
-      rmSync(path.join(dir, other), { force: true });
-      removed.push(path.join(dir, other));
-    }
+  }
+  // Shared lookup index files (shared-lookup-index.ts) carry their writer's pid too.
+  for (const name of allNames.filter((n) => LOOKUP_FILE_PATTERN.test(n))) {
+    const file = path.join(dir, name);
+    const pid = headerPid(file, SHARED_LOOKUP_MAGIC, SHARED_LOOKUP_PID_OFFSET);
+    if (pid === undefined || processExists(pid)) continue;
+    rmSync(file, { force: true });
+    removed.push(file);
   }
   if (removed.length > 0) log?.(`memory tier: removed ${removed.length} shared-memory file(s) of members that are gone: ${removed.join(', ')}`);
   return removed;
 }
 
 function arenaWriterPid(file: string): number | undefined {
+  return headerPid(file, SHARED_ARENA_HEADER.magic, SHARED_ARENA_HEADER.offsets.pid);
+}
+
+/** The pid at `pidOffset` of a file whose first 8 bytes are `magic`, else undefined. */
+function headerPid(file: string, magic: string, pidOffset: number): number | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
-    const header = new Uint8Array(SHARED_ARENA_HEADER.bytes);
+    const header = new Uint8Array(pidOffset + 4);
     if (readSync(fd, header, 0, header.byteLength, 0) < header.byteLength) return undefined;
-    if (Buffer.from(header.subarray(0, 8)).toString('ascii') !== SHARED_ARENA_HEADER.magic) return undefined;
-    const pid = new DataView(header.buffer).getUint32(SHARED_ARENA_HEADER.offsets.pid, true);
+    if (Buffer.from(header.subarray(0, 8)).toString('ascii') !== magic) return undefined;
+    const pid = new DataView(header.buffer).getUint32(pidOffset, true);
     return pid > 0 ? pid : undefined;
   } catch {
     return undefined;

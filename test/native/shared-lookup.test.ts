@@ -167,7 +167,8 @@ t.test('the file layout, and what a reader refuses', { skip: skipWithoutAddon },
   t.equal(bytes.readBigUInt64LE(48), 1n, 'used');
   t.equal(bytes.readBigUInt64LE(56), 0n, 'tombstones');
   t.equal(bytes.readUInt32LE(64), 0, 'retired: live');
-  t.ok(bytes.subarray(68, 4096).every((byte) => byte === 0), 'the rest of the header is zero');
+  t.equal(bytes.readUInt32LE(68), process.pid, "the writer's pid");
+  t.ok(bytes.subarray(72, 4096).every((byte) => byte === 0), 'the rest of the header is zero');
   const value = Buffer.from(fp!).readBigUInt64LE(0);
   const home = Number(value & 2047n);
   t.equal(bytes.readBigUInt64LE(4096 + 8 * home), value, 'the fingerprint sits in its home slot, little-endian');

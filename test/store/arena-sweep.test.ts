@@ -1,13 +1,13 @@
-// Proves the sweep of shared arena files left by members that are gone (sweepStaleArenaFiles): a
-// file whose header names a pid that no longer exists is removed, with that member's shared lookup
-// index files; a live writer's files, a file without an arena header, and files not named like
-// member arenas are kept.
+// Proves the sweep of shared-memory files left by members that are gone (sweepStaleArenaFiles): an
+// arena file or a shared lookup index file whose header names a pid that no longer exists is
+// removed; a live writer's files, files without the header, and files not named like a member's
+// are kept.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { SHARED_ARENA_HEADER } from '../../src/native/index.js';
+import { SHARED_ARENA_HEADER, SHARED_LOOKUP_HEADER_BYTES, SHARED_LOOKUP_MAGIC } from '../../src/native/index.js';
 import { sharedHeader, sweepStaleArenaFiles } from '../../src/store/pinned-memory.js';
 
 function headerWithPid(pid: number): Uint8Array {
@@ -33,16 +33,24 @@ t.test('arena files of dead writers go, everything else stays', async (t) => {
   writeFileSync(junk, new Uint8Array(SHARED_ARENA_HEADER.bytes));
   writeFileSync(short, new Uint8Array(8));
   writeFileSync(foreign, headerWithPid(deadPid));
+  const indexHeader = (pid: number): Uint8Array => {
+    const header = new Uint8Array(SHARED_LOOKUP_HEADER_BYTES);
+    header.set(Buffer.from(SHARED_LOOKUP_MAGIC, 'ascii'), 0);
+    new DataView(header.buffer).setUint32(68, pid, true);
+    return header;
+  };
   const deadIndex = path.join(dir, 'kvc-n1-dead-lookup-3.idx');
   const liveIndex = path.join(dir, 'kvc-n2-live-lookup-1.idx');
-  writeFileSync(deadIndex, new Uint8Array(8));
-  writeFileSync(liveIndex, new Uint8Array(8));
+  const junkIndex = path.join(dir, 'kvc-n3-junk-lookup-1.idx');
+  writeFileSync(deadIndex, indexHeader(deadPid));
+  writeFileSync(liveIndex, indexHeader(process.pid));
+  writeFileSync(junkIndex, new Uint8Array(8));
 
   const lines: string[] = [];
   t.same(sweepStaleArenaFiles(dir, (line) => lines.push(line)), [dead, deadIndex]);
   t.notOk(existsSync(dead), 'the dead writer\'s file is removed');
   t.notOk(existsSync(deadIndex), 'and its lookup index');
-  for (const kept of [live, liveIndex, junk, short, foreign]) t.ok(existsSync(kept), `${path.basename(kept)} is kept`);
+  for (const kept of [live, liveIndex, junkIndex, junk, short, foreign]) t.ok(existsSync(kept), `${path.basename(kept)} is kept`);
   t.match(lines.join('\n'), /removed 2 shared-memory file\(s\) of members that are gone/);
   t.same(sweepStaleArenaFiles(path.join(dir, 'missing')), [], 'a missing directory sweeps nothing');
 });

@@ -3,7 +3,7 @@
 // deletes, a namespace drop), is rebuilt from the store when it opens again, compacts its
 // tombstones in place, grows into a new file (the old one retired for its readers, and removed),
 // and is retired and removed on close. A reader in this process stands for a same-host client.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -135,4 +135,6 @@ t.test('a member creating its index removes the files its earlier runs left', { 
   t.equal(again.stats().path, stale, 'the same name');
   t.not(Buffer.from(again.stats().nonceSha256).toString('hex'), Buffer.from(crashed.stats().nonceSha256).toString('hex'), 'a new nonce');
   t.ok(existsSync(other.stats().path), "another member's file stays");
+  const header = readFileSync(again.stats().path).subarray(0, 72);
+  t.equal(Buffer.from(header).readUInt32LE(68), process.pid, 'the file names its writer (for the sweep of files whose writer is gone)');
 });

@@ -17,6 +17,7 @@ The file (format v1, all integers little-endian; the member's writer is native c
     offset 48    u64      used
     offset 56    u64      tombstones
     offset 64    u32      retired: 0 live; 1 replaced or closed (stop using this file)
+    offset 68    u32      the writer's pid (for the member's sweep of files whose writer is gone)
     offset 4096  u64      slots[capacity]: 0 empty, 1 tombstone, else a fingerprint
     size = 4096 + 8 * capacity
 
@@ -416,7 +417,11 @@ class SharedLookups:
             status = self._status(endpoint)
         except Exception as error:  # noqa: BLE001 - any failure means: not this member, now
             return f"Status failed: {error}"
-        if not status.HasField("shared_lookup"):
+        try:
+            listed = status.HasField("shared_lookup")
+        except ValueError:  # message modules generated before the field: python/gen_protos.py
+            return "this client's protobuf modules predate shared_lookup (regenerate them: python/gen_protos.py)"
+        if not listed:
             return status.shared_lookup_note or "the member keeps no shared lookup index"
         index = status.shared_lookup
         try:
