@@ -224,7 +224,7 @@ export class ClusterNode {
   /** The same-host lookup index's figures (undefined: none), and why there is none. */
   sharedLookupStats(): { stats: SharedLookupStats | undefined; note: string } {
     const index = this.#closed ? undefined : this.#sharedLookup.index;
-    return { stats: index?.stats(), note: this.#sharedLookup.note };
+    return { stats: index?.stats(), note: this.#sharedLookup.note || (index?.failure ?? '') };
   }
 
   /**

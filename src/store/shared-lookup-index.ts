@@ -65,6 +65,8 @@ export class SharedLookupIndex {
   #rebuilds = 0;
   #grows = 0;
   #closed = false;
+  /** Why the index stopped ('' while it runs): see #fail. */
+  #failure = '';
 
   private constructor(o: SharedLookupOptions, writer: SharedLookupWriter, nonce: Uint8Array, generation: number) {
     this.#o = o;
@@ -101,9 +103,13 @@ export class SharedLookupIndex {
     const removes: string[] = [];
     for (const [fp, present] of this.#pending) (present ? adds : removes).push(fp);
     this.#pending.clear();
-    this.#makeRoom(adds.length);
-    // Removes go first in the file; a fingerprint is in at most one of the two lists.
-    this.#writer.apply(Buffer.from(adds.join(''), 'latin1'), Buffer.from(removes.join(''), 'latin1'));
+    try {
+      this.#makeRoom(adds.length);
+      // Removes go first in the file; a fingerprint is in at most one of the two lists.
+      this.#writer.apply(Buffer.from(adds.join(''), 'latin1'), Buffer.from(removes.join(''), 'latin1'));
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   /** Replaces the whole table with `pages` (the store's index when it opens). */
@@ -113,12 +119,23 @@ export class SharedLookupIndex {
     const fps: string[] = [];
     for (const page of pages) fps.push(fingerprintOf(page.ns, page.keyId));
     const all = Buffer.from(fps.join(''), 'latin1');
-    if (fps.length > this.#writer.capacity * LIVE_MAX) this.#grow(fps.length, all);
-    else this.#writer.rebuild(all);
-    this.#rebuilds++;
+    try {
+      if (fps.length > this.#writer.capacity * LIVE_MAX) this.#grow(fps.length, all);
+      else this.#writer.rebuild(all);
+      this.#rebuilds++;
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
-  stats(): SharedLookupStats {
+  /** Why the index stopped (a new file could not be made: /dev/shm full), or '' while it runs. */
+  get failure(): string {
+    return this.#failure;
+  }
+
+  /** The file's figures, or undefined once it is closed or failed. */
+  stats(): SharedLookupStats | undefined {
+    if (this.#closed) return undefined;
     const s = this.#writer.stats();
     return {
       path: this.#writer.path,
@@ -137,6 +154,22 @@ export class SharedLookupIndex {
     this.#closed = true;
     this.#writer.retire();
     this.#writer.close(true);
+  }
+
+  /**
+   * The file could not follow the store (growing needs a new file, and tmpfs may be full): it must
+   * not stop the member's applies, nor answer from a table that misses pages. So it is retired
+   * (clients go back to gRPC) and removed, and the member says why in Status.
+   */
+  #fail(error: unknown): void {
+    this.#failure = `the shared lookup index stopped: ${(error as Error).message}`;
+    this.#o.log?.(this.#failure);
+    this.#pending.clear();
+    try {
+      this.close();
+    } catch {
+      // Already unusable: nothing more to undo.
+    }
   }
 
   /** Compacts in place, or grows into a new file, when `adds` more would pass LOAD_MAX. */
