@@ -13,15 +13,15 @@ export type ClientAccess = Pick<ClientOptions, 'token' | 'tls'>;
 /** Retries of one CLI call: enough to ride out a leader election (about one election timeout). */
 export const CLI_RETRIES = 5;
 
-export async function openClient(o: ConnectionOptions, retries = CLI_RETRIES): Promise<KvcClient> {
-  const options: ClientOptions = { endpoints: o.endpoints, deadlineMs: o.deadlineMs, retries, ...(await clientAccess(o)) };
+export async function openClient(o: ConnectionOptions, retries = CLI_RETRIES, extra: Partial<ClientOptions> = {}): Promise<KvcClient> {
+  const options: ClientOptions = { endpoints: o.endpoints, deadlineMs: o.deadlineMs, retries, ...(await clientAccess(o)), ...extra };
   const { KvcClient: Client } = await import('../client/index.js');
   return new Client(options);
 }
 
 /** Runs `fn` with a fresh client and closes it afterwards, whatever happens. */
-export async function withClient<T>(o: ConnectionOptions, fn: (client: KvcClient) => Promise<T>): Promise<T> {
-  const client = await openClient(o);
+export async function withClient<T>(o: ConnectionOptions, fn: (client: KvcClient) => Promise<T>, extra: Partial<ClientOptions> = {}): Promise<T> {
+  const client = await openClient(o, CLI_RETRIES, extra);
   try {
     return await fn(client);
   } finally {

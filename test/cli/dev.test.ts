@@ -79,11 +79,19 @@ t.test('kvc dev, status, put/get/lookup, bench, SIGTERM, restart', async (t) => 
   }
   t.equal((figures as unknown as { params: { lookupConcurrency: number } }).params.lookupConcurrency, 4, 'bench reports its 4 lookup callers');
   t.notMatch(bench.stderr, /\r|█/, 'no progress bar when stderr is not a terminal');
-  t.equal((JSON.parse(bench.stdout) as { params: { transfer: string } }).params.transfer, 'grpc', 'bench reads over gRPC by default');
-  const shmBench = await runKvc(['bench', ...E, '--pages', '4', '--page-bytes', '64KiB', '--lookups', '1', '--get-rounds', '3', '--transfer', 'shared-memory', '--json', '--progress'], { timeoutMs: 60_000 });
+  const benchParams = (JSON.parse(bench.stdout) as { params: { transfer: string; lookupVia: string } }).params;
+  t.equal(benchParams.transfer, 'grpc', 'bench reads over gRPC by default');
+  t.equal(benchParams.lookupVia, 'grpc', 'and looks up over gRPC');
+  const shmBench = await runKvc(
+    ['bench', ...E, '--pages', '4', '--page-bytes', '64KiB', '--lookups', '20', '--get-rounds', '3', '--transfer', 'shared-memory', '--lookup-via', 'shared-memory', '--json', '--progress'],
+    { timeoutMs: 60_000 },
+  );
   t.equal(shmBench.code, 0, `bench --transfer shared-memory exits 0 (${shmBench.stderr})`);
-  t.equal((JSON.parse(shmBench.stdout) as { params: { transfer: string } }).params.transfer, 'shared-memory', 'and says so in params.transfer');
+  const shmParams = (JSON.parse(shmBench.stdout) as { params: { transfer: string; lookupVia: string } }).params;
+  t.equal(shmParams.transfer, 'shared-memory', 'and says so in params.transfer');
+  t.equal(shmParams.lookupVia, 'shared-memory', 'and in params.lookupVia');
   t.notMatch(shmBench.stderr, /read over gRPC/, 'every dev member shares its arena with a process on its host');
+  t.notMatch(shmBench.stderr, /lookups go over gRPC/, "and lookups read a member's shared index");
   t.equal(shmBench.stdout.trim().split('\n').length, 1, '--progress: stdout is still the one JSON line');
   for (const phase of ['put', 'get', 'lookup']) t.match(shmBench.stderr, new RegExp(`^${phase}\\s+█+\\s+\\d+/\\d+`, 'm'), `--progress: ${phase} progress on stderr, as whole lines`);
   t.notMatch(shmBench.stderr, /\r/, 'without carriage returns off a terminal');

@@ -3,7 +3,8 @@
 // time; 1 by default). Bounded by its counts: it stops by itself. Reports MB/s and pages/s for put
 // and get and p50/p99 lookup latency, as a table or as JSON {"put": {"MBps", "pagesPerSec"},
 // "get": {...}, "getWarm": {...}, "lookup": {"p50Ms", "p99Ms"}, "params": {..., "transfer",
-// "lookupConcurrency"}}.
+// "lookupConcurrency", "lookupVia"}}. `--lookup-via shared-memory` answers the lookups from a
+// same-host member's shared index (docs/CLIENT.md "Same-host lookups").
 // `get` is the first read of every page (a member reads LevelDB and promotes the page into its
 // memory tier). The client spreads reads over the members, so a page is in every member's tier
 // only once each member has served it: `getWarm` times the rounds after the first one per
@@ -52,6 +53,7 @@ interface BenchOptions extends ConnectionOptions {
   ns: string;
   keep?: boolean;
   transfer: Transfer;
+  lookupVia: Transfer;
   progress?: boolean;
 }
 
@@ -74,6 +76,7 @@ export interface BenchResult {
     getRounds: number;
     lookupConcurrency: number;
     transfer: Transfer;
+    lookupVia: Transfer;
     endpoints: string[];
   };
 }
@@ -102,9 +105,10 @@ export function registerBench(program: Command): void {
     .option('--ns <namespace>', 'namespace to write into', 'bench')
     .option('--keep', 'keep the pages (default: drop the namespace afterwards)')
     .option('--transfer <how>', 'how gets receive page bytes: grpc, or shared-memory (same host)', parseTransfer, 'grpc' as Transfer)
+    .option('--lookup-via <how>', "where lookups are answered: grpc, or shared-memory (a same-host member's shared index, no call)", parseTransfer, 'grpc' as Transfer)
     .option('--progress', 'draw progress on stderr even when it is not a terminal (default: only on one, and not with --json)')
     .action(async (o: BenchOptions) => {
-      const result = await withClient(o, (client) => bench(client, o));
+      const result = await withClient(o, (client) => bench(client, o), { lookupVia: o.lookupVia });
       if (o.json) printJson(result);
       else printResult(result);
     });
@@ -121,6 +125,10 @@ async function bench(client: KvcClient, o: BenchOptions): Promise<BenchResult> {
   const payloads = Array.from({ length: Math.min(PAYLOAD_POOL_SIZE, o.pages) }, () => randomFillSync(new Uint8Array(o.pageBytes)));
   await client.status(); // Connects before the clock starts.
   if (o.transfer === 'shared-memory') await reportSharedMemory(client, o.endpoints);
+  if (o.lookupVia === 'shared-memory') {
+    const problem = await client.sharedLookupProblem();
+    if (problem !== '') process.stderr.write(`kvc bench: lookups go over gRPC, not a shared index: ${problem}\n`);
+  }
   const put = await putPhase(client, o, keys, payloads);
   const get = await getPhase(client, o, keys, payloads);
   const warm: Phase = { pages: 0, bytes: 0, elapsedMs: 0 };
@@ -148,6 +156,7 @@ async function bench(client: KvcClient, o: BenchOptions): Promise<BenchResult> {
       getRounds: o.getRounds,
       lookupConcurrency: o.lookupConcurrency,
       transfer: o.transfer,
+      lookupVia: o.lookupVia,
       endpoints: o.endpoints,
     },
   };
@@ -245,7 +254,7 @@ function printResult(r: BenchResult): void {
   const { params } = r;
   printLine(
     `kvc bench: ${params.pages} pages of ${formatBytes(params.pageBytes)}, ${params.concurrency} in flight, gets over ${params.transfer}, ` +
-      `${params.lookupConcurrency} lookup caller(s), against ${params.endpoints.join(',')}`,
+      `${params.lookupConcurrency} lookup caller(s) over ${params.lookupVia}, against ${params.endpoints.join(',')}`,
   );
   printLine();
   const right = 'right' as const;
