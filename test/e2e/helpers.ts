@@ -89,7 +89,14 @@ export async function startProcessCluster(count: number, o: { spare?: number } =
       await rm(root, { recursive: true, force: true });
     },
   };
-  for (const [id] of members) await cluster.start(id);
+  try {
+    for (const [id] of members) await cluster.start(id);
+  } catch (error) {
+    // The caller gets no cluster to tear down: its processes would outlive the test (and keep tap
+    // waiting for its timeout) unless they go now.
+    await cluster.teardown();
+    throw error;
+  }
   return cluster;
 }
 
