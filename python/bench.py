@@ -73,13 +73,7 @@ def run(endpoints, pages, page_bytes, batch, reads, lookups, chain_keys):
         chain = hash_blocks(list(range(16 * chain_keys)), 16, ns)
         half = chain_keys // 2
         client.put_pages([{"meta": {"namespace": ns, "key": k, "dtype": "u8", "shape": [16], "tokens": 16}, "data": bytes(16)} for k in chain[:half]])
-        latencies = []
-        for _ in range(lookups):
-            started = time.perf_counter()
-            client.lookup(ns, chain)
-            latencies.append((time.perf_counter() - started) * 1000)
-        result["lookupMsP50"] = round(quantile(latencies, 0.5), 3)
-        result["lookupMsP99"] = round(quantile(latencies, 0.99), 3)
+        result["lookupMsP50"], result["lookupMsP99"] = lookup_latencies(client, ns, chain, lookups)
         # The same lookups answered from a same-host member's shared index (lookup_via="shared-memory").
         with Client(endpoints, lookup_via="shared-memory") as local:
             deadline = time.monotonic() + 10
@@ -91,13 +85,7 @@ def run(endpoints, pages, page_bytes, batch, reads, lookups, chain_keys):
             else:
                 while local.lookup(ns, chain) != half and time.monotonic() < deadline:
                     time.sleep(0.05)
-                latencies = []
-                for _ in range(lookups):
-                    started = time.perf_counter()
-                    local.lookup(ns, chain)
-                    latencies.append((time.perf_counter() - started) * 1000)
-                result["lookupMsP50SharedMemory"] = round(quantile(latencies, 0.5), 3)
-                result["lookupMsP99SharedMemory"] = round(quantile(latencies, 0.99), 3)
+                result["lookupMsP50SharedMemory"], result["lookupMsP99SharedMemory"] = lookup_latencies(local, ns, chain, lookups)
         sample = payloads[0]
         started = time.perf_counter()
         crc32c(sample)
@@ -105,6 +93,16 @@ def run(endpoints, pages, page_bytes, batch, reads, lookups, chain_keys):
         result["crc32cImplementation"] = checksum.IMPLEMENTATION
         client.delete(ns, keys + chain[:half])
     return result
+
+
+def lookup_latencies(client, ns, chain, lookups):
+    """p50 and p99 in ms of `lookups` lookups of `chain`, one at a time."""
+    latencies = []
+    for _ in range(lookups):
+        started = time.perf_counter()
+        client.lookup(ns, chain)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return round(quantile(latencies, 0.5), 3), round(quantile(latencies, 0.99), 3)
 
 
 def main() -> int:
