@@ -71,6 +71,14 @@ double IntegerArgument(Napi::Env env, const Napi::Value& value, const char* what
   return number;
 }
 
+// A path argument for a file this call creates: a string, absolute (`what` names the call).
+std::string AbsolutePathArgument(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsString()) ThrowType(env, std::string(what) + ": path must be a string");
+  std::string path = value.As<Napi::String>().Utf8Value();
+  if (path.empty() || path[0] != '/') ThrowRange(env, std::string(what) + ": path must be absolute");
+  return path;
+}
+
 Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
   const CpuFeatures& features = DetectedCpuFeatures();
   Napi::Object result = Napi::Object::New(info.Env());
@@ -293,9 +301,7 @@ Napi::Value AllocPinnedJs(const Napi::CallbackInfo& info) {
 // (MapSharedPinned). The ArrayBuffer covers the payload bytes only, not the header.
 Napi::Value AllocSharedJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) ThrowType(env, "allocShared: path must be a string");
-  const std::string path = info[0].As<Napi::String>().Utf8Value();
-  if (path.empty() || path[0] != '/') ThrowRange(env, "allocShared: path must be absolute");
+  const std::string path = AbsolutePathArgument(env, info[0], "allocShared");
   const double bytes_number = IntegerArgument(env, info[1], "allocShared: bytes");
   if (bytes_number < 1 || bytes_number > kPinnedBytesMax) ThrowRange(env, "allocShared: bytes must be 1 to 1 TiB");
   const double node_number = IntegerArgument(env, info[2], "allocShared: numaNode");
@@ -465,9 +471,7 @@ std::string LookupCounters(const LookupMapping& mapping) {
 // createSharedLookup(path, capacity, nonce): a new index file (CreateLookup) and its writer handle.
 Napi::Value CreateSharedLookupJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) ThrowType(env, "createSharedLookup: path must be a string");
-  const std::string path = info[0].As<Napi::String>().Utf8Value();
-  if (path.empty() || path[0] != '/') ThrowRange(env, "createSharedLookup: path must be absolute");
+  const std::string path = AbsolutePathArgument(env, info[0], "createSharedLookup");
   const double capacity = IntegerArgument(env, info[1], "createSharedLookup: capacity");
   if (capacity < 0 || capacity > static_cast<double>(kLookupCapacityMax) || !IsLookupCapacity(static_cast<uint64_t>(capacity))) {
     ThrowRange(env, "createSharedLookup: capacity must be a power of two from 1024 to 2^32");

@@ -31,6 +31,8 @@ export const SHARED_LOOKUP_LOAD_MAX = 0.9;
 export const SHARED_LOOKUP_BUSY = -1;
 /** match's answer once the writer retired the file (replaced or closed it): reopen the path. */
 export const SHARED_LOOKUP_RETIRED = -2;
+/** Where an index file's header holds its writer's pid (u32), for the sweep of files whose writer is gone. */
+export const SHARED_LOOKUP_PID_OFFSET = 68;
 /** Bytes of one fingerprint (a little-endian u64) in the arrays the index takes. */
 export const SHARED_LOOKUP_FINGERPRINT_BYTES = 8;
 const NONCE_BYTES = 16;

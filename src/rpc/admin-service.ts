@@ -151,7 +151,8 @@ async function status(ctx: MemberContext, includeDigest: boolean): Promise<Statu
 function sharedLookupMessage(node: ClusterNode): Pick<StatusResponse, 'sharedLookup' | 'sharedLookupNote'> {
   const { stats, note } = node.sharedLookupStats();
   return {
-    sharedLookup: stats === undefined ? null : { path: stats.path, nonceSha256: stats.nonceSha256, capacity: stats.capacity, pages: stats.pages, fileBytes: stats.fileBytes, rebuilds: stats.rebuilds, grows: stats.grows },
+    // The store's figures are the message's fields, by name.
+    sharedLookup: stats ?? null,
     sharedLookupNote: note,
   };
 }

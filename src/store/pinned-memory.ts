@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { allocPinned, allocShared, freePinned, numaTopology, SHARED_ARENA_HEADER, SHARED_DATA_OFFSET, SHARED_LOOKUP_MAGIC, type PinnedRegion } from '../native/index.js';
+import { allocPinned, allocShared, freePinned, numaTopology, SHARED_ARENA_HEADER, SHARED_DATA_OFFSET, SHARED_LOOKUP_MAGIC, SHARED_LOOKUP_PID_OFFSET, type PinnedRegion } from '../native/index.js';
 import { MemoryTier, type ArenaMemory, type ArenaRegion, type SharedArena } from './memory-tier.js';
 import { SLAB_BYTES_DEFAULT } from './slab-arena.js';
 
@@ -63,48 +63,39 @@ export function sharedHeader(nonce: Uint8Array, region: number, count: number, d
 const ARENA_FILE_PATTERN = /^kvc-.*\.arena$/;
 /** Names of shared lookup index files (`<name>-lookup-<generation>.idx`, shared-lookup-index.ts). */
 const LOOKUP_FILE_PATTERN = /^kvc-.*-lookup-\d+\.idx$/;
-/** Where a shared lookup index file holds its writer's pid (native/src/shared-lookup.h). */
-const SHARED_LOOKUP_PID_OFFSET = 68;
+/** The member files the sweep looks at, in this order: their names, and where their header names the writer. */
+const SWEPT_FILES = [
+  { pattern: ARENA_FILE_PATTERN, magic: SHARED_ARENA_HEADER.magic, pidOffset: SHARED_ARENA_HEADER.offsets.pid },
+  { pattern: LOOKUP_FILE_PATTERN, magic: SHARED_LOOKUP_MAGIC, pidOffset: SHARED_LOOKUP_PID_OFFSET },
+] as const;
 
 /**
- * Removes the arena files in `dir` whose writer process is gone, with their members' shared lookup
- * index files: a member killed with SIGKILL cannot remove its own, and each holds its whole arena
- * in RAM (tmpfs) until someone does. A file
- * is removed only when its header is an arena header and the pid in it does not exist (ESRCH);
- * a live or unknown writer (EPERM: another user's process) keeps its file. Returns the paths
- * removed. (Hosts that share one /dev/shm across pid namespaces should give each member its own
- * `memory.sharedMemoryDir`.)
+ * Removes the arena files and shared lookup index files in `dir` whose writer process is gone: a
+ * member killed with SIGKILL cannot remove its own, and each arena holds its whole size in RAM
+ * (tmpfs) until someone does. A file is removed only when its header is of its kind and the pid in
+ * it does not exist (ESRCH); a live or unknown writer (EPERM: another user's process) keeps its
+ * file. Returns the paths removed, arena files first. (Hosts that share one /dev/shm across pid
+ * namespaces should give each member its own `memory.sharedMemoryDir`.)
  */
 export function sweepStaleArenaFiles(dir: string, log?: (line: string) => void): string[] {
-  let allNames: string[];
+  let names: string[];
   try {
-    allNames = readdirSync(dir);
+    names = readdirSync(dir);
   } catch {
     return [];
   }
-  const names = allNames.filter((name) => ARENA_FILE_PATTERN.test(name));
   const removed: string[] = [];
-  for (const name of names) {
-    const file = path.join(dir, name);
-    const pid = arenaWriterPid(file);
-    if (pid === undefined || processExists(pid)) continue;
-    rmSync(file, { force: true });
-    removed.push(file);
-  }
-  // Shared lookup index files (shared-lookup-index.ts) carry their writer's pid too.
-  for (const name of allNames.filter((n) => LOOKUP_FILE_PATTERN.test(n))) {
-    const file = path.join(dir, name);
-    const pid = headerPid(file, SHARED_LOOKUP_MAGIC, SHARED_LOOKUP_PID_OFFSET);
-    if (pid === undefined || processExists(pid)) continue;
-    rmSync(file, { force: true });
-    removed.push(file);
+  for (const { pattern, magic, pidOffset } of SWEPT_FILES) {
+    for (const name of names.filter((n) => pattern.test(n))) {
+      const file = path.join(dir, name);
+      const pid = headerPid(file, magic, pidOffset);
+      if (pid === undefined || processExists(pid)) continue;
+      rmSync(file, { force: true });
+      removed.push(file);
+    }
   }
   if (removed.length > 0) log?.(`memory tier: removed ${removed.length} shared-memory file(s) of members that are gone: ${removed.join(', ')}`);
   return removed;
-}
-
-function arenaWriterPid(file: string): number | undefined {
-  return headerPid(file, SHARED_ARENA_HEADER.magic, SHARED_ARENA_HEADER.offsets.pid);
 }
 
 /** The pid at `pidOffset` of a file whose first 8 bytes are `magic`, else undefined. */

@@ -20,7 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { lookupFingerprints, SHARED_LOOKUP_HEADER_BYTES, SharedLookupWriter } from '../native/index.js';
+import { lookupFingerprints, SHARED_LOOKUP_FINGERPRINT_BYTES, SHARED_LOOKUP_HEADER_BYTES, SharedLookupWriter } from '../native/index.js';
 
 /** Slots of a new table (512 KiB of fingerprints). */
 export const SHARED_LOOKUP_SLOTS_INITIAL = 65_536;
@@ -142,17 +142,16 @@ export class SharedLookupIndex {
       nonceSha256: createHash('sha256').update(this.#nonce).digest(),
       capacity: s.capacity,
       pages: s.used,
-      fileBytes: SHARED_LOOKUP_HEADER_BYTES + 8 * s.capacity,
+      fileBytes: SHARED_LOOKUP_HEADER_BYTES + SHARED_LOOKUP_FINGERPRINT_BYTES * s.capacity,
       rebuilds: this.#rebuilds,
       grows: this.#grows,
     };
   }
 
-  /** Marks the file retired (readers go back to gRPC) and removes it. */
+  /** Marks the file retired (readers go back to gRPC) and removes it: the writer's close does both. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#writer.retire();
     this.#writer.close(true);
   }
 
@@ -202,7 +201,6 @@ export class SharedLookupIndex {
     this.#nonce = nonce;
     this.#generation++;
     this.#grows++;
-    old.retire();
     old.close(true);
     this.#o.log?.(`shared lookup index grown to ${capacity} slots (${next.path})`);
   }

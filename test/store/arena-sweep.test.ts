@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { SHARED_ARENA_HEADER, SHARED_LOOKUP_HEADER_BYTES, SHARED_LOOKUP_MAGIC } from '../../src/native/index.js';
+import { SHARED_ARENA_HEADER, SHARED_LOOKUP_HEADER_BYTES, SHARED_LOOKUP_MAGIC, SHARED_LOOKUP_PID_OFFSET } from '../../src/native/index.js';
 import { sharedHeader, sweepStaleArenaFiles } from '../../src/store/pinned-memory.js';
 
 function headerWithPid(pid: number): Uint8Array {
@@ -36,7 +36,7 @@ t.test('arena files of dead writers go, everything else stays', async (t) => {
   const indexHeader = (pid: number): Uint8Array => {
     const header = new Uint8Array(SHARED_LOOKUP_HEADER_BYTES);
     header.set(Buffer.from(SHARED_LOOKUP_MAGIC, 'ascii'), 0);
-    new DataView(header.buffer).setUint32(68, pid, true);
+    new DataView(header.buffer).setUint32(SHARED_LOOKUP_PID_OFFSET, pid, true);
     return header;
   };
   const deadIndex = path.join(dir, 'kvc-n1-dead-lookup-3.idx');

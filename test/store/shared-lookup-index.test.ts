@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { lookupFingerprints, nativeStatus, SharedLookupReader } from '../../src/native/index.js';
+import { lookupFingerprints, nativeStatus, SHARED_LOOKUP_PID_OFFSET, SharedLookupReader } from '../../src/native/index.js';
 import { PageStore, SharedLookupIndex } from '../../src/store/index.js';
 import type { Command } from '../../src/codec/index.js';
 import { key, page, put } from './helpers.js';
@@ -135,8 +135,8 @@ t.test('a member creating its index removes the files its earlier runs left', { 
   t.equal(again.stats()!.path, stale, 'the same name');
   t.not(Buffer.from(again.stats()!.nonceSha256).toString('hex'), Buffer.from(crashed.stats()!.nonceSha256).toString('hex'), 'a new nonce');
   t.ok(existsSync(other.stats()!.path), "another member's file stays");
-  const header = readFileSync(again.stats()!.path).subarray(0, 72);
-  t.equal(Buffer.from(header).readUInt32LE(68), process.pid, 'the file names its writer (for the sweep of files whose writer is gone)');
+  const header = readFileSync(again.stats()!.path).subarray(0, SHARED_LOOKUP_PID_OFFSET + 4);
+  t.equal(Buffer.from(header).readUInt32LE(SHARED_LOOKUP_PID_OFFSET), process.pid, 'the file names its writer (for the sweep of files whose writer is gone)');
 });
 
 t.test('a table that cannot grow stops, retired for its readers, and the store applies on', { skip }, async (t) => {

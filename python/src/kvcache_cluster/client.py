@@ -157,11 +157,10 @@ class Client:
         self._shm = SharedMemoryReads(self.status)
         self._shared_lookups = (SharedLookups(self.endpoints, self.status, self._report_access)
                                 if _check_transfer(lookup_via, "lookup_via") == "shared-memory" else None)
-        # Lookups sent to report accesses, in flight: gRPC cancels a call whose future is collected.
-        self._reports: set = set()
-        # ReleasePages calls in flight: gRPC cancels a call whose future is garbage-collected.
-        self._releases: set = set()
-        self._releases_lock = threading.Lock()
+        # Calls sent without waiting (ReleasePages, accesses reported as Lookups), in flight: gRPC
+        # cancels a call whose future is garbage-collected (_send_unwaited).
+        self._unwaited: set = set()
+        self._unwaited_lock = threading.Lock()
         self._random = random.Random()
         self._random_lock = threading.Lock()
 
@@ -559,20 +558,9 @@ class Client:
         """Ends leases whose bytes were copied, without waiting for the answer unless `wait`. Best
         effort: the copies were checked against their crc32c already, and a lease not released (the
         member restarted, it expired, the call failed) ends by itself within its lease time."""
-        if self._pool.closed:
-            return
         request = cache_pb2.ReleasePagesRequest(shm_nonce=arena.nonce, client_id=self._shm.client_id, lease_ids=lease_ids)
-        try:
-            future = self._pool.channel(endpoint).unary_unary(
-                CACHE_SERVICE + "ReleasePages", request_serializer=cache_pb2.ReleasePagesRequest.SerializeToString,
-                response_deserializer=cache_pb2.ReleasePagesResponse.FromString).future(
-                    request, timeout=self._deadline_ms / 1000, metadata=self._metadata())
-        except (ValueError, RuntimeError):  # the client was closed meanwhile
-            return
-        with self._releases_lock:
-            self._releases.add(future)
-        future.add_done_callback(self._release_done)
-        if wait:
+        future = self._send_unwaited(endpoint, "ReleasePages", request, cache_pb2.ReleasePagesResponse)
+        if future is not None and wait:
             try:
                 future.result()
             except grpc.RpcError:
@@ -581,28 +569,34 @@ class Client:
     def _report_access(self, ns: str, keys: List[bytes]) -> None:
         """Sends a Lookup of keys matched from the shared index without waiting for its answer, so
         that the members count them as accessed for eviction, as a Lookup over gRPC would have."""
-        if self._pool.closed:
+        endpoint = self._shared_lookups.endpoint if self._shared_lookups is not None else ""
+        known = self._pool.known()
+        if not endpoint and not known:
             return
         request = cache_pb2.LookupRequest(namespace=ns, keys=keys[:KEYS_PER_REQUEST_MAX])
-        endpoint = self._shared_lookups.endpoint if self._shared_lookups is not None else ""
+        self._send_unwaited(endpoint or known[0], "Lookup", request, cache_pb2.LookupResponse)
+
+    def _send_unwaited(self, endpoint: str, method: str, request: Any, response_type: Any) -> Any:
+        """Starts a CacheService call to `endpoint` and returns its future, or None when the client
+        is (being) closed. The future is kept until the call ends: gRPC cancels a call whose future
+        is garbage-collected."""
+        if self._pool.closed:
+            return None
         try:
-            future = self._pool.channel(endpoint or self._pool.known()[0]).unary_unary(
-                CACHE_SERVICE + "Lookup", request_serializer=cache_pb2.LookupRequest.SerializeToString,
-                response_deserializer=cache_pb2.LookupResponse.FromString).future(
+            future = self._pool.channel(endpoint).unary_unary(
+                CACHE_SERVICE + method, request_serializer=type(request).SerializeToString,
+                response_deserializer=response_type.FromString).future(
                     request, timeout=self._deadline_ms / 1000, metadata=self._metadata())
-        except (ValueError, RuntimeError, IndexError):  # closed meanwhile, or no endpoint
-            return
-        with self._releases_lock:
-            self._reports.add(future)
-        future.add_done_callback(self._report_done)
+        except (ValueError, RuntimeError):  # the client was closed meanwhile
+            return None
+        with self._unwaited_lock:
+            self._unwaited.add(future)
+        future.add_done_callback(self._unwaited_done)
+        return future
 
-    def _report_done(self, future: Any) -> None:
-        with self._releases_lock:
-            self._reports.discard(future)
-
-    def _release_done(self, future: Any) -> None:
-        with self._releases_lock:
-            self._releases.discard(future)
+    def _unwaited_done(self, future: Any) -> None:
+        with self._unwaited_lock:
+            self._unwaited.discard(future)
 
     def _member_not_in(self, lacking: set) -> Optional[str]:
         leader = self._pool.leader
