@@ -294,6 +294,7 @@ export class KvcClient {
   );
   /** Same-host lookups (lookupVia 'shared-memory'); matched keys reported as accessed through the batcher. */
   readonly #sharedLookups: SharedLookups | undefined;
+  #sharedCopiesRefused = 0;
 
   constructor(o: ClientOptions) {
     // PutPages messages (put-request.ts) go out framed where they were encoded, not copied again
@@ -658,6 +659,14 @@ export class KvcClient {
   }
 
   /**
+   * Pages whose copy from a shared arena did not match its crc32c, and that were streamed instead
+   * (a lease that expired before the copy, or a damaged copy in the member's memory).
+   */
+  get sharedCopiesRefused(): number {
+    return this.#sharedCopiesRefused;
+  }
+
+  /**
    * Whether reads from `endpoint` can use shared memory; '' when they do, else why not (the
    * member is on another host, does not share its arena, ...). Asks the member when not known yet.
    */
@@ -795,9 +804,11 @@ export class KvcClient {
    * The pages of `keys` from `endpoint`: over shared memory when asked for and the member's arena
    * is readable here (in streams of at most the keys one client may lease), else over gRPC. A
    * member that refuses the shared-memory proof (it restarted: KVC_SHM_NOT_ON_HOST) or this
-   * client's lease count (KVC_TOO_MANY_LEASES) gets the rest of the keys as a gRPC stream. A
-   * refusal of the lease ids a stream carried to release (one expired while waiting) fails it
-   * before any page; that stream is asked for again without carrying any.
+   * client's lease count (KVC_TOO_MANY_LEASES) gets the rest of the keys as a gRPC stream, and
+   * so does a copy whose crc32c does not match (the member hands out pages it has not read, since
+   * this client checks every copy: client_verifies; its stream checks them, and drops a damaged
+   * copy). A refusal of the lease ids a stream carried to release (one expired while waiting)
+   * fails it before any page; that stream is asked for again without carrying any.
    */
   async *#streamPages(endpoint: string, ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination): AsyncGenerator<Page> {
     const arena = (o.transfer ?? this.#transfer) === 'shared-memory' ? await this.#shm.arena(endpoint) : undefined;
@@ -822,6 +833,7 @@ export class KvcClient {
           continue;
         }
         if (error.code === 'KVC_SHM_NOT_ON_HOST') this.#shm.forget(endpoint);
+        else if (error.code === 'KVC_CHECKSUM_MISMATCH') this.#sharedCopiesRefused++;
         else if (error.code !== 'KVC_TOO_MANY_LEASES') throw error;
         return yield* this.#streamOnce(endpoint, ns, keys.slice(delivered), o, destination, undefined);
       }
@@ -844,6 +856,8 @@ export class KvcClient {
       request.transfer = 'TRANSFER_SHARED_MEMORY';
       request.shmNonce = arena.nonce;
       request.clientId = this.#shm.clientId;
+      // PageAssembler checks every page copied from the arena, whatever verifyChecksums says.
+      request.clientVerifies = true;
       const releasing = carry ? this.#shm.releasesToCarry(endpoint, arena) : [];
       if (releasing.length > 0) request.releaseLeaseIds = releasing;
     }

@@ -154,6 +154,7 @@ export class MemberMetrics {
     counter('kvc_expired_pages_total', 'Pages removed by TTL expiry (replicated counter).', ofNode((n) => n.status().expiredPages));
     counter('kvc_memory_tier_hits_total', 'Page reads served from the memory tier.', ofNode((n) => n.memoryTierStats().hits));
     counter('kvc_memory_tier_misses_total', 'Page reads the memory tier did not hold.', ofNode((n) => n.memoryTierStats().misses));
+    counter('kvc_memory_tier_corrupt_hits_total', 'Cached copies that failed their crc32c when read, dropped and read from LevelDB.', ofNode((n) => n.memoryTierStats().corruptHits));
     counter('kvc_blob_gc_runs_total', 'Blob files rewritten by GC.', ofNode((n) => n.store.blobStats().gcRuns));
     counter('kvc_snapshots_sent_total', 'Store images this member streamed to followers.', ofNode((n) => n.status().snapshotsSent));
     counter('kvc_snapshots_installed_total', 'Store images this member installed.', ofNode((n) => n.status().snapshotsInstalled));

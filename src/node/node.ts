@@ -199,11 +199,12 @@ export class ClusterNode {
 
   /**
    * A lease on a page, through the memory tier (PageStore.readPage); `release()` it when its
-   * bytes have been sent. Waits out a snapshot install like every read.
+   * bytes have been sent. Waits out a snapshot install like every read. `checkHit`: as
+   * PageStore.readPage.
    */
-  readPage(ns: string, key: Uint8Array): Promise<PageLease | undefined> {
+  readPage(ns: string, key: Uint8Array, checkHit = true): Promise<PageLease | undefined> {
     this.#capacity.noteAccess(ns, [key]);
-    return this.#gate.shared(() => this.#store.readPage(ns, key));
+    return this.#gate.shared(() => this.#store.readPage(ns, key, checkHit));
   }
 
   /** The pages whose blob payload fails its crc32c (PageStore.scrubBlobs); waits out a snapshot install. */

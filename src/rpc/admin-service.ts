@@ -200,6 +200,7 @@ function memoryTierMessage(ctx: MemberContext, node: ClusterNode): MemoryTierSta
     cachedBytes: tier.cachedBytes,
     evictions: tier.evictions,
     promotionsSkipped: tier.promotionsSkipped,
+    corruptHits: tier.corruptHits,
     leasesHeld: tier.leasesHeld,
     pageBytesMax: tier.pageBytesMax,
     hugePageAligned: tier.hugePageAligned,

@@ -18,6 +18,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { crc32c, type Dtype, type PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
+import type { ClusterNode } from '../node/index.js';
 import type { PageLease } from '../store/index.js';
 import { convertForRead } from './dtype-convert.js';
 import type { MemberContext } from './member-context.js';
@@ -41,17 +42,15 @@ export async function getPages(ctx: MemberContext, call: GetPagesCall): Promise<
   const range = layerRange(request.layerBegin, request.layerEnd);
   const node = ctx.requireNode();
   const shared = sharedTransferFor(ctx, request, keys.length);
+  // DESIGN §6 (a corrupt copy is never served): a client that checks each page it copies from
+  // the arena (client_verifies) makes that check itself, on the bytes it uses, so whole pages it
+  // gets the place of are not read here first. A layer range's place comes with a crc32c the
+  // member computes from the arena's bytes, so those are checked here as always.
+  const readerChecks = shared !== undefined && request.clientVerifies && range === undefined && asDtype === undefined;
   const leases = new StreamLeases(call);
   for (const key of keys) {
     if (call.cancelled) return;
-    const lease = await node.readPage(ns, key).catch((error: unknown) => {
-      // A damaged copy is refused here (never served) and repaired from a peer behind the answer.
-      if (error instanceof KvcError && error.code === 'KVC_CHECKSUM_MISMATCH') ctx.onDamagedPage(ns, key);
-      throw error;
-    });
-    if (lease === undefined) {
-      throw new KvcError('KVC_NOT_FOUND', { detail: `page ${Buffer.from(key).toString('hex')} in namespace ${ns}` });
-    }
+    let lease = await readLease(node, ctx, ns, key, !readerChecks);
     leases.hold(lease);
     let payload: { meta: PageMetaOut; data: Uint8Array };
     try {
@@ -73,12 +72,33 @@ export async function getPages(ctx: MemberContext, call: GetPagesCall): Promise<
         continue;
       }
       leases.hold(lease);
+      if (!lease.checked) {
+        // Streamed after all (every lease was taken): bytes this member sends are checked first.
+        leases.done(lease);
+        lease = await readLease(node, ctx, ns, key, true);
+        leases.hold(lease);
+        payload = payloadToSend(lease.meta, lease.data, range, asDtype);
+      }
     }
     // Converted bytes are a new buffer: the page's own bytes are no longer needed.
     if (payload.data.buffer !== lease.data.buffer) leases.done(lease);
-    await writeChunks(call, payload.meta, payload.data, () => leases.done(lease));
+    const sent = lease;
+    await writeChunks(call, payload.meta, payload.data, () => leases.done(sent));
     ctx.transferred('out', payload.data.byteLength);
   }
+}
+
+/** A lease on the page (PageStore.readPage); KVC_NOT_FOUND when this member does not have it. */
+async function readLease(node: ClusterNode, ctx: MemberContext, ns: string, key: Uint8Array, checkHit: boolean): Promise<PageLease> {
+  const lease = await node.readPage(ns, key, checkHit).catch((error: unknown) => {
+    // A damaged copy is refused here (never served) and repaired from a peer behind the answer.
+    if (error instanceof KvcError && error.code === 'KVC_CHECKSUM_MISMATCH') ctx.onDamagedPage(ns, key);
+    throw error;
+  });
+  if (lease === undefined) {
+    throw new KvcError('KVC_NOT_FOUND', { detail: `page ${Buffer.from(key).toString('hex')} in namespace ${ns}` });
+  }
+  return lease;
 }
 
 /**

@@ -35,6 +35,12 @@ export interface PageLease {
   readonly data: Uint8Array;
   /** Served from the memory tier (a hit, or a miss just promoted). */
   readonly fromTier: boolean;
+  /**
+   * This read made the tier's check of `data` against meta.crc32c (or read it from LevelDB,
+   * which checks): false for a hit read with `check: false`, handed out unread to a reader that
+   * checks its own copy, and for a copy another read promoted while this one read LevelDB.
+   */
+  readonly checked: boolean;
   /** Where `data` is in the arena (set when fromTier): region index and byte offset in it. */
   readonly location?: SlotLocation;
   /** Ends the lease; the slot may be reused afterwards. Safe to call more than once. */
@@ -172,18 +178,22 @@ export class MemoryTier {
     return this.#arena.stats().slabs > 0 && !this.#closed;
   }
 
-  /** A lease on the cached page, or undefined (not cached, or its copy failed its checksum). */
-  get(ns: string, key: Uint8Array): PageLease | undefined {
+  /**
+   * A lease on the cached page, or undefined (not cached, or its copy failed its checksum). With
+   * `check` false the copy is not read: for a reader that checks the bytes it copies itself.
+   */
+  get(ns: string, key: Uint8Array, check = true): PageLease | undefined {
     const entry = this.#entries.get(entryId(ns, key));
     if (entry === undefined) return undefined;
-    if (this.#verifyHits && crc32c(entry.slot.data) !== entry.meta.crc32c) {
+    const checking = check && this.#verifyHits;
+    if (checking && crc32c(entry.slot.data) !== entry.meta.crc32c) {
       this.#corruptHits++;
       this.#log(`memory tier: dropped a corrupt copy of page ${hex(key)} in namespace ${ns}; reading it from LevelDB`);
       this.#drop(entry);
       return undefined;
     }
     this.#hits++;
-    return this.#lease(entry);
+    return this.#lease(entry, check);
   }
 
   /** Call before reading a missed page from LevelDB; hand the ticket to `finishMiss` or `abandonMiss`. */
@@ -212,7 +222,7 @@ export class MemoryTier {
     }
     // Another read of the same page may have promoted it meanwhile.
     const cached = this.#entries.get(ticket.id);
-    if (cached !== undefined) return this.#lease(cached);
+    if (cached !== undefined) return this.#lease(cached, false);
     const slot = this.#arena.alloc(data.byteLength, undefined);
     if (slot === undefined) {
       this.#promotionsSkipped++;
@@ -224,7 +234,8 @@ export class MemoryTier {
     this.#entries.set(entry.id, entry);
     this.#cachedBytes += data.byteLength;
     this.#promotions++;
-    return this.#lease(entry);
+    // The bytes just copied in are the ones the store checked.
+    return this.#lease(entry, true);
   }
 
   /** Pages `keys` of `ns` left the store: drop their copies; misses in flight for them are not promoted. */
@@ -298,7 +309,7 @@ export class MemoryTier {
     }
   }
 
-  #lease(entry: Entry): PageLease {
+  #lease(entry: Entry, checked: boolean): PageLease {
     const slot = entry.slot;
     this.#arena.acquire(slot);
     this.#leasesHeld++;
@@ -307,6 +318,7 @@ export class MemoryTier {
       meta: entry.meta,
       data: slot.data,
       fromTier: true,
+      checked,
       location: { region: slot.region, offset: slot.offset },
       release: () => {
         if (released) return;
@@ -337,7 +349,7 @@ export class MemoryTier {
 }
 
 function directLease(meta: PageMeta, data: Uint8Array): PageLease {
-  return { meta, data, fromTier: false, release: () => undefined };
+  return { meta, data, fromTier: false, checked: true, release: () => undefined };
 }
 
 /** The index key of a page: namespaces never contain NUL (validated at the edge), keys as hex. */

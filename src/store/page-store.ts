@@ -456,10 +456,12 @@ export class PageStore {
   /**
    * A lease on a page, from the memory tier when it holds it, else read from LevelDB (checksum
    * verified), promoted into the tier when it has room, and leased from there. `undefined` when
-   * absent. Call `release()` when done with the bytes; until then they do not change.
+   * absent. Call `release()` when done with the bytes; until then they do not change. With
+   * `checkHit` false a hit is handed out without reading it (MemoryTier.get): for a reader that
+   * checks its own copy of the bytes.
    */
-  async readPage(ns: string, key: Uint8Array): Promise<PageLease | undefined> {
-    const hit = this.#tier.get(ns, key);
+  async readPage(ns: string, key: Uint8Array, checkHit = true): Promise<PageLease | undefined> {
+    const hit = this.#tier.get(ns, key, checkHit);
     if (hit !== undefined) return hit;
     const ticket = this.#tier.startMiss(ns, key);
     let page: Awaited<ReturnType<PageStore['getPage']>>;

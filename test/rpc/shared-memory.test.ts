@@ -13,6 +13,10 @@
 //   same codes before any page; the client, whose carried ids were refused, asks again without;
 //   a client reading more keys than it may lease gets them all from the arena, each stream
 //   carrying the releases of the one before.
+// - a client that says it checks its copies (client_verifies) gets places the member did not read:
+//   a copy damaged in the arena reaches it, and KvcClient refuses it and streams the page; a
+//   streamed page (every lease taken) and a reader that does not check are checked by the member,
+//   which drops the damaged copy (Status corrupt_hits) and reads LevelDB.
 // - the client falls back to streaming when the member does not share its arena, when the file it
 //   names cannot be opened here (a client on another host), and when the file's nonce is not the
 //   member's; after a member restart (new nonce) it streams once, then maps the new file.
@@ -276,6 +280,82 @@ t.test('the client streams when shared memory cannot be used, and recovers after
   t.teardown(() => elsewhere.close());
   t.ok(await readAll(elsewhere), 'no file: streamed');
   t.match(await elsewhere.sharedMemoryProblem(address), /ENOENT/);
+});
+
+t.test('a client that checks its copies gets places unread: a damaged copy is refused, streamed, and dropped by the member', { skip }, async (t) => {
+  const { address, raw } = await oneMember(t, { sharedLeases: { leasesMax: 1, leasesPerClientMax: 1, leaseMs: 60_000 } });
+  const pages = [u8Page(1, 256 * 1024), u8Page(2, 64 * 1024)];
+  await putPages(raw, pages);
+  const key = pages[0]!.meta.key;
+  const { path } = (await sharedStatus(raw)).files[0]!;
+  const nonce = fileNonce(path);
+  const get = (clientId: string, keys: Uint8Array[], extra: object = {}): Promise<{ messages: GetPagesResponse[]; error?: CallError }> =>
+    rawGet(raw, { namespace: NS, keys, transfer: 'TRANSFER_SHARED_MEMORY', shmNonce: nonce, clientId: Buffer.from(clientId), ...extra });
+  const release = (clientId: string, message: GetPagesResponse): Promise<unknown> =>
+    raw.unary('cache', 'ReleasePages', { shmNonce: nonce, clientId: Buffer.from(clientId), leaseIds: [message.shared!.leaseId] });
+  const corruptHits = async (): Promise<number> => Number((await raw.unary<StatusResponse>('admin', 'Status', {})).memoryTier!.corruptHits);
+  const reader = openSharedFile(path);
+  t.teardown(() => reader.close());
+  const placed = (message: GetPagesResponse | undefined): number => {
+    t.ok(message?.shared, 'answered by a place');
+    const copy = new Uint8Array(Number(message!.shared!.length));
+    reader.read(Number(message!.shared!.offset), copy);
+    return crc32c(copy);
+  };
+  /** Flips one byte of the page's copy in the member's arena (as a stray writer would). */
+  const damage = (message: GetPagesResponse): void => {
+    const fd = openSync(path, 'r+');
+    const where = Number(message.shared!.offset) + 1000;
+    const byte = Buffer.alloc(1);
+    reader.read(where, byte);
+    byte[0]! ^= 0x5a;
+    writeSync(fd, byte, 0, 1, where);
+    closeSync(fd);
+  };
+
+  const first = await get('a', [key], { clientVerifies: true });
+  t.equal(placed(first.messages[0]), pages[0]!.meta.crc32c, 'the page, promoted into the arena');
+  await release('a', first.messages[0]!);
+  damage(first.messages[0]!);
+  const unread = await get('a', [key], { clientVerifies: true });
+  t.equal(unread.messages[0]!.shared!.offset, first.messages[0]!.shared!.offset, 'the same slot');
+  t.not(placed(unread.messages[0]), pages[0]!.meta.crc32c, 'handed out without the member reading it: the reader sees the damage');
+  await release('a', unread.messages[0]!);
+  t.equal(await corruptHits(), 0);
+
+  // Every lease taken: the page is streamed after all, and the member checks what it streams.
+  const holder = await get('b', [pages[1]!.meta.key]);
+  t.ok(holder.messages[0]!.shared, "another client holds the member's only lease");
+  const streamed = await get('a', [key], { clientVerifies: true });
+  t.equal(streamed.error, undefined);
+  t.ok(streamed.messages.every((m) => !m.shared), 'streamed');
+  t.same(Buffer.concat(streamed.messages.map((m) => Buffer.from(m.data))), Buffer.from(pages[0]!.data), 'the bytes put, read from LevelDB');
+  t.equal(await corruptHits(), 1, 'the damaged copy was found and dropped');
+  await release('b', holder.messages[0]!);
+
+  // A reader that does not say it checks: the member reads the copy first, as it always did.
+  const promoted = await get('a', [key]);
+  t.equal(placed(promoted.messages[0]), pages[0]!.meta.crc32c, 'promoted again, whole');
+  await release('a', promoted.messages[0]!);
+  damage(promoted.messages[0]!);
+  const checked = await get('a', [key]);
+  t.equal(placed(checked.messages[0]), pages[0]!.meta.crc32c, 'the member refused its damaged copy and answered with a whole one');
+  t.equal(await corruptHits(), 2);
+  await release('a', checked.messages[0]!);
+
+  // KvcClient checks every copy: it refuses the damaged one and streams the page instead.
+  damage(checked.messages[0]!);
+  const client = new KvcClient({ endpoints: [address], transfer: 'shared-memory' });
+  t.teardown(() => client.close());
+  const got = [];
+  for await (const page of client.getPages(NS, [key])) got.push(Buffer.from(page.data));
+  t.same(got, [Buffer.from(pages[0]!.data)], 'KvcClient gets the bytes put');
+  t.equal(client.sharedCopiesRefused, 1, 'after refusing the copy');
+  t.equal(await corruptHits(), 3, "and the member's stream dropped the damaged copy");
+  const again = [];
+  for await (const page of client.getPages(NS, [key])) again.push(Buffer.from(page.data));
+  t.same(again, [Buffer.from(pages[0]!.data)]);
+  t.equal(client.sharedCopiesRefused, 1, 'the next read copies a whole page');
 });
 
 t.test('a member that does not share its arena: the client streams', async (t) => {

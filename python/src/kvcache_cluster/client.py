@@ -155,6 +155,7 @@ class Client:
         self._verify = bool(verify_checksums)
         self._transfer = _check_transfer(transfer)
         self._shm = SharedMemoryReads(self.status)
+        self._shared_copies_refused = 0
         self._shared_lookups = (SharedLookups(self.endpoints, self.status, self._report_access)
                                 if _check_transfer(lookup_via, "lookup_via") == "shared-memory" else None)
         # Calls sent without waiting (ReleasePages, accesses reported as Lookups), in flight: gRPC
@@ -314,6 +315,12 @@ class Client:
             part = self.list_pages(namespace, part.next_page_token, endpoint=part.endpoint)
             pages.extend(part.pages)
         return PageListing(pages, part.applied_index, "", part.watch_from_index, part.endpoint)
+
+    @property
+    def shared_copies_refused(self) -> int:
+        """Pages whose copy from a shared arena did not match its crc32c, and that were streamed
+        instead (a lease that expired before the copy, or a damaged copy in the member's memory)."""
+        return self._shared_copies_refused
 
     def shared_memory_problem(self, endpoint: str) -> str:
         """Whether reads from `endpoint` can use shared memory: '' when they do, else why not (the
@@ -495,7 +502,9 @@ class Client:
         and the member's arena is readable here (in streams of at most the keys one client may
         lease), else over gRPC. A member that refuses the shared-memory proof (it restarted:
         KVC_SHM_NOT_ON_HOST) or this client's lease count (KVC_TOO_MANY_LEASES) gets the rest of
-        the keys as a gRPC stream. Everything above this method (batching, resume after failure,
+        the keys as a gRPC stream, and so does a copy whose crc32c does not match (the member hands
+        out pages it has not read, since this client checks every copy: client_verifies; its
+        stream checks them, and drops a damaged copy). Everything above this method (batching, resume after failure,
         NOT_FOUND failover, allow_partial, `out` placement) is shared by both transports."""
         arena = self._shm.arena(endpoint) if shared else None
         if arena is None:
@@ -515,6 +524,8 @@ class Client:
             error = errors.from_rpc_error(thrown, endpoint) if isinstance(thrown, grpc.RpcError) else thrown
             if error.code == errors.KVC_SHM_NOT_ON_HOST:
                 self._shm.forget(endpoint, arena)
+            elif error.code == errors.KVC_CHECKSUM_MISMATCH:
+                self._shared_copies_refused += 1
             elif error.code != errors.KVC_TOO_MANY_LEASES:
                 raise
         else:
@@ -529,8 +540,10 @@ class Client:
         if arena is None:
             message = cache_pb2.GetPagesRequest(keys=keys, **request)
         else:
+            # PageAssembler checks every page copied from the arena, whatever verify_checksums says.
             message = cache_pb2.GetPagesRequest(keys=keys, transfer=cache_pb2.TRANSFER_SHARED_MEMORY,
-                                                shm_nonce=arena.nonce, client_id=self._shm.client_id, **request)
+                                                shm_nonce=arena.nonce, client_id=self._shm.client_id,
+                                                client_verifies=True, **request)
         call = self._pool.channel(endpoint).unary_stream(
             CACHE_SERVICE + "GetPages", request_serializer=cache_pb2.GetPagesRequest.SerializeToString,
             response_deserializer=decode_get_pages_response)(message, timeout=deadline_ms / 1000, metadata=self._metadata())

@@ -725,6 +725,7 @@ $root.kvcache = (function() {
             GetPagesRequest.prototype.shmNonce = $util.newBuffer([]);
             GetPagesRequest.prototype.clientId = $util.newBuffer([]);
             GetPagesRequest.prototype.releaseLeaseIds = $util.emptyArray;
+            GetPagesRequest.prototype.clientVerifies = false;
 
             GetPagesRequest.encode = function encode(m, w, q) {
                 if (!w)
@@ -757,6 +758,8 @@ $root.kvcache = (function() {
                         w.uint64(m.releaseLeaseIds[i]);
                     w.ldelim();
                 }
+                if (m.clientVerifies != null && Object.hasOwnProperty.call(m, "clientVerifies"))
+                    w.uint32(80).bool(m.clientVerifies);
                 return w;
             };
 
@@ -865,6 +868,9 @@ $root.kvcache = (function() {
                         else if (typeof d.releaseLeaseIds[i] === "object")
                             m.releaseLeaseIds[i] = new $util.LongBits(d.releaseLeaseIds[i].low >>> 0, d.releaseLeaseIds[i].high >>> 0).toNumber(true);
                     }
+                }
+                if (d.clientVerifies != null) {
+                    m.clientVerifies = Boolean(d.clientVerifies);
                 }
                 return m;
             };
@@ -2854,6 +2860,7 @@ $root.kvcache = (function() {
             MemoryTierStatus.prototype.cudaRegistered = false;
             MemoryTierStatus.prototype.note = "";
             MemoryTierStatus.prototype.sharedMemory = null;
+            MemoryTierStatus.prototype.corruptHits = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
 
             MemoryTierStatus.decode = function decode(r, l, e, n) {
@@ -2960,6 +2967,10 @@ $root.kvcache = (function() {
                             m.sharedMemory = $root.kvcache.v1.SharedMemoryStatus.decode(r, r.uint32(), undefined, n + 1);
                             break;
                         }
+                    case 18: {
+                            m.corruptHits = r.uint64();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3038,6 +3049,11 @@ $root.kvcache = (function() {
                     d.cudaRegistered = false;
                     d.note = "";
                     d.sharedMemory = null;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.corruptHits = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+                    } else
+                        d.corruptHits = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
                 }
                 if (m.arenaBytes != null && Object.hasOwnProperty.call(m, "arenaBytes")) {
                     if (typeof BigInt !== "undefined" && o.longs === BigInt)
@@ -3137,6 +3153,14 @@ $root.kvcache = (function() {
                 }
                 if (m.sharedMemory != null && Object.hasOwnProperty.call(m, "sharedMemory")) {
                     d.sharedMemory = $root.kvcache.v1.SharedMemoryStatus.toObject(m.sharedMemory, o, q + 1);
+                }
+                if (m.corruptHits != null && Object.hasOwnProperty.call(m, "corruptHits")) {
+                    if (typeof BigInt !== "undefined" && o.longs === BigInt)
+                        d.corruptHits = typeof m.corruptHits === "number" ? BigInt(m.corruptHits) : $util.Long.fromBits(m.corruptHits.low >>> 0, m.corruptHits.high >>> 0, true).toBigInt();
+                    else if (typeof m.corruptHits === "number")
+                        d.corruptHits = o.longs === String ? String(m.corruptHits) : m.corruptHits;
+                    else
+                        d.corruptHits = o.longs === String ? $util.Long.prototype.toString.call(m.corruptHits) : o.longs === Number ? new $util.LongBits(m.corruptHits.low >>> 0, m.corruptHits.high >>> 0).toNumber(true) : m.corruptHits;
                 }
                 return d;
             };

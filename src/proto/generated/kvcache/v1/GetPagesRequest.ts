@@ -44,6 +44,15 @@ export interface GetPagesRequest {
    * and no shared arena here: KVC_SHM_NOT_ON_HOST.
    */
   'releaseLeaseIds'?: (number | string | Long)[];
+  /**
+   * TRANSFER_SHARED_MEMORY only: this client checks the crc32c of each page it copies from the
+   * arena, and asks for a page again over a stream (TRANSFER_GRPC) when its copy does not match.
+   * The member then answers whole pages from the arena without reading them first: the check is
+   * made once, by the reader, on the bytes it will use (DESIGN §6). Pages the member streams, and
+   * places of a layer range or a converted page, are checked by the member as always. A member
+   * that predates the field checks every page.
+   */
+  'clientVerifies'?: (boolean);
 }
 
 export interface GetPagesRequest__Output {
@@ -86,4 +95,13 @@ export interface GetPagesRequest__Output {
    * and no shared arena here: KVC_SHM_NOT_ON_HOST.
    */
   'releaseLeaseIds': (number)[];
+  /**
+   * TRANSFER_SHARED_MEMORY only: this client checks the crc32c of each page it copies from the
+   * arena, and asks for a page again over a stream (TRANSFER_GRPC) when its copy does not match.
+   * The member then answers whole pages from the arena without reading them first: the check is
+   * made once, by the reader, on the bytes it will use (DESIGN §6). Pages the member streams, and
+   * places of a layer range or a converted page, are checked by the member as always. A member
+   * that predates the field checks every page.
+   */
+  'clientVerifies': (boolean);
 }

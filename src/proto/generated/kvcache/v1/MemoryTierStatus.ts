@@ -70,6 +70,11 @@ export interface MemoryTierStatus {
    * same-host read path, docs/CLIENT.md); absent when it is private memory or the tier is off.
    */
   'sharedMemory'?: (_kvcache_v1_SharedMemoryStatus | null);
+  /**
+   * Cached copies found not to match their crc32c when read, and dropped (the page was read
+   * from LevelDB instead): damaged memory, or a process that wrote into the shared arena.
+   */
+  'corruptHits'?: (number | string | Long);
 }
 
 /**
@@ -139,4 +144,9 @@ export interface MemoryTierStatus__Output {
    * same-host read path, docs/CLIENT.md); absent when it is private memory or the tier is off.
    */
   'sharedMemory': (_kvcache_v1_SharedMemoryStatus__Output | null);
+  /**
+   * Cached copies found not to match their crc32c when read, and dropped (the page was read
+   * from LevelDB instead): damaged memory, or a process that wrote into the shared arena.
+   */
+  'corruptHits': (number);
 }
