@@ -34,7 +34,7 @@ namespace kvc {
 namespace {
 
 // Bumped whenever the exports change, so src/native/index.ts can refuse a stale build.
-constexpr int kApiVersion = 7;
+constexpr int kApiVersion = 8;
 // The largest region allocPinned accepts (1 TiB): a typo in a size must not map the address space.
 constexpr double kPinnedBytesMax = 1099511627776.0;
 
@@ -322,20 +322,31 @@ Napi::Value AllocSharedJs(const Napi::CallbackInfo& info) {
 // A reader's read-only mapping of another process's shared region (openShared). JavaScript never
 // gets a view of it: a write through one would kill the process, and the owner may rewrite any
 // byte not under a lease, so every read is an explicit, bounds-checked copy (copyShared).
+// `copying` counts copies running on libuv's pool (copySharedCrc32cAsync); a close while one runs
+// refuses new reads at once and unmaps when the last one ends. Both fields are only touched on the
+// JavaScript thread (a copy's start and its completion callback run there).
 struct SharedView {
   void* base = nullptr;
   size_t bytes = 0;
+  bool closed = false;
+  uint32_t copying = 0;
 };
 
-void FinalizeSharedView(Napi::Env /*env*/, SharedView* view) {
+void UnmapSharedView(SharedView* view) {
   if (view->base != nullptr) ::munmap(view->base, view->bytes);
+  view->base = nullptr;
+}
+
+void FinalizeSharedView(Napi::Env /*env*/, SharedView* view) {
+  // A running copy holds a reference to the handle, so none runs here.
+  UnmapSharedView(view);
   delete view;
 }
 
 SharedView* ViewArgument(Napi::Env env, const Napi::Value& value, const char* what) {
   if (!value.IsExternal()) ThrowType(env, std::string(what) + ": handle must come from openShared");
   SharedView* view = value.As<Napi::External<SharedView>>().Data();
-  if (view->base == nullptr) ThrowRange(env, std::string(what) + ": the mapping is closed");
+  if (view->closed) ThrowRange(env, std::string(what) + ": the mapping is closed");
   return view;
 }
 
@@ -388,13 +399,82 @@ Napi::Value CopySharedCrc32cJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, CopyCrc32c(static_cast<uint8_t*>(dst), from, length, seed));
 }
 
+// One copySharedCrc32cAsync: the copy and its CRC-32C on a thread of libuv's pool. It keeps the
+// handle and dst alive (a reference to both) and the mapping mapped (view->copying) until its
+// completion callback, which settles the promise on the JavaScript thread.
+class SharedCopyWorker : public Napi::AsyncWorker {
+ public:
+  SharedCopyWorker(Napi::Env env, SharedView* view, const uint8_t* from, uint8_t* to, size_t length, uint32_t seed,
+                   const Napi::Value& handle, const Napi::Value& dst)
+      : Napi::AsyncWorker(env, "kvcCopySharedCrc32c"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        view_(view),
+        from_(from),
+        to_(to),
+        length_(length),
+        seed_(seed) {
+    Napi::Object keep = Napi::Object::New(env);
+    keep.Set("handle", handle);
+    keep.Set("dst", dst);
+    keep_ = Napi::Persistent(keep);
+    view_->copying++;
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override { crc_ = CopyCrc32c(to_, from_, length_, seed_); }
+
+  void OnOK() override {
+    Done();
+    deferred_.Resolve(Napi::Number::New(Env(), crc_));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    Done();
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  void Done() {
+    if (--view_->copying == 0 && view_->closed) UnmapSharedView(view_);
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference keep_;
+  SharedView* view_;
+  const uint8_t* from_;
+  uint8_t* to_;
+  size_t length_;
+  uint32_t seed_;
+  uint32_t crc_ = 0;
+};
+
+// copySharedCrc32cAsync(handle, offset, dst, seed): copySharedCrc32c on a thread of libuv's pool,
+// so that copies of large pages run beside the JavaScript thread and each other; a promise of the
+// CRC-32C. dst must not be read, written or transferred until it settles. Argument errors throw at
+// once, as copySharedCrc32c's do.
+Napi::Value CopySharedCrc32cAsyncJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SharedView* view = ViewArgument(env, info[0], "copySharedCrc32cAsync");
+  const double offset = IntegerArgument(env, info[1], "copySharedCrc32cAsync: offset");
+  size_t length = 0;
+  void* dst = TypedArrayData(env, info[2], napi_uint8_array, "copySharedCrc32cAsync: dst", length);
+  const uint32_t seed = SeedArgument(env, info[3], "copySharedCrc32cAsync: seed");
+  const uint8_t* from = MappedRange(env, view, offset, length, "copySharedCrc32cAsync");
+  auto* worker = new SharedCopyWorker(env, view, from, static_cast<uint8_t*>(dst), length, seed, info[0], info[2]);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 Napi::Value CloseSharedJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsExternal()) ThrowType(env, "closeShared: handle must come from openShared");
   SharedView* view = info[0].As<Napi::External<SharedView>>().Data();
-  if (view->base == nullptr) return Napi::Boolean::New(env, false);
-  ::munmap(view->base, view->bytes);
-  view->base = nullptr;
+  if (view->closed) return Napi::Boolean::New(env, false);
+  view->closed = true;
+  // Copies still running on the pool read the mapping: the last one to end unmaps it.
+  if (view->copying == 0) UnmapSharedView(view);
   return Napi::Boolean::New(env, true);
 }
 
@@ -731,6 +811,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openShared", Napi::Function::New(env, OpenSharedJs, "openShared"));
   exports.Set("copyShared", Napi::Function::New(env, CopySharedJs, "copyShared"));
   exports.Set("copySharedCrc32c", Napi::Function::New(env, CopySharedCrc32cJs, "copySharedCrc32c"));
+  exports.Set("copySharedCrc32cAsync", Napi::Function::New(env, CopySharedCrc32cAsyncJs, "copySharedCrc32cAsync"));
   exports.Set("closeShared", Napi::Function::New(env, CloseSharedJs, "closeShared"));
   exports.Set("createSharedLookup", Napi::Function::New(env, CreateSharedLookupJs, "createSharedLookup"));
   exports.Set("applySharedLookup", Napi::Function::New(env, ApplySharedLookupJs, "applySharedLookup"));

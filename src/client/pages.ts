@@ -136,9 +136,10 @@ interface PageInProgress {
 
 /**
  * Copies a page answered from the shared arena into `target` and returns the CRC-32C of the bytes
- * written there (client.ts: in the same pass with the addon).
+ * written there (client.ts: in the same pass with the addon), or a promise of it when the copy
+ * runs on libuv's pool (a large page: shared-memory.ts copySharedPage).
  */
-export type SharedCopy = (shared: SharedPageMessage, target: Uint8Array) => number;
+export type SharedCopy = (shared: SharedPageMessage, target: Uint8Array) => number | Promise<number>;
 
 /**
  * Reassembles one GetPages stream, answered by `endpoint`, for `keys` in order. With `copyShared`
@@ -168,8 +169,13 @@ export class PageAssembler {
     return this.#completed;
   }
 
-  /** Takes one message; returns the page it completes, if any. Throws KvcClientError on a violation. */
-  push(message: GetPagesResponse): Page | undefined {
+  /**
+   * Takes one message; returns the page it completes, if any. Throws KvcClientError on a
+   * violation. A page whose copy from the shared arena runs on the pool comes as a promise, which
+   * rejects as the page would have thrown; the next message may be pushed meanwhile (the page's
+   * place in the stream is taken), but its target must be left alone until the promise settles.
+   */
+  push(message: GetPagesResponse): Page | Promise<Page> | undefined {
     if (message.shared) return this.#shared(message);
     const page = message.meta ? this.#begin(message.meta) : this.#current;
     if (page === undefined) throw this.#protocol(`a chunk arrived without page metadata (after page ${this.#completed})`);
@@ -211,20 +217,39 @@ export class PageAssembler {
     return this.#current;
   }
 
-  #shared(message: GetPagesResponse): Page {
+  #shared(message: GetPagesResponse): Page | Promise<Page> {
     const shared = message.shared!;
     if (this.#copyShared === undefined) throw this.#protocol('a shared-memory answer to a stream that did not ask for one');
     if (!message.meta) throw this.#protocol(`a shared-memory answer without page metadata (after page ${this.#completed})`);
     const page = this.#begin(message.meta);
     if (shared.length !== page.meta.bytes) throw this.#protocol(`page ${this.#completed} is ${page.meta.bytes} bytes, its shared copy ${shared.length}`);
     page.target ??= new Uint8Array(page.meta.bytes);
+    const index = this.#completed;
+    const unreadable = (error: unknown): Error => this.#protocol(`page ${index} cannot be copied from the shared arena: ${(error as Error).message}`);
+    let copied: number | Promise<number>;
     try {
-      page.crc = this.#copyShared(shared, page.target);
+      copied = this.#copyShared(shared, page.target);
     } catch (error) {
-      throw this.#protocol(`page ${this.#completed} cannot be copied from the shared arena: ${(error as Error).message}`);
+      throw unreadable(error);
     }
     page.filled = page.meta.bytes;
-    return this.#complete(page, true);
+    if (typeof copied === 'number') {
+      page.crc = copied;
+      return this.#complete(page, true);
+    }
+    // The copy runs on the pool: the page's place in the stream is taken now, its check comes
+    // when the copy ends.
+    this.#current = undefined;
+    this.#completed++;
+    return copied.then(
+      (crc) => {
+        page.crc = crc;
+        return this.#checked(page, index, true);
+      },
+      (error: unknown) => {
+        throw unreadable(error);
+      },
+    );
   }
 
   #store(page: PageInProgress, data: Uint8Array): void {
@@ -239,7 +264,14 @@ export class PageAssembler {
   }
 
   #complete(page: PageInProgress, shared = false): Page {
-    const index = this.#completed;
+    const done = this.#checked(page, this.#completed, shared);
+    this.#current = undefined;
+    this.#completed++;
+    return done;
+  }
+
+  /** Page `index`, whole and matching its crc32c, or the error saying how it is not. */
+  #checked(page: PageInProgress, index: number, shared: boolean): Page {
     if (page.filled !== page.meta.bytes) {
       throw this.#protocol(`page ${index} ended after ${page.filled} of ${page.meta.bytes} bytes`);
     }
@@ -249,8 +281,6 @@ export class PageAssembler {
       const where = shared ? ' (copied from the shared arena: its lease may have expired first)' : '';
       throw localError('KVC_CHECKSUM_MISMATCH', `page ${index} does not match its crc32c${where}`, this.#endpoint);
     }
-    this.#current = undefined;
-    this.#completed++;
     return { meta: page.meta, data };
   }
 

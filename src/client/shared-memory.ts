@@ -37,6 +37,14 @@ export const RELEASE_DELAY_MS = 20;
 export const RELEASE_BATCH_MAX = LIMITS.page.keysPerRequestMax;
 /** Waiting ids for a member that does not take them on GetPages: this many go out at once. */
 export const RELEASE_FLUSH_AT = 256;
+/**
+ * Pages of at least this many bytes are copied from the mapping on libuv's pool (the addon's
+ * readCrc32cAsync), beside the event loop and each other; smaller ones on the event loop, where
+ * the copy costs less than handing it to a thread and back (~20-30 µs).
+ */
+export const COPY_ON_POOL_BYTES_MIN = 256 * 1024;
+/** Copies on the pool one GetPages stream may run ahead of the page it yields next. */
+export const COPIES_AHEAD_MAX = 4;
 
 /** A member's shared arena as this process sees it: verified and mapped. */
 export interface MemberArena {
@@ -213,13 +221,15 @@ export class PendingReleases {
 
 /**
  * Copies the page `shared` names from `arena`'s file of its region into `target` and returns the
- * crc32c of the bytes written there: with the addon's mapping in the same pass as the copy, with
- * the pread fallback by checksumming `target` after the read. The caller compares it with the
- * page's metadata (a lease that expired before the copy may have let the slot be rewritten).
+ * crc32c of the bytes written there: with the addon's mapping in the same pass as the copy (on
+ * libuv's pool from COPY_ON_POOL_BYTES_MIN: then a promise of it), with the pread fallback by
+ * checksumming `target` after the read. The caller compares it with the page's metadata (a copy
+ * the member did not read first, or made after its lease expired, may not match).
  */
-export function copySharedPage(arena: MemberArena, shared: SharedPageMessage, target: Uint8Array): number {
+export function copySharedPage(arena: MemberArena, shared: SharedPageMessage, target: Uint8Array): number | Promise<number> {
   const file = arena.files[shared.region];
   if (file === undefined) throw new RangeError(`region ${shared.region} is not one of the ${arena.files.length} files`);
+  if (file.readCrc32cAsync !== undefined && target.byteLength >= COPY_ON_POOL_BYTES_MIN) return file.readCrc32cAsync(shared.offset, target, 0);
   if (file.readCrc32c !== undefined) return file.readCrc32c(shared.offset, target, 0);
   file.read(shared.offset, target);
   return crc32c(target);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { NumaNodeInfo, PinnedRegion } from './types.js';
 
 /** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
-export const NATIVE_API_VERSION = 7;
+export const NATIVE_API_VERSION = 8;
 
 /** CPU features the addon's kernels use, as detected at run time. */
 export interface CpuFeatures {
@@ -65,6 +65,7 @@ export interface RawAddon {
   copyShared(handle: unknown, offset: number, dst: Uint8Array): void;
   /** copyShared that returns the CRC-32C, from `seed`, of the bytes written to dst, in the same pass. */
   copySharedCrc32c(handle: unknown, offset: number, dst: Uint8Array, seed: number): number;
+  copySharedCrc32cAsync(handle: unknown, offset: number, dst: Uint8Array, seed: number): Promise<number>;
   /** Unmaps now; true when this call did (the handle's finalizer does it otherwise). */
   closeShared(handle: unknown): boolean;
   /**

@@ -35,6 +35,12 @@ export interface SharedFileReader {
    * bytes written to `dst`, computed in the same pass. Without it, read and then checksum dst.
    */
   readCrc32c?(offset: number, dst: Uint8Array, seed: number): number;
+  /**
+   * Only the addon's mapping has it: readCrc32c on a thread of libuv's pool, beside the JavaScript
+   * thread and other such reads. Leave `dst` alone until the promise settles; close() meanwhile
+   * refuses further reads at once and unmaps once the reads running have ended.
+   */
+  readCrc32cAsync?(offset: number, dst: Uint8Array, seed: number): Promise<number>;
   /** Unmaps or closes now; idempotent. Reads afterwards throw. */
   close(): void;
 }
@@ -70,6 +76,12 @@ export class MappedReader implements SharedFileReader {
     if (this.#handle === undefined) throw new RangeError(`${this.path}: the reader is closed`);
     checkRange(this, offset, dst.byteLength);
     return this.#addon.copySharedCrc32c(this.#handle, offset, dst, seed);
+  }
+
+  readCrc32cAsync(offset: number, dst: Uint8Array, seed: number): Promise<number> {
+    if (this.#handle === undefined) throw new RangeError(`${this.path}: the reader is closed`);
+    checkRange(this, offset, dst.byteLength);
+    return this.#addon.copySharedCrc32cAsync(this.#handle, offset, dst, seed);
   }
 
   close(): void {

@@ -3,17 +3,20 @@
 // reading the page back afterwards: a streamed page split into chunks of random sizes arrives
 // whole and passes into a fresh buffer or a caller's destination; one flipped byte in any chunk,
 // or a wrong crc32c in the metadata, fails it with KVC_CHECKSUM_MISMATCH unless checks are off;
-// a shared-memory page is checked with the checksum its copy returned, always; copySharedPage
+// a shared-memory page is checked with the checksum its copy returned, always, also when the copy
+// runs on the pool (a promise per page, each keeping its place, rejected as the page would have
+// thrown); copySharedPage
 // returns the same bytes and crc32c from the addon's mapping (one pass) and from the pread reader
-// (read, then checksum), and refuses a region that is not one of the arena's files.
+// (read, then checksum; with the mapping a page from COPY_ON_POOL_BYTES_MIN on libuv's pool, as a
+// promise, a smaller one at once), and refuses a region that is not one of the arena's files.
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { crc32cTs } from '../../src/bytes/crc32c.js';
-import { PageAssembler } from '../../src/client/pages.js';
-import { copySharedPage, type MemberArena } from '../../src/client/shared-memory.js';
+import { PageAssembler, type Page } from '../../src/client/pages.js';
+import { COPY_ON_POOL_BYTES_MIN, copySharedPage, type MemberArena } from '../../src/client/shared-memory.js';
 import { NativeApi } from '../../src/native/api.js';
 import { allocShared, freePinned, nativeStatus, openSharedFile, SHARED_DATA_OFFSET } from '../../src/native/index.js';
 import type { GetPagesResponse__Output as GetPagesResponse } from '../../src/proto/index.js';
@@ -45,7 +48,7 @@ function chunks(data: Uint8Array, next: () => number, crc?: number): GetPagesRes
 function assemble(messages: GetPagesResponse[], verify: boolean, destination?: Uint8Array): Uint8Array {
   const assembler = new PageAssembler([KEY], ENDPOINT, () => destination, verify);
   let page: Uint8Array | undefined;
-  for (const message of messages) page = assembler.push(message)?.data ?? page;
+  for (const message of messages) page = (assembler.push(message) as Page | undefined)?.data ?? page;
   assembler.finish();
   return page!;
 }
@@ -76,13 +79,47 @@ t.test('shared-memory pages: the copy\'s checksum is checked, even with checks o
       target.set(data);
       return crc32cTs(target);
     });
-    t.same(Buffer.from(good.push(message)!.data), Buffer.from(data), `checks ${verify ? 'on' : 'off'}: a good copy passes`);
+    t.same(Buffer.from((good.push(message) as Page).data), Buffer.from(data), `checks ${verify ? 'on' : 'off'}: a good copy passes`);
     const changed = new PageAssembler([KEY], ENDPOINT, () => undefined, verify, (_shared, target) => {
       target.set(data);
       return crc32cTs(target) ^ 4;
     });
     t.throws(() => changed.push(message), { code: 'KVC_CHECKSUM_MISMATCH', message: /lease may have expired/ }, 'a copy whose checksum differs fails');
   }
+});
+
+t.test('shared-memory pages copied on the pool: a promise per page, checked when its copy ends', async (t) => {
+  const next = prng(44);
+  const pages = [bytesOf(next, 4096), bytesOf(next, 5000), bytesOf(next, 300)];
+  const keys = pages.map((_, i) => new Uint8Array(16).fill(i + 1));
+  const messages = pages.map((data, i) => ({ meta: { ...meta(data), key: keys[i] }, shared: { region: 0, offset: i, length: data.byteLength, leaseId: i, expiresInMs: 1000 } }) as unknown as GetPagesResponse);
+  const finishers: (() => void)[] = [];
+  const assembler = new PageAssembler(keys, ENDPOINT, () => undefined, false, (shared, target) => {
+    const data = pages[shared.offset]!;
+    if (shared.offset === 2) {
+      target.set(data);
+      return crc32cTs(target);
+    }
+    return new Promise<number>((resolve) => {
+      finishers.push(() => {
+        target.set(data);
+        // The second page's copy is damaged.
+        resolve(crc32cTs(target) ^ (shared.offset === 1 ? 1 : 0));
+      });
+    });
+  });
+  const first = assembler.push(messages[0]!);
+  const second = assembler.push(messages[1]!);
+  t.ok(first instanceof Promise && second instanceof Promise, 'pages whose copies run elsewhere come as promises');
+  const third = assembler.push(messages[2]!) as Page;
+  t.same(Buffer.from(third.data), Buffer.from(pages[2]!), 'the next pages may be pushed meanwhile, each in its place');
+  assembler.finish();
+  t.equal(assembler.completed, 3);
+  for (const finish of finishers) finish();
+  t.same(Buffer.from((await first!).data), Buffer.from(pages[0]!), 'a good copy resolves to its page');
+  await t.rejects(second as Promise<Page>, { code: 'KVC_CHECKSUM_MISMATCH', message: /page 1 does not match/ }, 'a damaged one rejects, naming its page');
+  const failing = new PageAssembler([keys[0]!], ENDPOINT, () => undefined, true, () => Promise.reject(new RangeError('the reader is closed')));
+  await t.rejects(failing.push(messages[0]!) as Promise<Page>, { code: 'KVC_PROTOCOL', message: /page 0 cannot be copied from the shared arena: the reader is closed/ }, 'a copy that fails is the page\'s error');
 });
 
 t.test('copySharedPage: the mapping and the pread reader give the same bytes and crc32c', { skip: nativeStatus().loaded ? false : 'native addon not loaded' }, async (t) => {
@@ -96,8 +133,12 @@ t.test('copySharedPage: the mapping and the pread reader give the same bytes and
   const readers = [openSharedFile(file), new NativeApi({ addon: null, reason: 'test' }).openSharedFile(file)];
   for (const reader of readers) {
     const target = new Uint8Array(payload.byteLength);
-    t.equal(copySharedPage(arenaOf(reader), shared, target), crc32cTs(payload), `${reader.mapped ? 'mapped' : 'pread'}: the crc32c of the page`);
+    const copied = copySharedPage(arenaOf(reader), shared, target);
+    t.equal(copied instanceof Promise, reader.mapped, `${reader.mapped ? 'mapped: on the pool' : 'pread: at once'} (${payload.byteLength} bytes)`);
+    t.equal(await copied, crc32cTs(payload), `${reader.mapped ? 'mapped' : 'pread'}: the crc32c of the page`);
     t.same(Buffer.from(target), Buffer.from(payload), 'and its bytes');
+    const small = new Uint8Array(COPY_ON_POOL_BYTES_MIN - 1);
+    t.equal(copySharedPage(arenaOf(reader), { ...shared, length: small.byteLength }, small), crc32cTs(payload.subarray(0, small.byteLength)), 'a smaller page: at once');
     t.throws(() => copySharedPage(arenaOf(reader), { ...shared, region: 1 }, target), RangeError, 'region 1 of a one-file arena');
     reader.close();
   }

@@ -5,7 +5,9 @@
 // (AVX-512 folding where the CPU has it, SSE4.2, scalar), the bytes written equal the source, the
 // bytes around them are untouched, and the result equals the TypeScript crc32c of the copy from
 // the same seed; consecutive copies chain through the seed. From a shared file, readCrc32c equals
-// read() then crc32c. Bad arguments are RangeError/TypeError (overlap, not fitting, bad seed).
+// read() then crc32c; readCrc32cAsync (the copy on libuv's pool) gives the same bytes and crc32c
+// for 48 concurrent copies, and a close while copies run lets them finish whole. Bad arguments are
+// RangeError/TypeError (overlap, not fitting, bad seed).
 // Without the addon, short inputs and KVC_NATIVE=0 (test/native/fallback.test.ts) take the
 // copy-then-checksum path with the same answers. Skips the addon parts, saying why, without it.
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
@@ -119,4 +121,40 @@ t.test('a shared file: readCrc32c of the mapping equals read then crc32c, and pr
   pread.close();
   t.throws(() => mapped.readCrc32c!(0, new Uint8Array(1), 0), RangeError, 'a closed reader');
   freePinned(region);
+});
+
+t.test('readCrc32cAsync: copies on the pool equal readCrc32c; a close while they run lets them finish', { skip: skipWithoutAddon }, async (t) => {
+  const file = path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `kvc-native-test-${process.pid}-${cryptoRandomBytes(4).toString('hex')}.arena`);
+  t.teardown(() => rmSync(file, { force: true }));
+  const region = allocShared(file, 8 * MIB, {}, new Uint8Array(8));
+  t.teardown(() => freePinned(region));
+  const next = prng(34);
+  new Uint8Array(region.buffer).set(randomBytes(next, 8 * MIB));
+  const mapped = openSharedFile(file);
+  const reads = Array.from({ length: 48 }, (_, i) => {
+    const length = i % 3 === 0 ? 2 * MIB : 1 + (next() % MIB);
+    const offset = SHARED_DATA_OFFSET + (next() % (8 * MIB - length));
+    return { offset, length, seed: next() >>> 0, dst: new Uint8Array(length) };
+  });
+  const crcs = await Promise.all(reads.map((r) => mapped.readCrc32cAsync!(r.offset, r.dst, r.seed)));
+  const failures = reads.filter((r, i) => {
+    const expected = new Uint8Array(r.length);
+    return mapped.readCrc32c!(r.offset, expected, r.seed) !== crcs[i] || !Buffer.from(expected).equals(r.dst);
+  });
+  t.equal(failures.length, 0, '48 concurrent copies: the bytes and crc32c of the same reads made on this thread');
+  t.throws(() => mapped.readCrc32cAsync!(mapped.bytes - 10, new Uint8Array(11), 0), RangeError, 'past the end: thrown at once');
+
+  // Closed while copies run: they complete whole (the mapping stays until the last ends), and
+  // the reader refuses new reads at once.
+  const empty = reads.map((r) => mapped.readCrc32cAsync!(r.offset, new Uint8Array(0), 0));
+  const whole = reads.slice(0, 12).map((r) => {
+    const dst = new Uint8Array(r.length);
+    return { r, dst, crc: mapped.readCrc32cAsync!(r.offset, dst, r.seed) };
+  });
+  mapped.close();
+  t.throws(() => mapped.readCrc32cAsync!(SHARED_DATA_OFFSET, new Uint8Array(1), 0), RangeError, 'a closed reader');
+  const after = await Promise.all(whole.map((w) => w.crc));
+  t.same(after, crcs.slice(0, 12), 'the copies running at the close finished with the same crc32c');
+  t.ok(whole.every((w, i) => Buffer.from(w.dst).equals(reads[i]!.dst)), 'and the same bytes');
+  t.same(await Promise.all(empty), reads.map(() => 0), 'empty copies settle too');
 });
