@@ -3,7 +3,8 @@ against the real `kvc dev` cluster of tests/cluster.py, whose members keep their
 /dev/shm files: pages copied from each member's arena are byte-identical in every kind of `out`
 (fresh, one buffer, numpy, torch, an allocator) and are counted as leases by the member, which
 has none left afterwards (ReleasePages); a converted page (as_dtype) is streamed; the per-call
-override works both ways; more keys than one client may lease are split into streams the member
+override works both ways; reads without an endpoint all go to the one member whose arena the
+client mapped first; more keys than one client may lease are split into streams the member
 accepts, and reads well past the per-client bound keep using shared memory (leases do not pile
 up). Fallbacks, all with the right bytes: a nonce the member refuses (KVC_SHM_NOT_ON_HOST, as
 after a restart) streams that read and maps the file again for the next; a Status whose file
@@ -105,6 +106,15 @@ class SharedMemoryAgainstCluster(unittest.TestCase):
         converted = b"".join(bytes(d) for _, d in self.client.get_pages(ns, keys, as_dtype="fp32", endpoint=endpoint))
         self.assertEqual(converted, b"".join(p["data"].astype(np.float32).tobytes() for p in pages))
         self.assertEqual(shm_stats(self.client, endpoint).leases_granted, before)
+
+    def test_reads_without_an_endpoint_go_to_the_same_host_member_found_first(self):
+        ns, keys, _, expected = self.put(blocks=2)
+        with Client(self.endpoints, transfer="shared-memory") as client:
+            before = [shm_stats(client, e).leases_granted for e in self.endpoints]
+            for _ in range(6):
+                self.assertEqual(b"".join(bytes(d) for _, d in client.get_pages(ns, keys)), expected)
+            granted = [shm_stats(client, e).leases_granted - b for e, b in zip(self.endpoints, before)]
+        self.assertEqual(sorted(granted), [0, 0, 12], "every read from the member whose arena the client mapped first")
 
     def test_transfer_per_call_overrides_the_clients(self):
         ns, keys, _, expected = self.put(blocks=2)

@@ -773,9 +773,10 @@ export class KvcClient {
   async *#getBatch(ns: string, keys: Uint8Array[], o: GetPagesOptions, destination: PageDestination): AsyncGenerator<Page, boolean, undefined> {
     let delivered = 0;
     const lacking = new Set<string>();
+    const failed = new Set<string>();
     let next: string | undefined;
     for (let retry = 0; ; retry++) {
-      const endpoint = o.endpoint ?? next ?? this.#pool.nextReplica();
+      const endpoint = o.endpoint ?? next ?? this.#readReplica(o, failed);
       next = undefined;
       try {
         for await (const page of this.#streamPages(endpoint, ns, keys.slice(delivered), o, destination)) {
@@ -794,6 +795,10 @@ export class KvcClient {
           error.attempts = retry + 1;
           throw error;
         }
+        failed.add(endpoint);
+        // A member that cannot be reached is not the same-host member reads prefer until a read
+        // maps its arena again.
+        if (error.code === 'KVC_UNAVAILABLE') this.#shm.forget(endpoint);
         const decision = o.endpoint !== undefined ? ({ kind: 'fail' } as const) : decideRead(error, endpoint);
         next = await this.#afterFailure(error, decision, endpoint, retry);
       }
@@ -908,6 +913,18 @@ export class KvcClient {
     } catch {
       // Including a client closed meanwhile (pool.client throws): the leases expire.
     }
+  }
+
+  /**
+   * Where a read goes when nothing else decides: over shared memory, the member on this host (the
+   * first whose arena an earlier read mapped), since only its pages can be copied here and its
+   * answers are a place per page, not the bytes (concentrating on it also batches its work);
+   * until one is known, after it failed this read, and for gRPC reads, the replicas in turn.
+   */
+  #readReplica(o: GetPagesOptions, failed: ReadonlySet<string>): string {
+    const sharing = (o.transfer ?? this.#transfer) === 'shared-memory';
+    const local = sharing ? this.#shm.sameHostMember(this.#pool.known().filter((endpoint) => !failed.has(endpoint))) : undefined;
+    return local ?? this.#pool.nextReplica();
   }
 
   /** A member to ask next for a page `lacking` do not have: the leader if known, else any other. */

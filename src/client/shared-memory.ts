@@ -65,6 +65,8 @@ export class SharedMemoryReads {
   /** This process's client id: leases are granted to it and only it may release them. */
   readonly clientId: Uint8Array = new Uint8Array(randomBytes(16));
   readonly #probes = new Map<string, Promise<Probe>>();
+  /** Endpoints whose arena this process has mapped (same-host members), in the order found. */
+  readonly #sameHost = new Set<string>();
   readonly #status: (endpoint: string) => Promise<StatusResponse>;
   readonly #releases: PendingReleases;
 
@@ -91,9 +93,21 @@ export class SharedMemoryReads {
       this.#probes.set(endpoint, probe);
     }
     const found = await probe;
-    if (found.kind === 'arena') return found.arena;
+    if (found.kind === 'arena') {
+      if (this.#probes.get(endpoint) === probe) this.#sameHost.add(endpoint);
+      return found.arena;
+    }
     if (Date.now() >= found.untilMs && this.#probes.get(endpoint) === probe) this.#probes.delete(endpoint);
     return undefined;
+  }
+
+  /**
+   * The first of `endpoints` whose arena this process reads (a member on this host), known from
+   * an earlier read; undefined when none is known yet. Never probes: a member that does not
+   * answer would hold up the read that asked.
+   */
+  sameHostMember(endpoints: readonly string[]): string | undefined {
+    return endpoints.find((endpoint) => this.#sameHost.has(endpoint));
   }
 
   /** Why the member is streamed, or '' when its arena is in use (tests, bench). */
@@ -106,6 +120,7 @@ export class SharedMemoryReads {
   forget(endpoint: string): void {
     const probe = this.#probes.get(endpoint);
     this.#probes.delete(endpoint);
+    this.#sameHost.delete(endpoint);
     // The member restarted: its leases ended with it.
     this.#releases.drop(endpoint);
     void probe?.then((found) => found.kind === 'arena' && found.arena.files.forEach((file) => file.close()));

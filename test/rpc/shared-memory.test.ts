@@ -20,6 +20,8 @@
 // - the client falls back to streaming when the member does not share its arena, when the file it
 //   names cannot be opened here (a client on another host), and when the file's nonce is not the
 //   member's; after a member restart (new nonce) it streams once, then maps the new file.
+// - with three members on this host, reads over shared memory without an endpoint all go to the
+//   member whose arena the client mapped first; when it stops, to one of the others.
 // - randomized and concurrent (seeded): four shared-memory readers and one gRPC reader over a
 //   small arena (pages move in and out of it all the time); each shared answer is copied and
 //   checked at once and again just before its release (still inside its lease): never a byte
@@ -356,6 +358,44 @@ t.test('a client that checks its copies gets places unread: a damaged copy is re
   for await (const page of client.getPages(NS, [key])) again.push(Buffer.from(page.data));
   t.same(again, [Buffer.from(pages[0]!.data)]);
   t.equal(client.sharedCopiesRefused, 1, 'the next read copies a whole page');
+});
+
+t.test('reads over shared memory go to the same-host member found first, and to the others when it stops', { skip }, async (t) => {
+  const cluster = await startCluster([1, 2, 3], SHARED);
+  t.teardown(() => cluster.stopAll());
+  const leader = await cluster.leader();
+  const raws = new Map([1, 2, 3].map((id) => [id, new RawClient(cluster.addresses.get(id)!)]));
+  t.teardown(() => raws.forEach((raw) => raw.close()));
+  const pages = [1, 2].map((i) => u8Page(i, 256 * 1024));
+  await putPages(raws.get(leader.id)!, pages);
+  const keys = pages.map((p) => p.meta.key);
+  // Every member has applied the pages before reads start (a lagging one would answer NOT_FOUND).
+  for (const raw of raws.values()) {
+    await eventually(async () => (await rawGet(raw, { namespace: NS, keys })).error === undefined, 10_000, 'the pages are applied everywhere');
+  }
+  const client = new KvcClient({ endpoints: [1, 2, 3].map((id) => cluster.addresses.get(id)!), transfer: 'shared-memory' });
+  t.teardown(() => client.close());
+  const readAll = async (): Promise<boolean> => {
+    const got = [];
+    for await (const page of client.getPages(NS, keys)) got.push(Buffer.from(page.data));
+    return got.length === 2 && got.every((data, i) => data.equals(pages[i]!.data));
+  };
+  const granted = async (ids: number[]): Promise<number[]> => Promise.all(ids.map(async (id) => Number((await sharedStatus(raws.get(id)!)).leasesGranted)));
+
+  for (let i = 0; i < 6; i++) t.ok(await readAll(), `read ${i}`);
+  const counts = await granted([1, 2, 3]);
+  t.same([...counts].sort(), [0, 0, 12], 'every page from one member: the first whose arena the client mapped');
+  const local = [1, 2, 3][counts.indexOf(12)]!;
+
+  await cluster.members.get(local)!.stop();
+  raws.get(local)!.close();
+  raws.delete(local);
+  const others = [...raws.keys()];
+  const before = (await granted(others)).reduce((a, b) => a + b, 0);
+  for (let i = 0; i < 4; i++) t.ok(await readAll(), `read ${i} with the member stopped`);
+  const after = await granted(others);
+  t.ok(after.reduce((a, b) => a + b, 0) - before >= 6, 'the others answer from their arenas');
+  t.ok(after.some((n) => n === 0), 'and again from one of them');
 });
 
 t.test('a member that does not share its arena: the client streams', async (t) => {

@@ -468,9 +468,10 @@ class Client:
         batch short."""
         delivered = 0
         lacking: set = set()
+        failed: set = set()
         following: Optional[str] = None
         for retry in range(self._retries + 1):
-            at = endpoint or following or self._pool.next_replica()
+            at = endpoint or following or self._read_replica(shared, failed)
             following = None
             try:
                 for page in self._read_pages(at, keys[delivered:], request, destination, deadline_ms, shared):
@@ -491,10 +492,23 @@ class Client:
                     return False
                 error.attempts = retry + 1
                 raise error
+            failed.add(at)
+            # A member that cannot be reached is not the same-host member reads prefer until a
+            # read maps its arena again.
+            if error.code == errors.KVC_UNAVAILABLE:
+                self._shm.forget(at)
             decision = ("fail", None) if endpoint is not None else (
                 ("backoff", None) if error.code in _DAMAGED_READ else _decide(error, True, at))
             following = self._after_failure(error, decision, at, retry)
         raise AssertionError("unreachable: the last retry raises")  # pragma: no cover
+
+    def _read_replica(self, shared: bool, failed: set) -> str:
+        """Where a read goes when nothing else decides: over shared memory, the member on this
+        host (the first whose arena an earlier read mapped), since only its pages can be copied
+        here and its answers are a place per page, not the bytes; until one is known, after it
+        failed this read, and for gRPC reads, the replicas in turn."""
+        local = self._shm.same_host_member(at for at in self._pool.known() if at not in failed) if shared else None
+        return local or self._pool.next_replica()
 
     def _read_pages(self, endpoint: str, keys: List[bytes], request: dict, destination: Any,
                     deadline_ms: int, shared: bool) -> Iterator[Tuple[PageMeta, memoryview]]:

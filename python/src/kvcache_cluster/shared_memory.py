@@ -21,7 +21,7 @@ import os
 import struct
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 # How long a member found unusable for shared memory is read over gRPC before looking again.
 PROBE_AGAIN_S = 30.0
@@ -109,6 +109,13 @@ class SharedMemoryReads:
             with self._lock:
                 self._probes[endpoint] = probe
             return probe if isinstance(probe, MemberArena) else None
+
+    def same_host_member(self, endpoints: Iterable[str]) -> Optional[str]:
+        """The first of `endpoints` whose arena this process reads (a member on this host), known
+        from an earlier read; None when none is known yet. Never probes: a member that does not
+        answer would hold up the read that asked."""
+        with self._lock:
+            return next((at for at in endpoints if isinstance(self._probes.get(at), MemberArena)), None)
 
     def why_streamed(self, endpoint: str) -> str:
         """Why the member is streamed, or '' when its arena is in use or it was not probed yet."""
