@@ -386,17 +386,31 @@ Napi::Value CopySharedJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The arguments (handle, offset, dst, seed) of copySharedCrc32c and its async twin, checked.
+struct SharedCopyArgs {
+  SharedView* view;
+  const uint8_t* from;
+  uint8_t* to;
+  size_t length;
+  uint32_t seed;
+};
+
+SharedCopyArgs SharedCopyArguments(const Napi::CallbackInfo& info, const std::string& what) {
+  Napi::Env env = info.Env();
+  SharedCopyArgs args{};
+  args.view = ViewArgument(env, info[0], what.c_str());
+  const double offset = IntegerArgument(env, info[1], (what + ": offset").c_str());
+  args.to = static_cast<uint8_t*>(TypedArrayData(env, info[2], napi_uint8_array, (what + ": dst").c_str(), args.length));
+  args.seed = SeedArgument(env, info[3], (what + ": seed").c_str());
+  args.from = MappedRange(env, args.view, offset, args.length, what.c_str());
+  return args;
+}
+
 // copySharedCrc32c(handle, offset, dst, seed): copyShared that also returns the CRC-32C (from
 // `seed`) of the bytes as written to dst, in the same pass (CopyCrc32c).
 Napi::Value CopySharedCrc32cJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SharedView* view = ViewArgument(env, info[0], "copySharedCrc32c");
-  const double offset = IntegerArgument(env, info[1], "copySharedCrc32c: offset");
-  size_t length = 0;
-  void* dst = TypedArrayData(env, info[2], napi_uint8_array, "copySharedCrc32c: dst", length);
-  const uint32_t seed = SeedArgument(env, info[3], "copySharedCrc32c: seed");
-  const uint8_t* from = MappedRange(env, view, offset, length, "copySharedCrc32c");
-  return Napi::Number::New(env, CopyCrc32c(static_cast<uint8_t*>(dst), from, length, seed));
+  const SharedCopyArgs args = SharedCopyArguments(info, "copySharedCrc32c");
+  return Napi::Number::New(info.Env(), CopyCrc32c(args.to, args.from, args.length, args.seed));
 }
 
 // One copySharedCrc32cAsync: the copy and its CRC-32C on a thread of libuv's pool. It keeps the
@@ -404,15 +418,14 @@ Napi::Value CopySharedCrc32cJs(const Napi::CallbackInfo& info) {
 // completion callback, which settles the promise on the JavaScript thread.
 class SharedCopyWorker : public Napi::AsyncWorker {
  public:
-  SharedCopyWorker(Napi::Env env, SharedView* view, const uint8_t* from, uint8_t* to, size_t length, uint32_t seed,
-                   const Napi::Value& handle, const Napi::Value& dst)
+  SharedCopyWorker(Napi::Env env, const SharedCopyArgs& args, const Napi::Value& handle, const Napi::Value& dst)
       : Napi::AsyncWorker(env, "kvcCopySharedCrc32c"),
         deferred_(Napi::Promise::Deferred::New(env)),
-        view_(view),
-        from_(from),
-        to_(to),
-        length_(length),
-        seed_(seed) {
+        view_(args.view),
+        from_(args.from),
+        to_(args.to),
+        length_(args.length),
+        seed_(args.seed) {
     Napi::Object keep = Napi::Object::New(env);
     keep.Set("handle", handle);
     keep.Set("dst", dst);
@@ -454,14 +467,8 @@ class SharedCopyWorker : public Napi::AsyncWorker {
 // CRC-32C. dst must not be read, written or transferred until it settles. Argument errors throw at
 // once, as copySharedCrc32c's do.
 Napi::Value CopySharedCrc32cAsyncJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  SharedView* view = ViewArgument(env, info[0], "copySharedCrc32cAsync");
-  const double offset = IntegerArgument(env, info[1], "copySharedCrc32cAsync: offset");
-  size_t length = 0;
-  void* dst = TypedArrayData(env, info[2], napi_uint8_array, "copySharedCrc32cAsync: dst", length);
-  const uint32_t seed = SeedArgument(env, info[3], "copySharedCrc32cAsync: seed");
-  const uint8_t* from = MappedRange(env, view, offset, length, "copySharedCrc32cAsync");
-  auto* worker = new SharedCopyWorker(env, view, from, static_cast<uint8_t*>(dst), length, seed, info[0], info[2]);
+  const SharedCopyArgs args = SharedCopyArguments(info, "copySharedCrc32cAsync");
+  auto* worker = new SharedCopyWorker(info.Env(), args, info[0], info[2]);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
