@@ -14,7 +14,7 @@ import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
 import { encodeLookupBatch } from './lookup-request.js';
 import { encodePutPagesRequest } from './put-request.js';
 import { clientStreamCall, serverStream, unaryCall } from './calls.js';
-import { PageAssembler, pageMessages, putMeta, sameBytes, toWireDtype } from './pages.js';
+import { PageAssembler, pageMessages, pagesInOrder, putMeta, sameBytes, toWireDtype } from './pages.js';
 import type { Page, PageDestination, PageInput, PageMetaOut, PutMeta, SharedCopy } from './pages.js';
 import { COPIES_AHEAD_MAX, copySharedPage, SharedMemoryReads, type MemberArena } from './shared-memory.js';
 import { SharedLookups } from './shared-lookup.js';
@@ -870,33 +870,23 @@ export class KvcClient {
     const copy: SharedCopy | undefined = arena === undefined ? undefined : (shared, target) => copySharedPage(arena, shared, target);
     const assembler = new PageAssembler(keys, endpoint, destination, this.#verifyChecksums, copy);
     const leaseIds: number[] = [];
-    // Pages completed, in order; a page copied on the pool is a promise until its copy ends. Up to
-    // COPIES_AHEAD_MAX copies run while the next messages are read.
-    const ready: (Page | Promise<Page>)[] = [];
+    const push = (message: GetPagesResponse): Page | Promise<Page> | undefined => {
+      // Noted before the copy, so a failed copy's lease is released too.
+      if (message.shared) leaseIds.push(message.shared.leaseId);
+      return assembler.push(message);
+    };
     try {
-      for await (const message of call as AsyncIterable<GetPagesResponse>) {
-        // Noted before the copy, so a failed copy's lease is released too.
-        if (message.shared) leaseIds.push(message.shared.leaseId);
-        const page = assembler.push(message);
-        if (page === undefined) continue;
-        // A copy's failure is thrown where the page would be yielded, not as an unhandled rejection.
-        if (page instanceof Promise) page.catch(() => undefined);
-        ready.push(page);
-        while (ready.length > 0 && (ready.length > COPIES_AHEAD_MAX || !(ready[0] instanceof Promise))) yield await ready.shift()!;
-      }
+      yield* pagesInOrder((call as AsyncIterable<GetPagesResponse>)[Symbol.asyncIterator](), push, COPIES_AHEAD_MAX);
       assembler.finish();
       if (assembler.completed !== keys.length) {
         throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `GetPages ended after ${assembler.completed} of ${keys.length} pages without an error`, endpoint);
       }
-      while (ready.length > 0) yield await ready.shift()!;
     } finally {
       // Ends the call when the consumer stopped early or a check failed; a no-op once it finished.
       call.cancel();
-      // Copies still running write into the caller's buffers and read leased slots: they end
-      // before the caller gets control back and before their leases are released.
-      if (ready.length > 0) await Promise.allSettled(ready);
-      // The bytes are copied and checked: the next GetPages to this member carries the releases,
-      // or one ReleasePages does shortly, so the caller never waits a round trip for them.
+      // The bytes are copied and checked (pagesInOrder waited for every copy it started): the next
+      // GetPages to this member carries the releases, or one ReleasePages does shortly, so the
+      // caller never waits a round trip for them.
       if (arena !== undefined && leaseIds.length > 0) this.#shm.copied(endpoint, arena, leaseIds);
     }
   }

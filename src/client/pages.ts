@@ -289,6 +289,50 @@ export class PageAssembler {
   }
 }
 
+/**
+ * The pages `push` completes from `messages` (PageAssembler.push), in order. A page whose copy
+ * runs on the pool (a promise) lets up to `ahead` such copies run while the next messages are
+ * read, and is yielded as soon as its copy ends if that is before the next message arrives (the
+ * member may be reading that page from disk). A failed copy is thrown where its page would be
+ * yielded. However it ends (done, failed, or the consumer stopped), it waits for the copies still
+ * running before it returns: they write into the caller's buffers and read leased slots.
+ */
+export async function* pagesInOrder<M>(messages: AsyncIterator<M>, push: (message: M) => Page | Promise<Page> | undefined, ahead: number): AsyncGenerator<Page, void, undefined> {
+  const ready: (Page | Promise<Page>)[] = [];
+  let next: Promise<IteratorResult<M>> | undefined;
+  try {
+    for (;;) {
+      if (next === undefined) {
+        next = messages.next();
+        // Awaited below, or left behind when the stream is given up: not an unhandled rejection.
+        next.catch(() => undefined);
+      }
+      const head = ready[0];
+      if (head instanceof Promise && !(await settlesFirst(next, head))) {
+        yield await ready.shift()!;
+        continue;
+      }
+      const step = await next;
+      next = undefined;
+      if (step.done === true) break;
+      const page = push(step.value);
+      if (page === undefined) continue;
+      // A copy's failure is thrown where the page would be yielded, not as an unhandled rejection.
+      if (page instanceof Promise) page.catch(() => undefined);
+      ready.push(page);
+      while (ready.length > 0 && (ready.length > ahead || !(ready[0] instanceof Promise))) yield await ready.shift()!;
+    }
+    while (ready.length > 0) yield await ready.shift()!;
+  } finally {
+    if (ready.length > 0) await Promise.allSettled(ready);
+  }
+}
+
+/** Whether `first` settles before `second` (either may reject: that is for whoever awaits them). */
+function settlesFirst(first: Promise<unknown>, second: Promise<unknown>): Promise<boolean> {
+  return Promise.race([first.then(() => true, () => true), second.then(() => false, () => false)]);
+}
+
 function fromWireMeta(wire: WirePageMeta, endpoint: string): PageMetaOut {
   const dtype = DTYPES_BY_WIRE.get(wire.dtype);
   if (dtype === undefined) throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `a page came with dtype ${wire.dtype}`, endpoint);
