@@ -838,7 +838,8 @@ export class KvcClient {
           continue;
         }
         if (error.code === 'KVC_SHM_NOT_ON_HOST') this.#shm.forget(endpoint);
-        else if (error.code === 'KVC_CHECKSUM_MISMATCH') this.#sharedCopiesRefused++;
+        // A copy this client refused (grpcCode UNKNOWN: detected here), not a page the member refused.
+        else if (error.code === 'KVC_CHECKSUM_MISMATCH' && error.grpcCode === grpc.status.UNKNOWN) this.#sharedCopiesRefused++;
         else if (error.code !== 'KVC_TOO_MANY_LEASES') throw error;
         return yield* this.#streamOnce(endpoint, ns, keys.slice(delivered), o, destination, undefined);
       }

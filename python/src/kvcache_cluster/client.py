@@ -538,7 +538,8 @@ class Client:
             error = errors.from_rpc_error(thrown, endpoint) if isinstance(thrown, grpc.RpcError) else thrown
             if error.code == errors.KVC_SHM_NOT_ON_HOST:
                 self._shm.forget(endpoint, arena)
-            elif error.code == errors.KVC_CHECKSUM_MISMATCH:
+            elif error.code == errors.KVC_CHECKSUM_MISMATCH and error.grpc_status == grpc.StatusCode.UNKNOWN:
+                # A copy this client refused (detected here), not a page the member refused.
                 self._shared_copies_refused += 1
             elif error.code != errors.KVC_TOO_MANY_LEASES:
                 raise
