@@ -370,7 +370,17 @@ function deepFreeze(limits: Limits): Readonly<Limits> {
 }
 
 /** Namespace characters (DESIGN §2); the length is bounded by LIMITS.namespace.lengthMax. */
-export const NAMESPACE_PATTERN = /^[A-Za-z0-9._:/-]+$/;
+const NAMESPACE_PATTERN = /^[A-Za-z0-9._:/-]+$/;
+
+/** A namespace the members accept: 1 to LIMITS.namespace.lengthMax characters of NAMESPACE_PATTERN. */
+export function isValidNamespace(ns: string): boolean {
+  return ns.length <= LIMITS.namespace.lengthMax && NAMESPACE_PATTERN.test(ns);
+}
+
+/** A page key length the members accept: LIMITS.page.keyBytesMin to keyBytesMax bytes. */
+export function isValidKeyBytes(bytes: number): boolean {
+  return bytes >= LIMITS.page.keyBytesMin && bytes <= LIMITS.page.keyBytesMax;
+}
 
 /** The defaults, checked and frozen. */
 export const LIMITS: ReadonlyLimits = deepFreeze({

@@ -7,7 +7,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { Dtype } from '../bytes/index.js';
-import { LIMITS, NAMESPACE_PATTERN } from '../limits.js';
+import { isValidKeyBytes, isValidNamespace, LIMITS } from '../limits.js';
 import { CLIENT_ERROR_CODES, KvcClientError, localError, toClientError } from './client-error.js';
 import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
 import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
@@ -344,7 +344,7 @@ export class KvcClient {
   async lookup(ns: string, keys: Uint8Array[], o: LookupOptions = {}): Promise<number> {
     const leaseMs = nonNegativeInteger(o.leaseMs ?? 0, 'leaseMs');
     // A namespace or key the members refuse goes over gRPC too, for the member's KVC_INVALID_* code.
-    if (this.#sharedLookups !== undefined && o.endpoint === undefined && o.linearizable !== true && leaseMs === 0 && validNamespace(ns) && keys.every(validKeySize)) {
+    if (this.#sharedLookups !== undefined && o.endpoint === undefined && o.linearizable !== true && leaseMs === 0 && isValidNamespace(ns) && keys.every((key) => isValidKeyBytes(key.byteLength))) {
       const matched = this.#sharedLookups.match(ns, keys);
       if (matched !== undefined) return matched;
     }
@@ -1026,14 +1026,6 @@ function checkPutResults(response: PutPagesResponse, batch: PreparedPage[], endp
     throw localError(CLIENT_ERROR_CODES.KVC_PROTOCOL, `PutPages answered ${results.length} results for ${batch.length} pages, or out of order`, endpoint);
   }
   return results.map((r) => ({ key: new Uint8Array(r.key), code: r.code, message: r.message }));
-}
-
-function validNamespace(ns: string): boolean {
-  return ns.length <= LIMITS.namespace.lengthMax && NAMESPACE_PATTERN.test(ns);
-}
-
-function validKeySize(key: Uint8Array): boolean {
-  return key.byteLength >= LIMITS.page.keyBytesMin && key.byteLength <= LIMITS.page.keyBytesMax;
 }
 
 function checkTransfer(transfer: string, what = 'transfer'): Transfer {

@@ -67,27 +67,28 @@ export class MappedReader implements SharedFileReader {
   }
 
   read(offset: number, dst: Uint8Array): void {
-    if (this.#handle === undefined) throw new RangeError(`${this.path}: the reader is closed`);
-    checkRange(this, offset, dst.byteLength);
-    this.#addon.copyShared(this.#handle, offset, dst);
+    this.#addon.copyShared(this.#handleFor(offset, dst), offset, dst);
   }
 
   readCrc32c(offset: number, dst: Uint8Array, seed: number): number {
-    if (this.#handle === undefined) throw new RangeError(`${this.path}: the reader is closed`);
-    checkRange(this, offset, dst.byteLength);
-    return this.#addon.copySharedCrc32c(this.#handle, offset, dst, seed);
+    return this.#addon.copySharedCrc32c(this.#handleFor(offset, dst), offset, dst, seed);
   }
 
   readCrc32cAsync(offset: number, dst: Uint8Array, seed: number): Promise<number> {
-    if (this.#handle === undefined) throw new RangeError(`${this.path}: the reader is closed`);
-    checkRange(this, offset, dst.byteLength);
-    return this.#addon.copySharedCrc32cAsync(this.#handle, offset, dst, seed);
+    return this.#addon.copySharedCrc32cAsync(this.#handleFor(offset, dst), offset, dst, seed);
   }
 
   close(): void {
     if (this.#handle === undefined) return;
     this.#addon.closeShared(this.#handle);
     this.#handle = undefined;
+  }
+
+  /** The mapping's handle for a read of dst.byteLength bytes at `offset`; RangeError when closed or outside. */
+  #handleFor(offset: number, dst: Uint8Array): unknown {
+    if (this.#handle === undefined) throw new RangeError(`${this.path}: the reader is closed`);
+    checkRange(this, offset, dst.byteLength);
+    return this.#handle;
   }
 }
 

@@ -4,10 +4,9 @@
 // is proposed (src/codec/command.ts explains why the log itself must not depend on them).
 import { crc32c, dtypeBytes, type Dtype } from '../codec/index.js';
 import { KvcError } from '../errors.js';
-import { LIMITS, NAMESPACE_PATTERN } from '../limits.js';
+import { isValidKeyBytes, isValidNamespace, LIMITS } from '../limits.js';
 import { TTL_MS_MAX } from '../store/index.js';
 import type { Dtype__Output as ProtoDtype, PageMeta__Output } from '../proto/index.js';
-
 
 /** A Dtype as it arrives: a number when a sender used a value the schema does not name (src/proto). */
 type ProtoDtypeIn = ProtoDtype | number;
@@ -19,7 +18,7 @@ const DTYPE_FROM_PROTO: Readonly<Record<string, Dtype>> = Object.freeze({ FP16: 
 const DTYPE_TO_PROTO: Readonly<Record<Dtype, ProtoDtype>> = Object.freeze({ fp16: 'FP16', fp32: 'FP32', bf16: 'BF16', u8: 'U8' });
 
 export function validateNamespace(ns: string): string {
-  if (ns.length === 0 || ns.length > LIMITS.namespace.lengthMax || !NAMESPACE_PATTERN.test(ns)) {
+  if (!isValidNamespace(ns)) {
     const shown = ns.length > LIMITS.namespace.lengthMax ? `${ns.length} characters` : JSON.stringify(ns);
     throw new KvcError('KVC_INVALID_NAMESPACE', {
       detail: `${shown}: expected 1 to ${LIMITS.namespace.lengthMax} characters of [A-Za-z0-9._:/-]`,
@@ -29,8 +28,8 @@ export function validateNamespace(ns: string): string {
 }
 
 export function validateKey(key: Uint8Array, what = 'key'): Uint8Array {
-  const { keyBytesMin, keyBytesMax } = LIMITS.page;
-  if (key.byteLength < keyBytesMin || key.byteLength > keyBytesMax) {
+  if (!isValidKeyBytes(key.byteLength)) {
+    const { keyBytesMin, keyBytesMax } = LIMITS.page;
     throw new KvcError('KVC_INVALID_KEY', { detail: `${what} is ${key.byteLength} bytes, expected ${keyBytesMin} to ${keyBytesMax}` });
   }
   return key;
@@ -40,10 +39,8 @@ export function validateKey(key: Uint8Array, what = 'key'): Uint8Array {
 export function validateKeys(keys: Uint8Array[]): Uint8Array[] {
   validateKeyCount(keys.length);
   // The field name is written only for a bad key: a batched Lookup checks thousands of good ones.
-  const { keyBytesMin, keyBytesMax } = LIMITS.page;
   for (let i = 0; i < keys.length; i++) {
-    const bytes = keys[i]!.byteLength;
-    if (bytes < keyBytesMin || bytes > keyBytesMax) validateKey(keys[i]!, `keys[${i}]`);
+    if (!isValidKeyBytes(keys[i]!.byteLength)) validateKey(keys[i]!, `keys[${i}]`);
   }
   return keys;
 }
