@@ -57,11 +57,11 @@ export class SharedLookupIndex {
   #nonce: Uint8Array;
   #generation: number;
   /**
-   * What the batch did to each fingerprint (latin1 of its 8 bytes), the last change winning: a
+   * What the batch did to each page (namespace → key id → present), the last change winning: a
    * batch may put a page and delete it again (two entries applied together), and the file must
-   * end as the index does.
+   * end as the index does. Fingerprinted at commit, a namespace's keys in one addon call.
    */
-  #pending = new Map<string, boolean>();
+  #pending = new Map<string, Map<string, boolean>>();
   #rebuilds = 0;
   #grows = 0;
   #closed = false;
@@ -88,25 +88,26 @@ export class SharedLookupIndex {
 
   /** A page entered the index (written to the file by the next commit()). */
   noteAdded(ns: string, keyId: string): void {
-    if (!this.#closed) this.#pending.set(fingerprintOf(ns, keyId), true);
+    this.#note(ns, keyId, true);
   }
 
   /** A page left the index (written to the file by the next commit()). */
   noteRemoved(ns: string, keyId: string): void {
-    if (!this.#closed) this.#pending.set(fingerprintOf(ns, keyId), false);
+    this.#note(ns, keyId, false);
   }
 
   /** Writes what the last batch changed, in one section readers see whole or retry. */
   commit(): void {
     if (this.#closed || this.#pending.size === 0) return;
-    const adds: string[] = [];
-    const removes: string[] = [];
-    for (const [fp, present] of this.#pending) (present ? adds : removes).push(fp);
+    const adds = new FingerprintLists();
+    const removes = new FingerprintLists();
+    for (const [ns, pages] of this.#pending) for (const [keyId, present] of pages) (present ? adds : removes).add(ns, keyId);
     this.#pending.clear();
     try {
-      this.#makeRoom(adds.length);
-      // Removes go first in the file; a fingerprint is in at most one of the two lists.
-      this.#writer.apply(Buffer.from(adds.join(''), 'latin1'), Buffer.from(removes.join(''), 'latin1'));
+      const added = adds.fingerprints();
+      this.#makeRoom(added.byteLength / SHARED_LOOKUP_FINGERPRINT_BYTES);
+      // Removes go first in the file; a page is in at most one of the two lists.
+      this.#writer.apply(added, removes.fingerprints());
     } catch (error) {
       this.#fail(error);
     }
@@ -116,16 +117,24 @@ export class SharedLookupIndex {
   rebuild(pages: Iterable<{ ns: string; keyId: string }>): void {
     if (this.#closed) return;
     this.#pending.clear();
-    const fps: string[] = [];
-    for (const page of pages) fps.push(fingerprintOf(page.ns, page.keyId));
-    const all = Buffer.from(fps.join(''), 'latin1');
+    const lists = new FingerprintLists();
+    for (const page of pages) lists.add(page.ns, page.keyId);
+    const all = lists.fingerprints();
+    const count = all.byteLength / SHARED_LOOKUP_FINGERPRINT_BYTES;
     try {
-      if (fps.length > this.#writer.capacity * LIVE_MAX) this.#grow(fps.length, all);
+      if (count > this.#writer.capacity * LIVE_MAX) this.#grow(count, all);
       else this.#writer.rebuild(all);
       this.#rebuilds++;
     } catch (error) {
       this.#fail(error);
     }
+  }
+
+  #note(ns: string, keyId: string, present: boolean): void {
+    if (this.#closed) return;
+    let pages = this.#pending.get(ns);
+    if (pages === undefined) this.#pending.set(ns, (pages = new Map()));
+    pages.set(keyId, present);
   }
 
   /** Why the index stopped (a new file could not be made: /dev/shm full), or '' while it runs. */
@@ -206,10 +215,24 @@ export class SharedLookupIndex {
   }
 }
 
-/** A page's fingerprint (src/native lookupFingerprints) as a latin1 string of its 8 bytes. */
-function fingerprintOf(ns: string, keyId: string): string {
-  const fp = lookupFingerprints(ns, [Buffer.from(keyId, 'latin1')]);
-  return Buffer.from(fp.buffer, fp.byteOffset, fp.byteLength).toString('latin1');
+/**
+ * Pages gathered by namespace, then fingerprinted (src/native lookupFingerprints) a namespace at a
+ * time: one addon call for all of a namespace's keys, where one per key cost ~1.5 µs against
+ * ~0.3 µs (a namespace drop of a million pages, applied in one batch, would have spent 1.5 s).
+ */
+class FingerprintLists {
+  readonly #byNs = new Map<string, Uint8Array[]>();
+
+  add(ns: string, keyId: string): void {
+    let keys = this.#byNs.get(ns);
+    if (keys === undefined) this.#byNs.set(ns, (keys = []));
+    keys.push(Buffer.from(keyId, 'latin1'));
+  }
+
+  /** Every page's 8-byte fingerprint, back to back. */
+  fingerprints(): Uint8Array {
+    return Buffer.concat([...this.#byNs].map(([ns, keys]) => lookupFingerprints(ns, keys)));
+  }
 }
 
 function fileName(o: SharedLookupOptions, generation: number): string {
