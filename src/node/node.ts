@@ -606,19 +606,32 @@ export class ClusterNode {
     const { early, late } = splitEarlyMessages(rd, this.#durableTermVote);
     if (early.length > 0) this.#config.transport.send(early);
     const saveStart = performance.now();
-    await this.#wal.save({
+    // Committed entries this member already holds durably are applied while the WAL saves this
+    // Ready, not after: the save (an fdatasync) was most of a leader's Ready, and every put waited
+    // for both in turn. The rest, entries that become durable only with this save (a follower
+    // told to commit what it just received), are applied after it, so the store never gets ahead
+    // of its own WAL.
+    const { durable, rest } = splitDurable(rd.committedEntries, rd.snapshot === undefined ? this.#wal.lastIndex() : 0);
+    let saveSeconds = 0;
+    const saving = this.#wal.save({
       ...(rd.hardState ? { hardState: rd.hardState } : {}),
       entries: rd.entries,
       ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
       // Only new entries, a snapshot, or a new term or vote must be durable before the messages
       // leave; a Ready that only moves the commit index is written without an fdatasync.
       sync: rd.mustSync,
+    }).then(() => {
+      saveSeconds = (performance.now() - saveStart) / 1000;
     });
+    const applying = this.#apply(durable);
+    // Either failing stops the member, once both have ended.
+    const [saved, applied] = await Promise.allSettled([saving, applying]);
+    if (saved.status === 'rejected') throw saved.reason;
+    if (applied.status === 'rejected') throw applied.reason;
     if (rd.hardState !== undefined) this.#durableTermVote = { term: rd.hardState.term, vote: rd.hardState.vote };
     if (this.#spans !== undefined && !this.#spans.idle) this.#traceEntries(this.#spans, 'appended', rd.entries);
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
-      const seconds = (performance.now() - saveStart) / 1000;
-      notify(this.#config.observer, (o) => o.walSaved?.(seconds, rd.entries.reduce((sum, e) => sum + e.data.byteLength, 0), rd.mustSync));
+      notify(this.#config.observer, (o) => o.walSaved?.(saveSeconds, rd.entries.reduce((sum, e) => sum + e.data.byteLength, 0), rd.mustSync));
     }
     if (rd.softState !== undefined && rd.softState.leader !== this.#seenLeader) {
       const leader = (this.#seenLeader = rd.softState.leader);
@@ -628,7 +641,7 @@ export class ClusterNode {
     // After this Ready is handled the core accepts proposals as leader.
     if (rd.softState?.state === StateType.Leader) queueMicrotask(() => this.#capacity.becameLeader());
     this.#sendMessages(late);
-    await this.#apply(rd.committedEntries);
+    await this.#apply(rest);
     this.#reads.noteReadStates(rd.readStates);
     this.#rn.advance();
     this.#reads.serve(this.#store.appliedIndex());
@@ -784,5 +797,13 @@ export class ClusterNode {
   }
 }
 
-
-
+/**
+ * Splits committed entries into those at or below `durableIndex` (held in this member's WAL
+ * before the Ready) and the rest. Entries come in index order.
+ */
+export function splitDurable(entries: Entry[], durableIndex: number): { durable: Entry[]; rest: Entry[] } {
+  let count = 0;
+  while (count < entries.length && entries[count]!.index <= durableIndex) count++;
+  if (count === 0) return { durable: [], rest: entries };
+  return { durable: entries.slice(0, count), rest: entries.slice(count) };
+}

@@ -1,7 +1,8 @@
 // A leader sends its appends before its own WAL write is durable (Raft thesis §10.2.1): with the
 // leader's WAL writes held, a new entry still reaches both followers' WALs, nothing commits past
 // what the leader has on disk, and once the write goes through the put is applied everywhere. And
-// while such a write hangs, the leader keeps sending heartbeats, so no follower campaigns.
+// while such a write hangs, the leader keeps sending heartbeats, so no follower campaigns. And an
+// entry committed before a Ready is applied while that Ready's write is still held.
 import t from 'tap';
 import { nodeFileLayer, type FileLayer, type OpenMode } from '../../src/wal/index.js';
 import { eventually, makeCluster, putCommand, putWithRetry } from './helpers.js';
@@ -21,6 +22,13 @@ class HoldingFileLayer implements FileLayer {
   release(): void {
     this.heldDir = undefined;
     this.#release?.();
+  }
+
+  /** Lets the writes waiting now go through and holds the next ones. */
+  passHeld(): void {
+    const release = this.#release;
+    this.#released = new Promise((resolve) => (this.#release = resolve));
+    release?.();
   }
 
   mkdirp(dir: string): Promise<void> {
@@ -114,4 +122,72 @@ t.test('a leader whose WAL write hangs keeps its followers: heartbeats flow whil
   files.release();
   t.same(await put, { ok: true });
   await eventually(() => [...cluster.nodes.values()].every((n) => n.status().appliedIndex >= next), 5_000, 'every member to apply it');
+});
+
+t.test('an entry already durable and committed is applied while the next Ready is written', async (t) => {
+  const files = new HoldingFileLayer();
+  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick: 200 });
+  t.teardown(() => {
+    files.release();
+    return cluster.stopAll();
+  });
+  await putWithRetry(cluster, putCommand(1, 4096));
+  const leader = await cluster.waitForLeader();
+  const followers = [...cluster.nodes.values()].filter((node) => node !== leader);
+  await eventually(() => followers.every((f) => f.status().appliedIndex === leader.status().appliedIndex), 5_000, 'followers to catch up');
+  const a = leader.status().walLastIndex + 1;
+
+  files.hold(cluster.dirs.get(leader.id)!);
+  const putA = leader.propose(putCommand(2, 4096));
+  await eventually(() => followers.every((f) => f.status().walLastIndex >= a), 5_000, "entry A in both followers' WALs");
+  // B waits for the leader's loop, which is held in A's write; both followers have acknowledged A.
+  const putB = leader.propose(putCommand(3, 4096));
+  files.passHeld();
+  await eventually(() => leader.status().walLastIndex >= a, 5_000, 'A written on the leader');
+  // The next Ready appends B (its write held now) and commits A, durable here since the last one.
+  await eventually(() => leader.status().appliedIndex >= a, 5_000, 'the leader to apply A');
+  t.equal(leader.status().walLastIndex, a, 'B is not written on the leader yet');
+  t.same(await putA, { ok: true }, 'A is acknowledged while B is still being written');
+
+  files.release();
+  t.same(await putB, { ok: true }, 'B commits once its write goes through');
+  await eventually(() => [...cluster.nodes.values()].every((n) => n.status().appliedIndex >= a + 1), 5_000, 'every member to apply both');
+});
+
+t.test('a follower catching up applies what it receives committed only once its own WAL holds it', async (t) => {
+  const files = new HoldingFileLayer();
+  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick: 200 });
+  t.teardown(() => {
+    files.release();
+    return cluster.stopAll();
+  });
+  await putWithRetry(cluster, putCommand(1, 4096));
+  const leader = await cluster.waitForLeader();
+  const [lagging, other] = [...cluster.nodes.values()].filter((node) => node !== leader);
+  await eventually(() => lagging!.status().appliedIndex === leader.status().appliedIndex, 5_000, 'the followers to catch up');
+  const first = leader.status().walLastIndex + 1;
+
+  // One follower's writes hang while the leader and the other follower commit five puts.
+  files.hold(cluster.dirs.get(lagging!.id)!);
+  for (let i = 0; i < 5; i++) t.same(await leader.propose(putCommand(10 + i, 4096)), { ok: true }, `put ${i} committed without the held follower`);
+  await eventually(() => other!.status().appliedIndex >= first + 4, 5_000, 'the other follower to apply them');
+  // Its first write (the first put) goes through; the next Ready appends the other four and
+  // learns that all five are committed, and its write is held in turn. Only the first may be
+  // applied meanwhile: the store never gets ahead of its own WAL.
+  files.passHeld();
+  await eventually(() => lagging!.status().walLastIndex >= first, 5_000, 'the first put written on the held follower');
+  let worst = -Infinity;
+  const sample = setInterval(() => {
+    const { appliedIndex, walLastIndex } = lagging!.status();
+    worst = Math.max(worst, appliedIndex - walLastIndex);
+  }, 1);
+  t.teardown(() => clearInterval(sample));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const held = lagging!.status();
+  t.ok(held.walLastIndex < first + 4, `the rest is not written yet (WAL to ${held.walLastIndex})`);
+  t.ok(held.appliedIndex <= held.walLastIndex, `applied ${held.appliedIndex}, no further than its WAL`);
+  files.release();
+  await eventually(() => lagging!.status().appliedIndex >= first + 4, 5_000, 'the held follower to apply all five');
+  clearInterval(sample);
+  t.ok(worst <= 0, `its applied index never passed its WAL's last index (largest difference ${worst})`);
 });

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import t from 'tap';
 import type { Test } from 'tap';
-import { bufferedFileLayer, FaultInjectingFileLayer, Wal, WalFailedError } from '../../src/wal/index.js';
+import { bufferedFileLayer, FaultInjectingFileLayer, NodeFileLayer, Wal, WalFailedError } from '../../src/wal/index.js';
 import type { WalOptions } from '../../src/wal/index.js';
 import { entries, entry, indexTerms, openWal, payloadsIntact, segmentFiles, tempDir } from './helpers.js';
 
@@ -126,6 +126,7 @@ t.test('rollover and compaction delete whole segments; reopen after compaction',
   await wal.compact(60);
   const after = wal.stats();
   t.ok(after.segments < segmentsBefore && after.segments > 1, `compact(60) deleted ${segmentsBefore - after.segments} segments`);
+  await wal.segmentsDeleted();
   t.equal(segmentFiles(dir).length, after.segments, 'the files are gone from the directory');
   t.match(lines.join('\n'), /compacted to index 60; deleted \d+ segments/, 'the deletion is logged');
   const firstKept = Number(/(\d{16})\.wal$/.exec(segmentFiles(dir)[0]!)![1]);
@@ -142,6 +143,61 @@ t.test('rollover and compaction delete whole segments; reopen after compaction',
   await wal.append(entries(101, 3, 4));
   wal = await reopen(t, wal, options);
   t.same(indexTerms(wal), [[101, 4], [102, 4], [103, 4]], 'appends continue');
+});
+
+t.test("a compaction's segment files are deleted in the background: saves queued behind it do not wait", async (t) => {
+  const dir = tempDir(t);
+  // Unlinks wait for a gate the test opens, as a slow disk's do under load.
+  let openGate!: () => void;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const unlinked: string[] = [];
+  const files = new (class extends NodeFileLayer {
+    override async unlink(path: string): Promise<void> {
+      await gate;
+      unlinked.push(path);
+      await super.unlink(path);
+    }
+  })({ direct: false });
+  const options = { dir, files, fsync: false, segmentBytes: 4096, entryCacheBytes: 0 };
+  let { wal } = await openWal(t, options);
+  for (let first = 1; first <= 100; first += 5) await wal.append(entries(first, 5, 1, 200));
+  const filesBefore = segmentFiles(dir);
+  await wal.compact(60);
+  const kept = wal.stats().segments;
+  t.ok(kept < filesBefore.length, `compact(60) took ${filesBefore.length - kept} segments out of the log at once`);
+  t.equal(wal.firstIndex(), 61, 'and the log starts after the compaction point');
+  await wal.append(entries(101, 2, 1, 200));
+  t.equal(wal.lastIndex(), 102, 'a save after the compaction completed while its deletions wait');
+  t.same(segmentFiles(dir).slice(0, filesBefore.length - kept), filesBefore.slice(0, filesBefore.length - kept), 'the compacted files are still on disk');
+  let deleted = false;
+  const done = wal.segmentsDeleted().then(() => (deleted = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(deleted, 'segmentsDeleted() waits for the deletions');
+  openGate();
+  await done;
+  t.same(unlinked, filesBefore.slice(0, filesBefore.length - kept), 'the compacted files were deleted oldest first');
+  t.equal(segmentFiles(dir).length, wal.stats().segments, 'only the live segments are left');
+  wal = await reopen(t, wal, options);
+  t.same([wal.firstIndex(), wal.lastIndex()], [61, 102], 'the log reopens from the compaction point');
+  t.ok(payloadsIntact(wal, 200), 'payloads intact');
+});
+
+t.test('a failed deletion of a compacted segment fails the WAL, as a failed write does', async (t) => {
+  const dir = tempDir(t);
+  const files = new (class extends NodeFileLayer {
+    override async unlink(): Promise<void> {
+      throw Object.assign(new Error('EIO: i/o error, unlink'), { code: 'EIO' });
+    }
+  })({ direct: false });
+  const options = { dir, files, fsync: false, segmentBytes: 4096, entryCacheBytes: 0 };
+  const { wal } = await openWal(t, options);
+  for (let first = 1; first <= 50; first += 5) await wal.append(entries(first, 5, 1, 200));
+  await wal.compact(30);
+  await wal.segmentsDeleted();
+  await t.rejects(wal.append(entries(51, 1, 1)), WalFailedError, 'the next save is refused');
+  await wal.close();
+  const reopened = (await openWal(t, { ...options, files: bufferedFileLayer })).wal;
+  t.same([reopened.firstIndex(), reopened.lastIndex()], [31, 50], 'the files left are skipped as compacted at the next start');
 });
 
 t.test('an overwrite that reaches into a deleted segment replays correctly', async (t) => {
