@@ -4,6 +4,7 @@
 // while such a write hangs, the leader keeps sending heartbeats, so no follower campaigns. And an
 // entry committed before a Ready is applied while that Ready's write is still held.
 import t from 'tap';
+import type { Test } from 'tap';
 import { nodeFileLayer, type FileLayer, type OpenMode } from '../../src/wal/index.js';
 import { eventually, makeCluster, putCommand, putWithRetry } from './helpers.js';
 
@@ -73,10 +74,14 @@ class HoldingFileLayer implements FileLayer {
   }
 }
 
-t.test('followers write a new entry while the leader is still writing it', async (t) => {
+/**
+ * Three members whose WAL writes can be held, after a first put that every member applied; `next`
+ * is the index of the next entry. Long election timeouts by default: a held leader sends no
+ * heartbeats, and the tests must end before anyone campaigns.
+ */
+async function settledCluster(t: Test, electionTick = 200) {
   const files = new HoldingFileLayer();
-  // Long election timeouts: the held leader sends no heartbeats, and the test must end before anyone campaigns.
-  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick: 200 });
+  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick });
   t.teardown(() => {
     files.release();
     return cluster.stopAll();
@@ -85,7 +90,11 @@ t.test('followers write a new entry while the leader is still writing it', async
   const leader = await cluster.waitForLeader();
   const followers = [...cluster.nodes.values()].filter((node) => node !== leader);
   await eventually(() => followers.every((f) => f.status().appliedIndex === leader.status().appliedIndex), 5_000, 'followers to catch up');
-  const next = leader.status().walLastIndex + 1;
+  return { files, cluster, leader, followers, next: leader.status().walLastIndex + 1 };
+}
+
+t.test('followers write a new entry while the leader is still writing it', async (t) => {
+  const { files, cluster, leader, followers, next } = await settledCluster(t);
 
   files.hold(cluster.dirs.get(leader.id)!);
   const put = leader.propose(putCommand(2, 4096));
@@ -99,17 +108,9 @@ t.test('followers write a new entry while the leader is still writing it', async
 });
 
 t.test('a leader whose WAL write hangs keeps its followers: heartbeats flow while it waits', async (t) => {
-  const files = new HoldingFileLayer();
   // Elections after 300-600 ms; the write is held for several times that.
-  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick: 30 });
-  t.teardown(() => {
-    files.release();
-    return cluster.stopAll();
-  });
-  await putWithRetry(cluster, putCommand(1, 4096));
-  const leader = await cluster.waitForLeader();
+  const { files, cluster, leader, next } = await settledCluster(t, 30);
   const { term } = leader.status();
-  const next = leader.status().walLastIndex + 1;
 
   files.hold(cluster.dirs.get(leader.id)!);
   const put = leader.propose(putCommand(2, 4096));
@@ -125,17 +126,7 @@ t.test('a leader whose WAL write hangs keeps its followers: heartbeats flow whil
 });
 
 t.test('an entry already durable and committed is applied while the next Ready is written', async (t) => {
-  const files = new HoldingFileLayer();
-  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick: 200 });
-  t.teardown(() => {
-    files.release();
-    return cluster.stopAll();
-  });
-  await putWithRetry(cluster, putCommand(1, 4096));
-  const leader = await cluster.waitForLeader();
-  const followers = [...cluster.nodes.values()].filter((node) => node !== leader);
-  await eventually(() => followers.every((f) => f.status().appliedIndex === leader.status().appliedIndex), 5_000, 'followers to catch up');
-  const a = leader.status().walLastIndex + 1;
+  const { files, cluster, leader, followers, next: a } = await settledCluster(t);
 
   files.hold(cluster.dirs.get(leader.id)!);
   const putA = leader.propose(putCommand(2, 4096));
@@ -155,17 +146,8 @@ t.test('an entry already durable and committed is applied while the next Ready i
 });
 
 t.test('a follower catching up applies what it receives committed only once its own WAL holds it', async (t) => {
-  const files = new HoldingFileLayer();
-  const cluster = await makeCluster([1, 2, 3], { walFiles: files, electionTick: 200 });
-  t.teardown(() => {
-    files.release();
-    return cluster.stopAll();
-  });
-  await putWithRetry(cluster, putCommand(1, 4096));
-  const leader = await cluster.waitForLeader();
-  const [lagging, other] = [...cluster.nodes.values()].filter((node) => node !== leader);
-  await eventually(() => lagging!.status().appliedIndex === leader.status().appliedIndex, 5_000, 'the followers to catch up');
-  const first = leader.status().walLastIndex + 1;
+  const { files, cluster, leader, followers, next: first } = await settledCluster(t);
+  const [lagging, other] = followers;
 
   // One follower's writes hang while the leader and the other follower commit five puts.
   files.hold(cluster.dirs.get(lagging!.id)!);
