@@ -78,7 +78,7 @@ export interface RawAddon {
   /** Replaces the whole set in one write section; RangeError past 90% load. */
   rebuildSharedLookup(handle: unknown, fingerprints: Uint8Array): void;
   retireSharedLookup(handle: unknown): void;
-  sharedLookupStats(handle: unknown): SharedLookupStats;
+  sharedLookupStats(handle: unknown): SharedLookupTableStats;
   /** The fingerprints in the table, 8 bytes each, in slot order. */
   sharedLookupLive(handle: unknown): Uint8Array;
   /** Retires, unmaps, and removes the file when `unlink`; true when this call closed it. */
@@ -106,8 +106,8 @@ export interface RawAddon {
   trimAllocator(): AllocatorTrim;
 }
 
-/** A shared lookup index's counters, as its writer sees them. */
-export interface SharedLookupStats {
+/** The slot table of a shared lookup index, as its writer sees it (the store's SharedLookupStats adds the file and its rebuilds). */
+export interface SharedLookupTableStats {
   /** Slots (a power of two). */
   capacity: number;
   /** Slots holding a fingerprint. */

@@ -16,7 +16,7 @@ export type { NativeStatus, NumaNodeInfo, PinnedRegion, SharedRegionFile } from 
 export type { SharedFileReader } from './shared-file.js';
 export { SHARED_ARENA_HEADER } from './shared-file.js';
 export type { NativeCodec } from './api.js';
-export type { AllocatorTrim, SharedLookupStats } from './addon.js';
+export type { AllocatorTrim, SharedLookupTableStats } from './addon.js';
 export {
   lookupFingerprints,
   SharedLookupReader,

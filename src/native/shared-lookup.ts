@@ -12,7 +12,7 @@
 // without it, create and open throw an Error with code ERR_KVC_NO_ADDON, and clients take the
 // Lookup round trip instead.
 import { hash } from 'node:crypto';
-import { loadedAddon, type RawAddon, type SharedLookupStats } from './addon.js';
+import { loadedAddon, type RawAddon, type SharedLookupTableStats } from './addon.js';
 
 /** Bytes before the first slot of an index file. */
 export const SHARED_LOOKUP_HEADER_BYTES = 4096;
@@ -223,7 +223,7 @@ export class SharedLookupWriter {
     this.#addon.retireSharedLookup(this.#live('retire'));
   }
 
-  stats(): SharedLookupStats {
+  stats(): SharedLookupTableStats {
     return this.#addon.sharedLookupStats(this.#live('stats'));
   }
 
