@@ -200,10 +200,11 @@ export class ClusterNode {
   /**
    * A lease on a page, through the memory tier (PageStore.readPage); `release()` it when its
    * bytes have been sent. Waits out a snapshot install like every read. `checkHit`: as
-   * PageStore.readPage.
+   * PageStore.readPage. `noteAccess` false: a second read for the same request, whose access (for
+   * eviction's recency) the first one noted.
    */
-  readPage(ns: string, key: Uint8Array, checkHit = true): Promise<PageLease | undefined> {
-    this.#capacity.noteAccess(ns, [key]);
+  readPage(ns: string, key: Uint8Array, checkHit = true, noteAccess = true): Promise<PageLease | undefined> {
+    if (noteAccess) this.#capacity.noteAccess(ns, [key]);
     return this.#gate.shared(() => this.#store.readPage(ns, key, checkHit));
   }
 
