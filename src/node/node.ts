@@ -39,7 +39,7 @@ import { SnapshotTransfer } from './snapshot-transfer.js';
 import { decodeProposal, encodeProposal, proposalSeqOf } from './proposal.js';
 import { ProposalSpans, type ProposalOutcome } from './proposal-spans.js';
 import { notify } from './observer.js';
-import { isHeartbeat, splitEarlyMessages } from './ready-messages.js';
+import { isHeartbeat, splitCommittedByDurability, splitEarlyMessages } from './ready-messages.js';
 import { StallWatch } from './stall-watch.js';
 import { StoreGate } from './store-gate.js';
 import { WatchRing } from './watch-ring.js';
@@ -610,9 +610,9 @@ export class ClusterNode {
     // Committed entries this member already holds durably are applied while the WAL saves this
     // Ready, not after: the save (an fdatasync) was most of a leader's Ready, and every put waited
     // for both in turn. The rest, entries that become durable only with this save (a follower
-    // told to commit what it just received), are applied after it, so the store never gets ahead
-    // of its own WAL.
-    const { durable, rest } = splitDurable(rd.committedEntries, rd.snapshot === undefined ? this.#wal.lastIndex() : 0);
+    // told to commit what it just received, or what overwrites its tail), are applied after it,
+    // so the store never gets ahead of its own WAL.
+    const { durable, rest } = splitCommittedByDurability(rd, this.#wal.lastIndex());
     let saveSeconds = 0;
     const saving = this.#wal.save({
       ...(rd.hardState ? { hardState: rd.hardState } : {}),
@@ -796,15 +796,4 @@ export class ClusterNode {
     this.#proposals.failAll(() => error);
     this.#reads.failAll(error);
   }
-}
-
-/**
- * Splits committed entries into those at or below `durableIndex` (held in this member's WAL
- * before the Ready) and the rest. Entries come in index order.
- */
-export function splitDurable(entries: Entry[], durableIndex: number): { durable: Entry[]; rest: Entry[] } {
-  let count = 0;
-  while (count < entries.length && entries[count]!.index <= durableIndex) count++;
-  if (count === 0) return { durable: [], rest: entries };
-  return { durable: entries.slice(0, count), rest: entries.slice(count) };
 }

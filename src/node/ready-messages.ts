@@ -1,7 +1,8 @@
-// Which of a Ready's messages may leave before the Ready is persisted, and which are heartbeats:
-// the two questions the member's loop (node.ts) asks of outgoing messages. Pure functions of the
-// Ready and the term and vote on disk, so the rule that makes early sends safe sits in one place.
-import { MessageType, type Message, type NodeId, type Ready } from '../raft/index.js';
+// Which of a Ready's messages may leave before the Ready is persisted, which are heartbeats, and
+// which of its committed entries may be applied before it is persisted: the questions the
+// member's loop (node.ts) asks while a Ready is written. Pure functions of the Ready and of what
+// is on disk, so the rules that make those early steps safe sit in one place.
+import { MessageType, type Entry, type Message, type NodeId, type Ready } from '../raft/index.js';
 
 /**
  * Splits a Ready's messages into those that may be sent before it is persisted (`early`: a
@@ -30,4 +31,20 @@ export function splitEarlyMessages(rd: Ready, durable: { term: number; vote: Nod
 /** A heartbeat or its answer: the only messages stepped and sent while a Ready is being handled. */
 export function isHeartbeat(m: Message): boolean {
   return m.type === MessageType.Heartbeat || m.type === MessageType.HeartbeatResp;
+}
+
+/**
+ * Splits a Ready's committed entries into those this member holds durably already (`durable`: at
+ * or below the WAL's last index before the Ready, and below the first entry the Ready writes, which
+ * may overwrite a tail the WAL still holds) and the rest, which become durable only once the
+ * Ready is written. A Ready with a snapshot has nothing durable: the snapshot replaces the log.
+ * Applying `durable` while the Ready is written never puts the store ahead of its own WAL.
+ */
+export function splitCommittedByDurability(rd: Ready, walLastIndex: number): { durable: Entry[]; rest: Entry[] } {
+  const entries = rd.committedEntries;
+  const durableLast = rd.snapshot !== undefined ? 0 : Math.min(walLastIndex, rd.entries.length > 0 ? rd.entries[0]!.index - 1 : walLastIndex);
+  let count = 0;
+  while (count < entries.length && entries[count]!.index <= durableLast) count++;
+  if (count === 0) return { durable: [], rest: entries };
+  return { durable: entries.slice(0, count), rest: entries.slice(count) };
 }
