@@ -106,7 +106,10 @@ export interface RawAddon {
   trimAllocator(): AllocatorTrim;
 }
 
-/** The slot table of a shared lookup index, as its writer sees it (the store's SharedLookupStats adds the file and its rebuilds). */
+/**
+ * The slot table of a shared lookup index, as its writer sees it (the store's SharedLookupStats
+ * adds the file and its rebuilds).
+ */
 export interface SharedLookupTableStats {
   /** Slots (a power of two). */
   capacity: number;
