@@ -18,7 +18,7 @@ import { MessageType, type Entry, type Message, type NodeId, type Ready } from '
 export function splitEarlyMessages(rd: Ready, durable: { term: number; vote: NodeId }): { early: Message[]; late: Message[] } {
   if (rd.snapshot !== undefined) return { early: [], late: rd.messages };
   if (rd.hardState !== undefined && (rd.hardState.term !== durable.term || rd.hardState.vote !== durable.vote)) return { early: [], late: rd.messages };
-  const durableLast = rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Number.MAX_SAFE_INTEGER;
+  const durableLast = indexBeforeEntries(rd);
   const early: Message[] = [];
   const late: Message[] = [];
   for (const m of rd.messages) {
@@ -42,9 +42,14 @@ export function isHeartbeat(m: Message): boolean {
  */
 export function splitCommittedByDurability(rd: Ready, walLastIndex: number): { durable: Entry[]; rest: Entry[] } {
   const entries = rd.committedEntries;
-  const durableLast = rd.snapshot !== undefined ? 0 : Math.min(walLastIndex, rd.entries.length > 0 ? rd.entries[0]!.index - 1 : walLastIndex);
+  const durableLast = rd.snapshot !== undefined ? 0 : Math.min(walLastIndex, indexBeforeEntries(rd));
   let count = 0;
   while (count < entries.length && entries[count]!.index <= durableLast) count++;
   if (count === 0) return { durable: [], rest: entries };
   return { durable: entries.slice(0, count), rest: entries.slice(count) };
+}
+
+/** The index before the first entry `rd` writes (which may overwrite a tail); Infinity when it writes none. */
+function indexBeforeEntries(rd: Ready): number {
+  return rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Infinity;
 }
