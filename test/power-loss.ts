@@ -23,6 +23,8 @@ export async function loseUnsyncedBlobs(storeDir: string, how: 'cut' | 'zero', m
   const at = mark ?? (await readBlobMark(storeDir)) ?? { fileId: 0, size: 0 };
   const blobs = blobDir(storeDir);
   for (const name of await readdir(blobs)) {
+    // Appended files only: a WAL segment linked in (`.wal`, the value log) was fdatasynced by the WAL.
+    if (!name.endsWith('.blob')) continue;
     const id = Number(name.slice(0, -'.blob'.length));
     const file = join(blobs, name);
     const keep = id < at.fileId ? Infinity : id === at.fileId ? at.size : 0;

@@ -56,6 +56,11 @@ export interface MemberRow {
   directIo: boolean | null;
   /** Why they do not ('' when they do). */
   directIoReason: string | null;
+  /**
+   * Why the member writes large payloads to blob files as well as its WAL (the value log is off);
+   * null when it keeps them in its WAL, or unknown (unreachable, or an older member).
+   */
+  valueLogOff: string | null;
   /** The Watch feed the member serves; null when unknown (unreachable, or an older member). */
   watch: WatchRow | null;
   /** The page-set digest (what ListPages + Watch rebuild) and its applied index; null unless asked for. */
@@ -143,6 +148,8 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
     unsafeTestSwitches: s.unsafeTestSwitches ?? [],
     directIo: s.directIo ? s.directIo.enabled : null,
     directIoReason: s.directIo ? s.directIo.reason : null,
+    // An older member sends neither field: false with no note is not "off".
+    valueLogOff: !s.valueLog && s.valueLogNote !== '' ? s.valueLogNote : null,
     watch: s.watch ? { oldestIndex: s.watch.oldestIndex, events: s.watch.events, bytes: s.watch.bytes, watchers: s.watch.watchers } : null,
     pagesDigest: s.pagesDigest ? s.pagesDigest : null,
     pagesDigestIndex: s.pagesDigest ? s.pagesDigestIndex : null,
@@ -173,6 +180,7 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
       unsafeTestSwitches: null,
       directIo: null,
       directIoReason: null,
+      valueLogOff: null,
       watch: null,
       pagesDigest: null,
       pagesDigestIndex: null,

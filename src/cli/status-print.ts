@@ -159,7 +159,7 @@ function numa(m: MemberRow): string {
 
 /**
  * Why a member runs without the addon, with an arena that is not pinned, with its files through
- * the page cache, or with test-only switches (one line each).
+ * the page cache, without the value log, or with test-only switches (one line each).
  */
 function notes(members: MemberRow[]): string[] {
   const lines: string[] = [];
@@ -169,6 +169,7 @@ function notes(members: MemberRow[]): string[] {
     // Without the addon the arena is plain memory, which the line above already implies.
     if (m.arenaNote && m.native !== false) lines.push(`${who}: arena: ${m.arenaNote}`);
     if (m.directIo === false) lines.push(`${who}: WAL and blob files through the page cache (no direct I/O): ${m.directIoReason || 'no reason given'}`);
+    if (m.valueLogOff !== null) lines.push(`${who}: value log ${m.valueLogOff}`);
     if (m.unsafeTestSwitches !== null && m.unsafeTestSwitches.length > 0) {
       lines.push(`${who}: WARNING: runs with TEST-ONLY fault switches, not fit for real data: ${m.unsafeTestSwitches.join(', ')}`);
     }

@@ -49,6 +49,12 @@ export interface NodeConfig {
   walSegmentBytes?: number;
   /** Truncate the WAL at damage found while opening instead of refusing to start (docs/WAL.md). */
   walRepair?: boolean;
+  /**
+   * Value log: the store references a large page payload where its put's entry lies in the WAL
+   * (the segment hard-linked into the store's blob folder) instead of writing it again (default
+   * on; `KVC_WAL_PAYLOADS=0` turns it off for the process, docs/ARCHITECTURE.md "Blob files").
+   */
+  payloadsInWal?: boolean;
   proposalTimeoutMs?: number;
   /** Called after each applied membership change (the transport learns addresses from it). */
   onConfChange?: (cc: ConfChange, cs: ConfState) => void;

@@ -26,7 +26,7 @@ import {
   type NodeId,
 } from '../raft/index.js';
 import type { Wal } from '../wal/index.js';
-import { MemoryTier, PageStore, directIoStatus, type ApplyResult, type ListPosition, type MemoryTierStats, type SharedLookupStats, type PageLease, type SnapshotChunk } from '../store/index.js';
+import { MemoryTier, PageStore, directIoStatus, type ApplyItem, type ApplyResult, type EntrySource, type ListPosition, type MemoryTierStats, type SharedLookupStats, type PageLease, type SnapshotChunk } from '../store/index.js';
 import type { Command } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
@@ -63,6 +63,8 @@ const ROLE_NAMES = { [StateType.Leader]: 'leader', [StateType.Follower]: 'follow
 export class ClusterNode {
   readonly id: NodeId;
   readonly #config: NodeConfig;
+  /** Large payloads stay where their entry lies in the WAL (NodeConfig.payloadsInWal). */
+  readonly #payloadsInWal: boolean;
   readonly #compaction: CompactionPolicy;
   readonly #log: (line: string) => void;
   #wal: Wal;
@@ -106,6 +108,7 @@ export class ClusterNode {
   private constructor(config: NodeConfig, wal: Wal, store: PageStore, tier: MemoryTier, lookup: SharedLookup, ring: WatchRing, rn: RawNode) {
     this.id = config.id;
     this.#config = config;
+    this.#payloadsInWal = config.payloadsInWal ?? process.env.KVC_WAL_PAYLOADS !== '0';
     this.#wal = wal;
     this.#store = store;
     this.#tier = tier;
@@ -221,6 +224,16 @@ export class ClusterNode {
   /** The memory tier's figures (arena size and use, hits, misses, pinning). */
   memoryTierStats(): MemoryTierStats {
     return this.#tier.stats();
+  }
+
+  /** Whether large payloads stay where their entry lies in the WAL (the value log), and why not. */
+  valueLogStatus(): { enabled: boolean; note: string } {
+    if (!this.#payloadsInWal) {
+      const why = this.#config.payloadsInWal === false ? 'the member config turns it off (payloadsInWal)' : 'KVC_WAL_PAYLOADS=0';
+      return { enabled: false, note: `off: ${why}; page payloads are written to blob files as well as the WAL` };
+    }
+    const refused = this.#store.blobStats().walLinksRefused;
+    return { enabled: refused === '', note: refused };
   }
 
   /** The same-host lookup index's figures (undefined: none), and why there is none. */
@@ -698,7 +711,7 @@ export class ClusterNode {
       queueMicrotask(() => this.#campaignIfSoleVoter(this.#rn.status().config));
     }
     const applied = this.#store.appliedIndex();
-    const items: { index: number; command: Command | null }[] = [];
+    const items: ApplyItem[] = [];
     const owners: (number | undefined)[] = [];
     for (const e of entries) {
       this.#compaction.noteEntry(e);
@@ -712,7 +725,7 @@ export class ClusterNode {
         continue;
       }
       const proposal = decodeProposal(e.data);
-      items.push({ index: e.index, command: proposal.command });
+      items.push({ index: e.index, command: proposal.command, source: this.#sourceOf(e) });
       owners.push(proposal.proposer === this.id ? proposal.seq : undefined);
     }
     if (items.length === 0) return;
@@ -725,6 +738,17 @@ export class ClusterNode {
       spans?.event(seq, 'applied', { 'raft.index': items[i]!.index });
       this.#proposals.settle(seq, result);
     });
+  }
+
+  /**
+   * Where entry `e`'s data lies in the WAL, for the store to keep its large payloads there (value
+   * log). Only an entry the WAL made durable is applied (splitCommittedByDurability), so the
+   * bytes there are on disk; a store command's entries are never overwritten once committed.
+   */
+  #sourceOf(e: Entry): EntrySource | undefined {
+    if (!this.#payloadsInWal || e.data.byteLength < LIMITS.store.blobThresholdBytes) return undefined;
+    const at = this.#wal.entryDataAt(e.index);
+    return at === undefined ? undefined : { data: e.data, at };
   }
 
   /** Marks the step `name` on the spans of this member's proposals among `entries` (tracing only). */

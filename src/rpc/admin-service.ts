@@ -157,9 +157,18 @@ function sharedLookupMessage(node: ClusterNode): Pick<StatusResponse, 'sharedLoo
   };
 }
 
-function blobMessage(node: ClusterNode): Pick<StatusResponse, 'blobBytes' | 'blobGarbageBytes' | 'blobFiles' | 'blobGcRuns'> {
+function blobMessage(node: ClusterNode): Pick<StatusResponse, 'blobBytes' | 'blobGarbageBytes' | 'blobFiles' | 'blobGcRuns' | 'blobWalFiles' | 'valueLog' | 'valueLogNote'> {
   const blobs = node.store.blobStats();
-  return { blobBytes: blobs.bytes, blobGarbageBytes: blobs.garbageBytes, blobFiles: blobs.files, blobGcRuns: blobs.gcRuns };
+  const valueLog = node.valueLogStatus();
+  return {
+    blobBytes: blobs.bytes,
+    blobGarbageBytes: blobs.garbageBytes,
+    blobFiles: blobs.files,
+    blobGcRuns: blobs.gcRuns,
+    blobWalFiles: blobs.walFiles,
+    valueLog: valueLog.enabled,
+    valueLogNote: valueLog.note,
+  };
 }
 
 function nativeMessage(): NativeStatusMessage {

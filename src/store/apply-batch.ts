@@ -29,7 +29,7 @@ import {
 import type { IndexEffect } from './page-index.js';
 import type { CacheEvent } from './cache-events.js';
 import { decodeBlobRef, encodeBlobRef } from './blob/index.js';
-import type { BlobRef } from './blob/index.js';
+import type { BlobRef, WalSpan } from './blob/index.js';
 import type { StoreDb } from './level.js';
 import { PendingWrites } from './pending-writes.js';
 import type { BatchOp } from './pending-writes.js';
@@ -80,6 +80,17 @@ export interface BlobWrite {
   key: Uint8Array;
   data: Uint8Array;
   crc32c: number;
+  /** Where the bytes already lie in the WAL (value log): referenced there instead of appended. */
+  inWal: WalSpan | undefined;
+}
+
+/**
+ * The entry a command was decoded from, and where that entry's data lies in the WAL: a page
+ * payload that is a view into `data` lies at the same distance from `at.offset` on disk.
+ */
+export interface EntrySource {
+  data: Uint8Array;
+  at: WalSpan;
 }
 
 export class ApplyBatch {
@@ -102,6 +113,8 @@ export class ApplyBatch {
   #index = 0;
   #removalSeq = 0;
   #removalsAdded = 0;
+  /** The WAL location of the entry being applied, when the caller knows it. */
+  #source: EntrySource | undefined;
   /** Payloads to append to a blob file, by 'b' key id; those deleted later in the batch are skipped. */
   readonly #blobWrites = new Map<string, BlobWrite>();
   /** Committed refs this batch deletes: their bytes become garbage once it is durable. */
@@ -115,8 +128,9 @@ export class ApplyBatch {
     this.#counters = base.counters;
   }
 
-  async apply(command: Command, index: number): Promise<ApplyResult> {
+  async apply(command: Command, index: number, source?: EntrySource): Promise<ApplyResult> {
     this.#index = index;
+    this.#source = source;
     this.#removalSeq = 0;
     switch (command.op) {
       case 'put':
@@ -308,7 +322,7 @@ export class ApplyBatch {
       // The 'b' key holds the payload itself until the store has appended it and knows its ref.
       const key = withFamily(FAMILY_BLOB, metaKey);
       this.#writes.put(key, data);
-      this.#blobWrites.set(keyId(key), { key, data, crc32c: meta.crc32c });
+      this.#blobWrites.set(keyId(key), { key, data, crc32c: meta.crc32c, inWal: this.#walSpanOf(data) });
     } else {
       this.#writes.put(withFamily(FAMILY_PAYLOAD, metaKey), data);
     }
@@ -317,6 +331,15 @@ export class ApplyBatch {
     // Copies: the keys are views into the entry's bytes (the whole page), which the watch ring
     // must not keep alive.
     this.#events.push({ type: 'stored', index: this.#index, ns: meta.ns, key: meta.key.slice(), parentKey: meta.parentKey?.slice(), bytes: meta.bytes, tokens: meta.tokens, crc32c: meta.crc32c });
+  }
+
+  /** Where `data` lies in the WAL, when it is a view into the entry being applied and the caller said where that lies. */
+  #walSpanOf(data: Uint8Array): WalSpan | undefined {
+    const source = this.#source;
+    if (source === undefined || data.buffer !== source.data.buffer) return undefined;
+    const start = data.byteOffset - source.data.byteOffset;
+    if (start < 0 || start + data.byteLength > source.data.byteLength) return undefined;
+    return { path: source.at.path, offset: source.at.offset + start };
   }
 
   /** One record of the bounded removal log (ListRemovals, the chaos checker's evidence). */

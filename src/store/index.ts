@@ -19,7 +19,7 @@ export {
 } from './settings.js';
 export type { ClusterSettings, NamespaceSettings } from './settings.js';
 export type { RemovalCounters, RemovalReason, RemovalRecord } from './records.js';
-export type { ApplyRefusalCode, ApplyResult } from './apply-batch.js';
+export type { ApplyRefusalCode, ApplyResult, EntrySource } from './apply-batch.js';
 export { MemoryTier } from './memory-tier.js';
 export type { ArenaMemory, ArenaRegion, MemoryTierOptions, MemoryTierStats, PageLease, SharedArena, SlotLocation } from './memory-tier.js';
 export { SLAB_BYTES_DEFAULT } from './slab-arena.js';

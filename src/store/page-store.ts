@@ -21,7 +21,7 @@ import type { AppliedListener } from './cache-events.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { ApplyBatch } from './apply-batch.js';
-import type { ApplyResult } from './apply-batch.js';
+import type { ApplyResult, EntrySource } from './apply-batch.js';
 import {
   APPLIED_INDEX_KEY,
   BLOB_MARK_KEY,
@@ -144,6 +144,11 @@ export interface ApplyItem {
   index: number;
   /** `null` for an entry that is not a store command (empty entry, conf change): only moves appliedIndex. */
   command: Command | null;
+  /**
+   * The entry the command was decoded from and where its data lies in the member's WAL (durable
+   * there): large payloads are then referenced in the WAL segment instead of written again.
+   */
+  source?: EntrySource | undefined;
 }
 
 export interface StoreStats {
@@ -259,13 +264,15 @@ export class PageStore {
       return await asDamage(async () => {
         const mark = await blobMark(db, opened);
         // Refs only (20 bytes each), never payloads: this scan stays small. Refs past the mark
-        // were appended after the last fdatasync: a power loss may have taken their bytes.
+        // were appended after the last fdatasync: a power loss may have taken their bytes. So may
+        // damage to a WAL segment the store references (value log: the WAL cuts a damaged tail,
+        // and every later segment when it repairs): refs past their file's end are suspects too.
         const suspects: { dbKey: Uint8Array; ref: BlobRef }[] = [];
         for await (const [dbKey, value] of db.iterator({ ...familyRange(FAMILY_BLOB), fillCache: false })) {
           const ref = decodeBlobRef(value);
-          const durable = durableUnder(ref, mark);
-          if (!durable) suspects.push({ dbKey, ref });
-          opened.addLive(ref, !durable);
+          const trusted = opened.covers(ref) && (opened.walLinked(ref.fileId) || durableUnder(ref, mark));
+          if (!trusted) suspects.push({ dbKey, ref });
+          opened.addLive(ref, !trusted);
         }
         const store = new PageStore(db, opened, o, await loadState(db, defaults));
         if (suspects.length > 0) {
@@ -361,7 +368,7 @@ export class PageStore {
     });
     const results: ApplyResult[] = [];
     let lastIndex = this.#appliedIndex;
-    for (const { index, command } of items) {
+    for (const { index, command, source } of items) {
       assert.ok(Number.isSafeInteger(index) && index > 0, `apply: bad entry index ${index}`);
       if (index <= this.#appliedIndex) {
         results.push(OK);
@@ -369,15 +376,16 @@ export class PageStore {
       }
       assert.ok(index > lastIndex, `apply: index ${index} does not follow ${lastIndex}`);
       lastIndex = index;
-      results.push(command === null ? OK : await batch.apply(command, index));
+      results.push(command === null ? OK : await batch.apply(command, index, source));
     }
     if (lastIndex === this.#appliedIndex) return results;
     const excess = this.#removals + batch.removalsAdded() - this.#removalRecordEntries;
     const trimmed = excess > 0 ? await this.#oldestRemovalKeys(excess) : [];
     batch.trimRemovals(trimmed);
-    // Payloads first, synced, then the batch that indexes them: a ref never points at missing bytes.
+    // Payloads first, synced (or already durable in the WAL), then the batch that indexes them: a
+    // ref never points at missing bytes.
     const blobWrites = batch.blobWrites();
-    const refs = await this.#blobs.append(blobWrites, this.#blobSync);
+    const refs = await this.#blobs.place(blobWrites, this.#blobSync);
     blobWrites.forEach((write, i) => batch.setBlobRef(write, refs[i]!));
     const ops = batch.finish(lastIndex);
     // Synced appends (every one is, with blobSync): the mark moves with the refs.

@@ -60,6 +60,13 @@ export interface WalOptions {
   logger?: (line: string) => void;
 }
 
+/** Where an entry's data lies in a segment file (`Wal.entryDataAt`). */
+export interface EntryDataLocation {
+  path: string;
+  sequence: number;
+  offset: number;
+}
+
 /** One Ready's worth of state to make durable. */
 export interface SaveBatch {
   hardState?: HardState;
@@ -222,6 +229,22 @@ export class Wal implements LogStorage {
       index = spanEnd;
     }
     return result;
+  }
+
+  /**
+   * Where entry `index`'s data lies on disk: the segment file's path and sequence and the offset
+   * of the data's first byte (an entry record ends with its data, src/codec). Undefined when the
+   * index is not in the live log. The bytes there are the entry's data exactly, and stay so while
+   * the entry is in the log, unless a later save overwrites it (uncommitted entries only) or
+   * damage hits the file; the store keeps page payloads there (value log, docs/ARCHITECTURE.md)
+   * and checks each read against the page's crc32c.
+   */
+  entryDataAt(index: number): EntryDataLocation | undefined {
+    if (index <= this.#log.dummyIndex || index > this.#log.lastIndex()) return undefined;
+    const slot = this.#log.slot(index);
+    const segment = this.#bySequence.get(slot.segment);
+    if (segment === undefined) return undefined;
+    return { path: segment.path, sequence: segment.sequence, offset: slot.offset + slot.recordBytes - slot.dataBytes };
   }
 
   /** The most recent snapshot. Callers must not mutate it. */

@@ -1,10 +1,10 @@
 // Proves payload repair (src/member/payload-repair.ts) on three real in-process members over gRPC on
 // 127.0.0.1: a page's blob payload on one follower is damaged while it runs (one byte flipped in
-// its blob file); a GetPages from that follower is refused with KVC_CHECKSUM_MISMATCH, never
+// the WAL segment its store keeps it in); a GetPages from that follower is refused with KVC_CHECKSUM_MISMATCH, never
 // served; the refused read reports the page, the member fetches a good copy from a peer, and the
 // next GetPages from it returns the bytes that were put. The start-up scrub of stopped members is
 // proved by test/chaos/storage-faults.test.ts (bit-rot) and the store side by test/store/blob.test.ts.
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
@@ -27,12 +27,17 @@ t.test('a damaged payload is refused on read and repaired from a peer', async (t
   const follower = cluster.followers()[0]!;
   await eventually(async () => (await follower.node.getPage(NS, pageKey(7)).catch(() => undefined)) !== undefined, 10_000, 'the follower applied the page');
 
+  // The payload lies in a WAL segment linked into the blob folder (the value log): find it there.
   const blobs = path.join(cluster.root, `m${follower.id}`, 'store', 'blobs');
-  const file = await open(path.join(blobs, readdirSync(blobs).find((name) => name.endsWith('.blob'))!), 'r+');
+  const payload = Buffer.from(page.data);
+  const name = readdirSync(blobs).find((n) => readFileSync(path.join(blobs, n)).includes(payload));
+  t.ok(name?.endsWith('.wal'), `the payload is in ${name}, a WAL segment linked in`);
+  const at = readFileSync(path.join(blobs, name!)).indexOf(payload) + BYTES / 2;
+  const file = await open(path.join(blobs, name!), 'r+');
   const byte = Buffer.alloc(1);
-  await file.read(byte, 0, 1, BYTES / 2);
+  await file.read(byte, 0, 1, at);
   byte[0] = byte[0]! ^ 0x41;
-  await file.write(byte, 0, 1, BYTES / 2);
+  await file.write(byte, 0, 1, at);
   await file.close();
 
   const reader = new RawClient(follower.address);

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32c, type Command, type PageMeta } from '../../src/codec/index.js';
+import { KvcError } from '../../src/errors.js';
 import { ClusterNode, InProcessTransport, type NodeConfig } from '../../src/node/index.js';
 import type { NodeId } from '../../src/raft/index.js';
 import { sleep, eventually } from '../wait.js';
@@ -119,6 +120,18 @@ export async function putWithRetry(cluster: TestCluster, command: Command, timeo
     }
   }
   throw new Error(`put did not succeed within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+/**
+ * How page `i` (of `bytes`, as putCommand wrote it) reads from `node`: 'whole', 'wrong' (bytes
+ * that are not the page's: never acceptable), 'refused' (KVC_CHECKSUM_MISMATCH: a damaged copy not
+ * served), or the error's text.
+ */
+export function readOutcome(node: ClusterNode, i: number, bytes: number): Promise<string> {
+  return node.getPage(NS, pageKey(i)).then(
+    (page) => (page !== undefined && Buffer.compare(page.data, pageBytes(i, bytes)) === 0 ? 'whole' : 'wrong'),
+    (error: unknown) => (error instanceof KvcError && error.code === 'KVC_CHECKSUM_MISMATCH' ? 'refused' : String(error)),
+  );
 }
 
 export { sleep, eventually };

@@ -53,7 +53,7 @@ t.test('large pages go to blob files, small ones inline; both read back', async 
   const pages = [page(NS, 1, 1, LARGE), page(NS, 2, 2, SMALL), page(NS, 3, 3, 64 * KIB)];
   t.ok((await store.apply(items(1, put(...pages))))[0]!.ok);
   t.equal(blobFiles(dir).length, 1, 'one blob file');
-  t.same(store.blobStats(), { bytes: LARGE + 64 * KIB, garbageBytes: 0, files: 1, gcRuns: 0 }, 'the two payloads at or above 64 KiB are in it');
+  t.same(store.blobStats(), { bytes: LARGE + 64 * KIB, garbageBytes: 0, files: 1, gcRuns: 0, walFiles: 0, walLinksRefused: '' }, 'the two payloads at or above 64 KiB are in it');
   for (const p of pages) t.ok(bytesEqual((await store.getPage(NS, p.meta.key))?.data, p.data), `page of ${p.data.byteLength} bytes reads back`);
   await store.close();
   const reopened = await openBlobStore(dir);

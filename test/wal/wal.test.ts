@@ -4,7 +4,8 @@
 // segment rollover and compaction deleting whole segments, including the replay of an overwrite
 // that reaches into entries of a deleted segment; 1 MiB entries and a 32 MiB entry (alone in
 // its own segment) read back from disk with their checksums; overwriting the tail after a
-// reopen; the entry cache's budget and its release through an index; a failed fsync poisoning the WAL until it is reopened; and created snapshots and
+// reopen; where an entry's data lies on disk (entryDataAt); the entry cache's budget and its
+// release through an index; a failed fsync poisoning the WAL until it is reopened; and created snapshots and
 // the bootstrap membership surviving a reopen after the segments holding them were deleted.
 
 import fs from 'node:fs';
@@ -257,6 +258,32 @@ t.test('1 MiB entries and a 32 MiB entry round-trip through the disk', async (t)
   t.same(wal.entries(1, 10, 3 * MIB).length, 2, 'byte limits count the payloads without reading them');
   await wal.append([entry(10, 1, 1 * MIB)]);
   t.equal(wal.entries(10, 11, 0)[0]!.data.byteLength, 1 * MIB, 'a fresh entry is served from the cache');
+});
+
+t.test("entryDataAt: where an entry's data lies on disk, small and large, before and after a reopen", async (t) => {
+  const dir = tempDir(t);
+  const options = { dir, segmentBytes: MIB / 2 };
+  let { wal } = await openWal(t, options);
+  // Small entries are encoded inline, large ones (by reference) as parts: both end with the data.
+  const written = [...entries(1, 3, 1, 40), ...entries(4, 2, 1, 300 * 1024), ...entries(6, 2, 1, 5)];
+  await wal.save({ entries: written.slice(0, 4) });
+  await wal.save({ entries: written.slice(4) });
+  const check = (what: string): void => {
+    for (const e of written) {
+      const at = wal.entryDataAt(e.index)!;
+      const onDisk = fs.readFileSync(at.path).subarray(at.offset, at.offset + e.data.byteLength);
+      t.ok(Buffer.compare(onDisk, e.data) === 0, `${what}: entry ${e.index} (${e.data.byteLength} bytes) lies at ${at.offset} of segment ${at.sequence}`);
+    }
+  };
+  check('written');
+  t.ok(new Set(written.map((e) => wal.entryDataAt(e.index)!.sequence)).size > 1, 'across more than one segment');
+  t.equal(wal.entryDataAt(8), undefined, 'past the last index: undefined');
+  wal = await reopen(t, wal, options);
+  check('recovered');
+  await wal.compact(5);
+  t.equal(wal.entryDataAt(5), undefined, 'compacted: undefined');
+  t.ok(wal.entryDataAt(6) !== undefined, 'the entries after it still have their place');
+  await wal.close();
 });
 
 t.test('the entry cache: bounded by entryCacheBytes, released through an index, and reads still come from disk', async (t) => {

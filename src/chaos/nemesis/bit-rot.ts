@@ -1,6 +1,7 @@
 // bit-rot: while one member is stopped (SIGKILL), flip random bytes in its blob files (the
-// page payloads) and in its LevelDB files (the newest .log, one .ldb table, and one time in four
-// the MANIFEST or CURRENT), then start it. The member must never serve damaged bytes:
+// page payloads, WAL segments linked in included once the WAL no longer holds them) and in its
+// LevelDB files (the newest .log, one .ldb table, and one time in four the MANIFEST or CURRENT),
+// then start it. The member must never serve damaged bytes:
 //   - blob payloads: every read checks the page's crc32c, and its start-up scrub
 //     (src/member/payload-repair.ts) replaces those that fail with a peer's copy;
 //   - LevelDB files: the store's open verifies every table block's crc32c (table-check.ts),
@@ -14,7 +15,7 @@
 // detail says what happened; a member that gives up on a page is an incident. The integrity
 // checker proves that no get returned bytes no put wrote, and the finals that every
 // acknowledged page reads back whole from every member.
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sleep } from '../cluster.js';
 import { flipBytes, logSinceStart } from '../storage-faults.js';
@@ -48,12 +49,28 @@ export async function bitRot(ctx: NemesisContext): Promise<ActiveFault> {
     const what = `kill ${describeTarget(target)}, flip ${levelFlipped} bytes in its LevelDB files (${names === '' ? 'none found' : names}), restart`;
     return { detail: what, members: [target.id], heal: () => heal(ctx, target.id, what) };
   }
-  const files = (await readdir(blobs).catch(() => [] as string[])).filter((name) => name.endsWith('.blob'));
+  const files = await payloadFiles(blobs);
   let flipped = 0;
   const chosen = ctx.prng.shuffle(files).slice(0, BIT_ROT_FILES_MAX);
   for (const name of chosen) flipped += await flipBytes(path.join(blobs, name), BIT_ROT_BYTES_PER_FILE, ctx.prng);
   const what = `kill ${describeTarget(target)}, flip ${flipped} bytes in ${chosen.length} of its ${files.length} blob files, restart`;
   return { detail: what, members: [target.id], heal: () => heal(ctx, target.id, what) };
+}
+
+/**
+ * The files holding page payloads: blob files, and WAL segments linked in (value log) once the WAL
+ * has dropped its own name for them. While the WAL still holds a segment, a flipped byte in it is
+ * damage to the log, which the wal-tail nemesis covers (damage before a WAL's tail refuses to open
+ * by design, docs/WAL.md).
+ */
+async function payloadFiles(blobs: string): Promise<string[]> {
+  const names = await readdir(blobs).catch(() => [] as string[]);
+  const files: string[] = [];
+  for (const name of names) {
+    if (name.endsWith('.blob')) files.push(name);
+    else if (name.endsWith('.wal') && (await stat(path.join(blobs, name)).catch(() => undefined))?.nlink === 1) files.push(name);
+  }
+  return files.sort();
 }
 
 async function heal(ctx: NemesisContext, id: number, what: string): Promise<string> {

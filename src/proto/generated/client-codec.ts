@@ -3589,6 +3589,9 @@ $root.kvcache = (function() {
             StatusResponse.prototype.directIo = null;
             StatusResponse.prototype.sharedLookup = null;
             StatusResponse.prototype.sharedLookupNote = "";
+            StatusResponse.prototype.valueLog = false;
+            StatusResponse.prototype.valueLogNote = "";
+            StatusResponse.prototype.blobWalFiles = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
 
             StatusResponse.decode = function decode(r, l, e, n) {
@@ -3764,6 +3767,18 @@ $root.kvcache = (function() {
                             m.sharedLookupNote = r.string();
                             break;
                         }
+                    case 48: {
+                            m.valueLog = r.bool();
+                            break;
+                        }
+                    case 49: {
+                            m.valueLogNote = r.string();
+                            break;
+                        }
+                    case 50: {
+                            m.blobWalFiles = r.uint64();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3897,6 +3912,13 @@ $root.kvcache = (function() {
                     d.directIo = null;
                     d.sharedLookup = null;
                     d.sharedLookupNote = "";
+                    d.valueLog = false;
+                    d.valueLogNote = "";
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.blobWalFiles = o.longs === String ? n.toString() : o.longs === Number ? n.toNumber() : typeof BigInt !== "undefined" && o.longs === BigInt ? n.toBigInt() : n;
+                    } else
+                        d.blobWalFiles = o.longs === String ? "0" : typeof BigInt !== "undefined" && o.longs === BigInt ? BigInt("0") : 0;
                 }
                 if (m.id != null && Object.hasOwnProperty.call(m, "id")) {
                     if (typeof BigInt !== "undefined" && o.longs === BigInt)
@@ -4104,6 +4126,20 @@ $root.kvcache = (function() {
                 }
                 if (m.sharedLookupNote != null && Object.hasOwnProperty.call(m, "sharedLookupNote")) {
                     d.sharedLookupNote = m.sharedLookupNote;
+                }
+                if (m.valueLog != null && Object.hasOwnProperty.call(m, "valueLog")) {
+                    d.valueLog = m.valueLog;
+                }
+                if (m.valueLogNote != null && Object.hasOwnProperty.call(m, "valueLogNote")) {
+                    d.valueLogNote = m.valueLogNote;
+                }
+                if (m.blobWalFiles != null && Object.hasOwnProperty.call(m, "blobWalFiles")) {
+                    if (typeof BigInt !== "undefined" && o.longs === BigInt)
+                        d.blobWalFiles = typeof m.blobWalFiles === "number" ? BigInt(m.blobWalFiles) : $util.Long.fromBits(m.blobWalFiles.low >>> 0, m.blobWalFiles.high >>> 0, true).toBigInt();
+                    else if (typeof m.blobWalFiles === "number")
+                        d.blobWalFiles = o.longs === String ? String(m.blobWalFiles) : m.blobWalFiles;
+                    else
+                        d.blobWalFiles = o.longs === String ? $util.Long.prototype.toString.call(m.blobWalFiles) : o.longs === Number ? new $util.LongBits(m.blobWalFiles.low >>> 0, m.blobWalFiles.high >>> 0).toNumber(true) : m.blobWalFiles;
                 }
                 return d;
             };

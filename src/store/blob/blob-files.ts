@@ -17,13 +17,21 @@
 //     the directory, so a mark in file F vouches for every file before F too.
 //   - Live bytes per file are tracked in memory (rebuilt at open from the 'b' records); size minus
 //     live is garbage, which GC (blob-gc.ts) reclaims by moving live payloads and retiring files.
+//   - Value log: a payload that already lies in a WAL segment (the put's entry, durable there
+//     before the store applies it) is not written again. The segment file is hard-linked into the
+//     folder under the next file id, once, and the ref points into it: the WAL's name and the
+//     store's are two names of one file, each dropped by its owner (WAL compaction, blob GC).
+//     Refs only go into the segment linked last (entries are applied in log order, and the log's
+//     segments follow it), so every earlier linked file is closed to new refs, and a GC candidate
+//     like any other. Where the link fails (another filesystem, no hard links) the payload is
+//     appended as before.
 //   - A retired file is deleted once no read that might still hold one of its refs is running:
 //     every read pins the current epoch before it reads a ref; retiring bumps the epoch, and the
 //     file goes when every pin taken at or before its retirement is released.
 
 import assert from 'node:assert/strict';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '../../codec/index.js';
 import { KvcError } from '../../errors.js';
@@ -33,7 +41,21 @@ import type { BlobRef } from './blob-ref.js';
 
 /** Readers kept open; older idle ones are closed (each costs one or two file descriptors). */
 const READERS_MAX = 32;
-const FILE_NAME = /^(\d{6,})\.blob$/;
+/** `NNNNNN.blob`: payloads appended here; `NNNNNN.wal`: a WAL segment linked in (value log). */
+const FILE_NAME = /^(\d{6,})\.(blob|wal)$/;
+
+/** A payload's bytes where they already lie in a WAL segment file. */
+export interface WalSpan {
+  path: string;
+  offset: number;
+}
+
+/** A payload to place: appended to the active file, or (with `inWal`) referenced where it is. */
+export interface BlobPayload {
+  data: Uint8Array;
+  crc32c: number;
+  inWal?: WalSpan | undefined;
+}
 
 export interface BlobFilesOptions {
   /** Where the active file rotates (LIMITS.store.blobFileBytes). */
@@ -47,6 +69,10 @@ export interface BlobStats {
   garbageBytes: number;
   files: number;
   gcRuns: number;
+  /** How many of `files` are WAL segments linked in (value log). */
+  walFiles: number;
+  /** Why payloads are appended although they lie in the WAL (a link failed); '' when they are not. */
+  walLinksRefused: string;
 }
 
 /**
@@ -81,6 +107,8 @@ export function decodeBlobMark(bytes: Uint8Array): BlobMark {
 
 interface BlobFile {
   id: number;
+  /** A WAL segment linked in (`NNNNNN.wal`), not a file of appends. */
+  linked: boolean;
   /** Bytes written (or reserved for an append in progress). */
   size: number;
   /** Bytes some committed ref points to. */
@@ -97,8 +125,8 @@ export function blobDir(storeDir: string): string {
   return join(storeDir, 'blobs');
 }
 
-function fileName(dir: string, id: number): string {
-  return join(dir, `${String(id).padStart(6, '0')}.blob`);
+function fileName(dir: string, id: number, linked = false): string {
+  return join(dir, `${String(id).padStart(6, '0')}.${linked ? 'wal' : 'blob'}`);
 }
 
 export class BlobFiles {
@@ -116,6 +144,10 @@ export class BlobFiles {
   #retired: { id: number; epoch: number }[] = [];
   #readsInFlight = new Map<number, number>();
   gcRuns = 0;
+  /** WAL segments linked in, by their WAL path, and the one linked last (the only one that still takes refs). */
+  readonly #linked = new Map<string, BlobFile>();
+  #newestLinked: number | undefined;
+  #linksRefused = '';
 
   private constructor(dir: string, o: BlobFilesOptions) {
     this.#dir = dir;
@@ -131,7 +163,7 @@ export class BlobFiles {
       const match = FILE_NAME.exec(name);
       if (match === null) continue;
       const id = Number(match[1]);
-      blobs.#files.set(id, { id, size: (await stat(join(dir, name))).size, live: 0 });
+      blobs.#files.set(id, { id, size: (await stat(join(dir, name))).size, live: 0, linked: match[2] === 'wal' });
     }
     return blobs;
   }
@@ -145,12 +177,26 @@ export class BlobFiles {
     let file = this.#files.get(ref.fileId);
     const end = ref.offset + ref.length;
     if (unsynced && (file === undefined || end > file.size)) {
-      file ??= { id: ref.fileId, size: 0, live: 0 };
+      file ??= { id: ref.fileId, size: 0, live: 0, linked: false };
       file.size = Math.max(file.size, end);
       this.#files.set(file.id, file);
     }
     assert.ok(file !== undefined && end <= file.size, `blob ref ${ref.fileId}@${ref.offset}+${ref.length} points past the bytes on disk`);
     file.live += ref.length;
+  }
+
+  /**
+   * True when file `id` is a WAL segment linked in: its bytes were made durable by the WAL before
+   * any ref to them was written, so the blob mark does not concern them.
+   */
+  walLinked(id: number): boolean {
+    return this.#files.get(id)?.linked ?? false;
+  }
+
+  /** True when `ref`'s bytes lie inside a file the folder holds (as far as its size at open says). */
+  covers(ref: BlobRef): boolean {
+    const file = this.#files.get(ref.fileId);
+    return file !== undefined && ref.offset + ref.length <= file.size;
   }
 
   /** The mark of every file as it is now: what `syncFilesFrom` then makes true. */
@@ -168,7 +214,7 @@ export class BlobFiles {
     for (const id of [...this.#files.keys()].filter((id) => id >= fileId).sort((a, b) => a - b)) {
       let handle: FileHandle;
       try {
-        handle = await open(fileName(this.#dir, id), 'r+');
+        handle = await open(this.#pathOf(id), 'r+');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // a file a ref names but the disk lost
         throw error;
@@ -195,9 +241,70 @@ export class BlobFiles {
    * batch holding the refs is durable.
    */
   append(payloads: { data: Uint8Array; crc32c: number }[], sync: boolean): Promise<BlobRef[]> {
-    const run = this.#appendTail.then(() => this.#appendNow(payloads, sync));
+    return this.place(payloads, sync);
+  }
+
+  /**
+   * Refs for the payloads, in order: those with `inWal` point into their WAL segment, linked in
+   * first if it is not yet; the others are appended as `append` does. The caller guarantees that
+   * a WAL span holds the payload durably (the store applies only entries its WAL made durable).
+   */
+  place(payloads: BlobPayload[], sync: boolean): Promise<BlobRef[]> {
+    const run = this.#appendTail.then(() => this.#placeNow(payloads, sync));
     this.#appendTail = run.catch(() => undefined);
     return run;
+  }
+
+  async #placeNow(payloads: BlobPayload[], sync: boolean): Promise<BlobRef[]> {
+    const refs: (BlobRef | undefined)[] = [];
+    const appended: BlobPayload[] = [];
+    for (const payload of payloads) {
+      const fileId = payload.inWal === undefined ? undefined : await this.#linkedFileId(payload.inWal.path);
+      if (fileId === undefined) {
+        refs.push(undefined);
+        appended.push(payload);
+        continue;
+      }
+      const { offset } = payload.inWal!;
+      const file = this.#files.get(fileId)!;
+      file.size = Math.max(file.size, offset + payload.data.byteLength);
+      refs.push({ fileId, offset, length: payload.data.byteLength, crc32c: payload.crc32c });
+    }
+    const fresh = await this.#appendNow(appended, sync);
+    let next = 0;
+    return refs.map((ref) => ref ?? fresh[next++]!);
+  }
+
+  /**
+   * The file id under which the WAL segment at `walPath` is linked into the folder, linking it
+   * now (and making the name durable) if it is not yet; undefined when links are refused here.
+   * Only links made since open are reused: after a restart the segment being written gets a second
+   * link (its refs from before keep the first), so that a file GC may be collecting meanwhile
+   * never takes new refs. The two names share their bytes on disk, which `stats()` counts twice
+   * until GC retires the older one.
+   */
+  async #linkedFileId(walPath: string): Promise<number | undefined> {
+    const known = this.#linked.get(walPath);
+    if (known !== undefined && this.#files.get(known.id) === known) return known.id;
+    if (this.#linksRefused !== '') return undefined;
+    const id = Math.max(0, ...this.#files.keys()) + 1;
+    try {
+      beforeWrite('blob link');
+      await link(walPath, fileName(this.#dir, id, true));
+      await fsyncDirectory(this.#dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Another filesystem, or none with hard links: append, as without a WAL. Anything else is
+      // a real failure (a full disk, an I/O error) and fails the apply.
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw error;
+      this.#linksRefused = `off: linking ${walPath} into ${this.#dir} failed (${code}); page payloads are written to blob files as well as the WAL`;
+      return undefined;
+    }
+    const file = { id, size: 0, live: 0, linked: true };
+    this.#files.set(id, file);
+    this.#linked.set(walPath, file);
+    this.#newestLinked = id;
+    return id;
   }
 
   async #appendNow(payloads: { data: Uint8Array; crc32c: number }[], sync: boolean): Promise<BlobRef[]> {
@@ -229,7 +336,7 @@ export class BlobFiles {
     const appender = await DirectAppender.open(path, 0);
     if (sync) await fsyncDirectory(this.#dir);
     const previous = this.#active;
-    const file = { id, size: 0, live: 0 };
+    const file = { id, size: 0, live: 0, linked: false };
     this.#files.set(id, file);
     this.#active = { file, handle, appender };
     if (previous !== undefined) {
@@ -304,7 +411,7 @@ export class BlobFiles {
   async #reader(id: number): Promise<DirectReader> {
     const cached = this.#readers.get(id);
     if (cached !== undefined) return cached;
-    const reader = await DirectReader.open(fileName(this.#dir, id));
+    const reader = await DirectReader.open(this.#pathOf(id));
     const raced = this.#readers.get(id);
     if (raced !== undefined) {
       await reader.close();
@@ -318,6 +425,11 @@ export class BlobFiles {
       void old.close().catch(() => undefined);
     }
     return reader;
+  }
+
+  /** The path of file `id` (a file a ref names but the folder lacks is taken as appended). */
+  #pathOf(id: number): string {
+    return fileName(this.#dir, id, this.#files.get(id)?.linked ?? false);
   }
 
   /** Marks a (non-active) file for deletion once the reads that may use it are done. */
@@ -334,12 +446,13 @@ export class BlobFiles {
     if (due.length === 0) return;
     this.#retired = this.#retired.filter((r) => !due.includes(r));
     for (const { id } of due) {
+      const path = this.#pathOf(id);
       this.#files.delete(id);
       const reader = this.#readers.get(id);
       this.#readers.delete(id);
       void (async () => {
         await reader?.close().catch(() => undefined);
-        await unlink(fileName(this.#dir, id)).catch(() => undefined);
+        await unlink(path).catch(() => undefined);
       })();
     }
   }
@@ -348,7 +461,7 @@ export class BlobFiles {
   gcCandidate(liveRatio: number): { id: number; live: number; size: number } | undefined {
     let best: BlobFile | undefined;
     for (const file of this.#files.values()) {
-      if (file.id === this.#active?.file.id || this.#retired.some((r) => r.id === file.id)) continue;
+      if (file.id === this.#active?.file.id || file.id === this.#newestLinked || this.#retired.some((r) => r.id === file.id)) continue;
       if (file.live >= file.size * liveRatio) continue;
       if (best === undefined || file.live / Math.max(1, file.size) < best.live / Math.max(1, best.size)) best = file;
     }
@@ -358,11 +471,13 @@ export class BlobFiles {
   stats(): BlobStats {
     let bytes = 0;
     let live = 0;
+    let walFiles = 0;
     for (const file of this.#files.values()) {
       bytes += file.size;
       live += file.live;
+      if (file.linked) walFiles++;
     }
-    return { bytes, garbageBytes: bytes - live, files: this.#files.size, gcRuns: this.gcRuns };
+    return { bytes, garbageBytes: bytes - live, files: this.#files.size, gcRuns: this.gcRuns, walFiles, walLinksRefused: this.#linksRefused };
   }
 
   async close(): Promise<void> {

@@ -111,6 +111,18 @@ export interface StatusResponse {
    * Empty, or why this member keeps no shared lookup index although shared memory is on.
    */
   'sharedLookupNote'?: (string);
+  /**
+   * The value log (docs/ARCHITECTURE.md "Blob files"): true when this member keeps a large page
+   * payload where its put's entry lies in its WAL (the segment hard-linked into its blob folder)
+   * instead of writing it a second time; false with the reason in value_log_note (KVC_WAL_PAYLOADS=0,
+   * or a link refused: the WAL on another filesystem than the store).
+   */
+  'valueLog'?: (boolean);
+  'valueLogNote'?: (string);
+  /**
+   * How many of blob_files are WAL segments linked in (their bytes count in blob_bytes).
+   */
+  'blobWalFiles'?: (number | string | Long);
 }
 
 export interface StatusResponse__Output {
@@ -214,4 +226,16 @@ export interface StatusResponse__Output {
    * Empty, or why this member keeps no shared lookup index although shared memory is on.
    */
   'sharedLookupNote': (string);
+  /**
+   * The value log (docs/ARCHITECTURE.md "Blob files"): true when this member keeps a large page
+   * payload where its put's entry lies in its WAL (the segment hard-linked into its blob folder)
+   * instead of writing it a second time; false with the reason in value_log_note (KVC_WAL_PAYLOADS=0,
+   * or a link refused: the WAL on another filesystem than the store).
+   */
+  'valueLog': (boolean);
+  'valueLogNote': (string);
+  /**
+   * How many of blob_files are WAL segments linked in (their bytes count in blob_bytes).
+   */
+  'blobWalFiles': (number);
 }
