@@ -263,6 +263,7 @@ export class PageStore {
       // the files are damaged, and the whole store is untrusted (StoreDamagedError).
       return await asDamage(async () => {
         const mark = await blobMark(db, opened);
+        opened.reserveIdsThrough(mark.fileId);
         // Refs only (20 bytes each), never payloads: this scan stays small. Refs past the mark
         // were appended after the last fdatasync: a power loss may have taken their bytes. So may
         // damage to a WAL segment the store references (value log: the WAL cuts a damaged tail,

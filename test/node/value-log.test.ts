@@ -3,10 +3,12 @@
 // hard-linked into its blob folder); the refs outlive the WAL compacting those segments away, and
 // a power loss of every member takes nothing (the WAL fsynced those bytes before the apply). When
 // a member's WAL loses bytes a page lies in (a cut segment, opened with repair), the member lists
-// that page for repair at start and never serves wrong bytes.
+// that page for repair at start and never serves wrong bytes. A wiped follower catches up by a
+// snapshot streamed from such stores, files its payloads in its own blob files, and keeps later
+// puts in its WAL again.
 import t from 'tap';
 import { readdirSync, statSync } from 'node:fs';
-import { truncate } from 'node:fs/promises';
+import { rm, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { loseUnsyncedBlobs } from '../power-loss.js';
 import { NS, eventually, makeCluster, pageBytes, pageKey, putCommand, putWithRetry, type TestCluster, readOutcome } from './helpers.js';
@@ -97,4 +99,24 @@ t.test('a member whose WAL lost bytes a page lies in lists it for repair and nev
       t.ok(page !== undefined && Buffer.compare(page.data, pageBytes(i, BYTES)) === 0, `member ${id}: page ${i} whole (a good copy for the repair)`);
     }
   }
+});
+
+t.test('a wiped follower catches up by a snapshot streamed from stores that keep payloads in their WAL', async (t) => {
+  const cluster = await makeCluster([1, 2, 3], { walSegmentBytes: SEGMENT_BYTES, compaction: COMPACTION });
+  t.teardown(() => cluster.stopAll());
+  for (let i = 0; i < PAGES; i++) await putWithRetry(cluster, putCommand(i, BYTES));
+  await allApplied(cluster);
+  const leader = await cluster.waitForLeader();
+  const followerId = [1, 2, 3].find((id) => id !== leader.id)!;
+  await cluster.nodes.get(followerId)!.stop();
+  await rm(cluster.dirs.get(followerId)!, { recursive: true, force: true });
+  const wiped = await cluster.start(followerId, { initialVoters: [], compaction: COMPACTION });
+  await eventually(async () => wiped.status().snapshotsInstalled > 0, 15_000, 'the wiped follower to install a snapshot');
+  await eventually(async () => wiped.status().appliedIndex >= leader.status().appliedIndex, 15_000, 'the wiped follower to catch up');
+  for (let i = 0; i < PAGES; i++) t.equal(await readOutcome(wiped, i, BYTES), 'whole', `page ${i} reads back whole from the rebuilt follower`);
+  t.ok(blobNames(cluster, followerId, '.blob').length > 0, 'the payloads of the snapshot went to its own blob files');
+  // Puts after the snapshot are kept in its WAL again.
+  for (let i = PAGES; i < PAGES + 4; i++) await putWithRetry(cluster, putCommand(i, BYTES));
+  await eventually(async () => (await readOutcome(wiped, PAGES + 3, BYTES)) === 'whole', 10_000, 'the follower to apply the new puts');
+  t.ok(blobNames(cluster, followerId, '.wal').length > 0, 'and the puts after it are referenced in its WAL segments');
 });

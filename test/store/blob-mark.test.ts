@@ -3,8 +3,12 @@
 // durable) records at each flush where its blob files were synced, and after a power loss finds
 // at open exactly the pages past that mark whose bytes did not reach the disk. A power loss is
 // played by closing the store (the page cache would keep everything a process crash leaves) and
-// then cutting or zeroing the blob bytes past the mark, as a lost page cache would.
+// then cutting or zeroing the blob bytes past the mark, as a lost page cache would. A new file
+// never takes the id of one the mark names that is gone (GC deleted it), or its bytes would be
+// trusted as synced.
 import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { KvcError } from '../../src/errors.js';
 import { PageStore } from '../../src/store/index.js';
@@ -139,4 +143,28 @@ t.test('the mark is member-local: not in the digest, not in a snapshot stream; a
     /blob mark, a member-local record/,
     'refused',
   );
+});
+
+t.test('a new blob file never takes the id of a file the mark names that is gone', async (t) => {
+  const dirs = await tempDirs();
+  t.teardown(() => dirs.cleanup());
+  const dir = dirs.path('store');
+  let store = await openUnsynced(dir);
+  await store.apply(items(1, put(page(NS, 1, 1, BYTES))));
+  await store.close();
+  // The mark names file 7, which GC deleted before the crash (its pages moved to file 1).
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.put(BLOB_MARK_KEY, encodeBlobMark({ fileId: 7, size: 5 * BYTES }));
+  await db.close();
+  store = await openUnsynced(dir);
+  t.teardown(() => store.close());
+  const fresh = page(NS, 2, 2, BYTES);
+  await store.apply(items(2, put(fresh)));
+  const names = readdirSync(join(dir, 'blobs')).sort();
+  t.ok(names.includes('000008.blob'), `the new active file is 000008.blob, past the mark's file (${names.join(', ')})`);
+  await store.close();
+  // Its bytes are past the mark, so a power loss before a flush is found at open, not trusted.
+  await loseUnsyncedBlobs(dir, 'cut', { fileId: 7, size: 5 * BYTES });
+  store = await openUnsynced(dir);
+  t.same(store.unsyncedDamage().map((d) => d.key), [fresh.meta.key], 'the page in it is listed for repair');
 });

@@ -4,11 +4,12 @@
 // for the file; only the segment linked last takes new refs, and earlier ones are collected by GC
 // like any blob file; a ref whose bytes the file no longer holds (a WAL that cut a damaged tail)
 // is a suspect at open and never served, while refs into linked files are otherwise not read at
-// open, whatever the blob mark says; a snapshot of such a store carries the payloads; and
+// open, whatever the blob mark says; a link left by an apply that crashed before its batch is
+// garbage GC removes; a snapshot of such a store carries the payloads; and
 // where the link is refused (another filesystem) the payload is appended as before.
 
 import t, { type Test } from 'tap';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PageStore } from '../../src/store/index.js';
@@ -164,6 +165,29 @@ t.test('refs into linked files are not checked at open, whatever the blob mark s
   t.same(reopened.unsyncedDamage(), [], 'open trusts the WAL-synced bytes: nothing read, nothing listed');
   await t.rejects(reopened.getPage(NS, key(2)), { code: 'KVC_CHECKSUM_MISMATCH' }, 'a read still checks every byte');
   t.same((await reopened.scrubBlobs()).map((d) => d.key), [key(2)], 'and the scrub finds it');
+});
+
+t.test('a segment linked by an apply that crashed before its batch is garbage that GC removes', async (t) => {
+  const { dir, wal } = await folders('stray');
+  const kept = await segmentWith(join(wal, 'seg-1'), [page(NS, 1, 1, LARGE)]);
+  const store = await openVlogStore(dir);
+  await apply(store, 1, put(...kept.pages), kept.source);
+  await store.close();
+  // The crash: the link of the next segment is on disk, the batch with its refs never was.
+  const lost = await segmentWith(join(wal, 'seg-2'), [page(NS, 2, 2, LARGE)]);
+  linkSync(lost.source.at.path, join(dir, 'blobs', '000002.wal'));
+  const reopened = await openVlogStore(dir);
+  t.teardown(() => reopened.close());
+  const size = statSync(lost.source.at.path).size;
+  t.match(reopened.blobStats(), { files: 2, walFiles: 2, garbageBytes: HEAD + 64 + size }, 'the stray link holds only garbage');
+  t.equal(await reopened.runGc(), 1, 'GC collects it (nothing to move)');
+  for (let i = 0; i < 100 && names(dir, '.wal').includes('000002.wal'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.same(names(dir, '.wal'), ['000001.wal'], 'its link is gone');
+  // The entry is applied again from the WAL after the crash: a new link, under a fresh id (never
+  // that of a file deleted since: a blob mark may still name it).
+  await apply(reopened, 2, put(...lost.pages), lost.source);
+  t.same(names(dir, '.wal'), ['000001.wal', '000003.wal'], 'linked again under the next id');
+  await readsBack(t, reopened, [...kept.pages, ...lost.pages], 'after the replay');
 });
 
 t.test('a snapshot of a store with linked payloads carries them', async (t) => {

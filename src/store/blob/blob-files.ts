@@ -148,6 +148,8 @@ export class BlobFiles {
   readonly #linked = new Map<string, BlobFile>();
   #newestLinked: number | undefined;
   #linksRefused = '';
+  /** Ids at or above this were never used here: files get fresh ids, never one of a file retired or lost. */
+  #nextId = 1;
 
   private constructor(dir: string, o: BlobFilesOptions) {
     this.#dir = dir;
@@ -164,6 +166,7 @@ export class BlobFiles {
       if (match === null) continue;
       const id = Number(match[1]);
       blobs.#files.set(id, { id, size: (await stat(join(dir, name))).size, live: 0, linked: match[2] === 'wal' });
+      blobs.reserveIdsThrough(id);
     }
     return blobs;
   }
@@ -178,6 +181,7 @@ export class BlobFiles {
     const end = ref.offset + ref.length;
     if (unsynced && (file === undefined || end > file.size)) {
       file ??= { id: ref.fileId, size: 0, live: 0, linked: false };
+      this.reserveIdsThrough(ref.fileId);
       file.size = Math.max(file.size, end);
       this.#files.set(file.id, file);
     }
@@ -191,6 +195,21 @@ export class BlobFiles {
    */
   walLinked(id: number): boolean {
     return this.#files.get(id)?.linked ?? false;
+  }
+
+  /** The id of a new file: never that of a file this folder held, even one deleted since. */
+  #takeId(): number {
+    const id = Math.max(this.#nextId, Math.max(0, ...this.#files.keys()) + 1);
+    this.#nextId = id + 1;
+    return id;
+  }
+
+  /**
+   * No new file takes an id at or below `id`: a blob mark names a file that GC may have deleted
+   * since, and a new file under its id would be taken as synced up to the mark's size.
+   */
+  reserveIdsThrough(id: number): void {
+    this.#nextId = Math.max(this.#nextId, id + 1);
   }
 
   /** True when `ref`'s bytes lie inside a file the folder holds (as far as its size at open says). */
@@ -287,7 +306,7 @@ export class BlobFiles {
     const known = this.#linked.get(walPath);
     if (known !== undefined && this.#files.get(known.id) === known) return known.id;
     if (this.#linksRefused !== '') return undefined;
-    const id = Math.max(0, ...this.#files.keys()) + 1;
+    const id = this.#takeId();
     try {
       beforeWrite('blob link');
       await link(walPath, fileName(this.#dir, id, true));
@@ -330,7 +349,7 @@ export class BlobFiles {
 
   /** Starts a new active file; the old one stays readable and becomes a GC candidate. */
   async #rotate(sync: boolean): Promise<void> {
-    const id = Math.max(0, ...this.#files.keys()) + 1;
+    const id = this.#takeId();
     const path = fileName(this.#dir, id);
     const handle = await open(path, 'wx');
     const appender = await DirectAppender.open(path, 0);
