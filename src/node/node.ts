@@ -746,7 +746,7 @@ export class ClusterNode {
    * bytes there are on disk; a store command's entries are never overwritten once committed.
    */
   #sourceOf(e: Entry): EntrySource | undefined {
-    if (!this.#payloadsInWal || e.data.byteLength < LIMITS.store.blobThresholdBytes) return undefined;
+    if (!this.#payloadsInWal) return undefined;
     const at = this.#wal.entryDataAt(e.index);
     return at === undefined ? undefined : { data: e.data, at };
   }

@@ -63,7 +63,6 @@ export interface WalOptions {
 /** Where an entry's data lies in a segment file (`Wal.entryDataAt`). */
 export interface EntryDataLocation {
   path: string;
-  sequence: number;
   offset: number;
 }
 
@@ -232,7 +231,7 @@ export class Wal implements LogStorage {
   }
 
   /**
-   * Where entry `index`'s data lies on disk: the segment file's path and sequence and the offset
+   * Where entry `index`'s data lies on disk: the segment file's path and the offset
    * of the data's first byte (an entry record ends with its data, src/codec). Undefined when the
    * index is not in the live log. The bytes there are the entry's data exactly, and stay so while
    * the entry is in the log, unless a later save overwrites it (uncommitted entries only) or
@@ -244,7 +243,7 @@ export class Wal implements LogStorage {
     const slot = this.#log.slot(index);
     const segment = this.#bySequence.get(slot.segment);
     if (segment === undefined) return undefined;
-    return { path: segment.path, sequence: segment.sequence, offset: slot.offset + slot.recordBytes - slot.dataBytes };
+    return { path: segment.path, offset: slot.offset + slot.recordBytes - slot.dataBytes };
   }
 
   /** The most recent snapshot. Callers must not mutate it. */

@@ -148,7 +148,11 @@ export class BlobFiles {
   readonly #linked = new Map<string, BlobFile>();
   #newestLinked: number | undefined;
   #linksRefused = '';
-  /** Ids at or above this were never used here: files get fresh ids, never one of a file retired or lost. */
+  /**
+   * The next file id: above every file this folder held since open and the one the blob mark
+   * names (every way into #files reserves its id), so a file never takes the id of one retired
+   * or lost.
+   */
   #nextId = 1;
 
   private constructor(dir: string, o: BlobFilesOptions) {
@@ -199,9 +203,7 @@ export class BlobFiles {
 
   /** The id of a new file: never that of a file this folder held, even one deleted since. */
   #takeId(): number {
-    const id = Math.max(this.#nextId, Math.max(0, ...this.#files.keys()) + 1);
-    this.#nextId = id + 1;
-    return id;
+    return this.#nextId++;
   }
 
   /**
