@@ -456,7 +456,8 @@ export class KvcClient {
 
   /**
    * Stores pages (computing each page's byte count and crc32c) and returns one outcome per page,
-   * in order. Puts are idempotent, so a batch is resent whole after an ambiguous failure.
+   * in order. Puts are idempotent, so a batch is resent whole after an ambiguous failure. Pages'
+   * data is sent from where it is, not copied (docs/CLIENT.md): it must not change until this settles.
    */
   async putPages(pages: PageInput[], o: { deadlineMs?: number } = {}): Promise<PutOutcome[]> {
     // The checksum is computed once here, not per attempt.

@@ -4,15 +4,16 @@
 // buffer it encodes, and grpc-js then copied that buffer once more into a frame behind the 5-byte
 // gRPC header (a CPU profile of a client putting 1 MiB pages, 8 in flight, had both copies among
 // its largest items: protobufjs' writeBytesBuffer_set and Buffer's _copyActual under grpc-js'
-// compression filter). Here the data is copied once, into a framableBuffer (src/proto
-// framed-send.ts), whose header grpc-js writes in place once installFramedSend() ran (KvcClient
-// does); the page's metadata, a few dozen bytes, is still encoded by the static code.
+// compression filter). Here a FramableWriter (src/proto framed-send.ts) writes the message: the
+// tags and the page's metadata (a few dozen bytes, encoded by the static code) are copied, and a
+// chunk's data of 16 KiB or more is not copied at all but sent by reference behind them, once
+// installFramedSend() ran (KvcClient does). The caller's data must stay as it is until the put
+// resolves, as it must for a retry anyway.
 //
 // The bytes are protobufjs's for the same message (cache.proto field order: meta when present,
 // data and last whenever set, as protobufjs writes a present field even at its default);
 // test/client/put-request.test.ts checks them against the static code.
-import assert from 'node:assert/strict';
-import { delimitedBytes, framableBuffer, writeVarint, type PageMeta, type PutPagesRequest } from '../proto/index.js';
+import { FramableWriter, delimitedBytes, type PageMeta, type PutPagesRequest } from '../proto/index.js';
 
 /** Field tags, (number << 3) | wire type, of PutPagesRequest (cache.proto). */
 const TAG_META = (1 << 3) | 2;
@@ -28,25 +29,20 @@ export function encodePutPagesRequest(message: PutPagesRequest, encodeMeta: (met
   if (meta !== undefined) size += delimitedBytes(meta.byteLength);
   if (data !== undefined) size += delimitedBytes(data.byteLength);
   if (last != null) size += 2;
-  const out = framableBuffer(size);
-  let at = 0;
+  const out = new FramableWriter(size, data !== undefined && FramableWriter.byReference(data.byteLength) ? data.byteLength : 0);
   if (meta !== undefined) {
-    out[at++] = TAG_META;
-    at = writeVarint(out, at, meta.byteLength);
-    out.set(meta, at);
-    at += meta.byteLength;
+    out.byte(TAG_META);
+    out.varint(meta.byteLength);
+    out.bytes(meta);
   }
   if (data !== undefined) {
-    out[at++] = TAG_DATA;
-    at = writeVarint(out, at, data.byteLength);
-    out.set(data, at);
-    at += data.byteLength;
+    out.byte(TAG_DATA);
+    out.varint(data.byteLength);
+    out.bytes(data);
   }
   if (last != null) {
-    out[at++] = TAG_LAST;
-    out[at++] = last ? 1 : 0;
+    out.byte(TAG_LAST);
+    out.byte(last ? 1 : 0);
   }
-  // A size other than the one computed would send a truncated or padded message: a bug.
-  assert.equal(at, size, 'PutPagesRequest encoder: wrote a size other than it computed');
-  return out;
+  return out.finish();
 }

@@ -39,4 +39,4 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = Object.freeze({
 export type * from './generated/index.js';
 export { CLIENT_SERVICES, clientMessageTypes } from './generated/client-codec.js';
 export { LOOKUP_TAGS, VARINT_CONTINUE, delimitedBytes, varintBytes, writeVarint } from './protobuf-wire.js';
-export { FRAME_HEADER_BYTES, framableBuffer, installFramedSend, type FramedSend } from './framed-send.js';
+export { BY_REFERENCE_BYTES_MIN, FRAME_HEADER_BYTES, FramableWriter, framableBuffer, installFramedSend, wholeMessage, type FramedSend } from './framed-send.js';

@@ -5,12 +5,13 @@
 // to past 1 MiB (lengths at varint edges), as a Uint8Array, a Buffer view or a base64 string, and
 // `last` set true, set false or absent — encode to the very same bytes, which the members' decoder
 // (proto-loader's, src/rpc/protos.ts) reads back. The encoded buffer is one grpc-js sends without
-// copying (framableBuffer: 5 bytes of its own memory in front). Real protos, no mocks.
+// copying (framableBuffer: 5 bytes of its own memory in front), and data of 16 KiB or more is not
+// copied at all: it is sent by reference behind the copied fields. Real protos, no mocks.
 import { createRequire } from 'node:module';
 import t from 'tap';
 import { clientRpcs, encodePageMeta } from '../../src/client/protos.js';
 import { encodePutPagesRequest } from '../../src/client/put-request.js';
-import { FRAME_HEADER_BYTES, installFramedSend, type PageMeta, type PutPagesRequest, type PutPagesRequest__Output } from '../../src/proto/index.js';
+import { BY_REFERENCE_BYTES_MIN, FRAME_HEADER_BYTES, installFramedSend, wholeMessage, type PageMeta, type PutPagesRequest, type PutPagesRequest__Output } from '../../src/proto/index.js';
 import { loadProtos } from '../../src/rpc/protos.js';
 import { prng } from '../codec/prng.js';
 
@@ -22,6 +23,8 @@ const NUMBERS = [0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 60_000, 0xffff_ffff, 2 ** 40]
 const DTYPES = ['DTYPE_UNSPECIFIED', 'FP16', 'FP32', 'BF16', 'U8'] as const;
 const decodeMember = loadProtos().cache.PutPages!.requestDeserialize as (bytes: Buffer) => PutPagesRequest__Output;
 const staticCode = clientRpcs().putPages.serialize;
+// As KvcClient does: large data is then sent by reference (a split message).
+installFramedSend();
 
 function randomMessage(next: () => number): PutPagesRequest {
   const pick = <T>(values: readonly T[]): T => values[next() % values.length]!;
@@ -57,7 +60,7 @@ t.test('random messages encode to the static code bytes and decode to what was s
   let checked = 0;
   for (let i = 0; i < RANDOM_MESSAGES; i++) {
     const message = randomMessage(next);
-    const ours = encodePutPagesRequest(message, encodePageMeta);
+    const ours = wholeMessage(encodePutPagesRequest(message, encodePageMeta));
     const theirs = Buffer.from(staticCode(message));
     if (!ours.equals(theirs)) {
       t.fail(`message ${i}: ${ours.byteLength} bytes against the static code's ${theirs.byteLength}`);
@@ -85,4 +88,16 @@ t.test('an encoded message is sent without a copy', async (t) => {
   t.equal(framed.buffer, encoded.buffer, 'the frame is the encoded buffer');
   t.equal(framed.byteOffset, encoded.byteOffset - FRAME_HEADER_BYTES, 'with its header in the 5 bytes before');
   t.equal(framed.readUInt32BE(1), encoded.byteLength);
+
+  const data = new Uint8Array(BY_REFERENCE_BYTES_MIN).fill(5);
+  const meta = { namespace: 'n', key: Uint8Array.of(1), dtype: 'U8', shape: [data.byteLength], tokens: 1, bytes: data.byteLength, crc32c: 0 } as PageMeta;
+  const head = encodePutPagesRequest({ meta, data, last: true }, encodePageMeta);
+  const whole = wholeMessage(head);
+  t.ok(head.byteLength < 100, `a page of ${data.byteLength} bytes: only the fields before it are copied (${head.byteLength} bytes)`);
+  const split = (await new CompressionFilter({}, {}).sendCompression.writeMessage(head, false)) as unknown as { pieces: Uint8Array[]; length: number };
+  t.equal(split.pieces[1], data, 'the data itself follows the framed head, not a copy');
+  t.equal(split.length, FRAME_HEADER_BYTES + whole.byteLength, 'the frame counts its whole length (as grpc-js buffers it)');
+  t.equal(Buffer.from(split.pieces[0]!).readUInt32BE(1), whole.byteLength, 'the header gives the whole message length');
+  t.ok(Buffer.concat(split.pieces).subarray(FRAME_HEADER_BYTES).equals(whole), 'the pieces in order are the message');
+  t.same(decodeMember(whole).data, Buffer.from(data));
 });

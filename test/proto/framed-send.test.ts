@@ -3,14 +3,16 @@
 // with the flag and the length written there, and any other buffer is still copied into a frame of
 // its own (when the first half fails, grpc-js has changed how it frames, and the module must follow
 // or go). Messages of both kinds, from 0 bytes to 3 MiB, cross a real grpc-js client stream on
-// loopback intact and in order. A leader's Raft batches (framable since raft-batch-codec.ts uses
-// framableBuffer) carry a 3 MiB page to two real followers, which serve the same bytes.
+// loopback intact and in order. Split messages (FramableWriter: small fields copied, runs of 16 KiB
+// or more by reference) cross it intact too, on a plain channel and on one that compresses (gzip
+// joins them first). A leader's Raft batches (split since raft-batch-codec.ts writes through a
+// FramableWriter) carry a 3 MiB page to two real followers, which serve the same bytes.
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { KvcClient } from '../../src/client/index.js';
-import { FRAME_HEADER_BYTES, framableBuffer, installFramedSend } from '../../src/proto/index.js';
+import { BY_REFERENCE_BYTES_MIN, FRAME_HEADER_BYTES, FramableWriter, framableBuffer, installFramedSend, wholeMessage } from '../../src/proto/index.js';
 import { startCluster } from '../rpc/helpers.js';
 
 type Handler = { writeMessage(message: Buffer, compress: boolean): Promise<Buffer> };
@@ -47,8 +49,8 @@ t.test('a framable buffer is framed in its own memory; any other buffer is copie
   t.equal(framedEmpty.readUInt32BE(1), 0);
 });
 
-t.test('framed and copied messages cross a real client stream intact and in order', async (t) => {
-  installFramedSend();
+/** A test server whose Upload answers each message's length and sha256, in order; and a client of it. */
+async function uploadServer(t: Test, clientOptions: grpc.ChannelOptions = {}): Promise<(messages: Buffer[]) => Promise<string>> {
   const identity = (b: Buffer): Buffer => b;
   const path = '/test.Framed/Upload';
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
@@ -57,29 +59,97 @@ t.test('framed and copied messages cross a real client stream intact and in orde
     {
       Upload: (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const hashes: string[] = [];
-        call.on('data', (m: Buffer) => hashes.push(`${m.byteLength}:${createHash('sha256').update(m).digest('hex')}`));
+        call.on('data', (m: Buffer) => hashes.push(digest(m)));
         call.on('end', () => callback(null, Buffer.from(hashes.join(','))));
       },
     },
   );
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   t.teardown(() => server.forceShutdown());
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024 });
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024, ...clientOptions });
   t.teardown(() => client.close());
+  return (messages) =>
+    new Promise<string>((resolve, reject) => {
+      const call = client.makeClientStreamRequest<Buffer, Buffer>(path, identity, identity, new grpc.Metadata(), {}, (error, response) => (error ? reject(error) : resolve(response!.toString())));
+      for (const m of messages) call.write(m);
+      call.end();
+    });
+}
 
+function digest(m: Uint8Array): string {
+  return `${m.byteLength}:${createHash('sha256').update(m).digest('hex')}`;
+}
+
+t.test('framed and copied messages cross a real client stream intact and in order', async (t) => {
+  installFramedSend();
+  const upload = await uploadServer(t);
   const sizes: [number, boolean][] = [[0, true], [1, true], [100, false], [1024 * 1024, true], [3 * 1024 * 1024 + 3, true], [2 * 1024 * 1024, false], [4095, true]];
   const messages = sizes.map(([bytes, framable]) => {
     const data = framable ? framableBuffer(bytes) : Buffer.allocUnsafe(bytes);
     randomBytes(bytes).copy(data);
     return data;
   });
-  const expected = messages.map((m) => `${m.byteLength}:${createHash('sha256').update(m).digest('hex')}`).join(',');
-  const answer = await new Promise<Buffer>((resolve, reject) => {
-    const call = client.makeClientStreamRequest<Buffer, Buffer>(path, identity, identity, new grpc.Metadata(), {}, (error, response) => (error ? reject(error) : resolve(response!)));
-    for (const m of messages) call.write(m);
-    call.end();
-  });
-  t.equal(answer.toString(), expected, 'every message arrived whole, in order');
+  const expected = messages.map(digest).join(',');
+  t.equal(await upload(messages), expected, 'every message arrived whole, in order');
+});
+
+/**
+ * Messages written through a FramableWriter: each a list of fields, a number (copied as a
+ * varint) or a run of bytes (by reference from BY_REFERENCE_BYTES_MIN on): runs first, last,
+ * back to back, at the threshold and one byte under it.
+ */
+function splitMessages(): { messages: Buffer[]; expected: string } {
+  const run = (bytes: number): Uint8Array => new Uint8Array(randomBytes(bytes));
+  const layouts: (number | Uint8Array)[][] = [
+    [run(BY_REFERENCE_BYTES_MIN)],
+    [7, run(BY_REFERENCE_BYTES_MIN - 1), 300],
+    [run(1024 * 1024), 1, run(3)],
+    [150, run(2 * 1024 * 1024 + 1), run(BY_REFERENCE_BYTES_MIN), 2 ** 31, run(70_000)],
+    [0],
+    [run(0), run(65_537), run(0)],
+  ];
+  const messages: Buffer[] = [];
+  const wholes: Buffer[] = [];
+  for (const fields of layouts) {
+    let size = 0;
+    let byReference = 0;
+    for (const f of fields) {
+      if (typeof f === 'number') size += varintLength(f);
+      else {
+        size += f.byteLength;
+        if (FramableWriter.byReference(f.byteLength)) byReference += f.byteLength;
+      }
+    }
+    const out = new FramableWriter(size, byReference);
+    for (const f of fields) {
+      if (typeof f === 'number') out.varint(f);
+      else out.bytes(f);
+    }
+    const message = out.finish();
+    messages.push(message);
+    wholes.push(wholeMessage(message));
+  }
+  return { messages, expected: wholes.map(digest).join(',') };
+}
+
+function varintLength(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    bytes++;
+  }
+  return bytes;
+}
+
+t.test('split messages cross a real client stream whole, in order, also where grpc-js compresses', async (t) => {
+  t.ok(installFramedSend().installed);
+  const { messages, expected } = splitMessages();
+  t.ok(messages[2]!.byteLength < 100, 'a 1 MiB run is not copied into the message buffer');
+  const plain = await uploadServer(t);
+  t.equal(await plain([...messages, framableBuffer(3).fill(1), ...messages]), [expected, digest(Buffer.alloc(3, 1)), expected].join(','), 'plain channel: every message arrived whole, in order');
+  const gzip = await uploadServer(t, { 'grpc.default_compression_algorithm': 2 });
+  t.equal(await gzip(messages), expected, 'gzip channel: joined, compressed, arrived whole');
+  t.throws(() => new FramableWriter(5).finish(), { code: 'ERR_ASSERTION' }, 'a message shorter than its size is a bug, caught');
 });
 
 t.test("a leader's framed Raft batches carry a page to its followers", async (t) => {
