@@ -30,11 +30,12 @@
 // A split message's runs belong to grpc-js until sent, as the buffer does: callers hand only
 // bytes nobody changes (an entry's data; a page the client's caller gave to putPages).
 //
-// grpc-js has no public hook for this, so one of its internals is used and checked here: the
-// prototype of the handler its CompressionFilter sends with. A grpc-js that moved it gets the
-// copy it always made (installFramedSend says why, a member logs it), and
-// test/proto/framed-send.test.ts fails, so an upgrade here does not pass unnoticed. The patch acts only on
-// framableBuffer()s, so it changes nothing for any other grpc-js user in the same process. Where
+// grpc-js has no public hook for this, so two of its internals are used and checked here: the
+// prototypes of the handlers its CompressionFilter sends with, and Http2SubchannelCall's
+// sendMessageWithContext. A grpc-js that moved them gets the copy it always made
+// (installFramedSend says why, a member logs it), and test/proto/framed-send.test.ts fails, so an
+// upgrade here does not pass unnoticed. The patch acts only on framableBuffer()s and split
+// messages, so it changes nothing for any other grpc-js user in the same process. Where
 // it is not installed, a FramableWriter copies every run, so a split message never reaches an
 // unpatched grpc-js; under a compressing handler a split message is joined, then compressed.
 import assert from 'node:assert/strict';
