@@ -228,6 +228,17 @@ export function putPayloadBuffer(fields: PutHeadFields, bytes: number): Uint8Arr
 }
 
 /**
+ * Tells encodeCommandAfter that the `bytes` bytes before `data` in its buffer are the caller's to
+ * give: nothing reads them any more (the PutPages path: a page that came in one message, received
+ * with room in front, src/proto receive-room.ts). As with putPayloadBuffer, the first
+ * encodeCommandAfter of a put whose data is this very view writes its head there when it fits.
+ */
+export function offerRoomBefore(data: Uint8Array, bytes: number): void {
+  assert.ok(Number.isSafeInteger(bytes) && bytes >= 0 && bytes <= data.byteOffset, 'the room offered lies before the data in its buffer');
+  roomBefore.set(data, bytes);
+}
+
+/**
  * encodeCommand's bytes behind `prefixBytes` bytes the caller fills (a proposal's header), in a
  * buffer of their own, whose prefix is NOT initialized. The leader's proposal path: encoding the
  * command and then copying it behind its header copied a put's payload twice; here a one-page

@@ -23,7 +23,7 @@ export { encodeEntryParts, encodeMessageParts, ENTRY_BY_REFERENCE_BYTES_MIN } fr
 export type { EncodedParts } from './encode-parts.js';
 export { encodeAccessReport, decodeAccessReport } from './access-report.js';
 export type { AccessReport, AccessReportEntry } from './access-report.js';
-export { encodeCommand, encodeCommandAfter, putPayloadBuffer, decodeCommand, COMMAND_PREFIX_BYTES_MAX, PUT_DATA_BY_TAIL_BYTES_MIN, SETTING_KEYS, NS_SETTING_KEYS } from './command.js';
+export { encodeCommand, encodeCommandAfter, offerRoomBefore, putPayloadBuffer, decodeCommand, COMMAND_PREFIX_BYTES_MAX, PUT_DATA_BY_TAIL_BYTES_MIN, SETTING_KEYS, NS_SETTING_KEYS } from './command.js';
 /** Plain msgpack arrays with the one configured Packr, for record bodies of other folders (the WAL's). */
 export { packArray, unpackValue } from './msgpack.js';
 export type { Command, CommandOp, PageMeta, SettingKey, NsSettingKey, SettingChange, NsSettingChange } from './command.js';

@@ -38,17 +38,30 @@ export class ProposalRegistry {
     this.#seq = lastSeq >>> 0;
   }
 
+  /** The sequence number add() handed out last. */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
   /** Registers a proposal; `enqueue` receives its sequence number. Rejects after `timeoutMs`. */
   add(timeoutMs: number, enqueue: (seq: number) => void): Promise<ApplyResult> {
     // Wraps within u32, as the entry header stores it.
     const seq = (this.#seq = (this.#seq + 1) >>> 0);
+    const promise = this.#register(seq, timeoutMs);
+    enqueue(seq);
+    return promise;
+  }
+
+  // Apart from add so that the timer's closure, alive until the proposal settles, does not hold
+  // `enqueue` and with it the command (a put's payload: it outlived young-generation GCs and
+  // every one freed later took a full GC; docs/BENCHMARKS.md, peers).
+  #register(seq: number, timeoutMs: number): Promise<ApplyResult> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(seq);
         reject(new KvcError('KVC_DEADLINE_EXCEEDED', { detail: `proposal not applied within ${timeoutMs} ms` }));
       }, timeoutMs);
       this.#pending.set(seq, { resolve, reject, timer });
-      enqueue(seq);
     });
   }
 

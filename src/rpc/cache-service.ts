@@ -5,7 +5,7 @@
 // with its scope (read or write) and namespace.
 import { steadyWallClockMs } from '../clock.js';
 import type * as grpc from '@grpc/grpc-js';
-import { putPayloadBuffer, type Command, type PageMeta } from '../codec/index.js';
+import { offerRoomBefore, putPayloadBuffer, type Command, type PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import type { WorkPool } from '../workers/index.js';
 import type { ApplyResult } from '../store/index.js';
@@ -13,6 +13,7 @@ import { authorize } from './auth.js';
 import { storeConversionFor } from './dtype-convert.js';
 import { getPages } from './get-pages.js';
 import { clientStream, serverStream, unary } from './handlers.js';
+import type { ClusterNode } from '../node/index.js';
 import type { MemberContext } from './member-context.js';
 import { PageAssembler, type AssembledPage } from './page-assembler.js';
 // The generated message types (src/proto), named as this file's handlers read them: a request as
@@ -31,6 +32,7 @@ import type {
   PutResult,
   ReleasePagesRequest__Output as ReleasePagesRequest,
 } from '../proto/index.js';
+import { inRoomyBuffer } from '../proto/index.js';
 import { releasePages } from './shared-transfer.js';
 import { watchServiceHandlers } from './watch-service.js';
 import { checksumMismatch, validateKeyCount, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs, type ValidatedPutMeta } from './validate.js';
@@ -125,15 +127,23 @@ type StoredPage = { meta: PageMeta; data: Uint8Array };
  * before are stored (puts are idempotent, so its retry is safe). After a page fails its
  * checksum, no later page of the stream is proposed.
  */
-async function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutPagesRequest, PutPagesResponse>): Promise<PutPagesResponse> {
+function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutPagesRequest, PutPagesResponse>): Promise<PutPagesResponse> {
+  // The answer waits in a frame of its own: the reading loop's frame, which holds its last
+  // message and page (payload and all), is gone once the stream ended, not kept until every page
+  // is applied (a payload held that long outlived young-generation GCs, and each one freed later
+  // took a full GC; docs/BENCHMARKS.md, peers).
+  return readAndPropose(ctx, call).then(answerWhenApplied);
+}
+
+/** PutPages' reading loop: each page proposed as soon as it is prepared; resolves once the stream ended. */
+async function readAndPropose(ctx: MemberContext, call: grpc.ServerReadableStream<PutPagesRequest, PutPagesResponse>): Promise<Promise<Settled>[]> {
   ctx.requireLeader();
   const assembler = new PageAssembler((meta) => payloadBufferFor(ctx.pool, meta));
   const window = new InflightWindow(PUT_STREAM_INFLIGHT_BYTES_MAX);
   const order = new ProposalOrder();
   const settled: Promise<Settled>[] = [];
   // Not async: a member that lost its leadership throws here, at once, which stops the stream.
-  const propose = (stored: StoredPage): Promise<PutResult> =>
-    ctx.requireLeader().propose({ op: 'put', pages: [stored] }, ctx.timeoutMs(call)).then((result) => toPutResult(stored.meta.key, result));
+  const propose = (stored: StoredPage): Promise<PutResult> => proposePut(ctx.requireLeader(), stored, ctx.timeoutMs(call));
   // Not destroying the stream on an early exit lets grpc-js still send the error status.
   for await (const message of call.iterator({ destroyOnReturn: false }) as AsyncIterable<PutPagesRequest>) {
     window.throwFirstError();
@@ -141,15 +151,41 @@ async function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutP
     if (page === undefined) continue;
     ctx.transferred('in', page.data.byteLength);
     authorize(ctx, call, 'write', page.meta.ns);
+    offerReceivedRoom(page);
     const prepared = prepareForStore(ctx.pool, page);
     settled.push(window.add(page.meta.bytes, order.propose(prepared, propose)));
     await window.waitBelowLimit();
   }
   assembler.finish();
+  return settled;
+}
+
+async function answerWhenApplied(settled: Promise<Settled>[]): Promise<PutPagesResponse> {
   const outcomes = await Promise.all(settled);
   const failed = outcomes.find((outcome) => !outcome.ok);
   if (failed !== undefined && !failed.ok) throw failed.error;
   return { results: outcomes.map((outcome) => (outcome as { result: PutResult }).result) };
+}
+
+/**
+ * Proposes one page. Its key is taken out first: the callback that waits for the apply then holds
+ * the key alone, not the page, so the payload is garbage once the proposal is encoded (held until
+ * the apply, it outlived young-generation GCs and every one freed later took a full GC).
+ */
+function proposePut(node: ClusterNode, stored: StoredPage, timeoutMs: number): Promise<PutResult> {
+  const { key } = stored.meta;
+  return node.propose({ op: 'put', pages: [stored] }, timeoutMs).then((result) => toPutResult(key, result));
+}
+
+/**
+ * A page that came in one message, received into a buffer of its own with room in front (src/proto
+ * receive-room.ts): every byte before its data there is dead once the message is decoded and
+ * validated (validatePutMeta copies the key and parent key out of it), so the codec may write the
+ * proposal's head there and the leader's Raft entry is that buffer: no copy of the payload, and
+ * no fresh MiB-sized buffer per put (docs/BENCHMARKS.md, peers).
+ */
+function offerReceivedRoom(page: AssembledPage): void {
+  if (!page.owned && inRoomyBuffer(page.data)) offerRoomBefore(page.data, page.data.byteOffset);
 }
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { LIMITS } from '../limits.js';
-import { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS } from '../proto/index.js';
+import { PROTO_DIR, PROTO_FILES, PROTO_LOADER_OPTIONS, installReceiveRoom } from '../proto/index.js';
 import { getPagesResponseSerializer, type Serializer } from './get-pages-codec.js';
 import { lookupRequestDeserializer, lookupResponseSerializer } from './lookup-codec.js';
 import { GuardedServer, malformedRequestInterceptor } from './malformed.js';
@@ -99,9 +99,13 @@ export function serverOptions(): grpc.ServerOptions {
  * A member's gRPC server: serverOptions(), every method's request deserializer guarded so bytes
  * that do not decode are answered INVALID_ARGUMENT/KVC_MALFORMED_REQUEST instead of grpc-js'
  * INTERNAL, on every service added to it, now or later (malformed.ts), and HTTP/2 windows as
- * large as its clients' (server-window.ts: grpc-js applies the window option to clients only).
+ * large as its clients' (server-window.ts: grpc-js applies the window option to clients only),
+ * and large messages received with room in front (installReceiveRoom).
  */
 export function createServer(): grpc.Server {
+  // A page that comes in one message becomes the leader's Raft entry in the buffer it arrived in
+  // (src/proto receive-room.ts); where this grpc-js does not allow it, the page is copied as before.
+  installReceiveRoom();
   const server = new GuardedServer({ ...serverOptions(), interceptors: [malformedRequestInterceptor] });
   applyServerWindow(server, LIMITS.rpc.flowControlWindowBytes);
   return server;

@@ -114,17 +114,21 @@ export interface ValidatedPutMeta {
   storeDtype?: Dtype;
 }
 
+/**
+ * The key and parent key are copied out of the received message: the bytes around them may be
+ * overwritten once the page is proposed (a page received with room in front, cache-service.ts).
+ */
 export function validatePutMeta(meta: PageMetaIn): ValidatedPutMeta {
   const out: ValidatedPutMeta = {
     ns: validateNamespace(meta.namespace),
-    key: validateKey(meta.key),
+    key: Buffer.from(validateKey(meta.key)),
     dtype: dtypeFromProto(meta.dtype),
     shape: meta.shape,
     tokens: meta.tokens,
     bytes: meta.bytes,
     crc32c: meta.crc32c,
   };
-  if (meta.parentKey.byteLength > 0) out.parentKey = validateKey(meta.parentKey, 'parent_key');
+  if (meta.parentKey.byteLength > 0) out.parentKey = Buffer.from(validateKey(meta.parentKey, 'parent_key'));
   validatePageBytes(meta.bytes);
   validateShape(meta.shape, out.dtype, meta.bytes);
   if (meta.ttlMs > TTL_MS_MAX) throw new KvcError('KVC_INVALID_ARGUMENT', { detail: `ttl_ms ${meta.ttlMs} is over the maximum ${TTL_MS_MAX} (365 days)` });

@@ -5,7 +5,7 @@
 // CodecError on both sides.
 
 import t from 'tap';
-import { COMMAND_PREFIX_BYTES_MAX, CodecError, PUT_DATA_BY_TAIL_BYTES_MIN, crc32c, decodeCommand, encodeCommand, encodeCommandAfter, putPayloadBuffer } from '../../src/codec/index.js';
+import { COMMAND_PREFIX_BYTES_MAX, CodecError, PUT_DATA_BY_TAIL_BYTES_MIN, crc32c, decodeCommand, encodeCommand, encodeCommandAfter, offerRoomBefore, putPayloadBuffer } from '../../src/codec/index.js';
 import type { Command, Dtype, PageMeta } from '../../src/codec/index.js';
 
 const MIB = 1024 * 1024;
@@ -129,6 +129,30 @@ t.test('putPayloadBuffer: the first encodeCommandAfter writes the head in front 
   const out = encodeCommandAfter(9, command);
   t.not(out.buffer, data.buffer, 'too little room: a buffer of its own');
   t.ok(Buffer.from(out.subarray(9)).equals(encodeCommand(command)), 'with the same bytes');
+});
+
+t.test('offerRoomBefore: room before a view into a larger buffer takes the head in place, once; too little is copied', async (t) => {
+  const meta = page(1, new Uint8Array(0), { parentKey: key(2) }).meta;
+  const bytes = 0x10000;
+  const received = Buffer.alloc(300 + bytes, 0xee);
+  const data = received.subarray(300);
+  data.fill(7);
+  const command: Command = { op: 'put', pages: [{ meta: { ...meta, bytes, crc32c: 1, createdAtMs: 2 ** 40 }, data }] };
+  const expected = encodeCommand(command);
+  offerRoomBefore(data, 300);
+  const out = encodeCommandAfter(9, command);
+  t.equal(out.buffer, received.buffer, 'the received buffer itself');
+  t.equal(out.byteOffset + out.byteLength, received.byteLength, 'ending with the payload');
+  t.ok(Buffer.from(out.subarray(9)).equals(expected), "encodeCommand's bytes behind the prefix");
+  t.not(encodeCommandAfter(9, command).buffer, received.buffer, 'the room is given once');
+
+  const tight = Buffer.alloc(20 + bytes).subarray(20);
+  const small: Command = { op: 'put', pages: [{ meta: { ...meta, bytes, crc32c: 1, createdAtMs: 1 }, data: tight }] };
+  offerRoomBefore(tight, 20);
+  const copied = encodeCommandAfter(9, small);
+  t.not(copied.buffer, tight.buffer, '20 bytes do not hold the head: a buffer of its own');
+  t.ok(Buffer.from(copied.subarray(9)).equals(encodeCommand(small)), 'with the same bytes');
+  t.throws(() => offerRoomBefore(tight, 21), { code: 'ERR_ASSERTION' }, 'room past the start of the buffer is a bug, caught');
 });
 
 t.test('long strings encode after a large payload (msgpackr writes them with Buffer#utf8Write)', async (t) => {

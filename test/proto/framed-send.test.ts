@@ -9,11 +9,11 @@
 // FramableWriter) carry a 3 MiB page to two real followers, which serve the same bytes.
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import * as grpc from '@grpc/grpc-js';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { KvcClient } from '../../src/client/index.js';
 import { BY_REFERENCE_BYTES_MIN, FRAME_HEADER_BYTES, FramableWriter, framableBuffer, installFramedSend, wholeMessage } from '../../src/proto/index.js';
 import { startCluster } from '../rpc/helpers.js';
+import { uploadServer } from './upload-server.js';
 
 type Handler = { writeMessage(message: Buffer, compress: boolean): Promise<Buffer> };
 
@@ -49,40 +49,13 @@ t.test('a framable buffer is framed in its own memory; any other buffer is copie
   t.equal(framedEmpty.readUInt32BE(1), 0);
 });
 
-/** A test server whose Upload answers each message's length and sha256, in order; and a client of it. */
-async function uploadServer(t: Test, clientOptions: grpc.ChannelOptions = {}): Promise<(messages: Buffer[]) => Promise<string>> {
-  const identity = (b: Buffer): Buffer => b;
-  const path = '/test.Framed/Upload';
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  server.addService(
-    { Upload: { path, requestStream: true, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
-    {
-      Upload: (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-        const hashes: string[] = [];
-        call.on('data', (m: Buffer) => hashes.push(digest(m)));
-        call.on('end', () => callback(null, Buffer.from(hashes.join(','))));
-      },
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  t.teardown(() => server.forceShutdown());
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 8 * 1024 * 1024, ...clientOptions });
-  t.teardown(() => client.close());
-  return (messages) =>
-    new Promise<string>((resolve, reject) => {
-      const call = client.makeClientStreamRequest<Buffer, Buffer>(path, identity, identity, new grpc.Metadata(), {}, (error, response) => (error ? reject(error) : resolve(response!.toString())));
-      for (const m of messages) call.write(m);
-      call.end();
-    });
-}
-
 function digest(m: Uint8Array): string {
   return `${m.byteLength}:${createHash('sha256').update(m).digest('hex')}`;
 }
 
 t.test('framed and copied messages cross a real client stream intact and in order', async (t) => {
   installFramedSend();
-  const upload = await uploadServer(t);
+  const upload = await uploadServer(t, digest);
   const sizes: [number, boolean][] = [[0, true], [1, true], [100, false], [1024 * 1024, true], [3 * 1024 * 1024 + 3, true], [2 * 1024 * 1024, false], [4095, true]];
   const messages = sizes.map(([bytes, framable]) => {
     const data = framable ? framableBuffer(bytes) : Buffer.allocUnsafe(bytes);
@@ -145,9 +118,9 @@ t.test('split messages cross a real client stream whole, in order, also where gr
   t.ok(installFramedSend().installed);
   const { messages, expected } = splitMessages();
   t.ok(messages[2]!.byteLength < 100, 'a 1 MiB run is not copied into the message buffer');
-  const plain = await uploadServer(t);
+  const plain = await uploadServer(t, digest);
   t.equal(await plain([...messages, framableBuffer(3).fill(1), ...messages]), [expected, digest(Buffer.alloc(3, 1)), expected].join(','), 'plain channel: every message arrived whole, in order');
-  const gzip = await uploadServer(t, { 'grpc.default_compression_algorithm': 2 });
+  const gzip = await uploadServer(t, digest, { 'grpc.default_compression_algorithm': 2 });
   t.equal(await gzip(messages), expected, 'gzip channel: joined, compressed, arrived whole');
   t.throws(() => new FramableWriter(5).finish(), { code: 'ERR_ASSERTION' }, 'a message shorter than its size is a bug, caught');
 });
