@@ -11,6 +11,13 @@ import { checkTables } from './table-check.js';
 export type StoreDb = ClassicLevel<Uint8Array, Uint8Array>;
 
 export async function openLevel(dir: string, create: { createIfMissing: boolean; errorIfExists: boolean }): Promise<StoreDb> {
+  // Table blocks first: LevelDB would read a damaged one without checking it (table-check.ts).
+  // Before the database is made: abstract-level opens a new database by itself a microtask later,
+  // so one made first was left opening, never closed, holding the LOCK of a store refused as
+  // damaged, and writing into whatever directory then had its path (the rebuild's fresh store,
+  // which then failed to open: a chaos run's bit-rot in a table).
+  const damage = await checkTables(dir);
+  if (damage !== undefined) throw new StoreDamagedError(`LevelDB ${damage} in ${dir}`);
   const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
     keyEncoding: 'view',
     valueEncoding: 'view',
@@ -25,9 +32,6 @@ export async function openLevel(dir: string, create: { createIfMissing: boolean;
     maxOpenFiles: LIMITS.store.levelMaxOpenFiles,
     multithreading: false,
   });
-  // Table blocks first: LevelDB would read a damaged one without checking it (table-check.ts).
-  const damage = await checkTables(dir);
-  if (damage !== undefined) throw new StoreDamagedError(`LevelDB ${damage} in ${dir}`);
   try {
     await db.open();
   } catch (error) {
