@@ -5,7 +5,8 @@
 // here; skipped with one line if `etcd` is not on PATH) taking 1 MiB puts from the etcd3 Node
 // client; our cluster as real member processes (`kvc dev`) taking 1 MiB and 2 MiB pages from our
 // client (src/client), and the 1 MiB case once more with the members' files in tmpfs (is it the
-// disk that bounds us?); and the disk's ceiling, a plain writev + fdatasync of the same bytes. Each
+// disk that bounds us?); etcd once more (ours is compared with the mean of the two etcd runs);
+// and the disk's ceiling, a plain writev + fdatasync of the same bytes. Each
 // system gets the same number of puts in flight, sent to its leader, and each run is bounded in
 // puts and seconds. Disk writes per acknowledged byte are read from /proc/<pid>/io of every
 // server process before and after the timed phase (the "after" once every member has applied it).
@@ -189,7 +190,8 @@ async function ceiling(pageBytes: number, direct: boolean): Promise<CeilingRun> 
   return withTempDir('kvc-bench-plain-', (dir) => plainWriteCeiling(dir, new PageGenerator(pageBytes), plan, { direct }));
 }
 
-function putRow(r: SystemRun, etcd: SystemRun | undefined, ceilings: Map<number, CeilingRun>): Record<string, number | string> {
+/** `etcdMBps`: the rate ours is compared with (the mean of the etcd runs); undefined for etcd's own rows. */
+function putRow(r: SystemRun, etcdMBps: number | undefined, ceilings: Map<number, CeilingRun>): Record<string, number | string> {
   const mbps = mbPerSecond(r.run.bytes, r.run.elapsedMs);
   const wall = ceilings.get(r.c.pageBytes)!;
   const ceilingThirdMBps = mbPerSecond(wall.bytes, wall.elapsedMs) / REPLICAS;
@@ -213,7 +215,7 @@ function putRow(r: SystemRun, etcd: SystemRun | undefined, ceilings: Map<number,
   };
   // The disk's ceiling says nothing of a run that did not use the disk.
   if (r.c.inMemory === true) delete row.overCeilingThird;
-  if (etcd !== undefined) row.overEtcd = round(mbps / mbPerSecond(etcd.run.bytes, etcd.run.elapsedMs), 3);
+  if (etcdMBps !== undefined) row.overEtcd = round(mbps / etcdMBps, 3);
   if (r.evictedPages !== undefined) row.evictedPages = r.evictedPages;
   return row;
 }
@@ -266,6 +268,7 @@ function notes(etcdNote: string): string[] {
     'Disk busy: the share of the same span in which the block device holding the servers\' data had I/O in flight (/proc/diskstats io_ticks; device-wide, so I/O of other processes on the machine counts too). Well under 100 % means the puts leave the disk idle part of the time: their round, not the disk, bounds them.',
     'Disk writes / acked byte: the sum over every server process of /proc/<pid>/io write_bytes (bytes sent to storage, counted when dirtied), from the start of the timed phase until every member applied the last put, over the bytes acknowledged. Three replicas on one disk make 3× the floor; later background work (compactions) is not counted.',
     `Ceiling: a plain writev of ${INFLIGHT} pages then fdatasync, repeated, ≤ 1 GiB or ${CEILING_SECONDS_MAX} s per page size; "÷ (ceiling ÷ 3)" compares with a third of it, since three members share this one disk. "direct append + fdatasync": the same bytes through src/io's DirectAppender (O_DIRECT, as members write), for comparison: a buffered write of new file data pays for fresh page-cache pages, which swings with the machine's memory.`,
+    '÷ etcd: over the mean MB/s of the two etcd runs, the first before our cases and the second ("etcd, again after ours") after them, so that a machine whose speed drifts during the run weighs on both sides; the two etcd rows show the drift.',
     'Targets (issue 11, not asserted): ours ≥ 4× etcd, ≥ 0.5 of ceiling ÷ 3, ≤ 6 disk writes per acked byte with 2 MiB pages.',
     'MB/s = 10^6 bytes per second. All servers, the clients and this process share the machine: compare within one run.',
   ];
@@ -277,14 +280,17 @@ const PARTS = ['write', 'read', 'client'];
 async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: string[] }> {
   const durationMs = (options.secondsPerCase ?? DEFAULT_SECONDS) * MILLISECONDS_PER_SECOND;
   const binary = findOnPath('etcd');
-  let etcd: SystemRun | undefined;
+  // etcd is measured before our cases and again after them: its rate on this shared VM moved by
+  // 2x within an hour (35 to 79 MB/s, its CPU per MiB 52 to 20 ms), so ours is compared with the
+  // mean of the two runs around it, and both rows show how far etcd drifted within the run.
+  const etcdRuns: SystemRun[] = [];
   let etcdNote: string;
   if (binary === undefined) {
     etcdNote = 'etcd: not measured, `etcd` is not on PATH (Debian: apt-get install etcd-server etcd-client); ours alone.';
     options.progress(etcdNote);
   } else {
     etcdNote = `etcd ${etcdVersion(binary)} (${binary}): 3 members on loopback, each in a temp dir, --quota-backend-bytes 8 GiB, --max-request-bytes 3 MiB, defaults otherwise (fsync on); etcd3 npm client with our client's channel options, puts sent to the leader.`;
-    etcd = await measureEtcd(binary, durationMs, options.progress);
+    etcdRuns.push(await measureEtcd(binary, durationMs, options.progress));
   }
   const ours: SystemRun[] = [];
   for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, options.progress));
@@ -293,6 +299,8 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
     ? `"ours, data in tmpfs": the 1 MiB case with the members' data dir under ${MEMORY_DIR} (memory; fdatasync returns at once, nothing reaches a disk). About the same MB/s as on the disk means the disk does not bound our puts; the CPU of the members and the client does.`
     : `"ours, data in tmpfs": not measured, ${MEMORY_DIR} is missing.`;
   if (memoryDirExists) ours.push(await measureKvc(KVC_MEMORY_CASE, durationMs, options.progress));
+  if (binary !== undefined) etcdRuns.push({ ...(await measureEtcd(binary, durationMs, options.progress)), system: 'etcd, again after ours' });
+  const etcdMBps = etcdRuns.length === 0 ? undefined : etcdRuns.reduce((sum, r) => sum + mbPerSecond(r.run.bytes, r.run.elapsedMs), 0) / etcdRuns.length;
   options.progress('peers: measuring the disk ceiling (writev + fdatasync, and with O_DIRECT)');
   const ceilings = new Map<number, CeilingRun>();
   const directCeilings = new Map<number, CeilingRun>();
@@ -301,8 +309,8 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
     directCeilings.set(c.pageBytes, await ceiling(c.pageBytes, true));
   }
   const rows = [
-    ...(etcd === undefined ? [] : [putRow(etcd, undefined, ceilings)]),
-    ...ours.map((r) => putRow(r, etcd, ceilings)),
+    ...etcdRuns.map((r) => putRow(r, undefined, ceilings)),
+    ...ours.map((r) => putRow(r, etcdMBps, ceilings)),
     ...[...ceilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall, 'writev + fdatasync')),
     ...[...directCeilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall, 'direct append + fdatasync')),
   ];
