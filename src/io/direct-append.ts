@@ -104,11 +104,15 @@ export class DirectAppender {
 
   async #writeDirect(chunks: readonly Uint8Array[], position: number): Promise<void> {
     const scratch = acquireScratch();
+    // Taken before it is forgotten: the block this write starts in is the last one's tail. (It
+    // was forgotten first, so every append read its first block back from the device before
+    // writing: a direct read per WAL save, on a leader ~300 per 600 puts of 1 MiB.)
+    const tail = this.#tail;
     this.#tail = null; // unknown until this write has gone through
     try {
       const start = alignDown(position);
       let fill = position - start;
-      if (fill > 0) await this.#fillHead(scratch, start, fill);
+      if (fill > 0) await this.#fillHead(scratch, start, fill, tail);
       let at = start;
       for (const chunk of chunks) {
         let from = 0;
@@ -136,10 +140,13 @@ export class DirectAppender {
     }
   }
 
-  /** Puts the first `head` bytes of the block at `start` (as written) at the front of `scratch`. */
-  async #fillHead(scratch: Uint8Array, start: number, head: number): Promise<void> {
-    if (this.#tail !== null && this.#end - this.#tail.byteLength === start && this.#tail.byteLength >= head) {
-      scratch.set(this.#tail.subarray(0, head), 0);
+  /**
+   * Puts the first `head` bytes of the block at `start` (as written) at the front of `scratch`:
+   * from `tail` (the previous write's last block) when it is that block, else read back.
+   */
+  async #fillHead(scratch: Uint8Array, start: number, head: number, tail: Uint8Array | null): Promise<void> {
+    if (tail !== null && this.#end - tail.byteLength === start && tail.byteLength >= head) {
+      scratch.set(tail.subarray(0, head), 0);
       return;
     }
     // A direct read wants the same alignment: the whole block.

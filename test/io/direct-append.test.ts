@@ -70,6 +70,27 @@ t.test('an appender opened on a file that ends inside a block reads that block b
   checkFile(t, file, Buffer.concat([first, second]), appender.direct, 'the old bytes before the append are kept');
 });
 
+t.test("an append that starts inside a block takes that block's head from the last append, not from the file", async (t) => {
+  const file = emptyFile(t);
+  const appender = await DirectAppender.open(file, 0);
+  t.teardown(() => appender.close());
+  if (!appender.direct) {
+    t.comment(`direct appends are off here (${directIoProblem() ?? 'this filesystem'}): the page cache keeps the block, nothing to check`);
+    return;
+  }
+  const first = crypto.randomBytes(DIRECT_BLOCK_BYTES + 1234);
+  await appender.write([first], 0);
+  // The block's head changed on disk behind the appender's back: the next append rewrites that
+  // block from what the appender wrote, so the change shows whether it read the block back (it
+  // did, before every append, until the fifteenth session).
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(10, 0xaa), 0, 10, DIRECT_BLOCK_BYTES);
+  fs.closeSync(fd);
+  const second = crypto.randomBytes(100);
+  await appender.write([second], first.byteLength);
+  checkFile(t, file, Buffer.concat([first, second]), true, 'the head of the block as the appender wrote it');
+});
+
 t.test('after a cut the next append continues at the cut', async (t) => {
   const file = emptyFile(t);
   const appender = await DirectAppender.open(file, 0);
