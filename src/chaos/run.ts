@@ -106,8 +106,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosRunResult> {
     if (o.nemeses.includes('disk-full') && (await mountDataDirs(cluster))) o.log('disk-full: every member\'s data directory is a tmpfs of its own');
     cluster.mesh.setDelay(o.linkDelayMs);
     const result = await runOn(cluster, o, started);
-    keptDir = o.keep === true ? root : undefined;
-    if (keptDir === undefined && !result.verdict.ok && o.logDir === undefined) keptDir = logDir;
+    keptDir = keptDirOf(o, root, logDir, result);
     return { ...result, ...(keptDir === undefined ? {} : { keptDir }) };
   } finally {
     await cluster?.shutdown();
@@ -267,6 +266,22 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal === undefined || !signal.aborted) return;
   const reason: unknown = signal.reason;
   throw new HarnessError(`interrupted (${reason instanceof Error ? reason.message : String(reason)})`);
+}
+
+/**
+ * What of the work directory outlives the run: all of it with `keep`; else the members' logs of a
+ * run that failed its checks or had incidents (a member that did not come back: its log is what
+ * says why, and the incident names it), unless they went to `logDir` the caller chose; else nothing.
+ */
+export function keptDirOf(
+  o: Pick<ChaosRunOptions, 'keep' | 'logDir'>,
+  root: string,
+  logDir: string,
+  result: { verdict: { ok: boolean }; incidents: readonly string[] },
+): string | undefined {
+  if (o.keep === true) return root;
+  if (o.logDir !== undefined) return undefined;
+  return !result.verdict.ok || result.incidents.length > 0 ? logDir : undefined;
 }
 
 /** Removes the work directory, or all of it but `keep` (the logs of a failed run). */
