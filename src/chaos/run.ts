@@ -16,6 +16,7 @@ import { ChaosCluster, sleep } from './cluster.js';
 import { awaitConvergence, readFinals, readRemovalEvidence, type Convergence } from './finals.js';
 import type { Verdict } from './checkers/index.js';
 import type { FaultEvent, History, MemberFinalState, RemovalEvidence } from './history.js';
+import { keptDirOf } from './kept-dir.js';
 import { NEMESES, type NemesisContext, type NemesisName } from './nemesis/index.js';
 import { mountDataDirs } from './nemesis/disk-full.js';
 import { LeaderObserver } from './observer.js';
@@ -266,22 +267,6 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal === undefined || !signal.aborted) return;
   const reason: unknown = signal.reason;
   throw new HarnessError(`interrupted (${reason instanceof Error ? reason.message : String(reason)})`);
-}
-
-/**
- * What of the work directory outlives the run: all of it with `keep`; else the members' logs of a
- * run that failed its checks or had incidents (a member that did not come back: its log is what
- * says why, and the incident names it), unless they went to `logDir` the caller chose; else nothing.
- */
-export function keptDirOf(
-  o: Pick<ChaosRunOptions, 'keep' | 'logDir'>,
-  root: string,
-  logDir: string,
-  result: { verdict: { ok: boolean }; incidents: readonly string[] },
-): string | undefined {
-  if (o.keep === true) return root;
-  if (o.logDir !== undefined) return undefined;
-  return !result.verdict.ok || result.incidents.length > 0 ? logDir : undefined;
 }
 
 /** Removes the work directory, or all of it but `keep` (the logs of a failed run). */

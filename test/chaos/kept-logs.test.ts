@@ -1,10 +1,10 @@
-// What a `kvc chaos` run leaves of its work directory (src/chaos/run.ts keptDirOf): everything with
+// What a `kvc chaos` run leaves of its work directory (src/chaos/kept-dir.ts): everything with
 // --keep; the members' logs of a run that failed its checks, and of one whose checks passed but
 // that had incidents (a member that did not come back: the incident names its log, which a run of
 // the fifteenth session deleted); nothing of a clean run, nor where the logs went to --report's
 // directory anyway.
 import t from 'tap';
-import { keptDirOf } from '../../src/chaos/run.js';
+import { keptDirOf } from '../../src/chaos/kept-dir.js';
 
 const root = '/tmp/kvc-chaos-x';
 const logs = `${root}/logs`;
