@@ -7,32 +7,32 @@ import { steadyWallClockMs } from '../clock.js';
 import type * as grpc from '@grpc/grpc-js';
 import { offerRoomBefore, putPayloadBuffer, type Command, type PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
+import type { ClusterNode } from '../node/index.js';
 import type { WorkPool } from '../workers/index.js';
 import type { ApplyResult } from '../store/index.js';
 import { authorize } from './auth.js';
 import { storeConversionFor } from './dtype-convert.js';
 import { getPages } from './get-pages.js';
 import { clientStream, serverStream, unary } from './handlers.js';
-import type { ClusterNode } from '../node/index.js';
 import type { MemberContext } from './member-context.js';
 import { PageAssembler, type AssembledPage } from './page-assembler.js';
 // The generated message types (src/proto), named as this file's handlers read them: a request as
 // it arrives (`__Output`), a response as a handler writes it. DeletePages and UnpinPages take the
-// same two fields; DeletePagesRequest stands for both.
-import type {
-  DeletePagesResponse as Empty,
-  DeletePagesRequest__Output as KeysRequest,
-  GetPagesRequest__Output as GetPagesRequest,
-  GetPagesResponse,
-  LookupRequest__Output as LookupRequest,
-  LookupResponse,
-  PinPagesRequest__Output as PinPagesRequest,
-  PutPagesRequest__Output as PutPagesRequest,
-  PutPagesResponse,
-  PutResult,
-  ReleasePagesRequest__Output as ReleasePagesRequest,
+// same two fields; DeletePagesRequest stands for both. And inRoomyBuffer (src/proto receive-room.ts).
+import {
+  type DeletePagesResponse as Empty,
+  type DeletePagesRequest__Output as KeysRequest,
+  type GetPagesRequest__Output as GetPagesRequest,
+  type GetPagesResponse,
+  type LookupRequest__Output as LookupRequest,
+  type LookupResponse,
+  type PinPagesRequest__Output as PinPagesRequest,
+  type PutPagesRequest__Output as PutPagesRequest,
+  type PutPagesResponse,
+  type PutResult,
+  type ReleasePagesRequest__Output as ReleasePagesRequest,
+  inRoomyBuffer,
 } from '../proto/index.js';
-import { inRoomyBuffer } from '../proto/index.js';
 import { releasePages } from './shared-transfer.js';
 import { watchServiceHandlers } from './watch-service.js';
 import { checksumMismatch, validateKeyCount, validateKeys, validateLeaseMs, validateNamespace, validatePinTtlMs, type ValidatedPutMeta } from './validate.js';
