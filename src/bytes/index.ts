@@ -4,6 +4,8 @@
 // `kvc` import this folder, which imports only src/native (the addon's light loader). src/codec
 // re-exports them, so the member's folders keep importing the codec alone.
 export { copyCrc32c, crc32c } from './crc32c.js';
+export { crc32cCombine } from './crc32c-combine.js';
+export { KNOWN_CRC32C_BYTES_MIN, crc32cKnowing, knownCrc32c, noteCrc32c } from './known-crc32c.js';
 export { fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype } from './fp16.js';
 export type { Dtype } from './fp16.js';
 export { pageSetDigest } from './page-set-digest.js';

@@ -36,7 +36,7 @@ import { describeTier, newRawNode, openMemberFiles, openStore, type SharedLookup
 import { capacityConfig, type NodeConfig, type NodeStatus } from './node-config.js';
 import { ProposalRegistry, ReadRegistry } from './pending-requests.js';
 import { SnapshotTransfer } from './snapshot-transfer.js';
-import { decodeProposal, encodeProposal, proposalSeqOf } from './proposal.js';
+import { decodeProposal, encodeProposal, notePayloadChecksums, proposalSeqOf } from './proposal.js';
 import { ProposalSpans, type ProposalOutcome } from './proposal-spans.js';
 import { notify } from './observer.js';
 import { isHeartbeat, splitCommittedByDurability, splitEarlyMessages } from './ready-messages.js';
@@ -174,7 +174,10 @@ export class ClusterNode {
     const rn = newRawNode(config, wal);
     const node = new ClusterNode(config, wal, store, tier, lookup, ring, rn);
     config.transport.register(config.id, {
-      onMessage: (message) => node.#enqueue({ kind: 'message', message }),
+      onMessage: (message) => {
+        if (message.type === MessageType.App) notePayloadChecksums(message.entries);
+        node.#enqueue({ kind: 'message', message });
+      },
       onSnapshot: (message, chunks) => node.#receiveSnapshot(message, chunks),
       onAccessReport: (from, report) => {
         if (!node.#stopped) node.#capacity.onAccessReport(from, report);

@@ -5,7 +5,7 @@
 // with its scope (read or write) and namespace.
 import { steadyWallClockMs } from '../clock.js';
 import type * as grpc from '@grpc/grpc-js';
-import { offerRoomBefore, putPayloadBuffer, type Command, type PageMeta } from '../codec/index.js';
+import { noteCrc32c, offerRoomBefore, putPayloadBuffer, type Command, type PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import type { ClusterNode } from '../node/index.js';
 import type { WorkPool } from '../workers/index.js';
@@ -214,6 +214,8 @@ function prepareForStore(pool: WorkPool, page: AssembledPage): Promise<StoredPag
   const job = { data: page.data, expectedCrc32c: m.crc32c, ...(conversion !== undefined ? { conversion } : {}) };
   return pool.preparePut(job, page.owned).then((prepared) => {
     if (!prepared.ok) throw checksumMismatch(m.key, prepared.actualCrc32c, m.crc32c);
+    // The WAL and the apply use this checksum instead of reading the payload twice more.
+    noteCrc32c(prepared.data, prepared.crc32c);
     const meta: PageMeta = {
       ns: m.ns,
       key: m.key,

@@ -9,9 +9,9 @@
 // Last, a PageStore streams its snapshot and installs it through the pool (the member's wiring).
 // Runs also with KVC_NATIVE=0.
 import t from 'tap';
-import { crc32c } from '../../src/codec/index.js';
+import { crc32c, crc32cCombine } from '../../src/codec/index.js';
 import { WorkPool } from '../../src/workers/index.js';
-import { ChunkReader, ChunkWriter, SNAPSHOT_CHUNK_BYTES, SnapshotStreamError, crc32cCombine, type SnapshotChunk, type SnapshotRecord } from '../../src/store/snapshot-stream.js';
+import { ChunkReader, ChunkWriter, SNAPSHOT_CHUNK_BYTES, SnapshotStreamError, type SnapshotChunk, type SnapshotRecord } from '../../src/store/snapshot-stream.js';
 import { PageStore } from '../../src/store/index.js';
 import { prng } from '../codec/prng.js';
 import { LARGE_BUDGET_BYTES, MIB, items, page, put, tempDirs } from '../store/helpers.js';
