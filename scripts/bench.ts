@@ -1,6 +1,6 @@
 // Runs benchmark suites (scripts/bench/registry.ts) and reports them.
 //
-//   npm run bench -- <suite|all> [--json] [--seconds N] [--gib N] [--part write|read] [--kills N]
+//   npm run bench -- <suite|all> [--json] [--seconds N] [--warmup N] [--gib N] [--part write|read] [--kills N]
 //
 // Suites: raft (the consensus core in memory), store (replicated puts through three real members
 // and the disk's ceiling), recovery (restart time of one member holding --gib GiB of pages), peers
@@ -25,6 +25,7 @@ const { values, positionals } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     seconds: { type: 'string' },
+    warmup: { type: 'string' },
     gib: { type: 'string' },
     part: { type: 'string' },
     kills: { type: 'string' },
@@ -35,7 +36,7 @@ const { values, positionals } = parseArgs({
 
 const requested = positionals[0];
 if (requested === undefined || (requested !== 'all' && !SUITES.has(requested))) {
-  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N] [--gib N] [--part NAME] [--kills N]`);
+  console.error(`usage: npm run bench -- <${[...SUITES.keys(), 'all'].join('|')}> [--json] [--seconds N] [--warmup N] [--gib N] [--part NAME] [--kills N]`);
   process.exit(2);
 }
 
@@ -51,6 +52,10 @@ const options: BenchOptions = {
 };
 const secondsPerCase = positiveOption('seconds', values.seconds);
 const gib = positiveOption('gib', values.gib);
+// 0 is a valid warm-up: only the few puts every case starts with.
+const warmupSeconds = values.warmup === undefined ? undefined : Number(values.warmup);
+if (warmupSeconds !== undefined && !(warmupSeconds >= 0)) throw new Error(`--warmup must be a number of seconds, 0 or more, got ${values.warmup}`);
+if (warmupSeconds !== undefined) options.warmupSeconds = warmupSeconds;
 const kills = positiveOption('kills', values.kills);
 if (secondsPerCase !== undefined) options.secondsPerCase = secondsPerCase;
 if (gib !== undefined) options.gib = gib;

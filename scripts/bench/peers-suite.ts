@@ -53,8 +53,19 @@ const KVC_MEMORY_CASE: PutCase = { pageBytes: 1 * MIB, inflight: INFLIGHT, putsM
 const MEMORY_DIR = '/dev/shm';
 /** Seconds of measured puts per case unless --seconds says otherwise. */
 const DEFAULT_SECONDS = 10;
-/** Puts (per in-flight slot) sent before measuring: JIT, connections, first files on disk. */
+/** Puts (per in-flight slot) sent before measuring at least: connections, first files on disk. */
 const WARMUP_ROUNDS = 2;
+/**
+ * Seconds of puts before measuring unless --warmup says otherwise, for every system alike. A member
+ * is a Node process: `--trace-opt` of three fresh members under 1 MiB puts showed V8's optimizing
+ * compiler busy for the first ~40 s (1.5 s of compile time per 5 s at first, 0.3 s after 40 s,
+ * across the three), and a 6 s case right after 2 rounds of warm-up measured that too: 88.7 MB/s
+ * at 11.1 ms of members' CPU per MiB, against 112.1 MB/s at 8.8 ms after 30 s (docs/BENCHMARKS.md,
+ * sixteenth session). A cache member runs for days; the steady state is what it offers.
+ */
+const DEFAULT_WARMUP_SECONDS = 20;
+/** Warm-up puts at most, whatever the seconds (20 s of 1 MiB puts at 150 MB/s is ~2,900). */
+const WARMUP_PUTS_MAX = 20_000;
 /** After the last acknowledgement, how long the slowest member may take to apply everything. */
 const CATCH_UP_TIMEOUT_MS = 60_000;
 /** A put past this is a failure, not a slow sample. */
@@ -102,13 +113,14 @@ async function timedPhase(
   put: (i: number) => Promise<void>,
   c: PutCase,
   durationMs: number,
+  warmupMs: number,
   pids: number[],
   leaderPid: number,
   caughtUp: () => Promise<boolean>,
   dataDir: string,
 ): Promise<Omit<SystemRun, 'system' | 'c'>> {
-  const warmupPuts = WARMUP_ROUNDS * c.inflight;
-  await driveInflight(put, c.pageBytes, { first: 0, inflight: c.inflight, putsMax: warmupPuts, durationMsMax: durationMs });
+  let warmupPuts = (await driveInflight(put, c.pageBytes, { first: 0, inflight: c.inflight, putsMax: WARMUP_ROUNDS * c.inflight, durationMsMax: durationMs })).puts;
+  if (warmupMs > 0) warmupPuts += (await driveInflight(put, c.pageBytes, { first: warmupPuts, inflight: c.inflight, putsMax: WARMUP_PUTS_MAX, durationMsMax: warmupMs })).puts;
   const diskBusyMs = diskBusyMeter(dataDir);
   const spanStart = performance.now();
   const before = totalWriteBytes(pids);
@@ -143,7 +155,7 @@ function caughtUpWith<I extends number | bigint>(indexes: () => Promise<I[] | un
   };
 }
 
-async function measureEtcd(binary: string, durationMs: number, progress: (line: string) => void): Promise<SystemRun> {
+async function measureEtcd(binary: string, durationMs: number, warmupMs: number, progress: (line: string) => void): Promise<SystemRun> {
   return serverTempDir('kvc-bench-etcd-', async (dir) => {
     const pages = new PageGenerator(ETCD_CASE.pageBytes);
     const cluster: EtcdCluster = await startEtcd(binary, dir);
@@ -156,7 +168,7 @@ async function measureEtcd(binary: string, durationMs: number, progress: (line: 
         await leader.client.put(`${BENCH_NS}/${i}`).value(value).options({ deadline: Date.now() + PUT_DEADLINE_MS });
       };
       const caughtUp = caughtUpWith(() => cluster.appliedIndexes());
-      const measured = await timedPhase(put, ETCD_CASE, durationMs, cluster.pids(), leader.child.pid!, caughtUp, dir);
+      const measured = await timedPhase(put, ETCD_CASE, durationMs, warmupMs, cluster.pids(), leader.child.pid!, caughtUp, dir);
       return { system: 'etcd', c: ETCD_CASE, ...measured };
     } finally {
       await cluster.stop();
@@ -164,7 +176,7 @@ async function measureEtcd(binary: string, durationMs: number, progress: (line: 
   });
 }
 
-async function measureKvc(c: PutCase, durationMs: number, progress: (line: string) => void): Promise<SystemRun> {
+async function measureKvc(c: PutCase, durationMs: number, warmupMs: number, progress: (line: string) => void): Promise<SystemRun> {
   return serverTempDir('kvc-bench-peers-', async (dir) => {
     const pages = new PageGenerator(c.pageBytes);
     const cluster: KvcDevCluster = await startKvcDev(path.join(dir, 'dev'));
@@ -179,7 +191,7 @@ async function measureKvc(c: PutCase, durationMs: number, progress: (line: strin
       const statuses = await Promise.all(cluster.endpoints.map((e) => cluster.client.status(e)));
       const leaderPid = cluster.memberPids[statuses.findIndex((s) => s.role === 'leader')];
       if (leaderPid === undefined) throw new Error('no member of kvc dev reports itself as the leader');
-      const measured = await timedPhase(put, c, durationMs, cluster.memberPids, leaderPid, caughtUp, dir);
+      const measured = await timedPhase(put, c, durationMs, warmupMs, cluster.memberPids, leaderPid, caughtUp, dir);
       const { evictedPages } = await cluster.client.status();
       return { system: c.inMemory === true ? 'ours, data in tmpfs (no disk)' : 'ours', c, ...measured, evictedPages };
     } finally {
@@ -220,7 +232,7 @@ async function concurrentCeiling(pageBytes: number, direct: boolean): Promise<Ce
 }
 
 /** `etcdMBps`: the rate ours is compared with (the mean of the etcd runs); undefined for etcd's own rows. */
-function putRow(r: SystemRun, etcdMBps: number | undefined, ceilings: Map<number, CeilingRun>): Record<string, number | string> {
+function putRow(r: SystemRun, etcdMBps: number | undefined, ceilings: Map<number, CeilingRun>, boundsMBps: Map<number, number>): Record<string, number | string> {
   const mbps = mbPerSecond(r.run.bytes, r.run.elapsedMs);
   const wall = ceilings.get(r.c.pageBytes)!;
   const ceilingThirdMBps = mbPerSecond(wall.bytes, wall.elapsedMs) / REPLICAS;
@@ -242,8 +254,13 @@ function putRow(r: SystemRun, etcdMBps: number | undefined, ceilings: Map<number
     ...(r.diskBusyPercent !== undefined ? { diskBusyPercent: Math.round(r.diskBusyPercent) } : {}),
     overCeilingThird: round(mbps / ceilingThirdMBps, 3),
   };
+  const bound = boundsMBps.get(r.c.pageBytes);
+  if (bound !== undefined) row.overDiskBound = round(mbps / bound, 3);
   // The disk's ceiling says nothing of a run that did not use the disk.
-  if (r.c.inMemory === true) delete row.overCeilingThird;
+  if (r.c.inMemory === true) {
+    delete row.overCeilingThird;
+    delete row.overDiskBound;
+  }
   if (etcdMBps !== undefined) row.overEtcd = round(mbps / etcdMBps, 3);
   if (r.evictedPages !== undefined) row.evictedPages = r.evictedPages;
   return row;
@@ -268,14 +285,14 @@ function tables(rows: Record<string, number | string>[]): string {
     .filter((r) => r.kind === 'put')
     .map(
       (r) =>
-        `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.inflight} | ${r.puts} | ${r.seconds} | **${r.MBps}** | ${r.latencyMsP50} | ${r.latencyMsP99} | ${r.catchUpMs} | ${r.diskWritesPerAckedByte}× | ${r.leaderCpuMsPerMiB} | ${r.serverCpuMsPerMiB} | ${r.clientCpuMsPerMiB} | ${cell(r.diskBusyPercent, ' %')} | ${cell(r.overEtcd, '×')} | ${cell(r.overCeilingThird, '×')} |`,
+        `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.inflight} | ${r.puts} | ${r.seconds} | **${r.MBps}** | ${r.latencyMsP50} | ${r.latencyMsP99} | ${r.catchUpMs} | ${r.diskWritesPerAckedByte}× | ${r.leaderCpuMsPerMiB} | ${r.serverCpuMsPerMiB} | ${r.clientCpuMsPerMiB} | ${cell(r.diskBusyPercent, ' %')} | ${cell(r.overEtcd, '×')} | ${cell(r.overCeilingThird, '×')} | ${cell(r.overDiskBound, '×')} |`,
     );
   const walls = rows
     .filter((r) => r.kind === 'ceiling')
     .map((r) => `| ${r.system} | ${formatBytes(r.pageBytes as number)} | ${r.writers} | ${r.entriesPerFsync} | ${r.MBps} | ${round((r.MBps as number) / REPLICAS, 1)} | ${r.fdatasyncLatencyMsP50} |`);
   return [
-    '| system | page | in flight | puts | s | MB/s | p50 ms | p99 ms | last member caught up after ms | disk writes / acked byte | leader CPU ms / MiB | all members CPU ms / MiB | client CPU ms / MiB | disk busy | ÷ etcd | ÷ (ceiling ÷ 3) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| system | page | in flight | puts | s | MB/s | p50 ms | p99 ms | last member caught up after ms | disk writes / acked byte | leader CPU ms / MiB | all members CPU ms / MiB | client CPU ms / MiB | disk busy | ÷ etcd | ÷ (ceiling ÷ 3) | ÷ disk bound |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...puts,
     '',
     '| ceiling | page | writers at once | pages per fdatasync | MB/s (all writers) | ÷ 3 | fdatasync p50 ms |',
@@ -289,11 +306,11 @@ function etcdVersion(binary: string): string {
   return /etcd Version: (\S+)/.exec(out.stdout ?? '')?.[1] ?? 'unknown version';
 }
 
-function notes(etcdNote: string): string[] {
+function notes(etcdNote: string, warmupSeconds: number): string[] {
   return [
     etcdNote,
     `Ours: \`kvc dev\` (3 member processes, fsync on, budget raised so nothing is evicted) driven by src/client KvcClient.putPages, one page per call, ${INFLIGHT} calls in flight, to the leader; a put is acknowledged once committed by a majority and applied on the leader.`,
-    `Every case: ${WARMUP_ROUNDS} puts per in-flight slot of warm-up, then bounded in puts and seconds (--seconds N, default ${DEFAULT_SECONDS}); latency per put as the client sees it.`,
+    `Every case: ${WARMUP_ROUNDS} puts per in-flight slot, then ${warmupSeconds} s of puts (--warmup N, default ${DEFAULT_WARMUP_SECONDS}; at most ${WARMUP_PUTS_MAX}) of warm-up, the same for every system (a fresh member's JIT compiles for tens of seconds), then bounded in puts and seconds (--seconds N, default ${DEFAULT_SECONDS}); latency per put as the client sees it.`,
     'CPU ms / MiB: user + system time from /proc/<pid>/stat of the leader, and summed over every server process, over the same span as the disk writes, per MiB acknowledged; the client CPU is that of the bench process (process.cpuUsage) over the timed puts. On a shared machine it moves far less than MB/s does.',
     'Disk busy: the share of the same span in which the block device holding the servers\' data had I/O in flight (/proc/diskstats io_ticks; device-wide, so I/O of other processes on the machine counts too). Well under 100 % means the puts leave the disk idle part of the time: their round, not the disk, bounds them.',
     'Disk writes / acked byte: the sum over every server process of /proc/<pid>/io write_bytes (bytes sent to storage, counted when dirtied), from the start of the timed phase until every member applied the last put, over the bytes acknowledged. Three replicas on one disk make 3× the floor; later background work (compactions) is not counted.',
@@ -309,6 +326,8 @@ const PARTS = ['write', 'read', 'client'];
 
 async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: string[] }> {
   const durationMs = (options.secondsPerCase ?? DEFAULT_SECONDS) * MILLISECONDS_PER_SECOND;
+  const warmupSeconds = options.warmupSeconds ?? DEFAULT_WARMUP_SECONDS;
+  const warmupMs = warmupSeconds * MILLISECONDS_PER_SECOND;
   const binary = findOnPath('etcd');
   // etcd is measured before our cases and again after them: its rate on this shared VM moved by
   // 2x within an hour (35 to 79 MB/s, its CPU per MiB 52 to 20 ms), so ours is compared with the
@@ -320,16 +339,16 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
     options.progress(etcdNote);
   } else {
     etcdNote = `etcd ${etcdVersion(binary)} (${binary}): 3 members on loopback, each in a temp dir, --quota-backend-bytes 8 GiB, --max-request-bytes 3 MiB, defaults otherwise (fsync on); etcd3 npm client with our client's channel options, puts sent to the leader.`;
-    etcdRuns.push(await measureEtcd(binary, durationMs, options.progress));
+    etcdRuns.push(await measureEtcd(binary, durationMs, warmupMs, options.progress));
   }
   const ours: SystemRun[] = [];
-  for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, options.progress));
+  for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, warmupMs, options.progress));
   const memoryDirExists = existsSync(MEMORY_DIR);
   const memoryNote = memoryDirExists
     ? `"ours, data in tmpfs": the 1 MiB case with the members' data dir under ${MEMORY_DIR} (memory; fdatasync returns at once, nothing reaches a disk). About the same MB/s as on the disk means the disk does not bound our puts; the CPU of the members and the client does.`
     : `"ours, data in tmpfs": not measured, ${MEMORY_DIR} is missing.`;
-  if (memoryDirExists) ours.push(await measureKvc(KVC_MEMORY_CASE, durationMs, options.progress));
-  if (binary !== undefined) etcdRuns.push({ ...(await measureEtcd(binary, durationMs, options.progress)), system: 'etcd, again after ours' });
+  if (memoryDirExists) ours.push(await measureKvc(KVC_MEMORY_CASE, durationMs, warmupMs, options.progress));
+  if (binary !== undefined) etcdRuns.push({ ...(await measureEtcd(binary, durationMs, warmupMs, options.progress)), system: 'etcd, again after ours' });
   const etcdMBps = etcdRuns.length === 0 ? undefined : etcdRuns.reduce((sum, r) => sum + mbPerSecond(r.run.bytes, r.run.elapsedMs), 0) / etcdRuns.length;
   options.progress('peers: measuring the disk ceiling (writev + fdatasync, and with O_DIRECT)');
   const ceilings = new Map<number, CeilingRun>();
@@ -339,19 +358,23 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
     directCeilings.set(c.pageBytes, await ceiling(c.pageBytes, true));
   }
   options.progress(`peers: measuring ${REPLICAS} writers at once on the disk (what it allows three members)`);
-  const together = { plain: await concurrentCeiling(MIB, false), direct: await concurrentCeiling(MIB, true) };
+  const together = new Map<number, { plain: CeilingRun; direct: CeilingRun }>();
+  for (const c of KVC_CASES) together.set(c.pageBytes, { plain: await concurrentCeiling(c.pageBytes, false), direct: await concurrentCeiling(c.pageBytes, true) });
+  const boundsMBps = new Map([...together].map(([pageBytes, w]) => [pageBytes, Math.max(...[w.plain, w.direct].map((run) => mbPerSecond(run.bytes, run.elapsedMs))) / REPLICAS]));
   const rows = [
-    ...etcdRuns.map((r) => putRow(r, undefined, ceilings)),
-    ...ours.map((r) => putRow(r, etcdMBps, ceilings)),
+    ...etcdRuns.map((r) => putRow(r, undefined, ceilings, new Map())),
+    ...ours.map((r) => putRow(r, etcdMBps, ceilings, boundsMBps)),
     ...[...ceilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall, 'writev + fdatasync')),
     ...[...directCeilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall, 'direct append + fdatasync')),
-    ceilingRow(MIB, together.plain, 'writev + fdatasync', REPLICAS),
-    ceilingRow(MIB, together.direct, 'direct append + fdatasync', REPLICAS),
+    ...[...together].flatMap(([pageBytes, w]) => [
+      ceilingRow(pageBytes, w.plain, 'writev + fdatasync', REPLICAS),
+      ceilingRow(pageBytes, w.direct, 'direct append + fdatasync', REPLICAS),
+    ]),
   ];
-  const boundNote = replicaBoundNote(etcdMBps, Math.max(...[together.plain, together.direct].map((w) => mbPerSecond(w.bytes, w.elapsedMs))));
+  const boundNote = replicaBoundNote(etcdMBps, boundsMBps);
   const evicted = ours.reduce((n, r) => n + (r.evictedPages ?? 0), 0);
   const warnings = evicted === 0 ? [] : [`WARNING: ${evicted} pages were evicted during our runs; the figures include eviction work.`];
-  return { rows, notes: [...warnings, boundNote, ...notes(etcdNote), memoryNote] };
+  return { rows, notes: [...warnings, boundNote, ...notes(etcdNote, warmupSeconds), memoryNote] };
 }
 
 /**
@@ -359,13 +382,14 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
  * each write every acknowledged byte, so a third of what three writers at once get through is an
  * upper bound for every design (fsync on), ours included.
  */
-function replicaBoundNote(etcdMBps: number | undefined, togetherMBps: number): string {
-  const bound = togetherMBps / REPLICAS;
-  const head = `Disk bound: ${REPLICAS} writers at once wrote ${round(togetherMBps, 1)} MB/s in all (the better of the two "${REPLICAS} writers" rows), so no ${REPLICAS}-member cluster with fsync on and its members on this one disk can take more than ${round(bound, 1)} MB/s of puts here.`;
+function replicaBoundNote(etcdMBps: number | undefined, boundsMBps: Map<number, number>): string {
+  const bounds = [...boundsMBps].map(([pageBytes, bound]) => `${round(bound, 1)} MB/s with ${formatBytes(pageBytes)} pages`);
+  const head = `Disk bound ("÷ disk bound"): a third of what ${REPLICAS} writers at once wrote (the better of each page size's two "${REPLICAS} writers" rows) is the most any ${REPLICAS}-member cluster with fsync on and its members on this one disk can take: ${bounds.join(', ')}.`;
   if (etcdMBps === undefined) return head;
   const target = ETCD_TARGET_RATIO * etcdMBps;
-  const reach = target > bound ? 'beyond what this disk allows three members' : 'within what this disk allows three members';
-  return `${head} ${ETCD_TARGET_RATIO}× etcd is ${round(target, 1)} MB/s: ${reach} (${round(target / bound, 2)}× the bound).`;
+  const best = Math.max(...boundsMBps.values());
+  const reach = target > best ? 'beyond what this disk allows three members, whatever the page size' : 'within what this disk allows three members';
+  return `${head} ${ETCD_TARGET_RATIO}× etcd is ${round(target, 1)} MB/s: ${reach} (${round(target / best, 2)}× the higher bound).`;
 }
 
 export const peersSuite: BenchSuite = {

@@ -5,6 +5,8 @@
 export interface BenchOptions {
   /** Seconds to measure each case (after its warm-up); undefined: the suite's own default. */
   secondsPerCase?: number;
+  /** Seconds of warm-up before each measured case (the `peers` suite's puts); undefined: its default. */
+  warmupSeconds?: number;
   /** Gibibytes of pages to fill before timing a restart (the `recovery` suite); undefined: its default. */
   gib?: number;
   /** Which part of a suite to run (the `peers` suite: "write" or "read"); undefined: all of it. */
