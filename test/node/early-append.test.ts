@@ -1,43 +1,35 @@
 // A leader sends its appends before its own WAL write is durable (Raft thesis §10.2.1): with the
-// leader's WAL writes held, a new entry still reaches the followers' WALs; its unwritten copy
-// never completes a quorum (one follower's write is not enough), two followers' writes commit it,
-// the leader applies it only once its own write is done, and then the put is applied everywhere. And
+// leader's WAL writes held, a new entry still reaches both followers' WALs, nothing commits past
+// what the leader has on disk, and once the write goes through the put is applied everywhere. And
 // while such a write hangs, the leader keeps sending heartbeats, so no follower campaigns. And an
-// entry committed before a Ready is applied while that Ready's write is still held, and so is one
-// whose followers' acknowledgements arrive only while that write is held (RawNode.takeCommittedEntries).
+// entry committed before a Ready is applied while that Ready's write is still held.
 import t from 'tap';
 import type { Test } from 'tap';
 import { nodeFileLayer, type FileLayer, type OpenMode } from '../../src/wal/index.js';
-import { eventually, makeCluster, putCommand, putWithRetry, sleep } from './helpers.js';
+import { eventually, makeCluster, putCommand, putWithRetry } from './helpers.js';
 
-/** The real file layer; writes to files under a held directory wait until it is released. */
+/** The real file layer; writes to files under `heldDir` wait while it is set. */
 class HoldingFileLayer implements FileLayer {
-  readonly #holds = new Map<string, { released: Promise<void>; release: () => void }>();
+  heldDir: string | undefined;
   readonly #paths = new Map<number, string>();
+  #release: (() => void) | undefined;
+  #released: Promise<void> = Promise.resolve();
 
-  /** Holds the writes under `dir` from now on (a second hold of the same dir changes nothing). */
   hold(dir: string): void {
-    if (this.#holds.has(dir)) return;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    this.#holds.set(dir, { released, release });
+    this.heldDir = dir;
+    this.#released = new Promise((resolve) => (this.#release = resolve));
   }
 
-  /** Lets the writes under `dir` (every held dir when omitted) go, now and from now on. */
-  release(dir?: string): void {
-    for (const [held, { release }] of this.#holds) {
-      if (dir !== undefined && held !== dir) continue;
-      this.#holds.delete(held);
-      release();
-    }
+  release(): void {
+    this.heldDir = undefined;
+    this.#release?.();
   }
 
-  /** Lets the writes waiting now go through and holds the next ones (every held dir). */
+  /** Lets the writes waiting now go through and holds the next ones. */
   passHeld(): void {
-    for (const dir of [...this.#holds.keys()]) {
-      this.release(dir);
-      this.hold(dir);
-    }
+    const release = this.#release;
+    this.#released = new Promise((resolve) => (this.#release = resolve));
+    release?.();
   }
 
   mkdirp(dir: string): Promise<void> {
@@ -65,9 +57,7 @@ class HoldingFileLayer implements FileLayer {
     return nodeFileLayer.readSync(fd, into, position);
   }
   async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
-    const path = this.#paths.get(fd);
-    const hold = path === undefined ? undefined : [...this.#holds].find(([dir]) => path.startsWith(dir))?.[1];
-    if (hold !== undefined) await hold.released;
+    if (this.heldDir !== undefined && this.#paths.get(fd)?.startsWith(this.heldDir) === true) await this.#released;
     return nodeFileLayer.write(fd, chunks, position);
   }
   fdatasync(fd: number): Promise<void> {
@@ -105,25 +95,12 @@ async function settledCluster(t: Test, electionTick = 200) {
 
 t.test('followers write a new entry while the leader is still writing it', async (t) => {
   const { files, cluster, leader, followers, next } = await settledCluster(t);
-  const [writing, held] = followers;
 
-  // The leader's and one follower's writes hang: one copy of the entry on disk, of three.
   files.hold(cluster.dirs.get(leader.id)!);
-  files.hold(cluster.dirs.get(held!.id)!);
   const put = leader.propose(putCommand(2, 4096));
-  await eventually(() => writing!.status().walLastIndex >= next, 5_000, "the entry in the other follower's WAL");
-  await sleep(200);
+  await eventually(() => followers.every((f) => f.status().walLastIndex >= next), 5_000, 'the entry in both followers\' WALs');
   t.equal(leader.status().walLastIndex, next - 1, 'the leader has not written the entry yet');
-  for (const node of cluster.nodes.values()) {
-    t.ok(node.status().commitIndex < next, `member ${node.id} has not seen it committed: the leader's unwritten copy does not count`);
-  }
-
-  // A majority of copies on disk (both followers) commits it, the leader's write still hanging
-  // (Raft thesis §10.2.1); the leader applies and answers it only once its own write is done.
-  files.release(cluster.dirs.get(held!.id)!);
-  await eventually(() => followers.every((f) => f.status().commitIndex >= next), 5_000, 'the followers to see it committed');
-  t.equal(leader.status().walLastIndex, next - 1, 'while the leader still has not written it');
-  t.ok(leader.status().appliedIndex < next, 'and has not applied it');
+  for (const f of followers) t.ok(f.status().commitIndex < next, `member ${f.id} has not seen it committed`);
 
   files.release();
   t.same(await put, { ok: true });
@@ -162,29 +139,6 @@ t.test('an entry already durable and committed is applied while the next Ready i
   await eventually(() => leader.status().appliedIndex >= a, 5_000, 'the leader to apply A');
   t.equal(leader.status().walLastIndex, a, 'B is not written on the leader yet');
   t.same(await putA, { ok: true }, 'A is acknowledged while B is still being written');
-
-  files.release();
-  t.same(await putB, { ok: true }, 'B commits once its write goes through');
-  await eventually(() => [...cluster.nodes.values()].every((n) => n.status().appliedIndex >= a + 1), 5_000, 'every member to apply both');
-});
-
-t.test("a put the followers acknowledge while the leader writes the next Ready is answered before that write ends", async (t) => {
-  const { files, cluster, leader, followers, next: a } = await settledCluster(t);
-
-  // A is written on the leader at once; the followers' writes hang, so nobody acknowledges it yet.
-  for (const f of followers) files.hold(cluster.dirs.get(f.id)!);
-  const putA = leader.propose(putCommand(2, 4096));
-  await eventually(() => leader.status().walLastIndex >= a, 5_000, 'A written on the leader');
-  // The leader's next Ready appends B, and its write hangs.
-  files.hold(cluster.dirs.get(leader.id)!);
-  const putB = leader.propose(putCommand(3, 4096));
-  await sleep(200);
-  // The followers write A (and B) and acknowledge them while the leader still writes B.
-  for (const f of followers) files.release(cluster.dirs.get(f.id)!);
-  const answered = await Promise.race([putA, sleep(5_000).then(() => 'not answered within 5 s')]);
-  t.same(answered, { ok: true }, 'A is applied and answered');
-  t.equal(leader.status().walLastIndex, a, "while B's write on the leader is still held");
-  t.equal(leader.status().appliedIndex, a, 'the leader applied A, and nothing past its WAL');
 
   files.release();
   t.same(await putB, { ok: true }, 'B commits once its write goes through');
