@@ -39,7 +39,7 @@ import { SnapshotTransfer } from './snapshot-transfer.js';
 import { decodeProposal, encodeProposal, notePayloadChecksums, proposalSeqOf } from './proposal.js';
 import { ProposalSpans, type ProposalOutcome } from './proposal-spans.js';
 import { notify } from './observer.js';
-import { isHeartbeat, splitCommittedByDurability, splitEarlyMessages } from './ready-messages.js';
+import { earlyApplyLimit, isHeartbeat, splitCommittedByDurability, splitEarlyMessages } from './ready-messages.js';
 import { StallWatch } from './stall-watch.js';
 import { StoreGate } from './store-gate.js';
 import { WatchRing } from './watch-ring.js';
@@ -80,6 +80,13 @@ export class ClusterNode {
   #ticks = 0;
   /** True while the loop awaits #handleReady: ticks then keep heartbeats going (#heartbeatWhileBusy). */
   #handlingReady = false;
+  /**
+   * While a Ready is persisted: the highest index whose committed entry may be applied before the
+   * next Ready (#commitWhileBusy), beside the WAL's durable last index; undefined when none may.
+   */
+  #earlyApplyLimit: number | undefined;
+  /** The applies of the Ready being handled, then of what #commitWhileBusy took, in log order. */
+  #applyChain: Promise<void> = Promise.resolve();
   #wake: (() => void) | undefined = undefined;
   #stopped = false;
   /** Files closed (by stop or crash); #stopped alone may come from a fatal error. */
@@ -487,8 +494,43 @@ export class ClusterNode {
 
   #enqueue(item: InboxItem): void {
     if (this.#stopped) return;
+    const limit = this.#earlyApplyLimit;
+    if (limit !== undefined && item.kind === 'message' && item.message.type === MessageType.AppResp) {
+      this.#commitWhileBusy(item.message, limit);
+      return;
+    }
     this.#inbox.push(item);
     this.#notify();
+  }
+
+  /**
+   * A follower's answer to an append, arriving while this member persists a Ready: stepped at once
+   * (as a network reordering would have it; Raft allows stepping between Ready and Advance), and
+   * what it commits that this member's WAL holds durably is applied now, not after the fdatasync in
+   * progress and the next Ready (RawNode.takeCommittedEntries). On a leader under steady puts, a
+   * follower's acknowledgement of batch k arrives while batch k+1 is being saved; its puts were
+   * answered only once that save ended.
+   */
+  #commitWhileBusy(m: Message, limit: number): void {
+    try {
+      // This member's own copy counts toward a quorum only as far as it is on disk.
+      const durable = Math.min(limit, this.#wal.lastIndex());
+      try {
+        this.#rn.stepCountingDurable(m, durable);
+      } catch (err) {
+        if (!(err instanceof RaftError)) throw err;
+        this.#log(`member ${this.id}: message not taken: ${err.message}`);
+        return;
+      }
+      const entries = this.#rn.takeCommittedEntries(durable);
+      if (entries.length === 0) return;
+      const applying = this.#applyChain.then(() => this.#apply(entries));
+      // Awaited by #handleReady before it advances; a failure stops the member there.
+      applying.catch(() => undefined);
+      this.#applyChain = applying;
+    } catch (err) {
+      this.#stopOnFatal(err);
+    }
   }
 
   #notify(): void {
@@ -649,8 +691,14 @@ export class ClusterNode {
       saveSeconds = (performance.now() - saveStart) / 1000;
     });
     const applying = this.#apply(durable);
+    this.#applyChain = applying;
+    // From here until the save ends, followers' acknowledgements are stepped as they come and what
+    // they commit is applied at once, after `durable` (#commitWhileBusy).
+    this.#earlyApplyLimit = earlyApplyLimit(rd, rest);
     // Either failing stops the member, once both have ended.
-    const [saved, applied] = await Promise.allSettled([saving, applying]);
+    const [saved] = await Promise.allSettled([saving, applying]);
+    this.#earlyApplyLimit = undefined;
+    const [applied] = await Promise.allSettled([this.#applyChain]);
     if (saved.status === 'rejected') throw saved.reason;
     if (applied.status === 'rejected') throw applied.reason;
     if (rd.hardState !== undefined) this.#durableTermVote = { term: rd.hardState.term, vote: rd.hardState.vote };

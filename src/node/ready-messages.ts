@@ -49,6 +49,17 @@ export function splitCommittedByDurability(rd: Ready, walLastIndex: number): { d
   return { durable: entries.slice(0, count), rest: entries.slice(count) };
 }
 
+/**
+ * While `rd` is persisted, the highest index whose committed entry may be applied ahead of the
+ * next Ready (RawNode.takeCommittedEntries), beside the WAL's durable last index: below the first
+ * entry `rd` writes. Undefined when nothing may: `rd` installs a snapshot, or some of its own
+ * committed entries wait for its save (`rest`), which must be applied first.
+ */
+export function earlyApplyLimit(rd: Ready, rest: Entry[]): number | undefined {
+  if (rd.snapshot !== undefined || rest.length > 0) return undefined;
+  return indexBeforeEntries(rd);
+}
+
 /** The index before the first entry `rd` writes (which may overwrite a tail); Infinity when it writes none. */
 function indexBeforeEntries(rd: Ready): number {
   return rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Infinity;

@@ -148,6 +148,13 @@ export class RaftLog {
     return this.slice(this.applied + 1, this.committed + 1, this.#maxCommittedBytesPerReady);
   }
 
+  /** Committed entries from `lo` through `hi` (both inclusive, clamped to the commit index), limited in bytes as a Ready's are. */
+  committedEntriesBetween(lo: number, hi: number): Entry[] {
+    const last = Math.min(hi, this.committed);
+    if (lo > last) return [];
+    return this.slice(lo, last + 1, this.#maxCommittedBytesPerReady);
+  }
+
   snapshot(): Snapshot {
     return this.unstable.snapshot ?? this.storage.snapshot();
   }

@@ -558,6 +558,11 @@ export class Raft {
   }
 
   /** Commits the quorum index if it is of our term; releases reads waiting for that. */
+  /** Commits what the quorum allows now (a leader whose own log just became durable), and tells the followers. */
+  commitIfQuorum(): void {
+    if (this.state === StateType.Leader && this.#maybeCommit()) this.bcastAppend();
+  }
+
   #maybeCommit(): boolean {
     if (!this.raftLog.maybeCommit(this.trk.committed(), this.term)) return false;
     this.#releasePendingReadIndexMessages();

@@ -35,6 +35,9 @@ interface InFlightReady {
   snapshotIndex?: number;
   appliedIndex: number;
   appliedBytes: number;
+  /** Through this index, entries committed after ready() were handed out by takeCommittedEntries (0: none). */
+  takenIndex: number;
+  takenBytes: number;
 }
 
 export class RawNode {
@@ -42,6 +45,8 @@ export class RawNode {
   #prevSoftState: SoftState;
   #prevHardState: HardState;
   #inFlight: InFlightReady | undefined = undefined;
+  /** A step counted this leader's log only as far as it was durable: advance() commits what that held back. */
+  #heldBackCommit = false;
 
   constructor(config: RaftConfig) {
     this.#raft = new Raft(config);
@@ -164,8 +169,63 @@ export class RawNode {
       ...(snapshot ? { snapshotIndex: snapshot.metadata.index } : {}),
       appliedIndex: lastCommitted?.index ?? 0,
       appliedBytes: payloadBytes(committedEntries),
+      takenIndex: 0,
+      takenBytes: 0,
     };
     return rd;
+  }
+
+  /**
+   * Steps `m` while a Ready is out, counting this member's own log toward a commit quorum only
+   * through `durableIndex`. The leader counts its own appends at once (raft.ts #appendEntries):
+   * safe while acknowledgements are stepped only after the Ready that wrote those entries was
+   * persisted, as they were. A driver that steps a follower's acknowledgement during that write
+   * (to apply what it commits sooner: takeCommittedEntries) must not let the leader's unwritten
+   * copy complete a quorum: a commit must rest on a majority of copies on disk (Raft thesis
+   * §10.2.1: the leader may commit before its own write ends, on a majority of other members'
+   * writes).
+   */
+  stepCountingDurable(m: Message, durableIndex: number): void {
+    const r = this.#raft;
+    const self = r.trk.progress.get(r.id);
+    const match = self?.match ?? 0;
+    if (self === undefined || match <= durableIndex) {
+      this.step(m);
+      return;
+    }
+    self.match = durableIndex;
+    this.#heldBackCommit = true;
+    try {
+      this.step(m);
+    } finally {
+      // Unless the step replaced the tracker (a new term), the own log is whole again for later steps.
+      if (r.trk.progress.get(r.id) === self && self.match < match) self.match = match;
+    }
+  }
+
+  /**
+   * While a Ready is out (after ready(), before advance()): the entries committed since, up to
+   * `durableIndex` (the last index the caller's log holds durably), for the caller to apply now
+   * instead of with the next Ready. A leader learns that a follower wrote an entry while it
+   * persists its next Ready; without this, applying it (and answering the put) waited for that
+   * fdatasync to end. They count as handed out: the next Ready does not carry them, and advance()
+   * counts them applied, so the caller must have applied them, in order after the Ready's own
+   * committed entries, before it calls advance(). Stops before a configuration change (applied
+   * with a Ready, as before) and hands out nothing while a snapshot is pending.
+   */
+  takeCommittedEntries(durableIndex: number): Entry[] {
+    const out = this.#inFlight;
+    assert.ok(out !== undefined, 'takeCommittedEntries() outside a Ready');
+    const log = this.#raft.raftLog;
+    if (out.snapshotIndex !== undefined || log.hasPendingSnapshot()) return [];
+    const from = Math.max(log.applied, out.appliedIndex, out.takenIndex) + 1;
+    const entries = log.committedEntriesBetween(from, durableIndex);
+    const confChange = entries.findIndex((e) => e.type === EntryType.ConfChange);
+    const taken = confChange === -1 ? entries : entries.slice(0, confChange);
+    if (taken.length === 0) return [];
+    out.takenIndex = taken[taken.length - 1]!.index;
+    out.takenBytes += payloadBytes(taken);
+    return taken;
   }
 
   /**
@@ -189,14 +249,21 @@ export class RawNode {
     const r = this.#raft;
     if (done.hardState) this.#prevHardState = done.hardState;
     if (done.lastEntry) r.raftLog.stableTo(done.lastEntry.index, done.lastEntry.term);
+    if (this.#heldBackCommit) {
+      // The Ready's entries are durable now: an acknowledgement stepped during its write may
+      // complete a quorum with them, and no later one may come (a follower down, no new puts).
+      this.#heldBackCommit = false;
+      r.commitIfQuorum();
+    }
     if (done.snapshotIndex !== undefined) {
       r.raftLog.stableSnapTo(done.snapshotIndex);
       // The state machine was replaced by the snapshot: everything up to it counts as applied.
       r.raftLog.appliedTo(done.snapshotIndex);
     }
-    if (done.appliedIndex > 0) {
-      r.raftLog.appliedTo(done.appliedIndex);
-      if (r.state === StateType.Leader) r.reduceUncommittedBytes(done.appliedBytes);
+    const appliedIndex = Math.max(done.appliedIndex, done.takenIndex);
+    if (appliedIndex > 0) {
+      r.raftLog.appliedTo(appliedIndex);
+      if (r.state === StateType.Leader) r.reduceUncommittedBytes(done.appliedBytes + done.takenBytes);
     }
   }
 

@@ -1,35 +1,45 @@
 // A leader sends its appends before its own WAL write is durable (Raft thesis §10.2.1): with the
-// leader's WAL writes held, a new entry still reaches both followers' WALs, nothing commits past
-// what the leader has on disk, and once the write goes through the put is applied everywhere. And
+// leader's WAL writes held, a new entry still reaches the followers' WALs; its unwritten copy
+// never completes a quorum (one follower's write is not enough), two followers' writes commit it,
+// the leader applies it only once its own write is done, and then the put is applied everywhere. And
 // while such a write hangs, the leader keeps sending heartbeats, so no follower campaigns. And an
-// entry committed before a Ready is applied while that Ready's write is still held.
+// entry committed before a Ready is applied while that Ready's write is still held, and so is one
+// whose followers' acknowledgements arrive only while that write is held (RawNode.takeCommittedEntries).
+// With one follower down, an entry the other acknowledges during the leader's write commits once
+// that write ends, with no later put to trigger it.
 import t from 'tap';
 import type { Test } from 'tap';
 import { nodeFileLayer, type FileLayer, type OpenMode } from '../../src/wal/index.js';
-import { eventually, makeCluster, putCommand, putWithRetry } from './helpers.js';
+import { eventually, makeCluster, putCommand, putWithRetry, sleep } from './helpers.js';
 
-/** The real file layer; writes to files under `heldDir` wait while it is set. */
+/** The real file layer; writes to files under a held directory wait until it is released. */
 class HoldingFileLayer implements FileLayer {
-  heldDir: string | undefined;
+  readonly #holds = new Map<string, { released: Promise<void>; release: () => void }>();
   readonly #paths = new Map<number, string>();
-  #release: (() => void) | undefined;
-  #released: Promise<void> = Promise.resolve();
 
+  /** Holds the writes under `dir` from now on (a second hold of the same dir changes nothing). */
   hold(dir: string): void {
-    this.heldDir = dir;
-    this.#released = new Promise((resolve) => (this.#release = resolve));
+    if (this.#holds.has(dir)) return;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.#holds.set(dir, { released, release });
   }
 
-  release(): void {
-    this.heldDir = undefined;
-    this.#release?.();
+  /** Lets the writes under `dir` (every held dir when omitted) go, now and from now on. */
+  release(dir?: string): void {
+    for (const [held, { release }] of this.#holds) {
+      if (dir !== undefined && held !== dir) continue;
+      this.#holds.delete(held);
+      release();
+    }
   }
 
-  /** Lets the writes waiting now go through and holds the next ones. */
+  /** Lets the writes waiting now go through and holds the next ones (every held dir). */
   passHeld(): void {
-    const release = this.#release;
-    this.#released = new Promise((resolve) => (this.#release = resolve));
-    release?.();
+    for (const dir of [...this.#holds.keys()]) {
+      this.release(dir);
+      this.hold(dir);
+    }
   }
 
   mkdirp(dir: string): Promise<void> {
@@ -57,7 +67,9 @@ class HoldingFileLayer implements FileLayer {
     return nodeFileLayer.readSync(fd, into, position);
   }
   async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
-    if (this.heldDir !== undefined && this.#paths.get(fd)?.startsWith(this.heldDir) === true) await this.#released;
+    const path = this.#paths.get(fd);
+    const hold = path === undefined ? undefined : [...this.#holds].find(([dir]) => path.startsWith(dir))?.[1];
+    if (hold !== undefined) await hold.released;
     return nodeFileLayer.write(fd, chunks, position);
   }
   fdatasync(fd: number): Promise<void> {
@@ -95,12 +107,25 @@ async function settledCluster(t: Test, electionTick = 200) {
 
 t.test('followers write a new entry while the leader is still writing it', async (t) => {
   const { files, cluster, leader, followers, next } = await settledCluster(t);
+  const [writing, held] = followers;
 
+  // The leader's and one follower's writes hang: one copy of the entry on disk, of three.
   files.hold(cluster.dirs.get(leader.id)!);
+  files.hold(cluster.dirs.get(held!.id)!);
   const put = leader.propose(putCommand(2, 4096));
-  await eventually(() => followers.every((f) => f.status().walLastIndex >= next), 5_000, 'the entry in both followers\' WALs');
+  await eventually(() => writing!.status().walLastIndex >= next, 5_000, "the entry in the other follower's WAL");
+  await sleep(200);
   t.equal(leader.status().walLastIndex, next - 1, 'the leader has not written the entry yet');
-  for (const f of followers) t.ok(f.status().commitIndex < next, `member ${f.id} has not seen it committed`);
+  for (const node of cluster.nodes.values()) {
+    t.ok(node.status().commitIndex < next, `member ${node.id} has not seen it committed: the leader's unwritten copy does not count`);
+  }
+
+  // A majority of copies on disk (both followers) commits it, the leader's write still hanging
+  // (Raft thesis §10.2.1); the leader applies and answers it only once its own write is done.
+  files.release(cluster.dirs.get(held!.id)!);
+  await eventually(() => followers.every((f) => f.status().commitIndex >= next), 5_000, 'the followers to see it committed');
+  t.equal(leader.status().walLastIndex, next - 1, 'while the leader still has not written it');
+  t.ok(leader.status().appliedIndex < next, 'and has not applied it');
 
   files.release();
   t.same(await put, { ok: true });
@@ -145,6 +170,29 @@ t.test('an entry already durable and committed is applied while the next Ready i
   await eventually(() => [...cluster.nodes.values()].every((n) => n.status().appliedIndex >= a + 1), 5_000, 'every member to apply both');
 });
 
+t.test("a put the followers acknowledge while the leader writes the next Ready is answered before that write ends", async (t) => {
+  const { files, cluster, leader, followers, next: a } = await settledCluster(t);
+
+  // A is written on the leader at once; the followers' writes hang, so nobody acknowledges it yet.
+  for (const f of followers) files.hold(cluster.dirs.get(f.id)!);
+  const putA = leader.propose(putCommand(2, 4096));
+  await eventually(() => leader.status().walLastIndex >= a, 5_000, 'A written on the leader');
+  // The leader's next Ready appends B, and its write hangs.
+  files.hold(cluster.dirs.get(leader.id)!);
+  const putB = leader.propose(putCommand(3, 4096));
+  await sleep(200);
+  // The followers write A (and B) and acknowledge them while the leader still writes B.
+  for (const f of followers) files.release(cluster.dirs.get(f.id)!);
+  const answered = await Promise.race([putA, sleep(5_000).then(() => 'not answered within 5 s')]);
+  t.same(answered, { ok: true }, 'A is applied and answered');
+  t.equal(leader.status().walLastIndex, a, "while B's write on the leader is still held");
+  t.equal(leader.status().appliedIndex, a, 'the leader applied A, and nothing past its WAL');
+
+  files.release();
+  t.same(await putB, { ok: true }, 'B commits once its write goes through');
+  await eventually(() => [...cluster.nodes.values()].every((n) => n.status().appliedIndex >= a + 1), 5_000, 'every member to apply both');
+});
+
 t.test('a follower catching up applies what it receives committed only once its own WAL holds it', async (t) => {
   const { files, cluster, leader, followers, next: first } = await settledCluster(t);
   const [lagging, other] = followers;
@@ -172,4 +220,17 @@ t.test('a follower catching up applies what it receives committed only once its 
   await eventually(() => lagging!.status().appliedIndex >= first + 4, 5_000, 'the held follower to apply all five');
   clearInterval(sample);
   t.ok(worst <= 0, `its applied index never passed its WAL's last index (largest difference ${worst})`);
+});
+
+t.test('with one follower down, an entry acknowledged while the leader writes it commits once that write ends', async (t) => {
+  const { files, cluster, leader, followers, next } = await settledCluster(t);
+  const [live, down] = followers;
+  await down!.stop();
+  files.hold(cluster.dirs.get(leader.id)!);
+  const put = leader.propose(putCommand(2, 4096));
+  await eventually(() => live!.status().walLastIndex >= next, 5_000, "the entry in the live follower's WAL");
+  await sleep(200);
+  files.release();
+  const answered = await Promise.race([put, sleep(5_000).then(() => 'not answered within 5 s')]);
+  t.same(answered, { ok: true }, 'the put commits with the leader and the live follower, no later put needed');
 });
