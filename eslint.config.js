@@ -17,7 +17,7 @@ export const LAYERS = {
   raft: [],
   proto: [],
   faults: [],
-  io: [],
+  io: ['native'],
   native: [],
   config: [],
   bytes: ['native'],

@@ -10,6 +10,7 @@
 // the addon too, lets freePinned find a region from its ArrayBuffer.
 #include <napi.h>
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -34,7 +35,7 @@ namespace kvc {
 namespace {
 
 // Bumped whenever the exports change, so src/native/index.ts can refuse a stale build.
-constexpr int kApiVersion = 8;
+constexpr int kApiVersion = 9;
 // The largest region allocPinned accepts (1 TiB): a typo in a size must not map the address space.
 constexpr double kPinnedBytesMax = 1099511627776.0;
 
@@ -209,6 +210,57 @@ Napi::Value ThreadAffinityJs(const Napi::CallbackInfo& info) {
   Napi::Array result = Napi::Array::New(info.Env(), cpus.size());
   for (size_t i = 0; i < cpus.size(); i++) result.Set(static_cast<uint32_t>(i), cpus[i]);
   return result;
+}
+
+struct FileRange {
+  int fd;
+  double offset;
+  double length;
+};
+
+// (fd, offset, length) arguments: a descriptor and a byte range of safe integers.
+FileRange FileRangeArguments(const Napi::CallbackInfo& info, const std::string& what) {
+  Napi::Env env = info.Env();
+  const double fd = IntegerArgument(env, info[0], (what + ": fd").c_str());
+  const double offset = IntegerArgument(env, info[1], (what + ": offset").c_str());
+  const double length = IntegerArgument(env, info[2], (what + ": length").c_str());
+  if (fd < 0 || fd > 2147483647.0) ThrowRange(env, what + ": fd must be a descriptor");
+  if (offset < 0 || length < 0 || offset + length > 9007199254740991.0) {
+    ThrowRange(env, what + ": offset and length must be non-negative safe integers");
+  }
+  return {static_cast<int>(fd), offset, length};
+}
+
+// posix_fadvise(POSIX_FADV_DONTNEED) over [offset, offset + length): the kernel drops the range's
+// clean pages from the page cache (dirty ones stay; callers drop what fdatasync just wrote). Returns
+// '' or the errno's name. Cheap (no I/O for clean pages), so it runs on the calling thread.
+Napi::Value DropCachedPagesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const FileRange range = FileRangeArguments(info, "dropCachedPages");
+  const int error = ::posix_fadvise(range.fd, static_cast<off_t>(range.offset), static_cast<off_t>(range.length),
+                                    POSIX_FADV_DONTNEED);
+  return Napi::String::New(env, error == 0 ? std::string() : ErrnoName(error));
+}
+
+// How many pages of [offset, offset + length) of `fd` are in the page cache (mmap + mincore); a
+// RangeError names errno when they cannot be counted. For tests of 'dropped' appends.
+Napi::Value CachedPageCountJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const FileRange range = FileRangeArguments(info, "cachedPageCount");
+  if (range.length == 0) return Napi::Number::New(env, 0);
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const off_t start = static_cast<off_t>(range.offset) - static_cast<off_t>(range.offset) % static_cast<off_t>(page);
+  const size_t span = static_cast<size_t>(range.offset + range.length - static_cast<double>(start));
+  void* base = ::mmap(nullptr, span, PROT_READ, MAP_SHARED, range.fd, start);
+  if (base == MAP_FAILED) ThrowRange(env, "cachedPageCount: mmap failed with " + ErrnoName(errno));
+  std::vector<unsigned char> resident((span + page - 1) / page);
+  const int failed = ::mincore(base, span, resident.data());
+  const int error = errno;
+  ::munmap(base, span);
+  if (failed != 0) ThrowRange(env, "cachedPageCount: mincore failed with " + ErrnoName(error));
+  double count = 0;
+  for (unsigned char bits : resident) count += (bits & 1);
+  return Napi::Number::New(env, count);
 }
 
 void AdjustExternalMemory(napi_env env, int64_t change) {
@@ -811,6 +863,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("numaTopology", Napi::Function::New(env, NumaTopologyJs, "numaTopology"));
   exports.Set("setThreadAffinity", Napi::Function::New(env, SetThreadAffinityJs, "setThreadAffinity"));
   exports.Set("threadAffinity", Napi::Function::New(env, ThreadAffinityJs, "threadAffinity"));
+  exports.Set("dropCachedPages", Napi::Function::New(env, DropCachedPagesJs, "dropCachedPages"));
+  exports.Set("cachedPageCount", Napi::Function::New(env, CachedPageCountJs, "cachedPageCount"));
   exports.Set("allocPinned", Napi::Function::New(env, AllocPinnedJs, "allocPinned"));
   exports.Set("freePinned", Napi::Function::New(env, FreePinnedJs, "freePinned"));
   exports.Set("sharedDataOffset", Napi::Number::New(env, static_cast<double>(kSharedDataOffset)));

@@ -4,7 +4,7 @@
 // replicated put has to do at least the WAL's work on every member, so these bound it from above.
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { DirectAppender } from '../../src/io/index.js';
+import { Appender, type AppendMode } from '../../src/io/index.js';
 import { EntryType, type Entry } from '../../src/raft/index.js';
 import { Wal } from '../../src/wal/index.js';
 import { quantile } from './measure.js';
@@ -66,13 +66,13 @@ async function writevAll(file: FileHandle, chunks: Uint8Array[], batchBytes: num
 
 /**
  * A plain file: one positioned `writev` of a batch's payloads, then `fdatasync`, repeated. With
- * `direct`, the batch goes through a DirectAppender (src/io: O_DIRECT, as members write their WAL
- * and blob files) instead of the page cache.
+ * `mode`, the batch goes through an Appender of that mode (src/io, as members write their WAL and
+ * blob files: 'dropped' by default, or 'direct', O_DIRECT) and is synced through it.
  */
-export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan: CeilingPlan, o: { direct?: boolean } = {}): Promise<CeilingRun> {
-  const name = path.join(dir, o.direct === true ? 'direct-ceiling.bin' : 'plain-ceiling.bin');
+export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan: CeilingPlan, o: { mode?: AppendMode } = {}): Promise<CeilingRun> {
+  const name = path.join(dir, `${o.mode ?? 'plain'}-ceiling.bin`);
   const file = await open(name, 'w');
-  const appender = o.direct === true ? await DirectAppender.open(name, 0) : undefined;
+  const appender = o.mode === undefined ? undefined : await Appender.open(name, 0, { mode: o.mode });
   const latenciesMs: number[] = [];
   let bytes = 0;
   let page = 0;
@@ -82,9 +82,13 @@ export async function plainWriteCeiling(dir: string, pages: PageGenerator, plan:
       const chunks = Array.from({ length: plan.entriesPerSave }, () => pages.payload(page++));
       const sent = performance.now();
       const batchBytes = plan.entriesPerSave * pages.pageBytes;
-      if (appender !== undefined) await appender.write(chunks, bytes);
-      else await writevAll(file, chunks, batchBytes, bytes);
-      await file.datasync();
+      if (appender !== undefined) {
+        await appender.write(chunks, bytes);
+        await appender.datasync();
+      } else {
+        await writevAll(file, chunks, batchBytes, bytes);
+        await file.datasync();
+      }
       latenciesMs.push(performance.now() - sent);
       bytes += batchBytes;
     }

@@ -200,9 +200,20 @@ async function measureKvc(c: PutCase, durationMs: number, warmupMs: number, prog
   }, c.inMemory === true ? MEMORY_DIR : undefined);
 }
 
-async function ceiling(pageBytes: number, direct: boolean): Promise<CeilingRun> {
+/** How a ceiling writes: a plain writev (through the page cache, left there), or an Appender of a mode (src/io). */
+type CeilingWay = 'plain' | 'direct' | 'dropped';
+
+const CEILING_WAYS: readonly CeilingWay[] = ['plain', 'direct', 'dropped'];
+
+const CEILING_LABELS: Record<CeilingWay, string> = {
+  plain: 'writev + fdatasync',
+  direct: 'direct append + fdatasync',
+  dropped: 'dropped append + fdatasync (as members write)',
+};
+
+async function ceiling(pageBytes: number, way: CeilingWay): Promise<CeilingRun> {
   const plan = { entriesPerSave: INFLIGHT, bytesMax: CEILING_BYTES_MAX, durationMsMax: CEILING_SECONDS_MAX * MILLISECONDS_PER_SECOND };
-  return withTempDir('kvc-bench-plain-', (dir) => plainWriteCeiling(dir, new PageGenerator(pageBytes), plan, { direct }));
+  return withTempDir('kvc-bench-plain-', (dir) => plainWriteCeiling(dir, new PageGenerator(pageBytes), plan, way === 'plain' ? {} : { mode: way }));
 }
 
 /**
@@ -210,7 +221,7 @@ async function ceiling(pageBytes: number, direct: boolean): Promise<CeilingRun> 
  * their bytes summed over the span of all of them. A third of it bounds any 3-member cluster on
  * this disk, whatever its design, since each member must write every acknowledged byte.
  */
-async function concurrentCeiling(pageBytes: number, direct: boolean): Promise<CeilingRun> {
+async function concurrentCeiling(pageBytes: number, way: CeilingWay): Promise<CeilingRun> {
   const plan = { entriesPerSave: INFLIGHT, bytesMax: CEILING_BYTES_MAX / REPLICAS, durationMsMax: CEILING_SECONDS_MAX * MILLISECONDS_PER_SECOND };
   return withTempDir('kvc-bench-plain-', async (dir) => {
     const started = performance.now();
@@ -218,7 +229,7 @@ async function concurrentCeiling(pageBytes: number, direct: boolean): Promise<Ce
       Array.from({ length: REPLICAS }, async (_, i) => {
         const own = path.join(dir, String(i));
         await mkdir(own);
-        return plainWriteCeiling(own, new PageGenerator(pageBytes), plan, { direct });
+        return plainWriteCeiling(own, new PageGenerator(pageBytes), plan, way === 'plain' ? {} : { mode: way });
       }),
     );
     const latencies = runs.map((r) => r.saveLatencyMsP50);
@@ -314,7 +325,7 @@ function notes(etcdNote: string, warmupSeconds: number): string[] {
     'CPU ms / MiB: user + system time from /proc/<pid>/stat of the leader, and summed over every server process, over the same span as the disk writes, per MiB acknowledged; the client CPU is that of the bench process (process.cpuUsage) over the timed puts. On a shared machine it moves far less than MB/s does.',
     'Disk busy: the share of the same span in which the block device holding the servers\' data had I/O in flight (/proc/diskstats io_ticks; device-wide, so I/O of other processes on the machine counts too). Well under 100 % means the puts leave the disk idle part of the time: their round, not the disk, bounds them.',
     'Disk writes / acked byte: the sum over every server process of /proc/<pid>/io write_bytes (bytes sent to storage, counted when dirtied), from the start of the timed phase until every member applied the last put, over the bytes acknowledged. Three replicas on one disk make 3× the floor; later background work (compactions) is not counted.',
-    `Ceiling: a plain writev of ${INFLIGHT} pages then fdatasync, repeated, ≤ 1 GiB or ${CEILING_SECONDS_MAX} s per page size; "÷ (ceiling ÷ 3)" compares with a third of it, since three members share this one disk. "${REPLICAS} writers at once": ${REPLICAS} such loops at the same time, each in a file of its own, their bytes summed (as three members write); a third of it bounds any 3-member cluster on this disk. "direct append + fdatasync": the same bytes through src/io's DirectAppender (O_DIRECT, as members write), for comparison: a buffered write of new file data pays for fresh page-cache pages, which swings with the machine's memory.`,
+    `Ceiling: a plain writev of ${INFLIGHT} pages then fdatasync, repeated, ≤ 1 GiB or ${CEILING_SECONDS_MAX} s per page size; "÷ (ceiling ÷ 3)" compares with a third of it, since three members share this one disk. "${REPLICAS} writers at once": ${REPLICAS} such loops at the same time, each in a file of its own, their bytes summed (as three members write); a third of it bounds any 3-member cluster on this disk. "direct append + fdatasync": the same bytes through src/io's Appender with O_DIRECT; "dropped append + fdatasync": through the page cache, its pages dropped after each fdatasync (posix_fadvise DONTNEED), as members write by default (KVC_APPEND_IO). A plain buffered write of new file data pays for fresh page-cache pages, which swings with the machine's memory; the dropped one reuses the pages it frees.`,
     '÷ etcd: over the mean MB/s of the two etcd runs, the first before our cases and the second ("etcd, again after ours") after them, so that a machine whose speed drifts during the run weighs on both sides; the two etcd rows show the drift.',
     'Targets (issue 11, not asserted): ours ≥ 4× etcd, ≥ 0.5 of ceiling ÷ 3, ≤ 6 disk writes per acked byte with 2 MiB pages.',
     'MB/s = 10^6 bytes per second. All servers, the clients and this process share the machine: compare within one run.',
@@ -350,26 +361,27 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
   if (memoryDirExists) ours.push(await measureKvc(KVC_MEMORY_CASE, durationMs, warmupMs, options.progress));
   if (binary !== undefined) etcdRuns.push({ ...(await measureEtcd(binary, durationMs, warmupMs, options.progress)), system: 'etcd, again after ours' });
   const etcdMBps = etcdRuns.length === 0 ? undefined : etcdRuns.reduce((sum, r) => sum + mbPerSecond(r.run.bytes, r.run.elapsedMs), 0) / etcdRuns.length;
-  options.progress('peers: measuring the disk ceiling (writev + fdatasync, and with O_DIRECT)');
-  const ceilings = new Map<number, CeilingRun>();
-  const directCeilings = new Map<number, CeilingRun>();
+  options.progress('peers: measuring the disk ceiling (writev + fdatasync, and through the appenders, direct and dropped)');
+  const alone = new Map<number, Map<CeilingWay, CeilingRun>>();
   for (const c of KVC_CASES) {
-    ceilings.set(c.pageBytes, await ceiling(c.pageBytes, false));
-    directCeilings.set(c.pageBytes, await ceiling(c.pageBytes, true));
+    const runs = new Map<CeilingWay, CeilingRun>();
+    for (const way of CEILING_WAYS) runs.set(way, await ceiling(c.pageBytes, way));
+    alone.set(c.pageBytes, runs);
   }
+  const ceilings = new Map([...alone].map(([pageBytes, runs]) => [pageBytes, runs.get('plain')!]));
   options.progress(`peers: measuring ${REPLICAS} writers at once on the disk (what it allows three members)`);
-  const together = new Map<number, { plain: CeilingRun; direct: CeilingRun }>();
-  for (const c of KVC_CASES) together.set(c.pageBytes, { plain: await concurrentCeiling(c.pageBytes, false), direct: await concurrentCeiling(c.pageBytes, true) });
-  const boundsMBps = new Map([...together].map(([pageBytes, w]) => [pageBytes, Math.max(...[w.plain, w.direct].map((run) => mbPerSecond(run.bytes, run.elapsedMs))) / REPLICAS]));
+  const together = new Map<number, Map<CeilingWay, CeilingRun>>();
+  for (const c of KVC_CASES) {
+    const runs = new Map<CeilingWay, CeilingRun>();
+    for (const way of CEILING_WAYS) runs.set(way, await concurrentCeiling(c.pageBytes, way));
+    together.set(c.pageBytes, runs);
+  }
+  const boundsMBps = new Map([...together].map(([pageBytes, runs]) => [pageBytes, Math.max(...[...runs.values()].map((run) => mbPerSecond(run.bytes, run.elapsedMs))) / REPLICAS]));
   const rows = [
     ...etcdRuns.map((r) => putRow(r, undefined, ceilings, new Map())),
     ...ours.map((r) => putRow(r, etcdMBps, ceilings, boundsMBps)),
-    ...[...ceilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall, 'writev + fdatasync')),
-    ...[...directCeilings].map(([pageBytes, wall]) => ceilingRow(pageBytes, wall, 'direct append + fdatasync')),
-    ...[...together].flatMap(([pageBytes, w]) => [
-      ceilingRow(pageBytes, w.plain, 'writev + fdatasync', REPLICAS),
-      ceilingRow(pageBytes, w.direct, 'direct append + fdatasync', REPLICAS),
-    ]),
+    ...[...alone].flatMap(([pageBytes, runs]) => [...runs].map(([way, run]) => ceilingRow(pageBytes, run, CEILING_LABELS[way]))),
+    ...[...together].flatMap(([pageBytes, runs]) => [...runs].map(([way, run]) => ceilingRow(pageBytes, run, CEILING_LABELS[way], REPLICAS))),
   ];
   const boundNote = replicaBoundNote(etcdMBps, boundsMBps);
   const evicted = ours.reduce((n, r) => n + (r.evictedPages ?? 0), 0);
@@ -384,7 +396,7 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
  */
 function replicaBoundNote(etcdMBps: number | undefined, boundsMBps: Map<number, number>): string {
   const bounds = [...boundsMBps].map(([pageBytes, bound]) => `${round(bound, 1)} MB/s with ${formatBytes(pageBytes)} pages`);
-  const head = `Disk bound ("÷ disk bound"): a third of what ${REPLICAS} writers at once wrote (the better of each page size's two "${REPLICAS} writers" rows) is the most any ${REPLICAS}-member cluster with fsync on and its members on this one disk can take: ${bounds.join(', ')}.`;
+  const head = `Disk bound ("÷ disk bound"): a third of what ${REPLICAS} writers at once wrote (the best of each page size's "${REPLICAS} writers" rows) is the most any ${REPLICAS}-member cluster with fsync on and its members on this one disk can take: ${bounds.join(', ')}.`;
   if (etcdMBps === undefined) return head;
   const target = ETCD_TARGET_RATIO * etcdMBps;
   const best = Math.max(...boundsMBps.values());

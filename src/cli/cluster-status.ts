@@ -52,10 +52,14 @@ export interface MemberRow {
   digest: string | null;
   /** Test-only fault switches the member runs with (empty in production); null when unreachable. */
   unsafeTestSwitches: string[] | null;
-  /** Its WAL and blob files go past the page cache (O_DIRECT); null when unknown (unreachable, or an older member). */
+  /** It reads blob payloads (and writes 'direct' appends) past the page cache (O_DIRECT); null when unknown (unreachable, or an older member). */
   directIo: boolean | null;
   /** Why they do not ('' when they do). */
   directIoReason: string | null;
+  /** How the member appends to its WAL and blob files ('dropped', 'direct', 'cached'); null when unknown (down, or an older member). */
+  appends: string | null;
+  /** Why not as KVC_APPEND_IO asked; null when as asked. */
+  appendsReason: string | null;
   /**
    * Why the member writes large payloads to blob files as well as its WAL (the value log is off);
    * null when it keeps them in its WAL, or unknown (unreachable, or an older member).
@@ -148,6 +152,8 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
     unsafeTestSwitches: s.unsafeTestSwitches ?? [],
     directIo: s.directIo ? s.directIo.enabled : null,
     directIoReason: s.directIo ? s.directIo.reason : null,
+    appends: s.directIo && s.directIo.appends !== '' ? s.directIo.appends : null,
+    appendsReason: s.directIo && s.directIo.appendsReason !== '' ? s.directIo.appendsReason : null,
     // An older member sends neither field: false with no note is not "off".
     valueLogOff: !s.valueLog && s.valueLogNote !== '' ? s.valueLogNote : null,
     watch: s.watch ? { oldestIndex: s.watch.oldestIndex, events: s.watch.events, bytes: s.watch.bytes, watchers: s.watch.watchers } : null,
@@ -180,6 +186,8 @@ function toView(statuses: MemberStatus[], unreachable: { address: string; code: 
       unsafeTestSwitches: null,
       directIo: null,
       directIoReason: null,
+      appends: null,
+      appendsReason: null,
       valueLogOff: null,
       watch: null,
       pagesDigest: null,

@@ -168,7 +168,8 @@ function notes(members: MemberRow[]): string[] {
     if (m.native === false) lines.push(`${who}: native addon not loaded: ${m.nativeReason || 'no reason given'}`);
     // Without the addon the arena is plain memory, which the line above already implies.
     if (m.arenaNote && m.native !== false) lines.push(`${who}: arena: ${m.arenaNote}`);
-    if (m.directIo === false) lines.push(`${who}: WAL and blob files through the page cache (no direct I/O): ${m.directIoReason || 'no reason given'}`);
+    if (m.directIo === false) lines.push(`${who}: blob payloads read through the page cache (no direct I/O): ${m.directIoReason || 'no reason given'}`);
+    if (m.appendsReason !== null) lines.push(`${who}: WAL and blob appends '${m.appends ?? 'unknown'}': ${m.appendsReason}`);
     if (m.valueLogOff !== null) lines.push(`${who}: value log ${m.valueLogOff}`);
     if (m.unsafeTestSwitches !== null && m.unsafeTestSwitches.length > 0) {
       lines.push(`${who}: WARNING: runs with TEST-ONLY fault switches, not fit for real data: ${m.unsafeTestSwitches.join(', ')}`);

@@ -1,5 +1,5 @@
-// Reads that bypass the page cache (O_DIRECT), for blob payloads: written past the page cache
-// (direct-append.ts), a payload read back from disk would otherwise be copied into freshly
+// Reads that bypass the page cache (O_DIRECT), for blob payloads: not kept in the page cache once
+// written (append.ts), a payload read back from disk would otherwise be copied into freshly
 // allocated page-cache pages first, a second copy of what the memory tier keeps. `dd` of 512 MiB
 // just written with oflag=direct, on the 2-vCPU VM: 0.52 s of system time read through the page
 // cache, 0.04 s with iflag=direct (and half the wall time).

@@ -44,7 +44,7 @@ let filesystemRefusal = '';
  * Whether this process's files go past the page cache, for Status: not when the switch is off,
  * nor when some filesystem refused O_DIRECT (its files are buffered); `reason` says why not.
  */
-export function directIoStatus(): { enabled: boolean; reason: string } {
+export function directSwitchStatus(): { enabled: boolean; reason: string } {
   const reason = refusedBecause || filesystemRefusal;
   return { enabled: reason === '', reason };
 }

@@ -101,7 +101,7 @@ export class MemberMetrics {
     gauge('kvc_blob_files', 'Blob files, WAL segments linked in included.', (n) => n.store.blobStats().files);
     gauge('kvc_blob_wal_files', 'WAL segments linked into the blob folder (the value log keeps payloads in them).', (n) => n.store.blobStats().walFiles);
     gauge('kvc_value_log', '1 while large payloads stay where their entry lies in the WAL, 0 when they are written again to blob files (kvc status says why).', (n) => (n.valueLogStatus().enabled ? 1 : 0));
-    gauge('kvc_direct_io', '1 while the WAL and blob files go past the page cache (O_DIRECT), 0 when they do not (kvc status says why).', (n) => (n.status().directIo.enabled ? 1 : 0));
+    gauge('kvc_direct_io', '1 while blob payloads are read (and direct appends written) past the page cache (O_DIRECT), 0 when they are not (kvc status says why).', (n) => (n.status().directIo.enabled ? 1 : 0));
 
     const perNamespace = (name: string, help: string, read: (n: ClusterNode) => Map<string, number>, type: 'gauge' | 'counter'): void => {
       const totals = new MonotonicTotals();

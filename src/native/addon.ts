@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { NumaNodeInfo, PinnedRegion } from './types.js';
 
 /** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
-export const NATIVE_API_VERSION = 8;
+export const NATIVE_API_VERSION = 9;
 
 /** CPU features the addon's kernels use, as detected at run time. */
 export interface CpuFeatures {
@@ -48,6 +48,10 @@ export interface RawAddon {
   setThreadAffinity(cpus: number[]): boolean;
   /** The calling thread's allowed CPUs; null where the platform cannot tell. */
   threadAffinity(): number[] | null;
+  /** posix_fadvise(POSIX_FADV_DONTNEED) over the range: '' or the errno's name. */
+  dropCachedPages(fd: number, offset: number, length: number): string;
+  /** Pages of the range in the page cache (mmap + mincore); throws a RangeError naming errno when it cannot count. */
+  cachedPageCount(fd: number, offset: number, length: number): number;
   /** `numaNode` -1 binds to no node. */
   allocPinned(bytes: number, numaNode: number): PinnedRegion;
   /** True when this call released the region, false when it was already released. */

@@ -24,6 +24,12 @@ const NO_FEATURES = Object.freeze({ sse42: false, f16c: false, avx2: false });
 /** The addon's conversions and checksum for src/codec. */
 export type NativeCodec = Pick<RawAddon, 'crc32c' | 'copyCrc32c' | 'fp32ToFp16' | 'bf16ToFp16' | 'fp16ToFp32'>;
 
+function checkFileRange(what: string, fd: number, offset: number, length: number): void {
+  for (const [name, value] of [['fd', fd], ['offset', offset], ['length', length]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what}: ${name} must be a non-negative integer, got ${String(value)}`);
+  }
+}
+
 function checkCpus(cpus: unknown): number[] {
   if (!Array.isArray(cpus)) throw new TypeError('setThreadAffinity: cpus must be an array of CPU ids');
   if (cpus.length === 0) throw new RangeError('setThreadAffinity: cpus must not be empty');
@@ -120,6 +126,16 @@ export class NativeApi {
 
   threadAffinity(): number[] | null {
     return this.#addon === null ? null : this.#addon.threadAffinity();
+  }
+
+  dropCachedPages(fd: number, offset: number, length: number): string {
+    checkFileRange('dropCachedPages', fd, offset, length);
+    return this.#addon === null ? `native addon not loaded (${this.#reason})` : this.#addon.dropCachedPages(fd, offset, length);
+  }
+
+  cachedPageCount(fd: number, offset: number, length: number): number | null {
+    checkFileRange('cachedPageCount', fd, offset, length);
+    return this.#addon === null ? null : this.#addon.cachedPageCount(fd, offset, length);
   }
 
   allocPinned(bytes: number, options?: { numaNode?: number }): PinnedRegion {

@@ -125,6 +125,20 @@ export function threadAffinity(): number[] | null {
   return api().threadAffinity();
 }
 
+/**
+ * Drops the clean cached pages of `length` bytes of `fd` from `offset` (posix_fadvise DONTNEED):
+ * '' when done, else why not (the errno's name, or that the addon is not loaded). Pages still
+ * dirty stay; so callers drop what an fdatasync has just written.
+ */
+export function dropCachedPages(fd: number, offset: number, length: number): string {
+  return api().dropCachedPages(fd, offset, length);
+}
+
+/** How many pages of the range are in the page cache (mincore); null without the addon. For tests. */
+export function cachedPageCount(fd: number, offset: number, length: number): number | null {
+  return api().cachedPageCount(fd, offset, length);
+}
+
 /** Logs one line, once per process (per thread), when the addon is not loaded; nothing otherwise. */
 export function warnOnceIfFallback(log: (line: string) => void): void {
   api().warnOnceIfFallback(log);

@@ -4,7 +4,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { ConfChange, ConfState, NodeId } from '../raft/index.js';
 import type { FileLayer } from '../wal/index.js';
-import type { ChunkChecksums, MemoryTierConfig } from '../store/index.js';
+import type { AppendMode, ChunkChecksums, MemoryTierConfig } from '../store/index.js';
 import { SETTING_KEYS } from '../codec/index.js';
 import type { CapacityConfig, CapacityCounters } from './capacity.js';
 import type { CompactionOptions } from './compaction-policy.js';
@@ -100,8 +100,11 @@ export interface NodeStatus {
   evictedBytes: number;
   expiredPages: number;
   capacity: CapacityCounters;
-  /** Whether this process's WAL and blob files go past the page cache (src/io), and why not. */
-  directIo: { enabled: boolean; reason: string };
+  /**
+   * Whether this process reads blob payloads past the page cache (src/io), and why not; how it
+   * appends to WAL segments and blob files (AppendMode), and why not as KVC_APPEND_IO asked.
+   */
+  directIo: { enabled: boolean; reason: string; appends: AppendMode; appendsReason: string };
 }
 
 /** The capacity settings the member's config names (the others stay at the cluster's defaults). */

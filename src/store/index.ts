@@ -37,4 +37,4 @@ export type { SharedLeaseOptions, SharedLeaseStats } from './shared-leases.js';
 export { SNAPSHOT_CHUNK_BYTES, SnapshotStreamError } from './snapshot-stream.js';
 export type { ChunkChecksums, SnapshotChunk } from './snapshot-stream.js';
 // The blob files and the WAL share src/io's process-wide direct I/O state; the node reports it.
-export { directIoStatus } from '../io/index.js';
+export { directIoStatus, type AppendMode } from '../io/index.js';

@@ -6,7 +6,7 @@
 
 import fs from 'node:fs';
 import { beforeSync, beforeWrite } from '../faults/index.js';
-import { DirectAppender } from '../io/index.js';
+import { Appender, type AppendMode } from '../io/index.js';
 
 export type OpenMode =
   /** An existing file, for reading and positioned writes. */
@@ -37,19 +37,20 @@ export interface FileLayer {
 }
 
 /**
- * Node's fs. Writes go through a DirectAppender (src/io: past the page cache where the filesystem
- * allows, else writev), opened at a file's first write; the WAL only ever appends. Reads use the
- * descriptor `open` returned, which sees what the appender wrote.
+ * Node's fs. Writes go through an Appender (src/io: through the page cache and dropped from it
+ * after each fdatasync, or past it with O_DIRECT), opened at a file's first write; the WAL only
+ * ever appends. A file written to is synced through its appender, which drops what the sync
+ * wrote. Reads use the descriptor `open` returned, which sees what the appender wrote.
  */
 export class NodeFileLayer implements FileLayer {
-  readonly #direct: boolean;
+  readonly #mode: AppendMode | undefined;
   readonly #paths = new Map<number, string>();
   /** Per descriptor written to: its appender. */
-  readonly #appenders = new Map<number, Promise<DirectAppender>>();
+  readonly #appenders = new Map<number, Promise<Appender>>();
 
-  /** `direct: false` writes through the page cache even where direct appends work. */
-  constructor(o: { direct?: boolean } = {}) {
-    this.#direct = o.direct !== false;
+  /** `mode`: how appends are written (default: the process's, src/io setAppendMode). */
+  constructor(o: { mode?: AppendMode } = {}) {
+    this.#mode = o.mode;
   }
 
   async mkdirp(dir: string): Promise<void> {
@@ -100,7 +101,9 @@ export class NodeFileLayer implements FileLayer {
 
   async fdatasync(fd: number): Promise<void> {
     await beforeSync();
-    await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+    const appender = await this.#appenders.get(fd)?.catch(() => undefined);
+    if (appender !== undefined) await appender.datasync();
+    else await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
   }
 
   async fsyncDir(dir: string): Promise<void> {
@@ -118,12 +121,12 @@ export class NodeFileLayer implements FileLayer {
   }
 
   /** The appender of `fd`, opened at its first write (which appends at `position`, the file's end). */
-  #appenderFor(fd: number, position: number): Promise<DirectAppender> {
+  #appenderFor(fd: number, position: number): Promise<Appender> {
     let appender = this.#appenders.get(fd);
     if (appender === undefined) {
       const path = this.#paths.get(fd);
       if (path === undefined) throw new Error(`write to descriptor ${fd}, which this layer did not open`);
-      appender = DirectAppender.open(path, position, { direct: this.#direct });
+      appender = Appender.open(path, position, { mode: this.#mode });
       this.#appenders.set(fd, appender);
     }
     return appender;
@@ -141,4 +144,4 @@ export const nodeFileLayer: FileLayer = new NodeFileLayer();
  * Node's fs through the page cache only: every file is exactly as long as what was written, which
  * tests of byte-exact tear points rely on.
  */
-export const bufferedFileLayer: FileLayer = new NodeFileLayer({ direct: false });
+export const bufferedFileLayer: FileLayer = new NodeFileLayer({ mode: 'dropped' });

@@ -17,6 +17,7 @@ import { PageStore } from '../../src/store/index.js';
 import type { PageStoreOptions, SnapshotChunk } from '../../src/store/index.js';
 import { ChunkWriter } from '../../src/store/snapshot-stream.js';
 import { BlobFiles } from '../../src/store/blob/index.js';
+import { setAppendMode } from '../../src/io/index.js';
 import { crc32c } from '../../src/codec/index.js';
 import { LARGE_BUDGET_BYTES, bytesEqual, items, key, page, put, tempDirs } from './helpers.js';
 
@@ -231,6 +232,8 @@ t.test('a snapshot of a store with blobs installs with its own blob files; unkno
 });
 
 t.test('direct appends: a rotation and a close cut the padding; after a crash it is garbage and every payload reads', async (t) => {
+  setAppendMode('direct');
+  t.teardown(() => setAppendMode('dropped'));
   const dir = dirs.path('direct');
   const blobs = await BlobFiles.open(dir, { fileBytes: 250 * KIB });
   const payloads = [1, 2, 3, 4, 5].map((n) => ({ data: new Uint8Array(LARGE + n).fill(n), crc32c: 0 }));

@@ -1,13 +1,15 @@
-// The WAL over direct appends (src/io, the default layer): a segment left behind by a rollover and
+// The WAL over direct appends (src/io, KVC_APPEND_IO=direct; set below for this file's process): a segment left behind by a rollover and
 // a cleanly closed one end at their last record (recovery accepts a zero tail only in the last
 // segment); a crash leaves the last segment padded with zeros, which the next open cuts as a torn
 // tail with nothing lost; and a direct write torn by a crash loses only the records the tear cut.
 
 import fs from 'node:fs';
 import t from 'tap';
-import { DirectAppender } from '../../src/io/index.js';
+import { Appender, setAppendMode } from '../../src/io/index.js';
 import { FaultInjectingFileLayer, nodeFileLayer, RECORD_HEADER_BYTES, SimulatedCrashError } from '../../src/wal/index.js';
 import { entries, indexTerms, openWal, payloadsIntact, segmentFiles, tempDir } from './helpers.js';
+
+setAppendMode('direct'); // every layer and appender of this process ('dropped' is the default)
 
 const PAYLOAD_BYTES = 5000; // records of ~5 KiB: every write ends inside a block
 const SEGMENT_BYTES = 64 * 1024;
@@ -26,7 +28,7 @@ t.test('this filesystem takes direct appends (else the tests below prove nothing
   const dir = tempDir(t);
   const file = `${dir}/probe`;
   fs.writeFileSync(file, '');
-  const appender = await DirectAppender.open(file, 0);
+  const appender = await Appender.open(file, 0);
   t.ok(appender.direct, 'O_DIRECT works here');
   await appender.close();
 });

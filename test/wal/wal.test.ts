@@ -159,7 +159,7 @@ t.test("a compaction's segment files are deleted in the background: saves queued
       unlinked.push(path);
       await super.unlink(path);
     }
-  })({ direct: false });
+  })({ mode: 'dropped' });
   const options = { dir, files, fsync: false, segmentBytes: 4096, entryCacheBytes: 0 };
   let { wal } = await openWal(t, options);
   for (let first = 1; first <= 100; first += 5) await wal.append(entries(first, 5, 1, 200));
@@ -190,7 +190,7 @@ t.test('a failed deletion of a compacted segment fails the WAL, as a failed writ
     override async unlink(): Promise<void> {
       throw Object.assign(new Error('EIO: i/o error, unlink'), { code: 'EIO' });
     }
-  })({ direct: false });
+  })({ mode: 'dropped' });
   const options = { dir, files, fsync: false, segmentBytes: 4096, entryCacheBytes: 0 };
   const { wal } = await openWal(t, options);
   for (let first = 1; first <= 50; first += 5) await wal.append(entries(first, 5, 1, 200));

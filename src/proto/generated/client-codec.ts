@@ -4344,6 +4344,8 @@ $root.kvcache = (function() {
 
             DirectIoStatus.prototype.enabled = false;
             DirectIoStatus.prototype.reason = "";
+            DirectIoStatus.prototype.appends = "";
+            DirectIoStatus.prototype.appendsReason = "";
 
 
             DirectIoStatus.decode = function decode(r, l, e, n) {
@@ -4377,6 +4379,14 @@ $root.kvcache = (function() {
                             m.reason = r.string();
                             break;
                         }
+                    case 3: {
+                            m.appends = r.string();
+                            break;
+                        }
+                    case 4: {
+                            m.appendsReason = r.string();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -4402,12 +4412,20 @@ $root.kvcache = (function() {
                 if (o.defaults) {
                     d.enabled = false;
                     d.reason = "";
+                    d.appends = "";
+                    d.appendsReason = "";
                 }
                 if (m.enabled != null && Object.hasOwnProperty.call(m, "enabled")) {
                     d.enabled = m.enabled;
                 }
                 if (m.reason != null && Object.hasOwnProperty.call(m, "reason")) {
                     d.reason = m.reason;
+                }
+                if (m.appends != null && Object.hasOwnProperty.call(m, "appends")) {
+                    d.appends = m.appends;
+                }
+                if (m.appendsReason != null && Object.hasOwnProperty.call(m, "appendsReason")) {
+                    d.appendsReason = m.appendsReason;
                 }
                 return d;
             };

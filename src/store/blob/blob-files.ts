@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import { crc32c } from '../../codec/index.js';
 import { KvcError } from '../../errors.js';
 import { beforeSync, beforeWrite } from '../../faults/index.js';
-import { DirectAppender, DirectReader } from '../../io/index.js';
+import { Appender, DirectReader } from '../../io/index.js';
 import type { BlobRef } from './blob-ref.js';
 
 /** Readers kept open; older idle ones are closed (each costs one or two file descriptors). */
@@ -118,7 +118,7 @@ interface BlobFile {
 interface ActiveFile {
   file: BlobFile;
   handle: FileHandle;
-  appender: DirectAppender;
+  appender: Appender;
 }
 
 export function blobDir(storeDir: string): string {
@@ -135,7 +135,7 @@ export class BlobFiles {
   readonly #files = new Map<number, BlobFile>();
   /** Per file: a reader (past the page cache where it can). */
   readonly #readers = new Map<number, DirectReader>();
-  /** The file appends go to: `appender` writes (past the page cache where it can), `handle` syncs and truncates. */
+  /** The file appends go to: `appender` writes and syncs (src/io), `handle` cuts a direct append's padding. */
   #active: ActiveFile | undefined;
   /** Appends and rotations, one at a time, in call order. */
   #appendTail: Promise<unknown> = Promise.resolve();
@@ -333,13 +333,13 @@ export class BlobFiles {
     beforeWrite('blob append');
     const total = payloads.reduce((sum, p) => sum + p.data.byteLength, 0);
     if (this.#active === undefined || this.#active.file.size >= this.#fileBytes) await this.#rotate(sync);
-    const { file, handle, appender } = this.#active!;
+    const { file, appender } = this.#active!;
     const start = file.size;
     file.size += total;
     await appender.write(payloads.map((p) => p.data), start);
     if (sync) {
       await beforeSync();
-      await handle.datasync();
+      await appender.datasync();
     }
     let offset = start;
     return payloads.map(({ data, crc32c: crc }) => {
@@ -354,7 +354,7 @@ export class BlobFiles {
     const id = this.#takeId();
     const path = fileName(this.#dir, id);
     const handle = await open(path, 'wx');
-    const appender = await DirectAppender.open(path, 0);
+    const appender = await Appender.open(path, 0);
     if (sync) await fsyncDirectory(this.#dir);
     const previous = this.#active;
     const file = { id, size: 0, live: 0, linked: false };
@@ -379,7 +379,7 @@ export class BlobFiles {
       if (this.#active === undefined) return this.endMark();
       const mark = { fileId: this.#active.file.id, size: this.#active.file.size };
       await beforeSync();
-      await this.#active.handle.datasync();
+      await this.#active.appender.datasync();
       await fsyncDirectory(this.#dir);
       return mark;
     });
@@ -513,10 +513,16 @@ export class BlobFiles {
 
 /** Closes an active file, cutting off a direct append's padding first (and with `sync`, fdatasyncing it). */
 async function closeActive(active: ActiveFile, sync: boolean): Promise<void> {
-  await active.appender.close();
-  if (active.appender.direct) await active.handle.truncate(active.file.size);
-  if (sync) await active.handle.datasync();
-  await active.handle.close();
+  try {
+    if (active.appender.direct) {
+      await active.handle.truncate(active.file.size);
+      active.appender.truncated(active.file.size);
+    }
+    if (sync) await active.appender.datasync();
+  } finally {
+    await active.appender.close();
+    await active.handle.close();
+  }
 }
 
 async function fsyncDirectory(path: string): Promise<void> {
