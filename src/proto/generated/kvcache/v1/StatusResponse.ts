@@ -97,8 +97,8 @@ export interface StatusResponse {
   'pagesDigest'?: (string);
   'pagesDigestIndex'?: (number | string | Long);
   /**
-   * Whether this member's WAL segments and blob files are written, and its blob payloads read,
-   * past the page cache (O_DIRECT; docs/ARCHITECTURE.md "Direct appends").
+   * Whether this member reads blob payloads past the page cache (O_DIRECT), and how it appends to
+   * its WAL segments and blob files (docs/ARCHITECTURE.md "Appends and direct reads").
    */
   'directIo'?: (_kvcache_v1_DirectIoStatus | null);
   /**
@@ -212,8 +212,8 @@ export interface StatusResponse__Output {
   'pagesDigest': (string);
   'pagesDigestIndex': (number);
   /**
-   * Whether this member's WAL segments and blob files are written, and its blob payloads read,
-   * past the page cache (O_DIRECT; docs/ARCHITECTURE.md "Direct appends").
+   * Whether this member reads blob payloads past the page cache (O_DIRECT), and how it appends to
+   * its WAL segments and blob files (docs/ARCHITECTURE.md "Appends and direct reads").
    */
   'directIo': (_kvcache_v1_DirectIoStatus__Output | null);
   /**
