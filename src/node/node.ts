@@ -515,13 +515,7 @@ export class ClusterNode {
     try {
       // This member's own copy counts toward a quorum only as far as it is on disk.
       const durable = Math.min(limit, this.#wal.lastIndex());
-      try {
-        this.#rn.stepCountingDurable(m, durable);
-      } catch (err) {
-        if (!(err instanceof RaftError)) throw err;
-        this.#log(`member ${this.id}: message not taken: ${err.message}`);
-        return;
-      }
+      if (!this.#taken('message', () => this.#rn.stepCountingDurable(m, durable))) return;
       const entries = this.#rn.takeCommittedEntries(durable);
       if (entries.length === 0) return;
       const applying = this.#applyChain.then(() => this.#apply(entries));
@@ -616,7 +610,7 @@ export class ClusterNode {
   }
 
   #stepItem(item: Exclude<InboxItem, { kind: 'propose' }>): void {
-    try {
+    this.#taken(item.kind, () => {
       switch (item.kind) {
         case 'message':
           if (this.#mustNotVote(item.message)) return;
@@ -638,11 +632,22 @@ export class ClusterNode {
           this.#rn.reportSnapshot(item.to, item.ok);
           return;
       }
+    });
+  }
+
+  /**
+   * Runs `step` (one call into the core); false when the core refused it. Operating errors of the
+   * core (a dropped proposal, a message from a removed peer) are expected and logged; anything
+   * else is a bug and propagates.
+   */
+  #taken(kind: string, step: () => void): boolean {
+    try {
+      step();
+      return true;
     } catch (err) {
-      // Operating errors of the core (a dropped proposal, a message from a removed peer) are
-      // expected; anything else is a bug and propagates.
       if (!(err instanceof RaftError)) throw err;
-      this.#log(`member ${this.id}: ${item.kind} not taken: ${err.message}`);
+      this.#log(`member ${this.id}: ${kind} not taken: ${err.message}`);
+      return false;
     }
   }
 

@@ -19,11 +19,20 @@ export function encodeProposal(proposer: NodeId, seq: number, command: Command):
   return out;
 }
 
+/**
+ * Commands notePayloadChecksums decoded on a follower, by their entry's data, each taken by the
+ * first decodeProposal of that data (the apply): the command is decoded once per member.
+ */
+const decodedOnReceipt = new WeakMap<Uint8Array, Command>();
+
 export function decodeProposal(data: Uint8Array): { proposer: NodeId; seq: number; command: Command } {
   // Entries come from our own replicated log, which every member checksums: damage is a bug.
   assert.ok(data.byteLength > HEADER_BYTES && data[0] === VERSION, 'malformed proposal entry');
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return { proposer: view.getUint32(1), seq: view.getUint32(5), command: decodeCommand(data.subarray(HEADER_BYTES)) };
+  let command = decodedOnReceipt.get(data);
+  if (command !== undefined) decodedOnReceipt.delete(data);
+  else command = decodeCommand(data.subarray(HEADER_BYTES));
+  return { proposer: view.getUint32(1), seq: view.getUint32(5), command };
 }
 
 /**
@@ -53,6 +62,7 @@ export function notePayloadChecksums(entries: readonly Entry[]): void {
       continue;
     }
     if (command.op !== 'put') continue;
+    decodedOnReceipt.set(e.data, command);
     for (const { meta, data } of command.pages) {
       if (data.byteLength < KNOWN_CRC32C_BYTES_MIN) continue;
       const crc = crc32c(data);

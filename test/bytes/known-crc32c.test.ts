@@ -4,7 +4,8 @@
 // bytes (a note that lies changes the result, so the bytes were not read); a note only counts
 // for the exact range it was made for, from any view of the same memory, and small ranges are
 // not noted. A follower's notePayloadChecksums (src/node/proposal.ts) notes a replicated page
-// that matches its crc32c and leaves one that does not to the apply. Last, a WAL record written
+// that matches its crc32c and leaves one that does not to the apply, and the apply takes the
+// command decoded there instead of decoding it again. Last, a WAL record written
 // with a noted payload reads back whole: its checksum is the one over its bytes; and one with a
 // note that lies fails its checksum (the WAL took the note on trust and did not read the payload).
 import t from 'tap';
@@ -86,6 +87,18 @@ t.test("a follower notes a replicated payload that matches its page's crc32c, an
   t.equal(knownCrc32c(payloadOf(entries[1]!)), undefined, 'a payload that does not match is left to the apply');
   t.equal(knownCrc32c(payloadOf(entries[2]!)), undefined, 'a small payload is left alone');
   t.equal(crc32cKnowing(entries[0]!.data), crc32c(entries[0]!.data), "the entry's checksum with the note is the one over its bytes");
+});
+
+t.test("a follower decodes a put's command once: its apply takes the one decoded on receipt, once", async (t) => {
+  const payload = randomBuffer(2 * RANGE, 8);
+  const entry = putEntry(1, payload, crc32c(payload));
+  notePayloadChecksums([entry]);
+  const HEADER_BYTES = 9; // [version u8][proposer u32][seq u32], then the command
+  entry.data[HEADER_BYTES] = 0xc1; // a byte msgpack never uses: decoding the command now throws
+  const { command } = decodeProposal(entry.data);
+  t.equal(command.op, 'put', 'the first decode (the apply) takes the command decoded on receipt, not the bytes');
+  if (command.op === 'put') t.ok(Buffer.from(command.pages[0]!.data).equals(Buffer.from(payload)), 'with its payload');
+  t.throws(() => decodeProposal(entry.data), 'taken once: a second decode reads the bytes again');
 });
 
 t.test('a WAL record with a noted payload reads back whole', async (t) => {
