@@ -99,8 +99,8 @@ export class Appender {
   #end: number;
   /** The bytes of the block holding `#end`, from its boundary up to `#end`; null: read them back when needed. */
   #tail: Uint8Array | null = null;
-  /** ('dropped') The cached pages before this offset were dropped. */
-  #dropped = 0;
+  /** ('dropped') The cached pages before this offset were dropped (or never written by this appender). */
+  #dropped: number;
   #closed = false;
 
   private constructor(path: string, fd: number, mode: AppendMode, end: number) {
@@ -122,7 +122,7 @@ export class Appender {
       const fd = await openDirect(path, fs.constants.O_RDWR);
       if (fd !== null) return new Appender(path, fd, 'direct', end);
     }
-    return new Appender(path, await openFd(path, fs.constants.O_RDWR), mode === 'cached' || droppingFailed ? 'cached' : 'dropped', end);
+    return new Appender(path, await openFd(path, fs.constants.O_RDWR), mode === 'direct' ? effectiveMode('dropped') : mode, end);
   }
 
   /** How this appender writes now. */
@@ -270,7 +270,7 @@ export class Appender {
     const buffered = await openFd(this.#path, fs.constants.O_RDWR);
     const old = this.#fd;
     this.#fd = buffered;
-    this.#mode = droppingFailed ? 'cached' : 'dropped';
+    this.#mode = effectiveMode('dropped');
     this.#tail = null;
     await closeFd(old);
   }

@@ -557,12 +557,12 @@ export class Raft {
     this.uncommittedBytes = Math.max(0, this.uncommittedBytes - bytes);
   }
 
-  /** Commits the quorum index if it is of our term; releases reads waiting for that. */
   /** Commits what the quorum allows now (a leader whose own log just became durable), and tells the followers. */
   commitIfQuorum(): void {
     if (this.state === StateType.Leader && this.#maybeCommit()) this.bcastAppend();
   }
 
+  /** Commits the quorum index if it is of our term; releases reads waiting for that. */
   #maybeCommit(): boolean {
     if (!this.raftLog.maybeCommit(this.trk.committed(), this.term)) return false;
     this.#releasePendingReadIndexMessages();
