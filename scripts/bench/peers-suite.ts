@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { plainWriteCeiling, type CeilingRun } from './disk-ceiling.js';
+import type { AppendMode } from '../../src/io/index.js';
 import { ETCD_STOP_GRACE_MS, startEtcd, type EtcdCluster } from './etcd-cluster.js';
 import { startKvcDev, type KvcDevCluster } from './kvc-dev-cluster.js';
 import { MIB, formatBytes, quantile, round, seconds, waitFor, withTempDir } from './measure.js';
@@ -211,9 +212,25 @@ const CEILING_LABELS: Record<CeilingWay, string> = {
   dropped: 'dropped append + fdatasync (as members write)',
 };
 
+/** plainWriteCeiling's options for `way`: no appender for a plain writev. */
+function ceilingOptions(way: CeilingWay): { mode?: AppendMode } {
+  return way === 'plain' ? {} : { mode: way };
+}
+
+/** `measure` for every page size and way, one after another: per page size, per way. */
+async function everyWay(measure: (pageBytes: number, way: CeilingWay) => Promise<CeilingRun>): Promise<Map<number, Map<CeilingWay, CeilingRun>>> {
+  const byPage = new Map<number, Map<CeilingWay, CeilingRun>>();
+  for (const c of KVC_CASES) {
+    const runs = new Map<CeilingWay, CeilingRun>();
+    for (const way of CEILING_WAYS) runs.set(way, await measure(c.pageBytes, way));
+    byPage.set(c.pageBytes, runs);
+  }
+  return byPage;
+}
+
 async function ceiling(pageBytes: number, way: CeilingWay): Promise<CeilingRun> {
   const plan = { entriesPerSave: INFLIGHT, bytesMax: CEILING_BYTES_MAX, durationMsMax: CEILING_SECONDS_MAX * MILLISECONDS_PER_SECOND };
-  return withTempDir('kvc-bench-plain-', (dir) => plainWriteCeiling(dir, new PageGenerator(pageBytes), plan, way === 'plain' ? {} : { mode: way }));
+  return withTempDir('kvc-bench-plain-', (dir) => plainWriteCeiling(dir, new PageGenerator(pageBytes), plan, ceilingOptions(way)));
 }
 
 /**
@@ -229,7 +246,7 @@ async function concurrentCeiling(pageBytes: number, way: CeilingWay): Promise<Ce
       Array.from({ length: REPLICAS }, async (_, i) => {
         const own = path.join(dir, String(i));
         await mkdir(own);
-        return plainWriteCeiling(own, new PageGenerator(pageBytes), plan, way === 'plain' ? {} : { mode: way });
+        return plainWriteCeiling(own, new PageGenerator(pageBytes), plan, ceilingOptions(way));
       }),
     );
     const latencies = runs.map((r) => r.saveLatencyMsP50);
@@ -362,20 +379,10 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
   if (binary !== undefined) etcdRuns.push({ ...(await measureEtcd(binary, durationMs, warmupMs, options.progress)), system: 'etcd, again after ours' });
   const etcdMBps = etcdRuns.length === 0 ? undefined : etcdRuns.reduce((sum, r) => sum + mbPerSecond(r.run.bytes, r.run.elapsedMs), 0) / etcdRuns.length;
   options.progress('peers: measuring the disk ceiling (writev + fdatasync, and through the appenders, direct and dropped)');
-  const alone = new Map<number, Map<CeilingWay, CeilingRun>>();
-  for (const c of KVC_CASES) {
-    const runs = new Map<CeilingWay, CeilingRun>();
-    for (const way of CEILING_WAYS) runs.set(way, await ceiling(c.pageBytes, way));
-    alone.set(c.pageBytes, runs);
-  }
+  const alone = await everyWay(ceiling);
   const ceilings = new Map([...alone].map(([pageBytes, runs]) => [pageBytes, runs.get('plain')!]));
   options.progress(`peers: measuring ${REPLICAS} writers at once on the disk (what it allows three members)`);
-  const together = new Map<number, Map<CeilingWay, CeilingRun>>();
-  for (const c of KVC_CASES) {
-    const runs = new Map<CeilingWay, CeilingRun>();
-    for (const way of CEILING_WAYS) runs.set(way, await concurrentCeiling(c.pageBytes, way));
-    together.set(c.pageBytes, runs);
-  }
+  const together = await everyWay(concurrentCeiling);
   const boundsMBps = new Map([...together].map(([pageBytes, runs]) => [pageBytes, Math.max(...[...runs.values()].map((run) => mbPerSecond(run.bytes, run.elapsedMs))) / REPLICAS]));
   const rows = [
     ...etcdRuns.map((r) => putRow(r, undefined, ceilings, new Map())),
