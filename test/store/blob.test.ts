@@ -7,7 +7,8 @@
 // installs into a fresh store that reads every page, has the same digest and its own blob files;
 // a stream of an unknown format version is refused with KVC_SNAPSHOT_INVALID; and the start-up
 // scrub finds a damaged blob payload, which a good copy (only one with the page's crc32c)
-// repairs without changing the digest.
+// repairs without changing the digest. A WAL segment linked in before a restart takes the refs
+// put after it under the same name, unless GC is collecting that name.
 
 import t from 'tap';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -253,4 +254,42 @@ t.test('direct appends: a rotation and a close cut the padding; after a crash it
   await blobs.close();
   const active = blobFiles(dir)[blobFiles(dir).length - 1]!;
   t.equal(statSync(join(dir, 'blobs', active)).size, LARGE * 2 + 4 + 5, 'a clean close cuts the padding');
+});
+
+t.test('a WAL segment linked before a restart takes new refs, unless GC is collecting that link', async (t) => {
+  const dir = dirs.path('relink');
+  const segment = dirs.path('relink-seg');
+  const payload = (n: number): { data: Uint8Array; crc32c: number } => {
+    const data = new Uint8Array(LARGE).fill(n);
+    return { data, crc32c: crc32c(data) };
+  };
+  const [a, b, c] = [payload(1), payload(2), payload(3)];
+  await appendFile(segment, a.data);
+  const first = await BlobFiles.open(dir, { fileBytes: 250 * KIB });
+  const [refA] = await first.place([{ ...a, inWal: { path: segment, offset: 0 } }], false);
+  await first.close();
+
+  // A restart: the WAL goes on writing the same segment.
+  const second = await BlobFiles.open(dir, { fileBytes: 250 * KIB });
+  second.addLive(refA!);
+  await appendFile(segment, b.data);
+  const [refB] = await second.place([{ ...b, inWal: { path: segment, offset: LARGE } }], false);
+  t.equal(refB!.fileId, refA!.fileId, 'the link found at open takes the ref');
+  second.addLive(refB!);
+  t.match(second.stats(), { files: 1, walFiles: 1, bytes: 2 * LARGE, garbageBytes: 0 }, "the segment's bytes counted once");
+  t.equal(second.gcCandidate(1.01), undefined, 'that link is the newest now: never a GC candidate');
+  await second.close();
+
+  // Another restart, and GC picks the link (any file qualifies at a ratio above 1) before the next ref.
+  const third = await BlobFiles.open(dir, { fileBytes: 250 * KIB });
+  t.teardown(() => third.close());
+  for (const ref of [refA!, refB!]) third.addLive(ref);
+  const victim = third.gcCandidate(1.01);
+  t.equal(victim?.id, refA!.fileId, 'GC picks the link');
+  await appendFile(segment, c.data);
+  const [refC] = await third.place([{ ...c, inWal: { path: segment, offset: 2 * LARGE } }], false);
+  t.not(refC!.fileId, refA!.fileId, 'a link being collected takes no new ref: the segment gets a name of its own');
+  t.equal(third.stats().walFiles, 2);
+  third.collectionEnded(victim!.id);
+  for (const [ref, p] of [[refA, a], [refB, b], [refC, c]] as const) t.ok(bytesEqual(await third.read(ref!), p.data), `payload ${p.data[0]} reads back`);
 });

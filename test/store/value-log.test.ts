@@ -2,7 +2,7 @@
 // in a WAL segment (an apply item's `source`) is referenced there - the segment hard-linked into
 // the blob folder as `NNNNNN.wal` - instead of written again; the refs outlive the WAL's own name
 // for the file; only the segment linked last takes new refs, and earlier ones are collected by GC
-// like any blob file; a ref whose bytes the file no longer holds (a WAL that cut a damaged tail)
+// like any blob file; after a restart the segment still being written keeps its one link; a ref whose bytes the file no longer holds (a WAL that cut a damaged tail)
 // is a suspect at open and never served, while refs into linked files are otherwise not read at
 // open, whatever the blob mark says; a link left by an apply that crashed before its batch is
 // garbage GC removes; a snapshot of such a store carries the payloads; and
@@ -10,7 +10,7 @@
 
 import t, { type Test } from 'tap';
 import { existsSync, linkSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, truncate, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PageStore } from '../../src/store/index.js';
 import type { ApplyItem, PageStoreOptions, SnapshotChunk } from '../../src/store/index.js';
@@ -121,6 +121,30 @@ t.test('only the segment linked last takes refs; GC collects earlier ones like b
   await apply(store, 4, { op: 'delete', ns: NS, keys: [key(5)] });
   t.equal(await store.runGc(), 0, 'the segment linked last is never collected: the WAL may still add to it');
   t.match(store.blobStats(), { gcRuns: 1 }, 'one GC run');
+});
+
+t.test('after a restart the segment still being written takes new refs under the link it has', async (t) => {
+  const { dir, wal } = await folders('restart');
+  const segment = join(wal, 'seg-1');
+  const before = await segmentWith(segment, [page(NS, 1, 1, LARGE)]);
+  const store = await openVlogStore(dir);
+  await apply(store, 1, put(...before.pages), before.source);
+  await store.close();
+  // The WAL goes on writing the same segment after the restart: a second entry at its end.
+  const reopened = await openVlogStore(dir);
+  t.teardown(() => reopened.close());
+  const offset = statSync(segment).size;
+  const later = [page(NS, 2, 2, LARGE)];
+  const data = new Uint8Array(64 + LARGE);
+  data.set(later[0]!.data, 64);
+  await appendFile(segment, data);
+  await apply(reopened, 2, put({ meta: later[0]!.meta, data: data.subarray(64) }), { data, at: { path: segment, offset } });
+  t.same(names(dir, '.wal'), ['000001.wal'], 'no second link: the one from before the restart takes the ref');
+  const size = statSync(segment).size;
+  t.match(reopened.blobStats(), { files: 1, walFiles: 1, bytes: size, garbageBytes: size - 2 * LARGE }, "the segment's bytes counted once");
+  await readsBack(t, reopened, [...before.pages, ...later], 'both pages');
+  await apply(reopened, 3, { op: 'delete', ns: NS, keys: [key(1)] });
+  t.equal(await reopened.runGc(), 0, 'the link that took the last refs is the newest: GC leaves it to the WAL');
 });
 
 t.test('a ref past the end of its linked file is a suspect at open and never served', async (t) => {

@@ -113,6 +113,8 @@ interface BlobFile {
   size: number;
   /** Bytes some committed ref points to. */
   live: number;
+  /** A linked file's inode: the WAL segment's own, which a later link of it shares. */
+  ino?: number;
 }
 
 interface ActiveFile {
@@ -147,6 +149,8 @@ export class BlobFiles {
   /** WAL segments linked in, by their WAL path, and the one linked last (the only one that still takes refs). */
   readonly #linked = new Map<string, BlobFile>();
   #newestLinked: number | undefined;
+  /** The file GC is collecting (between gcCandidate and the end of that collection): it takes no new refs. */
+  #collecting: number | undefined;
   #linksRefused = '';
   /**
    * The next file id: above every file this folder held since open and the one the blob mark
@@ -169,7 +173,9 @@ export class BlobFiles {
       const match = FILE_NAME.exec(name);
       if (match === null) continue;
       const id = Number(match[1]);
-      blobs.#files.set(id, { id, size: (await stat(join(dir, name))).size, live: 0, linked: match[2] === 'wal' });
+      const { size, ino } = await stat(join(dir, name));
+      const linked = match[2] === 'wal';
+      blobs.#files.set(id, { id, size, live: 0, linked, ...(linked ? { ino } : {}) });
       blobs.reserveIdsThrough(id);
     }
     return blobs;
@@ -299,15 +305,23 @@ export class BlobFiles {
   /**
    * The file id under which the WAL segment at `walPath` is linked into the folder, linking it
    * now (and making the name durable) if it is not yet; undefined when links are refused here.
-   * Only links made since open are reused: after a restart the segment being written gets a second
-   * link (its refs from before keep the first), so that a file GC may be collecting meanwhile
-   * never takes new refs. The two names share their bytes on disk, which `stats()` counts twice
-   * until GC retires the older one.
+   * After a restart the segment still being written is linked in already, under a name found at
+   * open: that link takes the new refs too (found by its inode), unless GC is collecting it or has
+   * retired it, so the segment's bytes are counted once and GC does not copy the payloads put
+   * since the restart out of a second name whose older part looks like garbage. Taking new refs
+   * makes it the newest linked file, which GC leaves alone.
    */
   async #linkedFileId(walPath: string): Promise<number | undefined> {
     const known = this.#linked.get(walPath);
-    if (known !== undefined && this.#files.get(known.id) === known) return known.id;
+    if (known !== undefined && this.#files.get(known.id) === known && known.id !== this.#collecting) return known.id;
     if (this.#linksRefused !== '') return undefined;
+    const { ino } = await stat(walPath);
+    const earlier = this.#linkOf(ino);
+    if (earlier !== undefined) {
+      this.#linked.set(walPath, earlier);
+      this.#newestLinked = earlier.id;
+      return earlier.id;
+    }
     const id = this.#takeId();
     try {
       beforeWrite('blob link');
@@ -321,11 +335,21 @@ export class BlobFiles {
       this.#linksRefused = `off: linking ${walPath} into ${this.#dir} failed (${code}); page payloads are written to blob files as well as the WAL`;
       return undefined;
     }
-    const file = { id, size: 0, live: 0, linked: true };
+    const file = { id, size: 0, live: 0, linked: true, ino };
     this.#files.set(id, file);
     this.#linked.set(walPath, file);
     this.#newestLinked = id;
     return id;
+  }
+
+  /** The newest linked file with inode `ino` that may take new refs (not retired, not being collected). */
+  #linkOf(ino: number): BlobFile | undefined {
+    let found: BlobFile | undefined;
+    for (const file of this.#files.values()) {
+      if (!file.linked || file.ino !== ino || file.id === this.#collecting || this.#retired.some((r) => r.id === file.id)) continue;
+      if (found === undefined || file.id > found.id) found = file;
+    }
+    return found;
   }
 
   async #appendNow(payloads: { data: Uint8Array; crc32c: number }[], sync: boolean): Promise<BlobRef[]> {
@@ -478,7 +502,10 @@ export class BlobFiles {
     }
   }
 
-  /** The non-active file with the smallest live fraction below `liveRatio`, or undefined. */
+  /**
+   * The non-active file with the smallest live fraction below `liveRatio`, or undefined. It takes
+   * no new refs from now until `collectionEnded` (or its retirement).
+   */
   gcCandidate(liveRatio: number): { id: number; live: number; size: number } | undefined {
     let best: BlobFile | undefined;
     for (const file of this.#files.values()) {
@@ -486,7 +513,14 @@ export class BlobFiles {
       if (file.live >= file.size * liveRatio) continue;
       if (best === undefined || file.live / Math.max(1, file.size) < best.live / Math.max(1, best.size)) best = file;
     }
-    return best === undefined ? undefined : { ...best };
+    if (best === undefined) return undefined;
+    this.#collecting = best.id;
+    return { ...best };
+  }
+
+  /** GC is done with file `id` (collected and retired, or given up). */
+  collectionEnded(id: number): void {
+    if (this.#collecting === id) this.#collecting = undefined;
   }
 
   stats(): BlobStats {
