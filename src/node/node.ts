@@ -213,12 +213,12 @@ export class ClusterNode {
   /**
    * A lease on a page, through the memory tier (PageStore.readPage); `release()` it when its
    * bytes have been sent. Waits out a snapshot install like every read. `checkHit`: as
-   * PageStore.readPage. `noteAccess` false: a second read for the same request, whose access (for
-   * eviction's recency) the first one noted.
+   * PageStore.readPage. `repeat`: a second read for the same request, whose access (for eviction's
+   * recency) the first one noted, and whose hit or miss the memory tier counted.
    */
-  readPage(ns: string, key: Uint8Array, checkHit = true, noteAccess = true): Promise<PageLease | undefined> {
-    if (noteAccess) this.#capacity.noteAccess(ns, [key]);
-    return this.#gate.shared(() => this.#store.readPage(ns, key, checkHit));
+  readPage(ns: string, key: Uint8Array, checkHit = true, repeat = false): Promise<PageLease | undefined> {
+    if (!repeat) this.#capacity.noteAccess(ns, [key]);
+    return this.#gate.shared(() => this.#store.readPage(ns, key, checkHit, !repeat));
   }
 
   /** The pages whose blob payload fails its crc32c (PageStore.scrubBlobs); waits out a snapshot install. */

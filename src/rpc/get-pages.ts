@@ -76,7 +76,7 @@ export async function getPages(ctx: MemberContext, call: GetPagesCall): Promise<
         // Streamed after all (every lease was taken): bytes this member sends are checked first.
         leases.done(lease);
         // The same read again, checked this time: its access is already noted.
-        lease = await readLease(node, ctx, ns, key, true, false);
+        lease = await readLease(node, ctx, ns, key, true, true);
         leases.hold(lease);
         payload = payloadToSend(lease.meta, lease.data, range, asDtype);
       }
@@ -90,8 +90,8 @@ export async function getPages(ctx: MemberContext, call: GetPagesCall): Promise<
 }
 
 /** A lease on the page (PageStore.readPage); KVC_NOT_FOUND when this member does not have it. */
-async function readLease(node: ClusterNode, ctx: MemberContext, ns: string, key: Uint8Array, checkHit: boolean, noteAccess = true): Promise<PageLease> {
-  const lease = await node.readPage(ns, key, checkHit, noteAccess).catch((error: unknown) => {
+async function readLease(node: ClusterNode, ctx: MemberContext, ns: string, key: Uint8Array, checkHit: boolean, repeat = false): Promise<PageLease> {
+  const lease = await node.readPage(ns, key, checkHit, repeat).catch((error: unknown) => {
     // A damaged copy is refused here (never served) and repaired from a peer behind the answer.
     if (error instanceof KvcError && error.code === 'KVC_CHECKSUM_MISMATCH') ctx.onDamagedPage(ns, key);
     throw error;

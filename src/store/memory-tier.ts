@@ -180,9 +180,10 @@ export class MemoryTier {
 
   /**
    * A lease on the cached page, or undefined (not cached, or its copy failed its checksum). With
-   * `check` false the copy is not read: for a reader that checks the bytes it copies itself.
+   * `check` false the copy is not read: for a reader that checks the bytes it copies itself. With
+   * `count` false a hit is not counted (a read made again, counted the first time).
    */
-  get(ns: string, key: Uint8Array, check = true): PageLease | undefined {
+  get(ns: string, key: Uint8Array, check = true, count = true): PageLease | undefined {
     const entry = this.#entries.get(entryId(ns, key));
     if (entry === undefined) return undefined;
     const checking = check && this.#verifyHits;
@@ -192,7 +193,7 @@ export class MemoryTier {
       this.#drop(entry);
       return undefined;
     }
-    this.#hits++;
+    if (count) this.#hits++;
     return this.#lease(entry, check);
   }
 
@@ -210,11 +211,12 @@ export class MemoryTier {
 
   /**
    * The page read from LevelDB (checksum verified by the store) for a miss: promoted into a slot
-   * and leased from there, or leased from `data` itself when it cannot be cached.
+   * and leased from there, or leased from `data` itself when it cannot be cached. With `count`
+   * false the miss is not counted (a read made again, counted the first time).
    */
-  finishMiss(ticket: MissTicket, meta: PageMeta, data: Uint8Array): PageLease {
+  finishMiss(ticket: MissTicket, meta: PageMeta, data: Uint8Array, count = true): PageLease {
     this.#pending.delete(ticket);
-    this.#misses++;
+    if (count) this.#misses++;
     if (!this.enabled) return directLease(meta, data);
     if (ticket.stale) {
       this.#promotionsSkipped++;

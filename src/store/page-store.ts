@@ -467,10 +467,11 @@ export class PageStore {
    * verified), promoted into the tier when it has room, and leased from there. `undefined` when
    * absent. Call `release()` when done with the bytes; until then they do not change. With
    * `checkHit` false a hit is handed out without reading it (MemoryTier.get): for a reader that
-   * checks its own copy of the bytes.
+   * checks its own copy of the bytes. With `count` false the tier counts neither hit nor miss: the
+   * same read made again for one request (a hit handed out unchecked, then needed checked).
    */
-  async readPage(ns: string, key: Uint8Array, checkHit = true): Promise<PageLease | undefined> {
-    const hit = this.#tier.get(ns, key, checkHit);
+  async readPage(ns: string, key: Uint8Array, checkHit = true, count = true): Promise<PageLease | undefined> {
+    const hit = this.#tier.get(ns, key, checkHit, count);
     if (hit !== undefined) return hit;
     const ticket = this.#tier.startMiss(ns, key);
     let page: Awaited<ReturnType<PageStore['getPage']>>;
@@ -484,7 +485,7 @@ export class PageStore {
       this.#tier.abandonMiss(ticket);
       return undefined;
     }
-    return this.#tier.finishMiss(ticket, page.meta, page.data);
+    return this.#tier.finishMiss(ticket, page.meta, page.data, count);
   }
 
   /**

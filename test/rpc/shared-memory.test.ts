@@ -16,7 +16,8 @@
 // - a client that says it checks its copies (client_verifies) gets places the member did not read:
 //   a copy damaged in the arena reaches it, and KvcClient refuses it and streams the page; a
 //   streamed page (every lease taken) and a reader that does not check are checked by the member,
-//   which drops the damaged copy (Status corrupt_hits) and reads LevelDB.
+//   which drops the damaged copy (Status corrupt_hits) and reads LevelDB; that read counts once
+//   in the tier's hits and misses.
 // - the client falls back to streaming when the member does not share its arena, when the file it
 //   names cannot be opened here (a client on another host), and when the file's nonce is not the
 //   member's; after a member restart (new nonce) it streams once, then maps the new file.
@@ -295,7 +296,11 @@ t.test('a client that checks its copies gets places unread: a damaged copy is re
     rawGet(raw, { namespace: NS, keys, transfer: 'TRANSFER_SHARED_MEMORY', shmNonce: nonce, clientId: Buffer.from(clientId), ...extra });
   const release = (clientId: string, message: GetPagesResponse): Promise<unknown> =>
     raw.unary('cache', 'ReleasePages', { shmNonce: nonce, clientId: Buffer.from(clientId), leaseIds: [message.shared!.leaseId] });
-  const corruptHits = async (): Promise<number> => Number((await raw.unary<StatusResponse>('admin', 'Status', {})).memoryTier!.corruptHits);
+  const tierCounts = async (): Promise<{ hits: number; misses: number; corruptHits: number }> => {
+    const tier = (await raw.unary<StatusResponse>('admin', 'Status', {})).memoryTier!;
+    return { hits: Number(tier.hits), misses: Number(tier.misses), corruptHits: Number(tier.corruptHits) };
+  };
+  const corruptHits = async (): Promise<number> => (await tierCounts()).corruptHits;
   const reader = openSharedFile(path);
   t.teardown(() => reader.close());
   const placed = (message: GetPagesResponse | undefined): number => {
@@ -328,8 +333,11 @@ t.test('a client that checks its copies gets places unread: a damaged copy is re
   // Every lease taken: the page is streamed after all, and the member checks what it streams.
   const holder = await get('b', [pages[1]!.meta.key]);
   t.ok(holder.messages[0]!.shared, "another client holds the member's only lease");
+  const counted = await tierCounts();
   const streamed = await get('a', [key], { clientVerifies: true });
   t.equal(streamed.error, undefined);
+  const after = await tierCounts();
+  t.same([after.hits - counted.hits, after.misses - counted.misses], [1, 0], 'one read, counted once: the unchecked hit, not the checked read made again');
   t.ok(streamed.messages.every((m) => !m.shared), 'streamed');
   t.same(Buffer.concat(streamed.messages.map((m) => Buffer.from(m.data))), Buffer.from(pages[0]!.data), 'the bytes put, read from LevelDB');
   t.equal(await corruptHits(), 1, 'the damaged copy was found and dropped');

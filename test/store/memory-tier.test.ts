@@ -74,6 +74,10 @@ t.test('a miss promotes, the next read is a hit with the same bytes; the ratio c
   both.forEach((lease) => lease?.release());
   t.match(tier.stats(), { hits: 1, misses: 3, promotions: 2, cachedPages: 2, cachedBytes: 32 * KIB, usedBytes: 32 * KIB, leasesHeld: 0, enabled: true, arenaBytes: 8 * SLAB_BYTES });
   t.equal(tier.stats().hitRatio, 0.25, 'hit ratio = hits / (hits + misses)');
+  (await store.readPage(NS, key(2), true, false))!.release();
+  await store.apply(items(3, put(page(NS, 3, 3, 16 * KIB))));
+  (await store.readPage(NS, key(3), true, false))!.release();
+  t.match(tier.stats(), { hits: 1, misses: 3, promotions: 3 }, 'a read made again (count false) counts neither its hit nor its miss');
   tier.checkInvariants();
 });
 
