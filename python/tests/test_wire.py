@@ -131,3 +131,23 @@ class PutPagesEncoder(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Namespaces(unittest.TestCase):
+    """One rule for the members' namespace syntax (pages.py): what the client sends to a same-host
+    lookup index, and what the engine adapters make of a free-form name, follow it alike."""
+
+    def test_accepted(self):
+        from kvcache_cluster.pages import NAMESPACE_LENGTH_MAX, namespace_accepted
+        self.assertTrue(namespace_accepted("llama-3/8b:v1.2_x"))
+        self.assertTrue(namespace_accepted("n" * NAMESPACE_LENGTH_MAX))
+        for bad in ["", "has space", "é", "n" * (NAMESPACE_LENGTH_MAX + 1), "tab\t"]:
+            self.assertFalse(namespace_accepted(bad), bad)
+
+    def test_safe_namespace_is_accepted(self):
+        from kvcache_cluster._engine import safe_namespace
+        from kvcache_cluster.pages import namespace_accepted
+        rng = random.Random(7)
+        for _ in range(200):
+            name = "".join(chr(rng.randrange(1, 0x3000)) for _ in range(rng.randrange(0, 300)))
+            self.assertTrue(namespace_accepted(safe_namespace(name)), repr(name))

@@ -15,9 +15,9 @@ from typing import Any, Mapping, Optional
 
 from .client import Client
 from .hashing import BLOCK_KEY_BYTES
+from .pages import NAMESPACE_CHARS, NAMESPACE_LENGTH_MAX
 
-_NAMESPACE_UNSAFE = re.compile(r"[^A-Za-z0-9._:/-]")
-NAMESPACE_LENGTH_MAX = 128
+_NAMESPACE_UNSAFE = re.compile(f"[^{NAMESPACE_CHARS}]")
 
 
 def engine_page_key(tag: bytes, scope: str, name: str) -> bytes:

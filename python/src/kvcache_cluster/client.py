@@ -12,7 +12,6 @@ Blocking calls, safe to share between threads (the engine adapters call it from 
 from __future__ import annotations
 
 import random
-import re
 import threading
 import time
 from typing import Any, Callable, Generator, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
@@ -26,7 +25,7 @@ from .buffers import normalize_dtype, writable_bytes
 from .errors import KvcError
 from .pages import (
     KEYS_PER_REQUEST_MAX, UINT32_MAX, PageAssembler, PageMeta, PreparedPage, PutResult, _uint, batches,
-    check_keys, check_namespace, encode_put_pages_request, page_messages, prepare_page,
+    check_keys, check_namespace, encode_put_pages_request, namespace_accepted, page_messages, prepare_page,
 )
 from .shared_memory import MemberArena, SharedMemoryReads
 from .shared_lookup import SharedLookups
@@ -73,11 +72,6 @@ def _decide(error: KvcError, idempotent: bool, endpoint: str) -> Tuple[str, Opti
     if idempotent or (error.code == errors.KVC_UNAVAILABLE and _NEVER_SENT_DETAIL in str(error)):
         return "backoff", None
     return "fail", None
-
-
-# The members' namespace syntax (DESIGN §2; src/limits.ts NAMESPACE_PATTERN, LIMITS.namespace.lengthMax).
-_NAMESPACE_PATTERN = re.compile(r"[A-Za-z0-9._:/-]+")
-NAMESPACE_LENGTH_MAX = 128
 
 
 def _check_transfer(transfer: Any, what: str = "transfer") -> str:
@@ -187,7 +181,7 @@ class Client:
         lease_ms = _uint(lease_ms, "lease_ms", LEASE_MS_MAX)
         # A namespace the members refuse goes over gRPC, for the member's KVC_INVALID_NAMESPACE.
         if (self._shared_lookups is not None and endpoint is None and not linearizable and lease_ms == 0
-                and _NAMESPACE_PATTERN.fullmatch(ns) and len(ns) <= NAMESPACE_LENGTH_MAX):
+                and namespace_accepted(ns)):
             found = self._shared_lookups.match(ns, keys)
             if found is not None:
                 return found

@@ -7,6 +7,7 @@ the read instead of handing the caller a damaged KV cache.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -21,6 +22,10 @@ PAGE_BYTES_MAX = 32 * 1024 * 1024
 KEY_BYTES_MIN = 8
 KEY_BYTES_MAX = 64
 KEYS_PER_REQUEST_MAX = 8192
+# The members' namespace syntax (DESIGN §2; src/limits.ts NAMESPACE_PATTERN, LIMITS.namespace.lengthMax).
+NAMESPACE_CHARS = "A-Za-z0-9._:/-"
+NAMESPACE_LENGTH_MAX = 128
+_NAMESPACE_PATTERN = re.compile(f"[{NAMESPACE_CHARS}]+")
 # A page converted from fp16 to fp32 on the way out is twice the largest page: checked before a
 # destination is chosen, so a confused server cannot make the client allocate without bound.
 GET_PAGE_BYTES_MAX = 2 * PAGE_BYTES_MAX
@@ -81,6 +86,11 @@ def check_key(key: Any, name: str = "key") -> bytes:
     if not KEY_BYTES_MIN <= len(key) <= KEY_BYTES_MAX:
         raise ValueError(f"{name} must be {KEY_BYTES_MIN} to {KEY_BYTES_MAX} bytes, got {len(key)}")
     return key
+
+
+def namespace_accepted(ns: str) -> bool:
+    """Whether the members accept `ns` as a namespace (else they answer KVC_INVALID_NAMESPACE)."""
+    return len(ns) <= NAMESPACE_LENGTH_MAX and _NAMESPACE_PATTERN.fullmatch(ns) is not None
 
 
 def check_namespace(ns: Any) -> str:
