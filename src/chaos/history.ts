@@ -52,6 +52,12 @@ export interface Operation {
   read?: PageValue;
   /** Member id that answered (or was last tried). */
   member?: number;
+  /** get: read over same-host shared memory (absent: over gRPC). */
+  transfer?: 'shared-memory';
+  /** get over shared memory: the page was copied from the member's arena (else it was streamed). */
+  copied?: true;
+  /** get over shared memory: the client refused a copy from the arena (its crc32c failed) and streamed the page instead. */
+  copyRefused?: true;
   /** The error's KVC_* code or message, for `fail` and `unknown`. */
   error?: string;
 }

@@ -63,6 +63,7 @@ ${row('acknowledged puts', String(s.acknowledgedPuts))}
 ${row('lost puts', String(s.lostPuts), s.lostPuts > 0)}
 ${s.evictions === null ? '' : row('evicted pages', `${s.evictions.evictedPages} (${describeEvictions(s.evictions)})`, !s.evictions.recordComplete)}
 ${row('corrupt reads', String(s.corruptReads), s.corruptReads > 0)}
+${row('gets over shared memory', `${s.sharedMemory.gets} (${describeSharedMemory(s.sharedMemory)})`)}
 ${row('linearizable', String(s.linearizable), s.linearizable !== true)}
 ${row('leaders per term (max)', String(s.leadersPerTermMax), s.leadersPerTermMax > 1)}
 ${row('converged', String(s.converged), !s.converged)}
@@ -78,6 +79,10 @@ export function describeEvictions(e: EvictionSummary): string {
   const budget = e.budgetBytes === null ? 'default budget' : `budget ${formatBytes(e.budgetBytes)}`;
   const seen = `record: ${e.removalsSeen.evicted} evicted, ${e.removalsSeen.expired} expired, ${e.removalsSeen.deleted} deleted${e.recordComplete ? '' : ' (TRIMMED)'}`;
   return `${budget}, ${formatBytes(e.evictedBytes)}; ${seen}; ${e.acknowledgedEvicted} acknowledged pages evicted, ${e.putsRefusedFull} puts refused (full)`;
+}
+
+export function describeSharedMemory(s: ChaosSummary['sharedMemory']): string {
+  return `${s.found} found, ${s.copied} of them copied from an arena; ${s.copiesRefused} copies refused by the client and streamed instead`;
 }
 
 function renderLegend(): string {

@@ -31,6 +31,12 @@ export interface ChaosSummary {
   evictions: EvictionSummary | null;
   /** Per kill, how long clients could not write: from the SIGKILL to the first acknowledged put (unavailability.ts). */
   killUnavailability: KillWindow[];
+  /**
+   * Gets over same-host shared memory (their bytes are checked with every other read's: corrupt
+   * reads): answered, pages found, found pages copied from an arena (the rest were streamed), and
+   * copies the client refused (crc32c failed) and streamed instead.
+   */
+  sharedMemory: { gets: number; found: number; copied: number; copiesRefused: number };
   report?: string;
 }
 

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { History } from './history.js';
-import { describeEvictions, renderReportHtml } from './report-html.js';
+import { describeEvictions, describeSharedMemory, renderReportHtml } from './report-html.js';
 import type { ChaosSummary, EvictionSummary } from './report-types.js';
 import type { ChaosRunResult, Verdict } from './run.js';
 import { describeKillWindows, killWindows, type KillWindow } from './unavailability.js';
@@ -46,7 +46,18 @@ export function summarize(result: ChaosRunResult, context: SummaryContext): Chao
     watch: verdict.details.watch.checked ? { changes: verdict.details.watch.changes, resumes: verdict.details.watch.resumes } : null,
     evictions: summarizeEvictions(history, verdict),
     killUnavailability: killWindows(history),
+    sharedMemory: summarizeSharedMemory(history),
     ...(context.reportDir === undefined ? {} : { report: path.resolve(context.reportDir) }),
+  };
+}
+
+function summarizeSharedMemory(history: History): ChaosSummary['sharedMemory'] {
+  const gets = history.operations.filter((op) => op.kind === 'get' && op.transfer === 'shared-memory');
+  return {
+    gets: gets.filter((op) => op.outcome === 'ok').length,
+    found: gets.filter((op) => op.result === 'found').length,
+    copied: gets.filter((op) => op.result === 'found' && op.copied === true).length,
+    copiesRefused: gets.filter((op) => op.copyRefused === true).length,
   };
 }
 
@@ -79,6 +90,7 @@ export function renderVerdictTable(summary: ChaosSummary): string {
       ? []
       : [['evicted pages', String(summary.evictions.evictedPages), describeEvictions(summary.evictions)] as [string, string, string]]),
     ['corrupt reads', String(summary.corruptReads), mark(summary.corruptReads === 0)],
+    ['gets over shared memory', String(summary.sharedMemory.gets), describeSharedMemory(summary.sharedMemory)],
     ['linearizable', String(summary.linearizable), mark(summary.linearizable === true)],
     ['leaders per term (max)', String(summary.leadersPerTermMax), mark(summary.leadersPerTermMax <= 1)],
     ['converged', String(summary.converged), mark(summary.converged)],

@@ -2,7 +2,10 @@
 // small key space in one namespace: puts of unique pages (4 KiB to 2 MiB, mostly small, bytes from
 // a seeded generator and stamped with the client and sequence number, so no two puts write the
 // same bytes), gets (any replica), linearizable lookups (ReadIndex) and deletes. Every operation
-// is recorded in the history (history.ts) at invocation and completed with its outcome.
+// is recorded in the history (history.ts) at invocation and completed with its outcome. Half the
+// gets read over same-host shared memory (the members share their arenas): the page's place in
+// the member's arena under a lease, copied from the client's own mapping, or streamed when that
+// cannot be; the client checks every copy, and a copy it refuses is counted on the operation.
 //
 // One recorded operation is one logical request with AT MOST ONE effect. A write is retried only
 // after an answer that proves the attempt had no effect (a follower's redirect, "no leader yet",
@@ -17,7 +20,7 @@
 // (a paused leader would otherwise swallow every client's next attempt too).
 import { createHash } from 'node:crypto';
 import { crc32c } from '../codec/index.js';
-import { KvcClient, isKvcClientError, type PageInput } from '../client/index.js';
+import { KvcClient, isKvcClientError, type PageInput, type Transfer } from '../client/index.js';
 import { Prng } from '../sim/index.js';
 import { sleep } from './cluster.js';
 import type { OpKind, Operation, PageValue } from './history.js';
@@ -95,7 +98,7 @@ export class Workload {
   readonly keys: Uint8Array[];
   readonly #o: WorkloadOptions;
   readonly #now: () => number;
-  readonly #clients = new Map<number, KvcClient>();
+  readonly #clients = new Map<string, KvcClient>();
   readonly #suspectUntil = new Map<number, number>();
   #leader: number | undefined;
   #rotation = 0;
@@ -234,10 +237,15 @@ export class Workload {
   async #get(op: Operation, key: Uint8Array, prng: Prng): Promise<void> {
     const target = prng.pick(this.#o.members);
     op.member = target;
+    const transfer: Transfer = prng.int(2) === 0 ? 'shared-memory' : 'grpc';
+    if (transfer === 'shared-memory') op.transfer = transfer;
+    const client = this.#clientFor(target, transfer);
+    const refusedBefore = client.sharedCopiesRefused;
+    const copiesBefore = client.sharedCopies;
     try {
       const address = this.#o.addressOf(target);
       let read: PageValue | undefined;
-      for await (const page of this.#clientFor(target).getPages(WORKLOAD_NAMESPACE, [key], { endpoint: address, allowPartial: true, deadlineMs: ATTEMPT_DEADLINE_MS })) {
+      for await (const page of client.getPages(WORKLOAD_NAMESPACE, [key], { endpoint: address, allowPartial: true, deadlineMs: ATTEMPT_DEADLINE_MS })) {
         // The harness's own checksum of what arrived, not the one the member claims.
         read = { crc32c: crc32c(page.data), bytes: page.data.byteLength };
       }
@@ -247,6 +255,9 @@ export class Workload {
     } catch (error) {
       op.outcome = 'fail';
       op.error = errorCode(error);
+    } finally {
+      if (client.sharedCopies > copiesBefore) op.copied = true;
+      if (client.sharedCopiesRefused > refusedBefore) op.copyRefused = true;
     }
   }
 
@@ -279,14 +290,16 @@ export class Workload {
     return (this.#suspectUntil.get(id) ?? -Infinity) > this.#now();
   }
 
-  #clientFor(id: number): KvcClient {
-    let client = this.#clients.get(id);
+  #clientFor(id: number, transfer: Transfer = 'grpc'): KvcClient {
+    const name = `${id}/${transfer}`;
+    let client = this.#clients.get(name);
     if (client === undefined) {
       // One endpoint, no retries of its own (not even while waiting out an election: the harness
       // classifies each attempt's error, and a later refusal must not hide an earlier attempt that
-      // may have taken effect), no checksum check (the harness checks what arrives).
-      client = new KvcClient({ endpoints: [this.#o.addressOf(id)], retries: 0, leaderWaitMs: 0, deadlineMs: ATTEMPT_DEADLINE_MS, verifyChecksums: false });
-      this.#clients.set(id, client);
+      // may have taken effect), no checksum check of streamed pages (the harness checks what
+      // arrives; copies from shared memory the client checks whatever this says).
+      client = new KvcClient({ endpoints: [this.#o.addressOf(id)], retries: 0, leaderWaitMs: 0, deadlineMs: ATTEMPT_DEADLINE_MS, verifyChecksums: false, transfer });
+      this.#clients.set(name, client);
     }
     return client;
   }

@@ -295,6 +295,7 @@ export class KvcClient {
   /** Same-host lookups (lookupVia 'shared-memory'); matched keys reported as accessed through the batcher. */
   readonly #sharedLookups: SharedLookups | undefined;
   #sharedCopiesRefused = 0;
+  #sharedCopies = 0;
 
   constructor(o: ClientOptions) {
     // PutPages messages (put-request.ts) go out framed where they were encoded, not copied again
@@ -667,6 +668,11 @@ export class KvcClient {
     return this.#sharedCopiesRefused;
   }
 
+  /** Pages (or layer ranges) copied from a member's shared arena, refused ones included. */
+  get sharedCopies(): number {
+    return this.#sharedCopies;
+  }
+
   /**
    * Whether reads from `endpoint` can use shared memory; '' when they do, else why not (the
    * member is on another host, does not share its arena, ...). Asks the member when not known yet.
@@ -869,7 +875,13 @@ export class KvcClient {
       if (releasing.length > 0) request.releaseLeaseIds = releasing;
     }
     const call = serverStream(this.#pool.client(endpoint), this.#rpcs.getPages, request, this.#cacheMetadata(), o.deadlineMs ?? this.#deadlineMs);
-    const copy: SharedCopy | undefined = arena === undefined ? undefined : (shared, target) => copySharedPage(arena, shared, target);
+    const copy: SharedCopy | undefined =
+      arena === undefined
+        ? undefined
+        : (shared, target) => {
+            this.#sharedCopies++;
+            return copySharedPage(arena, shared, target);
+          };
     const assembler = new PageAssembler(keys, endpoint, destination, this.#verifyChecksums, copy);
     const leaseIds: number[] = [];
     const push = (message: GetPagesResponse): Page | Promise<Page> | undefined => {

@@ -114,6 +114,23 @@ t.test('each kill reports how long clients could not write: from the SIGKILL to 
   t.notMatch(renderVerdictTable(noKills), /unavailable after kill/, 'no row without a kill');
 });
 
+t.test('gets over shared memory: answered, found, copied from an arena, copies refused', async (t) => {
+  const get = (id: number, extra: Partial<History['operations'][number]>): History['operations'][number] => ({ id, client: 0, kind: 'get', ns: 'chaos/model', key: 'aa', invokeMs: 1_100 + id, completeMs: 1_101 + id, outcome: 'ok', ...extra });
+  const shared = { ...history, operations: [
+    ...history.operations,
+    get(10, { transfer: 'shared-memory', result: 'found', read: { crc32c: 1, bytes: 4096 }, copied: true }),
+    get(11, { transfer: 'shared-memory', result: 'found', read: { crc32c: 1, bytes: 4096 }, copied: true, copyRefused: true }),
+    get(12, { transfer: 'shared-memory', result: 'found', read: { crc32c: 1, bytes: 4096 } }),
+    get(13, { transfer: 'shared-memory', result: 'absent' }),
+    get(14, { transfer: 'shared-memory', outcome: 'fail', error: 'KVC_UNAVAILABLE', copied: true }),
+    get(15, { result: 'found', read: { crc32c: 1, bytes: 4096 } }),
+  ] };
+  const summary = summarize({ ...result(), history: shared }, { clients: 1, durationMs: 1_000 });
+  t.same(summary.sharedMemory, { gets: 4, found: 3, copied: 2, copiesRefused: 1 }, 'gets over gRPC and failed gets are not counted as answered');
+  t.match(renderVerdictTable(summary), /gets over shared memory\s+4\s+3 found, 2 of them copied from an arena; 1 copies refused/);
+  t.same(parseHistoryJsonLines(historyJsonLines(shared)).operations.slice(-6), shared.operations.slice(-6), 'the new fields survive history.jsonl');
+});
+
 t.test('history.jsonl reads back into the same history', async (t) => {
   const text = historyJsonLines(history);
   t.equal(text.trim().split('\n').length, 1 + 4 + 1 + 4 + 1);

@@ -110,6 +110,8 @@ t.test('KvcClient reads over shared memory: same bytes, leases released, the fil
   // Round 0: pages 1-3 from the arena (page 4 is larger than the arena's largest slot), round 1
   // the same, then the layer range: 7 leases.
   t.equal(shared.leasesGranted, 7, 'every arena page was answered by a lease');
+  t.equal(client.sharedCopies, 7, 'and copied from the arena by the client (sharedCopies)');
+  t.equal(client.sharedCopiesRefused, 0);
   await eventually(async () => (await sharedStatus(raw)).leasesHeld === 0, 5_000, 'every lease released');
   t.equal(shared.files.length, 1);
   const path = shared.files[0]!.path;
