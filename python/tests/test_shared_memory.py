@@ -82,7 +82,9 @@ class SharedMemoryAgainstCluster(unittest.TestCase):
         page_bytes = len(expected) // len(keys)
         for endpoint in self.endpoints:
             before = shm_stats(self.client, endpoint).leases_granted
+            copies = self.client.shared_copies
             fresh = list(self.client.get_pages(ns, keys, endpoint=endpoint))
+            self.assertEqual(self.client.shared_copies - copies, len(keys), "each page copied from the arena (shared_copies)")
             self.assertEqual(b"".join(bytes(d) for _, d in fresh), expected)
             self.assertEqual([m.key for m, _ in fresh], keys)
             buffer = bytearray(len(expected))

@@ -150,6 +150,7 @@ class Client:
         self._transfer = _check_transfer(transfer)
         self._shm = SharedMemoryReads(self.status)
         self._shared_copies_refused = 0
+        self._shared_copies = 0
         self._shared_lookups = (SharedLookups(self.endpoints, self.status, self._report_access)
                                 if _check_transfer(lookup_via, "lookup_via") == "shared-memory" else None)
         # Calls sent without waiting (ReleasePages, accesses reported as Lookups), in flight: gRPC
@@ -315,6 +316,11 @@ class Client:
         """Pages whose copy from a shared arena did not match its crc32c, and that were streamed
         instead (a lease that expired before the copy, or a damaged copy in the member's memory)."""
         return self._shared_copies_refused
+
+    @property
+    def shared_copies(self) -> int:
+        """Pages (or layer ranges) copied from a member's shared arena, refused ones included."""
+        return self._shared_copies
 
     def shared_memory_problem(self, endpoint: str) -> str:
         """Whether reads from `endpoint` can use shared memory: '' when they do, else why not (the
@@ -541,6 +547,10 @@ class Client:
             return
         yield from self._stream_pages(endpoint, keys[delivered:], request, destination, deadline_ms, None)
 
+    def _copy_shared(self, arena: MemberArena, shared: Any, target: memoryview) -> None:
+        self._shared_copies += 1
+        arena.copy(shared.region, shared.offset, target)
+
     def _stream_pages(self, endpoint: str, keys: List[bytes], request: dict, destination: Any,
                       deadline_ms: int, arena: Optional[MemberArena],
                       wait_release: bool = False) -> Iterator[Tuple[PageMeta, memoryview]]:
@@ -556,7 +566,7 @@ class Client:
         call = self._pool.channel(endpoint).unary_stream(
             CACHE_SERVICE + "GetPages", request_serializer=cache_pb2.GetPagesRequest.SerializeToString,
             response_deserializer=decode_get_pages_response)(message, timeout=deadline_ms / 1000, metadata=self._metadata())
-        copy = None if arena is None else (lambda shared, target: arena.copy(shared.region, shared.offset, target))
+        copy = None if arena is None else (lambda shared, target: self._copy_shared(arena, shared, target))
         assembler = PageAssembler(keys, endpoint, destination, self._verify, copy)
         lease_ids: List[int] = []
         try:
