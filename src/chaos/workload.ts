@@ -239,7 +239,9 @@ export class Workload {
     op.member = target;
     const transfer: Transfer = prng.int(2) === 0 ? 'shared-memory' : 'grpc';
     if (transfer === 'shared-memory') op.transfer = transfer;
-    const client = this.#clientFor(target, transfer);
+    // Over shared memory, a client of this workload client's own: it runs one operation at a
+    // time, so what its counters gained during this get is this get's.
+    const client = this.#clientFor(target, transfer, transfer === 'shared-memory' ? op.client : undefined);
     const refusedBefore = client.sharedCopiesRefused;
     const copiesBefore = client.sharedCopies;
     try {
@@ -290,8 +292,8 @@ export class Workload {
     return (this.#suspectUntil.get(id) ?? -Infinity) > this.#now();
   }
 
-  #clientFor(id: number, transfer: Transfer = 'grpc'): KvcClient {
-    const name = `${id}/${transfer}`;
+  #clientFor(id: number, transfer: Transfer = 'grpc', owner?: number): KvcClient {
+    const name = `${id}/${transfer}/${owner ?? 'shared'}`;
     let client = this.#clients.get(name);
     if (client === undefined) {
       // One endpoint, no retries of its own (not even while waiting out an election: the harness
