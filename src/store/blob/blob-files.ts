@@ -342,11 +342,16 @@ export class BlobFiles {
     return id;
   }
 
+  /** Retired, waiting for the reads and pins that may still use it before it is deleted. */
+  #isRetired(id: number): boolean {
+    return this.#retired.some((r) => r.id === id);
+  }
+
   /** The newest linked file with inode `ino` that may take new refs (not retired, not being collected). */
   #linkOf(ino: number): BlobFile | undefined {
     let found: BlobFile | undefined;
     for (const file of this.#files.values()) {
-      if (!file.linked || file.ino !== ino || file.id === this.#collecting || this.#retired.some((r) => r.id === file.id)) continue;
+      if (!file.linked || file.ino !== ino || file.id === this.#collecting || this.#isRetired(file.id)) continue;
       if (found === undefined || file.id > found.id) found = file;
     }
     return found;
@@ -509,7 +514,7 @@ export class BlobFiles {
   gcCandidate(liveRatio: number): { id: number; live: number; size: number } | undefined {
     let best: BlobFile | undefined;
     for (const file of this.#files.values()) {
-      if (file.id === this.#active?.file.id || file.id === this.#newestLinked || this.#retired.some((r) => r.id === file.id)) continue;
+      if (file.id === this.#active?.file.id || file.id === this.#newestLinked || this.#isRetired(file.id)) continue;
       if (file.live >= file.size * liveRatio) continue;
       if (best === undefined || file.live / Math.max(1, file.size) < best.live / Math.max(1, best.size)) best = file;
     }

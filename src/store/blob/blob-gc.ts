@@ -35,30 +35,28 @@ interface Move {
 export async function collectOneFile(gc: GcContext): Promise<boolean> {
   const victim = gc.blobs.gcCandidate(gc.liveRatio);
   if (victim === undefined) return false;
+  // Pinned so the refs found below stay readable while they are copied.
+  const epoch = gc.blobs.pin();
   try {
-    // Pinned so the refs found below stay readable while they are copied.
-    const epoch = gc.blobs.pin();
-    try {
-      const moves = await refsInto(gc.db, victim.id);
-      let step: Move[] = [];
-      let stepBytes = 0;
-      for (const move of moves) {
-        step.push(move);
-        stepBytes += move.from.length;
-        if (stepBytes < GC_STEP_BYTES) continue;
-        if (gc.stopped()) return false;
-        await moveStep(gc, step);
-        step = [];
-        stepBytes = 0;
-      }
-      if (step.length > 0) await moveStep(gc, step);
-    } finally {
-      gc.blobs.unpin(epoch);
+    const moves = await refsInto(gc.db, victim.id);
+    let step: Move[] = [];
+    let stepBytes = 0;
+    for (const move of moves) {
+      step.push(move);
+      stepBytes += move.from.length;
+      if (stepBytes < GC_STEP_BYTES) continue;
+      if (gc.stopped()) return false;
+      await moveStep(gc, step);
+      step = [];
+      stepBytes = 0;
     }
-    gc.blobs.retire(victim.id);
+    if (step.length > 0) await moveStep(gc, step);
   } finally {
+    gc.blobs.unpin(epoch);
+    // Retired at once below (nothing runs in between), after which it takes no refs either.
     gc.blobs.collectionEnded(victim.id);
   }
+  gc.blobs.retire(victim.id);
   gc.blobs.gcRuns++;
   return true;
 }
