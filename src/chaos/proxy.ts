@@ -1,8 +1,9 @@
 // A TCP proxy the chaos harness puts on every peer link: member i reaches member j only through
 // the proxy P(i->j), so the harness can cut, hold or slow that one direction of Raft traffic
 // without touching the members. Raft messages from i to j travel on the gRPC stream i opened to
-// j (src/rpc/grpc-transport.ts), and j's answers on the stream j opened to i, so blocking one
-// proxy is a one-way drop.
+// j (src/rpc/grpc-transport.ts; appends on a socket-lane connection i opened to the same address,
+// src/rpc/peer-socket.ts), and j's answers on the stream j opened to i, so blocking one proxy is
+// a one-way drop.
 //
 // Two ways to block, because real networks fail both ways:
 // - `reset`: every open connection is reset (RST) and new ones are reset as soon as they are

@@ -26,6 +26,7 @@ import {
   ADDRESS_BOOK_FILE,
   AccessPolicy,
   AddressBook,
+  acceptPeerSockets,
   GrpcTransport,
   MemberCertificates,
   MemberContext,
@@ -165,6 +166,8 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     await pool.close();
     throw error;
   });
+  // In plaintext, followers take their leader's appends on the member port over a socket of their own (src/rpc peer-socket.ts).
+  if (certificates === undefined) acceptPeerSockets(server, peer.acceptSocket);
   address = o.advertise ?? `${hostOf(o.listen)}:${port}`;
   transport.setSelfAddress(address);
   book.set(o.id, address);
@@ -177,6 +180,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     node = await ClusterNode.start({ ...nodeConfig(o, transport, book, pool), ...(metrics !== undefined ? { observer: metrics.observer } : {}), ...(tracing !== undefined ? { tracer: tracing.tracer } : {}) });
   } catch (error) {
     transport.close();
+    peer.endStreams();
     server.forceShutdown();
     await metricsServer?.close();
     await pool.close();

@@ -176,6 +176,33 @@ export function wholeMessage(message: Buffer): Buffer {
   return rest === undefined ? message : Buffer.concat([message, ...rest]);
 }
 
+/**
+ * A framable message (framableBuffer, FramableWriter.finish) framed where it lies: the gRPC frame
+ * header written into the room in front of it, then its runs kept by reference, in order.
+ * `length` counts the header too.
+ */
+function frameInPlace(message: Buffer): { pieces: Uint8Array[]; length: number } {
+  const framed = Buffer.from(message.buffer, message.byteOffset - FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + message.byteLength);
+  const rest = tails.get(message);
+  const length = message.byteLength + (rest?.reduce((sum, piece) => sum + piece.byteLength, 0) ?? 0);
+  framed.writeUInt8(0, 0);
+  framed.writeUInt32BE(length, 1);
+  return { pieces: rest === undefined ? [framed] : [framed, ...rest], length: FRAME_HEADER_BYTES + length };
+}
+
+/**
+ * A serializer's output framed as gRPC frames it (compressed flag 0, then the length), as the
+ * buffers to write in order, for a stream of our own (src/rpc peer-socket.ts): a framable message
+ * is framed in place and its runs sent by reference; any other is copied behind a header.
+ */
+export function framedPieces(message: Buffer): Uint8Array[] {
+  if (framable.has(message)) return frameInPlace(message).pieces;
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  header.writeUInt8(0, 0);
+  header.writeUInt32BE(message.byteLength, 1);
+  return [header, message];
+}
+
 function install(): FramedSend {
   let identity: { writeMessage?: WriteMessage } | undefined;
   let base: { writeMessage?: WriteMessage } | undefined;
@@ -202,13 +229,9 @@ function install(): FramedSend {
   }
   identity.writeMessage = function (this: unknown, message: Buffer, compress: boolean): Promise<Buffer> {
     if (compress || !framable.has(message)) return original.call(this, wholeMessage(message), compress);
-    const framed = Buffer.from(message.buffer, message.byteOffset - FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + message.byteLength);
-    const rest = tails.get(message);
-    const length = message.byteLength + (rest?.reduce((sum, piece) => sum + piece.byteLength, 0) ?? 0);
-    framed.writeUInt8(0, 0);
-    framed.writeUInt32BE(length, 1);
-    if (rest === undefined) return Promise.resolve(framed);
-    return Promise.resolve(new SplitFrame([framed, ...rest], FRAME_HEADER_BYTES + length) as unknown as Buffer);
+    const { pieces, length } = frameInPlace(message);
+    if (pieces.length === 1) return Promise.resolve(pieces[0] as Buffer);
+    return Promise.resolve(new SplitFrame(pieces, length) as unknown as Buffer);
   };
   // Handlers that compress (none of ours) get a split message whole.
   base.writeMessage = function (this: unknown, message: Buffer, compress: boolean): Promise<Buffer> {

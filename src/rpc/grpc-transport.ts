@@ -30,6 +30,7 @@ import type { SnapshotChunk } from '../store/index.js';
 import { AddressBook } from './address-book.js';
 import { installFramedSend, type SnapshotAck__Output as SnapshotAck, type SnapshotPart as SnapshotPartOut } from '../proto/index.js';
 import { loadProtos, peerChannelOptions } from './protos.js';
+import { PeerSocketStream } from './peer-socket.js';
 import { serializeRaftBatch, type OutgoingRaftBatch } from './raft-batch-codec.js';
 import type { MemberCertificates } from './tls.js';
 
@@ -53,6 +54,8 @@ const BATCH_BYTES_MAX = LIMITS.rpc.peerMessageBytesMax - BATCH_ENVELOPE_BYTES;
  */
 export const PEER_CONNECT_GRACE_MS = 300;
 const STREAM_RETRY_MS_MIN = 50;
+/** How long a peer that refused the socket lane gets its appends over gRPC before the lane is tried again. */
+export const SOCKET_REFUSED_RETRY_MS = 60_000;
 const STREAM_RETRY_MS_MAX = 1_000;
 /** A stream that lived this long before failing was healthy: the next one starts with the shortest backoff. */
 const STREAM_HEALTHY_MS = 1_000;
@@ -72,10 +75,16 @@ export interface TransportCounters {
   snapshotsFailed: number;
 }
 
+/** What a lane writes batches to: a gRPC client stream, or a socket-lane connection (bulk only). */
+interface LaneStream {
+  write(batch: OutgoingRaftBatch, done: () => void): unknown;
+  end(): void;
+}
+
 /** One stream to a peer and the messages waiting for it. */
 interface Lane {
   name: 'bulk' | 'control';
-  stream: grpc.ClientWritableStream<OutgoingRaftBatch> | undefined;
+  stream: LaneStream | undefined;
   streamOpenedAtMs: number;
   /** Encoded messages; large entries' data by reference (Transport.send: entries are not modified). */
   outbox: EncodedParts[];
@@ -99,6 +108,8 @@ interface PeerLink {
   waitingSinceMs: number | undefined;
   /** A connectivity watch is armed to flush when the channel changes state. */
   watching: boolean;
+  /** Until when appends go over gRPC because the peer refused the socket lane (an older member). */
+  socketRefusedUntilMs: number;
 }
 
 export interface GrpcTransportOptions {
@@ -110,6 +121,11 @@ export interface GrpcTransportOptions {
   unsentBytesMax?: number;
   /** Dial peers over mutual TLS with these (tls.ts); default: plaintext. */
   certificates?: MemberCertificates;
+  /**
+   * Send appends over the socket lane (peer-socket.ts) rather than a gRPC stream. Default: true
+   * in plaintext, unless KVC_PEER_APPENDS=grpc; never with certificates (the lane has no TLS yet).
+   */
+  socketLane?: boolean;
 }
 
 export class GrpcTransport implements Transport {
@@ -119,6 +135,7 @@ export class GrpcTransport implements Transport {
   readonly #outboxBytesMax: number;
   readonly #unsentBytesMax: number;
   readonly #certificates: MemberCertificates | undefined;
+  readonly #socketLane: boolean;
   readonly #links = new Map<NodeId, PeerLink>();
   #local: { id: NodeId; handler: TransportHandler } | undefined;
   #selfAddress = '';
@@ -135,6 +152,7 @@ export class GrpcTransport implements Transport {
     this.#outboxBytesMax = options.outboxBytesMax ?? PEER_OUTBOX_BYTES_MAX;
     this.#unsentBytesMax = options.unsentBytesMax ?? PEER_STREAM_UNSENT_BYTES_MAX;
     this.#certificates = options.certificates;
+    this.#socketLane = options.certificates === undefined && (options.socketLane ?? process.env.KVC_PEER_APPENDS !== 'grpc');
     // A member whose address changed or that was removed gets a fresh link on the next send.
     this.addresses.onChange((id) => this.#closeLink(id));
   }
@@ -201,7 +219,7 @@ export class GrpcTransport implements Transport {
       this.counters.dropped++;
       return;
     }
-    stream.write({ from, to, messages: [], fromAddress: this.#selfAddress, accessReport: report });
+    stream.write({ from, to, messages: [], fromAddress: this.#selfAddress, accessReport: report }, () => undefined);
   }
 
   async sendSnapshot(message: Message, chunks: AsyncIterable<SnapshotChunk>): Promise<boolean> {
@@ -240,6 +258,7 @@ export class GrpcTransport implements Transport {
       lastLogMs: -Infinity,
       waitingSinceMs: undefined,
       watching: false,
+      socketRefusedUntilMs: 0,
     };
     this.#links.set(id, link);
     return link;
@@ -317,9 +336,12 @@ export class GrpcTransport implements Transport {
     return true;
   }
 
-  #streamFor(link: PeerLink, lane: Lane): grpc.ClientWritableStream<OutgoingRaftBatch> | undefined {
+  #streamFor(link: PeerLink, lane: Lane): LaneStream | undefined {
     if (lane.stream !== undefined) return lane.stream;
-    if (performance.now() < lane.retryAtMs || !this.#connected(link)) return undefined;
+    const now = performance.now();
+    if (now < lane.retryAtMs || !this.#connected(link)) return undefined;
+    // The gRPC channel being up says the peer is; its grace and drop rules apply to both lanes.
+    if (lane.name === 'bulk' && this.#socketLane && now >= link.socketRefusedUntilMs) return this.#openSocketStream(link, lane);
     const method = loadProtos().peer.Raft!;
     const stream = link.client.makeClientStreamRequest<OutgoingRaftBatch, unknown>(
       method.path,
@@ -334,7 +356,32 @@ export class GrpcTransport implements Transport {
     return stream;
   }
 
-  #streamEnded(link: PeerLink, lane: Lane, stream: grpc.ClientWritableStream<OutgoingRaftBatch>, error: grpc.ServiceError | null): void {
+  /**
+   * A socket-lane connection for `link`'s appends. It connects on its own (writes wait in the
+   * socket until then); one the peer refuses sends this peer's appends back to gRPC for
+   * SOCKET_REFUSED_RETRY_MS.
+   */
+  #openSocketStream(link: PeerLink, lane: Lane): LaneStream {
+    const stream: PeerSocketStream = new PeerSocketStream(link.address, ({ error, refused, unsent }) => {
+      if (lane.stream !== stream) return;
+      this.#streamEnded(link, lane, stream, refused ? null : error);
+      if (!refused || this.#links.get(link.id) !== link) return;
+      link.socketRefusedUntilMs = performance.now() + SOCKET_REFUSED_RETRY_MS;
+      this.#rateLimitedLog(link, `member ${link.id} at ${link.address} does not take appends over the socket lane: they go over gRPC for ${SOCKET_REFUSED_RETRY_MS / 1000} s`);
+      // What waited for the refused hello goes first, over gRPC, at once.
+      const messages = unsent.flatMap((batch) => batch.messages ?? []);
+      this.counters.sent -= messages.length;
+      lane.outbox.unshift(...messages);
+      lane.outboxBytes += messages.reduce((sum, m) => sum + m.byteLength, 0);
+      lane.retryAtMs = 0;
+      this.#flush(link, lane);
+    });
+    lane.stream = stream;
+    lane.streamOpenedAtMs = performance.now();
+    return stream;
+  }
+
+  #streamEnded(link: PeerLink, lane: Lane, stream: LaneStream, error: Error | null): void {
     if (lane.stream !== stream) return;
     lane.stream = undefined;
     lane.unsentBytes = 0;

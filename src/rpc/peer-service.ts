@@ -14,6 +14,7 @@
 // without one, or with one that names no member of the configuration, is answered with its coded
 // error and closed before anything is read; a batch whose sender is not a member id its
 // certificate names is dropped, and such a snapshot refused.
+import type net from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { decodeMessage } from '../codec/index.js';
 import { KvcError } from '../errors.js';
@@ -23,17 +24,23 @@ import type { SnapshotChunk } from '../store/index.js';
 import type { GrpcTransport } from './grpc-transport.js';
 import { authorizePeer } from './auth.js';
 import { clientStream } from './handlers.js';
+import { FrameReader, PEER_SOCKET_HELLO } from './peer-socket.js';
+import { loadProtos } from './protos.js';
 import type { MemberContext } from './member-context.js';
 import type { RaftAck, RaftBatch__Output as RaftBatchIn, SnapshotAck, SnapshotPart__Output as SnapshotPartIn } from '../proto/index.js';
 
 /** At most one log line per this interval about rejected peer messages. */
 const REJECT_LOG_INTERVAL_MS = 5_000;
+/** TCP keepalive of inbound socket-lane connections, as their senders set it. */
+const SOCKET_KEEPALIVE_MS = 10_000;
 
 export class PeerService {
   readonly #ctx: MemberContext;
   readonly #transport: GrpcTransport;
   /** Open inbound Raft streams and how to answer each; ended on shutdown so the server can close. */
   readonly #streams = new Map<grpc.ServerReadableStream<RaftBatchIn, RaftAck>, () => void>();
+  /** Open inbound socket-lane connections; closed on shutdown. */
+  readonly #sockets = new Set<net.Socket>();
   #lastRejectLogMs = -Infinity;
 
   constructor(ctx: MemberContext, transport: GrpcTransport) {
@@ -56,6 +63,7 @@ export class PeerService {
    */
   endStreams(): void {
     for (const finish of [...this.#streams.values()]) finish();
+    for (const socket of [...this.#sockets]) socket.destroy();
   }
 
   readonly #raft: grpc.handleClientStreamingCall<RaftBatchIn, RaftAck> = (call, callback) => {
@@ -80,23 +88,74 @@ export class PeerService {
     call.on('data', (batch: RaftBatchIn) => {
       if (answered) return;
       if (senders !== undefined && !senders.has(batch.from)) return this.#reject(`a batch from member ${batch.from} on a stream whose certificate names ${[...senders].join(', ')}`);
-      if (!this.#knowsSender(batch.from)) {
-        this.#reject(`a batch from member ${batch.from}, which is not in the configuration`);
-        this.#streams.delete(call);
-        answered = true;
-        const error = new KvcError('KVC_UNKNOWN_PEER', { detail: `member ${batch.from} sent a Raft batch to member ${this.#ctx.id}` });
-        callback(this.#ctx.serviceError(error, 'PeerService.Raft'));
-        return;
-      }
-      try {
-        receiveBatch(this.#transport, batch, this.#reject);
-      } catch (error) {
-        // A bug in delivery must not take the member down; it is logged and the batch dropped.
-        this.#reject(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      }
+      if (this.#deliver(batch)) return;
+      this.#streams.delete(call);
+      answered = true;
+      const error = new KvcError('KVC_UNKNOWN_PEER', { detail: `member ${batch.from} sent a Raft batch to member ${this.#ctx.id}` });
+      callback(this.#ctx.serviceError(error, 'PeerService.Raft'));
     });
     call.on('end', finish);
   };
+
+  /**
+   * A socket-lane connection (peer-socket.ts), its hello still unread: answers the hello, then
+   * hands each batch on as the gRPC stream does. A frame that is malformed or too long, a batch
+   * that does not decode, or one from a sender this member does not know ends the connection
+   * (the sender reconnects; Raft resends what was lost).
+   */
+  readonly acceptSocket = (socket: net.Socket): void => {
+    const method = loadProtos().peer.Raft!;
+    let helloLeft = PEER_SOCKET_HELLO.byteLength;
+    const refuse = (why: string): void => {
+      this.#reject(`a socket-lane connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} closed: ${why}`);
+      socket.destroy();
+    };
+    const reader = new FrameReader(LIMITS.rpc.peerMessageBytesMax, (message) => {
+      let batch: RaftBatchIn;
+      try {
+        batch = method.requestDeserialize(message) as RaftBatchIn;
+      } catch (error) {
+        throw new Error(`a batch that does not decode: ${(error as Error).message}`);
+      }
+      if (!this.#deliver(batch)) throw new Error(`member ${batch.from}, which is not in the configuration, sent a Raft batch`);
+    });
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, SOCKET_KEEPALIVE_MS);
+    socket.on('data', (chunk: Buffer) => {
+      if (socket.destroyed) return;
+      if (helloLeft > 0) {
+        // The sniffer saw the whole hello before handing the socket over.
+        const skip = Math.min(helloLeft, chunk.byteLength);
+        helloLeft -= skip;
+        chunk = chunk.subarray(skip);
+      }
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        refuse((error as Error).message);
+      }
+    });
+    socket.write(PEER_SOCKET_HELLO);
+    socket.resume();
+  };
+
+  /** Hands a batch to the local member; false (and counted) when its sender is not known here. */
+  #deliver(batch: RaftBatchIn): boolean {
+    if (!this.#knowsSender(batch.from)) {
+      this.#reject(`a batch from member ${batch.from}, which is not in the configuration`);
+      return false;
+    }
+    try {
+      receiveBatch(this.#transport, batch, this.#reject);
+    } catch (error) {
+      // A bug in delivery must not take the member down; it is logged and the batch dropped.
+      this.#reject(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+    return true;
+  }
 
   /** Whether `id` may send this member Raft traffic (see the file comment). */
   readonly #knowsSender = (id: number): boolean => {
