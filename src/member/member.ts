@@ -166,8 +166,8 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     await pool.close();
     throw error;
   });
-  // In plaintext, followers take their leader's appends on the member port over a socket of their own (src/rpc peer-socket.ts).
-  if (certificates === undefined) acceptPeerSockets(server, peer.acceptSocket);
+  // Followers take their leader's appends on the member port over a socket of their own (src/rpc peer-socket.ts).
+  acceptPeerSockets(server, (socket) => peer.acceptSocket(socket, certificates?.pem));
   address = o.advertise ?? `${hostOf(o.listen)}:${port}`;
   transport.setSelfAddress(address);
   book.set(o.id, address);

@@ -22,6 +22,8 @@ export interface PeerCounters {
   dropped: number;
   received: number;
   rejected: number;
+  socketLanesOpened: number;
+  socketLanesRefused: number;
 }
 
 export interface MemberMetricsSources {
@@ -164,6 +166,8 @@ export class MemberMetrics {
     counter('kvc_peer_messages_dropped_total', 'Raft messages dropped on the sending side (no address, not connected, outbox full).', () => sources.peers().dropped);
     counter('kvc_peer_messages_received_total', 'Raft messages received from peers.', () => sources.peers().received);
     counter('kvc_peer_messages_rejected_total', 'Raft messages received and rejected (undecodable, misaddressed).', () => sources.peers().rejected);
+    counter('kvc_peer_socket_lanes_opened_total', 'Connections of the socket lane (appends to a follower over TCP of their own) that became ready.', () => sources.peers().socketLanesOpened);
+    counter('kvc_peer_socket_lanes_refused_total', 'Times a peer refused the socket lane (an older member): its appends went back to gRPC.', () => sources.peers().socketLanesRefused);
   }
 
   /** For MemberContext.onCall. */

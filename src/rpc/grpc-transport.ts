@@ -73,6 +73,10 @@ export interface TransportCounters {
   rejected: number;
   snapshotsSent: number;
   snapshotsFailed: number;
+  /** Socket-lane connections to peers that became ready (hello answered; with TLS, the peer proved its identity). */
+  socketLanesOpened: number;
+  /** Times a peer refused the socket lane (an older member), sending its appends back to gRPC. */
+  socketLanesRefused: number;
 }
 
 /** What a lane writes batches to: a gRPC client stream, or a socket-lane connection (bulk only). */
@@ -122,15 +126,15 @@ export interface GrpcTransportOptions {
   /** Dial peers over mutual TLS with these (tls.ts); default: plaintext. */
   certificates?: MemberCertificates;
   /**
-   * Send appends over the socket lane (peer-socket.ts) rather than a gRPC stream. Default: true
-   * in plaintext, unless KVC_PEER_APPENDS=grpc; never with certificates (the lane has no TLS yet).
+   * Send appends over the socket lane (peer-socket.ts, with mutual TLS where `certificates` are
+   * given) rather than a gRPC stream. Default: true, unless KVC_PEER_APPENDS=grpc.
    */
   socketLane?: boolean;
 }
 
 export class GrpcTransport implements Transport {
   readonly addresses: AddressBook;
-  readonly counters: TransportCounters = { sent: 0, dropped: 0, received: 0, rejected: 0, snapshotsSent: 0, snapshotsFailed: 0 };
+  readonly counters: TransportCounters = { sent: 0, dropped: 0, received: 0, rejected: 0, snapshotsSent: 0, snapshotsFailed: 0, socketLanesOpened: 0, socketLanesRefused: 0 };
   readonly #log: (line: string) => void;
   readonly #outboxBytesMax: number;
   readonly #unsentBytesMax: number;
@@ -152,7 +156,7 @@ export class GrpcTransport implements Transport {
     this.#outboxBytesMax = options.outboxBytesMax ?? PEER_OUTBOX_BYTES_MAX;
     this.#unsentBytesMax = options.unsentBytesMax ?? PEER_STREAM_UNSENT_BYTES_MAX;
     this.#certificates = options.certificates;
-    this.#socketLane = options.certificates === undefined && (options.socketLane ?? process.env.KVC_PEER_APPENDS !== 'grpc');
+    this.#socketLane = options.socketLane ?? process.env.KVC_PEER_APPENDS !== 'grpc';
     // A member whose address changed or that was removed gets a fresh link on the next send.
     this.addresses.onChange((id) => this.#closeLink(id));
   }
@@ -362,11 +366,17 @@ export class GrpcTransport implements Transport {
    * SOCKET_REFUSED_RETRY_MS.
    */
   #openSocketStream(link: PeerLink, lane: Lane): LaneStream {
+    // Over TLS, each connection takes the certificates reloaded since (tls.ts), as gRPC's channels do.
+    const options = {
+      ...(this.#certificates === undefined ? {} : { tls: { pem: this.#certificates.pem, peerId: link.id } }),
+      onReady: () => this.counters.socketLanesOpened++,
+    };
     const stream: PeerSocketStream = new PeerSocketStream(link.address, ({ error, refused, unsent }) => {
       if (lane.stream !== stream) return;
       this.#streamEnded(link, lane, stream, refused ? null : error);
       if (!refused || this.#links.get(link.id) !== link) return;
       link.socketRefusedUntilMs = performance.now() + SOCKET_REFUSED_RETRY_MS;
+      this.counters.socketLanesRefused++;
       this.#rateLimitedLog(link, `member ${link.id} at ${link.address} does not take appends over the socket lane: they go over gRPC for ${SOCKET_REFUSED_RETRY_MS / 1000} s`);
       // What waited for the refused hello goes first, over gRPC, at once.
       const messages = unsent.flatMap((batch) => batch.messages ?? []);
@@ -375,7 +385,7 @@ export class GrpcTransport implements Transport {
       lane.outboxBytes += messages.reduce((sum, m) => sum + m.byteLength, 0);
       lane.retryAtMs = 0;
       this.#flush(link, lane);
-    });
+    }, options);
     lane.stream = stream;
     lane.streamOpenedAtMs = performance.now();
     return stream;

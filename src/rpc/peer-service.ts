@@ -15,6 +15,7 @@
 // error and closed before anything is read; a batch whose sender is not a member id its
 // certificate names is dropped, and such a snapshot refused.
 import type net from 'node:net';
+import tls from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { decodeMessage } from '../codec/index.js';
 import { KvcError } from '../errors.js';
@@ -24,7 +25,7 @@ import type { SnapshotChunk } from '../store/index.js';
 import type { GrpcTransport } from './grpc-transport.js';
 import { authorizePeer } from './auth.js';
 import { clientStream } from './handlers.js';
-import { FrameReader, PEER_SOCKET_HELLO } from './peer-socket.js';
+import { FrameReader, PEER_SOCKET_HELLO, PEER_SOCKET_READY_MS } from './peer-socket.js';
 import { loadProtos } from './protos.js';
 import type { MemberContext } from './member-context.js';
 import type { RaftAck, RaftBatch__Output as RaftBatchIn, SnapshotAck, SnapshotPart__Output as SnapshotPartIn } from '../proto/index.js';
@@ -41,6 +42,8 @@ export class PeerService {
   readonly #streams = new Map<grpc.ServerReadableStream<RaftBatchIn, RaftAck>, () => void>();
   /** Open inbound socket-lane connections; closed on shutdown. */
   readonly #sockets = new Set<net.Socket>();
+  /** What takes the TLS handshake of socket-lane connections in a TLS cluster, and for which certificate. */
+  #tlsServer: { cert: Buffer; server: tls.Server } | undefined;
   #lastRejectLogMs = -Infinity;
 
   constructor(ctx: MemberContext, transport: GrpcTransport) {
@@ -99,17 +102,71 @@ export class PeerService {
 
   /**
    * A socket-lane connection (peer-socket.ts), its hello still unread: answers the hello, then
-   * hands each batch on as the gRPC stream does. A frame that is malformed or too long, a batch
-   * that does not decode, or one from a sender this member does not know ends the connection
-   * (the sender reconnects; Raft resends what was lost).
+   * (in a TLS cluster: after a TLS handshake in which the sender shows a member's certificate, as
+   * a gRPC peer call must) hands each batch on as the gRPC stream does. A frame that is malformed
+   * or too long, a batch that does not decode, one from a sender this member does not know, or a
+   * failed handshake ends the connection (the sender reconnects; Raft resends what was lost); a
+   * batch whose sender the certificate does not name is dropped, as on gRPC.
    */
-  readonly acceptSocket = (socket: net.Socket): void => {
-    const method = loadProtos().peer.Raft!;
+  readonly acceptSocket = (socket: net.Socket, pem?: { ca: Buffer; cert: Buffer; key: Buffer }): void => {
+    const from = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.#track(socket);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, SOCKET_KEEPALIVE_MS);
     let helloLeft = PEER_SOCKET_HELLO.byteLength;
-    const refuse = (why: string): void => {
-      this.#reject(`a socket-lane connection from ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} closed: ${why}`);
-      socket.destroy();
+    const onHello = (chunk: Buffer): void => {
+      // The sniffer saw the whole hello before handing the socket over.
+      const skip = Math.min(helloLeft, chunk.byteLength);
+      helloLeft -= skip;
+      if (helloLeft > 0) return;
+      const rest = chunk.subarray(skip);
+      socket.off('data', onHello);
+      socket.write(PEER_SOCKET_HELLO);
+      if (pem === undefined) {
+        this.#readFrames(socket, from, undefined).push(rest);
+        return;
+      }
+      socket.pause();
+      if (rest.byteLength > 0) socket.unshift(rest);
+      this.#startTls(socket, pem);
     };
+    socket.on('data', onHello);
+    socket.resume();
+  };
+
+  /**
+   * TLS on an answered socket-lane connection, through a tls.Server of this service's own that
+   * never listens: a TLSSocket made by hand would complete its handshake with a certificate the
+   * CA did not sign (only a tls.Server refuses it). The server is made again when the member's
+   * certificate was reloaded.
+   */
+  #startTls(socket: net.Socket, pem: { ca: Buffer; cert: Buffer; key: Buffer }): void {
+    if (this.#tlsServer?.cert !== pem.cert) {
+      const server = tls.createServer({ ca: pem.ca, cert: pem.cert, key: pem.key, requestCert: true, rejectUnauthorized: true, handshakeTimeout: PEER_SOCKET_READY_MS });
+      server.on('secureConnection', (secure: tls.TLSSocket) => {
+        const from = `${secure.remoteAddress ?? '?'}:${secure.remotePort ?? '?'}`;
+        this.#track(secure);
+        let senders: ReadonlySet<number> | undefined;
+        try {
+          senders = authorizePeer(this.#ctx, { getAuthContext: () => ({ sslPeerCertificate: secure.getPeerCertificate() }) });
+        } catch (error) {
+          this.#reject(`a socket-lane connection from ${from} closed: ${(error as Error).message}`);
+          secure.destroy();
+          return;
+        }
+        this.#readFrames(secure, from, senders);
+      });
+      server.on('tlsClientError', (error: Error, secure: tls.TLSSocket) => {
+        this.#reject(`a socket-lane connection from ${secure.remoteAddress ?? '?'}:${secure.remotePort ?? '?'} closed: ${error.message}`);
+      });
+      this.#tlsServer = { cert: pem.cert, server };
+    }
+    this.#tlsServer.server.emit('connection', socket);
+  }
+
+  /** Reads batches off an answered socket-lane connection; the returned reader may be given bytes already read. */
+  #readFrames(socket: net.Socket, from: string, senders: ReadonlySet<number> | undefined): { push(chunk: Buffer): void } {
+    const method = loadProtos().peer.Raft!;
     const reader = new FrameReader(LIMITS.rpc.peerMessageBytesMax, (message) => {
       let batch: RaftBatchIn;
       try {
@@ -117,30 +174,28 @@ export class PeerService {
       } catch (error) {
         throw new Error(`a batch that does not decode: ${(error as Error).message}`);
       }
+      if (senders !== undefined && !senders.has(batch.from)) return this.#reject(`a batch from member ${batch.from} on a connection whose certificate names ${[...senders].join(', ')}`);
       if (!this.#deliver(batch)) throw new Error(`member ${batch.from}, which is not in the configuration, sent a Raft batch`);
     });
-    this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
-    socket.on('error', () => undefined);
-    socket.setNoDelay(true);
-    socket.setKeepAlive(true, SOCKET_KEEPALIVE_MS);
-    socket.on('data', (chunk: Buffer) => {
-      if (socket.destroyed) return;
-      if (helloLeft > 0) {
-        // The sniffer saw the whole hello before handing the socket over.
-        const skip = Math.min(helloLeft, chunk.byteLength);
-        helloLeft -= skip;
-        chunk = chunk.subarray(skip);
-      }
+    const push = (chunk: Buffer): void => {
+      if (socket.destroyed || chunk.byteLength === 0) return;
       try {
         reader.push(chunk);
       } catch (error) {
-        refuse((error as Error).message);
+        this.#reject(`a socket-lane connection from ${from} closed: ${(error as Error).message}`);
+        socket.destroy();
       }
-    });
-    socket.write(PEER_SOCKET_HELLO);
-    socket.resume();
-  };
+    };
+    socket.on('data', push);
+    return { push };
+  }
+
+  /** Keeps an inbound socket-lane connection for endStreams(); its errors end it, 'close' forgets it. */
+  #track(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => undefined);
+  }
 
   /** Hands a batch to the local member; false (and counted) when its sender is not known here. */
   #deliver(batch: RaftBatchIn): boolean {

@@ -1,5 +1,5 @@
-// The socket lane: a leader's appends to a follower over a plain TCP connection of their own,
-// instead of a gRPC stream, in a plaintext cluster.
+// The socket lane: a leader's appends to a follower over a TCP connection of their own (with
+// mutual TLS in a TLS cluster), instead of a gRPC stream.
 //
 // Why: appends are most of the bytes a cluster moves (each acknowledged MiB goes to two
 // followers), and HTTP/2 framing and grpc-js' stream machinery cost CPU per byte that a plain
@@ -9,16 +9,18 @@
 // votes, responses, snapshots, access reports) stays on gRPC.
 //
 // The wire: the sender connects to the follower's member address (the one gRPC uses, so the
-// chaos harness' proxies cover this lane as they cover gRPC) and writes PEER_SOCKET_HELLO, then
-// RaftBatch messages (peer.proto) framed as gRPC frames them: a compressed flag (always 0) and a
-// 4-byte big-endian length before each. The follower answers the hello with the same 8 bytes,
-// and sends nothing else. The member's port serves both: acceptPeerSockets() looks at the first
+// chaos harness' proxies cover this lane as they cover gRPC) and writes PEER_SOCKET_HELLO; the
+// follower answers with the same 8 bytes. In a TLS cluster the sender then starts a TLS handshake,
+// mutual as on the gRPC peer channels (its certificate; the follower's must chain to the CA and
+// name the dialled host and the member id; PeerService checks the sender's as for a gRPC peer
+// call). Then come RaftBatch messages (peer.proto) framed as gRPC frames them: a compressed flag
+// (always 0) and a 4-byte big-endian length before each. The follower sends nothing else. The member's port serves both: acceptPeerSockets() looks at the first
 // bytes of every connection to the gRPC server and keeps those that start with the hello; every
 // other connection goes to grpc-js untouched (an HTTP/2 client sends its 24-byte preface first).
 //
 // A member of an older build answers the hello with HTTP/2 bytes (its SETTINGS frame) and closes:
 // the sender sees the refusal and goes back to the gRPC bulk lane for that peer for a while
-// (grpc-transport.ts). TLS clusters keep gRPC for appends: the lane has no TLS of its own yet.
+// (grpc-transport.ts). A connection not ready PEER_SOCKET_READY_MS after it was opened is given up.
 //
 // Raft tolerates loss, so a failed connection loses what it held and the transport opens another
 // after a backoff. A connection whose writes make no progress for PEER_SOCKET_STALL_MS (a peer
@@ -30,9 +32,12 @@
 // theirs. acceptPeerSockets() throws where that map is missing, and test/rpc/peer-socket.test.ts
 // fails, so a grpc-js update that moves it does not pass unnoticed.
 import net from 'node:net';
+import tls from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { parseAddress } from '../config/index.js';
 import { FRAME_HEADER_BYTES, framedPieces } from '../proto/index.js';
+import type { NodeId } from '../raft/index.js';
+import { MEMBER_URI_PREFIX, memberIdsOf } from './tls.js';
 import { serializeRaftBatch, type OutgoingRaftBatch } from './raft-batch-codec.js';
 
 /** What a socket-lane connection starts with, both ways. Neither an HTTP/2 preface nor TLS starts so. */
@@ -41,6 +46,8 @@ export const PEER_SOCKET_HELLO = Buffer.from('KVCRAFT1', 'latin1');
 export const PEER_SOCKET_STALL_MS = 15_000;
 /** TCP keepalive on both ends: a peer that vanished is noticed by the kernel. */
 const KEEPALIVE_MS = 10_000;
+/** A connection not ready this long after it was opened (no hello answered, no TLS) is given up. */
+export const PEER_SOCKET_READY_MS = 10_000;
 /** How often a connection checks itself for a stall. */
 const STALL_CHECK_MS = 1_000;
 
@@ -172,40 +179,70 @@ export interface PeerSocketEnd {
   unsent: OutgoingRaftBatch[];
 }
 
+/** TLS of a socket-lane connection: the member's own files, and the peer id the far end must prove. */
+export interface PeerSocketTls {
+  pem: { ca: Buffer; cert: Buffer; key: Buffer };
+  peerId: NodeId;
+}
+
+export interface PeerSocketOptions {
+  /** Default PEER_SOCKET_STALL_MS (tests shorten it). */
+  stallMs?: number;
+  /** Mutual TLS after the hello, as the gRPC peer channels have it; default: plaintext. */
+  tls?: PeerSocketTls;
+  /** Called once the lane is ready. */
+  onReady?: () => void;
+}
+
 /**
  * The sending end of one socket-lane connection: connects at once and writes the hello; batches
- * written before the peer answers it wait here, then go out in order, each as grpc-js' client
- * stream takes them (`write(batch, done)`; `done` once the bytes are handed to the kernel).
- * `onEnd` runs once, when the connection is gone for whatever reason.
+ * written before the lane is ready (the peer answered the hello and, with TLS, the handshake
+ * completed) wait here, then go out in order, each as grpc-js' client stream takes them
+ * (`write(batch, done)`; `done` once the bytes are handed on). `onEnd` runs once, when the
+ * connection is gone for whatever reason.
  */
 export class PeerSocketStream {
   readonly #socket: net.Socket;
   readonly #onEnd: (end: PeerSocketEnd) => void;
+  readonly #onReady: (() => void) | undefined;
   readonly #stallTimer: NodeJS.Timeout;
+  readonly #readyTimer: NodeJS.Timeout;
+  /** Where batches go once the lane is ready: the socket, or the TLS socket over it. */
+  #out: net.Socket | undefined;
+  #tlsSocket: tls.TLSSocket | undefined;
   #helloSeen = 0;
   #refused = false;
-  /** Batches written before the peer answered the hello, with their callbacks. */
+  /** Batches written before the lane was ready, with their callbacks. */
   #waiting: { batch: OutgoingRaftBatch; done: () => void }[] = [];
   #ended = false;
   /** Writes whose callback has not run, and when one last completed (or the first was made). */
   #pending = 0;
   #progressAtMs = 0;
 
-  /** `stallMs`: default PEER_SOCKET_STALL_MS (tests shorten it). */
-  constructor(address: string, onEnd: (end: PeerSocketEnd) => void, stallMs = PEER_SOCKET_STALL_MS) {
+  constructor(address: string, onEnd: (end: PeerSocketEnd) => void, options: PeerSocketOptions = {}) {
     this.#onEnd = onEnd;
+    this.#onReady = options.onReady;
+    const stallMs = options.stallMs ?? PEER_SOCKET_STALL_MS;
     const parsed = parseAddress(address);
     const host = parsed?.host.replace(/^\[(.*)\]$/, '$1') ?? '';
     this.#socket = net.connect({ host, port: parsed?.port ?? 0, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS });
-    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    const onData = (chunk: Buffer): void => {
+      if (!this.#onHello(chunk)) return;
+      if (options.tls === undefined) return this.#becomeReady(this.#socket);
+      this.#socket.off('data', onData);
+      this.#startTls(host, options.tls);
+    };
+    this.#socket.on('data', onData);
     this.#socket.on('error', (error) => this.#end(error));
     this.#socket.on('close', () => this.#end(null));
     this.#stallTimer = setInterval(() => {
-      if (this.#pending > 0 && performance.now() - this.#progressAtMs > stallMs) {
-        this.#socket.destroy(new Error(`no write completed for ${stallMs} ms`));
-      }
+      if (this.#pending > 0 && performance.now() - this.#progressAtMs > stallMs) this.#destroy(new Error(`no write completed for ${stallMs} ms`));
     }, Math.min(STALL_CHECK_MS, stallMs));
     this.#stallTimer.unref();
+    this.#readyTimer = setTimeout(() => {
+      if (this.#out === undefined) this.#destroy(new Error(`the peer did not answer the hello${options.tls === undefined ? '' : ' and complete TLS'} within ${PEER_SOCKET_READY_MS} ms`));
+    }, PEER_SOCKET_READY_MS);
+    this.#readyTimer.unref();
     if (parsed === undefined) {
       this.#socket.destroy(new Error(`not a host:port address: ${JSON.stringify(address)}`));
       return;
@@ -213,63 +250,100 @@ export class PeerSocketStream {
     this.#socket.write(PEER_SOCKET_HELLO);
   }
 
-  /** Whether the peer answered the hello: the lane is known to work. */
-  get answered(): boolean {
-    return this.#helloSeen === PEER_SOCKET_HELLO.byteLength;
+  /** Whether the lane is ready: the peer answered the hello (and, with TLS, proved its identity). */
+  get ready(): boolean {
+    return this.#out !== undefined;
   }
 
   /** Writes `batch` (as one frame, its large runs by reference); `done` runs once it is written or the connection is gone. */
   write(batch: OutgoingRaftBatch, done: () => void): void {
-    if (!this.answered) {
+    if (this.#out === undefined) {
       this.#waiting.push({ batch, done });
       return;
     }
-    this.#send(batch, done);
-  }
-
-  #send(batch: OutgoingRaftBatch, done: () => void): void {
-    const pieces = framedPieces(serializeRaftBatch(batch));
-    if (this.#pending === 0) this.#progressAtMs = performance.now();
-    this.#pending++;
-    const socket = this.#socket;
-    socket.cork();
-    for (let i = 0; i < pieces.length - 1; i++) socket.write(pieces[i]!);
-    socket.write(pieces[pieces.length - 1]!, () => {
-      this.#pending--;
-      this.#progressAtMs = performance.now();
-      done();
-    });
-    socket.uncork();
+    this.#send(this.#out, batch, done);
   }
 
   /** Closes the connection once what was written has left. */
   end(): void {
-    this.#socket.end();
+    (this.#out ?? this.#socket).end();
   }
 
-  #onData(chunk: Buffer): void {
+  #send(out: net.Socket, batch: OutgoingRaftBatch, done: () => void): void {
+    const pieces = framedPieces(serializeRaftBatch(batch));
+    if (this.#pending === 0) this.#progressAtMs = performance.now();
+    this.#pending++;
+    out.cork();
+    for (let i = 0; i < pieces.length - 1; i++) out.write(pieces[i]!);
+    out.write(pieces[pieces.length - 1]!, () => {
+      this.#pending--;
+      this.#progressAtMs = performance.now();
+      done();
+    });
+    out.uncork();
+  }
+
+  /** Reads the peer's hello; true once it is whole (and nothing follows it). A peer that says anything else refused the lane. */
+  #onHello(chunk: Buffer): boolean {
     let at = 0;
     while (at < chunk.byteLength && this.#helloSeen < PEER_SOCKET_HELLO.byteLength) {
       if (chunk[at] !== PEER_SOCKET_HELLO[this.#helloSeen]) {
         this.#refused = true;
-        this.#socket.destroy(new Error('the peer does not speak the socket lane (an older member?)'));
-        return;
+        this.#destroy(new Error('the peer does not speak the socket lane (an older member?)'));
+        return false;
       }
       at++;
       this.#helloSeen++;
-      if (this.answered) {
-        const waiting = this.#waiting;
-        this.#waiting = [];
-        for (const { batch, done } of waiting) this.#send(batch, done);
-      }
     }
-    if (at < chunk.byteLength) this.#socket.destroy(new Error('the peer sent bytes after its hello'));
+    if (at < chunk.byteLength) {
+      this.#destroy(new Error('the peer sent bytes after its hello'));
+      return false;
+    }
+    return this.#helloSeen === PEER_SOCKET_HELLO.byteLength;
+  }
+
+  /** TLS over the answered socket: our certificate, and the peer's must chain to the CA, name the dialled host and the member. */
+  #startTls(host: string, options: PeerSocketTls): void {
+    const secure = tls.connect({
+      socket: this.#socket,
+      host,
+      ...(net.isIP(host) === 0 ? { servername: host } : {}),
+      ca: options.pem.ca,
+      cert: options.pem.cert,
+      key: options.pem.key,
+      checkServerIdentity: (name, certificate) => {
+        const hostError = tls.checkServerIdentity(name, certificate);
+        if (hostError !== undefined) return hostError;
+        if (memberIdsOf(certificate).includes(options.peerId)) return undefined;
+        return new Error(`the certificate at ${name} does not name member ${options.peerId} (${MEMBER_URI_PREFIX}${options.peerId})`);
+      },
+    });
+    this.#tlsSocket = secure;
+    secure.on('secureConnect', () => this.#becomeReady(secure));
+    secure.on('data', () => this.#destroy(new Error('the peer sent bytes over TLS')));
+    secure.on('error', (error) => this.#end(error));
+    secure.on('close', () => this.#end(null));
+  }
+
+  #becomeReady(out: net.Socket): void {
+    clearTimeout(this.#readyTimer);
+    this.#out = out;
+    this.#onReady?.();
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const { batch, done } of waiting) this.#send(out, batch, done);
+  }
+
+  #destroy(error: Error): void {
+    (this.#tlsSocket ?? this.#socket).destroy(error);
   }
 
   #end(error: Error | null): void {
     if (this.#ended) return;
     this.#ended = true;
     clearInterval(this.#stallTimer);
+    clearTimeout(this.#readyTimer);
+    this.#tlsSocket?.destroy();
     this.#socket.destroy();
     const unsent = this.#waiting.map(({ batch }) => batch);
     this.#waiting = [];

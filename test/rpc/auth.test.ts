@@ -1,6 +1,10 @@
 // Proves mutual TLS between members and bearer tokens on every service, with two real in-process
 // members on 127.0.0.1 serving TLS from a dev CA made by kvc certs' code (src/cli/certs.ts):
-// - members with the cluster's certificates form a cluster and replicate a page;
+// - members with the cluster's certificates form a cluster and replicate a page, the appends over
+//   the socket lane (src/rpc/peer-socket.ts) with mutual TLS;
+// - the socket lane closes a connection with no client certificate, one from another CA, or one
+//   naming a non-member, before it reads a frame (a forged vote with a far higher term never
+//   reaches the leader);
 // - PeerService refuses, with a coded error and the stream closed, a caller without a client
 //   certificate (KVC_UNAUTHENTICATED), with one from another CA (KVC_UNAUTHENTICATED: the TLS layer
 //   did not verify it), with one from the cluster CA naming a non-member id or no member id at all
@@ -15,11 +19,16 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { createCa, issueCertificate, type CertificateAndKey } from '../../src/cli/certs.js';
 import { KvcClient, type ClientTls } from '../../src/client/index.js';
-import { AccessPolicy, hashToken, memberIdsOf, type TokenGrant } from '../../src/rpc/index.js';
+import { encodeMessageParts } from '../../src/codec/index.js';
+import { framedPieces } from '../../src/proto/index.js';
+import { MessageType } from '../../src/raft/index.js';
+import { AccessPolicy, PEER_SOCKET_HELLO, hashToken, memberIdsOf, type TokenGrant } from '../../src/rpc/index.js';
+import { serializeRaftBatch } from '../../src/rpc/raft-batch-codec.js';
 import { RawClient, eventually, pageKey, startCluster, type CallError } from './helpers.js';
 
 const NS = 'tenant-a';
@@ -66,6 +75,29 @@ t.test('mutual TLS between members and tokens on every service', async (t) => {
     await eventually(() => follower.node.lookup(NS, [pageKey(1)], 0) === 1, 10_000, 'the follower to apply the page');
     t.equal(follower.node.lookup(NS, [pageKey(1)], 0), 1, `member ${follower.id} has the page: the peer stream is open over mutual TLS`);
     t.equal(leader.transport.counters.rejected + follower.transport.counters.rejected, 0, 'no peer message was refused between members');
+    t.ok(leader.transport.counters.socketLanesOpened >= 1, 'the appends went over the socket lane, with mutual TLS');
+    t.equal(leader.transport.counters.socketLanesRefused, 0);
+  });
+
+  t.test('the socket lane closes connections without a member certificate, before reading a frame', async (t) => {
+    const otherCa = createCa('another CA');
+    const identities: [string, CertificateAndKey | undefined][] = [
+      ['no client certificate', undefined],
+      ['a certificate from another CA naming member 2', issueCertificate(otherCa, { commonName: 'forged', memberId: 2, hosts: ['127.0.0.1'] })],
+      ['a cluster certificate naming member 9 (not in the configuration)', issueCertificate(ca, { commonName: 'm9', memberId: 9, hosts: ['127.0.0.1'] })],
+    ];
+    const term = leader.node.status().term;
+    for (const [what, identity] of identities) {
+      const rejected = leader.transport.counters.rejected;
+      // A forged vote request from member 2 with a far higher term: it must never reach the node.
+      const vote = encodeMessageParts({ type: MessageType.Vote, from: follower.id, to: leader.id, term: term + 1000, logTerm: 1_000_000, index: 1_000_000, entries: [], commit: 0, reject: false, rejectHint: 0 });
+      const frame = Buffer.concat(framedPieces(serializeRaftBatch({ from: follower.id, to: leader.id, messages: [vote], fromAddress: '' })));
+      await socketLaneAttempt(leader.address, ca.certPem, identity, frame);
+      await eventually(() => leader.transport.counters.rejected > rejected, 5_000, `${what}: refused and counted`);
+      t.pass(`${what}: the connection was closed and counted`);
+    }
+    t.ok(leader.node.isLeader(), 'the leader kept its leadership');
+    t.equal(leader.node.status().term, term, 'and its term: no forged vote got through');
   });
 
   t.test('PeerService refuses callers that are not members, with a coded error', async (t) => {
@@ -185,6 +217,31 @@ t.test('a token digest that is not a sha256 is refused when the member starts', 
   t.same(memberIdsOf({ subjectaltname: 'URI:kvc://member/0, URI:kvc://member/x, URI:https://a, DNS:kvc://member/4, URI:kvc://member/7' }), [7], 'only positive ids in kvc:// URI SANs count');
   t.same(memberIdsOf({}), [], 'no SANs: no ids');
 });
+
+/**
+ * A socket-lane client over TLS with `identity` (or none): hello, handshake, then `frame`.
+ * Resolves once the member closed the connection.
+ */
+function socketLaneAttempt(address: string, caPem: string, identity: CertificateAndKey | undefined, frame: Buffer): Promise<void> {
+  const colon = address.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve());
+    let seen = 0;
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.byteLength;
+      if (seen < PEER_SOCKET_HELLO.byteLength) return;
+      socket.off('data', onData);
+      const secure = tls.connect({ socket, ca: caPem, ...(identity === undefined ? {} : { cert: identity.certPem, key: identity.keyPem }), checkServerIdentity: () => undefined });
+      secure.on('error', () => undefined);
+      secure.on('secureConnect', () => secure.write(frame));
+      secure.on('close', () => resolve());
+    };
+    socket.on('data', onData);
+    socket.write(PEER_SOCKET_HELLO);
+  });
+}
 
 function adminMetadata(): grpc.Metadata {
   const metadata = new grpc.Metadata();

@@ -108,11 +108,12 @@ for (const { lane, accepting } of LANES) {
     return result;
   }
 
-  const ports = await reservePorts(6);
+  // Ports are reserved when a test runs: servers of earlier tests stay bound until the file ends, so none is handed out twice.
 
   t.test(`${label}: drops without an address, then delivers in order and learns the sender address`, async (t) => {
-    const a = await peer(1, ports[0]!);
-    const b = await peer(2, ports[1]!);
+    const [pa, pb] = await reservePorts(2);
+    const a = await peer(1, pa!);
+    const b = await peer(2, pb!);
     a.transport.send([message(1, 2, 1)]);
     t.equal(a.transport.counters.dropped, 1, 'no address: dropped');
     a.transport.addresses.set(2, b.address);
@@ -136,8 +137,9 @@ for (const { lane, accepting } of LANES) {
   });
 
   t.test(`${label}: access reports ride the Raft stream to the leader and arrive intact`, async (t) => {
-    const a = await peer(31, ports[4]!);
-    const b = await peer(32, ports[5]!);
+    const [pa, pb] = await reservePorts(2);
+    const a = await peer(31, pa!);
+    const b = await peer(32, pb!);
     a.transport.addresses.set(32, b.address);
     const report = encodeAccessReport(new Map([['ns', [{ key: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), ageMs: 5, leaseMs: 1000 }]]]));
     await eventually(() => {
@@ -169,8 +171,9 @@ for (const { lane, accepting } of LANES) {
   });
 
   t.test(`${label}: large messages: batches, bounded unsent bytes, bounded outbox`, async (t) => {
-    const b = await peer(4, ports[3]!);
-    const a = await peer(3, ports[2]!, { unsentBytesMax: 8 * MIB, outboxBytesMax: 24 * MIB });
+    const [pa, pb] = await reservePorts(2);
+    const b = await peer(4, pb!);
+    const a = await peer(3, pa!, { unsentBytesMax: 8 * MIB, outboxBytesMax: 24 * MIB });
     a.transport.addresses.set(4, b.address);
     await eventually(() => {
       a.transport.send([message(3, 4, 1)]);

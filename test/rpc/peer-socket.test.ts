@@ -180,7 +180,7 @@ t.test('a sender learns of a refusal, a stall and a peer nobody listens for', as
   });
   const started = performance.now();
   const stall = await new Promise<PeerSocketEnd>((resolve) => {
-    const s = new PeerSocketStream(`127.0.0.1:${pstall!}`, resolve, 300);
+    const s = new PeerSocketStream(`127.0.0.1:${pstall!}`, resolve, { stallMs: 300 });
     const big = { from: 1, to: 2, messages: [encodeMessageParts(append(1, 2, 1, 4 * MIB))], fromAddress: '' };
     for (let i = 0; i < 32; i++) s.write(big, () => undefined);
   });
