@@ -2,13 +2,16 @@
 // parseWriteBytes and parseCpuMs in scripts/bench/measure.ts, which the suites' meters use): write_bytes
 // and CPU time are read from /proc/<pid>/io and /proc/<pid>/stat text (and this process's real files on Linux), a binary is found on
 // a PATH only as an executable file, and the put loop keeps at most `inflight` puts running, stops
-// at `putsMax` or its deadline, and fails when a put fails. Real files in a temp dir, no mocks.
+// at `putsMax` or its deadline, and fails when a put fails; free port ranges lie below the kernel's
+// ephemeral range. Real files in a temp dir, no mocks.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { deviceNumbers, parseCpuMs, parseDiskBusyMs, parseWriteBytes } from '../../scripts/bench/measure.js';
 import { diskBusyMeter } from '../../scripts/bench/processes.js';
 import { driveInflight, findOnPath } from '../../scripts/bench/peers-helpers.js';
+import { freePortRange } from '../../scripts/bench/ports.js';
 
 const PROC_IO_SAMPLE = ['rchar: 10', 'wchar: 20', 'syscr: 1', 'syscw: 2', 'read_bytes: 4096', 'write_bytes: 123456789', 'cancelled_write_bytes: 0', ''].join('\n');
 
@@ -93,4 +96,19 @@ t.test('driveInflight stops sending at its deadline, and a failed put fails the 
     if (i === 3) throw new Error('refused');
   };
   await t.rejects(driveInflight(failing, 1, { first: 0, inflight: 2, putsMax: 10, durationMsMax: 60_000 }), /refused/);
+});
+
+t.test('freePortRange picks consecutive free ports below the ephemeral range, where outgoing connections take none', async (t) => {
+  const base = await freePortRange(6);
+  const low = process.platform === 'linux' ? Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) : Infinity;
+  if (low - 20_000 >= 4096) t.ok(base + 6 <= low, `ports ${base}..${base + 5} lie below the ephemeral range (from ${low})`);
+  const servers = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: base + i, exclusive: true }, () => resolve(server));
+    })),
+  );
+  t.equal(servers.length, 6, 'all six can be bound');
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
 });
