@@ -54,9 +54,9 @@ const BATCH_BYTES_MAX = LIMITS.rpc.peerMessageBytesMax - BATCH_ENVELOPE_BYTES;
  */
 export const PEER_CONNECT_GRACE_MS = 300;
 const STREAM_RETRY_MS_MIN = 50;
+const STREAM_RETRY_MS_MAX = 1_000;
 /** How long a peer that refused the socket lane gets its appends over gRPC before the lane is tried again. */
 export const SOCKET_REFUSED_RETRY_MS = 60_000;
-const STREAM_RETRY_MS_MAX = 1_000;
 /** A stream that lived this long before failing was healthy: the next one starts with the shortest backoff. */
 const STREAM_HEALTHY_MS = 1_000;
 /** At most one log line per peer per this interval about drops and failures. */
@@ -361,9 +361,9 @@ export class GrpcTransport implements Transport {
   }
 
   /**
-   * A socket-lane connection for `link`'s appends. It connects on its own (writes wait in the
-   * socket until then); one the peer refuses sends this peer's appends back to gRPC for
-   * SOCKET_REFUSED_RETRY_MS.
+   * A socket-lane connection for `link`'s appends. It connects on its own (batches written until
+   * it is ready wait in it); one the peer refuses sends this peer's appends back to gRPC for
+   * SOCKET_REFUSED_RETRY_MS, what waited first.
    */
   #openSocketStream(link: PeerLink, lane: Lane): LaneStream {
     // Over TLS, each connection takes the certificates reloaded since (tls.ts), as gRPC's channels do.

@@ -14,6 +14,9 @@
 // without one, or with one that names no member of the configuration, is answered with its coded
 // error and closed before anything is read; a batch whose sender is not a member id its
 // certificate names is dropped, and such a snapshot refused.
+//
+// A leader's appends arrive here on the socket lane (peer-socket.ts; acceptSocket) rather than on
+// PeerService.Raft: the same batches, checked the same way, on a connection of their own.
 import type net from 'node:net';
 import tls from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
