@@ -99,16 +99,19 @@ function sniff(socket: net.Socket, decide: (isPeer: boolean) => void): void {
 
 /**
  * Reads gRPC-framed messages off a byte stream: `onMessage` gets each message whole (a view into
- * the chunk it arrived in when it arrived in one, else a buffer of its own). Throws on a
- * compressed flag or a length over `bytesMax`; the reader is then unusable.
+ * the chunk it arrived in when it arrived in one, else the pieces joined once it is complete, so
+ * a sender that announces a long frame and stops holds only what it sent). Throws on a compressed
+ * flag or a length over `bytesMax`; the reader is then unusable.
  */
 export class FrameReader {
   readonly #bytesMax: number;
   readonly #onMessage: (message: Buffer) => void;
   readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
   #headerHave = 0;
-  #body: Buffer | undefined;
-  #bodyHave = 0;
+  /** The message being read: its length, and the pieces of it so far (views into the chunks). */
+  #need = -1;
+  #pieces: Buffer[] = [];
+  #have = 0;
 
   constructor(bytesMax: number, onMessage: (message: Buffer) => void) {
     this.#bytesMax = bytesMax;
@@ -118,7 +121,7 @@ export class FrameReader {
   push(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.byteLength) {
-      if (this.#body === undefined) {
+      if (this.#need < 0) {
         if (this.#headerHave === 0 && chunk.byteLength - at >= FRAME_HEADER_BYTES) {
           const length = this.#length(chunk, at);
           at += FRAME_HEADER_BYTES;
@@ -127,7 +130,7 @@ export class FrameReader {
             at += length;
             continue;
           }
-          this.#startBody(length);
+          this.#need = length;
           continue;
         }
         const take = Math.min(FRAME_HEADER_BYTES - this.#headerHave, chunk.byteLength - at);
@@ -136,17 +139,21 @@ export class FrameReader {
         at += take;
         if (this.#headerHave < FRAME_HEADER_BYTES) return;
         this.#headerHave = 0;
-        this.#startBody(this.#length(this.#header, 0));
+        const length = this.#length(this.#header, 0);
+        if (length === 0) this.#onMessage(Buffer.alloc(0));
+        else this.#need = length;
         continue;
       }
-      const body = this.#body;
-      const take = Math.min(body.byteLength - this.#bodyHave, chunk.byteLength - at);
-      chunk.copy(body, this.#bodyHave, at, at + take);
-      this.#bodyHave += take;
+      const take = Math.min(this.#need - this.#have, chunk.byteLength - at);
+      this.#pieces.push(chunk.subarray(at, at + take));
+      this.#have += take;
       at += take;
-      if (this.#bodyHave === body.byteLength) {
-        this.#body = undefined;
-        this.#onMessage(body);
+      if (this.#have === this.#need) {
+        const message = this.#pieces.length === 1 ? this.#pieces[0]! : Buffer.concat(this.#pieces, this.#need);
+        this.#pieces = [];
+        this.#have = 0;
+        this.#need = -1;
+        this.#onMessage(message);
       }
     }
   }
@@ -156,15 +163,6 @@ export class FrameReader {
     const length = bytes.readUInt32BE(at + 1);
     if (length > this.#bytesMax) throw new Error(`a frame of ${length} bytes, at most ${this.#bytesMax}`);
     return length;
-  }
-
-  #startBody(length: number): void {
-    if (length === 0) {
-      this.#onMessage(Buffer.alloc(0));
-      return;
-    }
-    this.#body = Buffer.allocUnsafe(length);
-    this.#bodyHave = 0;
   }
 }
 
