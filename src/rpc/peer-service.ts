@@ -28,15 +28,13 @@ import type { SnapshotChunk } from '../store/index.js';
 import type { GrpcTransport } from './grpc-transport.js';
 import { authorizePeer } from './auth.js';
 import { clientStream } from './handlers.js';
-import { FrameReader, PEER_SOCKET_HELLO, PEER_SOCKET_READY_MS } from './peer-socket.js';
+import { FrameReader, PEER_SOCKET_HELLO, PEER_SOCKET_KEEPALIVE_MS, PEER_SOCKET_READY_MS } from './peer-socket.js';
 import { loadProtos } from './protos.js';
 import type { MemberContext } from './member-context.js';
 import type { RaftAck, RaftBatch__Output as RaftBatchIn, SnapshotAck, SnapshotPart__Output as SnapshotPartIn } from '../proto/index.js';
 
 /** At most one log line per this interval about rejected peer messages. */
 const REJECT_LOG_INTERVAL_MS = 5_000;
-/** TCP keepalive of inbound socket-lane connections, as their senders set it. */
-const SOCKET_KEEPALIVE_MS = 10_000;
 
 export class PeerService {
   readonly #ctx: MemberContext;
@@ -115,7 +113,7 @@ export class PeerService {
     const from = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.#track(socket);
     socket.setNoDelay(true);
-    socket.setKeepAlive(true, SOCKET_KEEPALIVE_MS);
+    socket.setKeepAlive(true, PEER_SOCKET_KEEPALIVE_MS);
     let helloLeft = PEER_SOCKET_HELLO.byteLength;
     const onHello = (chunk: Buffer): void => {
       // The sniffer saw the whole hello before handing the socket over.

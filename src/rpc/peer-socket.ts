@@ -14,9 +14,11 @@
 // mutual as on the gRPC peer channels (its certificate; the follower's must chain to the CA and
 // name the dialled host and the member id; PeerService checks the sender's as for a gRPC peer
 // call). Then come RaftBatch messages (peer.proto) framed as gRPC frames them: a compressed flag
-// (always 0) and a 4-byte big-endian length before each. The follower sends nothing else. The member's port serves both: acceptPeerSockets() looks at the first
-// bytes of every connection to the gRPC server and keeps those that start with the hello; every
-// other connection goes to grpc-js untouched (an HTTP/2 client sends its 24-byte preface first).
+// (always 0) and a 4-byte big-endian length before each. The follower sends nothing else.
+//
+// The member's port serves both: acceptPeerSockets() looks at the first bytes of every connection
+// to the gRPC server and keeps those that start with the hello; every other connection goes to
+// grpc-js untouched (an HTTP/2 client sends its 24-byte preface first).
 //
 // A member of an older build answers the hello with HTTP/2 bytes (its SETTINGS frame) and closes:
 // the sender sees the refusal and goes back to the gRPC bulk lane for that peer for a while
@@ -37,15 +39,15 @@ import type * as grpc from '@grpc/grpc-js';
 import { parseAddress } from '../config/index.js';
 import { FRAME_HEADER_BYTES, framedPieces } from '../proto/index.js';
 import type { NodeId } from '../raft/index.js';
-import { MEMBER_URI_PREFIX, memberIdsOf } from './tls.js';
+import { memberIdentityCheck } from './tls.js';
 import { serializeRaftBatch, type OutgoingRaftBatch } from './raft-batch-codec.js';
 
 /** What a socket-lane connection starts with, both ways. Neither an HTTP/2 preface nor TLS starts so. */
 export const PEER_SOCKET_HELLO = Buffer.from('KVCRAFT1', 'latin1');
 /** A connection whose oldest unfinished write made no progress this long is torn down. */
 export const PEER_SOCKET_STALL_MS = 15_000;
-/** TCP keepalive on both ends: a peer that vanished is noticed by the kernel. */
-const KEEPALIVE_MS = 10_000;
+/** TCP keepalive on both ends (PeerService sets it on the accepted end): a peer that vanished is noticed by the kernel. */
+export const PEER_SOCKET_KEEPALIVE_MS = 10_000;
 /** A connection not ready this long after it was opened (no hello answered, no TLS) is given up. */
 export const PEER_SOCKET_READY_MS = 10_000;
 /** How often a connection checks itself for a stall. */
@@ -223,7 +225,7 @@ export class PeerSocketStream {
     const stallMs = options.stallMs ?? PEER_SOCKET_STALL_MS;
     const parsed = parseAddress(address);
     const host = parsed?.host.replace(/^\[(.*)\]$/, '$1') ?? '';
-    this.#socket = net.connect({ host, port: parsed?.port ?? 0, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEPALIVE_MS });
+    this.#socket = net.connect({ host, port: parsed?.port ?? 0, noDelay: true, keepAlive: true, keepAliveInitialDelay: PEER_SOCKET_KEEPALIVE_MS });
     const onData = (chunk: Buffer): void => {
       if (!this.#onHello(chunk)) return;
       if (options.tls === undefined) return this.#becomeReady(this.#socket);
@@ -309,12 +311,7 @@ export class PeerSocketStream {
       ca: options.pem.ca,
       cert: options.pem.cert,
       key: options.pem.key,
-      checkServerIdentity: (name, certificate) => {
-        const hostError = tls.checkServerIdentity(name, certificate);
-        if (hostError !== undefined) return hostError;
-        if (memberIdsOf(certificate).includes(options.peerId)) return undefined;
-        return new Error(`the certificate at ${name} does not name member ${options.peerId} (${MEMBER_URI_PREFIX}${options.peerId})`);
-      },
+      checkServerIdentity: memberIdentityCheck(options.peerId),
     });
     this.#tlsSocket = secure;
     secure.on('secureConnect', () => this.#becomeReady(secure));

@@ -109,14 +109,22 @@ export class MemberCertificates {
    */
   peerCredentials(id: NodeId): grpc.ChannelCredentials {
     return grpc.experimental.createCertificateProviderChannelCredentials(this, this, {
-      checkServerIdentity: (host, certificate) => {
-        const hostError = tls.checkServerIdentity(host, certificate);
-        if (hostError !== undefined) return hostError;
-        if (memberIdsOf(certificate).includes(id)) return undefined;
-        return new Error(`the certificate at ${host} does not name member ${id} (${MEMBER_URI_PREFIX}${id})`);
-      },
+      checkServerIdentity: memberIdentityCheck(id),
     });
   }
+}
+
+/**
+ * A `checkServerIdentity` for a connection to member `id` (peer channels, the socket lane): the
+ * certificate must name the dialled host, as TLS checks it, and the member id.
+ */
+export function memberIdentityCheck(id: NodeId): (host: string, certificate: PeerCertificate) => Error | undefined {
+  return (host, certificate) => {
+    const hostError = tls.checkServerIdentity(host, certificate);
+    if (hostError !== undefined) return hostError;
+    if (memberIdsOf(certificate).includes(id)) return undefined;
+    return new Error(`the certificate at ${host} does not name member ${id} (${MEMBER_URI_PREFIX}${id})`);
+  };
 }
 
 async function readPem(files: TlsFiles): Promise<{ ca: Buffer; cert: Buffer; key: Buffer }> {
