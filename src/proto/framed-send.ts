@@ -193,7 +193,8 @@ function frameInPlace(message: Buffer): { pieces: Uint8Array[]; length: number }
 /**
  * A serializer's output framed as gRPC frames it (compressed flag 0, then the length), as the
  * buffers to write in order, for a stream of our own (src/rpc peer-socket.ts): a framable message
- * is framed in place and its runs sent by reference; any other is copied behind a header.
+ * is framed in place and its runs sent by reference; any other is sent as it is behind a header
+ * of its own.
  */
 export function framedPieces(message: Buffer): Uint8Array[] {
   if (framable.has(message)) return frameInPlace(message).pieces;
