@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Prng } from '../sim/index.js';
 import { ChaosCluster, sleep } from './cluster.js';
-import { awaitConvergence, readFinals, readRemovalEvidence, type Convergence } from './finals.js';
+import { awaitConvergence, readRemovalEvidence, readSettledFinals, type Convergence } from './finals.js';
 import type { Verdict } from './checkers/index.js';
 import type { FaultEvent, History, MemberFinalState, RemovalEvidence } from './history.js';
 import { keptDirOf } from './kept-dir.js';
@@ -188,14 +188,15 @@ interface Settled {
 }
 
 /**
- * Waits for convergence (bounded), reads every key from every final member, then the removal
- * record: after the finals, so that every eviction a final read could have seen is in it.
+ * Waits for convergence (bounded), reads every key from every final member (again for keys they
+ * answered differently while the cluster applied past that point), then the removal record: after
+ * the finals, so that every eviction a final read could have seen is in it.
  */
 async function settle(cluster: ChaosCluster, keys: Uint8Array[], o: ChaosRunOptions): Promise<Settled> {
-  const convergence = await awaitConvergence(cluster, o.signal);
+  const converged = await awaitConvergence(cluster, o.signal);
   throwIfAborted(o.signal);
-  o.log(`${convergence.converged ? 'converged' : 'NOT converged'} after ${Math.round(convergence.waitedMs)} ms; reading every key from every member`);
-  const finals = await readFinals(cluster, convergence, keys, o.log);
+  o.log(`${converged.converged ? 'converged' : 'NOT converged'} after ${Math.round(converged.waitedMs)} ms; reading every key from every member`);
+  const { finals, convergence } = await readSettledFinals(cluster, converged, keys, o.log, o.signal);
   const removals = await readRemovalEvidence(cluster, convergence.members, o.log);
   if (removals === undefined) o.log('no member answered ListRemovals: no missing page can be explained by a removal');
   else o.log(`removal record of n${removals.member}: ${removals.entries.length} entries, ${removals.evictedPages} pages evicted`);
