@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KvcClient } from '../../src/client/index.js';
 import { startMember } from '../../src/member/index.js';
-import { freeLoopbackPorts } from '../../src/rpc/index.js';
+import { freeLoopbackPorts } from '../../src/config/index.js';
 import { quantile, round, withTempDir } from './measure.js';
 import { BENCH_NS, PageGenerator, benchPageKey } from './pages.js';
 

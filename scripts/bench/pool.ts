@@ -22,7 +22,7 @@ import { crc32c } from '../../src/codec/index.js';
 import { nativeStatus } from '../../src/native/index.js';
 import { POOL_WORKER_NICE_INCREMENT, WorkPool } from '../../src/workers/index.js';
 import { startMember, type RunningMember } from '../../src/member/index.js';
-import { freeLoopbackPorts } from '../../src/rpc/index.js';
+import { freeLoopbackPorts } from '../../src/config/index.js';
 import { MIB, ResourceMeter, mibPerSecond, round, seconds, waitFor } from './measure.js';
 import type { BenchOptions, BenchSuite, SuiteReport } from './types.js';
 

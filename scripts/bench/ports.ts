@@ -1,29 +1,9 @@
 // Loopback ports and process liveness for anything that starts real servers: the `peers`
 // benchmark (processes.ts) and the process tests (test/cli/helpers.ts). No side effects at import.
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { portRange } from '../../src/config/index.js';
 
-const PORT_RANGE_LOW = 20_000;
-const PORT_RANGE_HIGH = 60_000;
 const PORT_SEARCH_ATTEMPTS = 50;
-/** Fewer ports than this below the ephemeral range: search the whole range after all. */
-const BELOW_EPHEMERAL_MIN = 4096;
-
-/**
- * Where to look for ports: below the kernel's ephemeral range where it can be read. Outgoing
- * connections (members dialling each other, clients) take their local ports from that range, so a
- * port picked there could be taken by one of them before its server binds it: a bench run's third
- * etcd member once failed to start with "address already in use" that way.
- */
-function portRange(): { low: number; high: number } {
-  try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (Number.isInteger(low) && low - PORT_RANGE_LOW >= BELOW_EPHEMERAL_MIN) return { low: PORT_RANGE_LOW, high: Math.min(low, PORT_RANGE_HIGH) };
-  } catch {
-    // Not Linux, or no /proc: the whole range.
-  }
-  return { low: PORT_RANGE_LOW, high: PORT_RANGE_HIGH };
-}
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

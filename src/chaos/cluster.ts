@@ -6,9 +6,8 @@
 // of every member.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
-import { renderClusterConfig, type ClusterConfig } from '../config/index.js';
+import { renderClusterConfig, reserveLoopbackPorts, type ClusterConfig } from '../config/index.js';
 import { LIMITS } from '../limits.js';
 import { AdminLink, type MemberView } from './admin.js';
 import { ProxyMesh } from './network.js';
@@ -106,7 +105,7 @@ export class ChaosCluster {
   static async create(o: ChaosClusterOptions): Promise<ChaosCluster> {
     const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
     // The members' ports stay held while the proxies pick theirs, so no proxy takes one of them.
-    const reserved = await reservePorts(ids.length);
+    const reserved = await reserveLoopbackPorts(ids.length);
     let mesh: ProxyMesh;
     try {
       mesh = await ProxyMesh.create(ids.map((id, i) => ({ id, address: `127.0.0.1:${reserved.ports[i]}` })));
@@ -308,25 +307,6 @@ export class ChaosCluster {
 }
 
 /** Free loopback ports, held open until `release()`, when the members may bind them. */
-async function reservePorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer();
-          server.once('error', reject);
-          server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  const release = async (): Promise<void> => {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  };
-  return { ports, release };
-}
-
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted === true) return resolve();

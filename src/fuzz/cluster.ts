@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startMember, type RunningMember } from '../member/index.js';
-import { freeLoopbackPorts } from '../rpc/index.js';
+import { freeLoopbackPorts } from '../config/index.js';
 
 export const FUZZ_ADMIN_TOKEN = 'fuzz-admin-token';
 const LEADER_TIMEOUT_MS = 15_000;

@@ -5,7 +5,6 @@ export { cacheServiceHandlers, PUT_STREAM_INFLIGHT_BYTES_MAX } from './cache-ser
 export { adminServiceHandlers } from './admin-service.js';
 export { PeerService } from './peer-service.js';
 export { MemberContext, DEFAULT_REQUEST_TIMEOUT_MS, type MemberContextOptions } from './member-context.js';
-export { freeLoopbackPorts } from './free-ports.js';
 export { GrpcTransport, PEER_OUTBOX_BYTES_MAX, type GrpcTransportOptions, type TransportCounters } from './grpc-transport.js';
 export { AddressBook, ADDRESS_BOOK_FILE } from './address-book.js';
 export {

@@ -9,7 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import { crc32c } from '../../src/codec/index.js';
 import { LIMITS } from '../../src/limits.js';
 import { startMember, type MemberOptions, type RunningMember } from '../../src/member/index.js';
-import { clientChannelOptions, freeLoopbackPorts, loadProtos } from '../../src/rpc/index.js';
+import { freeLoopbackPorts } from '../../src/config/index.js';
+import { clientChannelOptions, loadProtos } from '../../src/rpc/index.js';
 import type { GetPagesResponse__Output as GetPagesResponse, PageMeta, PageMeta__Output, PutPagesRequest, PutPagesResponse__Output as PutPagesResponse } from '../../src/rpc/index.js';
 import { sleep, eventually } from '../wait.js';
 
