@@ -89,6 +89,10 @@ export interface NodeStatus {
   bytes: number;
   walFirstIndex: number;
   walLastIndex: number;
+  /** The last index of this member's Raft log, entries not written to the WAL yet included. */
+  raftLastIndex: number;
+  /** On the leader, each other member's match index as it knows it (their acknowledged appends); empty elsewhere. */
+  peerMatch: Record<NodeId, number>;
   walSegments: number;
   /** Payload bytes of WAL entries held in memory (the entry cache). */
   walCachedBytes: number;

@@ -408,6 +408,8 @@ export class ClusterNode {
       bytes: storeStats.bytes,
       walFirstIndex: walStats.firstIndex,
       walLastIndex: walStats.lastIndex,
+      raftLastIndex: st.lastIndex,
+      peerMatch: Object.fromEntries([...st.progress].filter(([id]) => id !== this.id).map(([id, pr]) => [id, pr.match])),
       walSegments: walStats.segments,
       walCachedBytes: walStats.cachedBytes,
       snapshotsSent: this.#snapshots.sent,

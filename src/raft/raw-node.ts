@@ -289,6 +289,7 @@ export class RawNode {
       hardState: r.hardState(),
       softState: r.softState(),
       applied: r.raftLog.applied,
+      lastIndex: r.raftLog.lastIndex(),
       leadTransferee: r.leadTransferee,
       progress,
       config: r.trk.confState(),

@@ -173,6 +173,8 @@ export interface Status {
   hardState: HardState;
   softState: SoftState;
   applied: number;
+  /** The last index of the log, unstable entries included (what this member has received, written or not). */
+  lastIndex: number;
   leadTransferee: NodeId;
   /** Only on the leader: replication progress of every member. */
   progress: Map<NodeId, ProgressStatus>;

@@ -114,7 +114,11 @@ t.test('followers write a new entry while the leader is still writing it', async
   files.hold(cluster.dirs.get(held!.id)!);
   const put = leader.propose(putCommand(2, 4096));
   await eventually(() => writing!.status().walLastIndex >= next, 5_000, "the entry in the other follower's WAL");
-  await sleep(200);
+  await eventually(() => (leader.status().peerMatch[writing!.id] ?? 0) >= next, 5_000, "that follower's acknowledgement at the leader");
+  t.same(Object.keys(leader.status().peerMatch).map(Number).sort(), followers.map((f) => f.id).sort(), "the leader's status has each other member's match");
+  t.same(writing!.status().peerMatch, {}, "a follower's has none");
+  await eventually(() => held!.status().raftLastIndex >= next, 5_000, "the entry in the held follower's log");
+  t.equal(held!.status().walLastIndex, next - 1, 'and not in its WAL');
   t.equal(leader.status().walLastIndex, next - 1, 'the leader has not written the entry yet');
   for (const node of cluster.nodes.values()) {
     t.ok(node.status().commitIndex < next, `member ${node.id} has not seen it committed: the leader's unwritten copy does not count`);
@@ -180,7 +184,8 @@ t.test("a put the followers acknowledge while the leader writes the next Ready i
   // The leader's next Ready appends B, and its write hangs.
   files.hold(cluster.dirs.get(leader.id)!);
   const putB = leader.propose(putCommand(3, 4096));
-  await sleep(200);
+  // B enters the leader's log in the same turn of its loop as the Ready that sends it and writes it (held).
+  await eventually(() => leader.status().raftLastIndex >= a + 1, 5_000, "B in the leader's log");
   // The followers write A (and B) and acknowledge them while the leader still writes B.
   for (const f of followers) files.release(cluster.dirs.get(f.id)!);
   const answered = await Promise.race([putA, sleep(5_000).then(() => 'not answered within 5 s')]);
@@ -229,7 +234,7 @@ t.test('with one follower down, an entry acknowledged while the leader writes it
   files.hold(cluster.dirs.get(leader.id)!);
   const put = leader.propose(putCommand(2, 4096));
   await eventually(() => live!.status().walLastIndex >= next, 5_000, "the entry in the live follower's WAL");
-  await sleep(200);
+  await eventually(() => (leader.status().peerMatch[live!.id] ?? 0) >= next, 5_000, "the live follower's acknowledgement at the leader");
   files.release();
   const answered = await Promise.race([put, sleep(5_000).then(() => 'not answered within 5 s')]);
   t.same(answered, { ok: true }, 'the put commits with the leader and the live follower, no later put needed');
