@@ -7,20 +7,18 @@
 // once the cluster converged again past them (readSettledFinals). Then the replicated removal
 // record (readRemovalEvidence), which tells the checkers which pages eviction took.
 import { crc32c } from '../codec/index.js';
-import { sameValue } from './checkers/common.js';
 import { KvcClient } from '../client/index.js';
 import type { ChaosCluster } from './cluster.js';
 import { sleep } from './cluster.js';
 import type { MemberView } from './admin.js';
 import type { MemberFinalState, PageValue, RemovalEvidence } from './history.js';
 import { WORKLOAD_NAMESPACE, hex } from './workload.js';
+import { rereadDiffering } from './reread.js';
 
 /** Convergence bound: a member that restarted last catches up in seconds. */
 export const CONVERGENCE_TIMEOUT_MS = 30_000;
 const CONVERGENCE_POLL_MS = 250;
 const FINAL_READ_DEADLINE_MS = 10_000;
-/** Rounds of reading differing keys again after the cluster applied past the converged index. */
-export const FINAL_REREAD_ROUNDS_MAX = 3;
 
 export interface Convergence {
   converged: boolean;
@@ -74,7 +72,10 @@ async function readFinals(
   return Promise.all(convergence.members.map((id) => readMember(cluster, id, convergence.views.get(id), keys, onError)));
 }
 
-/** readFinals, then rereadDiffering. */
+/**
+ * readFinals, then rereadDiffering over this cluster: keys the members answered differently while
+ * the cluster applied past the converged index are read again after a new convergence.
+ */
 export async function readSettledFinals(
   cluster: ChaosCluster,
   convergence: Convergence,
@@ -83,61 +84,13 @@ export async function readSettledFinals(
   signal?: AbortSignal,
 ): Promise<{ finals: MemberFinalState[]; convergence: Convergence }> {
   const finals = await readFinals(cluster, convergence, keys, onLog);
-  return rereadDiffering(cluster, convergence, finals, keys, onLog, signal);
-}
-
-/**
- * While members answered some keys differently and the cluster has applied past the index the
- * finals were read at (so the reads of one key may straddle an entry applied between them),
- * converges again and reads those keys again from every member, at most FINAL_REREAD_ROUNDS_MAX
- * times. A difference that stays while the applied index stands still is the cluster's and is
- * left for the convergence checker. Updates `finals` in place (pages read again, applied index
- * and digest of the new convergence); returns them with the last convergence (its wait summed).
- */
-export async function rereadDiffering(
-  cluster: ChaosCluster,
-  first: Convergence,
-  finals: MemberFinalState[],
-  keys: Uint8Array[],
-  onLog: (line: string) => void,
-  signal?: AbortSignal,
-): Promise<{ finals: MemberFinalState[]; convergence: Convergence }> {
-  let convergence = first;
-  for (let round = 1; round <= FINAL_REREAD_ROUNDS_MAX && signal?.aborted !== true; round++) {
-    const differing = differingKeys(finals);
-    if (differing.size === 0) break;
-    const views = await cluster.statuses({ ids: convergence.members });
-    const from = Math.max(0, ...finals.map((f) => f.appliedIndex));
-    const to = Math.max(0, ...[...views.values()].map((v) => v.appliedIndex));
-    if (to <= from) break;
-    onLog(`members answered ${differing.size} keys differently while the cluster applied past index ${from} (to ${to}): converging again and reading those keys again (round ${round})`);
-    const again = await awaitConvergence(cluster, signal);
-    convergence = { ...again, waitedMs: convergence.waitedMs + again.waitedMs };
-    if (!sameMembers(again.members, finals)) break;
-    const reread = await readFinals(cluster, again, keys.filter((key) => differing.has(hex(key))), onLog);
-    for (const state of reread) {
-      const final = finals.find((f) => f.member === state.member);
-      if (final === undefined) continue;
-      Object.assign(final.pages, state.pages);
-      final.appliedIndex = state.appliedIndex;
-      final.digest = state.digest;
-    }
-  }
-  return { finals, convergence };
-}
-
-/** The keys (hex) that not every member answered alike. */
-export function differingKeys(finals: MemberFinalState[]): Set<string> {
-  const differing = new Set<string>();
-  const [reference, ...others] = finals;
-  if (reference === undefined) return differing;
-  const keys = new Set(finals.flatMap((f) => Object.keys(f.pages)));
-  for (const key of keys) if (others.some((other) => !sameValue(reference.pages[key], other.pages[key]))) differing.add(key);
-  return differing;
-}
-
-function sameMembers(members: number[], finals: MemberFinalState[]): boolean {
-  return members.length === finals.length && finals.every((f) => members.includes(f.member));
+  return rereadDiffering(convergence, finals, keys, {
+    appliedIndexNow: async (members) => Math.max(0, ...[...(await cluster.statuses({ ids: members })).values()].map((v) => v.appliedIndex)),
+    converge: () => awaitConvergence(cluster, signal),
+    read: (again, some) => readFinals(cluster, again, some, onLog),
+    log: onLog,
+    ...(signal === undefined ? {} : { signal }),
+  });
 }
 
 async function readMember(
