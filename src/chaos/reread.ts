@@ -4,8 +4,9 @@
 // from one member's read and not from another's, so they answer differently though their states
 // never differ. When members answered keys differently and the applied index has moved past the
 // one the finals were read at, those keys are read again from every member after a new
-// convergence, at most FINAL_REREAD_ROUNDS_MAX times. A difference that stays while the applied
-// index stands still is the cluster's, and is left for the convergence checker. This module holds
+// convergence, at most FINAL_REREAD_ROUNDS_MAX times, and only while the members did converge. A
+// difference that stays while the applied index stands still is the cluster's, and is left for
+// the convergence checker. This module holds
 // the decision alone; finals.ts gives it the cluster (readSettledFinals).
 import { sameValue } from './checkers/common.js';
 import type { Convergence } from './finals.js';
@@ -49,6 +50,8 @@ export async function rereadDiffering(
 ): Promise<{ finals: MemberFinalState[]; convergence: Convergence }> {
   let convergence = first;
   for (let round = 1; round <= FINAL_REREAD_ROUNDS_MAX && io.signal?.aborted !== true; round++) {
+    // Members that never agreed differ for that reason; waiting for them again would only take the bound again.
+    if (!convergence.converged) break;
     const differing = differingKeys(finals);
     if (differing.size === 0) break;
     const from = Math.max(0, ...finals.map((f) => f.appliedIndex));

@@ -1,8 +1,8 @@
 // Proves the harness's second look at its final reads (src/chaos/reread.ts): the finals are read
 // key after key from every member after they converged, and an entry applied meanwhile can take a
 // page from one member's read and not another's. Keys the members answered differently are read
-// again after a new convergence, only when the cluster has applied past the finals' index, at most
-// FINAL_REREAD_ROUNDS_MAX times, and not when the final members changed. The cluster is written out
+// again after a new convergence, only when the cluster has applied past the finals' index and the
+// members did converge, at most FINAL_REREAD_ROUNDS_MAX times, and not when the final members changed. The cluster is written out
 // by hand, as a sequence of what it answers, the way the checkers' tests write histories; the wiring
 // to a real cluster (finals.ts readSettledFinals) runs in every `kvc chaos` process test.
 import t from 'tap';
@@ -117,6 +117,19 @@ t.test('final members that changed are not read again', async (t) => {
   t.same(cluster.reads, []);
   t.match(cluster.lines[1], /the final members changed \(now 1, 2\)/);
   t.equal(result.finals[0]!.pages[A], null);
+});
+
+t.test('members that did not converge are not read again, nor is a second convergence that failed', async (t) => {
+  const never = new ScriptedCluster([41]);
+  await rereadDiffering({ ...convergence(40), converged: false }, finals(40, { 1: { [A]: null }, 2: { [A]: PAGE } }), [KEY_A], never);
+  t.same([never.lines, never.converges], [[], 0], 'the first wait already took the bound');
+
+  const differ = answer({ 1: { [A]: null }, 2: { [A]: PAGE } });
+  const failing = new ScriptedCluster([41, 200], [differ, differ]);
+  failing.converge = async () => ({ ...convergence(101, [1, 2], 10), converged: false });
+  const result = await rereadDiffering(convergence(40, [1, 2]), finals(40, { 1: { [A]: null }, 2: { [A]: PAGE } }), [KEY_A], failing);
+  t.equal(failing.reads.length, 1, 'read once after the failed convergence, then no more rounds');
+  t.equal(result.convergence.converged, false, 'the verdict sees that it did not converge');
 });
 
 t.test('an aborted run stops before the first look', async (t) => {
