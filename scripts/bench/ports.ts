@@ -1,17 +1,8 @@
 // Loopback ports and process liveness for anything that starts real servers: the `peers`
 // benchmark (processes.ts) and the process tests (test/cli/helpers.ts). No side effects at import.
-import net from 'node:net';
-import { portRange } from '../../src/config/index.js';
+import { portFree, portRange } from '../../src/config/index.js';
 
 const PORT_SEARCH_ATTEMPTS = 50;
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
 
 /**
  * The first of `count` consecutive free loopback ports, from a random place in portRange() (a

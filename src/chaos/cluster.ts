@@ -306,7 +306,6 @@ export class ChaosCluster {
   }
 }
 
-/** Free loopback ports, held open until `release()`, when the members may bind them. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted === true) return resolve();

@@ -12,7 +12,8 @@ import type { ChaosCluster } from './cluster.js';
 import { sleep } from './cluster.js';
 import type { MemberView } from './admin.js';
 import type { MemberFinalState, PageValue, RemovalEvidence } from './history.js';
-import { WORKLOAD_NAMESPACE, hex } from './workload.js';
+import { hex } from './checkers/common.js';
+import { WORKLOAD_NAMESPACE } from './workload.js';
 import { rereadDiffering } from './reread.js';
 
 /** Convergence bound: a member that restarted last catches up in seconds. */

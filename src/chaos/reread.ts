@@ -6,9 +6,10 @@
 // one the finals were read at, those keys are read again from every member after a new
 // convergence, at most FINAL_REREAD_ROUNDS_MAX times, and only while the members did converge. A
 // difference that stays while the applied index stands still is the cluster's, and is left for
-// the convergence checker. This module holds
-// the decision alone; finals.ts gives it the cluster (readSettledFinals).
-import { sameValue } from './checkers/common.js';
+// the convergence checker. This module holds the decision alone; finals.ts gives it the cluster
+// (readSettledFinals).
+import { hex } from './checkers/common.js';
+import { differingKeys } from './checkers/convergence.js';
 import type { Convergence } from './finals.js';
 import type { MemberFinalState } from './history.js';
 
@@ -25,16 +26,6 @@ export interface RereadIo {
   read(convergence: Convergence, keys: Uint8Array[]): Promise<MemberFinalState[]>;
   log(line: string): void;
   signal?: AbortSignal;
-}
-
-/** The keys (hex, as in the finals) that not every member answered alike. */
-export function differingKeys(finals: readonly MemberFinalState[]): Set<string> {
-  const differing = new Set<string>();
-  const [reference, ...others] = finals;
-  if (reference === undefined) return differing;
-  const keys = new Set(finals.flatMap((f) => Object.keys(f.pages)));
-  for (const key of keys) if (others.some((other) => !sameValue(reference.pages[key], other.pages[key]))) differing.add(key);
-  return differing;
 }
 
 /**
@@ -64,7 +55,7 @@ export async function rereadDiffering(
       io.log(`the final members changed (now ${again.members.join(', ')}): the keys are not read again`);
       break;
     }
-    const reread = await io.read(again, keys.filter((key) => differing.has(Buffer.from(key).toString('hex'))));
+    const reread = await io.read(again, keys.filter((key) => differing.has(hex(key))));
     for (const state of reread) {
       const final = finals.find((f) => f.member === state.member);
       if (final === undefined) continue;

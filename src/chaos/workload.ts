@@ -23,6 +23,7 @@ import { crc32c } from '../codec/index.js';
 import { KvcClient, isKvcClientError, type PageInput, type Transfer } from '../client/index.js';
 import { Prng } from '../sim/index.js';
 import { sleep } from './cluster.js';
+import { hex } from './checkers/common.js';
 import type { OpKind, Operation, PageValue } from './history.js';
 
 export const WORKLOAD_NAMESPACE = 'chaos/model';
@@ -338,6 +339,3 @@ function errorCode(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}

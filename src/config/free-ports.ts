@@ -34,6 +34,14 @@ function listen(port: number): Promise<net.Server | undefined> {
   });
 }
 
+/** True when a loopback server could bind `port` just now (it is closed again at once). */
+export async function portFree(port: number): Promise<boolean> {
+  const server = await listen(port).catch(() => undefined);
+  if (server === undefined) return false;
+  await new Promise((resolve) => server.close(resolve));
+  return true;
+}
+
 /** `count` distinct free loopback ports from portRange(), held open until `release`. */
 export async function reserveLoopbackPorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
   const { low, high } = portRange();

@@ -41,5 +41,5 @@ export { ConfigError, isConfigError, formatIssue, type ConfigIssue } from './con
 export { devClusterConfig, type DevClusterOptions } from './dev-config.js';
 export { parseAddress, isLoopbackAddress, TOKENS_MAX, MEMBERS_MAX, ARENA_BYTES_MIN, ARENA_BYTES_MAX, WORKER_THREADS_MAX } from './validate.js';
 export { parseByteSize, formatBytes, SIZE_FORMS } from './size.js';
-export { freeLoopbackPorts, reserveLoopbackPorts, portRange } from './free-ports.js';
+export { freeLoopbackPorts, reserveLoopbackPorts, portFree, portRange } from './free-ports.js';
 export type { ClusterConfig, ClusterMember, RaftSettings, StorageSettings, CompactionSettings, MemorySettings, WorkerSettings, TlsSettings, TokenSettings, TokenScope } from './types.js';

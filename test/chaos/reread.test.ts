@@ -2,14 +2,16 @@
 // key after key from every member after they converged, and an entry applied meanwhile can take a
 // page from one member's read and not another's. Keys the members answered differently are read
 // again after a new convergence, only when the cluster has applied past the finals' index and the
-// members did converge, at most FINAL_REREAD_ROUNDS_MAX times, and not when the final members changed. The cluster is written out
-// by hand, as a sequence of what it answers, the way the checkers' tests write histories; the wiring
-// to a real cluster (finals.ts readSettledFinals) runs in every `kvc chaos` process test.
+// members did converge, at most FINAL_REREAD_ROUNDS_MAX times, and not when the final members
+// changed. The cluster is written out by hand, as a sequence of what it answers, the way the
+// checkers' tests write histories; the wiring to a real cluster (finals.ts readSettledFinals) runs
+// in every `kvc chaos` process test.
 import t from 'tap';
 import type { MemberView } from '../../src/chaos/admin.js';
 import type { Convergence } from '../../src/chaos/finals.js';
 import type { MemberFinalState, PageValue } from '../../src/chaos/history.js';
-import { FINAL_REREAD_ROUNDS_MAX, differingKeys, rereadDiffering, type RereadIo } from '../../src/chaos/reread.js';
+import { differingKeys } from '../../src/chaos/checkers/convergence.js';
+import { FINAL_REREAD_ROUNDS_MAX, rereadDiffering, type RereadIo } from '../../src/chaos/reread.js';
 
 const KEY_A = Uint8Array.of(0xaa);
 const KEY_B = Uint8Array.of(0xbb);

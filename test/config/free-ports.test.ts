@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { freeLoopbackPorts, portRange, reserveLoopbackPorts } from '../../src/config/index.js';
+import { freeLoopbackPorts, portFree, portRange, reserveLoopbackPorts } from '../../src/config/index.js';
 
 function bind(port: number): Promise<net.Server | NodeJS.ErrnoException> {
   return new Promise((resolve) => {
@@ -39,7 +39,9 @@ t.test('reserveLoopbackPorts holds distinct ports in portRange() until released'
   for (const port of reserved.ports) t.ok(port >= low && port < high, `${port} in [${low}, ${high})`);
   const taken = await bind(reserved.ports[0]!);
   t.equal((taken as NodeJS.ErrnoException).code, 'EADDRINUSE', 'held while reserved');
+  t.equal(await portFree(reserved.ports[1]!), false, 'portFree: not while held');
   await reserved.release();
+  t.equal(await portFree(reserved.ports[1]!), true, 'portFree: once released (and closed again)');
   const servers = await Promise.all(reserved.ports.map(bind));
   t.ok(servers.every((s) => s instanceof net.Server), 'all free once released');
   await Promise.all(servers.map((s) => close(s as net.Server)));

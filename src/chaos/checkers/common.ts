@@ -21,6 +21,11 @@ export function valueId(value: PageValue): string {
   return `${value.crc32c >>> 0}:${value.bytes}`;
 }
 
+/** A key's bytes as the history and the finals name it (lowercase hex). */
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
 /** A key's identity across namespaces, usable as a Map key. */
 export function keyId(op: Pick<Operation, 'ns' | 'key'>): string {
   return `${op.ns}\u0000${op.key}`;

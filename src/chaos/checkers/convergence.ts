@@ -27,6 +27,16 @@ function pageDifference(reference: MemberFinalState, other: MemberFinalState, ke
   );
 }
 
+/** The keys (hex, as in the finals) that not every member answered alike; absent and null are alike. */
+export function differingKeys(finals: readonly MemberFinalState[]): Set<string> {
+  const differing = new Set<string>();
+  const [reference, ...others] = finals;
+  if (reference === undefined) return differing;
+  const keys = new Set(finals.flatMap((f) => Object.keys(f.pages)));
+  for (const key of keys) if (others.some((other) => !sameValue(reference.pages[key], other.pages[key]))) differing.add(key);
+  return differing;
+}
+
 export function checkConvergence(history: Pick<History, 'finals'>): ConvergenceResult {
   const finals = history.finals;
   const result: ConvergenceResult = {
@@ -39,8 +49,8 @@ export function checkConvergence(history: Pick<History, 'finals'>): ConvergenceR
   };
   if (finals.length === 0) return result;
   const [reference, ...others] = finals;
-  const keys = [...new Set(finals.flatMap((f) => Object.keys(f.pages)))].sort();
-  const differing = new Set<string>();
+  const differing = differingKeys(finals);
+  const keys = [...differing].sort();
   for (const other of others) {
     if (other.appliedIndex !== reference.appliedIndex) {
       result.differences.push(
@@ -51,9 +61,7 @@ export function checkConvergence(history: Pick<History, 'finals'>): ConvergenceR
       result.differences.push(`digest: member ${reference.member} ${reference.digest}, member ${other.member} ${other.digest}`);
     }
     for (const key of keys) {
-      if (sameValue(reference.pages[key], other.pages[key])) continue;
-      differing.add(key);
-      result.differences.push(pageDifference(reference, other, key));
+      if (!sameValue(reference.pages[key], other.pages[key])) result.differences.push(pageDifference(reference, other, key));
     }
   }
   result.keysDiffering = differing.size;
