@@ -73,6 +73,11 @@ export interface BatchBase {
   nsCounters: ReadonlyMap<string, RemovalCounters>;
   /** Payloads at or above this size go to blob files (a 'b' ref); smaller ones stay inline ('p'). */
   blobThresholdBytes: number;
+  /**
+   * Whether the committed state holds page `key` of `ns` (the store's page index, which moves only
+   * with durable batches). A put of a page it does not hold needs no metadata read.
+   */
+  holds(ns: string, key: Uint8Array): boolean;
 }
 
 /** A payload bound for a blob file: its 'b' key holds `data` in the pending writes until its ref is known. */
@@ -276,7 +281,7 @@ export class ApplyBatch {
       }
     }
     const metaKeys = pages.map(({ meta }) => pageKey(FAMILY_META, meta.ns, meta.key));
-    const stored = await this.#readMetas(metaKeys);
+    const stored = await this.#readMetas(metaKeys, (i) => this.#base.holds(pages[i]!.meta.ns, pages[i]!.meta.key));
     // Pages accepted so far in this command, so that a key repeated inside one put is checked too.
     const accepted = new Map<string, PageMeta>();
     const fresh: number[] = [];
@@ -438,15 +443,21 @@ export class ApplyBatch {
     return keys;
   }
 
-  /** Current metadata per key (`undefined` = absent), pending writes first, then one getMany. */
-  async #readMetas(metaKeys: Uint8Array[]): Promise<(StoredMeta | undefined)[]> {
+  /**
+   * Current metadata per key (`undefined` = absent): pending writes first, then one getMany of the
+   * rest, skipping those `committed(i)` says the committed state does not hold (no read at all
+   * when none is left: a put of new pages).
+   */
+  async #readMetas(metaKeys: Uint8Array[], committed: (i: number) => boolean = () => true): Promise<(StoredMeta | undefined)[]> {
     const result: (StoredMeta | undefined)[] = metaKeys.map(() => undefined);
     const missing: number[] = [];
     metaKeys.forEach((key, i) => {
       const pending = this.#writes.getMeta(key);
-      if (pending === undefined) missing.push(i);
-      else result[i] = pending ?? undefined;
+      if (pending === undefined) {
+        if (committed(i)) missing.push(i);
+      } else result[i] = pending ?? undefined;
     });
+    if (missing.length === 0) return result;
     const values = await this.#db.getMany(missing.map((i) => metaKeys[i]!));
     missing.forEach((i, j) => {
       const value = values[j];

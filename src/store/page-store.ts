@@ -366,6 +366,7 @@ export class PageStore {
       counters: this.#counters,
       nsCounters: this.#nsCounters,
       blobThresholdBytes: this.#blobThresholdBytes,
+      holds: (ns, key) => this.#index.get(ns, key) !== undefined,
     });
     const results: ApplyResult[] = [];
     let lastIndex = this.#appliedIndex;

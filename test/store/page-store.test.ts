@@ -57,6 +57,25 @@ t.test('a put of the same page is idempotent; a different checksum is EXISTS_DIF
   t.not(await store.digest(), before, 'digest changed with the new page and index');
 });
 
+t.test('a put reads stored metadata only for pages the page index holds: after a reopen, a delete, a drop', async (t) => {
+  const dir = dirs.path('held');
+  const first = await openStore(dir);
+  await first.apply(items(1, put(page(NS, 1), page(NS, 2), page(OTHER_NS, 3))));
+  await first.close();
+  const store = await openStore(dir);
+  t.teardown(() => store.close());
+  const [reput] = await store.apply(items(2, put(page(NS, 1, 99))));
+  t.match(reput, { code: 'KVC_EXISTS_DIFFERENT' }, 'a page put before the reopen is held (the index is rebuilt): another checksum is refused');
+  t.same(await store.apply(items(3, put(page(NS, 1)))), [{ ok: true }], 'and the same page again is idempotent');
+  t.equal(store.stats().pages, 3, 'without adding a page');
+  await store.apply(items(4, { op: 'delete', ns: NS, keys: [key(2)] }));
+  t.same(await store.apply(items(5, put(page(NS, 2, 42)))), [{ ok: true }], 'a deleted page may be put again with other bytes');
+  t.equal((await store.getPage(NS, key(2)))?.meta.crc32c, page(NS, 2, 42).meta.crc32c, 'and those are stored');
+  await store.apply(items(6, { op: 'drop-ns', ns: OTHER_NS }));
+  t.same(await store.apply(items(7, put(page(OTHER_NS, 3, 7)))), [{ ok: true }], 'so may a page of a dropped namespace');
+  t.match(store.stats(), { pages: 3, namespaces: { [NS]: { pages: 2 }, [OTHER_NS]: { pages: 1 } } }, 'stats follow');
+});
+
 t.test('the budget refuses a whole put and nothing of it is written', async (t) => {
   const store = await openStore(dirs.path('budget'), 1000);
   t.teardown(() => store.close());
