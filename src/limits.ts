@@ -95,6 +95,14 @@ export interface NodeLimits {
   proposalTimeoutMs: number;
   /** Most proposals handed to Raft in one propose call (one entry each); more that arrived in one turn go in several. */
   proposalBatchMax: number;
+  /**
+   * Most bytes of new proposals a leader takes into one Ready (always at least one proposal); the
+   * rest wait, in order, for the next. Puts that arrive together (one client's uploads end together
+   * on one HTTP/2 connection) then commit and are answered in smaller groups, so the next group's
+   * upload overlaps this one's write instead of every phase waiting for the whole wave
+   * (docs/BENCHMARKS.md, "Puts move in waves").
+   */
+  readyProposalBytesMax: number;
   /** Namespaces whose lookups a member counts for its status; lookups in more namespaces are not counted. */
   lookupStatsNamespacesMax: number;
 }
@@ -506,7 +514,7 @@ export const LIMITS: ReadonlyLimits = deepFreeze({
   // one piece per page of up to ~4 MiB; a member has a WAL write and a blob append in flight at
   // most, and reads up to the rest (32 MiB in all).
   io: { directBlockBytes: 4096, directScratchBytes: 4 * MIB, directScratchBuffersMax: 8 },
-  node: { proposalTimeoutMs: 10_000, proposalBatchMax: 256, lookupStatsNamespacesMax: 10_000 },
+  node: { proposalTimeoutMs: 10_000, proposalBatchMax: 256, readyProposalBytesMax: 4 * MIB, lookupStatsNamespacesMax: 10_000 },
   repair: { roundsMax: 60, retryMs: 1_000, pendingMax: 1_024, fetchDeadlineMs: 5_000 },
   pool: { offloadBytesMin: MIB, idleTimeoutMs: 30_000, queueJobsMax: 256, threadsMax: 64 },
 });

@@ -28,7 +28,7 @@ t.test('the defaults are the documented values', async (t) => {
   t.same(LIMITS.wal, { segmentBytes: 64 * MIB, entryCacheBytes: 64 * MIB });
   t.same(LIMITS.memoryTier, { arenaBytes: 256 * MIB, smallArenaBytes: 32 * MIB }, 'a config member gets 256 MiB, one started in code 32 MiB');
   t.same(LIMITS.compaction, { triggerWalBytes: 64 * MIB, triggerEntries: 10_000, triggerIntervalMs: 300_000, keepEntries: 1_000, keepBytes: 64 * MIB });
-  t.same(LIMITS.node, { proposalTimeoutMs: 10_000, proposalBatchMax: 256, lookupStatsNamespacesMax: 10_000 });
+  t.same(LIMITS.node, { proposalTimeoutMs: 10_000, proposalBatchMax: 256, readyProposalBytesMax: 4 * 1024 * 1024, lookupStatsNamespacesMax: 10_000 });
   t.same(LIMITS.repair, { roundsMax: 60, retryMs: 1_000, pendingMax: 1_024, fetchDeadlineMs: 5_000 });
   t.same(LIMITS.pool, { offloadBytesMin: MIB, idleTimeoutMs: 30_000, queueJobsMax: 256, threadsMax: 64 });
   t.match(LIMITS.eviction, { highWatermarkRatio: 0.9, lowWatermarkRatio: 0.85, leaseMsMax: 60_000, accessReportIntervalMs: 500 });

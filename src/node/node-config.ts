@@ -60,6 +60,8 @@ export interface NodeConfig {
   onConfChange?: (cc: ConfChange, cs: ConfState) => void;
   /** Most proposals folded into one Raft append. */
   proposalBatchMax?: number;
+  /** Most bytes of new proposals taken into one Ready (default LIMITS.node.readyProposalBytesMax). */
+  readyProposalBytesMax?: number;
   /**
    * TEST-ONLY fault switch (env KVC_TEST_UNSAFE_ACK=1 on `kvc start`): answer a proposal as
    * soon as the leader accepted it into its log, before it is durable or committed. It exists so

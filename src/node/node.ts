@@ -603,10 +603,20 @@ export class ClusterNode {
     const items = this.#inbox;
     this.#inbox = [];
     const proposals: { seq: number; data: Uint8Array }[] = [];
+    // Proposals past the byte budget of one Ready wait, in order, ahead of what arrives next.
+    const bytesMax = this.#config.readyProposalBytesMax ?? LIMITS.node.readyProposalBytesMax;
+    let bytes = 0;
+    const later: InboxItem[] = [];
     for (const item of items) {
-      if (item.kind === 'propose') proposals.push({ seq: item.seq, data: encodeProposal(this.id, item.seq, item.command) });
-      else this.#stepItem(item);
+      if (item.kind !== 'propose') this.#stepItem(item);
+      else if (bytes >= bytesMax) later.push(item);
+      else {
+        const data = encodeProposal(this.id, item.seq, item.command);
+        bytes += data.byteLength;
+        proposals.push({ seq: item.seq, data });
+      }
     }
+    if (later.length > 0) this.#inbox = later.concat(this.#inbox);
     const batchMax = this.#config.proposalBatchMax ?? LIMITS.node.proposalBatchMax;
     for (let i = 0; i < proposals.length; i += batchMax) this.#proposeBatch(proposals.slice(i, i + batchMax));
   }
