@@ -96,11 +96,11 @@ export interface NodeLimits {
   /** Most proposals handed to Raft in one propose call (one entry each); more that arrived in one turn go in several. */
   proposalBatchMax: number;
   /**
-   * Most bytes of new proposals a leader takes into one Ready (always at least one proposal); the
-   * rest wait, in order, for the next. Puts that arrive together (one client's uploads end together
-   * on one HTTP/2 connection) then commit and are answered in smaller groups, so the next group's
-   * upload overlaps this one's write instead of every phase waiting for the whole wave
-   * (docs/BENCHMARKS.md, "Puts move in waves").
+   * Most bytes of new proposals a member (in practice the leader, where puts arrive) takes into
+   * one Ready, always at least one proposal; the rest wait, in order, for the next. Puts that arrive
+   * together (one client's uploads end together on one HTTP/2 connection) then commit and are
+   * answered in smaller groups, so the next group's upload overlaps this one's write instead of
+   * every phase waiting for the whole wave (docs/BENCHMARKS.md, "Puts move in waves").
    */
   readyProposalBytesMax: number;
   /** Namespaces whose lookups a member counts for its status; lookups in more namespaces are not counted. */
