@@ -12,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { CLIENT_CHANNEL_OPTIONS, KvcClient, type MemberStatus } from '../client/index.js';
 import { PROTO_LOADER_OPTIONS, type ListRemovalsRequest, type ListRemovalsResponse__Output as ListRemovalsResponse } from '../proto/index.js';
+import { hex } from './checkers/common.js';
 import type { RemovalEntry, RemovalReason } from './history.js';
 
 /** A Status poll that takes longer than this is treated as no answer (a paused member never answers). */
@@ -110,7 +111,7 @@ export class AdminLink {
         atIndex.set(removal.index, position + 1);
         if (position < (seen.get(removal.index) ?? 0)) continue;
         seen.set(removal.index, position + 1);
-        entries.push({ index: removal.index, ns: removal.namespace, key: Buffer.from(removal.key).toString('hex'), reason: removalReason(removal.reason) });
+        entries.push({ index: removal.index, ns: removal.namespace, key: hex(removal.key), reason: removalReason(removal.reason) });
       }
       const last = answer.removals.at(-1)?.index;
       if (!answer.more || last === undefined) return { entries, oldestIndex: answer.oldestIndex, appliedIndex: answer.appliedIndex };

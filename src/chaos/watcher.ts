@@ -4,6 +4,7 @@
 // itself; the record (history.watch) is what checkers/watch-feed.ts verifies against the
 // operations: no gap, no duplicate, log order, and the order of acknowledged puts.
 import { KvcClient, type WatchEvent } from '../client/index.js';
+import { hex } from './checkers/common.js';
 import { sleep } from './cluster.js';
 import type { WatchRecord } from './history.js';
 
@@ -35,7 +36,7 @@ export class ChaosWatcher {
       this.record.progressIndex = Math.max(this.record.progressIndex, e.index);
       return;
     }
-    const key = Buffer.from(e.key).toString('hex');
+    const key = hex(e.key);
     this.record.events.push({ index: e.index, type: e.type, ns: e.namespace, key, ...(e.type === 'stored' ? { crc32c: e.crc32c, bytes: e.bytes } : {}) });
   }
 

@@ -1,7 +1,7 @@
 // Proves WAL compaction and snapshot catch-up on a 3-member in-process cluster: after more than
 // 2,000 entries (the entry trigger, lowered from the default 10,000 so the test writes a fifth as
-// many puts) every member's WAL has dropped the segments below its applied index; a follower whose data directory was wiped rejoins and catches up through a
-// streamed store snapshot; a snapshot transfer cut in the middle leaves the follower's old state
+// many puts) every member's WAL has dropped the segments below its applied index; a follower
+// whose data directory was wiped rejoins and catches up through a streamed store snapshot; a snapshot transfer cut in the middle leaves the follower's old state
 // intact (same digest, still serving) and is retried until it succeeds.
 import t from 'tap';
 import { readdir, rm } from 'node:fs/promises';
