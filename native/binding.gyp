@@ -17,6 +17,7 @@
         'src/convert.cc',
         'src/cpu-features.cc',
         'src/crc32c.cc',
+        'src/file-append.cc',
         'src/numa.cc',
         'src/pinned.cc',
         'src/sha256.cc',

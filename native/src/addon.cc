@@ -26,6 +26,7 @@
 #include "cpu-features.h"
 #include "crc32c.h"
 #include "errno-name.h"
+#include "file-append.h"
 #include "numa.h"
 #include "pinned.h"
 #include "shared-lookup.h"
@@ -35,7 +36,7 @@ namespace kvc {
 namespace {
 
 // Bumped whenever the exports change, so src/native/index.ts can refuse a stale build.
-constexpr int kApiVersion = 9;
+constexpr int kApiVersion = 10;
 // The largest region allocPinned accepts (1 TiB): a typo in a size must not map the address space.
 constexpr double kPinnedBytesMax = 1099511627776.0;
 
@@ -240,6 +241,93 @@ Napi::Value DropCachedPagesJs(const Napi::CallbackInfo& info) {
   const int error = ::posix_fadvise(range.fd, static_cast<off_t>(range.offset), static_cast<off_t>(range.length),
                                     POSIX_FADV_DONTNEED);
   return Napi::String::New(env, error == 0 ? std::string() : ErrnoName(error));
+}
+
+// One appendDurable: AppendDurable (file-append.h) on a thread of libuv's pool. It keeps the chunks
+// alive (a reference to their array) until its completion callback, which settles the promise on
+// the JavaScript thread: with '' or the errno name of a failed drop (the append itself is done),
+// or, when the write or the fdatasync failed, with an Error carrying `code`, `errno` and `syscall`
+// as Node's fs errors do.
+class AppendWorker : public Napi::AsyncWorker {
+ public:
+  AppendWorker(Napi::Env env, int fd, std::vector<iovec> chunks, off_t position, bool sync, off_t drop_offset,
+               off_t drop_length, const Napi::Value& keep)
+      : Napi::AsyncWorker(env, "kvcAppendDurable"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        fd_(fd),
+        chunks_(std::move(chunks)),
+        position_(position),
+        sync_(sync),
+        drop_offset_(drop_offset),
+        drop_length_(drop_length) {
+    keep_ = Napi::Persistent(keep.As<Napi::Object>());
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    outcome_ = AppendDurable(fd_, chunks_, position_, sync_, drop_offset_, drop_length_);
+    if (outcome_.error != 0) SetError(outcome_.failed_call);
+  }
+
+  void OnOK() override {
+    deferred_.Resolve(Napi::String::New(Env(), outcome_.drop_error == 0 ? std::string() : ErrnoName(outcome_.drop_error)));
+  }
+
+  void OnError(const Napi::Error& /*error*/) override {
+    const std::string code = ErrnoName(outcome_.error);
+    Napi::Error error = Napi::Error::New(Env(), code + ": " + std::strerror(outcome_.error) + ", " + outcome_.failed_call);
+    error.Set("code", Napi::String::New(Env(), code));
+    error.Set("errno", Napi::Number::New(Env(), -outcome_.error));
+    error.Set("syscall", Napi::String::New(Env(), outcome_.failed_call));
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference keep_;
+  int fd_;
+  std::vector<iovec> chunks_;
+  off_t position_;
+  bool sync_;
+  off_t drop_offset_;
+  off_t drop_length_;
+  AppendOutcome outcome_;
+};
+
+// appendDurable(fd, chunks, position, sync, dropOffset, dropLength): writes the Uint8Arrays of
+// `chunks` at `position`, then fdatasync when `sync`, then drops [dropOffset, dropOffset +
+// dropLength) from the page cache when dropLength > 0, all on one thread of libuv's pool; a promise
+// (see AppendWorker). The chunks must not be written to until it settles. Argument errors throw at
+// once.
+Napi::Value AppendDurableJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double fd = IntegerArgument(env, info[0], "appendDurable: fd");
+  if (fd < 0 || fd > 2147483647.0) ThrowRange(env, "appendDurable: fd must be a descriptor");
+  if (!info[1].IsArray()) ThrowType(env, "appendDurable: chunks must be an array");
+  const Napi::Array array = info[1].As<Napi::Array>();
+  const double position = IntegerArgument(env, info[2], "appendDurable: position");
+  if (!info[3].IsBoolean()) ThrowType(env, "appendDurable: sync must be a boolean");
+  const double drop_offset = IntegerArgument(env, info[4], "appendDurable: dropOffset");
+  const double drop_length = IntegerArgument(env, info[5], "appendDurable: dropLength");
+  std::vector<iovec> chunks(array.Length());
+  double bytes = 0;
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    size_t length = 0;
+    chunks[i].iov_base = TypedArrayData(env, array.Get(i), napi_uint8_array, "appendDurable: each chunk", length);
+    chunks[i].iov_len = length;
+    bytes += static_cast<double>(length);
+  }
+  if (position < 0 || drop_offset < 0 || drop_length < 0 || position + bytes > 9007199254740991.0 ||
+      drop_offset + drop_length > 9007199254740991.0) {
+    ThrowRange(env, "appendDurable: position, dropOffset and dropLength must be non-negative safe integers");
+  }
+  auto* worker = new AppendWorker(env, static_cast<int>(fd), std::move(chunks), static_cast<off_t>(position),
+                                  info[3].As<Napi::Boolean>().Value(), static_cast<off_t>(drop_offset),
+                                  static_cast<off_t>(drop_length), info[1]);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 // How many pages of [offset, offset + length) of `fd` are in the page cache (mmap + mincore); a
@@ -864,6 +952,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreadAffinity", Napi::Function::New(env, SetThreadAffinityJs, "setThreadAffinity"));
   exports.Set("threadAffinity", Napi::Function::New(env, ThreadAffinityJs, "threadAffinity"));
   exports.Set("dropCachedPages", Napi::Function::New(env, DropCachedPagesJs, "dropCachedPages"));
+  exports.Set("appendDurable", Napi::Function::New(env, AppendDurableJs, "appendDurable"));
   exports.Set("cachedPageCount", Napi::Function::New(env, CachedPageCountJs, "cachedPageCount"));
   exports.Set("allocPinned", Napi::Function::New(env, AllocPinnedJs, "allocPinned"));
   exports.Set("freePinned", Napi::Function::New(env, FreePinnedJs, "freePinned"));

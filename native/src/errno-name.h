@@ -27,6 +27,9 @@ inline std::string ErrnoName(int error) {
     case EOPNOTSUPP: return "EOPNOTSUPP";
     case EROFS: return "EROFS";
     case EBADF: return "EBADF";
+    case EDQUOT: return "EDQUOT";
+    case EFBIG: return "EFBIG";
+    case EINTR: return "EINTR";
     default: return "errno " + std::to_string(error);
   }
 }

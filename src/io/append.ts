@@ -34,11 +34,16 @@
 // mapped, or direct I/O is off for the process (KVC_DIRECT_IO=0), a direct appender writes
 // 'dropped' instead.
 //
+// A write and its sync can be one step (`writeDurable`): with the addon, the pwritev, the fdatasync
+// and the drop run back to back on one thread of libuv's pool, so the sync does not wait for the
+// JavaScript thread to come back to the write's completion (docs/BENCHMARKS.md, "A WAL save in one
+// step").
+//
 // Only appends: a write must end at or past the end of what was written before (else a direct
 // write's padding would zero the bytes after it). Sizes: LIMITS.io.
 
 import fs from 'node:fs';
-import { dropCachedPages } from '../native/index.js';
+import { appendDurable, dropCachedPages } from '../native/index.js';
 import { acquireScratch, alignDown, closeFd, DIRECT_BLOCK_BYTES, directIoProblem, directSwitchStatus, noteRefused, openDirect, openFd, pread, pwrite, releaseScratch } from './scratch.js';
 
 export type AppendMode = 'dropped' | 'direct' | 'cached';
@@ -180,14 +185,44 @@ export class Appender {
     if (this.#mode !== 'dropped') return;
     const to = alignDown(synced);
     if (to <= this.#dropped) return;
-    const problem = dropCachedPages(this.#fd, this.#dropped, to - this.#dropped);
-    this.#dropped = to;
-    if (problem !== '') {
-      // No addon, or the kernel refused: the pages stay cached, as they did before 'dropped'.
-      this.#mode = 'cached';
-      droppingFailed = true;
-      modeProblem ||= `dropping written pages from the page cache failed (${problem}), so appends stay cached`;
+    this.#droppedThrough(to, dropCachedPages(this.#fd, this.#dropped, to - this.#dropped));
+  }
+
+  /**
+   * write(chunks, position), then datasync(), as one job on a thread of libuv's pool where the addon
+   * is loaded (appendDurable): the fdatasync starts the moment the write ends, where the two
+   * promises in turn left it waiting until the JavaScript thread got back to it, and the drop runs
+   * on that thread too. 'direct' appends, and any without the addon, take the two steps.
+   */
+  async writeDurable(chunks: readonly Uint8Array[], position: number): Promise<void> {
+    if (this.#closed) throw new Error(`the appender of ${this.#path} is closed`);
+    if (this.#mode !== 'direct') {
+      let bytes = 0;
+      for (const chunk of chunks) bytes += chunk.byteLength;
+      const end = position + bytes;
+      if (end < this.#end) throw new Error(`an append to ${this.#path} at ${position}+${bytes} ends before what was written (${this.#end})`);
+      const to = this.#mode === 'dropped' ? alignDown(end) : 0;
+      const drop = to > this.#dropped ? { offset: this.#dropped, length: to - this.#dropped } : { offset: 0, length: 0 };
+      const job = appendDurable(this.#fd, chunks, position, true, drop);
+      if (job !== null) {
+        const problem = await job;
+        this.#end = end;
+        if (drop.length > 0) this.#droppedThrough(to, problem);
+        return;
+      }
     }
+    await this.write(chunks, position);
+    await this.datasync();
+  }
+
+  /** The cached pages before `to` were dropped, or `problem` says why not. */
+  #droppedThrough(to: number, problem: string): void {
+    this.#dropped = to;
+    if (problem === '') return;
+    // No addon, or the kernel refused: the pages stay cached, as they did before 'dropped'.
+    this.#mode = 'cached';
+    droppingFailed = true;
+    modeProblem ||= `dropping written pages from the page cache failed (${problem}), so appends stay cached`;
   }
 
   /** The file was cut to `length` bytes (by its owner, through another descriptor). */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { NumaNodeInfo, PinnedRegion } from './types.js';
 
 /** The addon's exports version this file was written for (kApiVersion in native/src/addon.cc). */
-export const NATIVE_API_VERSION = 9;
+export const NATIVE_API_VERSION = 10;
 
 /** CPU features the addon's kernels use, as detected at run time. */
 export interface CpuFeatures {
@@ -50,6 +50,13 @@ export interface RawAddon {
   threadAffinity(): number[] | null;
   /** posix_fadvise(POSIX_FADV_DONTNEED) over the range: '' or the errno's name. */
   dropCachedPages(fd: number, offset: number, length: number): string;
+  /**
+   * On a thread of libuv's pool: pwritev of every byte of `chunks` at `position`, then fdatasync
+   * when `sync`, then posix_fadvise DONTNEED over the drop range when its length is > 0. Resolves
+   * with '' or the errno name of a failed drop; rejects with an Error carrying `code`, `errno` and
+   * `syscall` when the write or the fdatasync failed.
+   */
+  appendDurable(fd: number, chunks: readonly Uint8Array[], position: number, sync: boolean, dropOffset: number, dropLength: number): Promise<string>;
   /** Pages of the range in the page cache (mmap + mincore); throws a RangeError naming errno when it cannot count. */
   cachedPageCount(fd: number, offset: number, length: number): number;
   /** `numaNode` -1 binds to no node. */

@@ -133,6 +133,14 @@ export class NativeApi {
     return this.#addon === null ? `native addon not loaded (${this.#reason})` : this.#addon.dropCachedPages(fd, offset, length);
   }
 
+  /** The addon's appendDurable; null without the addon (the caller writes and syncs in two steps). */
+  appendDurable(fd: number, chunks: readonly Uint8Array[], position: number, sync: boolean, drop: { offset: number; length: number }): Promise<string> | null {
+    checkFileRange('appendDurable', fd, position, 0);
+    checkFileRange('appendDurable drop', fd, drop.offset, drop.length);
+    if (!Array.isArray(chunks) || !chunks.every((chunk) => chunk instanceof Uint8Array)) throw new TypeError('appendDurable: chunks must be an array of Uint8Arrays');
+    return this.#addon === null ? null : this.#addon.appendDurable(fd, chunks, position, sync, drop.offset, drop.length);
+  }
+
   cachedPageCount(fd: number, offset: number, length: number): number | null {
     checkFileRange('cachedPageCount', fd, offset, length);
     return this.#addon === null ? null : this.#addon.cachedPageCount(fd, offset, length);

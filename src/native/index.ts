@@ -134,6 +134,16 @@ export function dropCachedPages(fd: number, offset: number, length: number): str
   return api().dropCachedPages(fd, offset, length);
 }
 
+/**
+ * Writes `chunks` at `position` of `fd`, then fdatasync when `sync`, then drops `drop` from the page
+ * cache (when its length is > 0), back to back on one thread of libuv's pool. Resolves with '' or
+ * why the drop failed (the append stands); rejects as Node's fs does (`code`, `syscall`) when the
+ * write or the sync failed. Null without the addon: the caller writes and syncs in two steps.
+ */
+export function appendDurable(fd: number, chunks: readonly Uint8Array[], position: number, sync: boolean, drop: { offset: number; length: number }): Promise<string> | null {
+  return api().appendDurable(fd, chunks, position, sync, drop);
+}
+
 /** How many pages of the range are in the page cache (mincore); null without the addon. For tests. */
 export function cachedPageCount(fd: number, offset: number, length: number): number | null {
   return api().cachedPageCount(fd, offset, length);

@@ -506,8 +506,12 @@ export class Wal implements LogStorage {
       const segment = this.#active;
       const all = segment.size === 0 ? [this.#headerRecord(segment.sequence), ...records] : records;
       const { chunks, offsets, end } = frameRecords(all, segment.size);
-      await this.#files.write(segment.fd, chunks, segment.size);
-      if (this.#fsync && sync) await this.#files.fdatasync(segment.fd);
+      if (this.#fsync && sync && this.#files.writeDurable !== undefined) {
+        await this.#files.writeDurable(segment.fd, chunks, segment.size);
+      } else {
+        await this.#files.write(segment.fd, chunks, segment.size);
+        if (this.#fsync && sync) await this.#files.fdatasync(segment.fd);
+      }
       // One synced write makes every earlier record of the file durable too.
       if (this.#fsync) this.#activeUnsynced = !sync;
       segment.size = end;

@@ -4,6 +4,9 @@
 // would zero bytes after it is refused; where direct I/O is off, a direct appender writes
 // 'dropped'; 'dropped' leaves no written page in the page cache after a sync but the block still
 // being filled, while 'cached' leaves them all; and the process's mode comes from KVC_APPEND_IO.
+// writeDurable (the write and its sync as one job on libuv's pool, through the addon) lands what
+// write + datasync land, drops what they drop, takes more pieces than one pwritev, refuses what
+// write refuses, fails as Node's fs fails, and without the addon takes the two steps.
 
 import t from 'tap';
 import type { Test } from 'tap';
@@ -12,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { APPEND_MODES, Appender, appendIoStatus, appendModeFromEnv, DIRECT_BLOCK_BYTES, DIRECT_SCRATCH_BYTES, directIoProblem, setAppendMode, setDirectIo } from '../../src/io/index.js';
-import { cachedPageCount, dropCachedPages } from '../../src/native/index.js';
+import { appendDurable, cachedPageCount, dropCachedPages } from '../../src/native/index.js';
 import { runTsChild } from '../native/helpers.js';
 
 function emptyFile(t: Test): string {
@@ -65,6 +68,71 @@ for (const mode of APPEND_MODES) {
     checkFile(t, file, Buffer.concat(written), direct, `${SIZES.length} appends`);
   });
 }
+
+for (const mode of APPEND_MODES) {
+  t.test(`writeDurable lands and drops what write + datasync do (${mode})`, async (t) => {
+    const file = emptyFile(t);
+    const appender = await Appender.open(file, 0, { mode });
+    t.teardown(() => appender.close());
+    const fd = fs.openSync(file, 'r');
+    t.teardown(() => fs.closeSync(fd));
+    const written: Buffer[] = [];
+    let end = 0;
+    for (const size of SIZES) {
+      const bytes = crypto.randomBytes(size);
+      await appender.writeDurable(split(bytes), end);
+      end += size;
+      written.push(bytes);
+      t.equal(appender.end, end, `after ${size} bytes the end is ${end}`);
+      if (mode === 'dropped') t.ok((cachedPageCount(fd, 0, end) ?? Infinity) <= 1, `dropped: at most the block being filled stays cached after ${size} bytes`);
+    }
+    if (mode === 'cached') t.equal(cachedPageCount(fd, 0, end), Math.ceil(end / 4096), 'cached: every page written stays cached');
+    checkFile(t, file, Buffer.concat(written), appender.direct, `${SIZES.length} durable appends`);
+  });
+}
+
+t.test('writeDurable takes more pieces than one pwritev does (IOV_MAX 1024), empty ones too', async (t) => {
+  const file = emptyFile(t);
+  const appender = await Appender.open(file, 0, { mode: 'dropped' });
+  t.teardown(() => appender.close());
+  const pieces = Array.from({ length: 3000 }, (_, i) => crypto.randomBytes(i % 7 === 0 ? 0 : crypto.randomInt(1, 3000)));
+  await appender.writeDurable(pieces, 0);
+  const second = crypto.randomBytes(5000);
+  await appender.writeDurable(split(second), appender.end);
+  checkFile(t, file, Buffer.concat([...pieces, second]), false, '3000 pieces, then 3');
+});
+
+t.test('writeDurable refuses a write that ends before what was written, as write does', async (t) => {
+  const file = emptyFile(t);
+  const appender = await Appender.open(file, 0, { mode: 'dropped' });
+  t.teardown(() => appender.close());
+  await appender.writeDurable([crypto.randomBytes(100)], 0);
+  await t.rejects(appender.writeDurable([crypto.randomBytes(10)], 50), /ends before what was written \(100\)/);
+  t.equal(appender.end, 100, 'the end is unchanged');
+  await appender.close();
+  await t.rejects(appender.writeDurable([crypto.randomBytes(10)], 100), /is closed/, 'a closed appender refuses');
+});
+
+t.test("appendDurable fails as Node's fs does, and checks its arguments", async (t) => {
+  const file = emptyFile(t);
+  const readOnly = fs.openSync(file, 'r');
+  t.teardown(() => fs.closeSync(readOnly));
+  const none = { offset: 0, length: 0 };
+  await t.rejects(appendDurable(readOnly, [Buffer.from('x')], 0, true, none)!, { code: 'EBADF', syscall: 'pwritev', errno: -9 }, 'a descriptor open only for reading: the write fails');
+  await t.rejects(appendDurable(987_654, [Buffer.from('x')], 0, true, none)!, { code: 'EBADF', message: /^EBADF: .*, pwritev$/ }, 'a descriptor that is not open');
+  t.equal(fs.statSync(file).size, 0, 'nothing was written');
+  const writable = fs.openSync(file, 'r+');
+  t.teardown(() => fs.closeSync(writable));
+  t.equal(await appendDurable(writable, [], 0, true, none), '', 'nothing to write: a sync alone');
+  t.equal(await appendDurable(writable, [Buffer.from('abc')], 0, false, none), '', 'no sync asked');
+  t.equal(fs.readFileSync(file, 'latin1'), 'abc');
+  t.throws(() => appendDurable(writable, 'abc' as unknown as Uint8Array[], 0, true, none), TypeError, 'chunks not an array');
+  t.throws(() => appendDurable(writable, [new Uint16Array(2) as unknown as Uint8Array], 0, true, none), TypeError, 'a chunk not a Uint8Array');
+  for (const bad of [-1, 1.5, Number.NaN]) {
+    t.throws(() => appendDurable(writable, [], bad, true, none), RangeError, `position ${bad}`);
+    t.throws(() => appendDurable(writable, [], 0, true, { offset: bad, length: 0 }), RangeError, `drop offset ${bad}`);
+  }
+});
 
 t.test('an appender opened on a file that ends inside a block reads that block back', async (t) => {
   const file = emptyFile(t);
@@ -176,7 +244,7 @@ t.test('KVC_APPEND_IO picks the mode; a value that is none of them is said, and 
   t.end();
 });
 
-t.test("without the addon, 'dropped' appends fall back to 'cached' after their first sync, and the process says why", async (t) => {
+t.test("without the addon, 'dropped' appends fall back to 'cached' after their first sync, the process says why, and writeDurable takes two steps", async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvc-io-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const script = `
@@ -191,7 +259,8 @@ await first.datasync();
 const second = await Appender.open(file, 20000);
 await second.write([new Uint8Array(5).fill(4)], 20000);
 await second.datasync();
-console.log(JSON.stringify({ before, after: first.mode, later: second.mode, status: appendIoStatus(), size: fs.statSync(file).size }));
+await second.writeDurable([new Uint8Array(7).fill(5)], 20005);
+console.log(JSON.stringify({ before, after: first.mode, later: second.mode, status: appendIoStatus(), size: fs.statSync(file).size, tail: [...fs.readFileSync(file).subarray(20003)] }));
 `;
   const child = runTsChild(script, { KVC_NATIVE: '0' });
   t.equal(child.status, 0, `the child ran: ${child.stderr.slice(-500)}`);
@@ -201,7 +270,8 @@ console.log(JSON.stringify({ before, after: first.mode, later: second.mode, stat
     after: 'cached',
     later: 'cached',
     status: { mode: 'cached', reason: /dropping written pages from the page cache failed \(native addon not loaded \(disabled by KVC_NATIVE=0\)\), so appends stay cached/ },
-    size: 20005,
+    size: 20012,
+    tail: [4, 4, 5, 5, 5, 5, 5, 5, 5],
   });
 });
 
