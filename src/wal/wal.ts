@@ -137,6 +137,8 @@ export class Wal implements LogStorage {
   #activeUnsynced = false;
   #tail: Promise<unknown> = Promise.resolve();
   #failure: unknown;
+  /** The directory fsync of the segment created last, until its first write has waited for it. */
+  #segmentNaming: Promise<void> | undefined;
   /** Deletions of compacted segments' files, one after another (#deleteSegmentsThrough). */
   #deleting: Promise<void> = Promise.resolve();
   #closed = false;
@@ -506,12 +508,10 @@ export class Wal implements LogStorage {
       const segment = this.#active;
       const all = segment.size === 0 ? [this.#headerRecord(segment.sequence), ...records] : records;
       const { chunks, offsets, end } = frameRecords(all, segment.size);
-      if (this.#fsync && sync && this.#files.writeDurable !== undefined) {
-        await this.#files.writeDurable(segment.fd, chunks, segment.size);
-      } else {
-        await this.#files.write(segment.fd, chunks, segment.size);
-        if (this.#fsync && sync) await this.#files.fdatasync(segment.fd);
-      }
+      // A new segment's name becomes durable beside its first write (#rollover), not before it.
+      const naming = this.#segmentNaming;
+      this.#segmentNaming = undefined;
+      await Promise.all([this.#writeChunks(segment.fd, chunks, segment.size, sync), naming]);
       // One synced write makes every earlier record of the file durable too.
       if (this.#fsync) this.#activeUnsynced = !sync;
       segment.size = end;
@@ -522,6 +522,16 @@ export class Wal implements LogStorage {
     }
   }
 
+  /** The chunks written at `position`, and synced when the WAL fsyncs and `sync` says so. */
+  async #writeChunks(fd: number, chunks: Uint8Array[], position: number, sync: boolean): Promise<void> {
+    if (this.#fsync && sync && this.#files.writeDurable !== undefined) {
+      await this.#files.writeDurable(fd, chunks, position);
+      return;
+    }
+    await this.#files.write(fd, chunks, position);
+    if (this.#fsync && sync) await this.#files.fdatasync(fd);
+  }
+
   async #rollover(): Promise<void> {
     // The segment left behind must hold no unsynced record: after a crash a torn record is only
     // ever accepted (truncated) at the very end of the log.
@@ -530,7 +540,15 @@ export class Wal implements LogStorage {
     if (this.#activeUnsynced || cut) await this.#files.fdatasync(this.#active.fd);
     this.#activeUnsynced = false;
     const sequence = this.#active.sequence + 1;
-    const segment = await createSegment(this.#files, this.#dir, sequence, this.lastIndex() + 1, this.#fsync);
+    const segment = await createSegment(this.#files, this.#dir, sequence, this.lastIndex() + 1, false);
+    if (this.#fsync) {
+      // The directory fsync that makes the new name durable runs beside the segment's first write,
+      // which waits for both before its save resolves: nothing in the segment is durable (nor
+      // acknowledged) before its name is. Run first, it took 9-20 ms of a leader's save each 64 MiB.
+      const naming = this.#files.fsyncDir(this.#dir);
+      naming.catch(() => undefined); // awaited by the next write, or dropped with the WAL
+      this.#segmentNaming = naming;
+    }
     this.#segments.push(segment);
     this.#bySequence.set(sequence, segment);
   }

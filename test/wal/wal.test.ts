@@ -5,15 +5,16 @@
 // that reaches into entries of a deleted segment; 1 MiB entries and a 32 MiB entry (alone in
 // its own segment) read back from disk with their checksums; overwriting the tail after a
 // reopen; where an entry's data lies on disk (entryDataAt); the entry cache's budget and its
-// release through an index; a failed fsync poisoning the WAL until it is reopened; and created snapshots and
-// the bootstrap membership surviving a reopen after the segments holding them were deleted.
+// release through an index; a failed fsync poisoning the WAL until it is reopened; created snapshots and
+// the bootstrap membership surviving a reopen after the segments holding them were deleted; and a new
+// segment's directory fsync running beside its first write, which waits for it.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { bufferedFileLayer, FaultInjectingFileLayer, NodeFileLayer, Wal, WalFailedError } from '../../src/wal/index.js';
-import type { WalOptions } from '../../src/wal/index.js';
+import type { FileLayer, OpenMode, WalOptions } from '../../src/wal/index.js';
 import { entries, entry, indexTerms, openWal, payloadsIntact, segmentFiles, tempDir } from './helpers.js';
 
 const MIB = 1024 * 1024;
@@ -342,4 +343,97 @@ t.test('createSnapshot is written by the next save or close; bootstrap membershi
   t.same(wal.snapshot().metadata.index, 35, 'the save wrote the snapshot');
   t.same(wal.initialState().confState, { voters: [1, 2, 3], learners: [] }, 'its membership is the current one');
   t.same(Array.from(wal.snapshot().data), [8], 'with its data');
+});
+
+/** Resolves once `done()` holds; throws after 5 s, naming `what`. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`waited 5 s for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** bufferedFileLayer, with directory fsyncs that wait for `release()` (or fail with `fail()`) and a log of what ran. */
+class HeldDirSyncLayer implements FileLayer {
+  readonly log: string[] = [];
+  #held: { go: () => void; stop: (error: Error) => void } | undefined;
+  #holding = false;
+
+  hold(): void {
+    this.#holding = true;
+  }
+  release(): void {
+    this.#holding = false;
+    this.#held?.go();
+  }
+  fail(error: Error): void {
+    this.#holding = false;
+    this.#held?.stop(error);
+  }
+  mkdirp(dir: string): Promise<void> {
+    return bufferedFileLayer.mkdirp(dir);
+  }
+  readdir(dir: string): Promise<string[]> {
+    return bufferedFileLayer.readdir(dir);
+  }
+  open(file: string, mode: OpenMode): Promise<number> {
+    return bufferedFileLayer.open(file, mode);
+  }
+  close(fd: number): Promise<void> {
+    return bufferedFileLayer.close(fd);
+  }
+  size(fd: number): Promise<number> {
+    return bufferedFileLayer.size(fd);
+  }
+  read(fd: number, into: Uint8Array, position: number): Promise<number> {
+    return bufferedFileLayer.read(fd, into, position);
+  }
+  readSync(fd: number, into: Uint8Array, position: number): number {
+    return bufferedFileLayer.readSync(fd, into, position);
+  }
+  async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
+    await bufferedFileLayer.write(fd, chunks, position);
+    this.log.push('write');
+  }
+  async fdatasync(fd: number): Promise<void> {
+    await bufferedFileLayer.fdatasync(fd);
+    this.log.push('fdatasync');
+  }
+  async fsyncDir(dir: string): Promise<void> {
+    this.log.push('dir sync asked');
+    if (this.#holding) await new Promise<void>((go, stop) => (this.#held = { go, stop }));
+    await bufferedFileLayer.fsyncDir(dir);
+    this.log.push('dir synced');
+  }
+  truncate(fd: number, length: number): Promise<void> {
+    return bufferedFileLayer.truncate(fd, length);
+  }
+  unlink(file: string): Promise<void> {
+    return bufferedFileLayer.unlink(file);
+  }
+}
+
+t.test("a new segment's directory fsync runs beside its first write; the save waits for both, and a failed one fails the WAL", async (t) => {
+  const files = new HeldDirSyncLayer();
+  const { wal } = await openWal(t, { dir: tempDir(t), files, segmentBytes: 64 * 1024 });
+  await wal.save({ entries: entries(1, 1, 1, 40 * 1024) });
+  files.hold();
+  files.log.length = 0;
+  let saved = false;
+  const rolling = wal.save({ entries: entries(2, 1, 1, 40 * 1024) }).then(() => (saved = true));
+  await until(() => files.log.includes('fdatasync'), "the new segment's first write and sync");
+  t.same(files.log, ['dir sync asked', 'write', 'fdatasync'], "the new segment's first write and sync ran while its directory fsync was held");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(saved, false, 'the save has not resolved: the name is not durable yet');
+  files.release();
+  await rolling;
+  t.same(files.log, ['dir sync asked', 'write', 'fdatasync', 'dir synced'], 'it resolved once the directory fsync had ended');
+  t.equal(wal.stats().segments, 2, 'in a second segment');
+  files.hold();
+  const failing = wal.save({ entries: entries(3, 1, 1, 40 * 1024) });
+  await until(() => files.log.includes('dir sync asked', 4), 'the next directory fsync');
+  files.fail(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+  await t.rejects(failing, /EIO/, 'a failed directory fsync fails the save into the new segment');
+  await t.rejects(wal.save({ entries: entries(4, 1, 1) }), WalFailedError, 'and the WAL after it');
 });
