@@ -9,13 +9,18 @@
 // that write ends, with no later put to trigger it.
 import t from 'tap';
 import type { Test } from 'tap';
-import { nodeFileLayer, type FileLayer, type OpenMode } from '../../src/wal/index.js';
+import { nodeFileLayer, type OpenMode } from '../../src/wal/index.js';
+import { PassThroughFileLayer } from '../wal/helpers.js';
 import { eventually, makeCluster, putCommand, putWithRetry, sleep } from './helpers.js';
 
 /** The real file layer; writes to files under a held directory wait until it is released. */
-class HoldingFileLayer implements FileLayer {
+class HoldingFileLayer extends PassThroughFileLayer {
   readonly #holds = new Map<string, { released: Promise<void>; release: () => void }>();
   readonly #paths = new Map<number, string>();
+
+  constructor() {
+    super(nodeFileLayer);
+  }
 
   /** Holds the writes under `dir` from now on (a second hold of the same dir changes nothing). */
   hold(dir: string): void {
@@ -42,47 +47,20 @@ class HoldingFileLayer implements FileLayer {
     }
   }
 
-  mkdirp(dir: string): Promise<void> {
-    return nodeFileLayer.mkdirp(dir);
-  }
-  readdir(dir: string): Promise<string[]> {
-    return nodeFileLayer.readdir(dir);
-  }
-  async open(path: string, mode: OpenMode): Promise<number> {
-    const fd = await nodeFileLayer.open(path, mode);
+  override async open(path: string, mode: OpenMode): Promise<number> {
+    const fd = await super.open(path, mode);
     this.#paths.set(fd, path);
     return fd;
   }
-  close(fd: number): Promise<void> {
+  override close(fd: number): Promise<void> {
     this.#paths.delete(fd);
-    return nodeFileLayer.close(fd);
+    return super.close(fd);
   }
-  size(fd: number): Promise<number> {
-    return nodeFileLayer.size(fd);
-  }
-  read(fd: number, into: Uint8Array, position: number): Promise<number> {
-    return nodeFileLayer.read(fd, into, position);
-  }
-  readSync(fd: number, into: Uint8Array, position: number): number {
-    return nodeFileLayer.readSync(fd, into, position);
-  }
-  async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
+  override async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
     const path = this.#paths.get(fd);
     const hold = path === undefined ? undefined : [...this.#holds].find(([dir]) => path.startsWith(dir))?.[1];
     if (hold !== undefined) await hold.released;
-    return nodeFileLayer.write(fd, chunks, position);
-  }
-  fdatasync(fd: number): Promise<void> {
-    return nodeFileLayer.fdatasync(fd);
-  }
-  fsyncDir(dir: string): Promise<void> {
-    return nodeFileLayer.fsyncDir(dir);
-  }
-  truncate(fd: number, length: number): Promise<void> {
-    return nodeFileLayer.truncate(fd, length);
-  }
-  unlink(path: string): Promise<void> {
-    return nodeFileLayer.unlink(path);
+    return super.write(fd, chunks, position);
   }
 }
 

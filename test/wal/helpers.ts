@@ -9,7 +9,7 @@ import type { Test } from 'tap';
 import { EntryType } from '../../src/raft/index.js';
 import type { Entry } from '../../src/raft/index.js';
 import { RECORD_HEADER_BYTES, Wal } from '../../src/wal/index.js';
-import type { WalOptions } from '../../src/wal/index.js';
+import type { FileLayer, OpenMode, WalOptions } from '../../src/wal/index.js';
 
 /** A new empty directory under the OS temp dir, deleted when `t` ends. */
 export function tempDir(t: Test, prefix = 'kvc-wal-'): string {
@@ -85,5 +85,50 @@ export function flipByte(file: string, offset: number): void {
     fs.writeSync(fd, one, 0, 1, offset);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * A file layer that hands every call to `inner`: tests extend it and override the calls they hold,
+ * fail or log. It has no writeDurable, so the WAL writes and syncs through it in two calls.
+ */
+export class PassThroughFileLayer implements FileLayer {
+  constructor(protected readonly inner: FileLayer) {}
+
+  mkdirp(dir: string): Promise<void> {
+    return this.inner.mkdirp(dir);
+  }
+  readdir(dir: string): Promise<string[]> {
+    return this.inner.readdir(dir);
+  }
+  open(file: string, mode: OpenMode): Promise<number> {
+    return this.inner.open(file, mode);
+  }
+  close(fd: number): Promise<void> {
+    return this.inner.close(fd);
+  }
+  size(fd: number): Promise<number> {
+    return this.inner.size(fd);
+  }
+  read(fd: number, into: Uint8Array, position: number): Promise<number> {
+    return this.inner.read(fd, into, position);
+  }
+  readSync(fd: number, into: Uint8Array, position: number): number {
+    return this.inner.readSync(fd, into, position);
+  }
+  write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
+    return this.inner.write(fd, chunks, position);
+  }
+  fdatasync(fd: number): Promise<void> {
+    return this.inner.fdatasync(fd);
+  }
+  fsyncDir(dir: string): Promise<void> {
+    return this.inner.fsyncDir(dir);
+  }
+  truncate(fd: number, length: number): Promise<void> {
+    return this.inner.truncate(fd, length);
+  }
+  unlink(file: string): Promise<void> {
+    return this.inner.unlink(file);
   }
 }

@@ -14,8 +14,8 @@ import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { bufferedFileLayer, FaultInjectingFileLayer, NodeFileLayer, Wal, WalFailedError } from '../../src/wal/index.js';
-import type { FileLayer, OpenMode, WalOptions } from '../../src/wal/index.js';
-import { entries, entry, indexTerms, openWal, payloadsIntact, segmentFiles, tempDir } from './helpers.js';
+import type { WalOptions } from '../../src/wal/index.js';
+import { entries, entry, indexTerms, openWal, PassThroughFileLayer, payloadsIntact, segmentFiles, tempDir } from './helpers.js';
 
 const MIB = 1024 * 1024;
 
@@ -355,11 +355,14 @@ async function until(done: () => boolean, what: string): Promise<void> {
 }
 
 /** bufferedFileLayer, with directory fsyncs that wait for `release()` (or fail with `fail()`) and a log of what ran. */
-class HeldDirSyncLayer implements FileLayer {
+class HeldDirSyncLayer extends PassThroughFileLayer {
   readonly log: string[] = [];
   #held: { go: () => void; stop: (error: Error) => void } | undefined;
   #holding = false;
 
+  constructor() {
+    super(bufferedFileLayer);
+  }
   hold(): void {
     this.#holding = true;
   }
@@ -371,46 +374,19 @@ class HeldDirSyncLayer implements FileLayer {
     this.#holding = false;
     this.#held?.stop(error);
   }
-  mkdirp(dir: string): Promise<void> {
-    return bufferedFileLayer.mkdirp(dir);
-  }
-  readdir(dir: string): Promise<string[]> {
-    return bufferedFileLayer.readdir(dir);
-  }
-  open(file: string, mode: OpenMode): Promise<number> {
-    return bufferedFileLayer.open(file, mode);
-  }
-  close(fd: number): Promise<void> {
-    return bufferedFileLayer.close(fd);
-  }
-  size(fd: number): Promise<number> {
-    return bufferedFileLayer.size(fd);
-  }
-  read(fd: number, into: Uint8Array, position: number): Promise<number> {
-    return bufferedFileLayer.read(fd, into, position);
-  }
-  readSync(fd: number, into: Uint8Array, position: number): number {
-    return bufferedFileLayer.readSync(fd, into, position);
-  }
-  async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
-    await bufferedFileLayer.write(fd, chunks, position);
+  override async write(fd: number, chunks: readonly Uint8Array[], position: number): Promise<void> {
+    await super.write(fd, chunks, position);
     this.log.push('write');
   }
-  async fdatasync(fd: number): Promise<void> {
-    await bufferedFileLayer.fdatasync(fd);
+  override async fdatasync(fd: number): Promise<void> {
+    await super.fdatasync(fd);
     this.log.push('fdatasync');
   }
-  async fsyncDir(dir: string): Promise<void> {
+  override async fsyncDir(dir: string): Promise<void> {
     this.log.push('dir sync asked');
     if (this.#holding) await new Promise<void>((go, stop) => (this.#held = { go, stop }));
-    await bufferedFileLayer.fsyncDir(dir);
+    await super.fsyncDir(dir);
     this.log.push('dir synced');
-  }
-  truncate(fd: number, length: number): Promise<void> {
-    return bufferedFileLayer.truncate(fd, length);
-  }
-  unlink(file: string): Promise<void> {
-    return bufferedFileLayer.unlink(file);
   }
 }
 
