@@ -9,4 +9,5 @@ export { KNOWN_CRC32C_BYTES_MIN, crc32cKnowing, knownCrc32c, noteCrc32c } from '
 export { fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype } from './fp16.js';
 export type { Dtype } from './fp16.js';
 export { pageSetDigest } from './page-set-digest.js';
+export { hex } from './hex.js';
 export type { DigestPage } from './page-set-digest.js';

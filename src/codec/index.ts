@@ -27,5 +27,5 @@ export { encodeCommand, encodeCommandAfter, offerRoomBefore, putPayloadBuffer, d
 /** Plain msgpack arrays with the one configured Packr, for record bodies of other folders (the WAL's). */
 export { packArray, unpackValue } from './msgpack.js';
 export type { Command, CommandOp, PageMeta, SettingKey, NsSettingKey, SettingChange, NsSettingChange } from './command.js';
-export { crc32c, crc32cCombine, crc32cKnowing, knownCrc32c, noteCrc32c, KNOWN_CRC32C_BYTES_MIN, fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype, pageSetDigest } from '../bytes/index.js';
+export { crc32c, crc32cCombine, crc32cKnowing, knownCrc32c, noteCrc32c, KNOWN_CRC32C_BYTES_MIN, fp32ToFp16, bf16ToFp16, fp16ToFp32, dtypeBytes, isDtype, pageSetDigest, hex } from '../bytes/index.js';
 export type { Dtype, DigestPage } from '../bytes/index.js';

@@ -6,6 +6,7 @@
 // The assembler checks framing only; the page's checksum is checked where it is converted (the
 // put's preparation in the work pool, cache-service.ts), so the bytes are read once there.
 import assert from 'node:assert/strict';
+import { hex } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { PutPagesRequest__Output as PutPagesRequest } from '../proto/index.js';
@@ -30,10 +31,6 @@ interface OpenPage {
   /** Whether `buffer` is the assembler's own (AssembledPage.owned). */
   owned: boolean;
   received: number;
-}
-
-function hex(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
 }
 
 /**

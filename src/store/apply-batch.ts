@@ -5,7 +5,7 @@
 // times come in the commands, so every replica writes the same bytes for the same commands.
 
 import assert from 'node:assert/strict';
-import { crc32c, knownCrc32c } from '../codec/index.js';
+import { crc32c, hex, knownCrc32c } from '../codec/index.js';
 import type { Command, PageMeta } from '../codec/index.js';
 import { KvcError } from '../errors.js';
 import {
@@ -55,10 +55,6 @@ const OK: ApplyResult = Object.freeze({ ok: true });
 
 function refuse(code: ApplyRefusalCode, detail: string): ApplyResult {
   return { ok: false, code, message: new KvcError(code, { detail }).message };
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 type PutPage = { meta: PageMeta; data: Uint8Array };

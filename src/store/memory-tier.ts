@@ -24,7 +24,7 @@
 //   copy them from its own mapping while the lease keeps the slot from being reused
 //   (src/store/shared-leases.ts holds such leases for remote processes). The files are removed
 //   when the tier closes; mappings that readers still hold stay valid until they unmap.
-import { crc32c, type PageMeta } from '../codec/index.js';
+import { crc32c, hex, type PageMeta } from '../codec/index.js';
 import type { PinnedRegion, SharedRegionFile } from '../native/index.js';
 import { SlabArena, type SlabArenaStats, type Slot } from './slab-arena.js';
 
@@ -357,8 +357,4 @@ function directLease(meta: PageMeta, data: Uint8Array): PageLease {
 /** The index key of a page: namespaces never contain NUL (validated at the edge), keys as hex. */
 function entryId(ns: string, key: Uint8Array): string {
   return `${ns}\0${hex(key)}`;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }

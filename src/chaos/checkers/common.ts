@@ -22,9 +22,7 @@ export function valueId(value: PageValue): string {
 }
 
 /** A key's bytes as the history and the finals name it (lowercase hex). */
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
+export { hex } from '../../codec/index.js';
 
 /** A key's identity across namespaces, usable as a Map key. */
 export function keyId(op: Pick<Operation, 'ns' | 'key'>): string {
