@@ -20,8 +20,9 @@ constexpr size_t kIovMax = 1024;
 // pwritev until every byte of `chunks` is written: 0 or errno.
 int WriteAll(int fd, std::vector<iovec> pending, off_t position) {
   size_t first = 0;
-  while (first < pending.size() && pending[first].iov_len == 0) first++;
-  while (first < pending.size()) {
+  for (;;) {
+    while (first < pending.size() && pending[first].iov_len == 0) first++;
+    if (first == pending.size()) return 0;
     const int count = static_cast<int>(std::min(kIovMax, pending.size() - first));
     const ssize_t written = ::pwritev(fd, pending.data() + first, count, position);
     if (written < 0) {
@@ -40,9 +41,7 @@ int WriteAll(int fd, std::vector<iovec> pending, off_t position) {
       pending[first].iov_base = static_cast<char*>(pending[first].iov_base) + left;
       pending[first].iov_len -= left;
     }
-    while (first < pending.size() && pending[first].iov_len == 0) first++;
   }
-  return 0;
 }
 
 }  // namespace

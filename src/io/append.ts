@@ -151,16 +151,11 @@ export class Appender {
    * them and the file's size durable.
    */
   async write(chunks: readonly Uint8Array[], position: number): Promise<void> {
-    if (this.#closed) throw new Error(`the appender of ${this.#path} is closed`);
-    let bytes = 0;
-    for (const chunk of chunks) bytes += chunk.byteLength;
-    if (position + bytes < this.#end) {
-      throw new Error(`an append to ${this.#path} at ${position}+${bytes} ends before what was written (${this.#end})`);
-    }
+    const end = this.#checkedEnd(chunks, position);
     if (this.#mode === 'direct') {
       try {
         await this.#writeDirect(chunks, position);
-        this.#end = position + bytes;
+        this.#end = end;
         return;
       } catch (error) {
         // EINVAL: this memory, offset or length is not aligned enough for the device. A RangeError:
@@ -171,7 +166,18 @@ export class Appender {
       }
     }
     await writeAll(this.#fd, chunks, position);
-    this.#end = position + bytes;
+    this.#end = end;
+  }
+
+  /** Where an append of `chunks` at `position` ends; throws when this appender is closed or it would end before what was written. */
+  #checkedEnd(chunks: readonly Uint8Array[], position: number): number {
+    if (this.#closed) throw new Error(`the appender of ${this.#path} is closed`);
+    let bytes = 0;
+    for (const chunk of chunks) bytes += chunk.byteLength;
+    if (position + bytes < this.#end) {
+      throw new Error(`an append to ${this.#path} at ${position}+${bytes} ends before what was written (${this.#end})`);
+    }
+    return position + bytes;
   }
 
   /**
@@ -195,12 +201,8 @@ export class Appender {
    * on that thread too. 'direct' appends, and any without the addon, take the two steps.
    */
   async writeDurable(chunks: readonly Uint8Array[], position: number): Promise<void> {
-    if (this.#closed) throw new Error(`the appender of ${this.#path} is closed`);
     if (this.#mode !== 'direct') {
-      let bytes = 0;
-      for (const chunk of chunks) bytes += chunk.byteLength;
-      const end = position + bytes;
-      if (end < this.#end) throw new Error(`an append to ${this.#path} at ${position}+${bytes} ends before what was written (${this.#end})`);
+      const end = this.#checkedEnd(chunks, position);
       const to = this.#mode === 'dropped' ? alignDown(end) : 0;
       const drop = to > this.#dropped ? { offset: this.#dropped, length: to - this.#dropped } : { offset: 0, length: 0 };
       const job = appendDurable(this.#fd, chunks, position, true, drop);
