@@ -25,6 +25,7 @@ import {
   bytesOfLatin1,
   describeHeldBack,
   latin1,
+  nextUseSeq,
   pageId,
   planEviction,
   type ApplyResult,
@@ -307,7 +308,11 @@ export class CapacityKeeper {
       for (const entry of entries) {
         const page = index.get(ns, entry.key);
         if (page === undefined) continue;
-        page.accessedAtMs = Math.max(page.accessedAtMs, now - entry.ageMs);
+        const accessedAtMs = now - entry.ageMs;
+        if (accessedAtMs > page.accessedAtMs) {
+          page.accessedAtMs = accessedAtMs;
+          page.usedSeq = nextUseSeq();
+        }
         const leaseMs = Math.min(entry.leaseMs, LIMITS.eviction.leaseMsMax);
         if (leaseMs > 0) page.leaseUntilMs = Math.max(page.leaseUntilMs, now + leaseMs);
       }
@@ -390,5 +395,6 @@ function sum(values: number[]): number {
 /** A page this member served or matched: accessed now, and leased `leaseMs` more when > 0. */
 function touch(page: IndexedPage, now: number, leaseMs: number): void {
   page.accessedAtMs = Math.max(page.accessedAtMs, now);
+  page.usedSeq = nextUseSeq();
   if (leaseMs > 0) page.leaseUntilMs = Math.max(page.leaseUntilMs, now + leaseMs);
 }

@@ -46,9 +46,12 @@ export interface Plan {
   heldBack: HeldBack;
 }
 
-/** A binary min-heap of pages by recency, ties broken by identity so every run picks the same. */
+/**
+ * A binary min-heap of pages by recency: the millisecond of the latest use, then the order of uses
+ * within it (IndexedPage.usedSeq), then identity.
+ */
 class RecencyHeap {
-  readonly #items: { page: IndexedPage; usedAtMs: number; id: string }[] = [];
+  readonly #items: { page: IndexedPage; usedAtMs: number; usedSeq: number; id: string }[] = [];
 
   get size(): number {
     return this.#items.length;
@@ -56,7 +59,7 @@ class RecencyHeap {
 
   push(page: IndexedPage): void {
     const items = this.#items;
-    items.push({ page, usedAtMs: Math.max(page.createdAtMs, page.accessedAtMs), id: pageId(page.ns, page.keyId) });
+    items.push({ page, usedAtMs: Math.max(page.createdAtMs, page.accessedAtMs), usedSeq: page.usedSeq, id: pageId(page.ns, page.keyId) });
     let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -91,7 +94,8 @@ class RecencyHeap {
   #less(a: number, b: number): boolean {
     const x = this.#items[a]!;
     const y = this.#items[b]!;
-    return x.usedAtMs !== y.usedAtMs ? x.usedAtMs < y.usedAtMs : x.id < y.id;
+    if (x.usedAtMs !== y.usedAtMs) return x.usedAtMs < y.usedAtMs;
+    return x.usedSeq !== y.usedSeq ? x.usedSeq < y.usedSeq : x.id < y.id;
   }
 }
 

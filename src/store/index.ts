@@ -5,7 +5,7 @@ export { PageStore, REMOVAL_RECORD_ENTRIES_MAX, REMOVALS_PER_CALL_MAX } from './
 export type { ApplyItem, ListedPage, ListPosition, NamespaceInfo, PageStoreOptions, SnapshotReader, StoreStats, UnsyncedDamage } from './page-store.js';
 export { cacheEventBytes } from './cache-events.js';
 export type { AppliedListener, CacheEvent } from './cache-events.js';
-export { PageIndex, pageId, latin1, bytesOfLatin1 } from './page-index.js';
+export { PageIndex, pageId, latin1, bytesOfLatin1, nextUseSeq } from './page-index.js';
 export type { IndexedPage } from './page-index.js';
 export { planEviction, describeHeldBack } from './eviction-planner.js';
 export type { HeldBack, Plan } from './eviction-planner.js';

@@ -27,6 +27,20 @@ export interface IndexedPage {
   accessedAtMs: number;
   /** Member-local: a lookup lease protects the page until then. */
   leaseUntilMs: number;
+  /**
+   * Member-local: the order of this page's latest use (its creation or an access) among all of
+   * this process's (nextUseSeq). Eviction's tie-break between pages last used in the same
+   * millisecond: on a fast machine a request's lookup and the previous request's put often share
+   * one, and the page used later must stay, as an LRU would keep it.
+   */
+  usedSeq: number;
+}
+
+let lastUseSeq = 0;
+
+/** The next number in this process's order of page uses (IndexedPage.usedSeq). */
+export function nextUseSeq(): number {
+  return ++lastUseSeq;
 }
 
 export type IndexEffect =
@@ -169,7 +183,7 @@ export class PageIndex {
     const keyId = latin1(key);
     if (pages.has(keyId)) return; // The store writes a page once; a put of it again changes nothing.
     const parentId = meta.parentKey === undefined ? undefined : pageId(ns, latin1(meta.parentKey));
-    pages.set(keyId, { ns, keyId, parentId, bytes: meta.bytes, createdAtMs: meta.createdAtMs, ttlMs: meta.ttlMs ?? 0, accessedAtMs: 0, leaseUntilMs: 0 });
+    pages.set(keyId, { ns, keyId, parentId, bytes: meta.bytes, createdAtMs: meta.createdAtMs, ttlMs: meta.ttlMs ?? 0, accessedAtMs: 0, leaseUntilMs: 0, usedSeq: nextUseSeq() });
     this.#pages++;
     this.#mirror?.noteAdded(ns, keyId);
     if ((meta.ttlMs ?? 0) > 0) this.#pagesWithTtl++;

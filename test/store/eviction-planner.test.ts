@@ -1,10 +1,11 @@
 // Proves the eviction planner's order on hand-built page indexes (the planner is pure, so the
 // clock, settings and in-flight state are arguments): leaves before interior pages, least
-// recently used first (the later of creation and last access), a parent only after all of its
-// children, never a pinned, leased or in-grace page (each counted in heldBack), pages already
-// leaving treated as gone, parents of puts in flight kept, namespace scope, and the plan's bounds.
+// recently used first (the later of creation and last access; within one millisecond, the order
+// of the uses), a parent only after all of its children, never a pinned, leased or in-grace page
+// (each counted in heldBack), pages already leaving treated as gone, parents of puts in flight
+// kept, namespace scope, and the plan's bounds.
 import t from 'tap';
-import { PageIndex, latin1, pageId, planEviction, type IndexedPage } from '../../src/store/index.js';
+import { PageIndex, latin1, nextUseSeq, pageId, planEviction, type IndexedPage } from '../../src/store/index.js';
 
 const NOW = 1_000_000;
 
@@ -61,6 +62,21 @@ t.test('leaves first, least recently used first; a parent once its children are 
   // An access makes a page recent: chain 1's tail was read.
   index.get('a', key(3))!.accessedAtMs = NOW - 60_000;
   t.same(names(plan(index, 200).victims), [11, 10], 'the recently read chain goes last');
+});
+
+t.test('pages last used in the same millisecond go in the order they were used, not by key', async (t) => {
+  const index = new PageIndex();
+  // Three lone pages created in one millisecond, in the order 3, 1, 2: the first made goes first.
+  for (const n of [3, 1, 2]) add(index, n, { createdAtMs: 500 });
+  t.same(names(plan(index, 300).victims), [3, 1, 2], 'creation order');
+  // Page 3 is read in the millisecond the others were made (a fast lookup after a put): now it is the newest.
+  const three = index.get('a', key(3))!;
+  three.accessedAtMs = 500;
+  three.usedSeq = nextUseSeq();
+  t.same(names(plan(index, 300).victims), [1, 2, 3], 'the page used last goes last');
+  // A later millisecond still wins over any order within an earlier one.
+  index.get('a', key(1))!.accessedAtMs = 501;
+  t.same(names(plan(index, 300).victims), [2, 3, 1], 'milliseconds first');
 });
 
 t.test('pinned, leased and in-grace pages are never chosen and are counted', async (t) => {
