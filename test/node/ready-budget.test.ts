@@ -5,6 +5,7 @@
 // with the default budget the same burst is one Ready.
 import t, { type Test } from 'tap';
 import type { NodeObserver } from '../../src/node/index.js';
+import { eventually } from '../wait.js';
 import { NS, makeCluster, pageKey, putCommand } from './helpers.js';
 
 const PAGE_BYTES = 16 * 1024;
@@ -17,7 +18,10 @@ async function soleMember(t: Test, readyProposalBytesMax: number | undefined) {
   const cluster = await makeCluster([1], { observer, ...(readyProposalBytesMax === undefined ? {} : { readyProposalBytesMax }) });
   t.teardown(() => cluster.stopAll());
   const leader = await cluster.waitForLeader();
-  // The leader's first Ready (its empty entry of the new term) is behind us.
+  // A new leader first proposes the cluster's settings (CapacityKeeper's bootstrap): a Ready with
+  // entries of its own, which a loaded machine may save after waitForLeader returned. Once they
+  // are applied, that Ready and the leader's first one (its empty entry of the new term) are behind us.
+  await eventually(() => leader.store.settings().replicated, 10_000, 'the bootstrap settings applied');
   saves.length = 0;
   return { leader, saves };
 }
