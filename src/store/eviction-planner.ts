@@ -48,10 +48,11 @@ export interface Plan {
 
 /**
  * A binary min-heap of pages by recency: the millisecond of the latest use, then the order of uses
- * within it (IndexedPage.usedSeq), then identity.
+ * within it (IndexedPage.usedSeq, unique to each use in the process, so no two pages tie and every
+ * run over the same uses picks the same).
  */
 class RecencyHeap {
-  readonly #items: { page: IndexedPage; usedAtMs: number; usedSeq: number; id: string }[] = [];
+  readonly #items: { page: IndexedPage; usedAtMs: number; usedSeq: number }[] = [];
 
   get size(): number {
     return this.#items.length;
@@ -59,7 +60,7 @@ class RecencyHeap {
 
   push(page: IndexedPage): void {
     const items = this.#items;
-    items.push({ page, usedAtMs: Math.max(page.createdAtMs, page.accessedAtMs), usedSeq: page.usedSeq, id: pageId(page.ns, page.keyId) });
+    items.push({ page, usedAtMs: Math.max(page.createdAtMs, page.accessedAtMs), usedSeq: page.usedSeq });
     let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -94,8 +95,7 @@ class RecencyHeap {
   #less(a: number, b: number): boolean {
     const x = this.#items[a]!;
     const y = this.#items[b]!;
-    if (x.usedAtMs !== y.usedAtMs) return x.usedAtMs < y.usedAtMs;
-    return x.usedSeq !== y.usedSeq ? x.usedSeq < y.usedSeq : x.id < y.id;
+    return x.usedAtMs !== y.usedAtMs ? x.usedAtMs < y.usedAtMs : x.usedSeq < y.usedSeq;
   }
 }
 
