@@ -373,7 +373,7 @@ async function writeSide(options: BenchOptions): Promise<{ rows: Row[]; notes: s
   for (const c of KVC_CASES) ours.push(await measureKvc(c, durationMs, warmupMs, options.progress));
   const memoryDirExists = existsSync(MEMORY_DIR);
   const memoryNote = memoryDirExists
-    ? `"ours, data in tmpfs": the 1 MiB case with the members' data dir under ${MEMORY_DIR} (memory; fdatasync returns at once, nothing reaches a disk). About the same MB/s as on the disk means the disk does not bound our puts; the CPU of the members and the client does.`
+    ? `"ours, data in tmpfs": the 1 MiB case with the members' data dir under ${MEMORY_DIR} (memory; fdatasync returns at once, nothing reaches a disk). About the same MB/s as on the disk means the disk does not bound our puts; the CPU of the members and the client does. Less than on the disk is no sign of the disk either: writing into tmpfs costs the kernel more CPU per byte than a disk's page cache (compare the members' CPU per MiB).`
     : `"ours, data in tmpfs": not measured, ${MEMORY_DIR} is missing.`;
   if (memoryDirExists) ours.push(await measureKvc(KVC_MEMORY_CASE, durationMs, warmupMs, options.progress));
   if (binary !== undefined) etcdRuns.push({ ...(await measureEtcd(binary, durationMs, warmupMs, options.progress)), system: 'etcd, again after ours' });
