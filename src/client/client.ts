@@ -13,6 +13,7 @@ import { EndpointPool, ENDPOINTS_MAX } from './endpoint-pool.js';
 import { LookupBatcher, type LookupBatch } from './lookup-batcher.js';
 import { encodeLookupBatch } from './lookup-request.js';
 import { encodePutPagesRequest } from './put-request.js';
+import { PutLanes } from './put-lane.js';
 import { clientStreamCall, serverStream, unaryCall } from './calls.js';
 import { PageAssembler, pageMessages, pagesInOrder, putMeta, sameBytes, toWireDtype } from './pages.js';
 import type { Page, PageDestination, PageInput, PageMetaOut, PutMeta, SharedCopy } from './pages.js';
@@ -113,7 +114,18 @@ export interface ClientOptions {
    * read, go over gRPC (docs/CLIENT.md "Same-host lookups").
    */
   lookupVia?: Transfer;
+  /**
+   * How putPages reaches a plaintext member (default 'lane', unless KVC_PUT_LANE=off in the
+   * environment): 'lane' over a TCP connection of its own on the member port, with the same
+   * messages, answers and errors as gRPC and less CPU per byte on both ends; 'grpc' over a
+   * PutPages stream. Puts to a member that serves TLS, or that does not take the lane, always go
+   * over gRPC (docs/CLIENT.md "The put lane").
+   */
+  putVia?: PutVia;
 }
+
+/** How putPages sends: the put lane or a gRPC stream. */
+export type PutVia = 'lane' | 'grpc';
 
 export interface ClientTls {
   ca: string | Buffer;
@@ -296,6 +308,10 @@ export class KvcClient {
   readonly #sharedLookups: SharedLookups | undefined;
   #sharedCopiesRefused = 0;
   #sharedCopies = 0;
+  /** Put lanes to plaintext members (put-lane.ts); undefined when every put goes over gRPC. */
+  readonly #putLanes: PutLanes | undefined;
+  /** PutPages attempts made over the put lane and over gRPC (tests, bench, operators' curiosity). */
+  readonly putAttempts = { lane: 0, grpc: 0 };
 
   constructor(o: ClientOptions) {
     // PutPages messages (put-request.ts) go out framed where they were encoded, not copied again
@@ -322,6 +338,10 @@ export class KvcClient {
       promptsMax: LOOKUP_PROMPTS_PER_CALL_MAX,
     });
     this.#transfer = checkTransfer(o.transfer ?? 'grpc');
+    const putVia = o.putVia ?? (process.env.KVC_PUT_LANE === 'off' ? 'grpc' : 'lane');
+    if (putVia !== 'lane' && putVia !== 'grpc') throw new TypeError(`putVia must be 'lane' or 'grpc', not ${JSON.stringify(putVia)}`);
+    // A TLS client never sends a page or its token in the clear: the lane is plaintext only.
+    this.#putLanes = putVia === 'lane' && o.tls === undefined ? new PutLanes((message) => encodePutPagesRequest(message, encodePageMeta), this.#rpcs.putPages.deserialize) : undefined;
     this.#sharedLookups =
       checkTransfer(o.lookupVia ?? 'grpc', 'lookupVia') === 'shared-memory'
         ? new SharedLookups(() => this.endpoints(), (endpoint) => this.status(endpoint), (ns, keys) => this.#lookups.lookup(ns, keys, false, 0))
@@ -468,7 +488,12 @@ export class KvcClient {
       const messages: Iterable<PutPagesRequest> = { [Symbol.iterator]: () => batchMessages(batch) };
       const results = await this.#withRetry({ target: 'leader', idempotent: true }, async (endpoint) => {
         const deadlineMs = o.deadlineMs ?? this.#deadlineMs;
-        const response = await clientStreamCall(this.#pool.client(endpoint), this.#putPagesRpc, messages, this.#cacheMetadata(), deadlineMs);
+        const lane = this.#putLanes?.ready(endpoint);
+        this.putAttempts[lane !== undefined ? 'lane' : 'grpc']++;
+        const response =
+          lane !== undefined
+            ? await lane.call(messages, this.#cacheMetadata(), deadlineMs)
+            : await clientStreamCall(this.#pool.client(endpoint), this.#putPagesRpc, messages, this.#cacheMetadata(), deadlineMs);
         return checkPutResults(response, batch, endpoint);
       });
       outcomes.push(...results);
@@ -684,6 +709,7 @@ export class KvcClient {
   /** Closes every channel and unmaps the shared arenas; calls made afterwards fail. */
   close(): void {
     this.#closing.abort();
+    this.#putLanes?.close();
     this.#shm.close();
     this.#sharedLookups?.close();
     this.#pool.close();

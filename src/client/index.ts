@@ -27,6 +27,7 @@ export {
   type PutOutcome,
   type Removal,
   type RemovalList,
+  type PutVia,
   type Transfer,
 } from './client.js';
 export { DEFAULT_WATCH_RESUMES_MAX, type WatchEvent, type WatchEventType, type WatchOptions } from './watch.js';

@@ -27,6 +27,7 @@ import {
   AccessPolicy,
   AddressBook,
   acceptPeerSockets,
+  putLane,
   GrpcTransport,
   MemberCertificates,
   MemberContext,
@@ -166,8 +167,8 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     await pool.close();
     throw error;
   });
-  // Followers take their leader's appends on the member port over a socket of their own (src/rpc peer-socket.ts).
-  acceptPeerSockets(server, (socket) => peer.acceptSocket(socket, certificates?.pem));
+  // Followers take their leader's appends on the member port over a socket of their own (src/rpc peer-socket.ts), and clients their puts (put-lane.ts).
+  acceptPeerSockets(server, (socket) => peer.acceptSocket(socket, certificates?.pem), [putLane(ctx, certificates === undefined)]);
   address = o.advertise ?? `${hostOf(o.listen)}:${port}`;
   transport.setSelfAddress(address);
   book.set(o.id, address);

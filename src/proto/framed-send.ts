@@ -255,3 +255,9 @@ function install(): FramedSend {
   };
   return { installed: true, reason: '' };
 }
+
+/** A serializer's output as the buffers that make it, in order, with no frame header: a split message's head and its runs, any other as it is. */
+export function messagePieces(message: Buffer): Uint8Array[] {
+  const rest = tails.get(message);
+  return rest === undefined ? [message] : [message, ...rest];
+}

@@ -57,7 +57,11 @@ export function cacheServiceHandlers(ctx: MemberContext): grpc.UntypedServiceImp
     // Each page names its namespace; putPages checks it as the page completes.
     PutPages: clientStream<PutPagesRequest, PutPagesResponse>(ctx, 'PutPages', (call) => {
       authorize(ctx, call, 'write');
-      return putPages(ctx, call);
+      return putPages(ctx, {
+        messages: call.iterator({ destroyOnReturn: false }) as AsyncIterable<PutPagesRequest>,
+        timeoutMs: () => ctx.timeoutMs(call),
+        authorize: (namespace) => authorize(ctx, call, 'write', namespace),
+      });
     }),
     DeletePages: unary<KeysRequest, Empty>(ctx, 'DeletePages', (request, call) => {
       authorize(ctx, call, 'write', request.namespace);
@@ -127,7 +131,7 @@ type StoredPage = { meta: PageMeta; data: Uint8Array };
  * before are stored (puts are idempotent, so its retry is safe). After a page fails its
  * checksum, no later page of the stream is proposed.
  */
-function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutPagesRequest, PutPagesResponse>): Promise<PutPagesResponse> {
+export function putPages(ctx: MemberContext, call: PutCall): Promise<PutPagesResponse> {
   // The answer waits in a frame of its own: the reading loop's frame, which holds its last
   // message and page (payload and all), is gone once the stream ended, not kept until every page
   // is applied (a payload held that long outlived young-generation GCs, and each one freed later
@@ -135,22 +139,34 @@ function putPages(ctx: MemberContext, call: grpc.ServerReadableStream<PutPagesRe
   return readAndPropose(ctx, call).then(answerWhenApplied);
 }
 
+/**
+ * One PutPages call as putPages reads it, whichever way it came (a gRPC client stream, or the put
+ * lane, put-lane.ts): its messages in order, the time it may still take, and the check that its
+ * caller may write a page's namespace.
+ */
+export interface PutCall {
+  /** Ends when the client half-closed; throws when the call broke. Not destroyed on an early exit, so an error can still be answered. */
+  messages: AsyncIterable<PutPagesRequest>;
+  timeoutMs(): number;
+  /** Throws KVC_UNAUTHENTICATED or KVC_PERMISSION_DENIED unless the caller may write `namespace`. */
+  authorize(namespace: string): void;
+}
+
 /** PutPages' reading loop: each page proposed as soon as it is prepared; resolves once the stream ended. */
-async function readAndPropose(ctx: MemberContext, call: grpc.ServerReadableStream<PutPagesRequest, PutPagesResponse>): Promise<Promise<Settled>[]> {
+async function readAndPropose(ctx: MemberContext, call: PutCall): Promise<Promise<Settled>[]> {
   ctx.requireLeader();
   const assembler = new PageAssembler((meta) => payloadBufferFor(ctx.pool, meta));
   const window = new InflightWindow(PUT_STREAM_INFLIGHT_BYTES_MAX);
   const order = new ProposalOrder();
   const settled: Promise<Settled>[] = [];
   // Not async: a member that lost its leadership throws here, at once, which stops the stream.
-  const propose = (stored: StoredPage): Promise<PutResult> => proposePut(ctx.requireLeader(), stored, ctx.timeoutMs(call));
-  // Not destroying the stream on an early exit lets grpc-js still send the error status.
-  for await (const message of call.iterator({ destroyOnReturn: false }) as AsyncIterable<PutPagesRequest>) {
+  const propose = (stored: StoredPage): Promise<PutResult> => proposePut(ctx.requireLeader(), stored, call.timeoutMs());
+  for await (const message of call.messages) {
     window.throwFirstError();
     const page = assembler.push(message);
     if (page === undefined) continue;
     ctx.transferred('in', page.data.byteLength);
-    authorize(ctx, call, 'write', page.meta.ns);
+    call.authorize(page.meta.ns);
     offerReceivedRoom(page);
     const prepared = prepareForStore(ctx.pool, page);
     settled.push(window.add(page.meta.bytes, order.propose(prepared, propose)));

@@ -21,7 +21,8 @@ export {
   type LoadedProtos,
 } from './protos.js';
 export { applyServerWindow } from './server-window.js';
-export { acceptPeerSockets, FrameReader, PeerSocketStream, PEER_SOCKET_HELLO, PEER_SOCKET_STALL_MS, type PeerSocketEnd } from './peer-socket.js';
+export { acceptPeerSockets, PeerSocketStream, PEER_SOCKET_HELLO, PEER_SOCKET_STALL_MS, type PeerSocketEnd, type SocketLane } from './peer-socket.js';
+export { putLane } from './put-lane.js';
 export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObject } from './errors.js';
 export { authorize, authorizePeer, hashToken, AccessPolicy, SCOPES, ALL_NAMESPACES, type Scope, type TokenGrant } from './auth.js';
 export { MemberCertificates, memberIdsOf, MEMBER_URI_PREFIX, type TlsFiles } from './tls.js';

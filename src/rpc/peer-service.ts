@@ -28,10 +28,10 @@ import type { SnapshotChunk } from '../store/index.js';
 import type { GrpcTransport } from './grpc-transport.js';
 import { authorizePeer } from './auth.js';
 import { clientStream } from './handlers.js';
-import { FrameReader, PEER_SOCKET_HELLO, PEER_SOCKET_KEEPALIVE_MS, PEER_SOCKET_READY_MS } from './peer-socket.js';
+import { PEER_SOCKET_HELLO, PEER_SOCKET_KEEPALIVE_MS, PEER_SOCKET_READY_MS } from './peer-socket.js';
 import { loadProtos } from './protos.js';
 import type { MemberContext } from './member-context.js';
-import type { RaftAck, RaftBatch__Output as RaftBatchIn, SnapshotAck, SnapshotPart__Output as SnapshotPartIn } from '../proto/index.js';
+import { FrameReader, type RaftAck, type RaftBatch__Output as RaftBatchIn, type SnapshotAck, type SnapshotPart__Output as SnapshotPartIn } from '../proto/index.js';
 
 /** At most one log line per this interval about rejected peer messages. */
 const REJECT_LOG_INTERVAL_MS = 5_000;

@@ -37,7 +37,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import { parseAddress } from '../config/index.js';
-import { FRAME_HEADER_BYTES, framedPieces } from '../proto/index.js';
+import { framedPieces } from '../proto/index.js';
 import type { NodeId } from '../raft/index.js';
 import { memberIdentityCheck } from './tls.js';
 import { serializeRaftBatch, type OutgoingRaftBatch } from './raft-batch-codec.js';
@@ -55,39 +55,47 @@ const STALL_CHECK_MS = 1_000;
 
 /**
  * Puts a sniffer in front of `server`'s listening sockets (call after bindAsync): a connection
- * that starts with PEER_SOCKET_HELLO goes to `accept`, hello still unread; every other one to
- * grpc-js, with the bytes read so far put back. A connection closed before it said which is
+ * that starts with PEER_SOCKET_HELLO goes to `accept`, one that starts with another of `others`'
+ * hellos (the put lane's, put-lane.ts) to that one's accept, hello still unread; every other one
+ * to grpc-js, with the bytes read so far put back. A connection closed before it said which is
  * dropped. Throws where this grpc-js keeps its listening servers elsewhere.
  */
-export function acceptPeerSockets(server: grpc.Server, accept: (socket: net.Socket) => void): void {
+export function acceptPeerSockets(server: grpc.Server, accept: (socket: net.Socket) => void, others: readonly SocketLane[] = []): void {
   const listening = (server as unknown as { http2Servers?: unknown }).http2Servers;
   if (!(listening instanceof Map) || listening.size === 0) {
     throw new Error('this grpc-js keeps no http2Servers map of listening servers: the socket lane cannot share the member port (see src/rpc/peer-socket.ts)');
   }
+  const lanes: readonly SocketLane[] = [{ hello: PEER_SOCKET_HELLO, accept }, ...others];
   for (const http2Server of listening.keys() as IterableIterator<net.Server>) {
     const theirs = http2Server.listeners('connection') as ((socket: net.Socket) => void)[];
     http2Server.removeAllListeners('connection');
     http2Server.on('connection', (socket: net.Socket) => {
-      sniff(socket, (isPeer) => {
-        if (isPeer) accept(socket);
+      sniff(socket, lanes, (lane) => {
+        if (lane !== undefined) lane.accept(socket);
         else for (const listener of theirs) listener.call(http2Server, socket);
       });
     });
   }
 }
 
-function sniff(socket: net.Socket, decide: (isPeer: boolean) => void): void {
+/** A protocol of our own on the member port: the 8 bytes its connections start with, and who takes them. */
+export interface SocketLane {
+  hello: Buffer;
+  accept(socket: net.Socket): void;
+}
+
+function sniff(socket: net.Socket, lanes: readonly SocketLane[], decide: (lane: SocketLane | undefined) => void): void {
   let seen: Buffer | undefined;
   const onData = (chunk: Buffer): void => {
     seen = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
     const compared = Math.min(seen.byteLength, PEER_SOCKET_HELLO.byteLength);
-    const isPeer = seen.subarray(0, compared).equals(PEER_SOCKET_HELLO.subarray(0, compared));
-    if (isPeer && compared < PEER_SOCKET_HELLO.byteLength) return;
+    const candidates = lanes.filter((lane) => seen!.subarray(0, compared).equals(lane.hello.subarray(0, compared)));
+    if (candidates.length > 0 && compared < PEER_SOCKET_HELLO.byteLength) return;
     socket.off('data', onData);
     socket.off('close', onClose);
     socket.pause();
     socket.unshift(seen);
-    decide(isPeer);
+    decide(candidates[0]);
   };
   const onClose = (): void => {
     socket.off('data', onData);
@@ -97,75 +105,6 @@ function sniff(socket: net.Socket, decide: (isPeer: boolean) => void): void {
   socket.on('close', onClose);
   // An error closes the socket; 'close' cleans up.
   socket.on('error', () => undefined);
-}
-
-/**
- * Reads gRPC-framed messages off a byte stream: `onMessage` gets each message whole (a view into
- * the chunk it arrived in when it arrived in one, else the pieces joined once it is complete, so
- * a sender that announces a long frame and stops holds only what it sent). Throws on a compressed
- * flag or a length over `bytesMax`; the reader is then unusable.
- */
-export class FrameReader {
-  readonly #bytesMax: number;
-  readonly #onMessage: (message: Buffer) => void;
-  readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
-  #headerHave = 0;
-  /** The message being read: its length, and the pieces of it so far (views into the chunks). */
-  #need = -1;
-  #pieces: Buffer[] = [];
-  #have = 0;
-
-  constructor(bytesMax: number, onMessage: (message: Buffer) => void) {
-    this.#bytesMax = bytesMax;
-    this.#onMessage = onMessage;
-  }
-
-  push(chunk: Buffer): void {
-    let at = 0;
-    while (at < chunk.byteLength) {
-      if (this.#need < 0) {
-        if (this.#headerHave === 0 && chunk.byteLength - at >= FRAME_HEADER_BYTES) {
-          const length = this.#length(chunk, at);
-          at += FRAME_HEADER_BYTES;
-          if (chunk.byteLength - at >= length) {
-            this.#onMessage(chunk.subarray(at, at + length));
-            at += length;
-            continue;
-          }
-          this.#need = length;
-          continue;
-        }
-        const take = Math.min(FRAME_HEADER_BYTES - this.#headerHave, chunk.byteLength - at);
-        chunk.copy(this.#header, this.#headerHave, at, at + take);
-        this.#headerHave += take;
-        at += take;
-        if (this.#headerHave < FRAME_HEADER_BYTES) return;
-        this.#headerHave = 0;
-        const length = this.#length(this.#header, 0);
-        if (length === 0) this.#onMessage(Buffer.alloc(0));
-        else this.#need = length;
-        continue;
-      }
-      const take = Math.min(this.#need - this.#have, chunk.byteLength - at);
-      this.#pieces.push(chunk.subarray(at, at + take));
-      this.#have += take;
-      at += take;
-      if (this.#have === this.#need) {
-        const message = this.#pieces.length === 1 ? this.#pieces[0]! : Buffer.concat(this.#pieces, this.#need);
-        this.#pieces = [];
-        this.#have = 0;
-        this.#need = -1;
-        this.#onMessage(message);
-      }
-    }
-  }
-
-  #length(bytes: Buffer, at: number): number {
-    if (bytes[at] !== 0) throw new Error(`a frame with compressed flag ${bytes[at]}: the socket lane sends none compressed`);
-    const length = bytes.readUInt32BE(at + 1);
-    if (length > this.#bytesMax) throw new Error(`a frame of ${length} bytes, at most ${this.#bytesMax}`);
-    return length;
-  }
 }
 
 /**

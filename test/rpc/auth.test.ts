@@ -12,6 +12,8 @@
 // - CacheService and AdminService take only configured tokens: none or an unknown one is
 //   KVC_UNAUTHENTICATED, another namespace's or a read token writing or calling admin is
 //   KVC_PERMISSION_DENIED; good tokens read, write and call Status/admin through the client library;
+// - a TLS member closes a put-lane connection (src/rpc put-lane.ts) without answering, and a TLS
+//   client puts over gRPC only;
 // - a reload serves a re-issued certificate to new connections (the member's own reload path;
 //   SIGHUP of a real `kvc start` is in test/cli/tls.test.ts).
 import t from 'tap';
@@ -25,7 +27,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createCa, issueCertificate, type CertificateAndKey } from '../../src/cli/certs.js';
 import { KvcClient, type ClientTls } from '../../src/client/index.js';
 import { encodeMessageParts } from '../../src/codec/index.js';
-import { framedPieces } from '../../src/proto/index.js';
+import { PUT_LANE_HELLO, framedPieces } from '../../src/proto/index.js';
 import { MessageType } from '../../src/raft/index.js';
 import { AccessPolicy, PEER_SOCKET_HELLO, hashToken, memberIdsOf, type TokenGrant } from '../../src/rpc/index.js';
 import { serializeRaftBatch } from '../../src/rpc/raft-batch-codec.js';
@@ -98,6 +100,20 @@ t.test('mutual TLS between members and tokens on every service', async (t) => {
     }
     t.ok(leader.node.isLeader(), 'the leader kept its leadership');
     t.equal(leader.node.status().term, term, 'and its term: no forged vote got through');
+  });
+
+  t.test('a TLS member closes the put lane unanswered, and a TLS client never opens one', async (t) => {
+    const socket = net.connect({ host: '127.0.0.1', port: Number(leader.address.split(':')[1]) });
+    socket.on('error', () => undefined);
+    socket.write(PUT_LANE_HELLO);
+    const answered: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => answered.push(chunk));
+    await new Promise((resolve) => socket.on('close', resolve));
+    t.equal(Buffer.concat(answered).byteLength, 0, 'closed without a byte: no token crosses it in the clear');
+    const writer = clientFor(TOKENS.writer);
+    for (let i = 0; i < 3; i++) t.equal((await writer.putPages([page(300 + i)]))[0]!.code, '');
+    t.equal(writer.putAttempts.lane, 0, `every put of a TLS client went over gRPC (${JSON.stringify(writer.putAttempts)}: a retry under load counts too)`);
+    t.ok(writer.putAttempts.grpc >= 3);
   });
 
   t.test('PeerService refuses callers that are not members, with a coded error', async (t) => {

@@ -1,0 +1,299 @@
+// The put lane: a client's PutPages calls over a TCP connection of their own on the member port,
+// beside gRPC (the client's side: src/client put-lane.ts; docs/ARCHITECTURE.md, "Clients").
+//
+// Why: a put's bytes cross HTTP/2 twice before they reach the leader's log (the client's send, the
+// leader's receive), in 16 KiB DATA frames each taken through Node's stream machinery and grpc-js;
+// the appends to the followers left HTTP/2 for the socket lane (peer-socket.ts) for that reason.
+// The same calls, with the same messages, outcomes and KVC_* codes, cost less over a plain socket
+// (docs/BENCHMARKS.md, peers).
+//
+// The wire, after the 8-byte hello each way (PUT_LANE_HELLO; the sniffer in front of grpc-js,
+// acceptPeerSockets, hands such a connection here): frames as gRPC frames a message (a compressed
+// flag, always 0, and a 4-byte big-endian length), each holding a kind byte, a 4-byte call id the
+// client picks, and the kind's body:
+//   client → member  OPEN     JSON {"timeoutMs": n, "metadata": {name: value}} (the call's
+//                             deadline, relative, and its gRPC metadata: authorization, traceparent)
+//                    MESSAGE  one PutPagesRequest, protobuf, as on gRPC
+//                    END      the client sent its last message (gRPC's half-close)
+//                    CANCEL   the client gave up; nothing more is answered
+//   member → client  RESULT   the PutPagesResponse, protobuf
+//                    ERROR    JSON {"code": gRPC status, "details": text, "metadata": {name: value}}:
+//                             what the gRPC call would have ended with (kvc-code and the rest)
+// A call is answered once, by RESULT or ERROR. Calls on one connection run concurrently, as
+// gRPC streams on one channel do; a client sends each message whole.
+//
+// Only plaintext members take the lane: a member that serves TLS answers the hello with nothing
+// and closes (its clients put over gRPC), so the lane never carries a token in the clear where TLS
+// was asked for. Bad bytes (a frame too long or compressed, an unknown kind, a call id out of
+// place, JSON or protobuf that does not decode) end the connection, never the member; every call
+// still running on it is cancelled as a gRPC call whose client went away is.
+import type net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { KvcError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { FrameReader, PUT_LANE_HEAD_BYTES, PUT_LANE_HELLO, PUT_LANE_KINDS, putLaneFrameHead, type PutPagesRequest__Output as PutPagesRequest, type PutPagesResponse } from '../proto/index.js';
+import { authorize } from './auth.js';
+import { putPages } from './cache-service.js';
+import { startCallSpan } from './call-tracing.js';
+import type { MemberContext } from './member-context.js';
+import type { SocketLane } from './peer-socket.js';
+import { loadProtos } from './protos.js';
+
+/** Messages received and not yet read by their calls, per connection, past which the connection is not read. */
+const QUEUED_BYTES_MAX = 16 * 1024 * 1024;
+/** Calls open at once on one connection, at most (a client keeps its puts in flight well below). */
+const CALLS_PER_CONNECTION_MAX = 1024;
+const METHOD = 'PutPages';
+
+/** The put lane as acceptPeerSockets takes it; `plaintext` false (the member serves TLS): every connection is closed unanswered. */
+export function putLane(ctx: MemberContext, plaintext: boolean): SocketLane {
+  return { hello: PUT_LANE_HELLO, accept: (socket) => servePutLane(ctx, socket, plaintext) };
+}
+
+/**
+ * A put-lane connection, its hello still unread (the sniffer saw it whole): answers the hello and
+ * serves PutPages calls until the connection ends. `plaintext` false (the member serves TLS): closes it.
+ */
+function servePutLane(ctx: MemberContext, socket: net.Socket, plaintext: boolean): void {
+  socket.on('error', () => undefined);
+  if (!plaintext) {
+    socket.destroy();
+    return;
+  }
+  socket.setNoDelay(true);
+  const connection = new LaneConnection(ctx, socket);
+  let helloLeft = PUT_LANE_HELLO.byteLength;
+  const onHello = (chunk: Buffer): void => {
+    const skip = Math.min(helloLeft, chunk.byteLength);
+    helloLeft -= skip;
+    if (helloLeft > 0) return;
+    socket.off('data', onHello);
+    socket.write(PUT_LANE_HELLO);
+    connection.push(chunk.subarray(skip));
+    socket.on('data', (data: Buffer) => connection.push(data));
+  };
+  socket.on('data', onHello);
+  socket.on('close', () => connection.closed());
+  socket.resume();
+}
+
+class LaneConnection {
+  readonly #ctx: MemberContext;
+  readonly #socket: net.Socket;
+  readonly #reader: FrameReader;
+  readonly #calls = new Map<number, LaneCall>();
+  #queuedBytes = 0;
+  #paused = false;
+
+  constructor(ctx: MemberContext, socket: net.Socket) {
+    this.#ctx = ctx;
+    this.#socket = socket;
+    this.#reader = new FrameReader(LIMITS.rpc.clientMessageBytesMax + PUT_LANE_HEAD_BYTES, (frame) => this.#frame(frame));
+  }
+
+  push(chunk: Buffer): void {
+    if (this.#socket.destroyed || chunk.byteLength === 0) return;
+    try {
+      this.#reader.push(chunk);
+    } catch (error) {
+      this.#ctx.log(`a put-lane connection from ${this.#socket.remoteAddress ?? '?'}:${this.#socket.remotePort ?? '?'} closed: ${(error as Error).message}`);
+      this.#socket.destroy();
+    }
+  }
+
+  /** The connection is gone: its calls are cancelled. */
+  closed(): void {
+    for (const call of this.#calls.values()) call.cancel();
+    this.#calls.clear();
+  }
+
+  /** A call's messages were read: the connection may be read again. */
+  dequeued(bytes: number): void {
+    this.#queuedBytes -= bytes;
+    if (this.#paused && this.#queuedBytes <= QUEUED_BYTES_MAX / 2) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  /** Sends a call's answer (if the connection is still there) and forgets the call. */
+  answer(id: number, kind: number, body: Uint8Array): void {
+    this.#calls.delete(id);
+    if (this.#socket.destroyed) return;
+    this.#socket.cork();
+    this.#socket.write(putLaneFrameHead(kind, id, body.byteLength));
+    this.#socket.write(body);
+    this.#socket.uncork();
+  }
+
+  #frame(frame: Buffer): void {
+    if (frame.byteLength < PUT_LANE_HEAD_BYTES) throw new Error(`a frame of ${frame.byteLength} bytes, shorter than its kind and call id`);
+    const kind = frame[0]!;
+    const id = frame.readUInt32BE(1);
+    const body = frame.subarray(PUT_LANE_HEAD_BYTES);
+    const call = this.#calls.get(id);
+    if (kind === PUT_LANE_KINDS.open) {
+      if (call !== undefined) throw new Error(`call ${id} opened twice`);
+      if (this.#calls.size >= CALLS_PER_CONNECTION_MAX) throw new Error(`more than ${CALLS_PER_CONNECTION_MAX} calls open at once`);
+      const opened = new LaneCall(this.#ctx, this, id, parseOpen(body));
+      this.#calls.set(id, opened);
+      opened.run();
+      return;
+    }
+    // A call answered early (an error) may still get the rest of its messages: they are dropped.
+    if (call === undefined) {
+      if (kind === PUT_LANE_KINDS.message || kind === PUT_LANE_KINDS.end || kind === PUT_LANE_KINDS.cancel) return;
+      throw new Error(`a frame of kind ${kind}, which a client does not send`);
+    }
+    if (kind === PUT_LANE_KINDS.message) {
+      this.#queuedBytes += body.byteLength;
+      call.message(body);
+      if (!this.#paused && this.#queuedBytes > QUEUED_BYTES_MAX) {
+        this.#paused = true;
+        this.#socket.pause();
+      }
+    } else if (kind === PUT_LANE_KINDS.end) {
+      call.end();
+    } else if (kind === PUT_LANE_KINDS.cancel) {
+      this.#calls.delete(id);
+      call.cancel();
+    } else {
+      throw new Error(`a frame of kind ${kind}, which a client does not send`);
+    }
+  }
+}
+
+interface Open {
+  timeoutMs: number;
+  metadata: grpc.Metadata;
+}
+
+function parseOpen(body: Buffer): Open {
+  const parsed = JSON.parse(body.toString('utf8')) as unknown;
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('an OPEN frame that is no JSON object');
+  const { timeoutMs, metadata } = parsed as { timeoutMs?: unknown; metadata?: unknown };
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error('an OPEN frame without a positive timeoutMs');
+  const out = new grpc.Metadata();
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null) throw new Error('an OPEN frame whose metadata is no object');
+    for (const [name, value] of Object.entries(metadata)) {
+      if (typeof value !== 'string') throw new Error(`an OPEN frame whose metadata ${JSON.stringify(name)} is no string`);
+      out.set(name, value);
+    }
+  }
+  return { timeoutMs, metadata: out };
+}
+
+/** One PutPages call on a lane: its messages queued as they arrive, read by putPages in order. */
+class LaneCall {
+  readonly #ctx: MemberContext;
+  readonly #connection: LaneConnection;
+  readonly #id: number;
+  readonly #open: Open;
+  readonly #deadlineMs: number;
+  readonly #queue: Buffer[] = [];
+  #ended = false;
+  #cancelled = false;
+  /** The deadline passed before the client's last message came (gRPC's server ends such a call too). */
+  #expired = false;
+  #wake: (() => void) | undefined;
+
+  constructor(ctx: MemberContext, connection: LaneConnection, id: number, open: Open) {
+    this.#ctx = ctx;
+    this.#connection = connection;
+    this.#id = id;
+    this.#open = open;
+    this.#deadlineMs = Date.now() + open.timeoutMs;
+  }
+
+  message(body: Buffer): void {
+    this.#queue.push(body);
+    this.#wakeReader();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wakeReader();
+  }
+
+  cancel(): void {
+    this.#cancelled = true;
+    this.#wakeReader();
+  }
+
+  run(): void {
+    const ctx = this.#ctx;
+    const started = performance.now();
+    const span = startCallSpan(ctx.tracing, METHOD, this.#open.metadata);
+    const call = {
+      metadata: this.#open.metadata,
+      getDeadline: (): grpc.Deadline => this.#deadlineMs,
+    };
+    const work = (): Promise<PutPagesResponse> => {
+      authorize(ctx, call, 'write');
+      return putPages(ctx, {
+        messages: this.#messages(),
+        timeoutMs: () => ctx.timeoutMs(call),
+        authorize: (namespace) => authorize(ctx, call, 'write', namespace),
+      });
+    };
+    const expiry = setTimeout(() => {
+      this.#expired = true;
+      this.#wakeReader();
+    }, this.#open.timeoutMs);
+    expiry.unref();
+    void Promise.resolve()
+      .then(() => (span === undefined ? work() : span.run(work)))
+      .finally(() => clearTimeout(expiry))
+      .then(
+        (response) => {
+          ctx.callDone(METHOD, started, undefined, span);
+          if (this.#cancelled) return;
+          this.#connection.answer(this.#id, PUT_LANE_KINDS.result, loadProtos().cache.PutPages!.responseSerialize(response));
+        },
+        (error: unknown) => {
+          if (this.#cancelled) return ctx.callDone(METHOD, started, 'CANCELLED', span);
+          const serviceError = ctx.serviceError(error, METHOD);
+          ctx.callDone(METHOD, started, serviceError, span);
+          const answer = { code: serviceError.code, details: serviceError.details, metadata: stringMap(serviceError.metadata) };
+          this.#connection.answer(this.#id, PUT_LANE_KINDS.error, Buffer.from(JSON.stringify(answer), 'utf8'));
+        },
+      );
+  }
+
+  /** The call's messages, decoded as gRPC decodes them; throws once the call was cancelled or the connection lost. */
+  async *#messages(): AsyncGenerator<PutPagesRequest> {
+    const deserialize = loadProtos().cache.PutPages!.requestDeserialize;
+    for (;;) {
+      // Nobody is answered any more (run() checks): this only stops the reading loop.
+      if (this.#cancelled) throw new Error('the client cancelled the put, or its put-lane connection closed');
+      if (this.#expired) throw new KvcError('KVC_DEADLINE_EXCEEDED', { detail: "the put's deadline passed before its last message came" });
+      const body = this.#queue.shift();
+      if (body !== undefined) {
+        this.#connection.dequeued(body.byteLength);
+        let message: PutPagesRequest;
+        try {
+          message = deserialize(body) as PutPagesRequest;
+        } catch (error) {
+          throw new KvcError('KVC_MALFORMED_REQUEST', { detail: `a PutPages message that does not decode: ${(error as Error).message}` });
+        }
+        yield message;
+        continue;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  #wakeReader(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+function stringMap(metadata: grpc.Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata.getMap())) out[name] = typeof value === 'string' ? value : value.toString('base64');
+  return out;
+}
