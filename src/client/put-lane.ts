@@ -139,7 +139,8 @@ export class PutLaneConnection {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        socket.unref();
+        // An idle lane does not keep the process alive; one with calls in flight does.
+        if (this.#pending.size === 0) socket.unref();
         how();
       };
       socket.ref();

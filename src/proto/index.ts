@@ -40,6 +40,6 @@ export type * from './generated/index.js';
 export { CLIENT_SERVICES, clientMessageTypes } from './generated/client-codec.js';
 export { LOOKUP_TAGS, VARINT_CONTINUE, delimitedBytes, varintBytes, writeVarint } from './protobuf-wire.js';
 export { BY_REFERENCE_BYTES_MIN, FRAME_HEADER_BYTES, FramableWriter, framableBuffer, framedPieces, installFramedSend, messagePieces, wholeMessage, type FramedSend } from './framed-send.js';
-export { RECEIVE_ROOM_BYTES, RECEIVE_ROOM_MESSAGE_BYTES_MIN, inRoomyBuffer, installReceiveRoom, type ReceiveRoom } from './receive-room.js';
+export { RECEIVE_ROOM_BYTES, RECEIVE_ROOM_MESSAGE_BYTES_MIN, inRoomyBuffer, installReceiveRoom, roomyMessageBuffer, type ReceiveRoom } from './receive-room.js';
 export { PUT_LANE_HEAD_BYTES, PUT_LANE_HELLO, PUT_LANE_KINDS, putLaneFrameHead } from './put-lane-wire.js';
-export { FrameReader } from './frame-reader.js';
+export { FrameReader, type MessageBufferFor } from './frame-reader.js';

@@ -138,6 +138,18 @@ function write(this: Decoder, data: Buffer): Buffer[] {
   return result;
 }
 
+/**
+ * A buffer of `bytes` bytes behind RECEIVE_ROOM_BYTES of room, for a large message received by a
+ * reader of our own (the put lane's, src/rpc put-lane.ts, through src/proto frame-reader.ts):
+ * inRoomyBuffer() is true of views into it, so the same promise holds (every byte before a view
+ * is the room or message bytes the receiver has decoded). Not initialized.
+ */
+export function roomyMessageBuffer(bytes: number): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(RECEIVE_ROOM_BYTES + bytes);
+  roomy.add(buffer.buffer);
+  return buffer.subarray(RECEIVE_ROOM_BYTES);
+}
+
 /** Whether grpc-js receives large messages with room in this process, and why not. */
 export interface ReceiveRoom {
   installed: boolean;

@@ -31,7 +31,17 @@ import type net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
-import { FrameReader, PUT_LANE_HEAD_BYTES, PUT_LANE_HELLO, PUT_LANE_KINDS, putLaneFrameHead, type PutPagesRequest__Output as PutPagesRequest, type PutPagesResponse } from '../proto/index.js';
+import {
+  FrameReader,
+  PUT_LANE_HEAD_BYTES,
+  PUT_LANE_HELLO,
+  PUT_LANE_KINDS,
+  RECEIVE_ROOM_MESSAGE_BYTES_MIN,
+  putLaneFrameHead,
+  roomyMessageBuffer,
+  type PutPagesRequest__Output as PutPagesRequest,
+  type PutPagesResponse,
+} from '../proto/index.js';
 import { authorize } from './auth.js';
 import { putPages } from './cache-service.js';
 import { startCallSpan } from './call-tracing.js';
@@ -88,7 +98,13 @@ class LaneConnection {
   constructor(ctx: MemberContext, socket: net.Socket) {
     this.#ctx = ctx;
     this.#socket = socket;
-    this.#reader = new FrameReader(LIMITS.rpc.clientMessageBytesMax + PUT_LANE_HEAD_BYTES, (frame) => this.#frame(frame));
+    // A large message is received into a buffer with room in front, as grpc-js' are (src/proto
+    // receive-room.ts): a page that came in one message becomes the leader's Raft entry there.
+    this.#reader = new FrameReader(
+      LIMITS.rpc.clientMessageBytesMax + PUT_LANE_HEAD_BYTES,
+      (frame) => this.#frame(frame),
+      (length) => (length >= RECEIVE_ROOM_MESSAGE_BYTES_MIN ? roomyMessageBuffer(length) : undefined),
+    );
   }
 
   push(chunk: Buffer): void {
@@ -116,9 +132,11 @@ class LaneConnection {
     }
   }
 
-  /** Sends a call's answer (if the connection is still there) and forgets the call. */
+  /** Sends a call's answer (if the connection is still there) and forgets the call, with what it left unread. */
   answer(id: number, kind: number, body: Uint8Array): void {
+    const call = this.#calls.get(id);
     this.#calls.delete(id);
+    if (call !== undefined) this.dequeued(call.dropQueued());
     if (this.#socket.destroyed) return;
     this.#socket.cork();
     this.#socket.write(putLaneFrameHead(kind, id, body.byteLength));
@@ -157,6 +175,7 @@ class LaneConnection {
     } else if (kind === PUT_LANE_KINDS.cancel) {
       this.#calls.delete(id);
       call.cancel();
+      this.dequeued(call.dropQueued());
     } else {
       throw new Error(`a frame of kind ${kind}, which a client does not send`);
     }
@@ -219,6 +238,14 @@ class LaneCall {
   cancel(): void {
     this.#cancelled = true;
     this.#wakeReader();
+  }
+
+  /** Forgets the messages nobody will read (the call was answered or cancelled); returns their bytes. */
+  dropQueued(): number {
+    let bytes = 0;
+    for (const body of this.#queue) bytes += body.byteLength;
+    this.#queue.length = 0;
+    return bytes;
   }
 
   run(): void {
