@@ -4,10 +4,10 @@
 //
 // One connection per member, opened the first time a put goes there; until it is ready (the
 // member answered the hello) puts go over gRPC. A member that does not take the lane (a TLS
-// member, an older build, KVC_PUT_LANE=off here) is asked again after PUT_LANE_RETRY_MS, its puts
-// going over gRPC meanwhile. A connection that breaks fails the calls it carried with UNAVAILABLE,
-// as a broken channel does: putPages retries them (puts are idempotent); the next put opens a new
-// connection.
+// member, an older build) is asked again after PUT_LANE_RETRY_MS, one that could not be reached
+// after PUT_LANE_RECONNECT_MS, its puts going over gRPC meanwhile. A connection that breaks fails
+// the calls it carried with UNAVAILABLE, as a broken channel does: putPages retries them (puts are
+// idempotent); the next put opens a new connection.
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { LIMITS } from '../limits.js';
@@ -15,6 +15,8 @@ import { FrameReader, PUT_LANE_HEAD_BYTES, PUT_LANE_HELLO, PUT_LANE_KINDS, messa
 
 /** How long a member that did not take the lane is left to gRPC before it is asked again. */
 export const PUT_LANE_RETRY_MS = 60_000;
+/** How long after a connection that could not be made (the member down or restarting) the lane is tried again. */
+export const PUT_LANE_RECONNECT_MS = 1_000;
 /** A connection whose hello was not answered this long after it was opened is given up. */
 const PUT_LANE_READY_MS = 5_000;
 /** Answers are small (a key and a code per page); a frame longer than this is a broken member. */
@@ -43,11 +45,12 @@ export class PutLanes {
     if (lane !== undefined && Date.now() < lane.retryAtMs) return undefined;
     this.#lanes.set(
       endpoint,
-      new PutLaneConnection(endpoint, this.#serialize, this.#deserialize, (refused) => {
+      new PutLaneConnection(endpoint, this.#serialize, this.#deserialize, (end) => {
         if (this.#closed) return;
-        // A refusal waits; a lane that worked and broke is opened again by the next put.
-        if (refused) this.#lanes.set(endpoint, { retryAtMs: Date.now() + PUT_LANE_RETRY_MS });
-        else this.#lanes.delete(endpoint);
+        // A refusal waits long, a connection not made a little; a lane that worked and broke is
+        // opened again by the next put.
+        if (end === 'worked') this.#lanes.delete(endpoint);
+        else this.#lanes.set(endpoint, { retryAtMs: Date.now() + (end === 'refused' ? PUT_LANE_RETRY_MS : PUT_LANE_RECONNECT_MS) });
       }),
     );
     return undefined;
@@ -80,13 +83,20 @@ export class PutLaneConnection {
   #ended = false;
   #nextId = 1;
 
-  constructor(endpoint: string, serialize: Serialize, deserialize: Deserialize, onEnd: (refused: boolean) => void) {
+  /**
+   * `onEnd` once the connection is gone: 'worked' when it had been ready, 'refused' when the member
+   * answered the hello otherwise or closed it unanswered (TLS, an older build), 'unreached' when
+   * no connection was made.
+   */
+  constructor(endpoint: string, serialize: Serialize, deserialize: Deserialize, onEnd: (end: 'worked' | 'refused' | 'unreached') => void) {
     this.#endpoint = endpoint;
     this.#serialize = serialize;
     this.#deserialize = deserialize;
     this.#reader = new FrameReader(ANSWER_BYTES_MAX, (frame) => this.#answer(frame));
     const parsed = hostAndPort(endpoint);
     this.#socket = net.connect({ host: parsed?.host ?? '', port: parsed?.port ?? 0, noDelay: true });
+    let connected = false;
+    this.#socket.on('connect', () => (connected = true));
     this.#socket.on('data', (chunk: Buffer) => this.#data(chunk));
     this.#socket.on('error', () => undefined);
     this.#socket.on('close', () => {
@@ -95,7 +105,7 @@ export class PutLaneConnection {
       const pending = [...this.#pending.values()];
       this.#pending.clear();
       for (const call of pending) call.reject(serviceError(grpc.status.UNAVAILABLE, `the put-lane connection to ${this.#endpoint} closed`));
-      onEnd(this.#refused || !this.#ready);
+      onEnd(this.#ready ? 'worked' : this.#refused || connected ? 'refused' : 'unreached');
     });
     this.#readyTimer = setTimeout(() => {
       if (!this.#ready) this.#socket.destroy();
@@ -147,7 +157,14 @@ export class PutLaneConnection {
       this.#pending.set(id, { resolve: (response) => finish(() => resolve(response)), reject: (error) => finish(() => reject(error)) });
       const open = { timeoutMs: deadlineMs, metadata: metadataObject(metadata) };
       this.#write(PUT_LANE_KINDS.open, id, [Buffer.from(JSON.stringify(open), 'utf8')]);
-      void this.#writeAll(id, messages, () => settled);
+      this.#writeAll(id, messages, () => settled).catch((error: unknown) => {
+        // A message that could not be encoded (grpc-js' serializer would throw the same): the
+        // call is cancelled and fails with it, as clientStreamCall does.
+        const pending = this.#pending.get(id);
+        this.#pending.delete(id);
+        if (!this.#ended) this.#write(PUT_LANE_KINDS.cancel, id, []);
+        pending?.reject(error instanceof Error ? error : new Error(String(error)));
+      });
     });
   }
 

@@ -27,7 +27,7 @@ import {
   AccessPolicy,
   AddressBook,
   acceptPeerSockets,
-  putLane,
+  PutLaneServer,
   GrpcTransport,
   MemberCertificates,
   MemberContext,
@@ -168,7 +168,8 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     throw error;
   });
   // Followers take their leader's appends on the member port over a socket of their own (src/rpc peer-socket.ts), and clients their puts (put-lane.ts).
-  acceptPeerSockets(server, (socket) => peer.acceptSocket(socket, certificates?.pem), [putLane(ctx, certificates === undefined)]);
+  const putLanes = new PutLaneServer(ctx, certificates === undefined);
+  acceptPeerSockets(server, (socket) => peer.acceptSocket(socket, certificates?.pem), [putLanes]);
   address = o.advertise ?? `${hostOf(o.listen)}:${port}`;
   transport.setSelfAddress(address);
   book.set(o.id, address);
@@ -182,6 +183,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
   } catch (error) {
     transport.close();
     peer.endStreams();
+    putLanes.close();
     server.forceShutdown();
     await metricsServer?.close();
     await pool.close();
@@ -236,6 +238,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
       await started.stop();
       transport.close();
       peer.endStreams();
+      putLanes.close();
       await book.flushed();
       await shutdown(server);
       await metricsServer?.close();

@@ -22,7 +22,7 @@ export {
 } from './protos.js';
 export { applyServerWindow } from './server-window.js';
 export { acceptPeerSockets, PeerSocketStream, PEER_SOCKET_HELLO, PEER_SOCKET_STALL_MS, type PeerSocketEnd, type SocketLane } from './peer-socket.js';
-export { putLane } from './put-lane.js';
+export { PutLaneServer } from './put-lane.js';
 export { toServiceError, KVC_CODE_TRAILER, LEADER_TRAILER, type ServiceErrorObject } from './errors.js';
 export { authorize, authorizePeer, hashToken, AccessPolicy, SCOPES, ALL_NAMESPACES, type Scope, type TokenGrant } from './auth.js';
 export { MemberCertificates, memberIdsOf, MEMBER_URI_PREFIX, type TlsFiles } from './tls.js';

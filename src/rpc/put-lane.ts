@@ -55,21 +55,44 @@ const QUEUED_BYTES_MAX = 16 * 1024 * 1024;
 const CALLS_PER_CONNECTION_MAX = 1024;
 const METHOD = 'PutPages';
 
-/** The put lane as acceptPeerSockets takes it; `plaintext` false (the member serves TLS): every connection is closed unanswered. */
-export function putLane(ctx: MemberContext, plaintext: boolean): SocketLane {
-  return { hello: PUT_LANE_HELLO, accept: (socket) => servePutLane(ctx, socket, plaintext) };
+/**
+ * A member's put lane, as acceptPeerSockets takes it (a SocketLane); `plaintext` false (the member
+ * serves TLS): every connection is closed unanswered. close() ends every connection, as a member
+ * that stops ends its gRPC calls: a client then fails its calls with UNAVAILABLE and goes on
+ * elsewhere, instead of asking a stopped member.
+ */
+export class PutLaneServer implements SocketLane {
+  readonly hello = PUT_LANE_HELLO;
+  readonly #ctx: MemberContext;
+  readonly #plaintext: boolean;
+  readonly #sockets = new Set<net.Socket>();
+  #closed = false;
+
+  constructor(ctx: MemberContext, plaintext: boolean) {
+    this.#ctx = ctx;
+    this.#plaintext = plaintext;
+  }
+
+  readonly accept = (socket: net.Socket): void => {
+    socket.on('error', () => undefined);
+    if (this.#closed || !this.#plaintext) {
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    servePutLane(this.#ctx, socket);
+  };
+
+  close(): void {
+    this.#closed = true;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
 }
 
-/**
- * A put-lane connection, its hello still unread (the sniffer saw it whole): answers the hello and
- * serves PutPages calls until the connection ends. `plaintext` false (the member serves TLS): closes it.
- */
-function servePutLane(ctx: MemberContext, socket: net.Socket, plaintext: boolean): void {
-  socket.on('error', () => undefined);
-  if (!plaintext) {
-    socket.destroy();
-    return;
-  }
+/** A put-lane connection, its hello still unread (the sniffer saw it whole): answers the hello and serves PutPages calls until the connection ends. */
+function servePutLane(ctx: MemberContext, socket: net.Socket): void {
   socket.setNoDelay(true);
   const connection = new LaneConnection(ctx, socket);
   let helloLeft = PUT_LANE_HELLO.byteLength;

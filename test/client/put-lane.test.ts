@@ -10,6 +10,8 @@
 //   is no JSON, a frame longer than any message; a message that does not decode is that call's
 //   KVC_MALFORMED_REQUEST, and the connection serves the next call; a call left open past its
 //   deadline ends with KVC_DEADLINE_EXCEEDED, a cancelled one with no answer;
+// - a member that restarts gets its lane back within seconds (a connection not made is tried
+//   again soon; a refusal only after a minute);
 // - putVia 'grpc' never opens a lane.
 import t from 'tap';
 import net from 'node:net';
@@ -68,6 +70,27 @@ t.test('puts over the lane', async (t) => {
     for await (const got of client.getPages(NS, pages.map((p) => p.meta.key))) read.push(got);
     t.equal(read.length, pages.length, 'every page reads back');
     for (const [k, p] of pages.entries()) t.ok(Buffer.from(read[k]!.data).equals(Buffer.from(p.data)), `page of ${sizes[k]} bytes: the same bytes`);
+  });
+
+  t.test('a member that restarts gets its lane back within seconds', async (t) => {
+    const member = cluster.members.get(1)!;
+    await member.stop();
+    await cluster.start(1);
+    await cluster.leader();
+    // The first puts meet the restart: refused connections, retried; then gRPC, then the lane again.
+    const before = client.putAttempts.lane;
+    const started = Date.now();
+    let i = 5000;
+    await eventually(
+      async () => {
+        const [outcome] = await client.putPages([page(i++, 4096)]);
+        return outcome?.code === '' && client.putAttempts.lane > before;
+      },
+      10_000,
+      'a put over the lane after the restart',
+    );
+    t.ok(Date.now() - started < 10_000, `the lane was back after ${Date.now() - started} ms, not after a refusal's minute`);
+    t.equal(await client.lookup(NS, [pageKey(i - 1)]), 1, 'and the put is stored');
   });
 
   t.test('putVia grpc never opens a lane', async (t) => {

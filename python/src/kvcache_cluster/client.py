@@ -11,10 +11,11 @@ Blocking calls, safe to share between threads (the engine adapters call it from 
 """
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
-from typing import Any, Callable, Generator, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, TypeVar, Union
 
 import grpc
 
@@ -26,7 +27,9 @@ from .errors import KvcError
 from .pages import (
     KEYS_PER_REQUEST_MAX, UINT32_MAX, PageAssembler, PageMeta, PreparedPage, PutResult, _uint, batches,
     check_keys, check_namespace, encode_put_pages_request, namespace_accepted, page_messages, prepare_page,
+    put_pages_request_parts,
 )
+from .put_lane import LaneUnavailable, PutLanes
 from .shared_memory import MemberArena, SharedMemoryReads
 from .shared_lookup import SharedLookups
 from .watch import DEFAULT_WATCH_RESUMES_MAX, PageListing, WatchEvent, list_pages_request, to_listing, watch_events
@@ -130,7 +133,7 @@ class Client:
                  backoff_base_ms: int = DEFAULT_BACKOFF_BASE_MS, backoff_max_ms: int = DEFAULT_BACKOFF_MAX_MS,
                  verify_checksums: bool = True, transfer: str = DEFAULT_TRANSFER,
                  lookup_via: str = DEFAULT_TRANSFER, ca: Optional[Union[str, bytes]] = None, cert: Optional[Union[str, bytes]] = None,
-                 key: Optional[Union[str, bytes]] = None):
+                 key: Optional[Union[str, bytes]] = None, put_via: Optional[str] = None):
         if isinstance(endpoints, str):
             endpoints = [e.strip() for e in endpoints.split(",") if e.strip()]
         elif isinstance(endpoints, (bytes, bytearray)) or not isinstance(endpoints, Iterable):
@@ -148,7 +151,14 @@ class Client:
         self._backoff_max_ms = _positive_int(backoff_max_ms, "backoff_max_ms", 0)
         self._verify = bool(verify_checksums)
         self._transfer = _check_transfer(transfer)
+        if put_via is None:
+            put_via = "grpc" if os.environ.get("KVC_PUT_LANE") == "off" else "lane"
+        if put_via not in ("lane", "grpc"):
+            raise ValueError(f"put_via must be 'lane' or 'grpc', not {put_via!r}")
+        # The lane is plaintext: a TLS client never sends a page or its token over it.
+        self._put_lanes = PutLanes() if put_via == "lane" and ca is None else None
         self._shm = SharedMemoryReads(self.status)
+        self._put_attempts = {"lane": 0, "grpc": 0}
         self._shared_copies_refused = 0
         self._shared_copies = 0
         self._shared_lookups = (SharedLookups(self.endpoints, self.status, self._report_access)
@@ -340,6 +350,8 @@ class Client:
         self._shm.close()
         if self._shared_lookups is not None:
             self._shared_lookups.close()
+        if self._put_lanes is not None:
+            self._put_lanes.close()
         self._pool.close()
 
     def __enter__(self) -> "Client":
@@ -423,12 +435,30 @@ class Client:
 
     # -- pages -------------------------------------------------------------------------------
 
+    @property
+    def put_attempts(self) -> Dict[str, int]:
+        """PutPages attempts made over the put lane and over gRPC ({"lane": n, "grpc": n})."""
+        return dict(self._put_attempts)
+
     def _put_stream(self, endpoint: str, batch: List[PreparedPage], deadline_ms: int) -> List[PutResult]:
-        call = self._pool.channel(endpoint).stream_unary(
-            CACHE_SERVICE + "PutPages", request_serializer=encode_put_pages_request,
-            response_deserializer=cache_pb2.PutPagesResponse.FromString)
-        messages = (message for page in batch for message in page_messages(page))
-        response = call(messages, timeout=deadline_ms / 1000, metadata=self._metadata())
+        response = None
+        lanes = self._put_lanes
+        if lanes is not None and lanes.usable(endpoint):
+            self._put_attempts["lane"] += 1
+            try:
+                parts = (put_pages_request_parts(message) for page in batch for message in page_messages(page))
+                response = lanes.call(endpoint, parts, self._metadata(), deadline_ms)
+            except LaneUnavailable:
+                # Nothing was sent: this attempt goes over gRPC instead.
+                self._put_attempts["lane"] -= 1
+                response = None
+        if response is None:
+            self._put_attempts["grpc"] += 1
+            call = self._pool.channel(endpoint).stream_unary(
+                CACHE_SERVICE + "PutPages", request_serializer=encode_put_pages_request,
+                response_deserializer=cache_pb2.PutPagesResponse.FromString)
+            messages = (message for page in batch for message in page_messages(page))
+            response = call(messages, timeout=deadline_ms / 1000, metadata=self._metadata())
         results = response.results
         if len(results) != len(batch) or any(r.key != page.key for r, page in zip(results, batch)):
             raise errors.local_error(errors.KVC_PROTOCOL, f"PutPages answered {len(results)} results for {len(batch)} pages, or out of order", endpoint)

@@ -60,6 +60,11 @@ _UNCODED = {
 }
 
 
+def uncoded(status: grpc.StatusCode) -> str:
+    """The client code of a status that came without a `kvc-code` trailer."""
+    return _UNCODED.get(status, KVC_TRANSPORT)
+
+
 def from_rpc_error(error: grpc.RpcError, endpoint: str) -> KvcError:
     """A failed call's grpc.RpcError (a grpc.Call) as a KvcError."""
     status = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
@@ -70,6 +75,6 @@ def from_rpc_error(error: grpc.RpcError, endpoint: str) -> KvcError:
             trailers.setdefault(key, value.decode() if isinstance(value, bytes) else value)
     except (AttributeError, TypeError):
         pass
-    code = trailers.get(KVC_CODE_TRAILER) or _UNCODED.get(status, KVC_TRANSPORT)
+    code = trailers.get(KVC_CODE_TRAILER) or uncoded(status)
     leader = trailers.get(LEADER_TRAILER) or None
     return KvcError(code, f"{code}: {details} (from {endpoint})", status, endpoint, leader)

@@ -183,15 +183,21 @@ PutMessage = Tuple[Optional[bytes], memoryview, bool]
 def encode_put_pages_request(message: PutMessage) -> bytes:
     """Serializes one PutPagesRequest by hand so the chunk (a view of the caller's buffer) is
     copied once, into the message, rather than into a bytes object and then into the message."""
+    return b"".join(put_pages_request_parts(message))
+
+
+def put_pages_request_parts(message: PutMessage) -> List[Any]:
+    """One PutPagesRequest's bytes as the pieces that make it, in order, the chunk a view of the
+    caller's buffer: what the put lane hands to sendmsg without joining them (put_lane.py)."""
     meta, data, last = message
-    parts = []
+    parts: List[Any] = []
     if meta is not None:
         parts += [_TAG_META, _varint(len(meta)), meta]
     if len(data) > 0:
         parts += [_TAG_DATA, _varint(len(data)), data]
     if last:
         parts.append(_TAG_LAST + b"\x01")
-    return b"".join(parts)
+    return parts
 
 
 def page_messages(page: PreparedPage, chunk_bytes: int = CHUNK_BYTES) -> Iterator[PutMessage]:
