@@ -33,7 +33,7 @@ export const LAYERS = {
   member: ['client', 'config', 'metrics', 'native', 'node', 'raft', 'rpc', 'store', 'tracing', 'workers'],
   sim: ['raft'],
   chaos: ['client', 'codec', 'config', 'proto', 'sim', 'wal'],
-  fuzz: ['client', 'codec', 'config', 'member', 'raft', 'rpc', 'sim'],
+  fuzz: ['client', 'codec', 'config', 'member', 'proto', 'raft', 'rpc', 'sim'],
   cli: ['bytes', 'chaos', 'client', 'config', 'faults', 'member', 'native', 'rpc'],
 };
 

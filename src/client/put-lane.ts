@@ -112,6 +112,8 @@ export class PutLaneConnection {
     }, PUT_LANE_READY_MS);
     this.#readyTimer.unref();
     if (parsed === undefined) {
+      // Not an address the lane can dial (a `dns:` target, say): such a member is left to gRPC.
+      this.#refused = true;
       this.#socket.destroy();
       return;
     }

@@ -8,8 +8,10 @@
 // fails without a code); the baseline pages written before the run read back byte for byte; the
 // members converge on one state digest; and when no write was accepted during the run, that
 // digest is the one from before it.
+import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { KvcClient, type Page } from '../client/index.js';
+import { FrameReader, PUT_LANE_HEAD_BYTES, PUT_LANE_HELLO, PUT_LANE_KINDS, putLaneFrameHead } from '../proto/index.js';
 import { Prng } from '../sim/index.js';
 import { forgedMemberBatch, fuzzMethods, type FuzzMethod, type SeedContext } from './methods.js';
 import { mutateMessage } from './wire.js';
@@ -72,6 +74,9 @@ const CONVERGE_POLL_MS = 100;
 const VALID_SHARE = 0.1;
 /** Share of Raft streams that forge a member's traffic with stale terms. */
 const FORGED_MEMBER_SHARE = 0.3;
+/** Share of PutPages calls sent over the put lane instead of gRPC (their own row). */
+const PUT_LANE_SHARE = 0.5;
+const PUT_PAGES = 'CacheService.PutPages';
 const WRITE_METHODS: ReadonlySet<string> = new Set(['CacheService.PutPages', 'CacheService.DeletePages', 'CacheService.PinPages', 'CacheService.UnpinPages']);
 const identity = (bytes: Buffer): Buffer => bytes;
 
@@ -82,6 +87,8 @@ interface Planned {
   endpoint: string;
   messages: Buffer[];
   withToken: boolean;
+  /** Sent over the put lane (src/rpc put-lane.ts) instead of gRPC: PutPages only. */
+  lane?: boolean;
 }
 
 type Outcome = { kind: 'ok' } | { kind: 'coded'; code: string } | { kind: 'uncoded'; status: string; unavailable: boolean };
@@ -160,9 +167,11 @@ function plan(prng: Prng, methods: FuzzMethod[], endpoints: string[], context: (
     const forged = forgedMemberBatch(prng, ctx);
     if (forged !== undefined) return { method, row: 'PeerService.Raft (forged member, stale term)', endpoint, messages: forged, withToken };
   }
+  const lane = method.name === PUT_PAGES && prng.chance(PUT_LANE_SHARE);
+  const row = lane ? `${PUT_PAGES} (put lane)` : method.name;
   const messages = method.seed(prng, ctx);
-  if (prng.chance(VALID_SHARE)) return { method, row: method.name, endpoint, messages, withToken };
-  return { method, row: method.name, endpoint, messages: mutateStream(prng, method, messages), withToken };
+  if (prng.chance(VALID_SHARE)) return { method, row, endpoint, messages, withToken, lane };
+  return { method, row, endpoint, messages: mutateStream(prng, method, messages), withToken, lane };
 }
 
 /** Mutates one message of the stream, or the stream itself (cut short, or a message repeated). */
@@ -201,6 +210,7 @@ function classify(error: grpc.ServiceError | null): Outcome {
 
 /** Sends one planned request and waits for its answer (a server stream is read to its end). */
 function call(channel: grpc.Client, p: Planned, token: string | undefined, deadlineMs: number): Promise<Outcome> {
+  if (p.lane === true) return laneCall(p, deadlineMs);
   const metadata = new grpc.Metadata();
   if (p.withToken && token !== undefined) metadata.set('authorization', `Bearer ${token}`);
   const options = { deadline: Date.now() + deadlineMs };
@@ -245,6 +255,53 @@ function call(channel: grpc.Client, p: Planned, token: string | undefined, deadl
         return;
       }
     }
+  });
+}
+
+/**
+ * One PutPages call over a put-lane connection of its own (OPEN, the messages, END): its RESULT is
+ * a success, its ERROR coded or not as a gRPC status is; a connection closed unanswered, or no
+ * answer by the deadline, counts as an UNAVAILABLE without a code (then the member's health is
+ * checked, as for gRPC).
+ */
+function laneCall(p: Planned, deadlineMs: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const [host, port] = [p.endpoint.slice(0, p.endpoint.lastIndexOf(':')), Number(p.endpoint.slice(p.endpoint.lastIndexOf(':') + 1))];
+    const socket = net.connect({ host, port });
+    let settled = false;
+    const settle = (outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const unanswered = (why: string): Outcome => ({ kind: 'uncoded', status: `UNAVAILABLE: put lane ${why}`, unavailable: true });
+    const timer = setTimeout(() => settle(unanswered('no answer by the deadline')), deadlineMs);
+    const reader = new FrameReader(1 << 20, (frame) => {
+      const kind = frame[0];
+      const body = frame.subarray(PUT_LANE_HEAD_BYTES);
+      if (kind === PUT_LANE_KINDS.result) return settle({ kind: 'ok' });
+      const answer = JSON.parse(body.toString('utf8')) as { code: number; details: string; metadata?: Record<string, string> };
+      const metadata = new grpc.Metadata();
+      for (const [name, value] of Object.entries(answer.metadata ?? {})) metadata.set(name, value);
+      settle(classify(Object.assign(new Error(answer.details), { code: answer.code, details: answer.details, metadata })));
+    });
+    let hello = 0;
+    socket.on('data', (chunk: Buffer) => {
+      const skip = Math.min(PUT_LANE_HELLO.byteLength - hello, chunk.byteLength);
+      hello += skip;
+      try {
+        if (chunk.byteLength > skip) reader.push(chunk.subarray(skip));
+      } catch (error) {
+        settle(unanswered(`answer unreadable: ${(error as Error).message}`));
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => settle(unanswered('closed unanswered')));
+    const frame = (kind: number, body: Buffer): Buffer[] => [putLaneFrameHead(kind, 1, body.byteLength), body];
+    const open = Buffer.from(JSON.stringify({ timeoutMs: deadlineMs }), 'utf8');
+    socket.write(Buffer.concat([PUT_LANE_HELLO, ...frame(PUT_LANE_KINDS.open, open), ...p.messages.flatMap((m) => frame(PUT_LANE_KINDS.message, m)), ...frame(PUT_LANE_KINDS.end, Buffer.alloc(0))]));
   });
 }
 

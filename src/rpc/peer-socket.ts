@@ -78,8 +78,9 @@ export function acceptPeerSockets(server: grpc.Server, accept: (socket: net.Sock
   }
 }
 
-/** A protocol of our own on the member port: the 8 bytes its connections start with, and who takes them. */
+/** A protocol of our own on the member port: the bytes its connections start with, and who takes them. */
 export interface SocketLane {
+  /** As long as PEER_SOCKET_HELLO (8 bytes), which is as far as the sniffer looks. */
   hello: Buffer;
   accept(socket: net.Socket): void;
 }
