@@ -115,11 +115,11 @@ export interface ClientOptions {
    */
   lookupVia?: Transfer;
   /**
-   * How putPages reaches a plaintext member (default 'lane', unless KVC_PUT_LANE=off in the
-   * environment): 'lane' over a TCP connection of its own on the member port, with the same
+   * How putPages reaches a member (default 'lane', unless KVC_PUT_LANE=off in the environment):
+   * 'lane' over a TCP connection of its own on the member port (TLS with `tls`), with the same
    * messages, answers and errors as gRPC and less CPU per byte on both ends; 'grpc' over a
-   * PutPages stream. Puts to a member that serves TLS, or that does not take the lane, always go
-   * over gRPC (docs/CLIENT.md "The put lane").
+   * PutPages stream. Puts to a member that does not take the lane go over gRPC (docs/CLIENT.md
+   * "The put lane").
    */
   putVia?: PutVia;
 }
@@ -340,8 +340,8 @@ export class KvcClient {
     this.#transfer = checkTransfer(o.transfer ?? 'grpc');
     const putVia = o.putVia ?? (process.env.KVC_PUT_LANE === 'off' ? 'grpc' : 'lane');
     if (putVia !== 'lane' && putVia !== 'grpc') throw new TypeError(`putVia must be 'lane' or 'grpc', not ${JSON.stringify(putVia)}`);
-    // A TLS client never sends a page or its token in the clear: the lane is plaintext only.
-    this.#putLanes = putVia === 'lane' && o.tls === undefined ? new PutLanes((message) => encodePutPagesRequest(message, encodePageMeta), this.#rpcs.putPages.deserialize) : undefined;
+    // A TLS client's lanes are TLS too, checked as its channels are.
+    this.#putLanes = putVia === 'lane' ? new PutLanes((message) => encodePutPagesRequest(message, encodePageMeta), this.#rpcs.putPages.deserialize, o.tls) : undefined;
     this.#sharedLookups =
       checkTransfer(o.lookupVia ?? 'grpc', 'lookupVia') === 'shared-memory'
         ? new SharedLookups(() => this.endpoints(), (endpoint) => this.status(endpoint), (ns, keys) => this.#lookups.lookup(ns, keys, false, 0))

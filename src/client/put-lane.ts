@@ -3,12 +3,14 @@
 // the same answers and the same errors, so putPages' retries and outcomes do not change.
 //
 // One connection per member, opened the first time a put goes there; until it is ready (the
-// member answered the hello) puts go over gRPC. A member that does not take the lane (a TLS
-// member, an older build) is asked again after PUT_LANE_RETRY_MS, one that could not be reached
-// after PUT_LANE_RECONNECT_MS, its puts going over gRPC meanwhile. A connection that breaks fails
-// the calls it carried with UNAVAILABLE, as a broken channel does: putPages retries them (puts are
-// idempotent); the next put opens a new connection.
+// member answered the hello, and with the client's `tls` the TLS handshake that follows checked
+// the member's certificate as the gRPC channels do) puts go over gRPC. A member that does not take
+// the lane (an older build, a certificate refused) is asked again after PUT_LANE_RETRY_MS, one
+// that could not be reached after PUT_LANE_RECONNECT_MS, its puts going over gRPC meanwhile. A
+// connection that breaks fails the calls it carried with UNAVAILABLE, as a broken channel does:
+// putPages retries them (puts are idempotent); the next put opens a new connection.
 import net from 'node:net';
+import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { LIMITS } from '../limits.js';
 import { FrameReader, PUT_LANE_HEAD_BYTES, PUT_LANE_HELLO, PUT_LANE_KINDS, messagePieces, putLaneFrameHead, type PutPagesRequest, type PutPagesResponse__Output } from '../proto/index.js';
@@ -25,16 +27,25 @@ const ANSWER_BYTES_MAX = LIMITS.rpc.clientMessageBytesMax;
 type Serialize = (message: PutPagesRequest) => Buffer;
 type Deserialize = (bytes: Buffer) => PutPagesResponse__Output;
 
+/** TLS of the lane, as the client's gRPC channels have it: the cluster CA, and a client certificate if any. */
+export interface PutLaneTls {
+  ca: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
 /** The put lanes of one client, by member address. */
 export class PutLanes {
   readonly #serialize: Serialize;
   readonly #deserialize: Deserialize;
+  readonly #tls: PutLaneTls | undefined;
   readonly #lanes = new Map<string, PutLaneConnection | { retryAtMs: number }>();
   #closed = false;
 
-  constructor(serialize: Serialize, deserialize: Deserialize) {
+  constructor(serialize: Serialize, deserialize: Deserialize, tlsOptions?: PutLaneTls) {
     this.#serialize = serialize;
     this.#deserialize = deserialize;
+    this.#tls = tlsOptions;
   }
 
   /** The ready lane to `endpoint`, or undefined (put over gRPC) while there is none; starts one when none is tried. */
@@ -45,7 +56,7 @@ export class PutLanes {
     if (lane !== undefined && Date.now() < lane.retryAtMs) return undefined;
     this.#lanes.set(
       endpoint,
-      new PutLaneConnection(endpoint, this.#serialize, this.#deserialize, (end) => {
+      new PutLaneConnection(endpoint, this.#serialize, this.#deserialize, this.#tls, (end) => {
         if (this.#closed) return;
         // A refusal waits long, a connection not made a little; a lane that worked and broke is
         // opened again by the next put.
@@ -77,6 +88,8 @@ export class PutLaneConnection {
   readonly #pending = new Map<number, Pending>();
   readonly #reader: FrameReader;
   readonly #readyTimer: NodeJS.Timeout;
+  /** Where frames are written and read once the lane is ready: the socket, or the TLS socket over it. */
+  #out: net.Socket | undefined;
   #helloSeen = 0;
   #ready = false;
   #refused = false;
@@ -85,10 +98,10 @@ export class PutLaneConnection {
 
   /**
    * `onEnd` once the connection is gone: 'worked' when it had been ready, 'refused' when the member
-   * answered the hello otherwise or closed it unanswered (TLS, an older build), 'unreached' when
-   * no connection was made.
+   * answered the hello otherwise, closed it unanswered or failed the TLS handshake (an older build,
+   * a certificate gRPC would refuse too), 'unreached' when no connection was made.
    */
-  constructor(endpoint: string, serialize: Serialize, deserialize: Deserialize, onEnd: (end: 'worked' | 'refused' | 'unreached') => void) {
+  constructor(endpoint: string, serialize: Serialize, deserialize: Deserialize, tlsOptions: PutLaneTls | undefined, onEnd: (end: 'worked' | 'refused' | 'unreached') => void) {
     this.#endpoint = endpoint;
     this.#serialize = serialize;
     this.#deserialize = deserialize;
@@ -97,7 +110,30 @@ export class PutLaneConnection {
     this.#socket = net.connect({ host: parsed?.host ?? '', port: parsed?.port ?? 0, noDelay: true });
     let connected = false;
     this.#socket.on('connect', () => (connected = true));
-    this.#socket.on('data', (chunk: Buffer) => this.#data(chunk));
+    const onData = (chunk: Buffer): void => {
+      const rest = this.#hello(chunk);
+      if (rest === undefined) return;
+      this.#socket.off('data', onData);
+      if (tlsOptions === undefined) {
+        this.#becomeReady(this.#socket);
+        this.#socket.on('data', (data: Buffer) => this.#frames(data));
+        this.#frames(rest);
+        return;
+      }
+      // TLS right after the hello, checked as the gRPC channels check it (the CA, the dialled name).
+      if (rest.byteLength > 0) this.#socket.unshift(rest);
+      const host = parsed!.host;
+      const secure = tls.connect({ socket: this.#socket, host, ca: tlsOptions.ca, ...(tlsOptions.cert !== undefined ? { cert: tlsOptions.cert } : {}), ...(tlsOptions.key !== undefined ? { key: tlsOptions.key } : {}), ...(net.isIP(host) === 0 ? { servername: host } : {}) });
+      secure.on('error', () => {
+        // A certificate refused either way is no lane: gRPC says why.
+        if (!this.#ready) this.#refused = true;
+        this.#socket.destroy();
+      });
+      secure.on('close', () => this.#socket.destroy());
+      secure.on('secureConnect', () => this.#becomeReady(secure));
+      secure.on('data', (data: Buffer) => this.#frames(data));
+    };
+    this.#socket.on('data', onData);
     this.#socket.on('error', () => undefined);
     this.#socket.on('close', () => {
       this.#ended = true;
@@ -127,7 +163,14 @@ export class PutLaneConnection {
   }
 
   close(): void {
+    this.#out?.destroy();
     this.#socket.destroy();
+  }
+
+  #becomeReady(out: net.Socket): void {
+    this.#out = out;
+    this.#ready = true;
+    clearTimeout(this.#readyTimer);
   }
 
   /**
@@ -138,6 +181,7 @@ export class PutLaneConnection {
    */
   call(messages: Iterable<PutPagesRequest>, metadata: grpc.Metadata, deadlineMs: number): Promise<PutPagesResponse__Output> {
     const id = this.#nextId++;
+    // The TCP socket: what keeps the process alive, or not, whichever socket the frames go on.
     const socket = this.#socket;
     return new Promise<PutPagesResponse__Output>((resolve, reject) => {
       if (this.#ended) return reject(serviceError(grpc.status.UNAVAILABLE, `the put-lane connection to ${this.#endpoint} closed`));
@@ -180,22 +224,23 @@ export class PutLaneConnection {
   }
 
   #drained(): Promise<void> {
+    const out = this.#out!;
     return new Promise((resolve) => {
       const done = (): void => {
-        this.#socket.off('drain', done);
-        this.#socket.off('close', done);
+        out.off('drain', done);
+        out.off('close', done);
         resolve();
       };
-      this.#socket.on('drain', done);
-      this.#socket.on('close', done);
+      out.on('drain', done);
+      out.on('close', done);
     });
   }
 
-  /** Writes one frame as its pieces in one corked writev; false when the socket's buffer is full. */
+  /** Writes one frame as its pieces in one corked writev; false when the socket's buffer is full. Only once ready. */
   #write(kind: number, id: number, pieces: Uint8Array[]): boolean {
     let bytes = 0;
     for (const piece of pieces) bytes += piece.byteLength;
-    const socket = this.#socket;
+    const socket = this.#out!;
     socket.cork();
     socket.write(putLaneFrameHead(kind, id, bytes));
     let room = true;
@@ -204,23 +249,25 @@ export class PutLaneConnection {
     return room && socket.writableLength < socket.writableHighWaterMark;
   }
 
-  #data(chunk: Buffer): void {
+  /** Reads the member's hello; returns what follows it once it is whole, undefined before (or when refused). */
+  #hello(chunk: Buffer): Buffer | undefined {
     let at = 0;
-    while (!this.#ready && at < chunk.byteLength) {
+    while (this.#helloSeen < PUT_LANE_HELLO.byteLength && at < chunk.byteLength) {
       if (chunk[at] !== PUT_LANE_HELLO[this.#helloSeen]) {
         this.#refused = true;
         this.#socket.destroy();
-        return;
+        return undefined;
       }
       at++;
-      if (++this.#helloSeen === PUT_LANE_HELLO.byteLength) {
-        this.#ready = true;
-        clearTimeout(this.#readyTimer);
-      }
+      this.#helloSeen++;
     }
-    if (at >= chunk.byteLength) return;
+    return this.#helloSeen === PUT_LANE_HELLO.byteLength ? chunk.subarray(at) : undefined;
+  }
+
+  #frames(chunk: Buffer): void {
+    if (chunk.byteLength === 0) return;
     try {
-      this.#reader.push(at === 0 ? chunk : chunk.subarray(at));
+      this.#reader.push(chunk);
     } catch {
       this.#socket.destroy();
     }

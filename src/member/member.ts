@@ -168,7 +168,7 @@ export async function startMember(o: MemberOptions): Promise<RunningMember> {
     throw error;
   });
   // Followers take their leader's appends on the member port over a socket of their own (src/rpc peer-socket.ts), and clients their puts (put-lane.ts).
-  const putLanes = new PutLaneServer(ctx, certificates === undefined);
+  const putLanes = new PutLaneServer(ctx, certificates === undefined ? undefined : () => certificates.pem);
   acceptPeerSockets(server, (socket) => peer.acceptSocket(socket, certificates?.pem), [putLanes]);
   address = o.advertise ?? `${hostOf(o.listen)}:${port}`;
   transport.setSelfAddress(address);

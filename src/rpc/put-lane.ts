@@ -22,12 +22,13 @@
 // A call is answered once, by RESULT or ERROR. Calls on one connection run concurrently, as
 // gRPC streams on one channel do; a client sends each message whole.
 //
-// Only plaintext members take the lane: a member that serves TLS answers the hello with nothing
-// and closes (its clients put over gRPC), so the lane never carries a token in the clear where TLS
-// was asked for. Bad bytes (a frame too long or compressed, an unknown kind, a call id out of
+// A member that serves TLS turns the connection TLS right after the hello (its certificate; a
+// client certificate asked for, not required, as on gRPC) and reads no frame before the handshake
+// completed, so the lane never carries a token in the clear where TLS was asked for. Bad bytes (a frame too long or compressed, an unknown kind, a call id out of
 // place, JSON or protobuf that does not decode) end the connection, never the member; every call
 // still running on it is cancelled as a gRPC call whose client went away is.
 import type net from 'node:net';
+import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { KvcError } from '../errors.js';
 import { LIMITS } from '../limits.js';
@@ -55,33 +56,57 @@ const QUEUED_BYTES_MAX = 16 * 1024 * 1024;
 const CALLS_PER_CONNECTION_MAX = 1024;
 const METHOD = 'PutPages';
 
+/** The member's TLS files, read at each new connection (a reload serves the new certificate). */
+export type PutLanePem = () => { ca: Buffer; cert: Buffer; key: Buffer };
+
 /**
- * A member's put lane, as acceptPeerSockets takes it (a SocketLane); `plaintext` false (the member
- * serves TLS): every connection is closed unanswered. close() ends every connection, as a member
- * that stops ends its gRPC calls: a client then fails its calls with UNAVAILABLE and goes on
- * elsewhere, instead of asking a stopped member.
+ * A member's put lane, as acceptPeerSockets takes it (a SocketLane). With `pem` (the member serves
+ * TLS) every connection turns TLS right after the hello, as gRPC on the same port is: the member's
+ * certificate, a client certificate asked for and not required (clients prove who they are with
+ * their token, as on gRPC), and no frame is read before the handshake completed. close() ends
+ * every connection, as a member that stops ends its gRPC calls: a client then fails its calls with
+ * UNAVAILABLE and goes on elsewhere, instead of asking a stopped member.
  */
 export class PutLaneServer implements SocketLane {
   readonly hello = PUT_LANE_HELLO;
   readonly #ctx: MemberContext;
-  readonly #plaintext: boolean;
+  readonly #pem: PutLanePem | undefined;
   readonly #sockets = new Set<net.Socket>();
+  #tlsServer: { cert: Buffer; server: tls.Server } | undefined;
   #closed = false;
 
-  constructor(ctx: MemberContext, plaintext: boolean) {
+  constructor(ctx: MemberContext, pem?: PutLanePem) {
     this.#ctx = ctx;
-    this.#plaintext = plaintext;
+    this.#pem = pem;
   }
 
   readonly accept = (socket: net.Socket): void => {
     socket.on('error', () => undefined);
-    if (this.#closed || !this.#plaintext) {
+    if (this.#closed) {
       socket.destroy();
       return;
     }
-    this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
-    servePutLane(this.#ctx, socket);
+    this.#track(socket);
+    socket.setNoDelay(true);
+    let helloLeft = PUT_LANE_HELLO.byteLength;
+    const onHello = (chunk: Buffer): void => {
+      // The sniffer saw the whole hello before handing the socket over.
+      const skip = Math.min(helloLeft, chunk.byteLength);
+      helloLeft -= skip;
+      if (helloLeft > 0) return;
+      socket.off('data', onHello);
+      socket.write(PUT_LANE_HELLO);
+      const rest = chunk.subarray(skip);
+      if (this.#pem === undefined) {
+        serveFrames(this.#ctx, socket, rest);
+        return;
+      }
+      socket.pause();
+      if (rest.byteLength > 0) socket.unshift(rest);
+      this.#tlsServerFor(this.#pem()).emit('connection', socket);
+    };
+    socket.on('data', onHello);
+    socket.resume();
   };
 
   close(): void {
@@ -89,25 +114,41 @@ export class PutLaneServer implements SocketLane {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
   }
+
+  #track(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+  }
+
+  /** A tls.Server of the lane's own that never listens, made again when the member's certificate was reloaded. */
+  #tlsServerFor(pem: { ca: Buffer; cert: Buffer; key: Buffer }): tls.Server {
+    if (this.#tlsServer?.cert !== pem.cert) {
+      const server = tls.createServer({ ca: pem.ca, cert: pem.cert, key: pem.key, requestCert: true, rejectUnauthorized: false, handshakeTimeout: PUT_LANE_TLS_HANDSHAKE_MS });
+      server.on('secureConnection', (secure: tls.TLSSocket) => {
+        secure.on('error', () => undefined);
+        if (this.#closed) return void secure.destroy();
+        this.#track(secure);
+        secure.setNoDelay(true);
+        serveFrames(this.#ctx, secure, Buffer.alloc(0));
+      });
+      server.on('tlsClientError', (error: Error, secure: tls.TLSSocket) => {
+        this.#ctx.log(`a put-lane connection from ${secure.remoteAddress ?? '?'}:${secure.remotePort ?? '?'} closed: ${error.message}`);
+      });
+      this.#tlsServer = { cert: pem.cert, server };
+    }
+    return this.#tlsServer.server;
+  }
 }
 
-/** A put-lane connection, its hello still unread (the sniffer saw it whole): answers the hello and serves PutPages calls until the connection ends. */
-function servePutLane(ctx: MemberContext, socket: net.Socket): void {
-  socket.setNoDelay(true);
+/** A TLS handshake on a put-lane connection must end within this. */
+const PUT_LANE_TLS_HANDSHAKE_MS = 10_000;
+
+/** Serves PutPages calls on an answered connection (plain or TLS) until it ends; `first` holds bytes already read. */
+function serveFrames(ctx: MemberContext, socket: net.Socket, first: Buffer): void {
   const connection = new LaneConnection(ctx, socket);
-  let helloLeft = PUT_LANE_HELLO.byteLength;
-  const onHello = (chunk: Buffer): void => {
-    const skip = Math.min(helloLeft, chunk.byteLength);
-    helloLeft -= skip;
-    if (helloLeft > 0) return;
-    socket.off('data', onHello);
-    socket.write(PUT_LANE_HELLO);
-    connection.push(chunk.subarray(skip));
-    socket.on('data', (data: Buffer) => connection.push(data));
-  };
-  socket.on('data', onHello);
+  connection.push(first);
+  socket.on('data', (data: Buffer) => connection.push(data));
   socket.on('close', () => connection.closed());
-  socket.resume();
 }
 
 class LaneConnection {
