@@ -88,10 +88,9 @@ export class PutLaneConnection {
   readonly #pending = new Map<number, Pending>();
   readonly #reader: FrameReader;
   readonly #readyTimer: NodeJS.Timeout;
-  /** Where frames are written and read once the lane is ready: the socket, or the TLS socket over it. */
+  /** Where frames are written and read once the lane is ready (undefined before): the socket, or the TLS socket over it. */
   #out: net.Socket | undefined;
   #helloSeen = 0;
-  #ready = false;
   #refused = false;
   #ended = false;
   #nextId = 1;
@@ -126,7 +125,7 @@ export class PutLaneConnection {
       const secure = tls.connect({ socket: this.#socket, host, ca: tlsOptions.ca, ...(tlsOptions.cert !== undefined ? { cert: tlsOptions.cert } : {}), ...(tlsOptions.key !== undefined ? { key: tlsOptions.key } : {}), ...(net.isIP(host) === 0 ? { servername: host } : {}) });
       secure.on('error', () => {
         // A certificate refused either way is no lane: gRPC says why.
-        if (!this.#ready) this.#refused = true;
+        if (this.#out === undefined) this.#refused = true;
         this.#socket.destroy();
       });
       secure.on('close', () => this.#socket.destroy());
@@ -141,10 +140,10 @@ export class PutLaneConnection {
       const pending = [...this.#pending.values()];
       this.#pending.clear();
       for (const call of pending) call.reject(serviceError(grpc.status.UNAVAILABLE, `the put-lane connection to ${this.#endpoint} closed`));
-      onEnd(this.#ready ? 'worked' : this.#refused || connected ? 'refused' : 'unreached');
+      onEnd(this.#out !== undefined ? 'worked' : this.#refused || connected ? 'refused' : 'unreached');
     });
     this.#readyTimer = setTimeout(() => {
-      if (!this.#ready) this.#socket.destroy();
+      if (this.#out === undefined) this.#socket.destroy();
     }, PUT_LANE_READY_MS);
     this.#readyTimer.unref();
     if (parsed === undefined) {
@@ -159,7 +158,7 @@ export class PutLaneConnection {
   }
 
   get isReady(): boolean {
-    return this.#ready && !this.#ended;
+    return this.#out !== undefined && !this.#ended;
   }
 
   close(): void {
@@ -169,7 +168,6 @@ export class PutLaneConnection {
 
   #becomeReady(out: net.Socket): void {
     this.#out = out;
-    this.#ready = true;
     clearTimeout(this.#readyTimer);
   }
 

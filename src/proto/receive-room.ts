@@ -61,7 +61,7 @@ interface Decoder {
   readMessageSize: number;
   readPartialMessage: Buffer[];
   readMessageRemaining: number;
-  /** Set while a large message is read: its buffer (room, frame header, message). */
+  /** Set while a large message is read: its buffer (frame header, message), behind the room (roomyMessageBuffer). */
   kvcTarget?: Buffer;
 }
 
@@ -96,10 +96,9 @@ function write(this: Decoder, data: Buffer): Buffer[] {
           if (this.readMessageRemaining > 0) {
             this.readState = READING_MESSAGE;
             if (this.readMessageSize >= RECEIVE_ROOM_MESSAGE_BYTES_MIN) {
-              const target = Buffer.allocUnsafeSlow(RECEIVE_ROOM_BYTES + FRAME_HEADER_BYTES + this.readMessageSize);
-              roomy.add(target.buffer);
-              target[RECEIVE_ROOM_BYTES] = this.readCompressFlag[0]!;
-              this.readPartialSize.copy(target, RECEIVE_ROOM_BYTES + 1);
+              const target = roomyMessageBuffer(FRAME_HEADER_BYTES + this.readMessageSize);
+              target[0] = this.readCompressFlag[0]!;
+              this.readPartialSize.copy(target, 1);
               this.kvcTarget = target;
             }
           } else {
@@ -115,7 +114,7 @@ function write(this: Decoder, data: Buffer): Buffer[] {
         if (target === undefined) {
           this.readPartialMessage.push(data.slice(readHead, readHead + toRead));
         } else {
-          data.copy(target, RECEIVE_ROOM_BYTES + FRAME_HEADER_BYTES + this.readMessageSize - this.readMessageRemaining, readHead, readHead + toRead);
+          data.copy(target, FRAME_HEADER_BYTES + this.readMessageSize - this.readMessageRemaining, readHead, readHead + toRead);
         }
         this.readMessageRemaining -= toRead;
         readHead += toRead;
@@ -124,7 +123,7 @@ function write(this: Decoder, data: Buffer): Buffer[] {
             const framedMessageBuffers = [this.readCompressFlag, this.readPartialSize, ...this.readPartialMessage];
             result.push(Buffer.concat(framedMessageBuffers, this.readMessageSize + FRAME_HEADER_BYTES));
           } else {
-            result.push(target.subarray(RECEIVE_ROOM_BYTES));
+            result.push(target);
             this.kvcTarget = undefined;
           }
           this.readState = NO_DATA;
@@ -139,10 +138,11 @@ function write(this: Decoder, data: Buffer): Buffer[] {
 }
 
 /**
- * A buffer of `bytes` bytes behind RECEIVE_ROOM_BYTES of room, for a large message received by a
- * reader of our own (the put lane's, src/rpc put-lane.ts, through src/proto frame-reader.ts):
- * inRoomyBuffer() is true of views into it, so the same promise holds (every byte before a view
- * is the room or message bytes the receiver has decoded). Not initialized.
+ * A buffer of `bytes` bytes behind RECEIVE_ROOM_BYTES of room, for a large message: grpc-js'
+ * (the framed message, from write above) or one received by a reader of our own (the put lane's,
+ * src/rpc put-lane.ts, through src/proto frame-reader.ts). inRoomyBuffer() is true of views into
+ * it: every byte before a view is the room or message bytes the receiver has decoded. Not
+ * initialized.
  */
 export function roomyMessageBuffer(bytes: number): Buffer {
   const buffer = Buffer.allocUnsafeSlow(RECEIVE_ROOM_BYTES + bytes);

@@ -24,9 +24,10 @@
 //
 // A member that serves TLS turns the connection TLS right after the hello (its certificate; a
 // client certificate asked for, not required, as on gRPC) and reads no frame before the handshake
-// completed, so the lane never carries a token in the clear where TLS was asked for. Bad bytes (a frame too long or compressed, an unknown kind, a call id out of
-// place, JSON or protobuf that does not decode) end the connection, never the member; every call
-// still running on it is cancelled as a gRPC call whose client went away is.
+// completed, so the lane never carries a token in the clear where TLS was asked for. Bad bytes (a
+// frame too long or compressed, an unknown kind, a call id out of place, JSON or protobuf that
+// does not decode) end the connection, never the member; every call still running on it is
+// cancelled as a gRPC call whose client went away is.
 import type net from 'node:net';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
